@@ -1,0 +1,25 @@
+//! terraform-provider-bluegreen: drift-free blue/green releases of ECS services behind
+//! an ALB, as a Terraform resource.
+#![forbid(unsafe_code)]
+
+mod aws_clients;
+mod data_source_ecs_release;
+mod provider;
+mod resource_ecs_release;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The registry address users write in `required_providers` (`bluegreen-ecs/bluegreen`).
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/bluegreen-ecs/bluegreen";
+
+fn main() -> ExitCode {
+    tfplugin::serve::main(
+        tfplugin::serve::PluginInfo {
+            name: "terraform-provider-bluegreen",
+            version: env!("CARGO_PKG_VERSION"),
+            address: PROVIDER_ADDRESS,
+        },
+        || Arc::new(provider::BluegreenProvider::new()),
+    )
+}

@@ -1,0 +1,621 @@
+//! The tfplugin6 gRPC service: decodes requests against the provider's schemas, calls
+//! the `Provider`, and encodes answers. A panic inside the provider becomes an error
+//! diagnostic instead of a crashed plugin.
+
+use crate::codec::{decode_json, decode_msgpack, encode_msgpack};
+use crate::diag::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
+use crate::hclog;
+use crate::proto::tfplugin6 as pb;
+use crate::provider::*;
+use crate::schema::{self, ProviderSchemas};
+use crate::value::{Type, Value};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+
+pub(crate) struct ProviderService {
+    provider: Arc<dyn Provider>,
+    schemas: Arc<ProviderSchemas>,
+    /// Precomputed once: Terraform asks for the schema many times per run.
+    schema_response: pb::get_provider_schema::Response,
+    stop: watch::Sender<u64>,
+}
+
+impl ProviderService {
+    pub(crate) fn new(provider: Arc<dyn Provider>) -> ProviderService {
+        let schemas = provider.schemas();
+        let schema_response = schema_response(&schemas);
+        let (stop, _) = watch::channel(0);
+        ProviderService { provider, schemas: Arc::new(schemas), schema_response, stop }
+    }
+
+    fn ctx(&self) -> Ctx {
+        Ctx::new(self.stop.subscribe())
+    }
+
+    fn resource_type(&self, type_name: &str) -> Result<Type, Diagnostics> {
+        self.schemas
+            .resources
+            .get(type_name)
+            .map(|r| r.schema.block.value_type())
+            .ok_or_else(|| unknown_type("resource", type_name))
+    }
+
+    fn identity_type(&self, type_name: &str) -> Option<Type> {
+        self.schemas.resources.get(type_name)?.identity.as_ref().map(|i| i.value_type())
+    }
+
+    fn data_source_type(&self, type_name: &str) -> Result<Type, Diagnostics> {
+        self.schemas
+            .data_sources
+            .get(type_name)
+            .map(|s| s.block.value_type())
+            .ok_or_else(|| unknown_type("data source", type_name))
+    }
+}
+
+fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
+    Diagnostic::error(format!("Unsupported {kind} type"), format!("This provider has no {kind} named {type_name:?}.")).into()
+}
+
+/// Runs provider code on its own task so that a panic is caught and reported.
+async fn guarded<T: Send + 'static>(
+    rpc: &'static str,
+    fut: impl Future<Output = T> + Send + 'static,
+) -> Result<T, Diagnostics> {
+    let started = Instant::now();
+    hclog::trace("rpc started", &[("rpc", &rpc)]);
+    let out = tokio::spawn(fut).await;
+    let elapsed_ms = started.elapsed().as_millis();
+    hclog::trace("rpc finished", &[("rpc", &rpc), ("elapsed_ms", &elapsed_ms)]);
+    out.map_err(|e| {
+        let message = if e.is_panic() {
+            let payload = e.into_panic();
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic with a non-string payload".to_string())
+        } else {
+            "the request was cancelled".to_string()
+        };
+        hclog::error("internal error in provider", &[("rpc", &rpc), ("error", &message)]);
+        Diagnostic::error(
+            "Internal error in provider",
+            format!(
+                "internal error in provider: {message} (during {rpc}). This is a bug in \
+                 terraform-provider-bluegreen; please report it with the output of TF_LOG_PROVIDER=DEBUG."
+            ),
+        )
+        .into()
+    })
+}
+
+fn decode_dynamic(v: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
+    let decoded = match v {
+        None => return Ok(Value::Null),
+        Some(dv) if !dv.msgpack.is_empty() => decode_msgpack(&dv.msgpack, ty),
+        Some(dv) if !dv.json.is_empty() => decode_json(&dv.json, ty),
+        Some(_) => return Ok(Value::Null),
+    };
+    decoded.map_err(|e| {
+        Diagnostic::error(
+            "Invalid value from Terraform",
+            format!("The provider could not decode the {what} Terraform sent: {e}. This usually means Terraform and the provider disagree on the schema; run `terraform init -upgrade`."),
+        )
+        .into()
+    })
+}
+
+fn encode_dynamic(v: &Value, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    match encode_msgpack(v, ty) {
+        Ok(msgpack) => Some(pb::DynamicValue { msgpack, json: Vec::new() }),
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Internal error in provider",
+                format!("internal error in provider: the {what} does not match its schema: {e}"),
+            ));
+            None
+        }
+    }
+}
+
+fn decode_identity(data: Option<&pb::ResourceIdentityData>, ty: Option<&Type>) -> Result<Option<Value>, Diagnostics> {
+    match (data.and_then(|d| d.identity_data.as_ref()), ty) {
+        (Some(dv), Some(ty)) if !(dv.msgpack.is_empty() && dv.json.is_empty()) => {
+            decode_dynamic(Some(dv), ty, "resource identity").map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+fn encode_identity(v: &Option<Value>, ty: Option<&Type>, diags: &mut Diagnostics) -> Option<pb::ResourceIdentityData> {
+    match (v, ty) {
+        (Some(v), Some(ty)) => {
+            Some(pb::ResourceIdentityData { identity_data: encode_dynamic(v, ty, "resource identity", diags) })
+        }
+        _ => None,
+    }
+}
+
+fn path_to_pb(p: &AttrPath) -> pb::AttributePath {
+    use pb::attribute_path::step::Selector;
+    pb::AttributePath {
+        steps: p
+            .0
+            .iter()
+            .map(|s| pb::attribute_path::Step {
+                selector: Some(match s {
+                    PathStep::Attr(a) => Selector::AttributeName(a.clone()),
+                    PathStep::Key(k) => Selector::ElementKeyString(k.clone()),
+                    PathStep::Index(i) => Selector::ElementKeyInt(*i),
+                }),
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn diags_to_pb(d: &Diagnostics) -> Vec<pb::Diagnostic> {
+    d.iter()
+        .map(|d| pb::Diagnostic {
+            severity: match d.severity {
+                Severity::Error => pb::diagnostic::Severity::Error as i32,
+                Severity::Warning => pb::diagnostic::Severity::Warning as i32,
+            },
+            summary: d.summary.clone(),
+            detail: d.detail.clone(),
+            attribute: d.path.as_ref().map(path_to_pb),
+        })
+        .collect()
+}
+
+fn block_to_pb(b: &schema::Block) -> pb::schema::Block {
+    use pb::schema::nested_block::NestingMode;
+    pb::schema::Block {
+        version: 0,
+        attributes: b
+            .attributes
+            .iter()
+            .map(|a| pb::schema::Attribute {
+                name: a.name.clone(),
+                r#type: a.ty.to_json_bytes(),
+                nested_type: None,
+                description: a.description.clone(),
+                required: a.required,
+                optional: a.optional,
+                computed: a.computed,
+                sensitive: a.sensitive,
+                description_kind: pb::StringKind::Markdown as i32,
+                deprecated: false,
+                write_only: false,
+                deprecation_message: String::new(),
+            })
+            .collect(),
+        block_types: b
+            .blocks
+            .iter()
+            .map(|nb| pb::schema::NestedBlock {
+                type_name: nb.name.clone(),
+                block: Some(block_to_pb(&nb.block)),
+                nesting: match nb.nesting {
+                    schema::Nesting::Single => NestingMode::Single,
+                    schema::Nesting::List => NestingMode::List,
+                    schema::Nesting::Set => NestingMode::Set,
+                    schema::Nesting::Map => NestingMode::Map,
+                    schema::Nesting::Group => NestingMode::Group,
+                } as i32,
+                min_items: nb.min_items,
+                max_items: nb.max_items,
+            })
+            .collect(),
+        description: b.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: b.deprecated,
+        deprecation_message: String::new(),
+        computed: false,
+    }
+}
+
+fn schema_to_pb(s: &schema::Schema) -> pb::Schema {
+    pb::Schema { version: s.version, block: Some(block_to_pb(&s.block)) }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}
+
+fn schema_response(s: &ProviderSchemas) -> pb::get_provider_schema::Response {
+    pb::get_provider_schema::Response {
+        provider: Some(schema_to_pb(&s.provider)),
+        resource_schemas: s.resources.iter().map(|(k, r)| (k.clone(), schema_to_pb(&r.schema))).collect(),
+        data_source_schemas: s.data_sources.iter().map(|(k, d)| (k.clone(), schema_to_pb(d))).collect(),
+        diagnostics: Vec::new(),
+        provider_meta: None,
+        server_capabilities: Some(capabilities()),
+    }
+}
+
+type Rpc<T> = Result<Response<T>, Status>;
+
+/// Turns decode failures into an answer carrying diagnostics, for every response type.
+macro_rules! try_decode {
+    ($e:expr, $resp:ty) => {
+        match $e {
+            Ok(v) => v,
+            Err(d) => return Ok(Response::new(<$resp>::with_diagnostics(&d))),
+        }
+    };
+}
+
+trait WithDiagnostics: Default {
+    fn set(&mut self, d: Vec<pb::Diagnostic>);
+    fn with_diagnostics(d: &Diagnostics) -> Self {
+        let mut r = Self::default();
+        r.set(diags_to_pb(d));
+        r
+    }
+}
+
+macro_rules! with_diagnostics {
+    ($($t:ty),* $(,)?) => {$(
+        impl WithDiagnostics for $t {
+            fn set(&mut self, d: Vec<pb::Diagnostic>) { self.diagnostics = d; }
+        }
+    )*};
+}
+
+with_diagnostics!(
+    pb::validate_provider_config::Response,
+    pb::validate_resource_config::Response,
+    pb::validate_data_resource_config::Response,
+    pb::configure_provider::Response,
+    pb::read_resource::Response,
+    pb::plan_resource_change::Response,
+    pb::apply_resource_change::Response,
+    pb::import_resource_state::Response,
+    pb::read_data_source::Response,
+    pb::upgrade_resource_state::Response,
+    pb::upgrade_resource_identity::Response,
+);
+
+#[tonic::async_trait]
+impl pb::provider_server::Provider for ProviderService {
+    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> Rpc<pb::get_metadata::Response> {
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: self
+                .schemas
+                .data_sources
+                .keys()
+                .map(|k| pb::get_metadata::DataSourceMetadata { type_name: k.clone() })
+                .collect(),
+            resources: self
+                .schemas
+                .resources
+                .keys()
+                .map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() })
+                .collect(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> Rpc<pb::get_provider_schema::Response> {
+        Ok(Response::new(self.schema_response.clone()))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Rpc<pb::get_resource_identity_schemas::Response> {
+        let identity_schemas = self
+            .schemas
+            .resources
+            .iter()
+            .filter_map(|(name, r)| {
+                let id = r.identity.as_ref()?;
+                Some((
+                    name.clone(),
+                    pb::ResourceIdentitySchema {
+                        version: id.version,
+                        identity_attributes: id
+                            .attributes
+                            .iter()
+                            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                                name: a.name.clone(),
+                                r#type: a.ty.to_json_bytes(),
+                                required_for_import: a.required_for_import,
+                                optional_for_import: a.optional_for_import,
+                                description: a.description.clone(),
+                            })
+                            .collect(),
+                    },
+                ))
+            })
+            .collect();
+        Ok(Response::new(pb::get_resource_identity_schemas::Response { identity_schemas, diagnostics: Vec::new() }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> Rpc<pb::validate_provider_config::Response> {
+        type R = pb::validate_provider_config::Response;
+        let ty = self.schemas.provider.block.value_type();
+        let config = try_decode!(decode_dynamic(req.get_ref().config.as_ref(), &ty, "provider configuration"), R);
+        let p = self.provider.clone();
+        let diags = guarded("ValidateProviderConfig", async move { p.validate_provider_config(config).await })
+            .await
+            .unwrap_or_else(|d| d);
+        Ok(Response::new(R::with_diagnostics(&diags)))
+    }
+
+    async fn configure_provider(
+        &self,
+        req: Request<pb::configure_provider::Request>,
+    ) -> Rpc<pb::configure_provider::Response> {
+        type R = pb::configure_provider::Response;
+        let req = req.into_inner();
+        let ty = self.schemas.provider.block.value_type();
+        let config = try_decode!(decode_dynamic(req.config.as_ref(), &ty, "provider configuration"), R);
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        let version = req.terraform_version;
+        let diags = guarded("ConfigureProvider", async move { p.configure(ctx, config, version).await })
+            .await
+            .unwrap_or_else(|d| d);
+        Ok(Response::new(R::with_diagnostics(&diags)))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> Rpc<pb::validate_resource_config::Response> {
+        type R = pb::validate_resource_config::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.resource_type(&req.type_name), R);
+        let config = try_decode!(decode_dynamic(req.config.as_ref(), &ty, "resource configuration"), R);
+        let p = self.provider.clone();
+        let diags = guarded("ValidateResourceConfig", async move { p.validate_resource_config(req.type_name, config).await })
+            .await
+            .unwrap_or_else(|d| d);
+        Ok(Response::new(R::with_diagnostics(&diags)))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        req: Request<pb::validate_data_resource_config::Request>,
+    ) -> Rpc<pb::validate_data_resource_config::Response> {
+        type R = pb::validate_data_resource_config::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.data_source_type(&req.type_name), R);
+        let config = try_decode!(decode_dynamic(req.config.as_ref(), &ty, "data source configuration"), R);
+        let p = self.provider.clone();
+        let diags =
+            guarded("ValidateDataResourceConfig", async move { p.validate_data_source_config(req.type_name, config).await })
+                .await
+                .unwrap_or_else(|d| d);
+        Ok(Response::new(R::with_diagnostics(&diags)))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> Rpc<pb::upgrade_resource_state::Response> {
+        type R = pb::upgrade_resource_state::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.resource_type(&req.type_name), R);
+        let json = req.raw_state.map(|r| r.json).unwrap_or_default();
+        if json.is_empty() {
+            let d: Diagnostics = Diagnostic::error(
+                "Unsupported state format",
+                "The stored state has no JSON form (flatmap state from Terraform < 0.12 is not supported). Re-import the resource.",
+            )
+            .into();
+            return Ok(Response::new(R::with_diagnostics(&d)));
+        }
+        let current = try_decode!(
+            decode_json(&json, &ty).map_err(|e| Diagnostics::from(Diagnostic::error(
+                "Invalid stored state",
+                format!("The stored state of this {} cannot be read: {e}. Remove it with `terraform state rm` and import it again.", req.type_name),
+            ))),
+            R
+        );
+        let mut diags = Diagnostics::new();
+        let upgraded = match self.provider.upgrade_resource_state(&req.type_name, req.version, current) {
+            Ok(v) => encode_dynamic(&v, &ty, "upgraded state", &mut diags),
+            Err(d) => {
+                diags.extend(d);
+                None
+            }
+        };
+        Ok(Response::new(R { upgraded_state: upgraded, diagnostics: diags_to_pb(&diags) }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        req: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Rpc<pb::upgrade_resource_identity::Response> {
+        type R = pb::upgrade_resource_identity::Response;
+        let req = req.into_inner();
+        let Some(ty) = self.identity_type(&req.type_name) else {
+            return Ok(Response::new(R::with_diagnostics(&unknown_type("resource identity", &req.type_name))));
+        };
+        let json = req.raw_identity.map(|r| r.json).unwrap_or_default();
+        let identity = try_decode!(
+            decode_json(&json, &ty).map_err(|e| Diagnostics::from(Diagnostic::error(
+                "Invalid stored identity",
+                format!("The stored identity cannot be read: {e}.")
+            ))),
+            R
+        );
+        let mut diags = Diagnostics::new();
+        let upgraded = encode_identity(&Some(identity), Some(&ty), &mut diags);
+        Ok(Response::new(R { upgraded_identity: upgraded, diagnostics: diags_to_pb(&diags) }))
+    }
+
+    async fn read_resource(&self, req: Request<pb::read_resource::Request>) -> Rpc<pb::read_resource::Response> {
+        type R = pb::read_resource::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.resource_type(&req.type_name), R);
+        let id_ty = self.identity_type(&req.type_name);
+        let request = ReadResourceRequest {
+            current_state: try_decode!(decode_dynamic(req.current_state.as_ref(), &ty, "current state"), R),
+            current_identity: try_decode!(decode_identity(req.current_identity.as_ref(), id_ty.as_ref()), R),
+            private: req.private,
+            type_name: req.type_name,
+        };
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        let out = match guarded("ReadResource", async move { p.read_resource(ctx, request).await }).await {
+            Ok(out) => out,
+            Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
+        };
+        let mut diags = out.diagnostics;
+        let new_state = encode_dynamic(&out.new_state, &ty, "new state", &mut diags);
+        let new_identity = encode_identity(&out.identity, id_ty.as_ref(), &mut diags);
+        Ok(Response::new(R {
+            new_state,
+            diagnostics: diags_to_pb(&diags),
+            private: out.private,
+            deferred: None,
+            new_identity,
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> Rpc<pb::plan_resource_change::Response> {
+        type R = pb::plan_resource_change::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.resource_type(&req.type_name), R);
+        let id_ty = self.identity_type(&req.type_name);
+        let request = PlanResourceRequest {
+            prior_state: try_decode!(decode_dynamic(req.prior_state.as_ref(), &ty, "prior state"), R),
+            proposed_new_state: try_decode!(decode_dynamic(req.proposed_new_state.as_ref(), &ty, "proposed state"), R),
+            config: try_decode!(decode_dynamic(req.config.as_ref(), &ty, "configuration"), R),
+            prior_identity: try_decode!(decode_identity(req.prior_identity.as_ref(), id_ty.as_ref()), R),
+            prior_private: req.prior_private,
+            type_name: req.type_name,
+        };
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        let out = match guarded("PlanResourceChange", async move { p.plan_resource_change(ctx, request).await }).await {
+            Ok(out) => out,
+            Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
+        };
+        let mut diags = out.diagnostics;
+        let planned_state = encode_dynamic(&out.planned_state, &ty, "planned state", &mut diags);
+        let planned_identity = encode_identity(&out.planned_identity, id_ty.as_ref(), &mut diags);
+        Ok(Response::new(R {
+            planned_state,
+            requires_replace: out.requires_replace.iter().map(path_to_pb).collect(),
+            planned_private: out.planned_private,
+            diagnostics: diags_to_pb(&diags),
+            legacy_type_system: false,
+            deferred: None,
+            planned_identity,
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> Rpc<pb::apply_resource_change::Response> {
+        type R = pb::apply_resource_change::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.resource_type(&req.type_name), R);
+        let id_ty = self.identity_type(&req.type_name);
+        let request = ApplyResourceRequest {
+            prior_state: try_decode!(decode_dynamic(req.prior_state.as_ref(), &ty, "prior state"), R),
+            planned_state: try_decode!(decode_dynamic(req.planned_state.as_ref(), &ty, "planned state"), R),
+            config: try_decode!(decode_dynamic(req.config.as_ref(), &ty, "configuration"), R),
+            planned_identity: try_decode!(decode_identity(req.planned_identity.as_ref(), id_ty.as_ref()), R),
+            planned_private: req.planned_private,
+            type_name: req.type_name,
+        };
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        let out = match guarded("ApplyResourceChange", async move { p.apply_resource_change(ctx, request).await }).await {
+            Ok(out) => out,
+            Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
+        };
+        let mut diags = out.diagnostics;
+        let new_state = encode_dynamic(&out.new_state, &ty, "new state", &mut diags);
+        let new_identity = encode_identity(&out.identity, id_ty.as_ref(), &mut diags);
+        Ok(Response::new(R {
+            new_state,
+            private: out.private,
+            diagnostics: diags_to_pb(&diags),
+            legacy_type_system: false,
+            new_identity,
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> Rpc<pb::import_resource_state::Response> {
+        type R = pb::import_resource_state::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.resource_type(&req.type_name), R);
+        let id_ty = self.identity_type(&req.type_name);
+        let type_name = req.type_name.clone();
+        let request = ImportResourceRequest {
+            identity: try_decode!(decode_identity(req.identity.as_ref(), id_ty.as_ref()), R),
+            id: req.id,
+            type_name: req.type_name,
+        };
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        let out = match guarded("ImportResourceState", async move { p.import_resource_state(ctx, request).await }).await {
+            Ok(out) => out,
+            Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
+        };
+        let mut diags = out.diagnostics;
+        let imported_resources = out
+            .imported
+            .iter()
+            .map(|r| pb::import_resource_state::ImportedResource {
+                type_name: type_name.clone(),
+                state: encode_dynamic(&r.state, &ty, "imported state", &mut diags),
+                private: r.private.clone(),
+                identity: encode_identity(&r.identity, id_ty.as_ref(), &mut diags),
+            })
+            .collect();
+        Ok(Response::new(R { imported_resources, diagnostics: diags_to_pb(&diags), deferred: None }))
+    }
+
+    async fn read_data_source(&self, req: Request<pb::read_data_source::Request>) -> Rpc<pb::read_data_source::Response> {
+        type R = pb::read_data_source::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.data_source_type(&req.type_name), R);
+        let request = ReadDataSourceRequest {
+            config: try_decode!(decode_dynamic(req.config.as_ref(), &ty, "data source configuration"), R),
+            type_name: req.type_name,
+        };
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        let out = match guarded("ReadDataSource", async move { p.read_data_source(ctx, request).await }).await {
+            Ok(out) => out,
+            Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
+        };
+        let mut diags = out.diagnostics;
+        let state = encode_dynamic(&out.state, &ty, "data source result", &mut diags);
+        Ok(Response::new(R { state, diagnostics: diags_to_pb(&diags), deferred: None }))
+    }
+
+    async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> Rpc<pb::get_functions::Response> {
+        Ok(Response::new(pb::get_functions::Response::default()))
+    }
+
+    async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> Rpc<pb::stop_provider::Response> {
+        hclog::info("StopProvider: interrupting in-flight operations", &[]);
+        self.stop.send_modify(|g| *g += 1);
+        Ok(Response::new(pb::stop_provider::Response::default()))
+    }
+}
