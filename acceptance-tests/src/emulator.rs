@@ -1,0 +1,137 @@
+//! One moto emulator process per test, started through `tools/emulator.py`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+    _dir: TempDir,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> TempDir {
+        let base = std::env::temp_dir().join("bluegreen-acc");
+        std::fs::create_dir_all(&base).expect("create temp base");
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = base.join(format!("{prefix}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("BLUEGREEN_KEEP_TEST_DIRS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub fn python() -> PathBuf {
+    std::env::var_os("BLUEGREEN_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join(".venv/bin/python"))
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        Emulator::start_with_env(&[])
+    }
+
+    /// Starts the emulator with extra environment, e.g. `MOTO_ECS_SERVICE_RUNNING`.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Emulator {
+        let dir = TempDir::new("emulator");
+        let port_file = dir.0.join("port");
+        let script = crate::repo_root().join("tools/emulator.py");
+        let mut cmd = Command::new(python());
+        cmd.arg(&script)
+            .args(["--port", "0", "--quiet", "--exit-with-parent", "--port-file"])
+            .arg(&port_file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("cannot start {} {}: {e} (run tools/setup-python.sh, or `make test`)", python().display(), script.display())
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let port = loop {
+            if let Ok(text) = std::fs::read_to_string(&port_file) {
+                if let Ok(p) = text.trim().parse::<u16>() {
+                    break p;
+                }
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("emulator exited before it was ready: {status}");
+            }
+            assert!(Instant::now() < deadline, "emulator not ready after 60s");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Emulator { child, port, _dir: dir }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn control(&self, method: &str, path: &str, body: Option<&str>) -> serde_json::Value {
+        // A tiny HTTP/1.1 client: the control API is local, small and JSON.
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect to emulator");
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let body = body.unwrap_or("");
+        write!(
+            s,
+            "{method} /_bluegreen{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).expect("read emulator response");
+        let (head, payload) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+        assert!(head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"), "emulator control {method} {path}: {head}");
+        serde_json::from_str(payload).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// `{"total": N, "by_action": {...}}` since the last reset.
+    pub fn requests(&self) -> serde_json::Value {
+        self.control("GET", "/requests", None)
+    }
+
+    pub fn reset_requests(&self) {
+        self.control("POST", "/requests/reset", None);
+    }
+
+    /// Adds a fault (see tools/emulator.py for the shape).
+    pub fn inject_fault(&self, fault: serde_json::Value) {
+        self.control("POST", "/faults", Some(&fault.to_string()));
+    }
+
+    pub fn clear_faults(&self) {
+        self.control("DELETE", "/faults", None);
+    }
+
+    /// An AWS SDK config pointed at this emulator, with dummy credentials.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "acceptance"))
+            .load()
+            .await
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

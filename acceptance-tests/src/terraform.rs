@@ -1,0 +1,149 @@
+//! A Terraform working directory wired to the built provider through `dev_overrides`.
+
+use crate::emulator::TempDir;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The terraform command: `TF_ACC_TERRAFORM_PATH` wins (terraform-plugin-testing's
+/// convention), else the project's own launcher of the pinned Terraform.
+pub fn terraform_bin() -> PathBuf {
+    std::env::var_os("TF_ACC_TERRAFORM_PATH")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join("tools/terraform"))
+}
+
+/// The directory holding the built `terraform-provider-bluegreen`.
+pub fn provider_dir() -> PathBuf {
+    let dir = std::env::var_os("BLUEGREEN_PROVIDER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join("target/debug"));
+    assert!(
+        dir.join("terraform-provider-bluegreen").is_file(),
+        "no provider binary in {}: run `cargo build -p terraform-provider-bluegreen` (make test does)",
+        dir.display()
+    );
+    dir
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Both streams, for assertion messages.
+    pub fn all(&self) -> String {
+        format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+pub struct Workdir {
+    dir: TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Workdir {
+    /// A fresh working directory; `endpoint` is the emulator every AWS call goes to.
+    pub fn new(endpoint: &str) -> Workdir {
+        let dir = TempDir::new("tf");
+        let cli_config = dir.0.join("terraformrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"{}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                crate::PROVIDER_SOURCE,
+                provider_dir().display()
+            ),
+        )
+        .unwrap();
+        let env = vec![
+            ("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string()),
+            ("TF_IN_AUTOMATION".into(), "1".into()),
+            ("CHECKPOINT_DISABLE".into(), "1".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("BLUEGREEN_TEST_ENDPOINT".into(), endpoint.to_string()),
+        ];
+        Workdir { dir, env }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir.0
+    }
+
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    pub fn write(&self, name: &str, contents: &str) {
+        std::fs::write(self.dir.0.join(name), contents).unwrap();
+    }
+
+    /// Runs `terraform ARGS` in this directory (no stdin, no colour).
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(terraform_bin());
+        cmd.current_dir(&self.dir.0).args(args).stdin(Stdio::null());
+        for key in ["TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_CORE", "TF_LOG_PATH", "TF_CLI_ARGS", "TF_REATTACH_PROVIDERS"] {
+            cmd.env_remove(key);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", terraform_bin().display()));
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs and requires exit 0.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert_eq!(out.code, 0, "terraform {args:?} failed:\n{}", out.all());
+        out
+    }
+
+    pub fn apply(&self) -> Output {
+        self.ok(&["apply", "-input=false", "-auto-approve", "-no-color"])
+    }
+
+    /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
+    pub fn plan_exit_code(&self) -> Output {
+        self.run(&["plan", "-input=false", "-detailed-exitcode", "-no-color"])
+    }
+
+    /// Saves a plan and returns `terraform show -json` of it.
+    pub fn plan_json(&self) -> serde_json::Value {
+        self.ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
+        let out = self.ok(&["show", "-json", "tfplan"]);
+        serde_json::from_str(&out.stdout).expect("plan JSON")
+    }
+}
+
+/// The `terraform` + `provider` blocks every test configuration starts with.
+pub fn provider_block(endpoint: &str) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    bluegreen = {{ source = "{source}" }}
+  }}
+}}
+
+provider "bluegreen" {{
+  region = "us-east-1"
+  endpoints {{
+    ecs        = "{endpoint}"
+    elbv2      = "{endpoint}"
+    cloudwatch = "{endpoint}"
+  }}
+  max_retries = 2
+}}
+"#,
+        source = crate::PROVIDER_SOURCE
+    )
+}
