@@ -46,3 +46,147 @@ pub fn schema() -> Schema {
     .attribute(Attribute::computed("green_services", services_type(), "ECS services serving green."));
     Schema { version: 0, block }
 }
+
+use crate::arn;
+use crate::aws_clients::AwsClients;
+use crate::discovery;
+use crate::errors::Error;
+use crate::promotion_gate::{self, ServiceStatus};
+use crate::traffic_pointer::{self, Pair, PointerRef};
+use tfplugin::provider::{ReadDataSourceRequest, ReadDataSourceResponse};
+use tfplugin::{AttrPath, Diagnostic, Diagnostics, Value};
+
+pub fn validate(c: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let set: Vec<&str> = ["service", "listener_rule_arn", "listener_arn"].into_iter().filter(|a| !c.get(a).is_null()).collect();
+    if set.len() > 1 {
+        d.error_at(
+            AttrPath::root(set[1]),
+            "Conflicting locators",
+            format!("Set only one of `service`, `listener_rule_arn` and `listener_arn` (got {}).", set.join(", ")),
+        );
+    }
+    if set.is_empty() {
+        d.error_at(AttrPath::root("listener_rule_arn"), "Missing locator", "Set one of `listener_rule_arn`, `listener_arn` or `service` to say which release to read.");
+    }
+    if let Some(cluster) = c.get("cluster").as_str() {
+        if !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster)) {
+            d.error_at(AttrPath::root("cluster"), "Invalid ECS cluster", format!("{cluster:?} is not an ECS cluster name or ARN."));
+        }
+    }
+    if let Some(s) = c.get("listener_rule_arn").as_str() {
+        if !arn::is_listener_rule(s) {
+            d.error_at(AttrPath::root("listener_rule_arn"), "Invalid listener rule ARN", format!("{s:?} is not an ALB listener rule ARN."));
+        }
+    }
+    if let Some(s) = c.get("listener_arn").as_str() {
+        if !arn::is_listener(s) {
+            d.error_at(AttrPath::root("listener_arn"), "Invalid listener ARN", format!("{s:?} is not an ALB listener ARN."));
+        }
+    }
+    for attr in ["blue_target_group_arn", "green_target_group_arn"] {
+        if let Some(s) = c.get(attr).as_str() {
+            if !arn::is_target_group(s) {
+                d.error_at(AttrPath::root(attr), "Invalid target group ARN", format!("{s:?} is not a target group ARN."));
+            }
+        }
+    }
+    d
+}
+
+fn services_value(services: &[ServiceStatus]) -> Value {
+    Value::List(
+        services
+            .iter()
+            .map(|s| {
+                Value::object([
+                    ("service_name", Value::from(s.name.as_str())),
+                    ("service_arn", Value::from(s.arn.as_str())),
+                    ("task_definition_arn", Value::from(s.task_definition.as_str())),
+                    ("desired_count", Value::from(s.desired)),
+                    ("running_count", Value::from(s.running)),
+                    ("deployment_status", Value::from(s.deployment_status.as_str())),
+                ])
+            })
+            .collect(),
+    )
+}
+
+pub async fn read(aws: Option<&AwsClients>, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
+    let Some(aws) = aws else {
+        return ReadDataSourceResponse {
+            diagnostics: Diagnostic::error("Provider not configured", "Configure the bluegreen provider.").into(),
+            ..Default::default()
+        };
+    };
+    let c = req.config;
+    let diags = validate(&c);
+    if diags.has_errors() {
+        return ReadDataSourceResponse { diagnostics: diags, ..Default::default() };
+    }
+    match read_release(aws, &c).await {
+        Ok(state) => ReadDataSourceResponse { state, diagnostics: diags },
+        Err(e) => ReadDataSourceResponse { diagnostics: e.to_diagnostic().into(), ..Default::default() },
+    }
+}
+
+async fn read_release(aws: &AwsClients, c: &Value) -> Result<Value, Error> {
+    let cluster = c.get("cluster").as_str().unwrap_or_default().to_string();
+    let given_pair = match (c.get("blue_target_group_arn").as_str(), c.get("green_target_group_arn").as_str()) {
+        (Some(b), Some(g)) => Some(Pair { blue: b.to_string(), green: g.to_string() }),
+        _ => None,
+    };
+    let (pointer, pair) = if let Some(service) = c.get("service").as_str() {
+        let pair = match given_pair {
+            Some(p) => p,
+            None => {
+                let tgs = discovery::service_target_groups(aws, &cluster, service).await?;
+                match tgs.as_slice() {
+                    [a, b, ..] => discovery::resolve_pair(aws, a, b).await?,
+                    [one, ..] => discovery::sibling_target_group(aws, &cluster, one).await?,
+                    [] => return Err(Error::live("Service has no target group", format!("ECS service {service} has no target group."))),
+                }
+            }
+        };
+        (discovery::find_pointer_for_pair(aws, &pair).await?, pair)
+    } else {
+        let target = match (c.get("listener_rule_arn").as_str(), c.get("listener_arn").as_str()) {
+            (Some(r), _) => PointerRef::Rule(r.to_string()),
+            (None, Some(l)) => PointerRef::Listener(l.to_string()),
+            _ => return Err(Error::live("Missing locator", "Set listener_rule_arn, listener_arn or service.")),
+        };
+        let pointer = traffic_pointer::read(&aws.elbv2, &target).await?;
+        let pair = match given_pair {
+            Some(p) => p,
+            None => discovery::pair_of_pointer(aws, &cluster, &pointer).await?,
+        };
+        (pointer, pair)
+    };
+    let traffic = pointer.traffic(&pair, None)?;
+    let weights = pointer.weights()?;
+    let weight_of = |tg: &str| weights.iter().filter(|(t, _)| t == tg).map(|(_, w)| i64::from(*w)).sum::<i64>();
+    let blue_services = promotion_gate::services_on_target_group(aws, &cluster, &pair.blue).await?;
+    let green_services = promotion_gate::services_on_target_group(aws, &cluster, &pair.green).await?;
+    let (rule, listener) = match &pointer.target {
+        PointerRef::Rule(a) => (Value::from(a.as_str()), Value::Null),
+        PointerRef::Listener(a) => (Value::Null, Value::from(a.as_str())),
+    };
+    Ok(Value::object([
+        ("id", Value::from(format!("{cluster}/{}", pointer.target.arn()))),
+        ("cluster", Value::from(cluster.as_str())),
+        ("service", c.get("service").clone()),
+        ("listener_rule_arn", rule),
+        ("listener_arn", listener),
+        ("blue_target_group_arn", Value::from(pair.blue.as_str())),
+        ("green_target_group_arn", Value::from(pair.green.as_str())),
+        ("active_color", Value::from(traffic.active.as_str())),
+        ("standby_color", Value::from(traffic.active.other().as_str())),
+        ("active_target_group_arn", Value::from(pair.target_group(traffic.active))),
+        ("standby_target_group_arn", Value::from(pair.target_group(traffic.active.other()))),
+        ("blue_weight", Value::from(weight_of(&pair.blue))),
+        ("green_weight", Value::from(weight_of(&pair.green))),
+        ("standby_traffic_percent", Value::from(i64::from(traffic.standby_percent))),
+        ("blue_services", services_value(&blue_services)),
+        ("green_services", services_value(&green_services)),
+    ]))
+}

@@ -2,10 +2,18 @@
 //! an ALB, as a Terraform resource.
 #![forbid(unsafe_code)]
 
+mod arn;
 mod aws_clients;
 mod data_source_ecs_release;
+mod discovery;
+mod duration;
+mod errors;
+mod import_id;
+mod promotion_gate;
 mod provider;
+mod release_spec;
 mod resource_ecs_release;
+mod traffic_pointer;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use tfplugin::hclog;
 use tfplugin::schema::ProviderSchemas;
-use tfplugin::{Ctx, Diagnostics, Provider, Value};
+use tfplugin::provider::*;
+use tfplugin::{Ctx, Diagnostic, Diagnostics, Provider, Value};
 use tokio::sync::RwLock;
 
 pub struct BluegreenProvider {
@@ -17,6 +18,14 @@ impl BluegreenProvider {
     pub fn new() -> BluegreenProvider {
         BluegreenProvider { clients: RwLock::new(None) }
     }
+
+    async fn clients(&self) -> Option<Arc<AwsClients>> {
+        self.clients.read().await.clone()
+    }
+}
+
+fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
+    Diagnostic::error(format!("Unsupported {kind}"), format!("This provider has no {kind} {type_name:?}.")).into()
 }
 
 #[async_trait]
@@ -54,5 +63,44 @@ impl Provider for BluegreenProvider {
         );
         *self.clients.write().await = Some(Arc::new(clients));
         diags
+    }
+
+    async fn validate_resource_config(&self, type_name: String, config: Value) -> Diagnostics {
+        match type_name.as_str() {
+            resource_ecs_release::TYPE_NAME => resource_ecs_release::validate(&config),
+            _ => unknown_type("resource", &type_name),
+        }
+    }
+
+    async fn validate_data_source_config(&self, type_name: String, config: Value) -> Diagnostics {
+        match type_name.as_str() {
+            data_source_ecs_release::TYPE_NAME => data_source_ecs_release::validate(&config),
+            _ => unknown_type("data source", &type_name),
+        }
+    }
+
+    async fn read_resource(&self, _ctx: Ctx, req: ReadResourceRequest) -> ReadResourceResponse {
+        let clients = self.clients().await;
+        resource_ecs_release::read(clients.as_deref(), req).await
+    }
+
+    async fn plan_resource_change(&self, _ctx: Ctx, req: PlanResourceRequest) -> PlanResourceResponse {
+        let clients = self.clients().await;
+        resource_ecs_release::plan(clients.as_deref(), req).await
+    }
+
+    async fn apply_resource_change(&self, ctx: Ctx, req: ApplyResourceRequest) -> ApplyResourceResponse {
+        let clients = self.clients().await;
+        resource_ecs_release::apply(ctx, clients.as_deref(), req).await
+    }
+
+    async fn import_resource_state(&self, _ctx: Ctx, req: ImportResourceRequest) -> ImportResourceResponse {
+        let clients = self.clients().await;
+        resource_ecs_release::import(clients.as_deref(), req).await
+    }
+
+    async fn read_data_source(&self, _ctx: Ctx, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
+        let clients = self.clients().await;
+        data_source_ecs_release::read(clients.as_deref(), req).await
     }
 }

@@ -116,3 +116,433 @@ pub fn schema() -> ResourceSchema {
     };
     ResourceSchema { schema: Schema { version: 0, block }, identity: Some(identity) }
 }
+
+// ---------------------------------------------------------------------------------
+// Operations
+
+use crate::aws_clients::AwsClients;
+use crate::discovery;
+use crate::errors::Error;
+use crate::import_id::{self, ImportTarget};
+use crate::promotion_gate::{self, GateTarget};
+use crate::release_spec::{self, ReleaseSpec};
+use crate::traffic_pointer::{self, Color, Pair, Pointer, PointerRef, Traffic};
+use tfplugin::provider::*;
+use tfplugin::{hclog, AttrPath, Ctx, Diagnostic, Diagnostics, Value};
+use tokio::time::Instant;
+
+fn set(v: &mut Value, attr: &str, new: Value) {
+    if let Some(m) = v.as_object_mut() {
+        m.insert(attr.to_string(), new);
+    }
+}
+
+fn release_id(cluster: &str, pointer: &PointerRef) -> String {
+    format!("{cluster}/{}", pointer.arn())
+}
+
+/// `state` with every attribute derived from the live traffic filled in.
+fn with_traffic(mut state: Value, cluster: &str, pointer: &PointerRef, pair: &Pair, t: Traffic) -> Value {
+    set(&mut state, "id", release_id(cluster, pointer).into());
+    set(&mut state, "active_color", t.active.as_str().into());
+    set(&mut state, "standby_color", t.active.other().as_str().into());
+    set(&mut state, "standby_traffic_percent", i64::from(t.standby_percent).into());
+    set(&mut state, "active_target_group_arn", pair.target_group(t.active).into());
+    set(&mut state, "standby_target_group_arn", pair.target_group(t.active.other()).into());
+    state
+}
+
+fn identity(cluster: &str, pointer: &PointerRef) -> Value {
+    let (rule, listener) = match pointer {
+        PointerRef::Rule(a) => (Value::from(a.as_str()), Value::Null),
+        PointerRef::Listener(a) => (Value::Null, Value::from(a.as_str())),
+    };
+    Value::object([("cluster", Value::from(cluster)), ("listener_rule_arn", rule), ("listener_arn", listener)])
+}
+
+/// The traffic a state records (as refreshed when the plan was made).
+fn recorded_traffic(state: &Value) -> Option<Traffic> {
+    Some(Traffic {
+        active: Color::parse(state.get("active_color").as_str()?)?,
+        standby_percent: u8::try_from(state.get("standby_traffic_percent").as_i64()?).ok()?,
+    })
+}
+
+fn not_configured() -> Diagnostics {
+    Diagnostic::error(
+        "Provider not configured",
+        "The bluegreen provider was not configured before this operation; check the provider block.",
+    )
+    .into()
+}
+
+pub async fn read(aws: Option<&AwsClients>, req: ReadResourceRequest) -> ReadResourceResponse {
+    let Some(aws) = aws else { return ReadResourceResponse { diagnostics: not_configured(), ..Default::default() } };
+    let state = req.current_state;
+    let (Some(cluster), Some(pointer), Some(pair)) =
+        (state.get("cluster").as_str().map(str::to_string), release_spec::pointer_of(&state), release_spec::pair_of(&state))
+    else {
+        return ReadResourceResponse { new_state: state, ..Default::default() };
+    };
+    let prefer = state.get("active_color").as_str().and_then(Color::parse);
+    let live = traffic_pointer::read(&aws.elbv2, &pointer).await;
+    let mut diagnostics = Diagnostics::new();
+    match live.and_then(|p| p.traffic(&pair, prefer)) {
+        Ok(t) => ReadResourceResponse {
+            new_state: with_traffic(state, &cluster, &pointer, &pair, t),
+            identity: Some(identity(&cluster, &pointer)),
+            private: req.private,
+            diagnostics,
+        },
+        Err(e) if e.is_not_found() => {
+            diagnostics.warning(
+                "Release pointer no longer exists",
+                format!("{} was deleted outside Terraform, so the release was removed from state. Nothing else was changed.", pointer.describe()),
+            );
+            ReadResourceResponse { new_state: Value::Null, diagnostics, ..Default::default() }
+        }
+        Err(e) => ReadResourceResponse { new_state: state, diagnostics: e.to_diagnostic().into(), private: req.private, ..Default::default() },
+    }
+}
+
+const REPLACING: [&str; 3] = ["cluster", "listener_rule_arn", "listener_arn"];
+const DERIVED: [&str; 4] = ["standby_color", "active_target_group_arn", "standby_target_group_arn", "id"];
+
+/// Fills the derived attributes of a planned state from its (maybe unknown) inputs.
+fn plan_derived(planned: &mut Value) {
+    let id = match (planned.get("cluster").as_str(), release_spec::pointer_of(planned)) {
+        (Some(c), Some(p)) => Value::from(release_id(c, &p)),
+        _ => Value::Unknown,
+    };
+    set(planned, "id", id);
+    let active = planned.get("active_color").as_str().and_then(Color::parse);
+    match (active, release_spec::pair_of(planned)) {
+        (Some(a), Some(pair)) => {
+            set(planned, "standby_color", a.other().as_str().into());
+            set(planned, "active_target_group_arn", pair.target_group(a).into());
+            set(planned, "standby_target_group_arn", pair.target_group(a.other()).into());
+        }
+        (Some(a), None) => {
+            set(planned, "standby_color", a.other().as_str().into());
+            set(planned, "active_target_group_arn", Value::Unknown);
+            set(planned, "standby_target_group_arn", Value::Unknown);
+        }
+        _ => {
+            for attr in &DERIVED[..3] {
+                set(planned, attr, Value::Unknown);
+            }
+        }
+    }
+}
+
+/// What the plan saw live at create, so apply can refuse if traffic moved since.
+fn seen_private(t: Traffic) -> Vec<u8> {
+    serde_json::json!({ "seen_active": t.active.as_str(), "seen_standby_percent": t.standby_percent }).to_string().into_bytes()
+}
+
+fn seen_from_private(private: &[u8]) -> Option<Traffic> {
+    let v: serde_json::Value = serde_json::from_slice(private).ok()?;
+    Some(Traffic {
+        active: Color::parse(v.get("seen_active")?.as_str()?)?,
+        standby_percent: u8::try_from(v.get("seen_standby_percent")?.as_u64()?).ok()?,
+    })
+}
+
+pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanResourceResponse {
+    if req.proposed_new_state.is_null() {
+        return PlanResourceResponse { planned_state: Value::Null, ..Default::default() };
+    }
+    let mut diagnostics = release_spec::validate(&req.config);
+    if diagnostics.has_errors() {
+        return PlanResourceResponse { planned_state: req.proposed_new_state, diagnostics, ..Default::default() };
+    }
+    let mut planned = req.proposed_new_state;
+    let mut requires_replace = Vec::new();
+    let mut planned_private = req.prior_private.clone();
+    let creating = req.prior_state.is_null()
+        || REPLACING.iter().any(|a| {
+            let changed = req.prior_state.get(a) != planned.get(a);
+            if changed {
+                requires_replace.push(AttrPath::root(*a));
+            }
+            changed
+        });
+    for (attr, config_attr) in [("active_color", "active_color"), ("standby_traffic_percent", "standby_traffic_percent")] {
+        if req.config.get(config_attr).is_null() && creating {
+            set(&mut planned, attr, Value::Unknown);
+        }
+    }
+    if creating {
+        // Read what is live now: it validates the pointer at plan time and makes the
+        // adopted values known. Without known inputs this waits for apply.
+        if let (Some(aws), Ok(spec)) = (aws, release_spec::from_value(&planned_known_inputs(&planned))) {
+            match traffic_pointer::read(&aws.elbv2, &spec.pointer).await.and_then(|p| p.traffic(&spec.pair, spec.active_color)) {
+                Ok(live) => {
+                    let desired = spec.desired(live);
+                    set(&mut planned, "active_color", desired.active.as_str().into());
+                    set(&mut planned, "standby_traffic_percent", i64::from(desired.standby_percent).into());
+                    planned_private = seen_private(live);
+                }
+                Err(e) => diagnostics.push(e.to_diagnostic()),
+            }
+        }
+    }
+    plan_derived(&mut planned);
+    let planned_identity = match (planned.get("cluster").as_str(), release_spec::pointer_of(&planned)) {
+        (Some(c), Some(p)) => Some(identity(c, &p)),
+        _ => None,
+    };
+    PlanResourceResponse { planned_state: planned, requires_replace, planned_private, planned_identity, diagnostics }
+}
+
+/// The planned value with computed attributes blanked, for parsing the inputs only.
+fn planned_known_inputs(planned: &Value) -> Value {
+    let mut v = planned.clone();
+    for attr in ["active_color", "standby_traffic_percent"] {
+        if planned.get(attr).is_unknown() {
+            set(&mut v, attr, Value::Null);
+        }
+    }
+    if v.is_wholly_known() { v } else { Value::Null }
+}
+
+/// Reads the truth after a failure, so the state Terraform saves is what is live.
+async fn state_after_failure(aws: &AwsClients, base: Value, spec: &ReleaseSpec, prefer: Option<Color>) -> Value {
+    match traffic_pointer::read(&aws.elbv2, &spec.pointer).await.and_then(|p| p.traffic(&spec.pair, prefer)) {
+        Ok(t) => with_traffic(base, &spec.cluster, &spec.pointer, &spec.pair, t),
+        Err(_) => base,
+    }
+}
+
+/// Moves traffic from `live` to `want`: gate, write, test pointer, bake, rollback.
+/// Returns the traffic now live, or the error with the traffic live after it.
+async fn move_traffic(
+    ctx: &Ctx,
+    aws: &AwsClients,
+    spec: &ReleaseSpec,
+    pointer: &Pointer,
+    live: Traffic,
+    want: Traffic,
+    deadline: Instant,
+    operation: &str,
+) -> Result<Traffic, (Error, Traffic)> {
+    if live == want {
+        return Ok(live);
+    }
+    let gaining = live.gaining(&want);
+    if let Some(color) = gaining {
+        let target = GateTarget { color: color.as_str(), target_group_arn: spec.pair.target_group(color), cluster: &spec.cluster };
+        promotion_gate::wait_for_gate(ctx, aws, &spec.promotion, &target, deadline, operation).await.map_err(|e| (e, live))?;
+    }
+    if ctx.is_stopped() {
+        return Err((Error::Stopped { during: format!("{operation}, before traffic was moved; nothing was written") }, live));
+    }
+    let actions = pointer.with_traffic(&spec.pair, want).map_err(|e| (e, live))?;
+    traffic_pointer::write(&aws.elbv2, &spec.pointer, actions).await.map_err(|e| (e, live))?;
+    hclog::info("traffic moved", &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &want)]);
+    if let Some(test) = &spec.test_pointer {
+        if let Err(e) = point_test_at(aws, test, spec.pair.target_group(want.active.other())).await {
+            return Err((e, want));
+        }
+    }
+    let Some(color) = gaining else { return Ok(want) };
+    let target = GateTarget { color: color.as_str(), target_group_arn: spec.pair.target_group(color), cluster: &spec.cluster };
+    let failure = match promotion_gate::bake(ctx, aws, &spec.promotion, &target).await {
+        Ok(None) => return Ok(want),
+        Ok(Some(reason)) => reason,
+        Err(e) => return Err((e, want)),
+    };
+    if !spec.promotion.rollback_on_failure {
+        let e = Error::Gate {
+            summary: "Bake failed".into(),
+            detail: format!("After moving traffic to {want}: {failure}. rollback_on_failure is false, so traffic stays at {want}."),
+        };
+        return Err((e, want));
+    }
+    let restore: Vec<_> = pointer.with_traffic(&spec.pair, live).map_err(|e| (e, want))?;
+    if let Err(e) = traffic_pointer::write(&aws.elbv2, &spec.pointer, restore).await {
+        return Err((e, want));
+    }
+    if let Some(test) = &spec.test_pointer {
+        let _ = point_test_at(aws, test, spec.pair.target_group(live.active.other())).await;
+    }
+    hclog::warn("bake failed; traffic rolled back", &[("reason", &failure), ("restored", &live)]);
+    Err((
+        Error::Gate {
+            summary: "Bake failed; traffic rolled back".into(),
+            detail: format!("After moving traffic to {want}: {failure}. Traffic was restored to {live}, and the state records that."),
+        },
+        live,
+    ))
+}
+
+async fn point_test_at(aws: &AwsClients, test: &PointerRef, tg: &str) -> Result<(), Error> {
+    let p = traffic_pointer::read(&aws.elbv2, test).await?;
+    if p.weights().is_ok_and(|w| w.len() == 1 && w[0].0 == tg) {
+        return Ok(());
+    }
+    traffic_pointer::write(&aws.elbv2, test, p.all_to(tg)?).await
+}
+
+pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest) -> ApplyResourceResponse {
+    if req.planned_state.is_null() {
+        // Delete forgets the release: routing is left exactly as it is.
+        hclog::info("release removed from state; traffic left unchanged", &[]);
+        return ApplyResourceResponse { new_state: Value::Null, ..Default::default() };
+    }
+    let Some(aws) = aws else { return ApplyResourceResponse { diagnostics: not_configured(), ..Default::default() } };
+    let spec = match release_spec::from_value(&req.planned_state) {
+        Ok(s) => s,
+        Err(d) => return ApplyResourceResponse { new_state: req.prior_state, diagnostics: d, ..Default::default() },
+    };
+    let creating = req.prior_state.is_null() || REPLACING.iter().any(|a| req.prior_state.get(a) != req.planned_state.get(a));
+    let (operation, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
+    let deadline = Instant::now() + timeout;
+    // What a failure leaves in state: for a create, nothing unless traffic was
+    // touched; for an update, the prior state corrected to what is live.
+    let fail = |new_state: Value, e: Error| ApplyResourceResponse {
+        new_state,
+        diagnostics: e.to_diagnostic().into(),
+        identity: Some(identity(&spec.cluster, &spec.pointer)),
+        ..Default::default()
+    };
+    let pointer = match traffic_pointer::read(&aws.elbv2, &spec.pointer).await {
+        Ok(p) => p,
+        Err(e) => return fail(if creating { Value::Null } else { req.prior_state }, e),
+    };
+    let recorded = if creating { seen_from_private(&req.planned_private) } else { recorded_traffic(&req.prior_state) };
+    let live = match pointer.traffic(&spec.pair, recorded.map(|t| t.active)) {
+        Ok(t) => t,
+        Err(e) => return fail(if creating { Value::Null } else { req.prior_state }, e),
+    };
+    let base = if creating { req.planned_state.clone() } else { req.prior_state.clone() };
+    if let Some(seen) = recorded {
+        if seen != live {
+            let e = Error::live(
+                "Traffic moved since the plan",
+                format!(
+                    "The plan was made when {} sent {seen}; it now sends {live}. Something else (a deploy tool?) moved traffic in between, so nothing was written. Run terraform plan again.",
+                    spec.pointer.describe()
+                ),
+            );
+            let state = if creating { Value::Null } else { with_traffic(base, &spec.cluster, &spec.pointer, &spec.pair, live) };
+            return fail(state, e);
+        }
+    }
+    if creating {
+        if let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
+            return fail(Value::Null, e);
+        }
+    }
+    let want = spec.desired(live);
+    match move_traffic(&ctx, aws, &spec, &pointer, live, want, deadline, operation).await {
+        Ok(now) => ApplyResourceResponse {
+            new_state: with_traffic(req.planned_state, &spec.cluster, &spec.pointer, &spec.pair, now),
+            identity: Some(identity(&spec.cluster, &spec.pointer)),
+            ..Default::default()
+        },
+        Err((e, believed)) => {
+            // Record the truth: re-read unless the pointer is known untouched.
+            let state = if believed == live && !matches!(e, Error::Aws { .. }) {
+                with_traffic(req.planned_state.clone(), &spec.cluster, &spec.pointer, &spec.pair, live)
+            } else {
+                state_after_failure(aws, req.planned_state.clone(), &spec, Some(believed.active)).await
+            };
+            // The recorded state must keep the prior config values where traffic did
+            // not follow the plan, so the next plan shows the change as pending.
+            let state = if creating && believed == live { Value::Null } else { state };
+            fail(state, e)
+        }
+    }
+}
+
+fn import_error(part: &str, e: impl std::fmt::Display) -> ImportResourceResponse {
+    ImportResourceResponse {
+        diagnostics: Diagnostic::error(format!("Invalid import ID ({part})"), e.to_string()).into(),
+        ..Default::default()
+    }
+}
+
+pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> ImportResourceResponse {
+    let Some(aws) = aws else { return ImportResourceResponse { diagnostics: not_configured(), ..Default::default() } };
+    let (cluster, target) = if req.id.is_empty() {
+        let Some(identity) = &req.identity else { return import_error("ID", "Give an import ID or an identity.") };
+        let cluster = identity.get("cluster").as_str().unwrap_or_default().to_string();
+        let target = match (identity.get("listener_rule_arn").as_str(), identity.get("listener_arn").as_str()) {
+            (Some(r), None) => format!("{cluster}/{r}"),
+            (None, Some(l)) => format!("{cluster}/{l}"),
+            _ => return import_error("identity", "The identity needs `cluster` and exactly one of `listener_rule_arn` and `listener_arn`."),
+        };
+        match import_id::parse(&target) {
+            Ok(id) => (id.cluster, id.target),
+            Err(e) => return import_error(e.part, e),
+        }
+    } else {
+        match import_id::parse(&req.id) {
+            Ok(id) => (id.cluster, id.target),
+            Err(e) => return import_error(e.part, e),
+        }
+    };
+    let found = async {
+        match target {
+            ImportTarget::ListenerRule(arn) => {
+                let p = traffic_pointer::read(&aws.elbv2, &PointerRef::Rule(arn)).await?;
+                let pair = discovery::pair_of_pointer(aws, &cluster, &p).await?;
+                Ok::<_, Error>((p, pair))
+            }
+            ImportTarget::Listener(arn) => {
+                let p = traffic_pointer::read(&aws.elbv2, &PointerRef::Listener(arn)).await?;
+                let pair = discovery::pair_of_pointer(aws, &cluster, &p).await?;
+                Ok((p, pair))
+            }
+            ImportTarget::Service(service) => {
+                let tgs = discovery::service_target_groups(aws, &cluster, &service).await?;
+                let pair = match tgs.as_slice() {
+                    [a, b, ..] => discovery::resolve_pair(aws, a, b).await?,
+                    [one] => discovery::sibling_target_group(aws, &cluster, one).await?,
+                    [] => unreachable_pair(&service)?,
+                };
+                let p = discovery::find_pointer_for_pair(aws, &pair).await?;
+                Ok((p, pair))
+            }
+        }
+    }
+    .await;
+    let (pointer, pair) = match found {
+        Ok(x) => x,
+        Err(e) => return ImportResourceResponse { diagnostics: e.to_diagnostic().into(), ..Default::default() },
+    };
+    let traffic = match pointer.traffic(&pair, None) {
+        Ok(t) => t,
+        Err(e) => return ImportResourceResponse { diagnostics: e.to_diagnostic().into(), ..Default::default() },
+    };
+    let (rule, listener) = match &pointer.target {
+        PointerRef::Rule(a) => (Value::from(a.as_str()), Value::Null),
+        PointerRef::Listener(a) => (Value::Null, Value::from(a.as_str())),
+    };
+    let color = |tg: &str| Value::List(vec![Value::object([("target_group_arn", Value::from(tg))])]);
+    let state = Value::object([
+        ("cluster", Value::from(cluster.as_str())),
+        ("listener_rule_arn", rule),
+        ("listener_arn", listener),
+        ("blue", color(&pair.blue)),
+        ("green", color(&pair.green)),
+        ("test_listener_rule_arn", Value::Null),
+        ("test_listener_arn", Value::Null),
+        ("promotion", Value::List(vec![])),
+        ("timeouts", Value::Null),
+    ]);
+    let state = with_traffic(state, &cluster, &pointer.target, &pair, traffic);
+    ImportResourceResponse {
+        imported: vec![ImportedResource { state, private: Vec::new(), identity: Some(identity(&cluster, &pointer.target)) }],
+        diagnostics: Diagnostics::new(),
+    }
+}
+
+fn unreachable_pair(service: &str) -> Result<Pair, Error> {
+    Err(Error::live("Service has no target group", format!("ECS service {service} has no load balancer target group.")))
+}
+
+pub fn validate(config: &Value) -> Diagnostics {
+    release_spec::validate(config)
+}

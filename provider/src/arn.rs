@@ -1,0 +1,122 @@
+//! ARNs of the ALB and ECS objects a release points at, parsed in one place.
+
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+pub fn parse(s: &str) -> Option<Arn<'_>> {
+    let mut parts = s.splitn(6, ':');
+    let (arn, partition, service, region, account, resource) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let ok = arn == "arn"
+        && partition.starts_with("aws")
+        && !service.is_empty()
+        && !resource.is_empty()
+        && s.len() <= 2048
+        && !s.chars().any(|c| c.is_control() || c.is_whitespace());
+    ok.then_some(Arn { partition, service, region, account, resource })
+}
+
+/// Segments of an ELB resource of the given kind (`listener`, `listener-rule`,
+/// `targetgroup`, `loadbalancer`), e.g. `listener/app/NAME/LB_ID/LISTENER_ID`.
+fn elb_resource<'a>(s: &'a str, kind: &str, segments: usize) -> Option<Vec<&'a str>> {
+    let arn = parse(s)?;
+    if arn.service != "elasticloadbalancing" || arn.region.is_empty() || arn.account.is_empty() {
+        return None;
+    }
+    let parts: Vec<&str> = arn.resource.split('/').collect();
+    (parts.len() == segments && parts[0] == kind && parts.iter().all(|p| !p.is_empty())).then_some(parts)
+}
+
+/// `...:listener-rule/app/NAME/LB_ID/LISTENER_ID/RULE_ID` (ALB rules only).
+pub fn is_listener_rule(s: &str) -> bool {
+    elb_resource(s, "listener-rule", 6).is_some_and(|p| p[1] == "app")
+}
+
+/// `...:listener/app/NAME/LB_ID/LISTENER_ID` (ALB listeners only).
+pub fn is_listener(s: &str) -> bool {
+    elb_resource(s, "listener", 5).is_some_and(|p| p[1] == "app")
+}
+
+/// `...:targetgroup/NAME/ID`.
+pub fn is_target_group(s: &str) -> bool {
+    elb_resource(s, "targetgroup", 3).is_some()
+}
+
+/// The load balancer a listener or listener rule belongs to.
+pub fn load_balancer_of(pointer_arn: &str) -> Option<String> {
+    let arn = parse(pointer_arn)?;
+    let parts: Vec<&str> = arn.resource.split('/').collect();
+    if !(is_listener(pointer_arn) || is_listener_rule(pointer_arn)) {
+        return None;
+    }
+    Some(format!(
+        "arn:{}:elasticloadbalancing:{}:{}:loadbalancer/{}/{}/{}",
+        arn.partition, arn.region, arn.account, parts[1], parts[2], parts[3]
+    ))
+}
+
+/// The name in a target group ARN (`targetgroup/NAME/ID`).
+pub fn target_group_name(tg_arn: &str) -> Option<&str> {
+    elb_resource(tg_arn, "targetgroup", 3).map(|p| p[1])
+}
+
+/// `arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`.
+pub fn is_ecs_cluster(s: &str) -> bool {
+    parse(s).is_some_and(|a| a.service == "ecs" && a.resource.strip_prefix("cluster/").is_some_and(|n| !n.is_empty() && !n.contains('/')))
+}
+
+/// ECS cluster names: 1-255 letters, digits, hyphens and underscores.
+pub fn is_cluster_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 255 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
+    const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-blue/73e2d6bc24d8a067";
+
+    #[test]
+    fn recognises_each_elb_kind_and_nothing_else() {
+        assert!(is_listener_rule(RULE) && !is_listener(RULE) && !is_target_group(RULE));
+        assert!(is_listener(LISTENER) && !is_listener_rule(LISTENER));
+        assert!(is_target_group(TG) && !is_listener(TG));
+        for bad in ["", "arn", "arn:aws:elasticloadbalancing", "blue", "arn:aws:ecs:us-east-1:1:cluster/x",
+            "arn:aws:elasticloadbalancing:us-east-1:123:listener/net/web/1/2", &format!("{LISTENER} "),
+            "arn:aws:elasticloadbalancing:us-east-1:123:listener-rule/app/web//f2/96"] {
+            assert!(!is_listener_rule(bad) && !is_listener(bad) && !is_target_group(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn derives_load_balancer_and_name() {
+        let lb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";
+        assert_eq!(load_balancer_of(RULE).as_deref(), Some(lb));
+        assert_eq!(load_balancer_of(LISTENER).as_deref(), Some(lb));
+        assert_eq!(load_balancer_of(TG), None);
+        assert_eq!(target_group_name(TG), Some("app-blue"));
+    }
+
+    #[test]
+    fn clusters_by_name_or_arn() {
+        assert!(is_ecs_cluster("arn:aws:ecs:us-east-1:123456789012:cluster/prod"));
+        assert!(!is_ecs_cluster("arn:aws:ecs:us-east-1:123456789012:service/prod/x"));
+        assert!(is_cluster_name("prod_1-a") && !is_cluster_name("pr od") && !is_cluster_name(""));
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for s in ["arn:::::", "arn:aws:::::", ":::::::", "arn:aws:elasticloadbalancing:r:a:listener-rule/app", "ü:ß:∂:ƒ:©:˙"] {
+            let _ = (is_listener_rule(s), is_listener(s), load_balancer_of(s), target_group_name(s));
+        }
+    }
+}

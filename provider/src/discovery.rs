@@ -1,0 +1,287 @@
+//! Finding a release from what import gives us: which target group is blue and which
+//! green, the sibling target group of a service, and the pointer that forwards to them.
+
+use crate::arn;
+use crate::aws_clients::AwsClients;
+use crate::errors::{self, Error, Result};
+use crate::traffic_pointer::{Color, Pair, Pointer, PointerRef};
+use std::collections::HashMap;
+
+pub const COLOR_TAG: &str = "bluegreen:color";
+
+/// The color a target group's name says, if exactly one of the words blue/green is in it.
+pub fn color_from_name(name: &str) -> Option<Color> {
+    let words: Vec<String> = name.split(|c: char| !c.is_ascii_alphanumeric()).map(str::to_ascii_lowercase).collect();
+    match (words.iter().any(|w| w == "blue"), words.iter().any(|w| w == "green")) {
+        (true, false) => Some(Color::Blue),
+        (false, true) => Some(Color::Green),
+        _ => None,
+    }
+}
+
+/// Decides which of two target groups is blue: the `bluegreen:color` tag wins, then a
+/// blue/green word in the name; one side known settles the other.
+pub async fn resolve_pair(aws: &AwsClients, a: &str, b: &str) -> Result<Pair> {
+    let out = aws
+        .elbv2
+        .describe_tags()
+        .resource_arns(a)
+        .resource_arns(b)
+        .send()
+        .await
+        .map_err(|e| errors::aws("DescribeTags", format!("{a}, {b}"), e))?;
+    let tags: HashMap<&str, Option<&str>> = out
+        .tag_descriptions()
+        .iter()
+        .filter_map(|d| {
+            let color = d.tags().iter().find(|t| t.key() == Some(COLOR_TAG)).and_then(|t| t.value());
+            Some((d.resource_arn()?, color))
+        })
+        .collect();
+    let color_of = |tg: &str| -> Result<Option<Color>> {
+        match tags.get(tg).copied().flatten() {
+            Some(v) => Color::parse(&v.trim().to_ascii_lowercase()).map(Some).ok_or_else(|| {
+                Error::live("Invalid color tag", format!("Target group {tg} has tag {COLOR_TAG} = {v:?}; use \"blue\" or \"green\"."))
+            }),
+            None => Ok(arn::target_group_name(tg).and_then(color_from_name)),
+        }
+    };
+    let (ca, cb) = (color_of(a)?, color_of(b)?);
+    let a_color = match (ca, cb) {
+        (Some(x), Some(y)) if x == y => {
+            return Err(Error::live(
+                "Both target groups have the same color",
+                format!("{a} and {b} both resolve to {x}. Tag one of them {COLOR_TAG} = {}.", x.other()),
+            ))
+        }
+        (Some(x), _) => x,
+        (None, Some(y)) => y.other(),
+        (None, None) => {
+            return Err(Error::live(
+                "Cannot tell blue from green",
+                format!(
+                    "Neither {a} nor {b} has a {COLOR_TAG} tag or a blue/green word in its name. Add the tag {COLOR_TAG} = \"blue\" to one and \"green\" to the other, then import again."
+                ),
+            ))
+        }
+    };
+    let (blue, green) = if a_color == Color::Blue { (a, b) } else { (b, a) };
+    Ok(Pair { blue: blue.to_string(), green: green.to_string() })
+}
+
+/// Target groups of one ECS service's load balancers (production and ECS-native alternate).
+pub async fn service_target_groups(aws: &AwsClients, cluster: &str, service: &str) -> Result<Vec<String>> {
+    let out = aws
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .map_err(|e| errors::aws("DescribeServices", format!("{cluster}/{service}"), e))?;
+    let s = out
+        .services()
+        .iter()
+        .find(|s| s.service_name() == Some(service) && s.status() != Some("INACTIVE"))
+        .ok_or_else(|| Error::NotFound { what: "ECS service", arn: format!("{cluster}/{service}") })?;
+    let mut tgs = Vec::new();
+    for lb in s.load_balancers() {
+        for tg in [lb.target_group_arn(), lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn())].into_iter().flatten() {
+            if !tgs.iter().any(|t| t == tg) {
+                tgs.push(tg.to_string());
+            }
+        }
+    }
+    if tgs.is_empty() {
+        return Err(Error::live("Service has no target group", format!("ECS service {service} in {cluster} has no load balancer target group; a release needs services behind an ALB.")));
+    }
+    Ok(tgs)
+}
+
+/// The other color's target group for `tg`: taken from a sibling service in the cluster
+/// whose target group has the opposite color.
+pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Pair> {
+    let services = list_service_names(aws, cluster).await?;
+    let mut candidates: Vec<String> = Vec::new();
+    for batch in services.chunks(10) {
+        let out = aws
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| errors::aws("DescribeServices", format!("cluster {cluster}"), e))?;
+        for s in out.services() {
+            for lb in s.load_balancers() {
+                if let Some(other) = lb.target_group_arn() {
+                    if other != tg && !candidates.iter().any(|c| c == other) {
+                        candidates.push(other.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let mut pairs = Vec::new();
+    for c in &candidates {
+        if let Ok(pair) = resolve_pair(aws, tg, c).await {
+            pairs.push(pair);
+        }
+    }
+    match pairs.len() {
+        1 => Ok(pairs.remove(0)),
+        0 => Err(Error::live(
+            "No sibling target group",
+            format!("Found no service in cluster {cluster} on a target group of the other color than {tg}. Import by CLUSTER/LISTENER_RULE_ARN instead, or tag the target groups {COLOR_TAG}."),
+        )),
+        _ => Err(Error::live(
+            "Several sibling target groups",
+            format!("More than one target group in cluster {cluster} could pair with {tg}. Import by CLUSTER/LISTENER_RULE_ARN to say which pointer you mean."),
+        )),
+    }
+}
+
+async fn list_service_names(aws: &AwsClients, cluster: &str) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let out = aws
+            .ecs
+            .list_services()
+            .cluster(cluster)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| errors::aws("ListServices", format!("cluster {cluster}"), e))?;
+        names.extend(out.service_arns().iter().cloned());
+        match out.next_token() {
+            Some(t) if !t.is_empty() => next = Some(t.to_string()),
+            _ => return Ok(names),
+        }
+    }
+}
+
+/// The pair of a pointer read live: its forward action must name both target groups,
+/// or one of them plus a sibling found through the cluster's services.
+pub async fn pair_of_pointer(aws: &AwsClients, cluster: &str, pointer: &Pointer) -> Result<Pair> {
+    let weights = pointer.weights()?;
+    let tgs: Vec<&str> = weights.iter().map(|(t, _)| t.as_str()).collect();
+    match tgs.as_slice() {
+        [one] => sibling_target_group(aws, cluster, one).await,
+        [a, b] => resolve_pair(aws, a, b).await,
+        _ => Err(Error::live(
+            "Pointer forwards to more than two target groups",
+            format!("{} forwards to {} target groups; a release manages exactly two (blue and green).", pointer.target.describe(), tgs.len()),
+        )),
+    }
+}
+
+/// The rule or listener default action on the target groups' load balancer whose
+/// forward action reaches only the pair.
+pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Pointer> {
+    let out = aws
+        .elbv2
+        .describe_target_groups()
+        .target_group_arns(&pair.blue)
+        .target_group_arns(&pair.green)
+        .send()
+        .await
+        .map_err(|e| errors::aws("DescribeTargetGroups", format!("{}, {}", pair.blue, pair.green), e))?;
+    let mut lbs: Vec<String> = out.target_groups().iter().flat_map(|t| t.load_balancer_arns().iter().cloned()).collect();
+    lbs.sort();
+    lbs.dedup();
+    let mut found: Vec<Pointer> = Vec::new();
+    for lb in &lbs {
+        let listeners = aws
+            .elbv2
+            .describe_listeners()
+            .load_balancer_arn(lb)
+            .send()
+            .await
+            .map_err(|e| errors::aws("DescribeListeners", lb.clone(), e))?;
+        for l in listeners.listeners() {
+            let Some(listener_arn) = l.listener_arn() else { continue };
+            let rules = aws
+                .elbv2
+                .describe_rules()
+                .listener_arn(listener_arn)
+                .send()
+                .await
+                .map_err(|e| errors::aws("DescribeRules", listener_arn.to_string(), e))?;
+            for r in rules.rules() {
+                let target = if r.is_default() == Some(true) {
+                    PointerRef::Listener(listener_arn.to_string())
+                } else {
+                    PointerRef::Rule(r.rule_arn().unwrap_or_default().to_string())
+                };
+                let p = Pointer { target, actions: r.actions().to_vec() };
+                if p.traffic(pair, None).is_ok() {
+                    found.push(p);
+                }
+            }
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(Error::live(
+            "No pointer forwards to the pair",
+            format!("No listener rule or listener default action forwards to {} or {}. Import by CLUSTER/LISTENER_RULE_ARN.", pair.blue, pair.green),
+        )),
+        _ => {
+            let arns: Vec<&str> = found.iter().map(|p| p.target.arn()).collect();
+            Err(Error::live(
+                "Several pointers forward to the pair",
+                format!("These all forward to the pair: {}. Import by CLUSTER/LISTENER_RULE_ARN (or CLUSTER/LISTENER_ARN) to pick one.", arns.join(", ")),
+            ))
+        }
+    }
+}
+
+/// Every target group must be attached to the pointer's load balancer or to none yet.
+pub async fn check_same_load_balancer(aws: &AwsClients, pointer: &PointerRef, pair: &Pair) -> Result<()> {
+    let Some(lb) = arn::load_balancer_of(pointer.arn()) else { return Ok(()) };
+    let out = aws
+        .elbv2
+        .describe_target_groups()
+        .target_group_arns(&pair.blue)
+        .target_group_arns(&pair.green)
+        .send()
+        .await
+        .map_err(|e| {
+            use aws_sdk_ecs::error::ProvideErrorMetadata;
+            if e.code() == Some("TargetGroupNotFound") {
+                Error::NotFound { what: "Target group", arn: format!("{} or {}", pair.blue, pair.green) }
+            } else {
+                errors::aws("DescribeTargetGroups", format!("{}, {}", pair.blue, pair.green), e)
+            }
+        })?;
+    for tg in out.target_groups() {
+        let lbs = tg.load_balancer_arns();
+        if !lbs.is_empty() && !lbs.iter().any(|l| *l == lb) {
+            return Err(Error::live(
+                "Target group on a different load balancer",
+                format!(
+                    "Target group {} is attached to {} but the pointer {} belongs to {lb}. Use target groups of the pointer's load balancer.",
+                    tg.target_group_arn().unwrap_or_default(),
+                    lbs.join(", "),
+                    pointer.arn()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colors_from_whole_words_of_the_name() {
+        assert_eq!(color_from_name("app-blue"), Some(Color::Blue));
+        assert_eq!(color_from_name("app_GREEN_tg"), Some(Color::Green));
+        assert_eq!(color_from_name("bluebird"), None);
+        assert_eq!(color_from_name("blue-green"), None);
+        assert_eq!(color_from_name("app-tg-a"), None);
+    }
+}

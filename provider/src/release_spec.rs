@@ -1,0 +1,357 @@
+//! A release as configured: parsed from Terraform values, with plan-time validation
+//! that points at the offending attribute and says what to write instead.
+
+use crate::arn;
+use crate::duration;
+use crate::promotion_gate::Promotion;
+use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
+use std::time::Duration;
+use tfplugin::{AttrPath, Diagnostics, Value};
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// More than this would make the "standby" the majority: switch `active_color` instead.
+pub const MAX_STANDBY_PERCENT: i64 = 50;
+/// DescribeAlarms takes at most 100 names.
+const MAX_ALARMS: usize = 100;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReleaseSpec {
+    pub cluster: String,
+    pub pointer: PointerRef,
+    pub pair: Pair,
+    pub active_color: Option<Color>,
+    pub standby_percent: Option<u8>,
+    pub test_pointer: Option<PointerRef>,
+    pub promotion: Promotion,
+    pub create_timeout: Duration,
+    pub update_timeout: Duration,
+}
+
+impl ReleaseSpec {
+    /// The traffic this configuration asks for, filling what it leaves open from `live`.
+    pub fn desired(&self, live: Traffic) -> Traffic {
+        Traffic {
+            active: self.active_color.unwrap_or(live.active),
+            standby_percent: self.standby_percent.unwrap_or(live.standby_percent),
+        }
+    }
+}
+
+fn path(name: &str) -> AttrPath {
+    AttrPath::root(name)
+}
+
+fn block_path(block: &str, attr: &str) -> AttrPath {
+    AttrPath::root(block).index(0).attr(attr)
+}
+
+/// The production pointer of a configuration or state, when known.
+pub fn pointer_of(v: &Value) -> Option<PointerRef> {
+    match (v.get("listener_rule_arn").as_str(), v.get("listener_arn").as_str()) {
+        (Some(r), None) => Some(PointerRef::Rule(r.to_string())),
+        (None, Some(l)) => Some(PointerRef::Listener(l.to_string())),
+        _ => None,
+    }
+}
+
+pub fn pair_of(v: &Value) -> Option<Pair> {
+    let tg = |c: &str| v.get(c).single_block().and_then(|b| b.get("target_group_arn").as_str()).map(str::to_string);
+    Some(Pair { blue: tg("blue")?, green: tg("green")? })
+}
+
+fn check_duration(d: &mut Diagnostics, v: &Value, p: AttrPath, what: &str) {
+    if let Some(s) = v.as_str() {
+        if let Err(e) = duration::parse(s) {
+            d.error_at(p, format!("Invalid {what}"), format!("{e}. Write a duration such as \"30s\", \"5m\" or \"1h30m\"."));
+        }
+    }
+}
+
+fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool) {
+    let Some(s) = v.get(attr).as_str() else { return };
+    let ok = if want_rule { arn::is_listener_rule(s) } else { arn::is_listener(s) };
+    if ok {
+        return;
+    }
+    let hint = if want_rule && arn::is_listener(s) {
+        format!(" That is a listener ARN: use `{}` for a listener's default action.", attr.replace("_rule", ""))
+    } else if !want_rule && arn::is_listener_rule(s) {
+        format!(" That is a listener rule ARN: use `{}`.", attr.replace("listener_arn", "listener_rule_arn"))
+    } else if arn::is_target_group(s) {
+        " That is a target group ARN: target groups go in the blue and green blocks.".to_string()
+    } else {
+        String::new()
+    };
+    let form = if want_rule {
+        "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/LB_NAME/LB_ID/LISTENER_ID/RULE_ID"
+    } else {
+        "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/LB_NAME/LB_ID/LISTENER_ID"
+    };
+    d.error_at(
+        path(attr),
+        if want_rule { "Invalid listener rule ARN" } else { "Invalid listener ARN" },
+        format!("{s:?} is not an Application Load Balancer {} ARN; expected {form}.{hint}", if want_rule { "listener rule" } else { "listener" }),
+    );
+}
+
+/// Static checks of a resource configuration. Unknown values are skipped: they are
+/// checked again when known, at apply.
+pub fn validate(c: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    if let Some(cluster) = c.get("cluster").as_str() {
+        if !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster)) {
+            d.error_at(
+                path("cluster"),
+                "Invalid ECS cluster",
+                format!("{cluster:?} is not an ECS cluster name (letters, digits, '-' and '_', up to 255) or cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."),
+            );
+        }
+    }
+    let (rule, listener) = (c.get("listener_rule_arn"), c.get("listener_arn"));
+    match (rule.is_null(), listener.is_null()) {
+        (false, false) => d.error_at(
+            path("listener_arn"),
+            "Conflicting pointers",
+            "Set exactly one of `listener_rule_arn` (a rule's forward action) and `listener_arn` (the listener's default action), not both.",
+        ),
+        (true, true) => d.error_at(
+            path("listener_rule_arn"),
+            "Missing pointer",
+            "Set exactly one of `listener_rule_arn` (a rule's forward action) or `listener_arn` (the listener's default action): it is the production traffic pointer.",
+        ),
+        _ => {}
+    }
+    check_pointer_arn(&mut d, c, "listener_rule_arn", true);
+    check_pointer_arn(&mut d, c, "listener_arn", false);
+    if !c.get("test_listener_rule_arn").is_null() && !c.get("test_listener_arn").is_null() {
+        d.error_at(path("test_listener_arn"), "Conflicting test pointers", "Set at most one of `test_listener_rule_arn` and `test_listener_arn`.");
+    }
+    check_pointer_arn(&mut d, c, "test_listener_rule_arn", true);
+    check_pointer_arn(&mut d, c, "test_listener_arn", false);
+    for test_attr in ["test_listener_rule_arn", "test_listener_arn"] {
+        if let Some(t) = c.get(test_attr).as_str() {
+            if Some(t) == rule.as_str() || Some(t) == listener.as_str() {
+                d.error_at(
+                    path(test_attr),
+                    "Test pointer is the production pointer",
+                    "The test listener or rule always points at the standby color, so it must differ from the production pointer.",
+                );
+            }
+        }
+    }
+    for color in ["blue", "green"] {
+        let tg = c.get(color).single_block().map(|b| b.get("target_group_arn"));
+        if let Some(s) = tg.and_then(Value::as_str) {
+            if !arn::is_target_group(s) {
+                d.error_at(
+                    block_path(color, "target_group_arn"),
+                    "Invalid target group ARN",
+                    format!("{s:?} is not a target group ARN; expected arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID."),
+                );
+            }
+        }
+    }
+    if let Some(pair) = pair_of(c) {
+        if pair.blue == pair.green {
+            d.error_at(
+                block_path("green", "target_group_arn"),
+                "Blue and green are the same target group",
+                format!("Both colors use {}. Blue and green need two different target groups.", pair.blue),
+            );
+        }
+    }
+    if let Some(color) = c.get("active_color").as_str() {
+        if Color::parse(color).is_none() {
+            d.error_at(path("active_color"), "Invalid active_color", format!("{color:?} is not a color: use \"blue\" or \"green\", or omit it to follow what is live."));
+        }
+    }
+    match c.get("standby_traffic_percent") {
+        Value::Null | Value::Unknown => {}
+        v => match v.as_i64() {
+            Some(p) if (0..=MAX_STANDBY_PERCENT).contains(&p) => {}
+            Some(p) if (0..=100).contains(&p) => d.error_at(
+                path("standby_traffic_percent"),
+                "Standby share above 50%",
+                format!("{p}% would send most traffic to the standby color. Switch `active_color` instead and set the share the other color keeps (0..50)."),
+            ),
+            _ => d.error_at(path("standby_traffic_percent"), "Invalid standby_traffic_percent", "Use a whole number of percent from 0 to 50 (0 = no canary)."),
+        },
+    }
+    if let Some(p) = c.get("promotion").single_block() {
+        match p.get("min_healthy_targets") {
+            Value::Null | Value::Unknown => {}
+            v => match v.as_i64() {
+                Some(n) if (0..=10_000).contains(&n) => {}
+                _ => d.error_at(
+                    block_path("promotion", "min_healthy_targets"),
+                    "Invalid min_healthy_targets",
+                    "Use a whole number from 0 (no health check) to 10000.",
+                ),
+            },
+        }
+        check_duration(&mut d, p.get("wait_timeout"), block_path("promotion", "wait_timeout"), "wait_timeout");
+        check_duration(&mut d, p.get("bake_time"), block_path("promotion", "bake_time"), "bake_time");
+        let alarms = p.get("alarm_names").elements();
+        if alarms.len() > MAX_ALARMS {
+            d.error_at(block_path("promotion", "alarm_names"), "Too many alarms", format!("At most {MAX_ALARMS} alarm names (CloudWatch's DescribeAlarms limit)."));
+        }
+        for (i, a) in alarms.iter().enumerate() {
+            if let Some(name) = a.as_str() {
+                if name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
+                    d.error_at(
+                        block_path("promotion", "alarm_names").index(i as i64),
+                        "Invalid alarm name",
+                        format!("{name:?} is not a CloudWatch alarm name (1-255 printable characters)."),
+                    );
+                }
+            }
+        }
+    }
+    let timeouts = c.get("timeouts");
+    for op in ["create", "update"] {
+        if let Some(s) = timeouts.get(op).as_str() {
+            if let Err(e) = duration::parse(s) {
+                d.error_at(AttrPath::root("timeouts").attr(op), format!("Invalid {op} timeout"), format!("{e}. Write a duration such as \"10m\"."));
+            }
+        }
+    }
+    d
+}
+
+fn parsed_duration(v: &Value, default: Duration) -> Duration {
+    v.as_str().and_then(|s| duration::parse(s).ok()).unwrap_or(default)
+}
+
+/// The release of a validated, wholly known configuration (or planned state).
+pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
+    let d = validate(c);
+    if d.has_errors() {
+        return Err(d);
+    }
+    let mut missing = Diagnostics::new();
+    let cluster = c.get("cluster").as_str().map(str::to_string);
+    let pointer = pointer_of(c);
+    let pair = pair_of(c);
+    let (Some(cluster), Some(pointer), Some(pair)) = (cluster, pointer, pair) else {
+        missing.error("Configuration not known", "The cluster, the pointer and both target groups must be known to apply a release.");
+        return Err(missing);
+    };
+    let defaults = Promotion::default();
+    let promotion = match c.get("promotion").single_block() {
+        None => defaults,
+        Some(p) => Promotion {
+            min_healthy_targets: p.get("min_healthy_targets").as_i64().unwrap_or(defaults.min_healthy_targets),
+            wait_timeout: parsed_duration(p.get("wait_timeout"), defaults.wait_timeout),
+            alarm_names: p.get("alarm_names").elements().iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
+            bake_time: parsed_duration(p.get("bake_time"), defaults.bake_time),
+            rollback_on_failure: p.get("rollback_on_failure").as_bool().unwrap_or(defaults.rollback_on_failure),
+        },
+    };
+    let test_pointer = match (c.get("test_listener_rule_arn").as_str(), c.get("test_listener_arn").as_str()) {
+        (Some(r), _) => Some(PointerRef::Rule(r.to_string())),
+        (None, Some(l)) => Some(PointerRef::Listener(l.to_string())),
+        _ => None,
+    };
+    Ok(ReleaseSpec {
+        cluster,
+        pointer,
+        pair,
+        active_color: c.get("active_color").as_str().and_then(Color::parse),
+        standby_percent: c.get("standby_traffic_percent").as_i64().map(|p| p as u8),
+        test_pointer,
+        promotion,
+        create_timeout: parsed_duration(c.get("timeouts").get("create"), DEFAULT_TIMEOUT),
+        update_timeout: parsed_duration(c.get("timeouts").get("update"), DEFAULT_TIMEOUT),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
+    pub const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    pub const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-blue/73e2d6bc24d8a067";
+    pub const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-green/83e2d6bc24d8a068";
+
+    pub fn color(tg: &str) -> Value {
+        Value::List(vec![Value::object([("target_group_arn", Value::from(tg))])])
+    }
+
+    pub fn good() -> Value {
+        Value::object([
+            ("cluster", Value::from("prod")),
+            ("listener_rule_arn", Value::from(RULE)),
+            ("blue", color(BLUE)),
+            ("green", color(GREEN)),
+            ("active_color", Value::from("blue")),
+            ("standby_traffic_percent", Value::from(0)),
+            ("promotion", Value::List(vec![])),
+        ])
+    }
+
+    fn with(mut v: Value, attr: &str, new: Value) -> Value {
+        v.as_object_mut().unwrap().insert(attr.into(), new);
+        v
+    }
+
+    fn promotion(attr: &str, v: Value) -> Value {
+        Value::List(vec![Value::object([(attr, v)])])
+    }
+
+    #[test]
+    fn a_good_configuration_passes_and_parses_with_defaults() {
+        assert!(validate(&good()).is_empty(), "{}", validate(&good()));
+        let spec = from_value(&good()).unwrap();
+        assert_eq!(spec.pointer, PointerRef::Rule(RULE.into()));
+        assert_eq!(spec.active_color, Some(Color::Blue));
+        assert_eq!(spec.promotion, Promotion::default());
+        assert_eq!(spec.update_timeout, DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn unknown_values_are_not_errors() {
+        let v = with(with(good(), "listener_rule_arn", Value::Unknown), "active_color", Value::Unknown);
+        assert!(validate(&v).is_empty(), "{}", validate(&v));
+    }
+
+    /// Bad configurations: each must produce an error at the named attribute whose text
+    /// says what to do.
+    #[test]
+    fn bad_configurations_are_reported_at_their_attribute() {
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (with(good(), "active_color", "purple".into()), "active_color", "\"blue\" or \"green\""),
+            (with(good(), "active_color", "Blue".into()), "active_color", "\"blue\" or \"green\""),
+            (with(good(), "standby_traffic_percent", Value::from(101)), "standby_traffic_percent", "0 to 50"),
+            (with(good(), "standby_traffic_percent", Value::from(-1)), "standby_traffic_percent", "0 to 50"),
+            (with(good(), "standby_traffic_percent", Value::from(75)), "standby_traffic_percent", "Switch `active_color`"),
+            (with(good(), "standby_traffic_percent", Value::Number(tfplugin::Number::Float(2.5))), "standby_traffic_percent", "whole number"),
+            (with(good(), "green", color(BLUE)), "green[0].target_group_arn", "two different target groups"),
+            (with(good(), "listener_arn", LISTENER.into()), "listener_arn", "exactly one"),
+            (with(good(), "listener_rule_arn", Value::Null), "listener_rule_arn", "exactly one"),
+            (with(good(), "listener_rule_arn", LISTENER.into()), "listener_rule_arn", "use `listener_arn`"),
+            (with(good(), "listener_rule_arn", "not-an-arn".into()), "listener_rule_arn", "expected arn:aws:elasticloadbalancing"),
+            (with(with(good(), "listener_rule_arn", Value::Null), "listener_arn", RULE.into()), "listener_arn", "use `listener_rule_arn`"),
+            (with(good(), "blue", color("app-blue")), "blue[0].target_group_arn", "targetgroup/NAME/ID"),
+            (with(good(), "green", color(RULE)), "green[0].target_group_arn", "targetgroup/NAME/ID"),
+            (with(good(), "cluster", "my cluster".into()), "cluster", "cluster name"),
+            (with(good(), "cluster", "arn:aws:ecs:us-east-1:1:service/prod/x".into()), "cluster", "cluster ARN"),
+            (with(good(), "promotion", promotion("wait_timeout", "5 minutes".into())), "promotion[0].wait_timeout", "\"5m\""),
+            (with(good(), "promotion", promotion("bake_time", "10".into())), "promotion[0].bake_time", "missing unit"),
+            (with(good(), "promotion", promotion("min_healthy_targets", Value::from(-2))), "promotion[0].min_healthy_targets", "from 0"),
+            (with(good(), "promotion", promotion("alarm_names", Value::List(vec!["".into()]))), "promotion[0].alarm_names[0]", "alarm name"),
+            (with(good(), "timeouts", Value::object([("create", Value::from("forever")), ("update", Value::Null)])), "timeouts.create", "\"10m\""),
+            (with(good(), "test_listener_rule_arn", RULE.into()), "test_listener_rule_arn", "must differ"),
+            (with(with(good(), "test_listener_rule_arn", RULE.into()), "test_listener_arn", LISTENER.into()), "test_listener_arn", "at most one"),
+            (with(good(), "test_listener_arn", BLUE.into()), "test_listener_arn", "target groups go in the blue and green blocks"),
+        ];
+        assert!(cases.len() >= 15);
+        for (config, attr, fix) in cases {
+            let d = validate(&config);
+            let hit = d.iter().find(|d| d.path.as_ref().map(|p| p.to_string()).as_deref() == Some(attr));
+            let hit = hit.unwrap_or_else(|| panic!("no error at {attr}: {d}"));
+            assert!(hit.detail.contains(fix), "{attr}: {:?} does not say {fix:?}", hit.detail);
+            assert!(from_value(&config).is_err());
+        }
+    }
+}
