@@ -27,3 +27,5 @@ pub fn enabled(test: &str) -> bool {
 /// The provider address users write in `required_providers`.
 pub const PROVIDER_SOURCE: &str = "bluegreen-ecs/bluegreen";
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/bluegreen-ecs/bluegreen";
+
+pub mod scaffold;

@@ -66,10 +66,10 @@ pub fn schema() -> ResourceSchema {
         Type::String,
         "`blue` or `green`. Set, it is enforced; omitted, the release follows whatever is live (adopt mode).",
     ))
-    .attribute(Attribute::optional(
+    .attribute(Attribute::optional_computed(
         "standby_traffic_percent",
         Type::Number,
-        "Canary share (0..100) sent to the standby color. Defaults to 0.",
+        "Canary share (0..50 %) sent to the standby color. Set, it is enforced; omitted, the release follows what is live (0 when nothing else set it).",
     ))
     .attribute(Attribute::optional(
         "test_listener_rule_arn",

@@ -1,0 +1,96 @@
+//! Blue/green scaffolding in the emulator, and the deploy tool's actions, through
+//! `tools/scaffold.py` (boto3): what Terraform-managed infrastructure and Spinnaker
+//! would have done to the AWS account between Terraform runs.
+
+use crate::emulator::{python, Emulator};
+use std::process::Command;
+
+/// Runs `tools/scaffold.py SUBCOMMAND --endpoint URL ARGS` and returns its JSON.
+pub fn run(emu: &Emulator, subcommand: &str, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(python())
+        .arg(crate::repo_root().join("tools/scaffold.py"))
+        .arg(subcommand)
+        .args(["--endpoint", &emu.endpoint()])
+        .args(args)
+        .output()
+        .expect("run tools/scaffold.py");
+    assert!(
+        out.status.success(),
+        "scaffold {subcommand} {args:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("scaffold JSON")
+}
+
+/// The ARNs and names `scaffold.py create` reports.
+#[derive(Clone, Debug)]
+pub struct Scaffold {
+    pub raw: serde_json::Value,
+    pub cluster: String,
+    pub listener_arn: String,
+    pub rule_arn: Option<String>,
+    pub blue_tg: String,
+    pub green_tg: String,
+    pub test_rule_arn: Option<String>,
+}
+
+impl Scaffold {
+    pub fn create(emu: &Emulator, name: &str, args: &[&str]) -> Scaffold {
+        let mut all = vec!["--name", name];
+        all.extend_from_slice(args);
+        let raw = run(emu, "create", &all);
+        let s = |k: &str| raw[k].as_str().map(str::to_string);
+        Scaffold {
+            cluster: s("cluster").unwrap(),
+            listener_arn: s("listener_arn").unwrap(),
+            rule_arn: s("rule_arn"),
+            blue_tg: s("blue_tg").unwrap(),
+            green_tg: s("green_tg").unwrap(),
+            test_rule_arn: s("test_rule_arn"),
+            raw,
+        }
+    }
+
+    pub fn rule(&self) -> &str {
+        self.rule_arn.as_deref().expect("scaffold has a rule")
+    }
+
+    /// A `bluegreen_ecs_release "app"` block for this scaffold; `body` adds lines.
+    pub fn release_hcl(&self, pointer_attr: &str, body: &str) -> String {
+        let pointer = if pointer_attr == "listener_arn" { &self.listener_arn } else { self.rule() };
+        format!(
+            r#"
+resource "bluegreen_ecs_release" "app" {{
+  cluster = "{cluster}"
+  {pointer_attr} = "{pointer}"
+  blue {{
+    target_group_arn = "{blue}"
+  }}
+  green {{
+    target_group_arn = "{green}"
+  }}
+{body}
+}}
+"#,
+            cluster = self.cluster,
+            blue = self.blue_tg,
+            green = self.green_tg,
+        )
+    }
+}
+
+/// Target groups a rule's or listener's forward action sends traffic to, with weights,
+/// normalised the way a user reads them (scalar = weight 1), sorted by ARN.
+pub fn forward_weights(actions: &serde_json::Value) -> Vec<(String, i64)> {
+    let forward = actions.as_array().unwrap().iter().find(|a| a["Type"] == "forward").expect("a forward action");
+    let mut out: Vec<(String, i64)> = match forward["ForwardConfig"]["TargetGroups"].as_array() {
+        Some(tgs) if !tgs.is_empty() => tgs
+            .iter()
+            .map(|t| (t["TargetGroupArn"].as_str().unwrap().to_string(), t["Weight"].as_i64().unwrap_or(1)))
+            .collect(),
+        _ => vec![(forward["TargetGroupArn"].as_str().unwrap().to_string(), 1)],
+    };
+    out.sort();
+    out
+}

@@ -1,0 +1,213 @@
+//! bluegreen_ecs_release with real Terraform against the emulator: create, deploys that
+//! are not drift, promotion, canary, adopt vs enforce, listener default action, destroy.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::scaffold::{self, forward_weights, Scaffold};
+use acceptance_tests::terraform::{provider_block, Workdir};
+use acceptance_tests::enabled;
+
+/// Emulator whose ECS services report running == desired (2), as steady services do.
+fn emulator() -> Emulator {
+    Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")])
+}
+
+fn workdir(emu: &Emulator, s: &Scaffold, pointer_attr: &str, body: &str) -> Workdir {
+    let wd = Workdir::new(&emu.endpoint());
+    write_config(&wd, emu, s, pointer_attr, body);
+    wd
+}
+
+fn write_config(wd: &Workdir, emu: &Emulator, s: &Scaffold, pointer_attr: &str, body: &str) {
+    wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl(pointer_attr, body)));
+}
+
+fn rule(emu: &Emulator, arn: &str) -> serde_json::Value {
+    scaffold::run(emu, "describe", &["--rule-arn", arn])
+}
+
+fn listener_actions(emu: &Emulator, arn: &str) -> serde_json::Value {
+    scaffold::run(emu, "describe", &["--listener-arn", arn])["default_actions"].clone()
+}
+
+/// The target groups that receive traffic (weight > 0).
+fn serving(weights: Vec<(String, i64)>) -> Vec<String> {
+    weights.into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect()
+}
+
+/// The release's planned change and drift entries in `terraform show -json`.
+fn release_entries(plan: &serde_json::Value) -> (Vec<String>, bool) {
+    let addr = "bluegreen_ecs_release.app";
+    let actions = plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["address"] == addr)
+        .flat_map(|c| c["change"]["actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
+        .collect();
+    let drift = plan["resource_drift"].as_array().into_iter().flatten().any(|c| c["address"] == addr);
+    (actions, drift)
+}
+
+fn weights(emu: &Emulator, arn: &str) -> Vec<(String, i64)> {
+    forward_weights(&rule(emu, arn)["actions"])
+}
+
+#[test]
+fn create_then_plan_is_empty_and_a_spinnaker_deploy_is_not_drift() {
+    if !enabled("create/deploy") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--services", "spinnaker"]);
+    let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
+    let applied = wd.apply();
+    assert!(applied.stdout.contains("1 added"), "{}", applied.all());
+    assert_eq!(serving(weights(&emu, s.rule())), [s.blue_tg.clone()]);
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "plan after apply must be empty:\n{}", plan.all());
+
+    // Spinnaker deploys a new server group to the standby (green) and scales the old
+    // green one to zero: new task definition revision, new ECS service.
+    let deployed = scaffold::run(&emu, "deploy", &["--name", "app", "--color", "green", "--style", "spinnaker", "--scale-old-to-zero"]);
+    assert!(deployed["service"].as_str().unwrap().ends_with("-v002"), "{deployed}");
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "a deploy must not show as drift:\n{}", plan.all());
+    let json = wd.plan_json();
+    let (actions, drift) = release_entries(&json);
+    assert_eq!(actions, ["no-op"], "{json}");
+    assert!(!drift, "the release shows drift after a deploy: {}", json["resource_drift"]);
+    // Deploy-owned facts never enter the state.
+    let state = wd.ok(&["show", "-json"]).stdout;
+    for owned in ["task-definition", "app-prod-v002", "desired"] {
+        assert!(!state.contains(owned), "state holds deploy-owned {owned:?}: {state}");
+    }
+}
+
+#[test]
+fn promotion_to_green_changes_only_the_forward_action() {
+    if !enabled("promotion") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--oidc", "--stickiness"]);
+    let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
+    wd.apply();
+    let before = rule(&emu, s.rule());
+
+    write_config(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"green\"");
+    let out = wd.apply();
+    assert!(out.stdout.contains("1 changed"), "{}", out.all());
+    let after = rule(&emu, s.rule());
+    assert_eq!(serving(forward_weights(&after["actions"])), [s.green_tg.clone()]);
+    // Everything but the forward action is as it was.
+    let strip_secret = |a: &serde_json::Value| {
+        let mut a = a.clone();
+        if let Some(o) = a.get_mut("AuthenticateOidcConfig").and_then(|o| o.as_object_mut()) {
+            o.remove("ClientSecret");
+            o.remove("UseExistingClientSecret");
+        }
+        a
+    };
+    assert_eq!(strip_secret(&after["actions"][0]), strip_secret(&before["actions"][0]), "the OIDC action changed");
+    assert_eq!(after["actions"][0]["Type"], "authenticate-oidc");
+    assert_eq!(after["conditions"], before["conditions"]);
+    assert_eq!(after["priority"], before["priority"]);
+    assert_eq!(after["tags"], before["tags"]);
+    let forward = after["actions"].as_array().unwrap().iter().find(|a| a["Type"] == "forward").unwrap();
+    assert_eq!(forward["ForwardConfig"]["TargetGroupStickinessConfig"]["Enabled"], true);
+    assert_eq!(forward["ForwardConfig"]["TargetGroupStickinessConfig"]["DurationSeconds"], 3600);
+    assert_eq!(forward["Order"], 2);
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+}
+
+#[test]
+fn canary_weights_are_exact_and_return_to_zero() {
+    if !enabled("canary") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"\n  standby_traffic_percent = 10");
+    wd.apply();
+    let mut expect = vec![(s.blue_tg.clone(), 90), (s.green_tg.clone(), 10)];
+    expect.sort();
+    assert_eq!(weights(&emu, s.rule()), expect);
+    assert_eq!(wd.plan_exit_code().code, 0);
+
+    write_config(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"blue\"\n  standby_traffic_percent = 0");
+    wd.apply();
+    assert_eq!(serving(weights(&emu, s.rule())), [s.blue_tg.clone()]);
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+fn adopt_mode_follows_an_outside_flip_and_enforce_mode_shows_one_change() {
+    if !enabled("adopt/enforce") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = workdir(&emu, &s, "listener_rule_arn", "");
+    wd.apply();
+    let state = wd.ok(&["state", "show", "-no-color", "bluegreen_ecs_release.app"]).stdout;
+    assert!(state.contains("active_color") && state.contains("\"blue\""), "{state}");
+
+    // The deploy tool flips traffic itself (its own red/black).
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "adopt mode must follow the flip:\n{}", plan.all());
+    wd.apply();
+    let state = wd.ok(&["state", "show", "-no-color", "bluegreen_ecs_release.app"]).stdout;
+    assert!(state.contains("= \"green\""), "state must follow the live color: {state}");
+
+    // Enforce: the config says blue; the plan shows exactly active_color going back.
+    write_config(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
+    let json = wd.plan_json();
+    let change = json["resource_changes"].as_array().unwrap().iter().find(|c| c["address"] == "bluegreen_ecs_release.app").unwrap();
+    assert_eq!(change["change"]["actions"], serde_json::json!(["update"]));
+    let (before, after) = (&change["change"]["before"], &change["change"]["after"]);
+    let changed: Vec<&String> = after.as_object().unwrap().keys().filter(|k| before[k.as_str()] != after[k.as_str()]).collect();
+    let unknown: Vec<&String> = change["change"]["after_unknown"].as_object().unwrap().iter().filter(|(_, v)| **v == true).map(|(k, _)| k).collect();
+    assert!(unknown.is_empty(), "nothing should be unknown: {unknown:?}");
+    // active_color and the attributes derived from it (standby color, target group ARNs).
+    assert!(changed.iter().any(|k| *k == "active_color"), "{changed:?}");
+    for k in &changed {
+        assert!(["active_color", "standby_color", "active_target_group_arn", "standby_target_group_arn"].contains(&k.as_str()), "unexpected change {k}");
+    }
+    let text = wd.run(&["plan", "-no-color", "-input=false"]).stdout;
+    assert!(text.contains("~ active_color") && text.contains("\"green\" -> \"blue\""), "{text}");
+}
+
+#[test]
+fn listener_default_action_pointer_create_deploy_promote() {
+    if !enabled("listener pointer") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "web", &["--pointer", "listener"]);
+    let wd = workdir(&emu, &s, "listener_arn", "  active_color = \"blue\"");
+    wd.apply();
+    assert_eq!(wd.plan_exit_code().code, 0);
+    scaffold::run(&emu, "deploy", &["--name", "web", "--color", "green", "--style", "update"]);
+    assert_eq!(wd.plan_exit_code().code, 0, "deploy is not drift");
+    write_config(&wd, &emu, &s, "listener_arn", "  active_color = \"green\"");
+    wd.apply();
+    assert_eq!(serving(forward_weights(&listener_actions(&emu, &s.listener_arn))), [s.green_tg.clone()]);
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+fn destroy_leaves_the_rule_exactly_as_it_was() {
+    if !enabled("destroy") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--oidc"]);
+    let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"green\"");
+    wd.apply();
+    let before = rule(&emu, s.rule());
+    let out = wd.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(out.stdout.contains("1 destroyed"), "{}", out.all());
+    assert_eq!(rule(&emu, s.rule()), before, "destroy must not touch traffic");
+}
