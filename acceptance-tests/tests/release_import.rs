@@ -1,0 +1,170 @@
+//! Import of bluegreen_ecs_release by every ID form, by `import {}` block and by
+//! identity, each followed by an empty plan; colour resolution; bad IDs.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::enabled;
+use acceptance_tests::scaffold::Scaffold;
+use acceptance_tests::terraform::{provider_block, Workdir};
+
+fn emulator() -> Emulator {
+    Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")])
+}
+
+fn setup(emu: &Emulator, s: &Scaffold, pointer_attr: &str, extra: &str) -> Workdir {
+    let wd = Workdir::new(&emu.endpoint());
+    wd.write(
+        "main.tf",
+        &format!("{}{}{extra}", provider_block(&emu.endpoint()), s.release_hcl(pointer_attr, "  active_color = \"blue\"")),
+    );
+    wd
+}
+
+fn import_then_plan_is_empty(wd: &Workdir, id: &str) {
+    let out = wd.ok(&["import", "-input=false", "-no-color", "bluegreen_ecs_release.app", id]);
+    assert!(out.stdout.contains("Import successful"), "{}", out.all());
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "plan after importing {id} must be empty:\n{}", plan.all());
+}
+
+#[test]
+fn import_by_rule_arn_with_colors_from_tags() {
+    if !enabled("import rule") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
+    let wd = setup(&emu, &s, "listener_rule_arn", "");
+    import_then_plan_is_empty(&wd, &format!("{}/{}", s.cluster, s.rule()));
+}
+
+#[test]
+fn import_by_service_with_colors_from_names() {
+    if !enabled("import service") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "shop", &["--colors", "name", "--services", "two"]);
+    let wd = setup(&emu, &s, "listener_rule_arn", "");
+    import_then_plan_is_empty(&wd, &format!("{}/shop-blue", s.cluster));
+}
+
+#[test]
+fn import_by_listener_arn() {
+    if !enabled("import listener") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "web", &["--pointer", "listener", "--colors", "tag"]);
+    let wd = setup(&emu, &s, "listener_arn", "");
+    import_then_plan_is_empty(&wd, &format!("{}/{}", s.cluster, s.listener_arn));
+}
+
+#[test]
+fn import_block_and_identity_import_then_plan_is_empty() {
+    if !enabled("import block") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
+    let by_id = format!("\nimport {{\n  to = bluegreen_ecs_release.app\n  id = \"{}/{}\"\n}}\n", s.cluster, s.rule());
+    let wd = setup(&emu, &s, "listener_rule_arn", &by_id);
+    let plan = wd.run(&["plan", "-input=false", "-no-color"]);
+    assert!(plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{}", plan.all());
+    wd.apply();
+    assert_eq!(wd.plan_exit_code().code, 0);
+
+    let by_identity = format!(
+        "\nimport {{\n  to = bluegreen_ecs_release.app\n  identity = {{\n    cluster = \"{}\"\n    listener_rule_arn = \"{}\"\n  }}\n}}\n",
+        s.cluster,
+        s.rule()
+    );
+    let wd = setup(&emu, &s, "listener_rule_arn", &by_identity);
+    let plan = wd.run(&["plan", "-input=false", "-no-color"]);
+    assert!(plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{}", plan.all());
+    wd.apply();
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+fn generated_configuration_plans_clean() {
+    if !enabled("generate config") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
+    let wd = Workdir::new(&emu.endpoint());
+    wd.write(
+        "main.tf",
+        &format!(
+            "{}\nimport {{\n  to = bluegreen_ecs_release.app\n  id = \"{}/{}\"\n}}\n",
+            provider_block(&emu.endpoint()),
+            s.cluster,
+            s.rule()
+        ),
+    );
+    let out = wd.run(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
+    assert!(generated.contains("active_color") && generated.contains(&s.blue_tg), "{generated}");
+    wd.apply();
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "generated config must plan clean:\n{}\n{generated}", plan.all());
+}
+
+#[test]
+fn import_without_any_color_hint_says_to_add_the_tag() {
+    if !enabled("import no colors") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--colors", "none", "--stickiness"]);
+    // A weighted forward naming both target groups, neither tagged nor named by colour.
+    acceptance_tests::scaffold::run(
+        &emu,
+        "flip",
+        &["--rule-arn", s.rule(), "--weights", &format!("{}=100,{}=0", s.blue_tg, s.green_tg)],
+    );
+    let wd = setup(&emu, &s, "listener_rule_arn", "");
+    let out = wd.run(&["import", "-input=false", "-no-color", "bluegreen_ecs_release.app", &format!("{}/{}", s.cluster, s.rule())]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Cannot tell blue from green") && err.contains("bluegreen:color"), "{err}");
+}
+
+#[test]
+fn bad_import_ids_are_diagnostics_naming_the_part() {
+    if !enabled("bad import ids") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
+    let wd = setup(&emu, &s, "listener_rule_arn", "");
+    let rule = s.rule();
+    let cases: Vec<(String, &str)> = vec![
+        ("app-cluster".into(), "SERVICE"),
+        ("app-cluster/".into(), "SERVICE"),
+        (format!("/{rule}"), "CLUSTER"),
+        (format!("bad cluster/{rule}"), "ID"),
+        (format!("app-cluster/{}", s.blue_tg), "LISTENER_RULE_ARN"),
+        ("app-cluster/arn:aws:elasticloadbalancing:us-east-1:1:listener/net/x/1/2".into(), "LISTENER_RULE_ARN"),
+        ("app-cluster/app.blue".into(), "SERVICE"),
+        ("arn:aws:iam::123456789012:role/x/app".into(), "CLUSTER"),
+        ("arn:aws:ecs:us-east-1:123456789012:cluster/app-cluster".into(), "SERVICE"),
+        (format!("{}/{rule}", "x".repeat(300)), "CLUSTER"),
+        ("c$/svc".into(), "CLUSTER"),
+    ];
+    assert!(cases.len() >= 10);
+    for (id, part) in cases {
+        let out = wd.run(&["import", "-input=false", "-no-color", "bluegreen_ecs_release.app", &id]);
+        assert_eq!(out.code, 1, "{id}: {}", out.all());
+        let err = out.stderr.replace('\n', " ");
+        assert!(err.contains(&format!("Invalid import ID ({part})")), "{id}: expected part {part}: {err}");
+        assert!(err.contains("CLUSTER/SERVICE"), "{id}: the forms are shown: {err}");
+        assert!(!err.contains("plugin crashed") && !err.contains("panic"), "{err}");
+    }
+    // IDs that parse but name nothing are diagnostics too.
+    let missing = format!("{}/{}", s.cluster, rule.replace(&rule[rule.len() - 4..], "dead"));
+    let out = wd.run(&["import", "-input=false", "-no-color", "bluegreen_ecs_release.app", &missing]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("not found"), "{}", out.all());
+}
