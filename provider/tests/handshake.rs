@@ -245,3 +245,47 @@ fn debug_mode_prints_reattach_line() {
     assert_eq!(entry["Pid"], child.id());
     assert!(entry["Addr"]["String"].as_str().unwrap().starts_with("127.0.0.1:"));
 }
+
+fn handshake_with(env: &[(&str, &str)]) -> (Child, Vec<String>) {
+    let mut cmd = Command::new(BIN);
+    cmd.env(COOKIE.0, COOKIE.1).env("PLUGIN_PROTOCOL_VERSIONS", "6").env_remove("PLUGIN_CLIENT_CERT").env_remove("PLUGIN_UNIX_SOCKET_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (child, line.trim_end().split('|').map(str::to_string).collect())
+}
+
+#[test]
+fn port_range_from_the_environment_is_honoured() {
+    // A port that was free a moment ago.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let (mut child, fields) = handshake_with(&[("PLUGIN_MIN_PORT", &port), ("PLUGIN_MAX_PORT", &port)]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(fields[3], format!("127.0.0.1:{port}"));
+}
+
+#[tokio::test]
+async fn unix_socket_in_the_directory_terraform_names() {
+    let dir = std::env::temp_dir().join(format!("bluegreen-sock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut child, fields) = handshake_with(&[("PLUGIN_UNIX_SOCKET_DIR", dir.to_str().unwrap())]);
+    assert_eq!(fields[2], "unix");
+    let path = std::path::PathBuf::from(&fields[3]);
+    assert_eq!(path.parent(), Some(dir.as_path()));
+    let socket = path.clone();
+    let ch = tonic::transport::Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let socket = socket.clone();
+            async move { Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tokio::net::UnixStream::connect(socket).await?)) }
+        }))
+        .await
+        .unwrap();
+    assert!(schema(ch).await.unwrap().resource_schemas.contains_key("bluegreen_ecs_release"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,105 @@
+# terraform-provider-bluegreen: build and test entry points.
+#
+#   make test        unit + acceptance tests: real Terraform (tools/terraform) drives
+#                    the real provider binary against the moto emulator (tools/emulator.py)
+#   make test-unit   cargo tests only, no acceptance tests (no TF_ACC, no Python needed)
+#   make test-tools  smoke test of tools/terraform and tools/emulator.py themselves
+#   make build / release / fmt / fmt-check / clippy / bench / clean / distclean
+#
+# Everything the tests need beyond Rust is installed on first use into .venv/
+# (pinned in tools/requirements.txt) by tools/setup-python.sh.
+#
+# Acceptance-test environment (see /work/shared/spec/TESTING.md):
+#   TF_ACC=1                 turns the acceptance tests on
+#   TF_ACC_TERRAFORM_PATH    terraform to run; defaults to tools/terraform. Set it to
+#                            use a real terraform binary instead.
+#   BLUEGREEN_PYTHON         the venv's python, to run tools/emulator.py
+#   BLUEGREEN_TOOLS_DIR      this repository's tools/ directory
+#   BLUEGREEN_PROVIDER_DIR   the directory holding the built terraform-provider-bluegreen
+# When TF_ACC_TERRAFORM_PATH is not set, tools/ is also put first on PATH, so a
+# plain `terraform` in the tests is tools/terraform too.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+CARGO_FLAGS ?= --workspace --locked
+
+TOOLS_DIR := $(CURDIR)/tools
+VENV_PYTHON := $(CURDIR)/.venv/bin/python
+
+ifeq ($(origin TF_ACC_TERRAFORM_PATH),undefined)
+TF_ACC_TERRAFORM_PATH := $(TOOLS_DIR)/terraform
+ACC_PATH := $(TOOLS_DIR):$(PATH)
+else
+ACC_PATH := $(PATH)
+endif
+
+# Where `cargo build` puts the provider binary (the harness's default is target/debug).
+BLUEGREEN_PROVIDER_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
+
+ACC_ENV := TF_ACC=1 \
+	TF_ACC_TERRAFORM_PATH="$(TF_ACC_TERRAFORM_PATH)" \
+	BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" \
+	BLUEGREEN_PYTHON="$(VENV_PYTHON)" \
+	BLUEGREEN_TOOLS_DIR="$(TOOLS_DIR)" \
+	PATH="$(ACC_PATH)"
+
+.PHONY: help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean
+
+help:
+	@echo "make test        unit + acceptance tests (real Terraform, real emulator)"
+	@echo "make test-unit   unit tests only"
+	@echo "make test-tools  smoke test of tools/terraform and tools/emulator.py"
+	@echo "make build       cargo build (debug)"
+	@echo "make release     cargo build --release"
+	@echo "make demo        the whole story against the local emulator (not built yet)"
+	@echo "make bench       tools/bench.sh"
+	@echo "make fmt | fmt-check | clippy | clean | distclean"
+
+# The pinned Python tools (.venv/); fast no-op when already installed.
+python:
+	@tools/setup-python.sh
+
+test-tools: python
+	$(VENV_PYTHON) tools/smoke_test.py
+
+test: python test-tools build
+	$(ACC_ENV) $(CARGO) test $(CARGO_FLAGS)
+
+test-unit:
+	env -u TF_ACC $(CARGO) test $(CARGO_FLAGS)
+
+build:
+	$(CARGO) build $(CARGO_FLAGS)
+
+release:
+	$(CARGO) build $(CARGO_FLAGS) --release
+
+# PLACEHOLDER until issue 4 lands: `make demo` must build the provider, start the
+# emulator and walk the whole story with real Terraform (see PRODUCT.md).
+demo:
+	@echo "make demo: not built yet (issue 4)" >&2
+	@exit 1
+
+bench:
+	@if [[ -f tools/bench.sh ]]; then bash tools/bench.sh; \
+	else echo "make bench: tools/bench.sh does not exist yet; nothing to run"; fi
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy $(CARGO_FLAGS) --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf .acc dist
+
+# Also drops the Python tools; the next `make test` reinstalls them (~30 s).
+distclean: clean
+	rm -rf .venv

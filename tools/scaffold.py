@@ -1,0 +1,558 @@
+"""Build and mutate blue/green ECS + ALB scaffolding in the local AWS emulator.
+
+Used by the Rust acceptance tests and by `make demo`. Run with the project venv:
+
+    .venv/bin/python tools/scaffold.py SUBCOMMAND --endpoint http://127.0.0.1:PORT [options]
+
+Every subcommand talks to the one emulator endpoint (region us-east-1, credentials
+"testing"), prints exactly one JSON object on stdout and nothing else; diagnostics go
+to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) with a
+"scaffold: error: ..." line on stderr.
+
+  create   --name APP [--pointer rule|listener] [--colors tag|name|none]
+           [--services two|spinnaker|ecs-native|none] [--desired 2] [--oidc]
+           [--stickiness] [--test-listener] [--alarm NAME ...]
+      VPC, 2 subnets, security group, ALB APP-alb, HTTP listener :80, blue/green target
+      groups with 2 healthy ip targets each, (rule pointer) listener rule priority 10,
+      (--test-listener) listener :8080 with a rule forwarding to green, ECS cluster
+      APP-cluster, task definition family APP, services, CloudWatch alarms (state OK).
+      Target group names by --colors: tag -> APP-tg-a/APP-tg-b tagged bluegreen:color;
+      name -> APP-blue/APP-green; none -> APP-tg-a/APP-tg-b untagged (a = blue).
+      Services: two -> APP-blue, APP-green; spinnaker -> APP-prod-v000 (blue),
+      APP-prod-v001 (green); ecs-native -> APP on blue with advancedConfiguration
+      (alternate = green; the output then also has "advanced_configuration" as read back).
+
+  deploy   --name APP --color blue|green [--style spinnaker|update]
+           [--scale-old-to-zero] [--desired N] [--blue-tg ARN --green-tg ARN] [--cluster C]
+      Simulates Spinnaker: new task-definition revision (image nginx:<rev>), then either
+      a new server group APP-prod-vNNN on that color's target group (spinnaker), or
+      update_service of the services on that color (update; for ECS-native, the service
+      whose alternateTargetGroupArn is that color). --scale-old-to-zero (spinnaker): set
+      desired 0 on the older server groups on that color. Nothing is written if a lookup
+      fails. Output: {"task_definition_arn", "service", "services", "scaled_to_zero"}.
+
+  flip     (--rule-arn ARN | --listener-arn ARN) [--to TG_ARN] [--weights TG=W,TG=W]
+      A deploy tool's own traffic switch: rewrite only the forward action (scalar
+      TargetGroupArn, or a weighted ForwardConfig with --weights that keeps the old
+      stickiness config), write every other action back as read. Conditions, priority
+      and tags are not touched (ModifyRule without Conditions).
+
+      Output: {"actions": [the actions written]}.
+
+  targets  --tg ARN (--deregister-all | --register N)
+      Deregister every target ("no healthy targets") or register ip targets
+      10.0.1.10..10.0.1.(9+N). Output: {"registered": targets registered afterwards}.
+  alarm    --name NAME --state ALARM|OK|INSUFFICIENT_DATA     Output: {"name", "state"}.
+  describe (--rule-arn ARN | --listener-arn ARN)
+      Output: {"actions", "conditions", "priority", "tags": {k: v}} for a rule, or
+      {"default_actions"} for a listener, as the API returns them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import types
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+REGION = "us-east-1"
+ACCOUNT_ROLE = "arn:aws:iam::123456789012:role/ecs-bg"
+TARGET_IPS = ["10.0.1.%d" % (10 + i) for i in range(200)]
+COLORS = ("blue", "green")
+
+
+class ScaffoldError(Exception):
+    pass
+
+
+def log(msg):
+    print("scaffold: " + msg, file=sys.stderr)
+
+
+# ---------------------------------------------------------------- clients
+
+
+def clients(endpoint):
+    # Never let the caller's AWS profile/config leak into emulator calls.
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(var, None)
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    cfg = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+    return types.SimpleNamespace(**{
+        svc: session.client(svc, endpoint_url=endpoint, config=cfg) for svc in ("ec2", "elbv2", "ecs", "cloudwatch")
+    })
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def forward_action(tg, order=None, stickiness=False):
+    if stickiness:
+        action = {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": tg, "Weight": 1}],
+                "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 3600},
+            },
+        }
+    else:
+        action = {"Type": "forward", "TargetGroupArn": tg}
+    if order is not None:
+        action["Order"] = order
+    return action
+
+
+def oidc_action(order):
+    return {
+        "Type": "authenticate-oidc",
+        "Order": order,
+        "AuthenticateOidcConfig": {
+            "Issuer": "https://idp.example.com",
+            "AuthorizationEndpoint": "https://idp.example.com/authorize",
+            "TokenEndpoint": "https://idp.example.com/token",
+            "UserInfoEndpoint": "https://idp.example.com/userinfo",
+            "ClientId": "bluegreen-client",
+            "ClientSecret": "bluegreen-client-secret",
+        },
+    }
+
+
+def fixed_404():
+    return {
+        "Type": "fixed-response",
+        "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain", "MessageBody": "not found"},
+    }
+
+
+def register_targets(c, tg, n):
+    targets = [{"Id": ip, "Port": 80} for ip in TARGET_IPS[:n]]
+    if targets:
+        c.elbv2.register_targets(TargetGroupArn=tg, Targets=targets)
+
+
+def registered_count(c, tg):
+    return len(c.elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"])
+
+
+def list_services(c, cluster):
+    arns = []
+    for page in c.ecs.get_paginator("list_services").paginate(cluster=cluster):
+        arns.extend(page["serviceArns"])
+    services = []
+    for i in range(0, len(arns), 10):
+        services.extend(c.ecs.describe_services(cluster=cluster, services=arns[i : i + 10])["services"])
+    return [s for s in services if s.get("status") == "ACTIVE"]
+
+
+def service_tgs(svc):
+    return {lb.get("targetGroupArn") for lb in svc.get("loadBalancers", [])}
+
+
+def network_config(subnets, sg):
+    return {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}}
+
+
+def create_service(c, cluster, name, taskdef, tg, netcfg, desired, advanced=None):
+    lb = {"targetGroupArn": tg, "containerName": "app", "containerPort": 80}
+    if advanced:
+        lb["advancedConfiguration"] = advanced
+    svc = c.ecs.create_service(
+        cluster=cluster, serviceName=name, taskDefinition=taskdef, desiredCount=desired,
+        launchType="FARGATE", networkConfiguration=netcfg, loadBalancers=[lb],
+    )["service"]
+    # moto drops deploymentConfiguration on create; set it afterwards like Terraform would.
+    c.ecs.update_service(
+        cluster=cluster, service=name,
+        deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100},
+    )
+    return svc
+
+
+def parse_weights(text):
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        tg, sep, w = part.rpartition("=")
+        if not sep or not tg or not w.isdigit():
+            raise ScaffoldError("bad --weights entry %r (want TG_ARN=WEIGHT)" % part)
+        out.append({"TargetGroupArn": tg, "Weight": int(w)})
+    if not out:
+        raise ScaffoldError("--weights is empty")
+    return out
+
+
+# ---------------------------------------------------------------- create
+
+
+def cmd_create(c, a):
+    app = a.name
+    vpc = c.ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        c.ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+        for cidr, az in (("10.0.1.0/24", "us-east-1a"), ("10.0.2.0/24", "us-east-1b"))
+    ]
+    sg = c.ec2.create_security_group(GroupName=app + "-sg", Description="bluegreen " + app, VpcId=vpc)["GroupId"]
+    lb = c.elbv2.create_load_balancer(
+        Name=app + "-alb", Subnets=subnets, SecurityGroups=[sg], Scheme="internet-facing", Type="application"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+
+    names = {"tag": ("-tg-a", "-tg-b"), "name": ("-blue", "-green"), "none": ("-tg-a", "-tg-b")}[a.colors]
+    tgs = {}
+    for color, suffix in zip(COLORS, names):
+        kw = dict(Name=app + suffix, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+        if a.colors == "tag":
+            kw["Tags"] = [{"Key": "bluegreen:color", "Value": color}]
+        tgs[color] = c.elbv2.create_target_group(**kw)["TargetGroups"][0]["TargetGroupArn"]
+        register_targets(c, tgs[color], 2)
+    blue, green = tgs["blue"], tgs["green"]
+
+    default = [fixed_404()] if a.pointer == "rule" else [forward_action(blue, stickiness=a.stickiness)]
+    listener = c.elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=default)[
+        "Listeners"
+    ][0]["ListenerArn"]
+    rule = None
+    if a.pointer == "rule":
+        actions = [forward_action(blue, 1, a.stickiness)]
+        if a.oidc:
+            actions = [oidc_action(1), forward_action(blue, 2, a.stickiness)]
+        rule = c.elbv2.create_rule(
+            ListenerArn=listener, Priority=10, Actions=actions,
+            Conditions=[
+                {"Field": "host-header", "HostHeaderConfig": {"Values": [app + ".example.com"]}},
+                {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}},
+            ],
+            Tags=[{"Key": "team", "Value": "payments"}],
+        )["Rules"][0]["RuleArn"]
+    elif a.oidc:
+        log("--oidc applies to --pointer rule only; ignored")
+
+    test_listener = test_rule = None
+    if a.test_listener:
+        test_listener = c.elbv2.create_listener(
+            LoadBalancerArn=lb, Protocol="HTTP", Port=8080, DefaultActions=[fixed_404()]
+        )["Listeners"][0]["ListenerArn"]
+        test_rule = c.elbv2.create_rule(
+            ListenerArn=test_listener, Priority=10, Actions=[forward_action(green, 1)],
+            Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}],
+        )["Rules"][0]["RuleArn"]
+
+    cluster_name = app + "-cluster"
+    cluster_arn = c.ecs.create_cluster(clusterName=cluster_name)["cluster"]["clusterArn"]
+    taskdef = c.ecs.register_task_definition(
+        family=app, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{
+            "name": "app", "image": "nginx:1", "essential": True,
+            "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
+        }],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+    net = network_config(subnets, sg)
+    services = {"blue": [], "green": []}
+    out_extra = {}
+    plan = {
+        "two": [("blue", app + "-blue"), ("green", app + "-green")],
+        "spinnaker": [("blue", app + "-prod-v000"), ("green", app + "-prod-v001")],
+        "ecs-native": [("blue", app)],
+        "none": [],
+    }[a.services]
+    for color, svc_name in plan:
+        advanced = None
+        if a.services == "ecs-native":
+            # productionListenerRule: the rule, or (--pointer listener) the listener itself
+            advanced = {"alternateTargetGroupArn": green, "productionListenerRule": rule or listener,
+                        "roleArn": ACCOUNT_ROLE}
+            if test_rule:
+                advanced["testListenerRule"] = test_rule
+        create_service(c, cluster_name, svc_name, taskdef, tgs[color], net, a.desired, advanced)
+        services[color].append(svc_name)
+        if advanced:
+            got = c.ecs.describe_services(cluster=cluster_name, services=[svc_name])["services"][0]
+            echoed = got["loadBalancers"][0].get("advancedConfiguration")
+            out_extra["advanced_configuration"] = echoed
+            if echoed != advanced:
+                log("ECS-native advancedConfiguration did not round-trip: sent %r, got %r" % (advanced, echoed))
+
+    for alarm in a.alarm:
+        c.cloudwatch.put_metric_alarm(
+            AlarmName=alarm, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            Dimensions=[{"Name": "LoadBalancer", "Value": lb.split(":loadbalancer/", 1)[-1]}],
+        )
+        c.cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="scaffold create")
+
+    return {
+        "name": app, "vpc_id": vpc, "subnets": subnets, "security_group": sg,
+        "load_balancer_arn": lb, "listener_arn": listener, "rule_arn": rule,
+        "test_listener_arn": test_listener, "test_rule_arn": test_rule,
+        "blue_tg": blue, "green_tg": green, "cluster": cluster_name, "cluster_arn": cluster_arn,
+        "task_definition_arn": taskdef, "services": services, "alarms": list(a.alarm), **out_extra,
+    }
+
+
+# ---------------------------------------------------------------- deploy
+
+
+def find_tgs(c, app):
+    """{color: arn} from the target groups create made for APP (tag, then name, then a/b)."""
+    by_name = {}
+    for page in c.elbv2.get_paginator("describe_target_groups").paginate():
+        for tg in page["TargetGroups"]:
+            by_name[tg["TargetGroupName"]] = tg["TargetGroupArn"]
+    found = {}
+    if app + "-blue" in by_name and app + "-green" in by_name:
+        found = {"blue": by_name[app + "-blue"], "green": by_name[app + "-green"]}
+    elif app + "-tg-a" in by_name and app + "-tg-b" in by_name:
+        a, b = by_name[app + "-tg-a"], by_name[app + "-tg-b"]
+        found = {"blue": a, "green": b}
+        tags = c.elbv2.describe_tags(ResourceArns=[a, b])["TagDescriptions"]
+        for td in tags:
+            color = {t["Key"]: t["Value"] for t in td.get("Tags", [])}.get("bluegreen:color")
+            if color in COLORS:
+                found[color] = td["ResourceArn"]
+                found[{"blue": "green", "green": "blue"}[color]] = b if td["ResourceArn"] == a else a
+    if not found:
+        raise ScaffoldError("no target groups %s-blue/-green or %s-tg-a/-tg-b; pass --blue-tg/--green-tg" % (app, app))
+    return found
+
+
+def network_from_lb(c, app, tgs):
+    """Subnets and security group of the ALB (for a first server group with no sibling)."""
+    lbs = [arn for tg in tgs for arn in
+           c.elbv2.describe_target_groups(TargetGroupArns=[tg])["TargetGroups"][0].get("LoadBalancerArns", [])]
+    try:
+        found = c.elbv2.describe_load_balancers(**(
+            {"LoadBalancerArns": lbs[:1]} if lbs else {"Names": [app + "-alb"]}))["LoadBalancers"]
+    except ClientError:
+        found = []
+    if not found:
+        raise ScaffoldError("no load balancer for %s to copy subnets from; create a service first" % app)
+    subnets = [z["SubnetId"] for z in found[0]["AvailabilityZones"]]
+    return network_config(subnets, found[0]["SecurityGroups"][0])
+
+
+def new_revision(c, app):
+    """Register the next task-definition revision of APP with image nginx:<revision>."""
+    current = c.ecs.describe_task_definition(taskDefinition=app)["taskDefinition"]
+    containers = current["containerDefinitions"]
+    for cd in containers:
+        if cd.get("name") == "app" or len(containers) == 1:
+            cd["image"] = "nginx:%d" % (current["revision"] + 1)
+    keep = ("networkMode", "requiresCompatibilities", "cpu", "memory", "executionRoleArn", "taskRoleArn")
+    kw = {k: current[k] for k in keep if current.get(k)}
+    return c.ecs.register_task_definition(family=app, containerDefinitions=containers, **kw)[
+        "taskDefinition"]["taskDefinitionArn"]
+
+
+def cmd_deploy(c, a):
+    app, cluster = a.name, a.cluster or a.name + "-cluster"
+    tgs = {"blue": a.blue_tg, "green": a.green_tg} if a.blue_tg and a.green_tg else find_tgs(c, app)
+    tg = tgs[a.color]
+    services = list_services(c, cluster)
+    on_color = [s for s in services if tg in service_tgs(s)]
+    result = {"task_definition_arn": None, "service": None, "services": [], "scaled_to_zero": []}
+
+    # Everything is looked up before the first write, so a failed deploy changes nothing.
+    if a.style == "update":
+        targets = on_color or [  # ECS-native blue/green: the service whose alternate is this color
+            s for s in services
+            if any(lb.get("advancedConfiguration", {}).get("alternateTargetGroupArn") == tg
+                   for lb in s.get("loadBalancers", []))
+        ]
+        if not targets:
+            raise ScaffoldError("no ECS service in %s serves the %s target group %s" % (cluster, a.color, tg))
+        result["task_definition_arn"] = taskdef = new_revision(c, app)
+        for s in targets:
+            kw = {} if a.desired is None else {"desiredCount": a.desired}
+            c.ecs.update_service(cluster=cluster, service=s["serviceName"], taskDefinition=taskdef, **kw)
+            result["services"].append(s["serviceName"])
+        result["service"] = result["services"][0]
+        return result
+
+    pattern = re.compile(re.escape(app) + r"-prod-v(\d+)$")
+    groups = {s["serviceName"]: int(m.group(1)) for s in services if (m := pattern.match(s["serviceName"]))}
+    next_name = "%s-prod-v%03d" % (app, max(groups.values(), default=-1) + 1)
+    template = (on_color or services or [None])[-1]
+    if template and template.get("networkConfiguration"):
+        netcfg = template["networkConfiguration"]
+    else:
+        netcfg = network_from_lb(c, app, [tg, *tgs.values()])
+    desired = a.desired if a.desired is not None else (template or {}).get("desiredCount") or 2
+    result["task_definition_arn"] = taskdef = new_revision(c, app)
+    create_service(c, cluster, next_name, taskdef, tg, netcfg, desired)
+    result["service"] = next_name
+    result["services"] = [next_name]
+    if a.scale_old_to_zero:
+        for s in on_color:
+            if s["serviceName"] in groups and s["desiredCount"] > 0:
+                c.ecs.update_service(cluster=cluster, service=s["serviceName"], desiredCount=0)
+                result["scaled_to_zero"].append(s["serviceName"])
+    return result
+
+
+# ---------------------------------------------------------------- flip / describe
+
+
+def writable(action):
+    """An action as read, in a form ALB accepts back on modify. Real ALB never returns
+    an OIDC ClientSecret, so we ask it to keep the stored one; moto does return it,
+    and writing it back keeps moto's copy of the action byte-for-byte unchanged."""
+    action = json.loads(json.dumps(action))
+    oidc = action.get("AuthenticateOidcConfig")
+    if oidc is not None and not oidc.get("ClientSecret"):
+        oidc.pop("ClientSecret", None)
+        oidc["UseExistingClientSecret"] = True
+    return action
+
+
+def read_pointer(c, a):
+    if a.rule_arn:
+        return c.elbv2.describe_rules(RuleArns=[a.rule_arn])["Rules"][0]["Actions"]
+    return c.elbv2.describe_listeners(ListenerArns=[a.listener_arn])["Listeners"][0]["DefaultActions"]
+
+
+def cmd_flip(c, a):
+    if not a.to and not a.weights:
+        raise ScaffoldError("flip needs --to TG_ARN or --weights TG=W,TG=W")
+    current = read_pointer(c, a)
+    forwards = [i for i, act in enumerate(current) if act["Type"] == "forward"]
+    if len(forwards) != 1:
+        raise ScaffoldError("expected exactly one forward action, found %d" % len(forwards))
+    idx = forwards[0]
+    old = current[idx]
+    if a.weights:
+        new = {"Type": "forward", "ForwardConfig": {"TargetGroups": parse_weights(a.weights)}}
+        sticky = old.get("ForwardConfig", {}).get("TargetGroupStickinessConfig")
+        if sticky:
+            new["ForwardConfig"]["TargetGroupStickinessConfig"] = sticky
+    else:
+        new = {"Type": "forward", "TargetGroupArn": a.to}
+    if "Order" in old:
+        new["Order"] = old["Order"]
+    actions = [new if i == idx else writable(act) for i, act in enumerate(current)]
+    if a.rule_arn:
+        c.elbv2.modify_rule(RuleArn=a.rule_arn, Actions=actions)
+    else:
+        c.elbv2.modify_listener(ListenerArn=a.listener_arn, DefaultActions=actions)
+    return {"actions": actions}
+
+
+def cmd_describe(c, a):
+    if a.listener_arn:
+        return {"default_actions": read_pointer(c, a)}
+    rule = c.elbv2.describe_rules(RuleArns=[a.rule_arn])["Rules"][0]
+    tags = c.elbv2.describe_tags(ResourceArns=[a.rule_arn])["TagDescriptions"]
+    return {
+        "actions": rule["Actions"], "conditions": rule["Conditions"], "priority": rule["Priority"],
+        "tags": {t["Key"]: t["Value"] for td in tags for t in td.get("Tags", [])},
+    }
+
+
+# ---------------------------------------------------------------- targets / alarm
+
+
+def cmd_targets(c, a):
+    if a.deregister_all:
+        health = c.elbv2.describe_target_health(TargetGroupArn=a.tg)["TargetHealthDescriptions"]
+        targets = [{"Id": h["Target"]["Id"], "Port": h["Target"]["Port"]} for h in health]
+        if targets:
+            c.elbv2.deregister_targets(TargetGroupArn=a.tg, Targets=targets)
+    else:
+        if not 0 <= a.register <= len(TARGET_IPS):
+            raise ScaffoldError("--register must be 0..%d" % len(TARGET_IPS))
+        register_targets(c, a.tg, a.register)
+    return {"registered": registered_count(c, a.tg)}
+
+
+def cmd_alarm(c, a):
+    found = c.cloudwatch.describe_alarms(AlarmNames=[a.name])["MetricAlarms"]
+    if not found:
+        raise ScaffoldError("no CloudWatch alarm named %r" % a.name)
+    c.cloudwatch.set_alarm_state(AlarmName=a.name, StateValue=a.state, StateReason="scaffold alarm")
+    state = c.cloudwatch.describe_alarms(AlarmNames=[a.name])["MetricAlarms"][0]["StateValue"]
+    return {"name": a.name, "state": state}
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="scaffold.py", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def add(name, fn, help_):
+        sp = sub.add_parser(name, help=help_)
+        sp.add_argument("--endpoint", required=True, help="emulator URL, http://127.0.0.1:PORT")
+        sp.set_defaults(fn=fn)
+        return sp
+
+    def pointer(sp, required=True):
+        g = sp.add_mutually_exclusive_group(required=required)
+        g.add_argument("--rule-arn")
+        g.add_argument("--listener-arn")
+
+    sp = add("create", cmd_create, "build VPC/ALB/target groups/ECS scaffolding")
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--pointer", choices=("rule", "listener"), default="rule")
+    sp.add_argument("--colors", choices=("tag", "name", "none"), default="tag")
+    sp.add_argument("--services", choices=("two", "spinnaker", "ecs-native", "none"), default="two")
+    sp.add_argument("--desired", type=int, default=2)
+    sp.add_argument("--oidc", action="store_true")
+    sp.add_argument("--stickiness", action="store_true")
+    sp.add_argument("--test-listener", action="store_true")
+    sp.add_argument("--alarm", action="extend", nargs="+", default=[], metavar="NAME")
+
+    sp = add("deploy", cmd_deploy, "simulate a Spinnaker deploy to one color")
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--color", choices=COLORS, required=True)
+    sp.add_argument("--style", choices=("spinnaker", "update"), default="spinnaker")
+    sp.add_argument("--scale-old-to-zero", action="store_true")
+    sp.add_argument("--desired", type=int)
+    sp.add_argument("--blue-tg")
+    sp.add_argument("--green-tg")
+    sp.add_argument("--cluster")
+
+    sp = add("flip", cmd_flip, "move traffic like a deploy tool does")
+    pointer(sp)
+    sp.add_argument("--to", metavar="TG_ARN")
+    sp.add_argument("--weights", metavar="TG=W,TG=W")
+
+    sp = add("targets", cmd_targets, "deregister all or register N ip targets")
+    sp.add_argument("--tg", required=True)
+    g = sp.add_mutually_exclusive_group(required=True)
+    g.add_argument("--deregister-all", action="store_true")
+    g.add_argument("--register", type=int, metavar="N")
+
+    sp = add("alarm", cmd_alarm, "set a CloudWatch alarm's state")
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--state", choices=("ALARM", "OK", "INSUFFICIENT_DATA"), required=True)
+
+    sp = add("describe", cmd_describe, "print a rule's or listener's actions")
+    pointer(sp)
+    return p
+
+
+def main(argv=None):
+    a = parser().parse_args(argv)
+    try:
+        out = a.fn(clients(a.endpoint), a)
+    except (ScaffoldError, ClientError, BotoCoreError) as e:
+        if isinstance(e, ClientError):
+            err = e.response.get("Error", {})
+            e = "%s failed: %s: %s" % (e.operation_name, err.get("Code"), err.get("Message"))
+        print("scaffold: error: %s: %s" % (a.cmd, e), file=sys.stderr)
+        return 1
+    print(json.dumps(out, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
