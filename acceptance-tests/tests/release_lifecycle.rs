@@ -211,3 +211,67 @@ fn destroy_leaves_the_rule_exactly_as_it_was() {
     assert!(out.stdout.contains("1 destroyed"), "{}", out.all());
     assert_eq!(rule(&emu, s.rule()), before, "destroy must not touch traffic");
 }
+
+#[test]
+fn test_listener_rule_follows_the_standby_color() {
+    if !enabled("test listener") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--test-listener"]);
+    let test_rule = s.test_rule_arn.clone().expect("test rule");
+    let body = |c: &str| format!("  active_color = \"{c}\"\n  test_listener_rule_arn = \"{test_rule}\"");
+    let wd = workdir(&emu, &s, "listener_rule_arn", &body("blue"));
+    wd.apply();
+    write_config(&wd, &emu, &s, "listener_rule_arn", &body("green"));
+    wd.apply();
+    assert_eq!(serving(weights(&emu, s.rule())), [s.green_tg.clone()]);
+    assert_eq!(serving(weights(&emu, &test_rule)), [s.blue_tg.clone()], "the test rule points at the new standby");
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+fn a_pointer_deleted_outside_terraform_leaves_state_with_a_warning() {
+    if !enabled("deleted pointer") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
+    wd.apply();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+        elb.delete_rule().rule_arn(s.rule()).send().await.expect("delete the rule");
+    });
+    let refresh = wd.ok(&["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"]);
+    let all = refresh.all().replace('\n', " ");
+    assert!(all.contains("Release pointer no longer exists") && all.contains("removed from state"), "{all}");
+    assert_eq!(wd.ok(&["state", "list"]).stdout.trim(), "", "the release left the state");
+    // Planning it again says plainly that the rule does not exist.
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 1);
+    assert!(plan.stderr.contains("Listener rule not found") && plan.stderr.contains("does not exist"), "{}", plan.all());
+}
+
+#[test]
+fn aws_errors_on_refresh_name_the_call_and_the_arn() {
+    if !enabled("aws errors") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
+    wd.apply();
+    emu.inject_fault(serde_json::json!({
+        "action": "DescribeRules", "count": 20, "kind": "error", "status": 400,
+        "code": "AccessDenied", "message": "User is not authorized to perform elasticloadbalancing:DescribeRules"
+    }));
+    let plan = wd.plan_exit_code();
+    emu.clear_faults();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let err = plan.stderr.replace('\n', " ");
+    assert!(err.contains("AWS DescribeRules failed") && err.contains(s.rule()) && err.contains("AccessDenied"), "{err}");
+    assert!(err.contains("IAM policy"), "the remedy is named: {err}");
+    assert_eq!(wd.plan_exit_code().code, 0, "state was left intact");
+}
