@@ -54,7 +54,7 @@ help:
 	@echo "make test-tools  smoke test of tools/terraform and tools/emulator.py"
 	@echo "make build       cargo build (debug)"
 	@echo "make release     cargo build --release"
-	@echo "make demo        the whole story against the local emulator (not built yet)"
+	@echo "make demo        the whole story against the local emulator (real Terraform)"
 	@echo "make bench       tools/bench.sh"
 	@echo "make fmt | fmt-check | clippy | clean | distclean"
 
@@ -77,11 +77,8 @@ build:
 release:
 	$(CARGO) build $(CARGO_FLAGS) --release
 
-# PLACEHOLDER until issue 4 lands: `make demo` must build the provider, start the
-# emulator and walk the whole story with real Terraform (see PRODUCT.md).
-demo:
-	@echo "make demo: not built yet (issue 4)" >&2
-	@exit 1
+demo: python build
+	BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" tools/demo.sh
 
 bench:
 	@if [[ -f tools/bench.sh ]]; then bash tools/bench.sh; \

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# `make demo`: the whole story of bluegreen_ecs_release against the local AWS emulator,
+# driven by real Terraform (tools/terraform) and the built provider (target/debug).
+#
+#   1. Terraform adopts the live pointer      (apply: release created, traffic on blue)
+#   2. Spinnaker deploys to the standby color (plan -detailed-exitcode: no changes)
+#   3. Promotion to green                     (apply: the rule now forwards to green)
+#   4. The gate refuses an unhealthy color    (apply fails, nothing written)
+#   5. A failed bake rolls traffic back       (alarm fires mid-bake, apply fails)
+#
+# Expected failures are checked, not ignored: any unexpected outcome ends the demo
+# with "demo: FAILED: ..." and a non-zero exit. The emulator (and a background apply,
+# if one is running) is always stopped on exit, also on failure and Ctrl-C.
+# `make demo` runs tools/setup-python.sh and cargo build first.
+# Environment: BLUEGREEN_PROVIDER_DIR (default target/debug), BLUEGREEN_KEEP_DEMO_DIR=1.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+py="$root/.venv/bin/python"
+terraform="$root/tools/terraform"
+provider_dir=${BLUEGREEN_PROVIDER_DIR:-$root/target/debug}
+
+[[ -x "$py" ]] || { echo "demo: $py missing; run tools/setup-python.sh (make demo does)" >&2; exit 1; }
+[[ -x "$provider_dir/terraform-provider-bluegreen" ]] ||
+  { echo "demo: no provider binary in $provider_dir; run cargo build (make demo does)" >&2; exit 1; }
+
+demo_dir=$(mktemp -d "${TMPDIR:-/tmp}/bluegreen-demo.XXXXXX")
+work="$demo_dir/tf"
+mkdir -p "$work" "$demo_dir/emulator"
+emulator_pid=""
+apply_pid=""
+started=$SECONDS
+
+# ------------------------------------------------------------------ helpers
+
+step() { printf '\n==> %s\n' "$*"; }
+say() { printf '    %s\n' "$*"; }
+result() { printf '    => %s\n' "$*"; }
+# Indented excerpt: the lines of FILE matching the extended regex PATTERN.
+excerpt() { grep -E -- "$2" "$1" | sed 's/^[[:space:]]*/    | /' || true; }
+# The "Error: ..." lines of a Terraform stderr file and their detail, without the
+# "with ... / on main.tf line N" context lines.
+error_excerpt() {
+  awk '/^Error: /      { print; mode = 1; next }
+       mode == 1 && /^ +[0-9]+: / { mode = 2; next }
+       mode == 2 && NF  { print; seen = 1; next }
+       mode == 2 && seen { mode = 0; seen = 0 }' "$1" | sed 's/^/    | /'
+}
+
+# Terraform catches Ctrl-C itself (graceful stop, exit 0 or 1), so bash never runs
+# the INT trap for it: look for Terraform's own note after every run.
+check_interrupted() {
+  if grep -qs '^Interrupt received' "$work"/*.out; then
+    printf '\ndemo: interrupted\n' >&2
+    exit 130
+  fi
+}
+
+die() {
+  check_interrupted
+  printf '\ndemo: FAILED: %s\n' "$1" >&2
+  for f in "${@:2}"; do
+    [[ -f "$f" ]] && { printf -- '--- %s\n' "$f" >&2; tail -n 40 "$f" >&2; }
+  done
+  exit 1
+}
+
+# Stops a background apply (if one runs), then the emulator; idempotent.
+stop_emulator() {
+  local pid
+  for pid in $apply_pid $emulator_pid; do
+    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  done
+  apply_pid="" emulator_pid=""
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_emulator
+  if [[ $rc -ne 0 || "${BLUEGREEN_KEEP_DEMO_DIR:-}" == 1 ]]; then
+    echo "demo: files kept in $demo_dir" >&2
+  else
+    rm -rf "$demo_dir"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
+
+# Terraform in the working directory; output to $work/NAME.out and NAME.err.
+# Sets tf_rc and never aborts: callers decide what exit code they expected.
+tf() {
+  local name=$1; shift
+  tf_rc=0
+  "$terraform" -chdir="$work" "$@" >"$work/$name.out" 2>"$work/$name.err" || tf_rc=$?
+  check_interrupted
+}
+
+scaffold() { "$py" "$root/tools/scaffold.py" "$1" --endpoint "$endpoint" "${@:2}"; }
+
+# Fields of a JSON object file, one per line.
+json_get() { "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(*(d[k] for k in sys.argv[2:]), sep="\n")' "$@"; }
+
+# "blue (shop-tg-a)": the color(s) the production rule forwards traffic to (weight > 0).
+serving() {
+  scaffold describe --rule-arn "$rule_arn" | "$py" -c '
+import json, sys
+blue, green = sys.argv[1:3]
+fwd = next(a for a in json.load(sys.stdin)["actions"] if a["Type"] == "forward")
+tgs = fwd.get("ForwardConfig", {}).get("TargetGroups") or [{"TargetGroupArn": fwd["TargetGroupArn"]}]
+live = [t["TargetGroupArn"] for t in tgs if t.get("Weight", 1) > 0]
+print(" + ".join("%s (%s)" % ({blue: "blue", green: "green"}.get(a, "?"), a.split("/")[1]) for a in live))
+' "$blue_tg" "$green_tg"
+}
+
+expect_serving() {
+  local now; now=$(serving)
+  [[ "$now" == "$1"* ]] || die "expected traffic on $1, the rule forwards to: $now"
+  say "the rule forwards to: $now"
+}
+
+write_config() {
+  cat >"$work/main.tf" <<EOF
+terraform {
+  required_providers {
+    bluegreen = { source = "bluegreen-ecs/bluegreen" }
+  }
+}
+
+provider "bluegreen" {
+  region = "us-east-1"
+  endpoints {
+    ecs        = "$endpoint"
+    elbv2      = "$endpoint"
+    cloudwatch = "$endpoint"
+  }
+}
+
+resource "bluegreen_ecs_release" "shop" {
+  cluster           = "$cluster"
+  listener_rule_arn = "$rule_arn"
+  blue  { target_group_arn = "$blue_tg" }
+  green { target_group_arn = "$green_tg" }
+
+  active_color = "$1"
+
+  promotion {
+    min_healthy_targets = 1
+    wait_timeout        = "2s"
+    alarm_names         = ["shop-5xx"]
+    bake_time           = "6s"
+    rollback_on_failure = true
+  }
+}
+EOF
+}
+
+apply_args=(apply -auto-approve -input=false -no-color)
+
+# ------------------------------------------------------------------ setup
+
+echo "bluegreen demo: real Terraform + $provider_dir/terraform-provider-bluegreen + local AWS emulator"
+# In its own process group (set -m), so a Ctrl-C reaches Terraform and this script
+# but not the emulator: cleanup stops it. --exit-with-parent covers a kill -9 of us.
+set -m
+MOTO_ECS_SERVICE_RUNNING=2 "$py" "$root/tools/emulator.py" --port 0 --quiet --exit-with-parent \
+  --port-file "$demo_dir/emulator/port" </dev/null >/dev/null 2>"$demo_dir/emulator/log" &
+emulator_pid=$!
+set +m
+for _ in $(seq 1 600); do
+  [[ -s "$demo_dir/emulator/port" ]] && break
+  kill -0 "$emulator_pid" 2>/dev/null || die "the emulator exited before it was ready" "$demo_dir/emulator/log"
+  sleep 0.1
+done
+[[ -s "$demo_dir/emulator/port" ]] || die "the emulator was not ready after 60 s" "$demo_dir/emulator/log"
+endpoint="http://127.0.0.1:$(cat "$demo_dir/emulator/port")"
+say "emulator on $endpoint (pid $emulator_pid, ECS services report 2 running tasks)"
+
+scaffold create --name shop --services spinnaker --colors tag --alarm shop-5xx >"$demo_dir/scaffold.json" ||
+  die "scaffold.py create failed"
+{ read -r cluster; read -r rule_arn; read -r blue_tg; read -r green_tg; } \
+  < <(json_get "$demo_dir/scaffold.json" cluster rule_arn blue_tg green_tg)
+[[ -n "${green_tg:-}" ]] || die "scaffold.py create printed no target groups" "$demo_dir/scaffold.json"
+say "scaffolding: ALB shop-alb, rule priority 10, target groups shop-tg-a (blue) / shop-tg-b (green),"
+say "cluster $cluster, Spinnaker server groups shop-prod-v000 (blue) / shop-prod-v001 (green), alarm shop-5xx"
+
+cat >"$demo_dir/terraformrc" <<EOF
+provider_installation {
+  dev_overrides {
+    "bluegreen-ecs/bluegreen" = "$provider_dir"
+  }
+  direct {}
+}
+EOF
+export TF_CLI_CONFIG_FILE="$demo_dir/terraformrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+unset TF_LOG TF_LOG_PROVIDER TF_LOG_CORE TF_LOG_PATH TF_CLI_ARGS TF_REATTACH_PROVIDERS
+say "terraform working dir $work (provider via dev_overrides, no init needed)"
+
+# ------------------------------------------------------------------ the story
+
+step "1. Terraform adopts the live pointer (active_color = \"blue\")"
+write_config blue
+before=$(scaffold describe --rule-arn "$rule_arn")
+tf apply1 "${apply_args[@]}"
+[[ $tf_rc -eq 0 ]] || die "terraform apply exited $tf_rc" "$work/apply1.out" "$work/apply1.err"
+excerpt "$work/apply1.out" 'will be created|Creation complete|Apply complete'
+[[ "$(scaffold describe --rule-arn "$rule_arn")" == "$before" ]] || die "creating the release rewrote the rule"
+expect_serving blue
+result "release created; traffic stays on blue, nothing was rewritten"
+
+step "2. Spinnaker deploys a new server group to the standby color (green)"
+scaffold deploy --name shop --color green --style spinnaker --scale-old-to-zero >"$demo_dir/deploy.json" ||
+  die "scaffold.py deploy failed"
+task_def=$(json_get "$demo_dir/deploy.json" task_definition_arn)
+say "new server group $(json_get "$demo_dir/deploy.json" service) (task definition ${task_def##*/})" \
+  "on green; older green server groups scaled to 0"
+tf plan2 plan -detailed-exitcode -input=false -no-color
+say "terraform plan -detailed-exitcode exited $tf_rc"
+[[ $tf_rc -eq 0 ]] || die "expected plan exit 0 (no drift) after a deploy, got $tf_rc" "$work/plan2.out" "$work/plan2.err"
+excerpt "$work/plan2.out" '^No changes'
+result "the deploy is not drift: Terraform owns only the pointer, so plan shows no changes"
+
+step "3. Promotion: active_color = \"green\""
+write_config green
+tf apply3 "${apply_args[@]}"
+[[ $tf_rc -eq 0 ]] || die "terraform apply (promotion) exited $tf_rc" "$work/apply3.out" "$work/apply3.err"
+excerpt "$work/apply3.out" 'active_color|Modifications complete|Apply complete'
+expect_serving green
+result "the gate passed (healthy targets, steady services, no alarm), traffic moved to green and baked 6 s"
+
+step "4. The gate refuses a color with no healthy targets"
+scaffold targets --tg "$blue_tg" --deregister-all >/dev/null || die "scaffold.py targets failed"
+say "deregistered every target of blue (shop-tg-a); now asking for active_color = \"blue\""
+write_config blue
+before=$(scaffold describe --rule-arn "$rule_arn")
+tf apply4 "${apply_args[@]}"
+say "terraform apply exited $tf_rc (a failure is expected)"
+[[ $tf_rc -ne 0 ]] || die "the gate let traffic move to a color with 0 healthy targets" "$work/apply4.out"
+error=$(tr '\n' ' ' <"$work/apply4.err")
+[[ "$error" == *"Promotion gate refused"*"has 0 healthy targets"*"needs 1"* ]] ||
+  die "the apply failed, but not with the gate's refusal" "$work/apply4.err"
+error_excerpt "$work/apply4.err"
+[[ "$(scaffold describe --rule-arn "$rule_arn")" == "$before" ]] || die "the refused apply changed the rule"
+expect_serving green
+scaffold targets --tg "$blue_tg" --register 2 >/dev/null || die "scaffold.py targets --register failed"
+say "re-registered 2 targets in blue"
+result "the switch was refused before any write: traffic stayed on green"
+
+step "5. A failed bake rolls traffic back (active_color = \"blue\", alarm fires mid-bake)"
+# write_config blue is still in place. Apply in the background, watch the rule.
+"$terraform" -chdir="$work" "${apply_args[@]}" >"$work/apply5.out" 2>"$work/apply5.err" &
+apply_pid=$!
+moved=""
+for _ in $(seq 1 150); do
+  if [[ $(serving) == blue* ]]; then moved=yes; break; fi
+  kill -0 "$apply_pid" 2>/dev/null || break
+  sleep 0.2
+done
+[[ -n "$moved" ]] || die "traffic never moved to blue during the apply" "$work/apply5.out" "$work/apply5.err"
+say "traffic is on blue, the 6 s bake is running; setting alarm shop-5xx to ALARM"
+scaffold alarm --name shop-5xx --state ALARM >/dev/null || die "scaffold.py alarm failed"
+rc=0; wait "$apply_pid" || rc=$?
+apply_pid=""
+check_interrupted
+say "terraform apply exited $rc (a failure is expected)"
+[[ $rc -ne 0 ]] || die "the apply succeeded although the alarm fired during the bake" "$work/apply5.out"
+grep -q 'Bake failed; traffic rolled back' "$work/apply5.err" ||
+  die "the apply failed, but not with a bake rollback" "$work/apply5.err"
+error_excerpt "$work/apply5.err"
+expect_serving green
+tf state5 state show -no-color bluegreen_ecs_release.shop
+[[ $tf_rc -eq 0 ]] || die "terraform state show exited $tf_rc" "$work/state5.err"
+grep -Eq '^[[:space:]]*active_color[[:space:]]*=[[:space:]]*"green"' "$work/state5.out" ||
+  die "state does not record active_color = \"green\" after the rollback" "$work/state5.out"
+say "terraform state show bluegreen_ecs_release.shop:"
+excerpt "$work/state5.out" '^[[:space:]]*active_color'
+scaffold alarm --name shop-5xx --state OK >/dev/null || die "scaffold.py alarm failed"
+say "alarm shop-5xx back to OK"
+result "the bake failed, the previous pointer was written back and state matches live (green)"
+
+step "6. Summary"
+say "1. apply created the release on the live pointer: traffic on blue"
+say "2. a Spinnaker deploy to green was not drift: plan -detailed-exitcode exited 0"
+say "3. promotion moved traffic to green through the gate"
+say "4. the gate refused blue with 0 healthy targets: nothing written, traffic on green"
+say "5. an alarm during the bake rolled traffic back to green; state says green"
+pid=$emulator_pid
+stop_emulator
+! kill -0 "$pid" 2>/dev/null || die "the emulator (pid $pid) is still running"
+result "emulator stopped; nothing left running (demo took $((SECONDS - started)) s)"
