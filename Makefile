@@ -46,7 +46,7 @@ ACC_ENV := TF_ACC=1 \
 	BLUEGREEN_TOOLS_DIR="$(TOOLS_DIR)" \
 	PATH="$(ACC_PATH)"
 
-.PHONY: help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean
+.PHONY: dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean
 
 help:
 	@echo "make test        unit + acceptance tests (real Terraform, real emulator)"
@@ -65,7 +65,7 @@ python:
 test-tools: python
 	$(VENV_PYTHON) tools/smoke_test.py
 
-test: python test-tools build
+test: python test-tools build dist
 	$(ACC_ENV) $(CARGO) test $(CARGO_FLAGS)
 
 test-unit:
@@ -73,6 +73,10 @@ test-unit:
 
 build:
 	$(CARGO) build $(CARGO_FLAGS)
+
+# Release artifacts for the host platform (zip, manifest, SHA256SUMS), as GoReleaser lays them out.
+dist:
+	tools/dist.sh
 
 release:
 	$(CARGO) build $(CARGO_FLAGS) --release

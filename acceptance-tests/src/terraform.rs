@@ -45,19 +45,25 @@ pub struct Workdir {
 }
 
 impl Workdir {
-    /// A fresh working directory; `endpoint` is the emulator every AWS call goes to.
+    /// A fresh working directory using the built provider through `dev_overrides`;
+    /// `endpoint` is the emulator every AWS call goes to.
     pub fn new(endpoint: &str) -> Workdir {
-        let dir = TempDir::new("tf");
-        let cli_config = dir.0.join("terraformrc");
-        std::fs::write(
-            &cli_config,
-            format!(
+        Workdir::with_cli_config(
+            endpoint,
+            &format!(
                 "provider_installation {{\n  dev_overrides {{\n    \"{}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
                 crate::PROVIDER_SOURCE,
                 provider_dir().display()
             ),
         )
-        .unwrap();
+    }
+
+    /// A fresh working directory with the given CLI configuration (e.g. a filesystem
+    /// mirror instead of `dev_overrides`).
+    pub fn with_cli_config(endpoint: &str, cli_config_text: &str) -> Workdir {
+        let dir = TempDir::new("tf");
+        let cli_config = dir.0.join("terraformrc");
+        std::fs::write(&cli_config, cli_config_text).unwrap();
         let env = vec![
             ("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string()),
             ("TF_IN_AUTOMATION".into(), "1".into()),
