@@ -89,8 +89,9 @@ impl Workdir {
         std::fs::write(self.dir.0.join(name), contents).unwrap();
     }
 
-    /// Runs `terraform ARGS` in this directory (no stdin, no colour).
-    pub fn run(&self, args: &[&str]) -> Output {
+    /// The `terraform ARGS` command for this directory, for tests that need the process
+    /// (to interrupt it, or to find the provider it started).
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(terraform_bin());
         cmd.current_dir(&self.dir.0).args(args).stdin(Stdio::null());
         for key in ["TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_CORE", "TF_LOG_PATH", "TF_CLI_ARGS", "TF_REATTACH_PROVIDERS"] {
@@ -99,7 +100,12 @@ impl Workdir {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", terraform_bin().display()));
+        cmd
+    }
+
+    /// Runs `terraform ARGS` in this directory (no stdin, no colour).
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", terraform_bin().display()));
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

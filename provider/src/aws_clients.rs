@@ -4,6 +4,7 @@
 use aws_config::retry::RetryConfig;
 use aws_sdk_ecs::config::SharedCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::time::Duration;
 use tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
 use tfplugin::{AttrPath, Diagnostics, Type, Value};
 
@@ -174,7 +175,13 @@ impl AwsClients {
     pub async fn build(cfg: &ProviderConfig) -> AwsClients {
         let max_retries = cfg.max_retries.unwrap_or(DEFAULT_MAX_RETRIES).clamp(0, 100) as u32;
         let retry = RetryConfig::adaptive().with_max_attempts(max_retries + 1);
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
+        // A hung connection or a slow answer fails the attempt (and is retried) instead
+        // of stalling the whole apply.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(20))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(timeouts);
         if let Some(region) = &cfg.region {
             loader = loader.region(Region::new(region.clone()));
         }

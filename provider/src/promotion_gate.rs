@@ -217,9 +217,14 @@ pub async fn wait_for_gate(ctx: &Ctx, aws: &AwsClients, p: &Promotion, t: &GateT
         };
         hclog::debug("promotion gate not yet passing", &[("reason", &reason)]);
         let now = Instant::now();
-        if now + interval > gate_deadline {
-            if gate_deadline == deadline && deadline < started + p.wait_timeout {
-                return Err(Error::Timeout { operation: operation.to_string(), elapsed: now - started, waiting_for: format!("the promotion gate ({reason})") });
+        if now >= gate_deadline {
+            if deadline < started + p.wait_timeout {
+                // The operation's own timeout ran out before the gate's wait did.
+                return Err(Error::Timeout {
+                    operation: operation.to_string(),
+                    elapsed: now - started,
+                    waiting_for: format!("the promotion gate ({reason}); nothing was written"),
+                });
             }
             return Err(Error::Gate {
                 summary: "Promotion gate refused the switch".into(),
@@ -232,7 +237,7 @@ pub async fn wait_for_gate(ctx: &Ctx, aws: &AwsClients, p: &Promotion, t: &GateT
         }
         tokio::select! {
             _ = ctx.stopped() => return Err(Error::Stopped { during: format!("the promotion gate for {}; nothing was written", t.color) }),
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep(interval.min(gate_deadline - now)) => {}
         }
     }
 }

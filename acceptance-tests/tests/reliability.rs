@@ -1,0 +1,253 @@
+//! Faults and hostile conditions with real Terraform against the emulator: throttling,
+//! failed writes, a killed provider, timeouts, Ctrl-C, parallel promotions, secrets.
+//! After every failure the live pointer is never half-written and state equals live.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::enabled;
+use acceptance_tests::scaffold::{self, forward_weights, Scaffold};
+use acceptance_tests::terraform::{provider_block, Workdir};
+use std::time::{Duration, Instant};
+
+fn emulator() -> Emulator {
+    Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")])
+}
+
+fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, max_retries: u32, body: &str) {
+    let provider = provider_block(&emu.endpoint()).replace("max_retries = 2", &format!("max_retries = {max_retries}"));
+    wd.write("main.tf", &format!("{provider}{}", s.release_hcl("listener_rule_arn", body)));
+}
+
+fn serving(emu: &Emulator, rule: &str) -> Vec<String> {
+    let r = scaffold::run(emu, "describe", &["--rule-arn", rule]);
+    forward_weights(&r["actions"]).into_iter().filter(|(_, w)| *w > 0).map(|(t, _)| t).collect()
+}
+
+fn state_color(wd: &Workdir) -> String {
+    let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
+    state["values"]["root_module"]["resources"][0]["values"]["active_color"].as_str().unwrap_or_default().to_string()
+}
+
+/// The provider process a terraform process started (its child, by parent pid).
+fn provider_child(terraform_pid: u32) -> Option<u32> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // pid (comm) state ppid ...
+        let Some((comm_part, rest)) = stat.rsplit_once(") ") else { continue };
+        let ppid: u32 = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+        if ppid == terraform_pid && comm_part.contains("terraform-provi") {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn promotion_succeeds_with_30_percent_of_calls_throttled() {
+    if !enabled("throttled promotion") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, 10, "  active_color = \"blue\"");
+    wd.apply();
+    write(&wd, &emu, &s, 10, "  active_color = \"green\"");
+    emu.inject_fault(serde_json::json!({"action": "*", "fraction": 0.3, "seed": 7, "kind": "throttle"}));
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    wd.apply();
+    let faults = emu.requests()["faults_injected"].clone();
+    emu.clear_faults();
+    let injected: i64 = faults.as_object().unwrap().values().filter_map(|v| v.as_i64()).sum();
+    assert!(injected > 0, "no throttling happened: {faults}");
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+fn a_failed_pointer_write_leaves_live_and_state_unchanged_and_the_next_apply_converges() {
+    if !enabled("failed write") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, 2, "  active_color = \"blue\"");
+    wd.apply();
+    write(&wd, &emu, &s, 2, "  active_color = \"green\"");
+    emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 100, "kind": "500"}));
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    emu.clear_faults();
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("AWS ModifyRule failed"), "{}", out.all());
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()], "live pointer unchanged");
+    assert_eq!(state_color(&wd), "blue", "state equals live");
+    wd.apply();
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+fn provider_killed_during_bake_then_plan_shows_the_truth_and_apply_converges() {
+    if !enabled("sigkill during bake") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    let gate = "  promotion {\n    bake_time = \"60s\"\n  }";
+    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n{gate}"));
+    wd.apply();
+    write(&wd, &emu, &s, 2, &format!("  active_color = \"green\"\n{gate}"));
+    let mut apply = wd.command(&["apply", "-auto-approve", "-input=false", "-no-color"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    wait_until("traffic on green (bake running)", Duration::from_secs(60), || serving(&emu, s.rule()) == [s.green_tg.clone()]);
+    let provider = provider_child(apply.id()).expect("the provider process");
+    signal(provider, "-KILL");
+    let status = apply.wait().unwrap();
+    assert!(!status.success(), "apply must fail when its provider dies");
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "live is green and the config says green:\n{}", plan.all());
+    wd.apply();
+    assert_eq!(state_color(&wd), "green", "state is the truth after the crash");
+}
+
+#[test]
+fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothing() {
+    if !enabled("update timeout") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    let body = |c: &str| format!("  active_color = \"{c}\"\n  promotion {{\n    wait_timeout = \"60s\"\n  }}\n  timeouts {{\n    update = \"3s\"\n  }}");
+    write(&wd, &emu, &s, 2, &body("blue"));
+    wd.apply();
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
+    write(&wd, &emu, &s, 2, &body("green"));
+    let started = Instant::now();
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(started.elapsed() < Duration::from_secs(40), "the 3s timeout was not honoured");
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Timed out during update") && err.contains("ran for 3s") && err.contains("nothing was written"), "{err}");
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
+    assert_eq!(state_color(&wd), "blue");
+}
+
+#[test]
+fn ctrl_c_interrupts_a_gate_wait_promptly_and_state_stays_consistent() {
+    if !enabled("ctrl-c") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    let body = |c: &str| format!("  active_color = \"{c}\"\n  promotion {{\n    wait_timeout = \"5m\"\n  }}");
+    write(&wd, &emu, &s, 2, &body("blue"));
+    wd.apply();
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
+    write(&wd, &emu, &s, 2, &body("green"));
+    let apply = wd.command(&["apply", "-auto-approve", "-input=false", "-no-color"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let pid = apply.id();
+    // The gate is polling once the provider is up and a few seconds have passed.
+    wait_until("the provider to start", Duration::from_secs(30), || provider_child(pid).is_some());
+    std::thread::sleep(Duration::from_secs(3));
+    let interrupted = Instant::now();
+    signal(pid, "-INT");
+    let out = apply.wait_with_output().unwrap();
+    assert!(interrupted.elapsed() < Duration::from_secs(20), "Ctrl-C took {:?}", interrupted.elapsed());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).replace('\n', " ");
+    assert!(err.contains("Interrupted") && err.contains("nothing was written"), "{err}");
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
+    assert_eq!(state_color(&wd), "blue");
+}
+
+#[test]
+fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
+    if !enabled("parallel promotions") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut rules = vec![s.rule().to_string()];
+    rt.block_on(async {
+        use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, PathPatternConditionConfig, RuleCondition};
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+        for i in 1..20 {
+            let out = elb
+                .create_rule()
+                .listener_arn(&s.listener_arn)
+                .priority(100 + i)
+                .conditions(RuleCondition::builder().field("path-pattern").path_pattern_config(PathPatternConditionConfig::builder().values(format!("/svc{i}/*")).build()).build())
+                .actions(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&s.blue_tg).build())
+                .send()
+                .await
+                .expect("create rule");
+            rules.push(out.rules()[0].rule_arn().unwrap().to_string());
+        }
+    });
+    let list: Vec<String> = rules.iter().map(|r| format!("\"{r}\"")).collect();
+    let config = |color: &str| {
+        format!(
+            "{}\nlocals {{\n  rules = [{}]\n}}\n\nresource \"bluegreen_ecs_release\" \"svc\" {{\n  count = length(local.rules)\n  cluster = \"{}\"\n  listener_rule_arn = local.rules[count.index]\n  blue {{\n    target_group_arn = \"{}\"\n  }}\n  green {{\n    target_group_arn = \"{}\"\n  }}\n  active_color = \"{color}\"\n}}\n",
+            provider_block(&emu.endpoint()).replace("max_retries = 2", "max_retries = 10"),
+            list.join(", "),
+            s.cluster,
+            s.blue_tg,
+            s.green_tg
+        )
+    };
+    let wd = Workdir::new(&emu.endpoint());
+    wd.write("main.tf", &config("blue"));
+    wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10"]);
+    wd.write("main.tf", &config("green"));
+    let out = wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10"]);
+    assert!(out.stdout.contains("20 changed"), "{}", out.all());
+    for r in &rules {
+        assert_eq!(serving(&emu, r), [s.green_tg.clone()], "rule {r} did not end on green");
+    }
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+fn credentials_never_appear_in_logs_plan_or_state_at_trace() {
+    if !enabled("no secrets at trace") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let mut wd = Workdir::new(&emu.endpoint());
+    let (key, secret, token) = ("AKIABLUEGREENTEST777", "bgSecretAccessKeyDoNotLog0123456789abcd", "bgSessionTokenDoNotLogQWxhZGRpbjpvcGVuIHNlc2FtZQ");
+    wd.set_env("AWS_ACCESS_KEY_ID", key);
+    wd.set_env("AWS_SECRET_ACCESS_KEY", secret);
+    wd.set_env("AWS_SESSION_TOKEN", token);
+    wd.set_env("TF_LOG", "TRACE");
+    write(&wd, &emu, &s, 2, "  active_color = \"blue\"");
+    let mut seen = String::new();
+    seen += &wd.apply().all();
+    write(&wd, &emu, &s, 2, "  active_color = \"green\"");
+    seen += &wd.run(&["plan", "-input=false", "-no-color", "-out=p.tfplan"]).all();
+    seen += &wd.ok(&["show", "-json", "p.tfplan"]).all();
+    seen += &wd.ok(&["apply", "-input=false", "-no-color", "p.tfplan"]).all();
+    seen += &std::fs::read_to_string(wd.path().join("terraform.tfstate")).unwrap();
+    assert!(seen.contains("provider.terraform-provider-bluegreen"), "TRACE logs were captured");
+    for secret_value in [key, secret, token] {
+        assert!(!seen.contains(secret_value), "{secret_value} leaked");
+    }
+}
