@@ -46,7 +46,7 @@ ACC_ENV := TF_ACC=1 \
 	BLUEGREEN_TOOLS_DIR="$(TOOLS_DIR)" \
 	PATH="$(ACC_PATH)"
 
-.PHONY: dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean
+.PHONY: reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean
 
 help:
 	@echo "make test        unit + acceptance tests (real Terraform, real emulator)"
@@ -83,6 +83,10 @@ release:
 
 demo: python build
 	BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" tools/demo.sh
+
+# Fault scenarios (throttling, failed writes, killed provider, timeouts, Ctrl-C) with a summary.
+reliability: python build
+	$(ACC_ENV) tools/reliability.sh
 
 bench:
 	@if [[ -f tools/bench.sh ]]; then bash tools/bench.sh; \

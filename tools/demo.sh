@@ -1,19 +1,15 @@
 #!/usr/bin/env bash
-# `make demo`: the whole story of bluegreen_ecs_release against the local AWS emulator,
-# driven by real Terraform (tools/terraform) and the built provider (target/debug).
-#
-#   1. Terraform adopts the live pointer      (apply: release created, traffic on blue)
-#   2. Spinnaker deploys to the standby color (plan -detailed-exitcode: no changes)
-#   3. Promotion to green                     (apply: the rule now forwards to green)
-#   4. The gate refuses an unhealthy color    (apply fails, nothing written)
-#   5. A failed bake rolls traffic back       (alarm fires mid-bake, apply fails)
+# `make demo` (which first runs tools/setup-python.sh and cargo build): the whole story
+# of bluegreen_ecs_release -- release, Spinnaker deploy with a clean plan, promotion,
+# gate refusal, bake rollback -- with real Terraform (tools/terraform) and the built
+# provider against the local AWS emulator (tools/emulator.py), in a temp directory.
 #
 # Expected failures are checked, not ignored: any unexpected outcome ends the demo
-# with "demo: FAILED: ..." and a non-zero exit. The emulator (and a background apply,
-# if one is running) is always stopped on exit, also on failure and Ctrl-C.
-# `make demo` runs tools/setup-python.sh and cargo build first.
+# with "demo: FAILED: ..." and a non-zero exit (its files are then kept). The emulator,
+# and a background apply if one runs, are always stopped: on success, failure, Ctrl-C.
 # Environment: BLUEGREEN_PROVIDER_DIR (default target/debug), BLUEGREEN_KEEP_DEMO_DIR=1.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) fails the assignment too
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 py="$root/.venv/bin/python"
@@ -78,7 +74,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   stop_emulator
-  if [[ $rc -ne 0 || "${BLUEGREEN_KEEP_DEMO_DIR:-}" == 1 ]]; then
+  if [[ ($rc -ne 0 && $rc -ne 130) || "${BLUEGREEN_KEEP_DEMO_DIR:-}" == 1 ]]; then
     echo "demo: files kept in $demo_dir" >&2
   else
     rm -rf "$demo_dir"
@@ -97,26 +93,31 @@ tf() {
   check_interrupted
 }
 
-scaffold() { "$py" "$root/tools/scaffold.py" "$1" --endpoint "$endpoint" "${@:2}"; }
+# tools/scaffold.py SUBCOMMAND ARGS: prints its JSON; on failure the demo fails.
+scaffold() {
+  "$py" "$root/tools/scaffold.py" "$1" --endpoint "$endpoint" "${@:2}" 2>"$demo_dir/scaffold.err" ||
+    die "tools/scaffold.py $1 failed" "$demo_dir/scaffold.err"
+}
 
 # Fields of a JSON object file, one per line.
 json_get() { "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(*(d[k] for k in sys.argv[2:]), sep="\n")' "$@"; }
 
 # "blue (shop-tg-a)": the color(s) the production rule forwards traffic to (weight > 0).
 serving() {
-  scaffold describe --rule-arn "$rule_arn" | "$py" -c '
+  local json; json=$(scaffold describe --rule-arn "$rule_arn")
+  "$py" -c '
 import json, sys
 blue, green = sys.argv[1:3]
 fwd = next(a for a in json.load(sys.stdin)["actions"] if a["Type"] == "forward")
 tgs = fwd.get("ForwardConfig", {}).get("TargetGroups") or [{"TargetGroupArn": fwd["TargetGroupArn"]}]
 live = [t["TargetGroupArn"] for t in tgs if t.get("Weight", 1) > 0]
 print(" + ".join("%s (%s)" % ({blue: "blue", green: "green"}.get(a, "?"), a.split("/")[1]) for a in live))
-' "$blue_tg" "$green_tg"
+' "$blue_tg" "$green_tg" <<<"$json"
 }
 
 expect_serving() {
   local now; now=$(serving)
-  [[ "$now" == "$1"* ]] || die "expected traffic on $1, the rule forwards to: $now"
+  [[ "$now" == "$1 ("*")" && "$now" != *+* ]] || die "expected traffic on $1 only, the rule forwards to: $now"
   say "the rule forwards to: $now"
 }
 
@@ -177,8 +178,7 @@ done
 endpoint="http://127.0.0.1:$(cat "$demo_dir/emulator/port")"
 say "emulator on $endpoint (pid $emulator_pid, ECS services report 2 running tasks)"
 
-scaffold create --name shop --services spinnaker --colors tag --alarm shop-5xx >"$demo_dir/scaffold.json" ||
-  die "scaffold.py create failed"
+scaffold create --name shop --services spinnaker --colors tag --alarm shop-5xx >"$demo_dir/scaffold.json"
 { read -r cluster; read -r rule_arn; read -r blue_tg; read -r green_tg; } \
   < <(json_get "$demo_dir/scaffold.json" cluster rule_arn blue_tg green_tg)
 [[ -n "${green_tg:-}" ]] || die "scaffold.py create printed no target groups" "$demo_dir/scaffold.json"
@@ -206,13 +206,13 @@ before=$(scaffold describe --rule-arn "$rule_arn")
 tf apply1 "${apply_args[@]}"
 [[ $tf_rc -eq 0 ]] || die "terraform apply exited $tf_rc" "$work/apply1.out" "$work/apply1.err"
 excerpt "$work/apply1.out" 'will be created|Creation complete|Apply complete'
-[[ "$(scaffold describe --rule-arn "$rule_arn")" == "$before" ]] || die "creating the release rewrote the rule"
+after=$(scaffold describe --rule-arn "$rule_arn")
+[[ "$after" == "$before" ]] || die "creating the release rewrote the rule"
 expect_serving blue
 result "release created; traffic stays on blue, nothing was rewritten"
 
 step "2. Spinnaker deploys a new server group to the standby color (green)"
-scaffold deploy --name shop --color green --style spinnaker --scale-old-to-zero >"$demo_dir/deploy.json" ||
-  die "scaffold.py deploy failed"
+scaffold deploy --name shop --color green --style spinnaker --scale-old-to-zero >"$demo_dir/deploy.json"
 task_def=$(json_get "$demo_dir/deploy.json" task_definition_arn)
 say "new server group $(json_get "$demo_dir/deploy.json" service) (task definition ${task_def##*/})" \
   "on green; older green server groups scaled to 0"
@@ -231,7 +231,7 @@ expect_serving green
 result "the gate passed (healthy targets, steady services, no alarm), traffic moved to green and baked 6 s"
 
 step "4. The gate refuses a color with no healthy targets"
-scaffold targets --tg "$blue_tg" --deregister-all >/dev/null || die "scaffold.py targets failed"
+scaffold targets --tg "$blue_tg" --deregister-all >/dev/null
 say "deregistered every target of blue (shop-tg-a); now asking for active_color = \"blue\""
 write_config blue
 before=$(scaffold describe --rule-arn "$rule_arn")
@@ -242,9 +242,10 @@ error=$(tr '\n' ' ' <"$work/apply4.err")
 [[ "$error" == *"Promotion gate refused"*"has 0 healthy targets"*"needs 1"* ]] ||
   die "the apply failed, but not with the gate's refusal" "$work/apply4.err"
 error_excerpt "$work/apply4.err"
-[[ "$(scaffold describe --rule-arn "$rule_arn")" == "$before" ]] || die "the refused apply changed the rule"
+after=$(scaffold describe --rule-arn "$rule_arn")
+[[ "$after" == "$before" ]] || die "the refused apply changed the rule"
 expect_serving green
-scaffold targets --tg "$blue_tg" --register 2 >/dev/null || die "scaffold.py targets --register failed"
+scaffold targets --tg "$blue_tg" --register 2 >/dev/null
 say "re-registered 2 targets in blue"
 result "the switch was refused before any write: traffic stayed on green"
 
@@ -254,13 +255,14 @@ step "5. A failed bake rolls traffic back (active_color = \"blue\", alarm fires 
 apply_pid=$!
 moved=""
 for _ in $(seq 1 150); do
-  if [[ $(serving) == blue* ]]; then moved=yes; break; fi
+  now=$(serving)
+  if [[ "$now" == "blue ("*")" ]]; then moved=yes; break; fi
   kill -0 "$apply_pid" 2>/dev/null || break
   sleep 0.2
 done
 [[ -n "$moved" ]] || die "traffic never moved to blue during the apply" "$work/apply5.out" "$work/apply5.err"
 say "traffic is on blue, the 6 s bake is running; setting alarm shop-5xx to ALARM"
-scaffold alarm --name shop-5xx --state ALARM >/dev/null || die "scaffold.py alarm failed"
+scaffold alarm --name shop-5xx --state ALARM >/dev/null
 rc=0; wait "$apply_pid" || rc=$?
 apply_pid=""
 check_interrupted
@@ -276,7 +278,7 @@ grep -Eq '^[[:space:]]*active_color[[:space:]]*=[[:space:]]*"green"' "$work/stat
   die "state does not record active_color = \"green\" after the rollback" "$work/state5.out"
 say "terraform state show bluegreen_ecs_release.shop:"
 excerpt "$work/state5.out" '^[[:space:]]*active_color'
-scaffold alarm --name shop-5xx --state OK >/dev/null || die "scaffold.py alarm failed"
+scaffold alarm --name shop-5xx --state OK >/dev/null
 say "alarm shop-5xx back to OK"
 result "the bake failed, the previous pointer was written back and state matches live (green)"
 

@@ -94,3 +94,40 @@ pub fn forward_weights(actions: &serde_json::Value) -> Vec<(String, i64)> {
     out.sort();
     out
 }
+
+/// Adds `n` more listener rules (path `/svcN/*`, priorities from 100) forwarding to `tg`,
+/// through the AWS SDK; returns their ARNs.
+pub fn create_rules(emu: &Emulator, listener_arn: &str, tg: &str, n: i32) -> Vec<String> {
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, PathPatternConditionConfig, RuleCondition};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+        let mut arns = Vec::new();
+        for i in 1..=n {
+            let path = PathPatternConditionConfig::builder().values(format!("/svc{i}/*")).build();
+            let out = elb
+                .create_rule()
+                .listener_arn(listener_arn)
+                .priority(100 + i)
+                .conditions(RuleCondition::builder().field("path-pattern").path_pattern_config(path).build())
+                .actions(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(tg).build())
+                .send()
+                .await
+                .expect("create rule");
+            arns.push(out.rules()[0].rule_arn().unwrap().to_string());
+        }
+        arns
+    })
+}
+
+/// Configuration for one `bluegreen_ecs_release "svc"` per rule (count), all on one pair.
+pub fn releases_hcl(s: &Scaffold, rules: &[String], color: &str) -> String {
+    let list: Vec<String> = rules.iter().map(|r| format!("\"{r}\"")).collect();
+    format!(
+        "\nlocals {{\n  rules = [{}]\n}}\n\nresource \"bluegreen_ecs_release\" \"svc\" {{\n  count             = length(local.rules)\n  cluster           = \"{}\"\n  listener_rule_arn = local.rules[count.index]\n  blue {{\n    target_group_arn = \"{}\"\n  }}\n  green {{\n    target_group_arn = \"{}\"\n  }}\n  active_color = \"{color}\"\n}}\n",
+        list.join(", "),
+        s.cluster,
+        s.blue_tg,
+        s.green_tg
+    )
+}

@@ -3,6 +3,7 @@
 use crate::emulator::TempDir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The terraform command: `TF_ACC_TERRAFORM_PATH` wins (terraform-plugin-testing's
 /// convention), else the project's own launcher of the pinned Terraform.
@@ -33,6 +34,12 @@ pub struct Output {
 }
 
 impl Output {
+    /// Terraform's words for a provider that crashed or stopped answering.
+    pub fn reports_crash(&self) -> bool {
+        let all = format!("{}{}", self.stdout, self.stderr);
+        ["plugin crashed", "Plugin did not respond", "panic:", "The plugin encountered an error"].iter().any(|m| all.contains(m))
+    }
+
     /// Both streams, for assertion messages.
     pub fn all(&self) -> String {
         format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
@@ -42,6 +49,9 @@ impl Output {
 pub struct Workdir {
     dir: TempDir,
     env: Vec<(String, String)>,
+    /// Terraform runs made here, and how many of them reported a crashed provider.
+    runs: AtomicU32,
+    crashes: AtomicU32,
 }
 
 impl Workdir {
@@ -73,7 +83,7 @@ impl Workdir {
             ("AWS_REGION".into(), "us-east-1".into()),
             ("BLUEGREEN_TEST_ENDPOINT".into(), endpoint.to_string()),
         ];
-        Workdir { dir, env }
+        Workdir { dir, env, runs: Default::default(), crashes: Default::default() }
     }
 
     pub fn path(&self) -> &Path {
@@ -106,11 +116,21 @@ impl Workdir {
     /// Runs `terraform ARGS` in this directory (no stdin, no colour).
     pub fn run(&self, args: &[&str]) -> Output {
         let out = self.command(args).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", terraform_bin().display()));
-        Output {
+        let out = Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        if out.reports_crash() {
+            self.crashes.fetch_add(1, Ordering::Relaxed);
         }
+        out
+    }
+
+    /// `(terraform runs, runs that reported a crashed provider)` so far.
+    pub fn tally(&self) -> (u32, u32) {
+        (self.runs.load(Ordering::Relaxed), self.crashes.load(Ordering::Relaxed))
     }
 
     /// Runs and requires exit 0.

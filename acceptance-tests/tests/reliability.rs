@@ -55,6 +55,20 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// One line per scenario for `make reliability` (tools/reliability.sh sums them).
+/// `converged`: the final apply reached the configured traffic and the plan is empty.
+/// A partial write or a state that differs from live fails the test's assertions
+/// before this line is printed, so a printed scenario had none.
+fn report(scenario: &str, emu: &Emulator, wd: &Workdir, converged: bool) {
+    let faults: i64 = emu.requests()["faults_injected"].as_object().map(|m| m.values().filter_map(|v| v.as_i64()).sum()).unwrap_or(0);
+    let (runs, crashes) = wd.tally();
+    assert_eq!(crashes, 0, "{scenario}: a provider crash was reported");
+    println!(
+        "RELIABILITY {}",
+        serde_json::json!({"scenario": scenario, "faults_injected": faults, "terraform_runs": runs, "converged": converged, "partial_writes": 0, "crashes": crashes})
+    );
+}
+
 #[test]
 fn promotion_succeeds_with_30_percent_of_calls_throttled() {
     if !enabled("throttled promotion") {
@@ -76,6 +90,7 @@ fn promotion_succeeds_with_30_percent_of_calls_throttled() {
     assert!(injected > 0, "no throttling happened: {faults}");
     assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
+    report("30% of calls throttled", &emu, &wd, true);
 }
 
 #[test]
@@ -99,6 +114,7 @@ fn a_failed_pointer_write_leaves_live_and_state_unchanged_and_the_next_apply_con
     wd.apply();
     assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
+    report("pointer write fails with 500", &emu, &wd, true);
 }
 
 #[test]
@@ -123,6 +139,7 @@ fn provider_killed_during_bake_then_plan_shows_the_truth_and_apply_converges() {
     assert_eq!(plan.code, 0, "live is green and the config says green:\n{}", plan.all());
     wd.apply();
     assert_eq!(state_color(&wd), "green", "state is the truth after the crash");
+    report("provider SIGKILLed during bake", &emu, &wd, true);
 }
 
 #[test]
@@ -146,6 +163,7 @@ fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothin
     assert!(err.contains("Timed out during update") && err.contains("ran for 3s") && err.contains("nothing was written"), "{err}");
     assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_color(&wd), "blue");
+    report("gate wait past timeouts.update", &emu, &wd, false);
 }
 
 #[test]
@@ -175,6 +193,7 @@ fn ctrl_c_interrupts_a_gate_wait_promptly_and_state_stays_consistent() {
     assert!(err.contains("Interrupted") && err.contains("nothing was written"), "{err}");
     assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_color(&wd), "blue");
+    report("Ctrl-C during the gate wait", &emu, &wd, false);
 }
 
 #[test]
@@ -184,34 +203,10 @@ fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
     }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut rules = vec![s.rule().to_string()];
-    rt.block_on(async {
-        use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, PathPatternConditionConfig, RuleCondition};
-        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
-        for i in 1..20 {
-            let out = elb
-                .create_rule()
-                .listener_arn(&s.listener_arn)
-                .priority(100 + i)
-                .conditions(RuleCondition::builder().field("path-pattern").path_pattern_config(PathPatternConditionConfig::builder().values(format!("/svc{i}/*")).build()).build())
-                .actions(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&s.blue_tg).build())
-                .send()
-                .await
-                .expect("create rule");
-            rules.push(out.rules()[0].rule_arn().unwrap().to_string());
-        }
-    });
-    let list: Vec<String> = rules.iter().map(|r| format!("\"{r}\"")).collect();
+    rules.extend(scaffold::create_rules(&emu, &s.listener_arn, &s.blue_tg, 19));
     let config = |color: &str| {
-        format!(
-            "{}\nlocals {{\n  rules = [{}]\n}}\n\nresource \"bluegreen_ecs_release\" \"svc\" {{\n  count = length(local.rules)\n  cluster = \"{}\"\n  listener_rule_arn = local.rules[count.index]\n  blue {{\n    target_group_arn = \"{}\"\n  }}\n  green {{\n    target_group_arn = \"{}\"\n  }}\n  active_color = \"{color}\"\n}}\n",
-            provider_block(&emu.endpoint()).replace("max_retries = 2", "max_retries = 10"),
-            list.join(", "),
-            s.cluster,
-            s.blue_tg,
-            s.green_tg
-        )
+        format!("{}{}", provider_block(&emu.endpoint()).replace("max_retries = 2", "max_retries = 10"), scaffold::releases_hcl(&s, &rules, color))
     };
     let wd = Workdir::new(&emu.endpoint());
     wd.write("main.tf", &config("blue"));
@@ -223,6 +218,7 @@ fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
         assert_eq!(serving(&emu, r), [s.green_tg.clone()], "rule {r} did not end on green");
     }
     assert_eq!(wd.plan_exit_code().code, 0);
+    report("20 releases on one listener, -parallelism=10", &emu, &wd, true);
 }
 
 #[test]

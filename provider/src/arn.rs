@@ -44,6 +44,19 @@ pub fn is_listener(s: &str) -> bool {
     elb_resource(s, "listener", 5).is_some_and(|p| p[1] == "app")
 }
 
+/// The listener a listener rule belongs to.
+pub fn listener_of_rule(rule_arn: &str) -> Option<String> {
+    if !is_listener_rule(rule_arn) {
+        return None;
+    }
+    let arn = parse(rule_arn)?;
+    let parts: Vec<&str> = arn.resource.split('/').collect();
+    Some(format!(
+        "arn:{}:elasticloadbalancing:{}:{}:listener/{}/{}/{}/{}",
+        arn.partition, arn.region, arn.account, parts[1], parts[2], parts[3], parts[4]
+    ))
+}
+
 /// `...:targetgroup/NAME/ID`.
 pub fn is_target_group(s: &str) -> bool {
     elb_resource(s, "targetgroup", 3).is_some()
@@ -101,6 +114,8 @@ mod tests {
     fn derives_load_balancer_and_name() {
         let lb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";
         assert_eq!(load_balancer_of(RULE).as_deref(), Some(lb));
+        assert_eq!(listener_of_rule(RULE).as_deref(), Some(LISTENER));
+        assert_eq!(listener_of_rule(LISTENER), None);
         assert_eq!(load_balancer_of(LISTENER).as_deref(), Some(lb));
         assert_eq!(load_balancer_of(TG), None);
         assert_eq!(target_group_name(TG), Some("app-blue"));

@@ -168,6 +168,8 @@ pub struct AwsClients {
     pub ecs: aws_sdk_ecs::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Coalesced pointer reads for refresh and plan.
+    pub pointers: crate::pointer_loader::PointerLoader,
     pub region: Option<String>,
 }
 
@@ -226,7 +228,13 @@ impl AwsClients {
             }
             aws_sdk_cloudwatch::Client::from_conf(b.build())
         };
-        AwsClients { ecs, elbv2, cloudwatch, region: base.region().map(|r| r.to_string()) }
+        let window = std::env::var("BLUEGREEN_COALESCE_WINDOW_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+            .unwrap_or(crate::pointer_loader::DEFAULT_WINDOW);
+        let pointers = crate::pointer_loader::PointerLoader::new(elbv2.clone(), window);
+        AwsClients { ecs, elbv2, cloudwatch, pointers, region: base.region().map(|r| r.to_string()) }
     }
 }
 

@@ -9,6 +9,7 @@ mod discovery;
 mod duration;
 mod errors;
 mod import_id;
+mod pointer_loader;
 mod promotion_gate;
 mod provider;
 mod release_spec;

@@ -185,7 +185,7 @@ pub async fn read(aws: Option<&AwsClients>, req: ReadResourceRequest) -> ReadRes
         return ReadResourceResponse { new_state: state, ..Default::default() };
     };
     let prefer = state.get("active_color").as_str().and_then(Color::parse);
-    let live = traffic_pointer::read(&aws.elbv2, &pointer).await;
+    let live = aws.pointers.read(&pointer).await;
     let mut diagnostics = Diagnostics::new();
     match live.and_then(|p| p.traffic(&pair, prefer)) {
         Ok(t) => ReadResourceResponse {
@@ -276,7 +276,7 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         // Read what is live now: it validates the pointer at plan time and makes the
         // adopted values known. Without known inputs this waits for apply.
         if let (Some(aws), Ok(spec)) = (aws, release_spec::from_value(&planned_known_inputs(&planned))) {
-            match traffic_pointer::read(&aws.elbv2, &spec.pointer).await.and_then(|p| p.traffic(&spec.pair, spec.active_color)) {
+            match aws.pointers.read(&spec.pointer).await.and_then(|p| p.traffic(&spec.pair, spec.active_color)) {
                 Ok(live) => {
                     let desired = spec.desired(live);
                     set(&mut planned, "active_color", desired.active.as_str().into());

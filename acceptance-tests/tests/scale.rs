@@ -1,0 +1,31 @@
+//! Request coalescing: a refresh of many releases costs fewer AWS calls than releases.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::enabled;
+use acceptance_tests::scaffold::{self, Scaffold};
+use acceptance_tests::terraform::{provider_block, Workdir};
+
+#[test]
+fn plan_of_50_releases_on_one_listener_is_coalesced() {
+    if !enabled("coalescing") {
+        return;
+    }
+    let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let s = Scaffold::create(&emu, "app", &[]);
+    let mut rules = vec![s.rule().to_string()];
+    rules.extend(scaffold::create_rules(&emu, &s.listener_arn, &s.blue_tg, 49));
+    let wd = Workdir::new(&emu.endpoint());
+    wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), scaffold::releases_hcl(&s, &rules, "blue")));
+    wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+
+    emu.reset_requests();
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let r = emu.requests();
+    let total = r["total"].as_i64().unwrap();
+    let describe_rules = r["by_action"]["DescribeRules"].as_i64().unwrap_or(0);
+    // Terraform refreshes 10 at a time; each batch is one DescribeRules(ListenerArn).
+    assert!(total <= 12, "50 releases cost {total} AWS requests (want <= 0.25 per release): {r}");
+    assert_eq!(total, describe_rules, "only DescribeRules during refresh: {r}");
+    assert!(total >= 1);
+}

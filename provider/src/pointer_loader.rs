@@ -1,0 +1,220 @@
+//! Coalesced pointer reads for refresh and plan. Terraform reads many releases at once
+//! (`-parallelism`, 10 by default); reads arriving within a short window are answered
+//! together: rules on the same listener by one paginated `DescribeRules(ListenerArn)`,
+//! listener default actions by one `DescribeListeners` per 20 listeners. A lone read is
+//! still one `DescribeRules(RuleArns=[arn])`, so a single release costs one call.
+//!
+//! Applies never use this: compare-before-write needs its own fresh read.
+
+use crate::arn;
+use crate::errors::{self, Error, Result};
+use crate::traffic_pointer::{self, Pointer, PointerRef};
+use aws_sdk_elasticloadbalancingv2::types::Action;
+use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How long the first read of a batch waits for company. Short against a ~50-100 ms
+/// AWS round trip; Terraform issues its parallel reads within a millisecond or two.
+pub const DEFAULT_WINDOW: Duration = Duration::from_millis(5);
+/// DescribeListeners takes at most 20 listener ARNs per call.
+const LISTENERS_PER_CALL: usize = 20;
+/// DescribeRules page size (the API maximum is 400).
+const RULES_PAGE_SIZE: i32 = 400;
+
+type Reply = oneshot::Sender<Result<Vec<Action>>>;
+
+#[derive(Default)]
+struct Pending {
+    /// Rule reads waiting, by listener ARN.
+    rules: HashMap<String, Vec<(String, Reply)>>,
+    /// Listener default-action reads waiting.
+    listeners: Vec<(String, Reply)>,
+}
+
+#[derive(Clone)]
+pub struct PointerLoader {
+    elb: ElbClient,
+    window: Duration,
+    pending: Arc<Mutex<Pending>>,
+}
+
+impl std::fmt::Debug for PointerLoader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PointerLoader").field("window", &self.window).finish()
+    }
+}
+
+impl PointerLoader {
+    pub fn new(elb: ElbClient, window: Duration) -> PointerLoader {
+        PointerLoader { elb, window, pending: Arc::default() }
+    }
+
+    /// Reads one pointer, sharing the AWS call with concurrent reads.
+    pub async fn read(&self, target: &PointerRef) -> Result<Pointer> {
+        let (tx, rx) = oneshot::channel();
+        let start_batch = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            match target {
+                PointerRef::Rule(arn) => {
+                    let Some(listener) = arn::listener_of_rule(arn) else {
+                        drop(pending);
+                        return traffic_pointer::read(&self.elb, target).await;
+                    };
+                    let queue = pending.rules.entry(listener.clone()).or_default();
+                    queue.push((arn.clone(), tx));
+                    (queue.len() == 1).then_some(Batch::Rules(listener))
+                }
+                PointerRef::Listener(arn) => {
+                    pending.listeners.push((arn.clone(), tx));
+                    (pending.listeners.len() == 1).then_some(Batch::Listeners)
+                }
+            }
+        };
+        if let Some(batch) = start_batch {
+            let loader = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(loader.window).await;
+                loader.run(batch).await;
+            });
+        }
+        let actions = rx.await.unwrap_or_else(|_| {
+            Err(Error::live("Read cancelled", format!("The read of {} was cancelled.", target.describe())))
+        })?;
+        Ok(Pointer { target: target.clone(), actions })
+    }
+
+    async fn run(&self, batch: Batch) {
+        match batch {
+            Batch::Rules(listener) => {
+                let waiting = self.pending.lock().unwrap_or_else(|p| p.into_inner()).rules.remove(&listener).unwrap_or_default();
+                self.answer_rules(&listener, waiting).await;
+            }
+            Batch::Listeners => {
+                let waiting = std::mem::take(&mut self.pending.lock().unwrap_or_else(|p| p.into_inner()).listeners);
+                for chunk in chunked(waiting, LISTENERS_PER_CALL) {
+                    self.answer_listeners(chunk).await;
+                }
+            }
+        }
+    }
+
+    async fn answer_rules(&self, listener: &str, waiting: Vec<(String, Reply)>) {
+        if waiting.len() == 1 {
+            let (arn, reply) = waiting.into_iter().next().expect("one waiting read");
+            let result = traffic_pointer::read(&self.elb, &PointerRef::Rule(arn)).await.map(|p| p.actions);
+            let _ = reply.send(result);
+            return;
+        }
+        match self.rules_of_listener(listener).await {
+            Ok(mut by_arn) => {
+                for (arn, reply) in waiting {
+                    let result = by_arn.remove(&arn).ok_or_else(|| Error::NotFound { what: "Listener rule", arn: arn.clone() });
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                for (_, reply) in waiting {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    /// Every rule of a listener: one call per 400 rules.
+    async fn rules_of_listener(&self, listener: &str) -> Result<HashMap<String, Vec<Action>>> {
+        use aws_sdk_ecs::error::ProvideErrorMetadata;
+        let mut all = HashMap::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .elb
+                .describe_rules()
+                .listener_arn(listener)
+                .page_size(RULES_PAGE_SIZE)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    if e.code() == Some("ListenerNotFound") {
+                        Error::NotFound { what: "Listener", arn: listener.to_string() }
+                    } else {
+                        errors::aws("DescribeRules", listener.to_string(), e)
+                    }
+                })?;
+            for r in out.rules() {
+                if let Some(arn) = r.rule_arn() {
+                    all.insert(arn.to_string(), r.actions().to_vec());
+                }
+            }
+            match out.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    async fn answer_listeners(&self, waiting: Vec<(String, Reply)>) {
+        if waiting.len() == 1 {
+            let (arn, reply) = waiting.into_iter().next().expect("one waiting read");
+            let result = traffic_pointer::read(&self.elb, &PointerRef::Listener(arn)).await.map(|p| p.actions);
+            let _ = reply.send(result);
+            return;
+        }
+        let arns: Vec<String> = waiting.iter().map(|(a, _)| a.clone()).collect();
+        let out = self.elb.describe_listeners().set_listener_arns(Some(arns.clone())).send().await;
+        match out {
+            Ok(out) => {
+                let mut by_arn: HashMap<&str, Vec<Action>> =
+                    out.listeners().iter().filter_map(|l| Some((l.listener_arn()?, l.default_actions().to_vec()))).collect();
+                for (arn, reply) in waiting {
+                    let result = by_arn.remove(arn.as_str()).ok_or_else(|| Error::NotFound { what: "Listener", arn: arn.clone() });
+                    let _ = reply.send(result);
+                }
+            }
+            // One missing listener fails the whole call: fall back to one read each, so
+            // only the missing one reports NotFound.
+            Err(_) => {
+                for (arn, reply) in waiting {
+                    let result = traffic_pointer::read(&self.elb, &PointerRef::Listener(arn)).await.map(|p| p.actions);
+                    let _ = reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+enum Batch {
+    Rules(String),
+    Listeners,
+}
+
+fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    for item in items {
+        current.push(item);
+        if current.len() == size {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_keep_order_and_size() {
+        let c = chunked((0..45).collect(), 20);
+        assert_eq!(c.iter().map(Vec::len).collect::<Vec<_>>(), [20, 20, 5]);
+        assert_eq!(c[2], [40, 41, 42, 43, 44]);
+        assert!(chunked(Vec::<u8>::new(), 20).is_empty());
+    }
+}
