@@ -4,7 +4,9 @@
 //! listener default actions by one `DescribeListeners` per 20 listeners. A lone read is
 //! still one `DescribeRules(RuleArns=[arn])`, so a single release costs one call.
 //!
-//! Applies never use this: compare-before-write needs its own fresh read.
+//! A listener's full rule listing is kept for `LISTING_TTL`, so the rest of one plan's
+//! reads on that listener cost nothing: a plan is a snapshot anyway. Applies never use
+//! this loader: compare-before-write needs its own fresh read.
 
 use crate::arn;
 use crate::errors::{self, Error, Result};
@@ -13,12 +15,14 @@ use aws_sdk_elasticloadbalancingv2::types::Action;
 use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// How long the first read of a batch waits for company. Short against a ~50-100 ms
 /// AWS round trip; Terraform issues its parallel reads within a millisecond or two.
 pub const DEFAULT_WINDOW: Duration = Duration::from_millis(5);
+/// How long a listener's rule listing answers further reads (within one plan).
+pub const LISTING_TTL: Duration = Duration::from_secs(5);
 /// DescribeListeners takes at most 20 listener ARNs per call.
 const LISTENERS_PER_CALL: usize = 20;
 /// DescribeRules page size (the API maximum is 400).
@@ -34,11 +38,15 @@ struct Pending {
     listeners: Vec<(String, Reply)>,
 }
 
+type Listing = Arc<HashMap<String, Vec<Action>>>;
+
 #[derive(Clone)]
 pub struct PointerLoader {
     elb: ElbClient,
     window: Duration,
     pending: Arc<Mutex<Pending>>,
+    /// Recent full listings by listener ARN, with when they were read.
+    listings: Arc<Mutex<HashMap<String, (Instant, Listing)>>>,
 }
 
 impl std::fmt::Debug for PointerLoader {
@@ -49,7 +57,7 @@ impl std::fmt::Debug for PointerLoader {
 
 impl PointerLoader {
     pub fn new(elb: ElbClient, window: Duration) -> PointerLoader {
-        PointerLoader { elb, window, pending: Arc::default() }
+        PointerLoader { elb, window, pending: Arc::default(), listings: Arc::default() }
     }
 
     /// Reads one pointer, sharing the AWS call with concurrent reads.
@@ -63,6 +71,9 @@ impl PointerLoader {
                         drop(pending);
                         return traffic_pointer::read(&self.elb, target).await;
                     };
+                    if let Some(actions) = self.cached(&listener, arn) {
+                        return Ok(Pointer { target: target.clone(), actions });
+                    }
                     let queue = pending.rules.entry(listener.clone()).or_default();
                     queue.push((arn.clone(), tx));
                     (queue.len() == 1).then_some(Batch::Rules(listener))
@@ -84,6 +95,15 @@ impl PointerLoader {
             Err(Error::live("Read cancelled", format!("The read of {} was cancelled.", target.describe())))
         })?;
         Ok(Pointer { target: target.clone(), actions })
+    }
+
+    fn cached(&self, listener: &str, rule: &str) -> Option<Vec<Action>> {
+        let listings = self.listings.lock().unwrap_or_else(|p| p.into_inner());
+        let (at, listing) = listings.get(listener)?;
+        if at.elapsed() > LISTING_TTL {
+            return None;
+        }
+        listing.get(rule).cloned()
     }
 
     async fn run(&self, batch: Batch) {
@@ -109,9 +129,11 @@ impl PointerLoader {
             return;
         }
         match self.rules_of_listener(listener).await {
-            Ok(mut by_arn) => {
+            Ok(by_arn) => {
+                let by_arn: Listing = Arc::new(by_arn);
+                self.listings.lock().unwrap_or_else(|p| p.into_inner()).insert(listener.to_string(), (Instant::now(), by_arn.clone()));
                 for (arn, reply) in waiting {
-                    let result = by_arn.remove(&arn).ok_or_else(|| Error::NotFound { what: "Listener rule", arn: arn.clone() });
+                    let result = by_arn.get(&arn).cloned().ok_or_else(|| Error::NotFound { what: "Listener rule", arn: arn.clone() });
                     let _ = reply.send(result);
                 }
             }
