@@ -46,7 +46,7 @@ ACC_ENV := TF_ACC=1 \
 	BLUEGREEN_TOOLS_DIR="$(TOOLS_DIR)" \
 	PATH="$(ACC_PATH)"
 
-.PHONY: reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean
+.PHONY: reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean docs docs-check test-examples
 
 help:
 	@echo "make test        unit + acceptance tests (real Terraform, real emulator)"
@@ -65,7 +65,13 @@ python:
 test-tools: python
 	$(VENV_PYTHON) tools/smoke_test.py
 
-test: python test-tools build dist
+# examples/: terraform fmt -check, validate (and the complete example's terraform test),
+# Spinnaker pipeline parameters = Terraform outputs. See tools/check-examples.sh.
+test-examples: python build
+	TF_ACC_TERRAFORM_PATH="$(TF_ACC_TERRAFORM_PATH)" BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" \
+		BLUEGREEN_PYTHON="$(VENV_PYTHON)" tools/check-examples.sh
+
+test: python test-tools build dist docs-check test-examples
 	$(ACC_ENV) $(CARGO) test $(CARGO_FLAGS)
 
 test-unit:
@@ -83,6 +89,13 @@ release:
 
 demo: python build
 	BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" tools/demo.sh
+
+# Registry docs: docs/ rendered from templates/ and the built provider's schema.
+docs: python build
+	BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" $(VENV_PYTHON) tools/gendocs.py
+
+docs-check: python build
+	BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" $(VENV_PYTHON) tools/gendocs.py --check
 
 # Fault scenarios (throttling, failed writes, killed provider, timeouts, Ctrl-C) with a summary.
 reliability: python build
