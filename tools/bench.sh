@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# `make bench`: builds with the release profile and prints the provider's start-up,
-# schema and size figures (provider/benches/startup.rs). Numbers, not pass/fail.
+# `make bench`: release build, then (1) the provider's start-up, schema and size figures
+# (provider/benches/startup.rs) and (2) plans of 1/50/200 releases against Terraform's
+# own floor (tools/bench_scale.py). Writes docs/performance.md. Numbers, not pass/fail.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -srm)"
-cargo bench --locked -p terraform-provider-bluegreen --bench startup 2>/dev/null
+startup=$(mktemp)
+trap 'rm -f "$startup"' EXIT
+cargo bench --locked -p terraform-provider-bluegreen --bench startup 2>/dev/null | grep '^|' | tee "$startup"
+cargo build --release --locked -p terraform-provider-bluegreen 2>/dev/null
+.venv/bin/python tools/bench_scale.py --provider-dir target/release --startup "$startup"

@@ -1,0 +1,94 @@
+# dev: one task per color, no alarms or bake in the promotion gate, and the
+# Dynatrace quality gate alone decides (no manual judgment).
+#
+# Promotion: Spinnaker's promote job runs, in this directory,
+#   terraform apply -var active_color=<standby color>
+# Every other plan leaves active_color null, so the release adopts what is live and
+# the plan stays empty after a deploy or a promotion.
+
+terraform {
+  required_version = ">= 1.10"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.70, < 7.0"
+    }
+    bluegreen = {
+      source  = "bluegreen-ecs/bluegreen"
+      version = "~> 0.1"
+    }
+  }
+
+  backend "s3" {
+    bucket       = "acme-terraform-state-123456789012"
+    key          = "myapp/dev/terraform.tfstate"
+    region       = "us-east-1"
+    encrypt      = true
+    use_lockfile = true
+  }
+}
+
+provider "aws" {
+  region              = "us-east-1"
+  allowed_account_ids = ["123456789012"]
+
+  default_tags {
+    tags = {
+      managed-by = "terraform"
+      repository = "acme/myapp-infra"
+    }
+  }
+}
+
+# Same credentials chain as the aws provider (CI: web identity / OIDC role).
+provider "bluegreen" {
+  region = "us-east-1"
+}
+
+variable "active_color" {
+  description = "Set only by the pipeline's promote job (-var active_color=...); null adopts what is live."
+  type        = string
+  default     = null
+}
+
+module "ecs" {
+  source = "../../modules/ecs"
+
+  app_name          = "myapp"
+  environment       = "dev"
+  spinnaker_account = "ecs-dev"
+
+  vpc_id             = "vpc-0a1b2c3d4e5f60718"
+  public_subnet_ids  = ["subnet-0d1e2f3a4b5c6d701", "subnet-0d1e2f3a4b5c6d702"]
+  private_subnet_ids = ["subnet-0f9e8d7c6b5a40301", "subnet-0f9e8d7c6b5a40302"]
+
+  certificate_arn     = "arn:aws:acm:us-east-1:123456789012:certificate/7e1c5b0f-1b7a-4a4e-9c1e-2f3a4b5c6d01"
+  host_names          = ["myapp.dev.example.com"]
+  test_listener_cidrs = ["10.20.0.0/16"]
+
+  task_cpu      = 256
+  task_memory   = 512
+  desired_count = 1
+  max_count     = 2
+
+  # Day 0: blue runs the bootstrap image until the first pipeline run has promoted
+  # green; then set blue to 0 too (the pipeline refuses to deploy into a color whose
+  # bootstrap service still has tasks).
+  bootstrap_image         = "123456789012.dkr.ecr.us-east-1.amazonaws.com/myapp:bootstrap"
+  bootstrap_desired_count = { blue = 1, green = 0 }
+
+  # The ARN only: ECS reads the token at task start, Terraform never does.
+  dynatrace_token_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dynatrace/tokens-Xy12Ab"
+
+  active_color = var.active_color
+
+  promotion = {
+    min_healthy_targets = 1
+    wait_timeout        = "5m"
+    bake_time           = "0s"
+    alarms              = false
+  }
+
+  quality_gate = "dynatrace"
+}

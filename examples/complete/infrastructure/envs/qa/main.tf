@@ -1,0 +1,94 @@
+# qa: like prod in shape, with a short bake watching the alarms and the Dynatrace
+# quality gate alone deciding.
+#
+# Promotion: Spinnaker's promote job runs, in this directory,
+#   terraform apply -var active_color=<standby color>
+# Every other plan leaves active_color null, so the release adopts what is live and
+# the plan stays empty after a deploy or a promotion.
+
+terraform {
+  required_version = ">= 1.10"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.70, < 7.0"
+    }
+    bluegreen = {
+      source  = "bluegreen-ecs/bluegreen"
+      version = "~> 0.1"
+    }
+  }
+
+  backend "s3" {
+    bucket       = "acme-terraform-state-123456789012"
+    key          = "myapp/qa/terraform.tfstate"
+    region       = "us-east-1"
+    encrypt      = true
+    use_lockfile = true
+  }
+}
+
+provider "aws" {
+  region              = "us-east-1"
+  allowed_account_ids = ["123456789012"]
+
+  default_tags {
+    tags = {
+      managed-by = "terraform"
+      repository = "acme/myapp-infra"
+    }
+  }
+}
+
+# Same credentials chain as the aws provider (CI: web identity / OIDC role).
+provider "bluegreen" {
+  region = "us-east-1"
+}
+
+variable "active_color" {
+  description = "Set only by the pipeline's promote job (-var active_color=...); null adopts what is live."
+  type        = string
+  default     = null
+}
+
+module "ecs" {
+  source = "../../modules/ecs"
+
+  app_name          = "myapp"
+  environment       = "qa"
+  spinnaker_account = "ecs-qa"
+
+  vpc_id             = "vpc-0b2c3d4e5f6071829"
+  public_subnet_ids  = ["subnet-0e2f3a4b5c6d7e801", "subnet-0e2f3a4b5c6d7e802"]
+  private_subnet_ids = ["subnet-0a8b7c6d5e4f30201", "subnet-0a8b7c6d5e4f30202"]
+
+  certificate_arn     = "arn:aws:acm:us-east-1:123456789012:certificate/7e1c5b0f-1b7a-4a4e-9c1e-2f3a4b5c6d02"
+  host_names          = ["myapp.qa.example.com"]
+  test_listener_cidrs = ["10.30.0.0/16"]
+
+  task_cpu      = 512
+  task_memory   = 1024
+  desired_count = 2
+  max_count     = 4
+
+  # Day 0: blue runs the bootstrap image until the first pipeline run has promoted
+  # green; then set blue to 0 too (the pipeline refuses to deploy into a color whose
+  # bootstrap service still has tasks).
+  bootstrap_image         = "123456789012.dkr.ecr.us-east-1.amazonaws.com/myapp:bootstrap"
+  bootstrap_desired_count = { blue = 1, green = 0 }
+
+  # The ARN only: ECS reads the token at task start, Terraform never does.
+  dynatrace_token_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dynatrace/tokens-Xy12Ab"
+
+  active_color = var.active_color
+
+  promotion = {
+    min_healthy_targets = 2
+    wait_timeout        = "5m"
+    bake_time           = "2m"
+    alarms              = true
+  }
+
+  quality_gate = "dynatrace"
+}

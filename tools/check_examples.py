@@ -1,0 +1,342 @@
+"""Structural checks of examples/complete that need no provider and no network.
+
+Used by tools/check-examples.sh. Each subcommand is one check: it prints what is
+wrong and exits 1, or exits 0 silently.
+
+  module    every var.NAME the module uses is a declared variable
+  envs      each env's module "ecs" block sets only declared variables and every
+            required one; every module.ecs.NAME it reads is a module output; its own
+            outputs re-export module outputs under the same name
+  params    every Spinnaker pipeline parameter is named exactly like an output
+            of the module (and of every env, which is what trigger.sh reads)
+  pipeline  the pipeline and the task definition template reference only declared
+            parameters (and use every one), stages, judgments and artifacts; refIds
+            are consistent; the deploy goes to the standby target group with no
+            Spinnaker traffic strategy; the template passes no secret as plain env
+  orca      every preconfigured webhook stage type the pipeline uses is defined in
+            spinnaker/orca-local.yml (parsed with PyYAML when available)
+
+The HCL reading is deliberately small: comments are stripped (strings and heredocs
+kept), and top-level blocks and their top-level attributes are found by tracking
+brackets outside strings. `terraform fmt -check` has already parsed every file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPLETE = ROOT / "examples" / "complete"
+MODULE = COMPLETE / "infrastructure" / "modules" / "ecs"
+ENVS = COMPLETE / "infrastructure" / "envs"
+PIPELINE = COMPLETE / "spinnaker" / "pipelines" / "ecs-bluegreen.json"
+TEMPLATE = COMPLETE / "spinnaker" / "pipelines" / "artifact-template.json"
+ORCA = COMPLETE / "spinnaker" / "orca-local.yml"
+
+# Stage types that ship with Spinnaker (the ones a pipeline like ours uses).
+BUILTIN_STAGES = {
+    "checkPreconditions", "deploy", "shrinkCluster", "disableCluster", "scaleDownCluster",
+    "destroyServerGroup", "disableServerGroup", "resizeServerGroup", "wait", "manualJudgment",
+    "runJobManifest", "runJob", "webhook", "jenkins", "evaluateVariables", "pipeline",
+}
+
+
+# --- a small HCL reader ---------------------------------------------------------
+
+def strip_comments(text: str) -> str:
+    """Remove #, // and /* */ comments; keep strings and heredocs verbatim."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif text.startswith("<<", i) and re.match(r"<<-?([A-Za-z_]\w*)\n", text[i:]):
+            m = re.match(r"<<-?([A-Za-z_]\w*)\n", text[i:])
+            end = re.compile(r"^\s*" + re.escape(m.group(1)) + r"\s*$", re.M)
+            e = end.search(text, i + m.end())
+            j = e.end() if e else n
+            out.append(text[i:j])
+            i = j
+        elif c == "#" or text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _depth_map(text: str) -> list[int]:
+    """Bracket depth ({[( outside strings and heredocs) at each character."""
+    depth, out = 0, []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.extend([depth] * (min(j, n - 1) - i + 1))
+            i = j + 1
+            continue
+        m = re.match(r"<<-?([A-Za-z_]\w*)\n", text[i:]) if text.startswith("<<", i) else None
+        if m:
+            end = re.compile(r"^\s*" + re.escape(m.group(1)) + r"\s*$", re.M)
+            e = end.search(text, i + m.end())
+            j = e.end() if e else n
+            out.extend([depth] * (j - i))
+            i = j
+            continue
+        if c in "{[(":
+            out.append(depth)
+            depth += 1
+        elif c in "}])":
+            depth -= 1
+            out.append(depth)
+        else:
+            out.append(depth)
+        i += 1
+    return out
+
+
+def blocks(text: str) -> list[tuple[str, list[str], str]]:
+    """Top-level blocks as (type, labels, body)."""
+    text = strip_comments(text)
+    depth = _depth_map(text)
+    found = []
+    for m in re.finditer(r'^([A-Za-z_]\w*)((?:\s+"[^"]*")*)\s*\{', text, re.M):
+        if depth[m.start()] != 0:
+            continue
+        start = m.end()
+        j = start
+        while j < len(text) and not (text[j] == "}" and depth[j] == 0):
+            j += 1
+        labels = re.findall(r'"([^"]*)"', m.group(2))
+        found.append((m.group(1), labels, text[start:j]))
+    return found
+
+
+def top_level_attrs(body: str) -> set[str]:
+    """Names of the attributes (name = ...) directly inside a block body."""
+    depth = _depth_map(body)
+    names = set()
+    for m in re.finditer(r"^[ \t]*([A-Za-z_][\w-]*)[ \t]*=(?!=)", body, re.M):
+        if depth[m.start(1)] == 0:
+            names.add(m.group(1))
+    return names
+
+
+def read_dir(path: Path) -> list[tuple[str, list[str], str]]:
+    out = []
+    for f in sorted(path.glob("*.tf")):
+        out.extend(blocks(f.read_text()))
+    return out
+
+
+def source(path: Path) -> str:
+    return "\n".join(strip_comments(f.read_text()) for f in sorted(path.glob("*.tf")))
+
+
+def module_variables() -> dict[str, bool]:
+    """Variable name -> required (no default)."""
+    return {labels[0]: "default" not in top_level_attrs(body)
+            for kind, labels, body in read_dir(MODULE) if kind == "variable"}
+
+
+def outputs(path: Path) -> dict[str, str]:
+    return {labels[0]: body for kind, labels, body in read_dir(path) if kind == "output"}
+
+
+def env_dirs() -> list[Path]:
+    return sorted(p for p in ENVS.iterdir() if p.is_dir())
+
+
+def pipeline_parameters() -> list[str]:
+    return [p["name"] for p in json.loads(PIPELINE.read_text())["parameterConfig"]]
+
+
+# --- checks ---------------------------------------------------------------------
+
+def check_module() -> list[str]:
+    declared = module_variables()
+    used = set(re.findall(r"\bvar\.([A-Za-z_][\w-]*)", source(MODULE)))
+    errors = [f"modules/ecs uses var.{v}, which is not declared" for v in sorted(used - set(declared))]
+    errors += [f"modules/ecs declares variable {v!r} but never uses it" for v in sorted(set(declared) - used)]
+    if not outputs(MODULE):
+        errors.append("modules/ecs has no outputs")
+    return errors
+
+
+def check_envs() -> list[str]:
+    declared = module_variables()
+    module_outputs = set(outputs(MODULE))
+    meta = {"source", "version", "providers", "depends_on", "count", "for_each"}
+    errors = []
+    envs = env_dirs()
+    if {p.name for p in envs} != {"dev", "qa", "prod"}:
+        errors.append(f"expected envs dev, qa, prod; found {[p.name for p in envs]}")
+    for env in envs:
+        calls = [(labels, body) for kind, labels, body in read_dir(env)
+                 if kind == "module" and labels == ["ecs"]]
+        if len(calls) != 1:
+            errors.append(f"envs/{env.name}: expected one module \"ecs\" block, found {len(calls)}")
+            continue
+        body = calls[0][1]
+        src = re.search(r'^\s*source\s*=\s*"([^"]+)"', body, re.M)
+        if not src or (env / src.group(1)).resolve() != MODULE.resolve():
+            errors.append(f"envs/{env.name}: module \"ecs\" source is not ../../modules/ecs")
+        args = top_level_attrs(body) - meta
+        errors += [f"envs/{env.name}: module \"ecs\" sets {a!r}, not a variable of modules/ecs"
+                   for a in sorted(args - set(declared))]
+        errors += [f"envs/{env.name}: module \"ecs\" does not set required variable {v!r}"
+                   for v, required in sorted(declared.items()) if required and v not in args]
+        used = set(re.findall(r"\bmodule\.ecs\.([A-Za-z_][\w-]*)", source(env)))
+        errors += [f"envs/{env.name}: reads module.ecs.{o}, not an output of modules/ecs"
+                   for o in sorted(used - module_outputs)]
+        for name, obody in outputs(env).items():
+            m = re.search(r"\bvalue\s*=\s*module\.ecs\.([A-Za-z_][\w-]*)\s*$", obody.strip(), re.M)
+            if m and m.group(1) != name:
+                errors.append(f"envs/{env.name}: output {name!r} re-exports module.ecs.{m.group(1)} under another name")
+    return errors
+
+
+def check_params() -> list[str]:
+    params = pipeline_parameters()
+    errors = []
+    if len(set(params)) != len(params):
+        errors.append("pipeline parameters are not unique")
+    module_outputs = set(outputs(MODULE))
+    errors += [f"pipeline parameter {p!r} is not an output of modules/ecs/outputs.tf" for p in params
+               if p not in module_outputs]
+    for env in env_dirs():
+        env_outputs = set(outputs(env))
+        errors += [f"pipeline parameter {p!r} is not an output of envs/{env.name} (trigger.sh reads those)"
+                   for p in params if p not in env_outputs]
+    if not params:
+        errors.append("the pipeline declares no parameters")
+    return errors
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def check_pipeline() -> list[str]:
+    pipeline = json.loads(PIPELINE.read_text())
+    template = json.loads(TEMPLATE.read_text())
+    declared = set(pipeline_parameters())
+    errors = []
+    used = set()
+    for what, doc in (("pipeline", pipeline), ("artifact-template.json", template)):
+        for s in _strings(doc):
+            for name in re.findall(r"\bparameters(?:\.|\[')([A-Za-z_]\w*)", s):
+                used.add(name)
+                if name not in declared:
+                    errors.append(f"{what} references parameters.{name}, which is not a pipeline parameter")
+    errors += [f"pipeline parameter {p!r} is never used" for p in sorted(declared - used)]
+    stages = pipeline["stages"]
+    ref_ids = [s["refId"] for s in stages]
+    if len(set(ref_ids)) != len(ref_ids):
+        errors.append("stage refIds are not unique")
+    names = {s["name"] for s in stages}
+    for s in stages:
+        errors += [f"stage {s['name']!r} requires unknown refId {r!r}"
+                   for r in s.get("requisiteStageRefIds", []) if r not in ref_ids]
+    roots = [s["name"] for s in stages if not s.get("requisiteStageRefIds")]
+    if len(roots) != 1:
+        errors.append(f"expected one first stage, found {roots}")
+    for s in _strings(pipeline):
+        for fn, name in re.findall(r"#(stage|judgment)\('([^']+)'\)", s):
+            if name not in names:
+                errors.append(f"#{fn}('{name}') names no stage of the pipeline")
+    artifact_ids = {a["id"] for a in pipeline.get("expectedArtifacts", [])}
+    used_ids = {t for trig in pipeline.get("triggers", []) for t in trig.get("expectedArtifactIds", [])}
+    for s in stages:
+        for c in s.get("clusters", []):
+            aid = c.get("taskDefinitionArtifact", {}).get("artifactId")
+            if aid:
+                used_ids.add(aid)
+    errors += [f"artifact id {a!r} is used but not an expected artifact" for a in sorted(used_ids - artifact_ids)]
+    deploys = [c for s in stages if s["type"] == "deploy" for c in s.get("clusters", [])]
+    for c in deploys:
+        if c.get("targetGroupMappings", [{}])[0].get("targetGroup") != "${parameters.standby_target_group_name}":
+            errors.append("the deploy stage does not register with the standby target group")
+        if c.get("strategy"):
+            errors.append("the deploy stage uses a Spinnaker strategy; traffic must move only through the release")
+    if not deploys:
+        errors.append("the pipeline has no deploy stage")
+    for c in template.get("containerDefinitions", []):
+        for sec in c.get("secrets", []):
+            if "valueFrom" not in sec:
+                errors.append("a secret of the task definition template has no valueFrom")
+        for env in c.get("environment", []):
+            if re.search(r"token|secret|password", env.get("name", ""), re.I):
+                errors.append(f"the template passes {env['name']} as a plain environment variable")
+    return errors
+
+
+def check_orca() -> list[str]:
+    pipeline = json.loads(PIPELINE.read_text())
+    custom = {s["type"] for s in pipeline["stages"]} - BUILTIN_STAGES
+    text = ORCA.read_text()
+    try:
+        import yaml  # PyYAML, in the project's venv
+    except ImportError:
+        defined = set(re.findall(r"^\s*type:\s*(\S+)\s*$", text, re.M))
+    else:
+        doc = yaml.safe_load(text)
+        hooks = doc["webhook"]["preconfigured"]
+        defined = {h["type"] for h in hooks}
+        errors = [f"preconfigured webhook {h.get('type')!r} lacks {k!r}"
+                  for h in hooks for k in ("label", "type", "method", "url") if k not in h]
+        for h in hooks:
+            for header, values in h.get("customHeaders", {}).items():
+                if re.search(r"token|authorization|api-?key", header, re.I):
+                    errors += [f"{h['type']}: header {header} holds a literal secret, not an encrypted: reference"
+                               for v in values if not str(v).startswith("encrypted:")]
+        if errors:
+            return errors
+    return [f"stage type {t!r} is neither built in nor a preconfigured webhook of orca-local.yml"
+            for t in sorted(custom - defined)]
+
+
+CHECKS = {
+    "module": check_module,
+    "envs": check_envs,
+    "params": check_params,
+    "pipeline": check_pipeline,
+    "orca": check_orca,
+}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in CHECKS:
+        print(f"usage: check_examples.py {{{'|'.join(CHECKS)}}}", file=sys.stderr)
+        return 2
+    errors = CHECKS[argv[0]]()
+    for e in errors:
+        print(e)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
