@@ -46,7 +46,7 @@ ACC_ENV := TF_ACC=1 \
 	BLUEGREEN_TOOLS_DIR="$(TOOLS_DIR)" \
 	PATH="$(ACC_PATH)"
 
-.PHONY: reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean docs docs-check test-examples
+.PHONY: fuzz reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean docs docs-check test-examples
 
 help:
 	@echo "make test        unit + acceptance tests (real Terraform, real emulator)"
@@ -102,6 +102,10 @@ reliability: python build
 	$(ACC_ENV) tools/reliability.sh
 
 # Start-up figures and plans of 1/50/200 releases vs terraform_data; writes docs/performance.md.
+# Bounded libFuzzer runs of the decoders and parsers (fuzz/, FUZZ_SECONDS per target).
+fuzz:
+	tools/fuzz.sh
+
 bench: python
 	$(ACC_ENV) tools/bench.sh
 
