@@ -141,3 +141,73 @@ fn refresh_costs_one_read_and_promotion_one_read_the_gate_and_one_write() {
     assert!(gate <= 3, "the gate reads health once and the services once: {by_action:?}");
     assert_eq!(scaffold::forward_weights(&scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"])[0].1 > 0, true);
 }
+
+#[test]
+fn hostile_input_is_a_diagnostic_never_a_crash() {
+    if !enabled("hostile input") {
+        return;
+    }
+    let emu = Emulator::start();
+    let wd = Workdir::new(&emu.endpoint());
+    let huge = "a".repeat(200_000);
+    let cases: Vec<(String, &str)> = vec![
+        (base(&[("cluster", &format!("\"{huge}\""))], ""), "Invalid ECS cluster"),
+        (base(&[("listener_rule_arn", &format!("\"arn:aws:elasticloadbalancing:{huge}\""))], ""), "Invalid listener rule ARN"),
+        (base(&[("active_color", "\"bl\\u00fce\"")], ""), "Invalid active_color"),
+        (base(&[("active_color", "\"blue\\n\"")], ""), "Invalid active_color"),
+        (base(&[("cluster", "\"prod\\u0000x\"")], ""), "Invalid ECS cluster"),
+        (base(&[("listener_rule_arn", &format!("\"{RULE}\\t\""))], ""), "Invalid listener rule ARN"),
+        (base(&[("standby_traffic_percent", "1e300")], ""), "standby_traffic_percent"),
+        (base(&[("standby_traffic_percent", "-0.5")], ""), "standby_traffic_percent"),
+        (base(&[], &format!("  promotion {{\n    wait_timeout = \"{}\"\n  }}\n", "9".repeat(5000))), "Invalid wait_timeout"),
+        (base(&[], "  promotion {\n    bake_time = \"\u{1F600}s\"\n  }\n"), "Invalid bake_time"),
+        (base(&[], &format!("  promotion {{\n    alarm_names = [{}]\n  }}\n", vec!["\"a\""; 150].join(","))), "Too many alarms"),
+    ];
+    for (i, (hcl, summary)) in cases.iter().enumerate() {
+        wd.write("main.tf", &format!("{}{hcl}", provider_block(&emu.endpoint())));
+        let out = wd.run(&["validate", "-no-color"]);
+        assert_eq!(out.code, 1, "case {i} accepted");
+        assert!(out.stderr.contains(summary), "case {i}: no {summary:?} in {}", &out.stderr[..out.stderr.len().min(2000)]);
+        assert!(!out.reports_crash(), "case {i} crashed the provider");
+    }
+
+    // Wrong types through -var: Terraform converts or refuses before the provider; what
+    // converts is then checked by the provider.
+    let with_var = format!(
+        "{}variable \"percent\" {{\n  type = number\n}}\nvariable \"color\" {{\n  type = string\n}}\n{}",
+        provider_block(&emu.endpoint()),
+        base(&[("standby_traffic_percent", "var.percent"), ("active_color", "var.color")], "")
+    );
+    wd.write("main.tf", &with_var);
+    let out = wd.run(&["validate", "-no-color"]);
+    assert_eq!(out.code, 0, "unknown variables are accepted at validate: {}", out.all());
+    for (vars, expect) in [
+        (["-var=percent=abc", "-var=color=blue"], "a number is required"),
+        (["-var=percent=70", "-var=color=blue"], "Standby share above 50%"),
+        (["-var=percent=5", "-var=color=[\"blue\"]"], "Invalid active_color"),
+        (["-var=percent=5", "-var=color=GREEN"], "Invalid active_color"),
+    ] {
+        let mut args = vec!["plan", "-input=false", "-no-color"];
+        args.extend(vars);
+        let out = wd.run(&args);
+        assert_eq!(out.code, 1, "{vars:?}: {}", out.all());
+        assert!(out.stderr.replace('\n', " ").contains(expect), "{vars:?}: expected {expect:?}: {}", out.stderr);
+        assert!(!out.reports_crash());
+    }
+
+    // The same configuration fed back as JSON syntax, with hostile values.
+    std::fs::remove_file(wd.path().join("main.tf")).unwrap();
+    wd.write("provider.tf", &provider_block(&emu.endpoint()));
+    let json = serde_json::json!({"resource": {"bluegreen_ecs_release": {"app": {
+        "cluster": "prod\u{202e}evil",
+        "listener_rule_arn": RULE,
+        "active_color": {"nested": "object"},
+        "blue": [{"target_group_arn": BLUE}],
+        "green": [{"target_group_arn": GREEN}]
+    }}}});
+    wd.write("main.tf.json", &json.to_string());
+    let out = wd.run(&["validate", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("Incorrect attribute value type") || out.stderr.contains("string required"), "{}", out.stderr);
+    assert!(!out.reports_crash());
+}
