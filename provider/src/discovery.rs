@@ -101,24 +101,11 @@ pub async fn service_target_groups(aws: &AwsClients, cluster: &str, service: &st
 /// The other color's target group for `tg`: taken from a sibling service in the cluster
 /// whose target group has the opposite color.
 pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Pair> {
-    let services = list_service_names(aws, cluster).await?;
     let mut candidates: Vec<String> = Vec::new();
-    for batch in services.chunks(10) {
-        let out = aws
-            .ecs
-            .describe_services()
-            .cluster(cluster)
-            .set_services(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(|e| errors::aws("DescribeServices", format!("cluster {cluster}"), e))?;
-        for s in out.services() {
-            for lb in s.load_balancers() {
-                if let Some(other) = lb.target_group_arn() {
-                    if other != tg && !candidates.iter().any(|c| c == other) {
-                        candidates.push(other.to_string());
-                    }
-                }
+    for s in crate::promotion_gate::cluster_services(aws, cluster).await? {
+        for other in s.load_balancers().iter().filter_map(|lb| lb.target_group_arn()) {
+            if other != tg && !candidates.iter().any(|c| c == other) {
+                candidates.push(other.to_string());
             }
         }
     }
@@ -141,26 +128,6 @@ pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> 
     }
 }
 
-async fn list_service_names(aws: &AwsClients, cluster: &str) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = aws
-            .ecs
-            .list_services()
-            .cluster(cluster)
-            .set_next_token(next.take())
-            .send()
-            .await
-            .map_err(|e| errors::aws("ListServices", format!("cluster {cluster}"), e))?;
-        names.extend(out.service_arns().iter().cloned());
-        match out.next_token() {
-            Some(t) if !t.is_empty() => next = Some(t.to_string()),
-            _ => return Ok(names),
-        }
-    }
-}
-
 /// The pair of a pointer read live: its forward action must name both target groups,
 /// or one of them plus a sibling found through the cluster's services.
 pub async fn pair_of_pointer(aws: &AwsClients, cluster: &str, pointer: &Pointer) -> Result<Pair> {
@@ -179,15 +146,8 @@ pub async fn pair_of_pointer(aws: &AwsClients, cluster: &str, pointer: &Pointer)
 /// The rule or listener default action on the target groups' load balancer whose
 /// forward action reaches only the pair.
 pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Pointer> {
-    let out = aws
-        .elbv2
-        .describe_target_groups()
-        .target_group_arns(&pair.blue)
-        .target_group_arns(&pair.green)
-        .send()
-        .await
-        .map_err(|e| errors::aws("DescribeTargetGroups", format!("{}, {}", pair.blue, pair.green), e))?;
-    let mut lbs: Vec<String> = out.target_groups().iter().flat_map(|t| t.load_balancer_arns().iter().cloned()).collect();
+    let groups = pair_target_groups(aws, pair).await?;
+    let mut lbs: Vec<String> = groups.iter().flat_map(|t| t.load_balancer_arns().iter().cloned()).collect();
     lbs.sort();
     lbs.dedup();
     let mut found: Vec<Pointer> = Vec::new();
@@ -237,9 +197,9 @@ pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Poin
     }
 }
 
-/// Every target group must be attached to the pointer's load balancer or to none yet.
-pub async fn check_same_load_balancer(aws: &AwsClients, pointer: &PointerRef, pair: &Pair) -> Result<()> {
-    let Some(lb) = arn::load_balancer_of(pointer.arn()) else { return Ok(()) };
+/// The pair's two target groups (one DescribeTargetGroups); a missing one is NotFound.
+async fn pair_target_groups(aws: &AwsClients, pair: &Pair) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>> {
+    use aws_sdk_ecs::error::ProvideErrorMetadata;
     let out = aws
         .elbv2
         .describe_target_groups()
@@ -248,14 +208,19 @@ pub async fn check_same_load_balancer(aws: &AwsClients, pointer: &PointerRef, pa
         .send()
         .await
         .map_err(|e| {
-            use aws_sdk_ecs::error::ProvideErrorMetadata;
             if e.code() == Some("TargetGroupNotFound") {
                 Error::NotFound { what: "Target group", arn: format!("{} or {}", pair.blue, pair.green) }
             } else {
                 errors::aws("DescribeTargetGroups", format!("{}, {}", pair.blue, pair.green), e)
             }
         })?;
-    for tg in out.target_groups() {
+    Ok(out.target_groups().to_vec())
+}
+
+/// Every target group must be attached to the pointer's load balancer or to none yet.
+pub async fn check_same_load_balancer(aws: &AwsClients, pointer: &PointerRef, pair: &Pair) -> Result<()> {
+    let Some(lb) = arn::load_balancer_of(pointer.arn()) else { return Ok(()) };
+    for tg in pair_target_groups(aws, pair).await? {
         let lbs = tg.load_balancer_arns();
         if !lbs.is_empty() && !lbs.iter().any(|l| *l == lb) {
             return Err(Error::live(

@@ -80,9 +80,9 @@ impl ServiceStatus {
     }
 }
 
-/// The ECS services of `cluster` whose load balancers use `tg` (as their production or
-/// ECS-native alternate target group). ListServices, then DescribeServices by tens.
-pub async fn services_on_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Vec<ServiceStatus>> {
+/// Every ECS service of `cluster`: ListServices (paginated), then DescribeServices by
+/// tens (its limit).
+pub async fn cluster_services(aws: &AwsClients, cluster: &str) -> Result<Vec<aws_sdk_ecs::types::Service>> {
     let mut arns = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -101,7 +101,7 @@ pub async fn services_on_target_group(aws: &AwsClients, cluster: &str, tg: &str)
             _ => break,
         }
     }
-    let mut found = Vec::new();
+    let mut services = Vec::new();
     for batch in arns.chunks(10) {
         let out = aws
             .ecs
@@ -111,28 +111,32 @@ pub async fn services_on_target_group(aws: &AwsClients, cluster: &str, tg: &str)
             .send()
             .await
             .map_err(|e| errors::aws("DescribeServices", format!("cluster {cluster}"), e))?;
-        for s in out.services() {
-            let uses_tg = s.load_balancers().iter().any(|lb| {
-                lb.target_group_arn() == Some(tg)
-                    || lb.advanced_configuration().is_some_and(|a| a.alternate_target_group_arn() == Some(tg))
-            });
-            if !uses_tg || s.status() == Some("INACTIVE") {
-                continue;
-            }
-            let primary = s.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
-            found.push(ServiceStatus {
-                name: s.service_name().unwrap_or_default().to_string(),
-                arn: s.service_arn().unwrap_or_default().to_string(),
-                task_definition: s.task_definition().unwrap_or_default().to_string(),
-                desired: i64::from(s.desired_count()),
-                running: i64::from(s.running_count()),
-                deployment_status: primary
-                    .and_then(|d| d.rollout_state())
-                    .map(|r| r.as_str().to_string())
-                    .unwrap_or_else(|| "UNKNOWN".into()),
-                deployments: s.deployments().len(),
-            });
+        services.extend(out.services().iter().filter(|s| s.status() != Some("INACTIVE")).cloned());
+    }
+    Ok(services)
+}
+
+/// The ECS services of `cluster` whose load balancers use `tg` (as their production or
+/// ECS-native alternate target group).
+pub async fn services_on_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Vec<ServiceStatus>> {
+    let mut found = Vec::new();
+    for s in cluster_services(aws, cluster).await? {
+        let uses_tg = s.load_balancers().iter().any(|lb| {
+            lb.target_group_arn() == Some(tg) || lb.advanced_configuration().is_some_and(|a| a.alternate_target_group_arn() == Some(tg))
+        });
+        if !uses_tg {
+            continue;
         }
+        let primary = s.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
+        found.push(ServiceStatus {
+            name: s.service_name().unwrap_or_default().to_string(),
+            arn: s.service_arn().unwrap_or_default().to_string(),
+            task_definition: s.task_definition().unwrap_or_default().to_string(),
+            desired: i64::from(s.desired_count()),
+            running: i64::from(s.running_count()),
+            deployment_status: primary.and_then(|d| d.rollout_state()).map(|r| r.as_str().to_string()).unwrap_or_else(|| "UNKNOWN".into()),
+            deployments: s.deployments().len(),
+        });
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(found)
