@@ -46,7 +46,7 @@ ACC_ENV := TF_ACC=1 \
 	BLUEGREEN_TOOLS_DIR="$(TOOLS_DIR)" \
 	PATH="$(ACC_PATH)"
 
-.PHONY: fuzz reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean docs docs-check test-examples
+.PHONY: deny deny-advisories fuzz reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean docs docs-check test-examples
 
 help:
 	@echo "make test        unit + acceptance tests (real Terraform, real emulator)"
@@ -105,6 +105,15 @@ reliability: python build
 # Bounded libFuzzer runs of the decoders and parsers (fuzz/, FUZZ_SECONDS per target).
 fuzz:
 	tools/fuzz.sh
+
+# Licences, bans and sources of the dependency tree (cargo-deny, pinned). Advisories need
+# the RustSec database from GitHub, unreachable here: `make deny-advisories` elsewhere.
+deny:
+	@command -v cargo-deny >/dev/null 2>&1 || cargo install cargo-deny --locked --version 0.20.2
+	cargo deny check licenses bans sources
+
+deny-advisories:
+	cargo deny check advisories
 
 bench: python
 	$(ACC_ENV) tools/bench.sh
