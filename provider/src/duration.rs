@@ -45,7 +45,8 @@ pub fn display(d: Duration) -> String {
     if ms < 1000 {
         return format!("{ms}ms");
     }
-    let secs = d.as_secs();
+    // Whole seconds, rounded: "ran for 3s" after 2.98 s of a 3 s timeout.
+    let secs = ((ms + 500) / 1000) as u64;
     let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
     let mut out = String::new();
     if h > 0 {
@@ -86,5 +87,6 @@ mod tests {
         assert_eq!(display(Duration::from_secs(90)), "1m30s");
         assert_eq!(display(Duration::from_millis(300)), "300ms");
         assert_eq!(display(Duration::from_secs(3600)), "1h");
+        assert_eq!(display(Duration::from_millis(2980)), "3s");
     }
 }

@@ -207,7 +207,15 @@ async fn evaluate(aws: &AwsClients, p: &Promotion, t: &GateTarget<'_>, check_ser
 
 /// Runs the gate for the color gaining traffic, polling until it passes or
 /// `wait_timeout` (bounded by `deadline`) runs out. Nothing is written here.
-pub async fn wait_for_gate(ctx: &Ctx, aws: &AwsClients, p: &Promotion, t: &GateTarget<'_>, deadline: Instant, operation: &str) -> Result<()> {
+/// An apply operation's name, start and deadline (from its `timeouts` entry).
+pub struct Operation<'a> {
+    pub name: &'a str,
+    pub started: Instant,
+    pub deadline: Instant,
+}
+
+pub async fn wait_for_gate(ctx: &Ctx, aws: &AwsClients, p: &Promotion, t: &GateTarget<'_>, op: &Operation<'_>) -> Result<()> {
+    let (deadline, operation) = (op.deadline, op.name);
     let started = Instant::now();
     let gate_deadline = (started + p.wait_timeout).min(deadline);
     let interval = poll_interval(p.wait_timeout);
@@ -226,7 +234,7 @@ pub async fn wait_for_gate(ctx: &Ctx, aws: &AwsClients, p: &Promotion, t: &GateT
                 // The operation's own timeout ran out before the gate's wait did.
                 return Err(Error::Timeout {
                     operation: operation.to_string(),
-                    elapsed: now - started,
+                    elapsed: now - op.started,
                     waiting_for: format!("the promotion gate ({reason}); nothing was written"),
                 });
             }

@@ -323,16 +323,16 @@ async fn move_traffic(
     pointer: &Pointer,
     live: Traffic,
     want: Traffic,
-    deadline: Instant,
-    operation: &str,
+    op: &promotion_gate::Operation<'_>,
 ) -> Result<Traffic, (Error, Traffic)> {
+    let operation = op.name;
     if live == want {
         return Ok(live);
     }
     let gaining = live.gaining(&want);
     if let Some(color) = gaining {
         let target = GateTarget { color: color.as_str(), target_group_arn: spec.pair.target_group(color), cluster: &spec.cluster };
-        promotion_gate::wait_for_gate(ctx, aws, &spec.promotion, &target, deadline, operation).await.map_err(|e| (e, live))?;
+        promotion_gate::wait_for_gate(ctx, aws, &spec.promotion, &target, op).await.map_err(|e| (e, live))?;
     }
     if ctx.is_stopped() {
         return Err((Error::Stopped { during: format!("{operation}, before traffic was moved; nothing was written") }, live));
@@ -397,7 +397,8 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     };
     let creating = req.prior_state.is_null() || REPLACING.iter().any(|a| req.prior_state.get(a) != req.planned_state.get(a));
     let (operation, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
-    let deadline = Instant::now() + timeout;
+    let started = Instant::now();
+    let op = promotion_gate::Operation { name: operation, started, deadline: started + timeout };
     // What a failure leaves in state: for a create, nothing unless traffic was
     // touched; for an update, the prior state corrected to what is live.
     let fail = |new_state: Value, e: Error| ApplyResourceResponse {
@@ -435,7 +436,7 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
         }
     }
     let want = spec.desired(live);
-    match move_traffic(&ctx, aws, &spec, &pointer, live, want, deadline, operation).await {
+    match move_traffic(&ctx, aws, &spec, &pointer, live, want, &op).await {
         Ok(now) => ApplyResourceResponse {
             new_state: with_traffic(req.planned_state, &spec.cluster, &spec.pointer, &spec.pair, now),
             identity: Some(identity(&spec.cluster, &spec.pointer)),
