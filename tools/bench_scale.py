@@ -25,7 +25,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
 TERRAFORM = os.environ.get("TF_ACC_TERRAFORM_PATH") or os.path.join(ROOT, "tools", "terraform")
-SIZES = (1, 50, 200)
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "1,50,200").split(","))
 RUNS = 5
 TARGETS = {"ratio": 1.5, "requests_per_release": 0.25, "rss_mib": 40.0}
 
