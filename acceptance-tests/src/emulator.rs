@@ -63,11 +63,10 @@ impl Emulator {
         });
         let deadline = Instant::now() + Duration::from_secs(60);
         let port = loop {
-            if let Ok(text) = std::fs::read_to_string(&port_file) {
-                if let Ok(p) = text.trim().parse::<u16>() {
+            if let Ok(text) = std::fs::read_to_string(&port_file)
+                && let Ok(p) = text.trim().parse::<u16>() {
                     break p;
                 }
-            }
             if let Some(status) = child.try_wait().unwrap() {
                 panic!("emulator exited before it was ready: {status}");
             }

@@ -130,8 +130,8 @@ pub fn validate(config: &Value) -> Diagnostics {
             ),
         },
     }
-    if let Some(role) = config.get("assume_role").single_block() {
-        if let Some(arn) = role.get("role_arn").as_str() {
+    if let Some(role) = config.get("assume_role").single_block()
+        && let Some(arn) = role.get("role_arn").as_str() {
             let parts: Vec<&str> = arn.splitn(6, ':').collect();
             let ok = parts.len() == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[5].starts_with("role/") && parts[5].len() > 5;
             if !ok {
@@ -142,7 +142,6 @@ pub fn validate(config: &Value) -> Diagnostics {
                 );
             }
         }
-    }
     if let Some(endpoints) = config.get("endpoints").single_block() {
         for service in ["ecs", "elbv2", "cloudwatch", "sts"] {
             if let Some(url) = endpoints.get(service).as_str() {

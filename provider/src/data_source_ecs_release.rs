@@ -69,27 +69,23 @@ pub fn validate(c: &Value) -> Diagnostics {
     if set.is_empty() {
         d.error_at(AttrPath::root("listener_rule_arn"), "Missing locator", "Set one of `listener_rule_arn`, `listener_arn` or `service` to say which release to read.");
     }
-    if let Some(cluster) = c.get("cluster").as_str() {
-        if !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster)) {
+    if let Some(cluster) = c.get("cluster").as_str()
+        && !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster)) {
             d.error_at(AttrPath::root("cluster"), "Invalid ECS cluster", format!("{cluster:?} is not an ECS cluster name or ARN."));
         }
-    }
-    if let Some(s) = c.get("listener_rule_arn").as_str() {
-        if !arn::is_listener_rule(s) {
+    if let Some(s) = c.get("listener_rule_arn").as_str()
+        && !arn::is_listener_rule(s) {
             d.error_at(AttrPath::root("listener_rule_arn"), "Invalid listener rule ARN", format!("{s:?} is not an ALB listener rule ARN."));
         }
-    }
-    if let Some(s) = c.get("listener_arn").as_str() {
-        if !arn::is_listener(s) {
+    if let Some(s) = c.get("listener_arn").as_str()
+        && !arn::is_listener(s) {
             d.error_at(AttrPath::root("listener_arn"), "Invalid listener ARN", format!("{s:?} is not an ALB listener ARN."));
         }
-    }
     for attr in ["blue_target_group_arn", "green_target_group_arn"] {
-        if let Some(s) = c.get(attr).as_str() {
-            if !arn::is_target_group(s) {
+        if let Some(s) = c.get(attr).as_str()
+            && !arn::is_target_group(s) {
                 d.error_at(AttrPath::root(attr), "Invalid target group ARN", format!("{s:?} is not a target group ARN."));
             }
-        }
     }
     d
 }

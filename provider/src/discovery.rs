@@ -222,7 +222,7 @@ pub async fn check_same_load_balancer(aws: &AwsClients, pointer: &PointerRef, pa
     let Some(lb) = arn::load_balancer_of(pointer.arn()) else { return Ok(()) };
     for tg in pair_target_groups(aws, pair).await? {
         let lbs = tg.load_balancer_arns();
-        if !lbs.is_empty() && !lbs.iter().any(|l| *l == lb) {
+        if !lbs.is_empty() && !lbs.contains(&lb) {
             return Err(Error::live(
                 "Target group on a different load balancer",
                 format!(

@@ -60,11 +60,10 @@ pub fn pair_of(v: &Value) -> Option<Pair> {
 }
 
 fn check_duration(d: &mut Diagnostics, v: &Value, p: AttrPath, what: &str) {
-    if let Some(s) = v.as_str() {
-        if let Err(e) = duration::parse(s) {
+    if let Some(s) = v.as_str()
+        && let Err(e) = duration::parse(s) {
             d.error_at(p, format!("Invalid {what}"), format!("{e}. Write a duration such as \"30s\", \"5m\" or \"1h30m\"."));
         }
-    }
 }
 
 fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool) {
@@ -98,15 +97,14 @@ fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool
 /// checked again when known, at apply.
 pub fn validate(c: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    if let Some(cluster) = c.get("cluster").as_str() {
-        if !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster)) {
+    if let Some(cluster) = c.get("cluster").as_str()
+        && !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster)) {
             d.error_at(
                 path("cluster"),
                 "Invalid ECS cluster",
                 format!("{cluster:?} is not an ECS cluster name (letters, digits, '-' and '_', up to 255) or cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."),
             );
         }
-    }
     let (rule, listener) = (c.get("listener_rule_arn"), c.get("listener_arn"));
     match (rule.is_null(), listener.is_null()) {
         (false, false) => d.error_at(
@@ -129,42 +127,38 @@ pub fn validate(c: &Value) -> Diagnostics {
     check_pointer_arn(&mut d, c, "test_listener_rule_arn", true);
     check_pointer_arn(&mut d, c, "test_listener_arn", false);
     for test_attr in ["test_listener_rule_arn", "test_listener_arn"] {
-        if let Some(t) = c.get(test_attr).as_str() {
-            if Some(t) == rule.as_str() || Some(t) == listener.as_str() {
+        if let Some(t) = c.get(test_attr).as_str()
+            && (Some(t) == rule.as_str() || Some(t) == listener.as_str()) {
                 d.error_at(
                     path(test_attr),
                     "Test pointer is the production pointer",
                     "The test listener or rule always points at the standby color, so it must differ from the production pointer.",
                 );
             }
-        }
     }
     for color in ["blue", "green"] {
         let tg = c.get(color).single_block().map(|b| b.get("target_group_arn"));
-        if let Some(s) = tg.and_then(Value::as_str) {
-            if !arn::is_target_group(s) {
+        if let Some(s) = tg.and_then(Value::as_str)
+            && !arn::is_target_group(s) {
                 d.error_at(
                     block_path(color, "target_group_arn"),
                     "Invalid target group ARN",
                     format!("{s:?} is not a target group ARN; expected arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID."),
                 );
             }
-        }
     }
-    if let Some(pair) = pair_of(c) {
-        if pair.blue == pair.green {
+    if let Some(pair) = pair_of(c)
+        && pair.blue == pair.green {
             d.error_at(
                 block_path("green", "target_group_arn"),
                 "Blue and green are the same target group",
                 format!("Both colors use {}. Blue and green need two different target groups.", pair.blue),
             );
         }
-    }
-    if let Some(color) = c.get("active_color").as_str() {
-        if Color::parse(color).is_none() {
+    if let Some(color) = c.get("active_color").as_str()
+        && Color::parse(color).is_none() {
             d.error_at(path("active_color"), "Invalid active_color", format!("{color:?} is not a color: use \"blue\" or \"green\", or omit it to follow what is live."));
         }
-    }
     match c.get("standby_traffic_percent") {
         Value::Null | Value::Unknown => {}
         v => match v.as_i64() {
@@ -196,24 +190,22 @@ pub fn validate(c: &Value) -> Diagnostics {
             d.error_at(block_path("promotion", "alarm_names"), "Too many alarms", format!("At most {MAX_ALARMS} alarm names (CloudWatch's DescribeAlarms limit)."));
         }
         for (i, a) in alarms.iter().enumerate() {
-            if let Some(name) = a.as_str() {
-                if name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
+            if let Some(name) = a.as_str()
+                && (name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control)) {
                     d.error_at(
                         block_path("promotion", "alarm_names").index(i as i64),
                         "Invalid alarm name",
                         format!("{name:?} is not a CloudWatch alarm name (1-255 printable characters)."),
                     );
                 }
-            }
         }
     }
     let timeouts = c.get("timeouts");
     for op in ["create", "update"] {
-        if let Some(s) = timeouts.get(op).as_str() {
-            if let Err(e) = duration::parse(s) {
+        if let Some(s) = timeouts.get(op).as_str()
+            && let Err(e) = duration::parse(s) {
                 d.error_at(AttrPath::root("timeouts").attr(op), format!("Invalid {op} timeout"), format!("{e}. Write a duration such as \"10m\"."));
             }
-        }
     }
     d
 }

@@ -340,11 +340,10 @@ async fn move_traffic(
     let actions = pointer.with_traffic(&spec.pair, want).map_err(|e| (e, live))?;
     traffic_pointer::write(&aws.elbv2, &spec.pointer, actions).await.map_err(|e| (e, live))?;
     hclog::info("traffic moved", &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &want)]);
-    if let Some(test) = &spec.test_pointer {
-        if let Err(e) = point_test_at(aws, test, spec.pair.target_group(want.active.other())).await {
+    if let Some(test) = &spec.test_pointer
+        && let Err(e) = point_test_at(aws, test, spec.pair.target_group(want.active.other())).await {
             return Err((e, want));
         }
-    }
     let Some(color) = gaining else { return Ok(want) };
     let target = GateTarget { color: color.as_str(), target_group_arn: spec.pair.target_group(color), cluster: &spec.cluster };
     let failure = match promotion_gate::bake(ctx, aws, &spec.promotion, &target).await {
@@ -417,8 +416,8 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
         Err(e) => return fail(if creating { Value::Null } else { req.prior_state }, e),
     };
     let base = if creating { req.planned_state.clone() } else { req.prior_state.clone() };
-    if let Some(seen) = recorded {
-        if seen != live {
+    if let Some(seen) = recorded
+        && seen != live {
             let e = Error::live(
                 "Traffic moved since the plan",
                 format!(
@@ -429,12 +428,10 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
             let state = if creating { Value::Null } else { with_traffic(base, &spec.cluster, &spec.pointer, &spec.pair, live) };
             return fail(state, e);
         }
-    }
-    if creating {
-        if let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
+    if creating
+        && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
             return fail(Value::Null, e);
         }
-    }
     let want = spec.desired(live);
     match move_traffic(&ctx, aws, &spec, &pointer, live, want, &op).await {
         Ok(now) => ApplyResourceResponse {

@@ -227,11 +227,10 @@ impl Pointer {
 /// secret, so a write must ask it to keep the existing one.
 fn writable(a: &Action) -> Action {
     let mut a = a.clone();
-    if let Some(oidc) = a.authenticate_oidc_config.as_mut() {
-        if oidc.client_secret.is_none() {
+    if let Some(oidc) = a.authenticate_oidc_config.as_mut()
+        && oidc.client_secret.is_none() {
             oidc.use_existing_client_secret = Some(true);
         }
-    }
     a
 }
 

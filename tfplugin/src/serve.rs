@@ -82,12 +82,11 @@ pub fn main(info: PluginInfo, make_provider: impl FnOnce() -> Arc<dyn Provider>)
         );
         return ExitCode::from(1);
     }
-    if !debug {
-        if let Err(msg) = negotiate_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref()) {
+    if !debug
+        && let Err(msg) = negotiate_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref()) {
             eprintln!("{}: {msg}", info.name);
             return ExitCode::from(1);
         }
-    }
     hclog::set_level(if debug { hclog::Level::Debug.min(hclog::Level::from_env()) } else { hclog::Level::from_env() });
     install_panic_hook();
 
