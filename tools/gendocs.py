@@ -507,7 +507,11 @@ def write(pages: dict[str, str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Generate docs/ from templates/ and the provider schema.")
     parser.add_argument("--check", action="store_true", help="compare with docs/ instead of writing; exit 1 if stale")
+    parser.add_argument("--docs-dir", help="the docs directory to write or check (default: docs/)")
     args = parser.parse_args()
+    if args.docs_dir:
+        global DOCS
+        DOCS = Path(args.docs_dir).resolve()
     try:
         pages = render_all(read_schema())
         return check(pages) if args.check else write(pages)
