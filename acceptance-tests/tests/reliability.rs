@@ -94,6 +94,32 @@ fn promotion_succeeds_with_30_percent_of_calls_throttled() {
 }
 
 #[test]
+fn dropped_connections_and_slow_answers_are_retried() {
+    if !enabled("dropped connection") {
+        return;
+    }
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, 3, "  active_color = \"blue\"");
+    wd.apply();
+    // The refresh's read loses its connection once, then the promotion's gate read is
+    // answered slowly: both are retried or waited out, and the plan/apply converge.
+    emu.inject_fault(serde_json::json!({"action": "DescribeRules", "count": 1, "kind": "drop"}));
+    assert_eq!(wd.plan_exit_code().code, 0);
+    write(&wd, &emu, &s, 3, "  active_color = \"green\"");
+    emu.inject_fault(serde_json::json!({"action": "DescribeTargetHealth", "count": 1, "kind": "slow", "delay_seconds": 2}));
+    wd.apply();
+    let faults = emu.requests()["faults_injected"].clone();
+    emu.clear_faults();
+    let injected: i64 = faults.as_object().unwrap().values().filter_map(|v| v.as_i64()).sum();
+    assert_eq!(injected, 2, "{faults}");
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
+    assert_eq!(wd.plan_exit_code().code, 0);
+    report("dropped connection and slow answer", &emu, &wd, true);
+}
+
+#[test]
 fn a_failed_pointer_write_leaves_live_and_state_unchanged_and_the_next_apply_converges() {
     if !enabled("failed write") {
         return;
