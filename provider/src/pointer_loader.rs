@@ -34,6 +34,9 @@ type Reply = oneshot::Sender<Result<Vec<Action>>>;
 struct Pending {
     /// Rule reads waiting, by listener ARN.
     rules: HashMap<String, Vec<(String, Reply)>>,
+    /// Listeners whose full listing is being read: reads arriving meanwhile wait for
+    /// it instead of starting a second listing.
+    listing_in_flight: std::collections::HashSet<String>,
     /// Listener default-action reads waiting.
     listeners: Vec<(String, Reply)>,
 }
@@ -74,9 +77,10 @@ impl PointerLoader {
                     if let Some(actions) = self.cached(&listener, arn) {
                         return Ok(Pointer { target: target.clone(), actions });
                     }
+                    let in_flight = pending.listing_in_flight.contains(&listener);
                     let queue = pending.rules.entry(listener.clone()).or_default();
                     queue.push((arn.clone(), tx));
-                    (queue.len() == 1).then_some(Batch::Rules(listener))
+                    (queue.len() == 1 && !in_flight).then_some(Batch::Rules(listener))
                 }
                 PointerRef::Listener(arn) => {
                     pending.listeners.push((arn.clone(), tx));
@@ -109,7 +113,14 @@ impl PointerLoader {
     async fn run(&self, batch: Batch) {
         match batch {
             Batch::Rules(listener) => {
-                let waiting = self.pending.lock().unwrap_or_else(|p| p.into_inner()).rules.remove(&listener).unwrap_or_default();
+                let waiting = {
+                    let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+                    let waiting = pending.rules.remove(&listener).unwrap_or_default();
+                    if waiting.len() > 1 {
+                        pending.listing_in_flight.insert(listener.clone());
+                    }
+                    waiting
+                };
                 self.answer_rules(&listener, waiting).await;
             }
             Batch::Listeners => {
@@ -128,20 +139,22 @@ impl PointerLoader {
             let _ = reply.send(result);
             return;
         }
-        match self.rules_of_listener(listener).await {
-            Ok(by_arn) => {
-                let by_arn: Listing = Arc::new(by_arn);
-                self.listings.lock().unwrap_or_else(|p| p.into_inner()).insert(listener.to_string(), (Instant::now(), by_arn.clone()));
-                for (arn, reply) in waiting {
-                    let result = by_arn.get(&arn).cloned().ok_or_else(|| Error::NotFound { what: "Listener rule", arn: arn.clone() });
-                    let _ = reply.send(result);
-                }
-            }
-            Err(e) => {
-                for (_, reply) in waiting {
-                    let _ = reply.send(Err(e.clone()));
-                }
-            }
+        let listing = self.rules_of_listener(listener).await.map(Arc::new);
+        if let Ok(by_arn) = &listing {
+            self.listings.lock().unwrap_or_else(|p| p.into_inner()).insert(listener.to_string(), (Instant::now(), by_arn.clone()));
+        }
+        // Reads that arrived while the listing was in flight are answered from it too.
+        let late = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.listing_in_flight.remove(listener);
+            pending.rules.remove(listener).unwrap_or_default()
+        };
+        for (arn, reply) in waiting.into_iter().chain(late) {
+            let result = match &listing {
+                Ok(by_arn) => by_arn.get(&arn).cloned().ok_or_else(|| Error::NotFound { what: "Listener rule", arn: arn.clone() }),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = reply.send(result);
         }
     }
 

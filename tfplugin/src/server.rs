@@ -68,8 +68,8 @@ async fn guarded<T: Send + 'static>(
     let started = Instant::now();
     hclog::trace("rpc started", &[("rpc", &rpc)]);
     let out = tokio::spawn(fut).await;
-    let elapsed_ms = started.elapsed().as_millis();
-    hclog::trace("rpc finished", &[("rpc", &rpc), ("elapsed_ms", &elapsed_ms)]);
+    let elapsed_us = started.elapsed().as_micros();
+    hclog::trace("rpc finished", &[("rpc", &rpc), ("elapsed_us", &elapsed_us)]);
     out.map_err(|e| {
         let message = if e.is_panic() {
             let payload = e.into_panic();
