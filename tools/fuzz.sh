@@ -28,7 +28,7 @@ for target in $(cargo fuzz list); do
     passed=$((passed + 1))
   else
     echo "fuzz: $target: CRASH (input saved under fuzz/artifacts/$target/)"
-    grep -E 'panicked|ERROR|SUMMARY' "$scratch/$target.log" | head -5
+    grep -E 'panicked|ERROR|SUMMARY' "$scratch/$target.log" | sed -n 1,5p || true
     failed=$((failed + 1))
   fi
 done
