@@ -5,7 +5,7 @@
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::enabled;
 use acceptance_tests::scaffold::Scaffold;
-use acceptance_tests::terraform::Workdir;
+use acceptance_tests::terraform::{provider_block, Workdir};
 use std::path::PathBuf;
 
 fn dist_dir() -> PathBuf {
@@ -58,31 +58,11 @@ fn release_zip_installs_from_a_filesystem_mirror_and_plans() {
             mirror.display()
         ),
     );
-    let endpoint = emu.endpoint();
-    wd.write(
-        "main.tf",
-        &format!(
-            r#"terraform {{
-  required_providers {{
-    bluegreen = {{
-      source  = "bluegreen-ecs/bluegreen"
-      version = "= {version}"
-    }}
-  }}
-}}
-
-provider "bluegreen" {{
-  region = "us-east-1"
-  endpoints {{
-    ecs        = "{endpoint}"
-    elbv2      = "{endpoint}"
-    cloudwatch = "{endpoint}"
-  }}
-}}
-{}"#,
-            s.release_hcl("listener_rule_arn", "  active_color = \"blue\"")
-        ),
-    );
+    // The usual configuration, pinned to the packaged version.
+    let provider = provider_block(&emu.endpoint())
+        .replace("bluegreen = { source = \"bluegreen-ecs/bluegreen\" }", &format!("bluegreen = {{\n      source  = \"bluegreen-ecs/bluegreen\"\n      version = \"= {version}\"\n    }}"));
+    assert!(provider.contains(&format!("version = \"= {version}\"")), "{provider}");
+    wd.write("main.tf", &format!("{provider}{}", s.release_hcl("listener_rule_arn", "  active_color = \"blue\"")));
     let init = wd.ok(&["init", "-input=false", "-no-color"]);
     assert!(init.stdout.contains(&format!("Installed bluegreen-ecs/bluegreen v{version}")), "{}", init.all());
     assert!(!init.all().contains("overrides"), "no dev_overrides may be involved: {}", init.all());

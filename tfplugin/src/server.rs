@@ -9,6 +9,7 @@ use crate::proto::tfplugin6 as pb;
 use crate::provider::*;
 use crate::schema::{self, ProviderSchemas};
 use crate::value::{Type, Value};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,39 +21,55 @@ pub(crate) struct ProviderService {
     schemas: Arc<ProviderSchemas>,
     /// Precomputed once: Terraform asks for the schema many times per run.
     schema_response: pb::get_provider_schema::Response,
+    /// Value types derived from the schemas once, not on every request.
+    types: SchemaTypes,
     stop: watch::Sender<u64>,
+}
+
+struct SchemaTypes {
+    provider: Type,
+    /// Resource type name → (state type, identity type).
+    resources: HashMap<String, (Type, Option<Type>)>,
+    data_sources: HashMap<String, Type>,
+}
+
+impl SchemaTypes {
+    fn new(s: &ProviderSchemas) -> SchemaTypes {
+        SchemaTypes {
+            provider: s.provider.block.value_type(),
+            resources: s
+                .resources
+                .iter()
+                .map(|(k, r)| (k.clone(), (r.schema.block.value_type(), r.identity.as_ref().map(|i| i.value_type()))))
+                .collect(),
+            data_sources: s.data_sources.iter().map(|(k, d)| (k.clone(), d.block.value_type())).collect(),
+        }
+    }
 }
 
 impl ProviderService {
     pub(crate) fn new(provider: Arc<dyn Provider>) -> ProviderService {
         let schemas = provider.schemas();
         let schema_response = schema_response(&schemas);
+        let types = SchemaTypes::new(&schemas);
         let (stop, _) = watch::channel(0);
-        ProviderService { provider, schemas: Arc::new(schemas), schema_response, stop }
+        ProviderService { provider, schemas: Arc::new(schemas), schema_response, types, stop }
     }
 
     fn ctx(&self) -> Ctx {
         Ctx::new(self.stop.subscribe())
     }
 
-    fn resource_type(&self, type_name: &str) -> Result<Type, Diagnostics> {
-        self.schemas
-            .resources
-            .get(type_name)
-            .map(|r| r.schema.block.value_type())
-            .ok_or_else(|| unknown_type("resource", type_name))
+    fn resource_type(&self, type_name: &str) -> Result<&Type, Diagnostics> {
+        self.types.resources.get(type_name).map(|(t, _)| t).ok_or_else(|| unknown_type("resource", type_name))
     }
 
-    fn identity_type(&self, type_name: &str) -> Option<Type> {
-        self.schemas.resources.get(type_name)?.identity.as_ref().map(|i| i.value_type())
+    fn identity_type(&self, type_name: &str) -> Option<&Type> {
+        self.types.resources.get(type_name)?.1.as_ref()
     }
 
-    fn data_source_type(&self, type_name: &str) -> Result<Type, Diagnostics> {
-        self.schemas
-            .data_sources
-            .get(type_name)
-            .map(|s| s.block.value_type())
-            .ok_or_else(|| unknown_type("data source", type_name))
+    fn data_source_type(&self, type_name: &str) -> Result<&Type, Diagnostics> {
+        self.types.data_sources.get(type_name).ok_or_else(|| unknown_type("data source", type_name))
     }
 }
 
@@ -350,7 +367,7 @@ impl pb::provider_server::Provider for ProviderService {
         req: Request<pb::validate_provider_config::Request>,
     ) -> Rpc<pb::validate_provider_config::Response> {
         type R = pb::validate_provider_config::Response;
-        let ty = self.schemas.provider.block.value_type();
+        let ty = &self.types.provider;
         let config = try_decode!(decode_dynamic(req.get_ref().config.as_ref(), &ty, "provider configuration"), R);
         let p = self.provider.clone();
         let diags = guarded("ValidateProviderConfig", async move { p.validate_provider_config(config).await })
@@ -365,7 +382,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Rpc<pb::configure_provider::Response> {
         type R = pb::configure_provider::Response;
         let req = req.into_inner();
-        let ty = self.schemas.provider.block.value_type();
+        let ty = &self.types.provider;
         let config = try_decode!(decode_dynamic(req.config.as_ref(), &ty, "provider configuration"), R);
         let (p, ctx) = (self.provider.clone(), self.ctx());
         let version = req.terraform_version;
@@ -446,7 +463,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Rpc<pb::upgrade_resource_identity::Response> {
         type R = pb::upgrade_resource_identity::Response;
         let req = req.into_inner();
-        let Some(ty) = self.identity_type(&req.type_name) else {
+        let Some(ty) = self.identity_type(&req.type_name).cloned() else {
             return Ok(Response::new(R::with_diagnostics(&unknown_type("resource identity", &req.type_name))));
         };
         let json = req.raw_identity.map(|r| r.json).unwrap_or_default();
@@ -469,7 +486,7 @@ impl pb::provider_server::Provider for ProviderService {
         let id_ty = self.identity_type(&req.type_name);
         let request = ReadResourceRequest {
             current_state: try_decode!(decode_dynamic(req.current_state.as_ref(), &ty, "current state"), R),
-            current_identity: try_decode!(decode_identity(req.current_identity.as_ref(), id_ty.as_ref()), R),
+            current_identity: try_decode!(decode_identity(req.current_identity.as_ref(), id_ty), R),
             private: req.private,
             type_name: req.type_name,
         };
@@ -480,7 +497,7 @@ impl pb::provider_server::Provider for ProviderService {
         };
         let mut diags = out.diagnostics;
         let new_state = encode_dynamic(&out.new_state, &ty, "new state", &mut diags);
-        let new_identity = encode_identity(&out.identity, id_ty.as_ref(), &mut diags);
+        let new_identity = encode_identity(&out.identity, id_ty, &mut diags);
         Ok(Response::new(R {
             new_state,
             diagnostics: diags_to_pb(&diags),
@@ -502,7 +519,7 @@ impl pb::provider_server::Provider for ProviderService {
             prior_state: try_decode!(decode_dynamic(req.prior_state.as_ref(), &ty, "prior state"), R),
             proposed_new_state: try_decode!(decode_dynamic(req.proposed_new_state.as_ref(), &ty, "proposed state"), R),
             config: try_decode!(decode_dynamic(req.config.as_ref(), &ty, "configuration"), R),
-            prior_identity: try_decode!(decode_identity(req.prior_identity.as_ref(), id_ty.as_ref()), R),
+            prior_identity: try_decode!(decode_identity(req.prior_identity.as_ref(), id_ty), R),
             prior_private: req.prior_private,
             type_name: req.type_name,
         };
@@ -513,7 +530,7 @@ impl pb::provider_server::Provider for ProviderService {
         };
         let mut diags = out.diagnostics;
         let planned_state = encode_dynamic(&out.planned_state, &ty, "planned state", &mut diags);
-        let planned_identity = encode_identity(&out.planned_identity, id_ty.as_ref(), &mut diags);
+        let planned_identity = encode_identity(&out.planned_identity, id_ty, &mut diags);
         Ok(Response::new(R {
             planned_state,
             requires_replace: out.requires_replace.iter().map(path_to_pb).collect(),
@@ -537,7 +554,7 @@ impl pb::provider_server::Provider for ProviderService {
             prior_state: try_decode!(decode_dynamic(req.prior_state.as_ref(), &ty, "prior state"), R),
             planned_state: try_decode!(decode_dynamic(req.planned_state.as_ref(), &ty, "planned state"), R),
             config: try_decode!(decode_dynamic(req.config.as_ref(), &ty, "configuration"), R),
-            planned_identity: try_decode!(decode_identity(req.planned_identity.as_ref(), id_ty.as_ref()), R),
+            planned_identity: try_decode!(decode_identity(req.planned_identity.as_ref(), id_ty), R),
             planned_private: req.planned_private,
             type_name: req.type_name,
         };
@@ -548,7 +565,7 @@ impl pb::provider_server::Provider for ProviderService {
         };
         let mut diags = out.diagnostics;
         let new_state = encode_dynamic(&out.new_state, &ty, "new state", &mut diags);
-        let new_identity = encode_identity(&out.identity, id_ty.as_ref(), &mut diags);
+        let new_identity = encode_identity(&out.identity, id_ty, &mut diags);
         Ok(Response::new(R {
             new_state,
             private: out.private,
@@ -568,7 +585,7 @@ impl pb::provider_server::Provider for ProviderService {
         let id_ty = self.identity_type(&req.type_name);
         let type_name = req.type_name.clone();
         let request = ImportResourceRequest {
-            identity: try_decode!(decode_identity(req.identity.as_ref(), id_ty.as_ref()), R),
+            identity: try_decode!(decode_identity(req.identity.as_ref(), id_ty), R),
             id: req.id,
             type_name: req.type_name,
         };
@@ -585,7 +602,7 @@ impl pb::provider_server::Provider for ProviderService {
                 type_name: type_name.clone(),
                 state: encode_dynamic(&r.state, &ty, "imported state", &mut diags),
                 private: r.private.clone(),
-                identity: encode_identity(&r.identity, id_ty.as_ref(), &mut diags),
+                identity: encode_identity(&r.identity, id_ty, &mut diags),
             })
             .collect();
         Ok(Response::new(R { imported_resources, diagnostics: diags_to_pb(&diags), deferred: None }))
