@@ -142,13 +142,15 @@ async fn schema(ch: tonic::transport::Channel) -> Result<tfplugin6::get_provider
     Ok(client.get_provider_schema(tfplugin6::get_provider_schema::Request {}).await?.into_inner())
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+/// Polls without blocking the test's runtime, so the client's connection tasks keep
+/// answering the server's graceful-shutdown frames as Terraform's client would.
+async fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait().unwrap() {
             return Some(status);
         }
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     None
 }
@@ -182,8 +184,29 @@ async fn terraform_style_client_with_p521_certificate_is_served_and_others_are_r
     // The legitimate connection still works after the refusals, and Shutdown ends the process.
     let mut controller = plugin::grpc_controller_client::GrpcControllerClient::new(ch);
     controller.shutdown(plugin::Empty {}).await.expect("Shutdown");
-    let status = wait_exit(&mut plugin.child, Duration::from_secs(10)).expect("plugin exits after Shutdown");
+    let status = wait_exit(&mut plugin.child, Duration::from_secs(10)).await.expect("plugin exits after Shutdown");
     assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_answering_does_not_keep_the_plugin_alive_after_shutdown() {
+    use tokio::io::AsyncWriteExt as _;
+    let mut plugin = start_plugin(None);
+    // An HTTP/2 peer that sends its preface and then never reads again: it will never
+    // acknowledge the server's GOAWAY/PING, so a drain without a bound would wait for ever.
+    let mut frozen = tokio::net::TcpStream::connect(plugin.address.as_str()).await.unwrap();
+    frozen.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.unwrap();
+    frozen.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap(); // empty SETTINGS frame
+    frozen.flush().await.unwrap();
+
+    let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", plugin.address)).unwrap().connect().await.unwrap();
+    schema(ch.clone()).await.expect("the plugin serves while the frozen peer is connected");
+    plugin::grpc_controller_client::GrpcControllerClient::new(ch).shutdown(plugin::Empty {}).await.expect("Shutdown");
+
+    // go-plugin kills a plugin that has not exited 2 s after Shutdown; ours must exit itself.
+    let status = wait_exit(&mut plugin.child, Duration::from_secs(10)).await.expect("plugin exits despite the frozen peer");
+    assert!(status.success(), "exit status {status:?}");
+    drop(frozen);
 }
 
 #[tokio::test]

@@ -26,6 +26,8 @@ const CORE_PROTOCOL_VERSION: u32 = 1;
 const APP_PROTOCOL_VERSION: u32 = 6;
 /// Terraform sends whole plans and states in one message.
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
+/// How long open connections may drain after Shutdown before the plugin exits anyway.
+const SHUTDOWN_DRAIN: Duration = Duration::from_secs(1);
 
 /// What the binary says about itself.
 #[derive(Clone, Copy, Debug)]
@@ -271,15 +273,27 @@ async fn serve(listener: Listener, mtls: Option<AutoMtls>, provider: Arc<dyn Pro
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let stopping = shutdown.clone();
-    let result = tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         .add_service(provider_service)
         .add_service(plugin::grpc_controller_server::GrpcControllerServer::new(Controller(shutdown.clone())))
         .add_service(plugin::grpc_stdio_server::GrpcStdioServer::new(Stdio(shutdown.clone())))
         .add_service(plugin::grpc_broker_server::GrpcBrokerServer::new(Broker(shutdown.clone())))
         .add_service(health::health_server::HealthServer::new(Health))
-        .serve_with_incoming_shutdown(incoming, async move { stopping.wait().await })
-        .await
-        .map_err(|e| format!("gRPC server: {e}"));
+        .serve_with_incoming_shutdown(incoming, async move { stopping.wait().await });
+    // A graceful HTTP/2 shutdown waits for every peer to acknowledge it; a peer that never
+    // answers (a frozen or half-closed client) would keep the plugin alive for ever, and
+    // go-plugin kills a plugin that has not exited 2 s after Shutdown. So the drain is bounded.
+    let drain_deadline = async {
+        shutdown.wait().await;
+        tokio::time::sleep(SHUTDOWN_DRAIN).await;
+    };
+    let result = tokio::select! {
+        served = server => served.map_err(|e| format!("gRPC server: {e}")),
+        () = drain_deadline => {
+            hclog::debug("connections still open after shutdown; closing them", &[("waited_ms", &SHUTDOWN_DRAIN.as_millis())]);
+            Ok(())
+        }
+    };
     if let Some(p) = unix_path {
         let _ = std::fs::remove_file(p);
     }
