@@ -9,4 +9,5 @@ startup=$(mktemp)
 trap 'rm -f "$startup"' EXIT
 cargo bench --locked -p terraform-provider-bluegreen --bench startup 2>/dev/null | grep '^|' | tee "$startup"
 cargo build --release --locked -p terraform-provider-bluegreen 2>/dev/null
-.venv/bin/python tools/bench_scale.py --provider-dir target/release --startup "$startup"
+cargo build --release --locked -p tfplugin --example terraform-provider-echo 2>/dev/null
+.venv/bin/python tools/bench_scale.py --provider-dir target/release --echo-dir target/release/examples --startup "$startup"

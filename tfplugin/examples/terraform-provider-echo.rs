@@ -1,0 +1,161 @@
+//! The smallest useful provider built on `tfplugin`: it stores what it is given and
+//! makes no remote calls. The scale benchmark (tools/bench_scale.py) uses it as the
+//! floor for any external provider: what Terraform's plugin start-ups, per-instance
+//! gRPC round trips and schema handling cost, with no provider work at all.
+//!
+//! - `echo_value` (`input`, computed `id`): the smallest possible resource.
+//! - `echo_twin`, when `ECHO_TWIN_SCHEMA` names the output of `terraform providers
+//!   schema -json` and `ECHO_TWIN_RESOURCE` a resource type in it: a resource with
+//!   exactly that schema, so a provider's plan time can be compared with the same
+//!   schema handled by a provider that does nothing.
+//!
+//! Build: `cargo build --release -p tfplugin --example terraform-provider-echo`.
+#![forbid(unsafe_code)]
+
+use async_trait::async_trait;
+use serde_json::Value as Json;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tfplugin::provider::{
+    ApplyResourceRequest, ApplyResourceResponse, PlanResourceRequest, PlanResourceResponse, ReadResourceRequest,
+    ReadResourceResponse,
+};
+use tfplugin::schema::{Attribute, Block, NestedBlock, Nesting, ProviderSchemas, ResourceSchema, Schema};
+use tfplugin::{Ctx, Provider, Type, Value};
+
+struct Echo {
+    twin: Option<Schema>,
+}
+
+#[async_trait]
+impl Provider for Echo {
+    fn schemas(&self) -> ProviderSchemas {
+        let block = Block::new("Stores `input`; makes no remote calls.")
+            .attribute(Attribute::computed("id", Type::String, "Set once on create."))
+            .attribute(Attribute::optional("input", Type::String, "Any string."));
+        let mut resources = std::collections::BTreeMap::new();
+        resources
+            .insert("echo_value".to_string(), ResourceSchema { schema: Schema { version: 0, block }, identity: None });
+        if let Some(twin) = &self.twin {
+            resources.insert("echo_twin".to_string(), ResourceSchema { schema: twin.clone(), identity: None });
+        }
+        ProviderSchemas { provider: Schema::default(), resources, data_sources: Default::default() }
+    }
+
+    async fn read_resource(&self, _ctx: Ctx, req: ReadResourceRequest) -> ReadResourceResponse {
+        ReadResourceResponse { new_state: req.current_state, private: req.private, ..Default::default() }
+    }
+
+    async fn plan_resource_change(&self, _ctx: Ctx, req: PlanResourceRequest) -> PlanResourceResponse {
+        // Terraform's proposed state already carries prior values of unset computed
+        // attributes; only a create leaves them to be known after apply.
+        let mut planned = req.proposed_new_state;
+        if req.prior_state.is_null()
+            && let Some(attrs) = planned.as_object_mut()
+        {
+            for name in self.computed_attributes(&req.type_name) {
+                if attrs.get(&name).is_some_and(Value::is_null) {
+                    attrs.insert(name, Value::Unknown);
+                }
+            }
+        }
+        PlanResourceResponse { planned_state: planned, ..Default::default() }
+    }
+
+    async fn apply_resource_change(&self, _ctx: Ctx, req: ApplyResourceRequest) -> ApplyResourceResponse {
+        let mut state = req.planned_state;
+        if let Some(attrs) = state.as_object_mut() {
+            for value in attrs.values_mut().filter(|v| v.is_unknown()) {
+                // `id` gets a value; an unknown may also become null, which any type allows.
+                *value = Value::Null;
+            }
+            if attrs.get("id").is_some_and(Value::is_null) && req.type_name == "echo_value" {
+                attrs.insert("id".to_string(), Value::string("echo"));
+            }
+        }
+        ApplyResourceResponse { new_state: state, ..Default::default() }
+    }
+}
+
+impl Echo {
+    fn computed_attributes(&self, type_name: &str) -> Vec<String> {
+        match (type_name, &self.twin) {
+            ("echo_twin", Some(twin)) => {
+                twin.block.attributes.iter().filter(|a| a.computed).map(|a| a.name.clone()).collect()
+            }
+            _ => vec!["id".to_string()],
+        }
+    }
+}
+
+/// The schema of `resource` in `terraform providers schema -json` output.
+fn twin_schema(json: &Json, resource: &str) -> Result<Schema, String> {
+    let providers = json["provider_schemas"].as_object().ok_or("no provider_schemas in the schema JSON")?;
+    let schema = providers
+        .values()
+        .find_map(|p| p["resource_schemas"].get(resource))
+        .ok_or_else(|| format!("no resource {resource:?} in the schema JSON"))?;
+    Ok(Schema { version: schema["version"].as_i64().unwrap_or(0), block: block_from_json(&schema["block"])? })
+}
+
+fn block_from_json(json: &Json) -> Result<Block, String> {
+    let mut block = Block::new(json["description"].as_str().unwrap_or(""));
+    for (name, a) in json["attributes"].as_object().into_iter().flatten() {
+        let ty = Type::from_json(&a["type"]).map_err(|e| format!("attribute {name}: {e}"))?;
+        let flag = |key: &str| a[key].as_bool().unwrap_or(false);
+        block = block.attribute(Attribute {
+            name: name.clone(),
+            ty,
+            description: a["description"].as_str().unwrap_or("").to_string(),
+            required: flag("required"),
+            optional: flag("optional"),
+            computed: flag("computed"),
+            sensitive: flag("sensitive"),
+        });
+    }
+    for (name, b) in json["block_types"].as_object().into_iter().flatten() {
+        let nesting = match b["nesting_mode"].as_str() {
+            Some("single") => Nesting::Single,
+            Some("list") => Nesting::List,
+            Some("set") => Nesting::Set,
+            Some("map") => Nesting::Map,
+            Some("group") => Nesting::Group,
+            other => return Err(format!("block {name}: unsupported nesting mode {other:?}")),
+        };
+        block = block.block(NestedBlock {
+            name: name.clone(),
+            block: block_from_json(&b["block"])?,
+            nesting,
+            min_items: b["min_items"].as_i64().unwrap_or(0),
+            max_items: b["max_items"].as_i64().unwrap_or(0),
+        });
+    }
+    Ok(block)
+}
+
+fn twin_from_env() -> Result<Option<Schema>, String> {
+    let (Ok(path), Ok(resource)) = (std::env::var("ECHO_TWIN_SCHEMA"), std::env::var("ECHO_TWIN_RESOURCE")) else {
+        return Ok(None);
+    };
+    let text = std::fs::read(&path).map_err(|e| format!("ECHO_TWIN_SCHEMA {path}: {e}"))?;
+    let json: Json = serde_json::from_slice(&text).map_err(|e| format!("ECHO_TWIN_SCHEMA {path}: {e}"))?;
+    twin_schema(&json, &resource).map(Some)
+}
+
+fn main() -> ExitCode {
+    let twin = match twin_from_env() {
+        Ok(twin) => twin,
+        Err(e) => {
+            eprintln!("terraform-provider-echo: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    tfplugin::serve::main(
+        tfplugin::serve::PluginInfo {
+            name: "terraform-provider-echo",
+            version: env!("CARGO_PKG_VERSION"),
+            address: "registry.terraform.io/bluegreen-ecs/echo",
+        },
+        move || Arc::new(Echo { twin }),
+    )
+}
