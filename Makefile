@@ -71,7 +71,7 @@ test-examples: python build
 	TF_ACC_TERRAFORM_PATH="$(TF_ACC_TERRAFORM_PATH)" BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" \
 		BLUEGREEN_PYTHON="$(VENV_PYTHON)" tools/check-examples.sh
 
-test: python test-tools build dist docs-check test-examples
+test: fmt-check python test-tools build dist docs-check test-examples
 	$(ACC_ENV) $(CARGO) test $(CARGO_FLAGS)
 
 test-unit:

@@ -59,14 +59,19 @@ impl Emulator {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().unwrap_or_else(|e| {
-            panic!("cannot start {} {}: {e} (run tools/setup-python.sh, or `make test`)", python().display(), script.display())
+            panic!(
+                "cannot start {} {}: {e} (run tools/setup-python.sh, or `make test`)",
+                python().display(),
+                script.display()
+            )
         });
         let deadline = Instant::now() + Duration::from_secs(60);
         let port = loop {
             if let Ok(text) = std::fs::read_to_string(&port_file)
-                && let Ok(p) = text.trim().parse::<u16>() {
-                    break p;
-                }
+                && let Ok(p) = text.trim().parse::<u16>()
+            {
+                break p;
+            }
             if let Some(status) = child.try_wait().unwrap() {
                 panic!("emulator exited before it was ready: {status}");
             }
@@ -95,7 +100,10 @@ impl Emulator {
         let mut resp = String::new();
         s.read_to_string(&mut resp).expect("read emulator response");
         let (head, payload) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
-        assert!(head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"), "emulator control {method} {path}: {head}");
+        assert!(
+            head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"),
+            "emulator control {method} {path}: {head}"
+        );
         serde_json::from_str(payload).unwrap_or(serde_json::Value::Null)
     }
 

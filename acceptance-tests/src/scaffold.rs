@@ -2,7 +2,7 @@
 //! `tools/scaffold.py` (boto3): what Terraform-managed infrastructure and Spinnaker
 //! would have done to the AWS account between Terraform runs.
 
-use crate::emulator::{python, Emulator};
+use crate::emulator::{Emulator, python};
 use std::process::Command;
 
 /// Runs `tools/scaffold.py SUBCOMMAND --endpoint URL ARGS` and returns its JSON.

@@ -37,7 +37,9 @@ impl Output {
     /// Terraform's words for a provider that crashed or stopped answering.
     pub fn reports_crash(&self) -> bool {
         let all = format!("{}{}", self.stdout, self.stderr);
-        ["plugin crashed", "Plugin did not respond", "panic:", "The plugin encountered an error"].iter().any(|m| all.contains(m))
+        ["plugin crashed", "Plugin did not respond", "panic:", "The plugin encountered an error"]
+            .iter()
+            .any(|m| all.contains(m))
     }
 
     /// Both streams, for assertion messages.
@@ -115,7 +117,8 @@ impl Workdir {
 
     /// Runs `terraform ARGS` in this directory (no stdin, no colour).
     pub fn run(&self, args: &[&str]) -> Output {
-        let out = self.command(args).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", terraform_bin().display()));
+        let out =
+            self.command(args).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", terraform_bin().display()));
         let out = Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

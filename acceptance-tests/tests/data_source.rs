@@ -4,7 +4,7 @@
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::enabled;
 use acceptance_tests::scaffold::{self, Scaffold};
-use acceptance_tests::terraform::{provider_block, Workdir};
+use acceptance_tests::terraform::{Workdir, provider_block};
 
 fn read(emu: &Emulator, locator: &str) -> serde_json::Value {
     let wd = Workdir::new(&emu.endpoint());
@@ -53,7 +53,11 @@ fn spinnaker_server_groups_some_scaled_to_zero() {
     }
     let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
     let s = Scaffold::create(&emu, "app", &["--colors", "name", "--services", "spinnaker"]);
-    scaffold::run(&emu, "deploy", &["--name", "app", "--color", "green", "--style", "spinnaker", "--scale-old-to-zero"]);
+    scaffold::run(
+        &emu,
+        "deploy",
+        &["--name", "app", "--color", "green", "--style", "spinnaker", "--scale-old-to-zero"],
+    );
     // Found through a service: the sibling target group comes from the other services.
     let r = read(&emu, &format!("  cluster = \"{}\"\n  service = \"app-prod-v002\"", s.cluster));
     assert_eq!(r["listener_rule_arn"], s.rule());

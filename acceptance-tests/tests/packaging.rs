@@ -5,11 +5,13 @@
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::enabled;
 use acceptance_tests::scaffold::Scaffold;
-use acceptance_tests::terraform::{provider_block, Workdir};
+use acceptance_tests::terraform::{Workdir, provider_block};
 use std::path::PathBuf;
 
 fn dist_dir() -> PathBuf {
-    std::env::var_os("BLUEGREEN_DIST_DIR").map(PathBuf::from).unwrap_or_else(|| acceptance_tests::repo_root().join("dist"))
+    std::env::var_os("BLUEGREEN_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| acceptance_tests::repo_root().join("dist"))
 }
 
 /// `h1:` hash of a provider zip: base64(sha256 of "SHA256HEX  NAME\n" per member, sorted).
@@ -17,7 +19,11 @@ fn h1_hash(zip: &std::path::Path) -> String {
     let script = "import base64,hashlib,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\n\
 lines=''.join(f'{hashlib.sha256(z.read(n)).hexdigest()}  {n}\\n' for n in sorted(z.namelist()))\n\
 print('h1:'+base64.b64encode(hashlib.sha256(lines.encode()).digest()).decode())";
-    let out = std::process::Command::new(acceptance_tests::emulator::python()).args(["-c", script]).arg(zip).output().unwrap();
+    let out = std::process::Command::new(acceptance_tests::emulator::python())
+        .args(["-c", script])
+        .arg(zip)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
@@ -38,10 +44,17 @@ fn release_zip_installs_from_a_filesystem_mirror_and_plans() {
     let parts: Vec<&str> = zip_name.trim_end_matches(".zip").split('_').collect();
     assert_eq!(parts.len(), 4, "zip name {zip_name}");
     let version = parts[1];
-    let sums = std::fs::read_to_string(dist.join(format!("terraform-provider-bluegreen_{version}_SHA256SUMS"))).unwrap();
-    let zip_sha = sums.lines().find(|l| l.ends_with(&zip_name)).and_then(|l| l.split_whitespace().next()).expect("zip in SHA256SUMS");
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dist.join(format!("terraform-provider-bluegreen_{version}_manifest.json"))).unwrap()).unwrap();
+    let sums =
+        std::fs::read_to_string(dist.join(format!("terraform-provider-bluegreen_{version}_SHA256SUMS"))).unwrap();
+    let zip_sha = sums
+        .lines()
+        .find(|l| l.ends_with(&zip_name))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("zip in SHA256SUMS");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dist.join(format!("terraform-provider-bluegreen_{version}_manifest.json"))).unwrap(),
+    )
+    .unwrap();
     assert_eq!(manifest["metadata"]["protocol_versions"], serde_json::json!(["6.0"]));
 
     let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
@@ -59,8 +72,12 @@ fn release_zip_installs_from_a_filesystem_mirror_and_plans() {
         ),
     );
     // The usual configuration, pinned to the packaged version.
-    let provider = provider_block(&emu.endpoint())
-        .replace("bluegreen = { source = \"bluegreen-ecs/bluegreen\" }", &format!("bluegreen = {{\n      source  = \"bluegreen-ecs/bluegreen\"\n      version = \"= {version}\"\n    }}"));
+    let provider = provider_block(&emu.endpoint()).replace(
+        "bluegreen = { source = \"bluegreen-ecs/bluegreen\" }",
+        &format!(
+            "bluegreen = {{\n      source  = \"bluegreen-ecs/bluegreen\"\n      version = \"= {version}\"\n    }}"
+        ),
+    );
     assert!(provider.contains(&format!("version = \"= {version}\"")), "{provider}");
     wd.write("main.tf", &format!("{provider}{}", s.release_hcl("listener_rule_arn", "  active_color = \"blue\"")));
     let init = wd.ok(&["init", "-input=false", "-no-color"]);

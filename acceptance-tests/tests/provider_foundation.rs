@@ -2,8 +2,8 @@
 //! against the emulator, and shows its structured logs.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::terraform::{provider_block, Workdir};
-use acceptance_tests::{enabled, PROVIDER_ADDRESS};
+use acceptance_tests::terraform::{Workdir, provider_block};
+use acceptance_tests::{PROVIDER_ADDRESS, enabled};
 
 #[test]
 fn terraform_lists_the_provider_schema_with_resource_and_data_source() {

@@ -4,7 +4,7 @@
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::enabled;
 use acceptance_tests::scaffold::Scaffold;
-use acceptance_tests::terraform::{provider_block, Workdir};
+use acceptance_tests::terraform::{Workdir, provider_block};
 
 fn emulator() -> Emulator {
     Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")])
@@ -14,7 +14,11 @@ fn setup(emu: &Emulator, s: &Scaffold, pointer_attr: &str, extra: &str) -> Workd
     let wd = Workdir::new(&emu.endpoint());
     wd.write(
         "main.tf",
-        &format!("{}{}{extra}", provider_block(&emu.endpoint()), s.release_hcl(pointer_attr, "  active_color = \"blue\"")),
+        &format!(
+            "{}{}{extra}",
+            provider_block(&emu.endpoint()),
+            s.release_hcl(pointer_attr, "  active_color = \"blue\"")
+        ),
     );
     wd
 }
@@ -125,7 +129,13 @@ fn import_without_any_color_hint_says_to_add_the_tag() {
         &["--rule-arn", s.rule(), "--weights", &format!("{}=100,{}=0", s.blue_tg, s.green_tg)],
     );
     let wd = setup(&emu, &s, "listener_rule_arn", "");
-    let out = wd.run(&["import", "-input=false", "-no-color", "bluegreen_ecs_release.app", &format!("{}/{}", s.cluster, s.rule())]);
+    let out = wd.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "bluegreen_ecs_release.app",
+        &format!("{}/{}", s.cluster, s.rule()),
+    ]);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Cannot tell blue from green") && err.contains("bluegreen:color"), "{err}");

@@ -2,9 +2,9 @@
 //! are not drift, promotion, canary, adopt vs enforce, listener default action, destroy.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::scaffold::{self, forward_weights, Scaffold};
-use acceptance_tests::terraform::{provider_block, Workdir};
 use acceptance_tests::enabled;
+use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
+use acceptance_tests::terraform::{Workdir, provider_block};
 
 /// Emulator whose ECS services report running == desired (2), as steady services do.
 fn emulator() -> Emulator {
@@ -68,7 +68,11 @@ fn create_then_plan_is_empty_and_a_spinnaker_deploy_is_not_drift() {
 
     // Spinnaker deploys a new server group to the standby (green) and scales the old
     // green one to zero: new task definition revision, new ECS service.
-    let deployed = scaffold::run(&emu, "deploy", &["--name", "app", "--color", "green", "--style", "spinnaker", "--scale-old-to-zero"]);
+    let deployed = scaffold::run(
+        &emu,
+        "deploy",
+        &["--name", "app", "--color", "green", "--style", "spinnaker", "--scale-old-to-zero"],
+    );
     assert!(deployed["service"].as_str().unwrap().ends_with("-v002"), "{deployed}");
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 0, "a deploy must not show as drift:\n{}", plan.all());
@@ -164,16 +168,32 @@ fn adopt_mode_follows_an_outside_flip_and_enforce_mode_shows_one_change() {
     // Enforce: the config says blue; the plan shows exactly active_color going back.
     write_config(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
     let json = wd.plan_json();
-    let change = json["resource_changes"].as_array().unwrap().iter().find(|c| c["address"] == "bluegreen_ecs_release.app").unwrap();
+    let change = json["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "bluegreen_ecs_release.app")
+        .unwrap();
     assert_eq!(change["change"]["actions"], serde_json::json!(["update"]));
     let (before, after) = (&change["change"]["before"], &change["change"]["after"]);
-    let changed: Vec<&String> = after.as_object().unwrap().keys().filter(|k| before[k.as_str()] != after[k.as_str()]).collect();
-    let unknown: Vec<&String> = change["change"]["after_unknown"].as_object().unwrap().iter().filter(|(_, v)| **v == true).map(|(k, _)| k).collect();
+    let changed: Vec<&String> =
+        after.as_object().unwrap().keys().filter(|k| before[k.as_str()] != after[k.as_str()]).collect();
+    let unknown: Vec<&String> = change["change"]["after_unknown"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| **v == true)
+        .map(|(k, _)| k)
+        .collect();
     assert!(unknown.is_empty(), "nothing should be unknown: {unknown:?}");
     // active_color and the attributes derived from it (standby color, target group ARNs).
     assert!(changed.iter().any(|k| *k == "active_color"), "{changed:?}");
     for k in &changed {
-        assert!(["active_color", "standby_color", "active_target_group_arn", "standby_target_group_arn"].contains(&k.as_str()), "unexpected change {k}");
+        assert!(
+            ["active_color", "standby_color", "active_target_group_arn", "standby_target_group_arn"]
+                .contains(&k.as_str()),
+            "unexpected change {k}"
+        );
     }
     let text = wd.run(&["plan", "-no-color", "-input=false"]).stdout;
     assert!(text.contains("~ active_color") && text.contains("\"green\" -> \"blue\""), "{text}");
@@ -251,7 +271,11 @@ fn a_pointer_deleted_outside_terraform_leaves_state_with_a_warning() {
     // Planning it again says plainly that the rule does not exist.
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 1);
-    assert!(plan.stderr.contains("Listener rule not found") && plan.stderr.contains("does not exist"), "{}", plan.all());
+    assert!(
+        plan.stderr.contains("Listener rule not found") && plan.stderr.contains("does not exist"),
+        "{}",
+        plan.all()
+    );
 }
 
 #[test]
@@ -271,7 +295,10 @@ fn aws_errors_on_refresh_name_the_call_and_the_arn() {
     emu.clear_faults();
     assert_eq!(plan.code, 1, "{}", plan.all());
     let err = plan.stderr.replace('\n', " ");
-    assert!(err.contains("AWS DescribeRules failed") && err.contains(s.rule()) && err.contains("AccessDenied"), "{err}");
+    assert!(
+        err.contains("AWS DescribeRules failed") && err.contains(s.rule()) && err.contains("AccessDenied"),
+        "{err}"
+    );
     assert!(err.contains("IAM policy"), "the remedy is named: {err}");
     assert_eq!(wd.plan_exit_code().code, 0, "state was left intact");
 }

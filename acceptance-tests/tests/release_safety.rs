@@ -3,8 +3,8 @@
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::enabled;
-use acceptance_tests::scaffold::{self, forward_weights, Scaffold};
-use acceptance_tests::terraform::{provider_block, Workdir};
+use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
+use acceptance_tests::terraform::{Workdir, provider_block};
 use std::time::{Duration, Instant};
 
 fn emulator() -> Emulator {
@@ -84,7 +84,8 @@ fn bake_failure_rolls_back_and_state_matches_live() {
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
-    let gate = "  promotion {\n    alarm_names = [\"app-5xx\"]\n    bake_time = \"20s\"\n    rollback_on_failure = true\n  }";
+    let gate =
+        "  promotion {\n    alarm_names = [\"app-5xx\"]\n    bake_time = \"20s\"\n    rollback_on_failure = true\n  }";
     write_config(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
     wd.apply();
     write_config(&wd, &emu, &s, &format!("  active_color = \"green\"\n{gate}"));

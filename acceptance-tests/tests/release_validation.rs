@@ -5,10 +5,11 @@
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::enabled;
 use acceptance_tests::scaffold::{self, Scaffold};
-use acceptance_tests::terraform::{provider_block, Workdir};
+use acceptance_tests::terraform::{Workdir, provider_block};
 
 const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
-const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
+const LISTENER: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
 const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-blue/73e2d6bc24d8a067";
 const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-green/83e2d6bc24d8a068";
 
@@ -50,11 +51,19 @@ fn bad_configurations_are_diagnostics_at_their_attribute() {
         (base(&[("standby_traffic_percent", "101")], ""), "standby_traffic_percent", "0 to 50"),
         (base(&[("standby_traffic_percent", "-5")], ""), "standby_traffic_percent", "0 to 50"),
         (base(&[("standby_traffic_percent", "80")], ""), "standby_traffic_percent", "Switch `active_color`"),
-        (base(&[], &format!("  green {{\n    target_group_arn = \"{BLUE}\"\n  }}\n")), "target_group_arn", "two different target groups"),
+        (
+            base(&[], &format!("  green {{\n    target_group_arn = \"{BLUE}\"\n  }}\n")),
+            "target_group_arn",
+            "two different target groups",
+        ),
         (base(&[("listener_arn", &format!("\"{LISTENER}\""))], ""), "listener_arn", "exactly one"),
         (base(&[("listener_rule_arn", "")], ""), "listener_rule_arn", "exactly one"),
         (base(&[("listener_rule_arn", &format!("\"{LISTENER}\""))], ""), "listener_rule_arn", "use `listener_arn`"),
-        (base(&[("listener_rule_arn", "\"rule-1\"")], ""), "listener_rule_arn", "expected arn:aws:elasticloadbalancing"),
+        (
+            base(&[("listener_rule_arn", "\"rule-1\"")], ""),
+            "listener_rule_arn",
+            "expected arn:aws:elasticloadbalancing",
+        ),
         (base(&[], "  blue {\n    target_group_arn = \"app-blue\"\n  }\n"), "target_group_arn", "targetgroup/NAME/ID"),
         (base(&[("cluster", "\"my cluster\"")], ""), "cluster", "cluster name"),
         (base(&[], "  promotion {\n    wait_timeout = \"5 minutes\"\n  }\n"), "wait_timeout", "\"5m\""),
@@ -91,7 +100,9 @@ fn bad_provider_configuration_is_reported_at_its_attribute() {
     }
     let emu = Emulator::start();
     let wd = Workdir::new(&emu.endpoint());
-    let provider = provider_block(&emu.endpoint()).replace("max_retries = 2", "max_retries = -3").replace("region = \"us-east-1\"", "region = \"US East\"");
+    let provider = provider_block(&emu.endpoint())
+        .replace("max_retries = 2", "max_retries = -3")
+        .replace("region = \"us-east-1\"", "region = \"US East\"");
     wd.write("main.tf", &format!("{provider}{}", base(&[], "")));
     let out = wd.run(&["validate", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -115,7 +126,13 @@ fn refresh_costs_one_read_and_promotion_one_read_the_gate_and_one_write() {
     let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
     let s = Scaffold::create(&emu, "app", &[]);
     let mut wd = Workdir::new(&emu.endpoint());
-    let write = |color: &str| format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", &format!("  active_color = \"{color}\"")));
+    let write = |color: &str| {
+        format!(
+            "{}{}",
+            provider_block(&emu.endpoint()),
+            s.release_hcl("listener_rule_arn", &format!("  active_color = \"{color}\""))
+        )
+    };
     wd.write("main.tf", &write("blue"));
     wd.apply();
 
@@ -152,22 +169,35 @@ fn hostile_input_is_a_diagnostic_never_a_crash() {
     let huge = "a".repeat(200_000);
     let cases: Vec<(String, &str)> = vec![
         (base(&[("cluster", &format!("\"{huge}\""))], ""), "Invalid ECS cluster"),
-        (base(&[("listener_rule_arn", &format!("\"arn:aws:elasticloadbalancing:{huge}\""))], ""), "Invalid listener rule ARN"),
+        (
+            base(&[("listener_rule_arn", &format!("\"arn:aws:elasticloadbalancing:{huge}\""))], ""),
+            "Invalid listener rule ARN",
+        ),
         (base(&[("active_color", "\"bl\\u00fce\"")], ""), "Invalid active_color"),
         (base(&[("active_color", "\"blue\\n\"")], ""), "Invalid active_color"),
         (base(&[("cluster", "\"prod\\u0000x\"")], ""), "Invalid ECS cluster"),
         (base(&[("listener_rule_arn", &format!("\"{RULE}\\t\""))], ""), "Invalid listener rule ARN"),
         (base(&[("standby_traffic_percent", "1e300")], ""), "standby_traffic_percent"),
         (base(&[("standby_traffic_percent", "-0.5")], ""), "standby_traffic_percent"),
-        (base(&[], &format!("  promotion {{\n    wait_timeout = \"{}\"\n  }}\n", "9".repeat(5000))), "Invalid wait_timeout"),
+        (
+            base(&[], &format!("  promotion {{\n    wait_timeout = \"{}\"\n  }}\n", "9".repeat(5000))),
+            "Invalid wait_timeout",
+        ),
         (base(&[], "  promotion {\n    bake_time = \"\u{1F600}s\"\n  }\n"), "Invalid bake_time"),
-        (base(&[], &format!("  promotion {{\n    alarm_names = [{}]\n  }}\n", vec!["\"a\""; 150].join(","))), "Too many alarms"),
+        (
+            base(&[], &format!("  promotion {{\n    alarm_names = [{}]\n  }}\n", vec!["\"a\""; 150].join(","))),
+            "Too many alarms",
+        ),
     ];
     for (i, (hcl, summary)) in cases.iter().enumerate() {
         wd.write("main.tf", &format!("{}{hcl}", provider_block(&emu.endpoint())));
         let out = wd.run(&["validate", "-no-color"]);
         assert_eq!(out.code, 1, "case {i} accepted");
-        assert!(out.stderr.contains(summary), "case {i}: no {summary:?} in {}", &out.stderr[..out.stderr.len().min(2000)]);
+        assert!(
+            out.stderr.contains(summary),
+            "case {i}: no {summary:?} in {}",
+            &out.stderr[..out.stderr.len().min(2000)]
+        );
         assert!(!out.reports_crash(), "case {i} crashed the provider");
     }
 
@@ -208,6 +238,10 @@ fn hostile_input_is_a_diagnostic_never_a_crash() {
     wd.write("main.tf.json", &json.to_string());
     let out = wd.run(&["validate", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stderr.contains("Incorrect attribute value type") || out.stderr.contains("string required"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Incorrect attribute value type") || out.stderr.contains("string required"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.reports_crash());
 }

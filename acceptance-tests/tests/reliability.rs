@@ -4,8 +4,8 @@
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::enabled;
-use acceptance_tests::scaffold::{self, forward_weights, Scaffold};
-use acceptance_tests::terraform::{provider_block, Workdir};
+use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
+use acceptance_tests::terraform::{Workdir, provider_block};
 use std::time::{Duration, Instant};
 
 fn emulator() -> Emulator {
@@ -60,7 +60,8 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
 /// A partial write or a state that differs from live fails the test's assertions
 /// before this line is printed, so a printed scenario had none.
 fn report(scenario: &str, emu: &Emulator, wd: &Workdir, converged: bool) {
-    let faults: i64 = emu.requests()["faults_injected"].as_object().map(|m| m.values().filter_map(|v| v.as_i64()).sum()).unwrap_or(0);
+    let faults: i64 =
+        emu.requests()["faults_injected"].as_object().map(|m| m.values().filter_map(|v| v.as_i64()).sum()).unwrap_or(0);
     let (runs, crashes) = wd.tally();
     assert_eq!(crashes, 0, "{scenario}: a provider crash was reported");
     println!(
@@ -108,7 +109,9 @@ fn dropped_connections_and_slow_answers_are_retried() {
     emu.inject_fault(serde_json::json!({"action": "DescribeRules", "count": 1, "kind": "drop"}));
     assert_eq!(wd.plan_exit_code().code, 0);
     write(&wd, &emu, &s, 3, "  active_color = \"green\"");
-    emu.inject_fault(serde_json::json!({"action": "DescribeTargetHealth", "count": 1, "kind": "slow", "delay_seconds": 2}));
+    emu.inject_fault(
+        serde_json::json!({"action": "DescribeTargetHealth", "count": 1, "kind": "slow", "delay_seconds": 2}),
+    );
     wd.apply();
     let faults = emu.requests()["faults_injected"].clone();
     emu.clear_faults();
@@ -155,8 +158,15 @@ fn provider_killed_during_bake_then_plan_shows_the_truth_and_apply_converges() {
     write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n{gate}"));
     wd.apply();
     write(&wd, &emu, &s, 2, &format!("  active_color = \"green\"\n{gate}"));
-    let mut apply = wd.command(&["apply", "-auto-approve", "-input=false", "-no-color"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
-    wait_until("traffic on green (bake running)", Duration::from_secs(60), || serving(&emu, s.rule()) == [s.green_tg.clone()]);
+    let mut apply = wd
+        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("traffic on green (bake running)", Duration::from_secs(60), || {
+        serving(&emu, s.rule()) == [s.green_tg.clone()]
+    });
     let provider = provider_child(apply.id()).expect("the provider process");
     signal(provider, "-KILL");
     let status = apply.wait().unwrap();
@@ -176,7 +186,11 @@ fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothin
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    let body = |c: &str| format!("  active_color = \"{c}\"\n  promotion {{\n    wait_timeout = \"60s\"\n  }}\n  timeouts {{\n    update = \"3s\"\n  }}");
+    let body = |c: &str| {
+        format!(
+            "  active_color = \"{c}\"\n  promotion {{\n    wait_timeout = \"60s\"\n  }}\n  timeouts {{\n    update = \"3s\"\n  }}"
+        )
+    };
     write(&wd, &emu, &s, 2, &body("blue"));
     wd.apply();
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
@@ -186,7 +200,10 @@ fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothin
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(started.elapsed() < Duration::from_secs(40), "the 3s timeout was not honoured");
     let err = out.stderr.replace('\n', " ");
-    assert!(err.contains("Timed out during update") && err.contains("ran for 3s") && err.contains("nothing was written"), "{err}");
+    assert!(
+        err.contains("Timed out during update") && err.contains("ran for 3s") && err.contains("nothing was written"),
+        "{err}"
+    );
     assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_color(&wd), "blue");
     report("gate wait past timeouts.update", &emu, &wd, false);
@@ -205,7 +222,12 @@ fn ctrl_c_interrupts_a_gate_wait_promptly_and_state_stays_consistent() {
     wd.apply();
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
     write(&wd, &emu, &s, 2, &body("green"));
-    let apply = wd.command(&["apply", "-auto-approve", "-input=false", "-no-color"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let apply = wd
+        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let pid = apply.id();
     // The gate is polling once the provider is up and a few seconds have passed.
     wait_until("the provider to start", Duration::from_secs(30), || provider_child(pid).is_some());
@@ -232,7 +254,11 @@ fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
     let mut rules = vec![s.rule().to_string()];
     rules.extend(scaffold::create_rules(&emu, &s.listener_arn, &s.blue_tg, 19));
     let config = |color: &str| {
-        format!("{}{}", provider_block(&emu.endpoint()).replace("max_retries = 2", "max_retries = 10"), scaffold::releases_hcl(&s, &rules, color))
+        format!(
+            "{}{}",
+            provider_block(&emu.endpoint()).replace("max_retries = 2", "max_retries = 10"),
+            scaffold::releases_hcl(&s, &rules, color)
+        )
     };
     let wd = Workdir::new(&emu.endpoint());
     wd.write("main.tf", &config("blue"));
@@ -255,7 +281,11 @@ fn credentials_never_appear_in_logs_plan_or_state_at_trace() {
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let mut wd = Workdir::new(&emu.endpoint());
-    let (key, secret, token) = ("AKIABLUEGREENTEST777", "bgSecretAccessKeyDoNotLog0123456789abcd", "bgSessionTokenDoNotLogQWxhZGRpbjpvcGVuIHNlc2FtZQ");
+    let (key, secret, token) = (
+        "AKIABLUEGREENTEST777",
+        "bgSecretAccessKeyDoNotLog0123456789abcd",
+        "bgSessionTokenDoNotLogQWxhZGRpbjpvcGVuIHNlc2FtZQ",
+    );
     wd.set_env("AWS_ACCESS_KEY_ID", key);
     wd.set_env("AWS_SECRET_ACCESS_KEY", secret);
     wd.set_env("AWS_SESSION_TOKEN", token);

@@ -3,7 +3,7 @@
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::enabled;
 use acceptance_tests::scaffold::{self, Scaffold};
-use acceptance_tests::terraform::{provider_block, Workdir};
+use acceptance_tests::terraform::{Workdir, provider_block};
 
 #[test]
 fn plan_of_50_releases_on_one_listener_is_coalesced() {

@@ -41,7 +41,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0)
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn main() {
@@ -74,5 +79,9 @@ fn main() {
     println!("| cold start to handshake (median of 25) | {:.2} ms | <= 10 ms |", ms(median(starts)));
     println!("| GetProviderSchema round trip (median of 200) | {:.3} ms | <= 1 ms |", ms(schema_rtt));
     println!("| idle RSS after serving the schema | {:.1} MiB | <= 25 MiB |", rss as f64 / 1024.0);
-    println!("| binary size ({}) | {:.1} MiB | <= 30 MiB |", if BIN.contains("/release/") { "release, stripped" } else { "debug" }, size as f64 / 1048576.0);
+    println!(
+        "| binary size ({}) | {:.1} MiB | <= 30 MiB |",
+        if BIN.contains("/release/") { "release, stripped" } else { "debug" },
+        size as f64 / 1048576.0
+    );
 }

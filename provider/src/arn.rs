@@ -82,7 +82,9 @@ pub fn target_group_name(tg_arn: &str) -> Option<&str> {
 
 /// `arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`.
 pub fn is_ecs_cluster(s: &str) -> bool {
-    parse(s).is_some_and(|a| a.service == "ecs" && a.resource.strip_prefix("cluster/").is_some_and(|n| !n.is_empty() && !n.contains('/')))
+    parse(s).is_some_and(|a| {
+        a.service == "ecs" && a.resource.strip_prefix("cluster/").is_some_and(|n| !n.is_empty() && !n.contains('/'))
+    })
 }
 
 /// ECS cluster names: 1-255 letters, digits, hyphens and underscores.
@@ -95,7 +97,8 @@ mod tests {
     use super::*;
 
     const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
-    const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    const LISTENER: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
     const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-blue/73e2d6bc24d8a067";
 
     #[test]
@@ -103,9 +106,16 @@ mod tests {
         assert!(is_listener_rule(RULE) && !is_listener(RULE) && !is_target_group(RULE));
         assert!(is_listener(LISTENER) && !is_listener_rule(LISTENER));
         assert!(is_target_group(TG) && !is_listener(TG));
-        for bad in ["", "arn", "arn:aws:elasticloadbalancing", "blue", "arn:aws:ecs:us-east-1:1:cluster/x",
-            "arn:aws:elasticloadbalancing:us-east-1:123:listener/net/web/1/2", &format!("{LISTENER} "),
-            "arn:aws:elasticloadbalancing:us-east-1:123:listener-rule/app/web//f2/96"] {
+        for bad in [
+            "",
+            "arn",
+            "arn:aws:elasticloadbalancing",
+            "blue",
+            "arn:aws:ecs:us-east-1:1:cluster/x",
+            "arn:aws:elasticloadbalancing:us-east-1:123:listener/net/web/1/2",
+            &format!("{LISTENER} "),
+            "arn:aws:elasticloadbalancing:us-east-1:123:listener-rule/app/web//f2/96",
+        ] {
             assert!(!is_listener_rule(bad) && !is_listener(bad) && !is_target_group(bad), "{bad:?}");
         }
     }
@@ -130,7 +140,9 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        for s in ["arn:::::", "arn:aws:::::", ":::::::", "arn:aws:elasticloadbalancing:r:a:listener-rule/app", "ü:ß:∂:ƒ:©:˙"] {
+        for s in
+            ["arn:::::", "arn:aws:::::", ":::::::", "arn:aws:elasticloadbalancing:r:a:listener-rule/app", "ü:ß:∂:ƒ:©:˙"]
+        {
             let _ = (is_listener_rule(s), is_listener(s), load_balancer_of(s), target_group_name(s));
         }
     }

@@ -2,8 +2,8 @@
 //! the standard credential chain.
 
 use aws_config::retry::RetryConfig;
-use aws_sdk_ecs::config::SharedCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ecs::config::SharedCredentialsProvider;
 use std::time::Duration;
 use tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
 use tfplugin::{AttrPath, Diagnostics, Type, Value};
@@ -18,8 +18,15 @@ pub fn schema() -> Schema {
         .attribute(Attribute::optional("sts", Type::String, "Endpoint URL for AWS STS (used by `assume_role`)."));
     let assume_role = Block::new("Assume this IAM role, using the credentials of the standard chain.")
         .attribute(Attribute::required("role_arn", Type::String, "ARN of the IAM role to assume."))
-        .attribute(Attribute::optional("session_name", Type::String, "Session name; defaults to `terraform-provider-bluegreen`."))
-        .attribute(Attribute::optional("external_id", Type::String, "External ID the role's trust policy requires.").sensitive());
+        .attribute(Attribute::optional(
+            "session_name",
+            Type::String,
+            "Session name; defaults to `terraform-provider-bluegreen`.",
+        ))
+        .attribute(
+            Attribute::optional("external_id", Type::String, "External ID the role's trust policy requires.")
+                .sensitive(),
+        );
     Schema {
         version: 0,
         block: Block::new(
@@ -27,8 +34,16 @@ pub fn schema() -> Schema {
              Credentials come from the standard AWS chain (environment, shared config and SSO, web identity, \
              container and instance roles) and never appear in state, plans or logs.",
         )
-        .attribute(Attribute::optional("region", Type::String, "AWS region. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile's region."))
-        .attribute(Attribute::optional("profile", Type::String, "Named profile of the shared config and credentials files."))
+        .attribute(Attribute::optional(
+            "region",
+            Type::String,
+            "AWS region. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile's region.",
+        ))
+        .attribute(Attribute::optional(
+            "profile",
+            Type::String,
+            "Named profile of the shared config and credentials files.",
+        ))
         .attribute(Attribute::optional(
             "max_retries",
             Type::Number,
@@ -131,22 +146,30 @@ pub fn validate(config: &Value) -> Diagnostics {
         },
     }
     if let Some(role) = config.get("assume_role").single_block()
-        && let Some(arn) = role.get("role_arn").as_str() {
-            let parts: Vec<&str> = arn.splitn(6, ':').collect();
-            let ok = parts.len() == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[5].starts_with("role/") && parts[5].len() > 5;
-            if !ok {
-                d.error_at(
-                    AttrPath::root("assume_role").index(0).attr("role_arn"),
-                    "Invalid role ARN",
-                    format!("{arn:?} is not an IAM role ARN. Use the form arn:aws:iam::123456789012:role/NAME."),
-                );
-            }
+        && let Some(arn) = role.get("role_arn").as_str()
+    {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[2] == "iam"
+            && parts[5].starts_with("role/")
+            && parts[5].len() > 5;
+        if !ok {
+            d.error_at(
+                AttrPath::root("assume_role").index(0).attr("role_arn"),
+                "Invalid role ARN",
+                format!("{arn:?} is not an IAM role ARN. Use the form arn:aws:iam::123456789012:role/NAME."),
+            );
         }
+    }
     if let Some(endpoints) = config.get("endpoints").single_block() {
         for service in ["ecs", "elbv2", "cloudwatch", "sts"] {
             if let Some(url) = endpoints.get(service).as_str() {
                 let ok = (url.starts_with("http://") || url.starts_with("https://"))
-                    && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+                    && url
+                        .split("://")
+                        .nth(1)
+                        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
                 if !ok {
                     d.error_at(
                         AttrPath::root("endpoints").index(0).attr(service),
@@ -250,7 +273,10 @@ mod tests {
         let c = config(vec![
             ("region", "us-east-1".into()),
             ("max_retries", Value::Unknown),
-            ("endpoints", Value::List(vec![config(vec![("ecs", "http://127.0.0.1:5000".into()), ("elbv2", Value::Unknown)])])),
+            (
+                "endpoints",
+                Value::List(vec![config(vec![("ecs", "http://127.0.0.1:5000".into()), ("elbv2", Value::Unknown)])]),
+            ),
         ]);
         assert!(validate(&c).is_empty(), "{}", validate(&c));
     }
@@ -270,7 +296,11 @@ mod tests {
 
     #[test]
     fn external_id_is_redacted_from_debug_output() {
-        let role = AssumeRole { role_arn: "arn:aws:iam::1:role/x".into(), session_name: None, external_id: Some("s3cr3t".into()) };
+        let role = AssumeRole {
+            role_arn: "arn:aws:iam::1:role/x".into(),
+            session_name: None,
+            external_id: Some("s3cr3t".into()),
+        };
         assert!(!format!("{role:?}").contains("s3cr3t"));
     }
 

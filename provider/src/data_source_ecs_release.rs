@@ -1,8 +1,8 @@
 //! Data source `bluegreen_ecs_release`: a read-only view of a release for plan-only CI
 //! jobs and deploy-pipeline parameters.
 
-use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::Type;
+use tfplugin::schema::{Attribute, Block, Schema};
 
 pub const TYPE_NAME: &str = "bluegreen_ecs_release";
 
@@ -30,18 +30,38 @@ pub fn schema() -> Schema {
     )
     .attribute(Attribute::computed("id", Type::String, "`CLUSTER/POINTER_ARN`."))
     .attribute(Attribute::required("cluster", Type::String, "ECS cluster name or ARN."))
-    .attribute(Attribute::optional("service", Type::String, "An ECS service of the pair; locates the pointer through its target groups."))
+    .attribute(Attribute::optional(
+        "service",
+        Type::String,
+        "An ECS service of the pair; locates the pointer through its target groups.",
+    ))
     .attribute(Attribute::optional_computed("listener_rule_arn", Type::String, "The production listener rule."))
-    .attribute(Attribute::optional_computed("listener_arn", Type::String, "The production listener (default-action pointer)."))
-    .attribute(Attribute::optional_computed("blue_target_group_arn", Type::String, "Blue target group; found by tag or name when omitted."))
-    .attribute(Attribute::optional_computed("green_target_group_arn", Type::String, "Green target group; found by tag or name when omitted."))
+    .attribute(Attribute::optional_computed(
+        "listener_arn",
+        Type::String,
+        "The production listener (default-action pointer).",
+    ))
+    .attribute(Attribute::optional_computed(
+        "blue_target_group_arn",
+        Type::String,
+        "Blue target group; found by tag or name when omitted.",
+    ))
+    .attribute(Attribute::optional_computed(
+        "green_target_group_arn",
+        Type::String,
+        "Green target group; found by tag or name when omitted.",
+    ))
     .attribute(Attribute::computed("active_color", Type::String, "`blue` or `green`: the color with most traffic."))
     .attribute(Attribute::computed("standby_color", Type::String, "The other color."))
     .attribute(Attribute::computed("active_target_group_arn", Type::String, "Target group of the active color."))
     .attribute(Attribute::computed("standby_target_group_arn", Type::String, "Target group of the standby color."))
     .attribute(Attribute::computed("blue_weight", Type::Number, "Forward weight of blue, on ALB's 0..999 scale."))
     .attribute(Attribute::computed("green_weight", Type::Number, "Forward weight of green, on ALB's 0..999 scale."))
-    .attribute(Attribute::computed("standby_traffic_percent", Type::Number, "Share of traffic the standby color receives, 0..100."))
+    .attribute(Attribute::computed(
+        "standby_traffic_percent",
+        Type::Number,
+        "Share of traffic the standby color receives, 0..100.",
+    ))
     .attribute(Attribute::computed("blue_services", services_type(), "ECS services serving blue."))
     .attribute(Attribute::computed("green_services", services_type(), "ECS services serving green."));
     Schema { version: 0, block }
@@ -58,7 +78,8 @@ use tfplugin::{AttrPath, Diagnostic, Diagnostics, Value};
 
 pub fn validate(c: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    let set: Vec<&str> = ["service", "listener_rule_arn", "listener_arn"].into_iter().filter(|a| !c.get(a).is_null()).collect();
+    let set: Vec<&str> =
+        ["service", "listener_rule_arn", "listener_arn"].into_iter().filter(|a| !c.get(a).is_null()).collect();
     if set.len() > 1 {
         d.error_at(
             AttrPath::root(set[1]),
@@ -67,25 +88,45 @@ pub fn validate(c: &Value) -> Diagnostics {
         );
     }
     if set.is_empty() {
-        d.error_at(AttrPath::root("listener_rule_arn"), "Missing locator", "Set one of `listener_rule_arn`, `listener_arn` or `service` to say which release to read.");
+        d.error_at(
+            AttrPath::root("listener_rule_arn"),
+            "Missing locator",
+            "Set one of `listener_rule_arn`, `listener_arn` or `service` to say which release to read.",
+        );
     }
     if let Some(cluster) = c.get("cluster").as_str()
-        && !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster)) {
-            d.error_at(AttrPath::root("cluster"), "Invalid ECS cluster", format!("{cluster:?} is not an ECS cluster name or ARN."));
-        }
+        && !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster))
+    {
+        d.error_at(
+            AttrPath::root("cluster"),
+            "Invalid ECS cluster",
+            format!("{cluster:?} is not an ECS cluster name or ARN."),
+        );
+    }
     if let Some(s) = c.get("listener_rule_arn").as_str()
-        && !arn::is_listener_rule(s) {
-            d.error_at(AttrPath::root("listener_rule_arn"), "Invalid listener rule ARN", format!("{s:?} is not an ALB listener rule ARN."));
-        }
+        && !arn::is_listener_rule(s)
+    {
+        d.error_at(
+            AttrPath::root("listener_rule_arn"),
+            "Invalid listener rule ARN",
+            format!("{s:?} is not an ALB listener rule ARN."),
+        );
+    }
     if let Some(s) = c.get("listener_arn").as_str()
-        && !arn::is_listener(s) {
-            d.error_at(AttrPath::root("listener_arn"), "Invalid listener ARN", format!("{s:?} is not an ALB listener ARN."));
-        }
+        && !arn::is_listener(s)
+    {
+        d.error_at(
+            AttrPath::root("listener_arn"),
+            "Invalid listener ARN",
+            format!("{s:?} is not an ALB listener ARN."),
+        );
+    }
     for attr in ["blue_target_group_arn", "green_target_group_arn"] {
         if let Some(s) = c.get(attr).as_str()
-            && !arn::is_target_group(s) {
-                d.error_at(AttrPath::root(attr), "Invalid target group ARN", format!("{s:?} is not a target group ARN."));
-            }
+            && !arn::is_target_group(s)
+        {
+            d.error_at(AttrPath::root(attr), "Invalid target group ARN", format!("{s:?} is not a target group ARN."));
+        }
     }
     d
 }
@@ -140,7 +181,12 @@ async fn read_release(aws: &AwsClients, c: &Value) -> Result<Value, Error> {
                 match tgs.as_slice() {
                     [a, b, ..] => discovery::resolve_pair(aws, a, b).await?,
                     [one, ..] => discovery::sibling_target_group(aws, &cluster, one).await?,
-                    [] => return Err(Error::live("Service has no target group", format!("ECS service {service} has no target group."))),
+                    [] => {
+                        return Err(Error::live(
+                            "Service has no target group",
+                            format!("ECS service {service} has no target group."),
+                        ));
+                    }
                 }
             }
         };

@@ -41,7 +41,10 @@ pub async fn resolve_pair(aws: &AwsClients, a: &str, b: &str) -> Result<Pair> {
     let color_of = |tg: &str| -> Result<Option<Color>> {
         match tags.get(tg).copied().flatten() {
             Some(v) => Color::parse(&v.trim().to_ascii_lowercase()).map(Some).ok_or_else(|| {
-                Error::live("Invalid color tag", format!("Target group {tg} has tag {COLOR_TAG} = {v:?}; use \"blue\" or \"green\"."))
+                Error::live(
+                    "Invalid color tag",
+                    format!("Target group {tg} has tag {COLOR_TAG} = {v:?}; use \"blue\" or \"green\"."),
+                )
             }),
             None => Ok(arn::target_group_name(tg).and_then(color_from_name)),
         }
@@ -52,7 +55,7 @@ pub async fn resolve_pair(aws: &AwsClients, a: &str, b: &str) -> Result<Pair> {
             return Err(Error::live(
                 "Both target groups have the same color",
                 format!("{a} and {b} both resolve to {x}. Tag one of them {COLOR_TAG} = {}.", x.other()),
-            ))
+            ));
         }
         (Some(x), _) => x,
         (None, Some(y)) => y.other(),
@@ -62,7 +65,7 @@ pub async fn resolve_pair(aws: &AwsClients, a: &str, b: &str) -> Result<Pair> {
                 format!(
                     "Neither {a} nor {b} has a {COLOR_TAG} tag or a blue/green word in its name. Add the tag {COLOR_TAG} = \"blue\" to one and \"green\" to the other, then import again."
                 ),
-            ))
+            ));
         }
     };
     let (blue, green) = if a_color == Color::Blue { (a, b) } else { (b, a) };
@@ -86,14 +89,22 @@ pub async fn service_target_groups(aws: &AwsClients, cluster: &str, service: &st
         .ok_or_else(|| Error::NotFound { what: "ECS service", arn: format!("{cluster}/{service}") })?;
     let mut tgs = Vec::new();
     for lb in s.load_balancers() {
-        for tg in [lb.target_group_arn(), lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn())].into_iter().flatten() {
+        for tg in [lb.target_group_arn(), lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn())]
+            .into_iter()
+            .flatten()
+        {
             if !tgs.iter().any(|t| t == tg) {
                 tgs.push(tg.to_string());
             }
         }
     }
     if tgs.is_empty() {
-        return Err(Error::live("Service has no target group", format!("ECS service {service} in {cluster} has no load balancer target group; a release needs services behind an ALB.")));
+        return Err(Error::live(
+            "Service has no target group",
+            format!(
+                "ECS service {service} in {cluster} has no load balancer target group; a release needs services behind an ALB."
+            ),
+        ));
     }
     Ok(tgs)
 }
@@ -119,11 +130,15 @@ pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> 
         1 => Ok(pairs.remove(0)),
         0 => Err(Error::live(
             "No sibling target group",
-            format!("Found no service in cluster {cluster} on a target group of the other color than {tg}. Import by CLUSTER/LISTENER_RULE_ARN instead, or tag the target groups {COLOR_TAG}."),
+            format!(
+                "Found no service in cluster {cluster} on a target group of the other color than {tg}. Import by CLUSTER/LISTENER_RULE_ARN instead, or tag the target groups {COLOR_TAG}."
+            ),
         )),
         _ => Err(Error::live(
             "Several sibling target groups",
-            format!("More than one target group in cluster {cluster} could pair with {tg}. Import by CLUSTER/LISTENER_RULE_ARN to say which pointer you mean."),
+            format!(
+                "More than one target group in cluster {cluster} could pair with {tg}. Import by CLUSTER/LISTENER_RULE_ARN to say which pointer you mean."
+            ),
         )),
     }
 }
@@ -138,7 +153,11 @@ pub async fn pair_of_pointer(aws: &AwsClients, cluster: &str, pointer: &Pointer)
         [a, b] => resolve_pair(aws, a, b).await,
         _ => Err(Error::live(
             "Pointer forwards to more than two target groups",
-            format!("{} forwards to {} target groups; a release manages exactly two (blue and green).", pointer.target.describe(), tgs.len()),
+            format!(
+                "{} forwards to {} target groups; a release manages exactly two (blue and green).",
+                pointer.target.describe(),
+                tgs.len()
+            ),
         )),
     }
 }
@@ -185,20 +204,29 @@ pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Poin
         1 => Ok(found.remove(0)),
         0 => Err(Error::live(
             "No pointer forwards to the pair",
-            format!("No listener rule or listener default action forwards to {} or {}. Import by CLUSTER/LISTENER_RULE_ARN.", pair.blue, pair.green),
+            format!(
+                "No listener rule or listener default action forwards to {} or {}. Import by CLUSTER/LISTENER_RULE_ARN.",
+                pair.blue, pair.green
+            ),
         )),
         _ => {
             let arns: Vec<&str> = found.iter().map(|p| p.target.arn()).collect();
             Err(Error::live(
                 "Several pointers forward to the pair",
-                format!("These all forward to the pair: {}. Import by CLUSTER/LISTENER_RULE_ARN (or CLUSTER/LISTENER_ARN) to pick one.", arns.join(", ")),
+                format!(
+                    "These all forward to the pair: {}. Import by CLUSTER/LISTENER_RULE_ARN (or CLUSTER/LISTENER_ARN) to pick one.",
+                    arns.join(", ")
+                ),
             ))
         }
     }
 }
 
 /// The pair's two target groups (one DescribeTargetGroups); a missing one is NotFound.
-async fn pair_target_groups(aws: &AwsClients, pair: &Pair) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>> {
+async fn pair_target_groups(
+    aws: &AwsClients,
+    pair: &Pair,
+) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>> {
     use aws_sdk_ecs::error::ProvideErrorMetadata;
     let out = aws
         .elbv2

@@ -19,7 +19,9 @@ pub fn parse(s: &str) -> Result<Duration, String> {
         if num_len == 0 {
             return Err(format!("{s:?} is not a duration: expected a number before {rest:?}"));
         }
-        let number: f64 = rest[..num_len].parse().map_err(|_| format!("{s:?} is not a duration: bad number {:?}", &rest[..num_len]))?;
+        let number: f64 = rest[..num_len]
+            .parse()
+            .map_err(|_| format!("{s:?} is not a duration: bad number {:?}", &rest[..num_len]))?;
         rest = &rest[num_len..];
         let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let seconds_per_unit = match &rest[..unit_len] {

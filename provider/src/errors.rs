@@ -35,7 +35,9 @@ impl Error {
         match self {
             Error::NotFound { what, arn } => Diagnostic::error(
                 format!("{what} not found"),
-                format!("{what} {arn} does not exist. Check the ARN, the provider's region and account, and that it was not deleted."),
+                format!(
+                    "{what} {arn} does not exist. Check the ARN, the provider's region and account, and that it was not deleted."
+                ),
             ),
             Error::Aws { call, target, code, message } => {
                 let remedy = match code.as_str() {
@@ -45,18 +47,26 @@ impl Error {
                     "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
                         " AWS kept throttling after all retries; raise max_retries or run with lower -parallelism."
                     }
-                    "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException" => {
-                        " The AWS credentials are invalid or expired; refresh them."
-                    }
+                    "ExpiredToken"
+                    | "ExpiredTokenException"
+                    | "InvalidClientTokenId"
+                    | "UnrecognizedClientException" => " The AWS credentials are invalid or expired; refresh them.",
                     _ => "",
                 };
                 let code = if code.is_empty() { String::new() } else { format!(" ({code})") };
-                Diagnostic::error(format!("AWS {call} failed"), format!("{call} on {target} failed{code}: {message}.{remedy}"))
+                Diagnostic::error(
+                    format!("AWS {call} failed"),
+                    format!("{call} on {target} failed{code}: {message}.{remedy}"),
+                )
             }
-            Error::Live { summary, detail } | Error::Gate { summary, detail } => Diagnostic::error(summary.clone(), detail.clone()),
+            Error::Live { summary, detail } | Error::Gate { summary, detail } => {
+                Diagnostic::error(summary.clone(), detail.clone())
+            }
             Error::Stopped { during } => Diagnostic::error(
                 "Interrupted",
-                format!("Terraform asked the provider to stop during {during}. The state recorded is what is live now."),
+                format!(
+                    "Terraform asked the provider to stop during {during}. The state recorded is what is live now."
+                ),
             ),
             Error::Timeout { operation, elapsed, waiting_for } => Diagnostic::error(
                 format!("Timed out during {operation}"),

@@ -51,16 +51,29 @@ pub fn parse(id: &str) -> Result<ImportId, ImportIdError> {
         };
         match id[after..].find('/') {
             Some(slash) => (&id[..after + slash], &id[after + slash + 1..]),
-            None => return Err(err("SERVICE", format!("{id:?} has a cluster but no service, listener rule or listener after it."))),
+            None => {
+                return Err(err(
+                    "SERVICE",
+                    format!("{id:?} has a cluster but no service, listener rule or listener after it."),
+                ));
+            }
         }
     } else {
         match id.split_once('/') {
             Some((c, r)) => (c, r),
-            None => return Err(err("SERVICE", format!("{id:?} has no '/': the cluster must be followed by a service, listener rule or listener."))),
+            None => {
+                return Err(err(
+                    "SERVICE",
+                    format!("{id:?} has no '/': the cluster must be followed by a service, listener rule or listener."),
+                ));
+            }
         }
     };
     if !(arn::is_ecs_cluster(cluster) || arn::is_cluster_name(cluster)) {
-        return Err(err("CLUSTER", format!("{cluster:?} is not an ECS cluster name or ARN (letters, digits, '-' and '_').")));
+        return Err(err(
+            "CLUSTER",
+            format!("{cluster:?} is not an ECS cluster name or ARN (letters, digits, '-' and '_')."),
+        ));
     }
     if rest.is_empty() {
         return Err(err("SERVICE", format!("{id:?} has nothing after the cluster.")));
@@ -71,9 +84,15 @@ pub fn parse(id: &str) -> Result<ImportId, ImportIdError> {
         } else if arn::is_listener(rest) {
             ImportTarget::Listener(rest.to_string())
         } else if arn::is_target_group(rest) {
-            return Err(err("LISTENER_RULE_ARN", format!("{rest:?} is a target group; import by the listener rule or listener that forwards to it.")));
+            return Err(err(
+                "LISTENER_RULE_ARN",
+                format!("{rest:?} is a target group; import by the listener rule or listener that forwards to it."),
+            ));
         } else {
-            return Err(err("LISTENER_RULE_ARN", format!("{rest:?} is neither an ALB listener rule ARN nor an ALB listener ARN.")));
+            return Err(err(
+                "LISTENER_RULE_ARN",
+                format!("{rest:?} is neither an ALB listener rule ARN nor an ALB listener ARN."),
+            ));
         }
     } else {
         let ok = rest.len() <= 255 && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -90,11 +109,15 @@ mod tests {
     use super::*;
 
     const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
-    const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    const LISTENER: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
 
     #[test]
     fn parses_the_three_forms() {
-        assert_eq!(parse("prod/app-blue").unwrap(), ImportId { cluster: "prod".into(), target: ImportTarget::Service("app-blue".into()) });
+        assert_eq!(
+            parse("prod/app-blue").unwrap(),
+            ImportId { cluster: "prod".into(), target: ImportTarget::Service("app-blue".into()) }
+        );
         assert_eq!(parse(&format!("prod/{RULE}")).unwrap().target, ImportTarget::ListenerRule(RULE.into()));
         assert_eq!(parse(&format!("prod/{LISTENER}")).unwrap().target, ImportTarget::Listener(LISTENER.into()));
         let by_arn = parse(&format!("arn:aws:ecs:us-east-1:123456789012:cluster/prod/{RULE}")).unwrap();

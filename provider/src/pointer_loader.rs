@@ -11,8 +11,8 @@
 use crate::arn;
 use crate::errors::{self, Error, Result};
 use crate::traffic_pointer::{self, Pointer, PointerRef};
-use aws_sdk_elasticloadbalancingv2::types::Action;
 use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
+use aws_sdk_elasticloadbalancingv2::types::Action;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -141,7 +141,10 @@ impl PointerLoader {
         }
         let listing = self.rules_of_listener(listener).await.map(Arc::new);
         if let Ok(by_arn) = &listing {
-            self.listings.lock().unwrap_or_else(|p| p.into_inner()).insert(listener.to_string(), (Instant::now(), by_arn.clone()));
+            self.listings
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(listener.to_string(), (Instant::now(), by_arn.clone()));
         }
         // Reads that arrived while the listing was in flight are answered from it too.
         let late = {
@@ -151,7 +154,9 @@ impl PointerLoader {
         };
         for (arn, reply) in waiting.into_iter().chain(late) {
             let result = match &listing {
-                Ok(by_arn) => by_arn.get(&arn).cloned().ok_or_else(|| Error::NotFound { what: "Listener rule", arn: arn.clone() }),
+                Ok(by_arn) => {
+                    by_arn.get(&arn).cloned().ok_or_else(|| Error::NotFound { what: "Listener rule", arn: arn.clone() })
+                }
                 Err(e) => Err(e.clone()),
             };
             let _ = reply.send(result);
@@ -202,10 +207,15 @@ impl PointerLoader {
         let out = self.elb.describe_listeners().set_listener_arns(Some(arns.clone())).send().await;
         match out {
             Ok(out) => {
-                let mut by_arn: HashMap<&str, Vec<Action>> =
-                    out.listeners().iter().filter_map(|l| Some((l.listener_arn()?, l.default_actions().to_vec()))).collect();
+                let mut by_arn: HashMap<&str, Vec<Action>> = out
+                    .listeners()
+                    .iter()
+                    .filter_map(|l| Some((l.listener_arn()?, l.default_actions().to_vec())))
+                    .collect();
                 for (arn, reply) in waiting {
-                    let result = by_arn.remove(arn.as_str()).ok_or_else(|| Error::NotFound { what: "Listener", arn: arn.clone() });
+                    let result = by_arn
+                        .remove(arn.as_str())
+                        .ok_or_else(|| Error::NotFound { what: "Listener", arn: arn.clone() });
                     let _ = reply.send(result);
                 }
             }

@@ -6,7 +6,7 @@ use crate::aws_clients::AwsClients;
 use crate::duration;
 use crate::errors::{self, Error, Result};
 use std::time::Duration;
-use tfplugin::{hclog, Ctx};
+use tfplugin::{Ctx, hclog};
 use tokio::time::Instant;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -53,7 +53,10 @@ pub async fn target_health(aws: &AwsClients, tg: &str) -> Result<(i64, i64)> {
         .await
         .map_err(|e| errors::aws("DescribeTargetHealth", tg.to_string(), e))?;
     let all = out.target_health_descriptions();
-    let healthy = all.iter().filter(|d| d.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy)).count();
+    let healthy = all
+        .iter()
+        .filter(|d| d.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy))
+        .count();
     Ok((healthy as i64, all.len() as i64))
 }
 
@@ -122,7 +125,8 @@ pub async fn services_on_target_group(aws: &AwsClients, cluster: &str, tg: &str)
     let mut found = Vec::new();
     for s in cluster_services(aws, cluster).await? {
         let uses_tg = s.load_balancers().iter().any(|lb| {
-            lb.target_group_arn() == Some(tg) || lb.advanced_configuration().is_some_and(|a| a.alternate_target_group_arn() == Some(tg))
+            lb.target_group_arn() == Some(tg)
+                || lb.advanced_configuration().is_some_and(|a| a.alternate_target_group_arn() == Some(tg))
         });
         if !uses_tg {
             continue;
@@ -134,7 +138,10 @@ pub async fn services_on_target_group(aws: &AwsClients, cluster: &str, tg: &str)
             task_definition: s.task_definition().unwrap_or_default().to_string(),
             desired: i64::from(s.desired_count()),
             running: i64::from(s.running_count()),
-            deployment_status: primary.and_then(|d| d.rollout_state()).map(|r| r.as_str().to_string()).unwrap_or_else(|| "UNKNOWN".into()),
+            deployment_status: primary
+                .and_then(|d| d.rollout_state())
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_else(|| "UNKNOWN".into()),
             deployments: s.deployments().len(),
         });
     }
@@ -165,7 +172,9 @@ pub async fn alarms_firing(aws: &AwsClients, names: &[String]) -> Result<Vec<Str
     if let Some(missing) = names.iter().find(|n| !states.iter().any(|(s, _)| s == *n)) {
         return Err(Error::Gate {
             summary: "Promotion gate: alarm not found".into(),
-            detail: format!("CloudWatch alarm {missing:?} (promotion.alarm_names) does not exist in this region. Fix the name or remove it."),
+            detail: format!(
+                "CloudWatch alarm {missing:?} (promotion.alarm_names) does not exist in this region. Fix the name or remove it."
+            ),
         });
     }
     Ok(states.into_iter().filter(|(_, firing)| *firing).map(|(n, _)| n).collect())
@@ -214,7 +223,13 @@ pub struct Operation<'a> {
     pub deadline: Instant,
 }
 
-pub async fn wait_for_gate(ctx: &Ctx, aws: &AwsClients, p: &Promotion, t: &GateTarget<'_>, op: &Operation<'_>) -> Result<()> {
+pub async fn wait_for_gate(
+    ctx: &Ctx,
+    aws: &AwsClients,
+    p: &Promotion,
+    t: &GateTarget<'_>,
+    op: &Operation<'_>,
+) -> Result<()> {
     let (deadline, operation) = (op.deadline, op.name);
     let started = Instant::now();
     let gate_deadline = (started + p.wait_timeout).min(deadline);

@@ -5,8 +5,8 @@ use crate::{data_source_ecs_release, resource_ecs_release};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tfplugin::hclog;
-use tfplugin::schema::ProviderSchemas;
 use tfplugin::provider::*;
+use tfplugin::schema::ProviderSchemas;
 use tfplugin::{Ctx, Diagnostic, Diagnostics, Provider, Value};
 use tokio::sync::RwLock;
 

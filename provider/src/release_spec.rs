@@ -61,9 +61,14 @@ pub fn pair_of(v: &Value) -> Option<Pair> {
 
 fn check_duration(d: &mut Diagnostics, v: &Value, p: AttrPath, what: &str) {
     if let Some(s) = v.as_str()
-        && let Err(e) = duration::parse(s) {
-            d.error_at(p, format!("Invalid {what}"), format!("{e}. Write a duration such as \"30s\", \"5m\" or \"1h30m\"."));
-        }
+        && let Err(e) = duration::parse(s)
+    {
+        d.error_at(
+            p,
+            format!("Invalid {what}"),
+            format!("{e}. Write a duration such as \"30s\", \"5m\" or \"1h30m\"."),
+        );
+    }
 }
 
 fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool) {
@@ -89,7 +94,10 @@ fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool
     d.error_at(
         path(attr),
         if want_rule { "Invalid listener rule ARN" } else { "Invalid listener ARN" },
-        format!("{s:?} is not an Application Load Balancer {} ARN; expected {form}.{hint}", if want_rule { "listener rule" } else { "listener" }),
+        format!(
+            "{s:?} is not an Application Load Balancer {} ARN; expected {form}.{hint}",
+            if want_rule { "listener rule" } else { "listener" }
+        ),
     );
 }
 
@@ -98,13 +106,14 @@ fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool
 pub fn validate(c: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
     if let Some(cluster) = c.get("cluster").as_str()
-        && !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster)) {
-            d.error_at(
+        && !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster))
+    {
+        d.error_at(
                 path("cluster"),
                 "Invalid ECS cluster",
                 format!("{cluster:?} is not an ECS cluster name (letters, digits, '-' and '_', up to 255) or cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."),
             );
-        }
+    }
     let (rule, listener) = (c.get("listener_rule_arn"), c.get("listener_arn"));
     match (rule.is_null(), listener.is_null()) {
         (false, false) => d.error_at(
@@ -122,43 +131,55 @@ pub fn validate(c: &Value) -> Diagnostics {
     check_pointer_arn(&mut d, c, "listener_rule_arn", true);
     check_pointer_arn(&mut d, c, "listener_arn", false);
     if !c.get("test_listener_rule_arn").is_null() && !c.get("test_listener_arn").is_null() {
-        d.error_at(path("test_listener_arn"), "Conflicting test pointers", "Set at most one of `test_listener_rule_arn` and `test_listener_arn`.");
+        d.error_at(
+            path("test_listener_arn"),
+            "Conflicting test pointers",
+            "Set at most one of `test_listener_rule_arn` and `test_listener_arn`.",
+        );
     }
     check_pointer_arn(&mut d, c, "test_listener_rule_arn", true);
     check_pointer_arn(&mut d, c, "test_listener_arn", false);
     for test_attr in ["test_listener_rule_arn", "test_listener_arn"] {
         if let Some(t) = c.get(test_attr).as_str()
-            && (Some(t) == rule.as_str() || Some(t) == listener.as_str()) {
-                d.error_at(
+            && (Some(t) == rule.as_str() || Some(t) == listener.as_str())
+        {
+            d.error_at(
                     path(test_attr),
                     "Test pointer is the production pointer",
                     "The test listener or rule always points at the standby color, so it must differ from the production pointer.",
                 );
-            }
+        }
     }
     for color in ["blue", "green"] {
         let tg = c.get(color).single_block().map(|b| b.get("target_group_arn"));
         if let Some(s) = tg.and_then(Value::as_str)
-            && !arn::is_target_group(s) {
-                d.error_at(
+            && !arn::is_target_group(s)
+        {
+            d.error_at(
                     block_path(color, "target_group_arn"),
                     "Invalid target group ARN",
                     format!("{s:?} is not a target group ARN; expected arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID."),
                 );
-            }
+        }
     }
     if let Some(pair) = pair_of(c)
-        && pair.blue == pair.green {
-            d.error_at(
-                block_path("green", "target_group_arn"),
-                "Blue and green are the same target group",
-                format!("Both colors use {}. Blue and green need two different target groups.", pair.blue),
-            );
-        }
+        && pair.blue == pair.green
+    {
+        d.error_at(
+            block_path("green", "target_group_arn"),
+            "Blue and green are the same target group",
+            format!("Both colors use {}. Blue and green need two different target groups.", pair.blue),
+        );
+    }
     if let Some(color) = c.get("active_color").as_str()
-        && Color::parse(color).is_none() {
-            d.error_at(path("active_color"), "Invalid active_color", format!("{color:?} is not a color: use \"blue\" or \"green\", or omit it to follow what is live."));
-        }
+        && Color::parse(color).is_none()
+    {
+        d.error_at(
+            path("active_color"),
+            "Invalid active_color",
+            format!("{color:?} is not a color: use \"blue\" or \"green\", or omit it to follow what is live."),
+        );
+    }
     match c.get("standby_traffic_percent") {
         Value::Null | Value::Unknown => {}
         v => match v.as_i64() {
@@ -187,25 +208,35 @@ pub fn validate(c: &Value) -> Diagnostics {
         check_duration(&mut d, p.get("bake_time"), block_path("promotion", "bake_time"), "bake_time");
         let alarms = p.get("alarm_names").elements();
         if alarms.len() > MAX_ALARMS {
-            d.error_at(block_path("promotion", "alarm_names"), "Too many alarms", format!("At most {MAX_ALARMS} alarm names (CloudWatch's DescribeAlarms limit)."));
+            d.error_at(
+                block_path("promotion", "alarm_names"),
+                "Too many alarms",
+                format!("At most {MAX_ALARMS} alarm names (CloudWatch's DescribeAlarms limit)."),
+            );
         }
         for (i, a) in alarms.iter().enumerate() {
             if let Some(name) = a.as_str()
-                && (name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control)) {
-                    d.error_at(
-                        block_path("promotion", "alarm_names").index(i as i64),
-                        "Invalid alarm name",
-                        format!("{name:?} is not a CloudWatch alarm name (1-255 printable characters)."),
-                    );
-                }
+                && (name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control))
+            {
+                d.error_at(
+                    block_path("promotion", "alarm_names").index(i as i64),
+                    "Invalid alarm name",
+                    format!("{name:?} is not a CloudWatch alarm name (1-255 printable characters)."),
+                );
+            }
         }
     }
     let timeouts = c.get("timeouts");
     for op in ["create", "update"] {
         if let Some(s) = timeouts.get(op).as_str()
-            && let Err(e) = duration::parse(s) {
-                d.error_at(AttrPath::root("timeouts").attr(op), format!("Invalid {op} timeout"), format!("{e}. Write a duration such as \"10m\"."));
-            }
+            && let Err(e) = duration::parse(s)
+        {
+            d.error_at(
+                AttrPath::root("timeouts").attr(op),
+                format!("Invalid {op} timeout"),
+                format!("{e}. Write a duration such as \"10m\"."),
+            );
+        }
     }
     d
 }
@@ -225,7 +256,10 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
     let pointer = pointer_of(c);
     let pair = pair_of(c);
     let (Some(cluster), Some(pointer), Some(pair)) = (cluster, pointer, pair) else {
-        missing.error("Configuration not known", "The cluster, the pointer and both target groups must be known to apply a release.");
+        missing.error(
+            "Configuration not known",
+            "The cluster, the pointer and both target groups must be known to apply a release.",
+        );
         return Err(missing);
     };
     let defaults = Promotion::default();
@@ -234,7 +268,12 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
         Some(p) => Promotion {
             min_healthy_targets: p.get("min_healthy_targets").as_i64().unwrap_or(defaults.min_healthy_targets),
             wait_timeout: parsed_duration(p.get("wait_timeout"), defaults.wait_timeout),
-            alarm_names: p.get("alarm_names").elements().iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
+            alarm_names: p
+                .get("alarm_names")
+                .elements()
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_string))
+                .collect(),
             bake_time: parsed_duration(p.get("bake_time"), defaults.bake_time),
             rollback_on_failure: p.get("rollback_on_failure").as_bool().unwrap_or(defaults.rollback_on_failure),
         },
@@ -262,9 +301,11 @@ pub(crate) mod tests {
     use super::*;
 
     pub const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
-    pub const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    pub const LISTENER: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
     pub const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-blue/73e2d6bc24d8a067";
-    pub const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-green/83e2d6bc24d8a068";
+    pub const GREEN: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-green/83e2d6bc24d8a068";
 
     pub fn color(tg: &str) -> Value {
         Value::List(vec![Value::object([("target_group_arn", Value::from(tg))])])
@@ -316,26 +357,66 @@ pub(crate) mod tests {
             (with(good(), "active_color", "Blue".into()), "active_color", "\"blue\" or \"green\""),
             (with(good(), "standby_traffic_percent", Value::from(101)), "standby_traffic_percent", "0 to 50"),
             (with(good(), "standby_traffic_percent", Value::from(-1)), "standby_traffic_percent", "0 to 50"),
-            (with(good(), "standby_traffic_percent", Value::from(75)), "standby_traffic_percent", "Switch `active_color`"),
-            (with(good(), "standby_traffic_percent", Value::Number(tfplugin::Number::Float(2.5))), "standby_traffic_percent", "whole number"),
+            (
+                with(good(), "standby_traffic_percent", Value::from(75)),
+                "standby_traffic_percent",
+                "Switch `active_color`",
+            ),
+            (
+                with(good(), "standby_traffic_percent", Value::Number(tfplugin::Number::Float(2.5))),
+                "standby_traffic_percent",
+                "whole number",
+            ),
             (with(good(), "green", color(BLUE)), "green[0].target_group_arn", "two different target groups"),
             (with(good(), "listener_arn", LISTENER.into()), "listener_arn", "exactly one"),
             (with(good(), "listener_rule_arn", Value::Null), "listener_rule_arn", "exactly one"),
             (with(good(), "listener_rule_arn", LISTENER.into()), "listener_rule_arn", "use `listener_arn`"),
-            (with(good(), "listener_rule_arn", "not-an-arn".into()), "listener_rule_arn", "expected arn:aws:elasticloadbalancing"),
-            (with(with(good(), "listener_rule_arn", Value::Null), "listener_arn", RULE.into()), "listener_arn", "use `listener_rule_arn`"),
+            (
+                with(good(), "listener_rule_arn", "not-an-arn".into()),
+                "listener_rule_arn",
+                "expected arn:aws:elasticloadbalancing",
+            ),
+            (
+                with(with(good(), "listener_rule_arn", Value::Null), "listener_arn", RULE.into()),
+                "listener_arn",
+                "use `listener_rule_arn`",
+            ),
             (with(good(), "blue", color("app-blue")), "blue[0].target_group_arn", "targetgroup/NAME/ID"),
             (with(good(), "green", color(RULE)), "green[0].target_group_arn", "targetgroup/NAME/ID"),
             (with(good(), "cluster", "my cluster".into()), "cluster", "cluster name"),
             (with(good(), "cluster", "arn:aws:ecs:us-east-1:1:service/prod/x".into()), "cluster", "cluster ARN"),
-            (with(good(), "promotion", promotion("wait_timeout", "5 minutes".into())), "promotion[0].wait_timeout", "\"5m\""),
+            (
+                with(good(), "promotion", promotion("wait_timeout", "5 minutes".into())),
+                "promotion[0].wait_timeout",
+                "\"5m\"",
+            ),
             (with(good(), "promotion", promotion("bake_time", "10".into())), "promotion[0].bake_time", "missing unit"),
-            (with(good(), "promotion", promotion("min_healthy_targets", Value::from(-2))), "promotion[0].min_healthy_targets", "from 0"),
-            (with(good(), "promotion", promotion("alarm_names", Value::List(vec!["".into()]))), "promotion[0].alarm_names[0]", "alarm name"),
-            (with(good(), "timeouts", Value::object([("create", Value::from("forever")), ("update", Value::Null)])), "timeouts.create", "\"10m\""),
+            (
+                with(good(), "promotion", promotion("min_healthy_targets", Value::from(-2))),
+                "promotion[0].min_healthy_targets",
+                "from 0",
+            ),
+            (
+                with(good(), "promotion", promotion("alarm_names", Value::List(vec!["".into()]))),
+                "promotion[0].alarm_names[0]",
+                "alarm name",
+            ),
+            (
+                with(good(), "timeouts", Value::object([("create", Value::from("forever")), ("update", Value::Null)])),
+                "timeouts.create",
+                "\"10m\"",
+            ),
             (with(good(), "test_listener_rule_arn", RULE.into()), "test_listener_rule_arn", "must differ"),
-            (with(with(good(), "test_listener_rule_arn", RULE.into()), "test_listener_arn", LISTENER.into()), "test_listener_arn", "at most one"),
-            (with(good(), "test_listener_arn", BLUE.into()), "test_listener_arn", "target groups go in the blue and green blocks"),
+            (
+                with(with(good(), "test_listener_rule_arn", RULE.into()), "test_listener_arn", LISTENER.into()),
+                "test_listener_arn",
+                "at most one",
+            ),
+            (
+                with(good(), "test_listener_arn", BLUE.into()),
+                "test_listener_arn",
+                "target groups go in the blue and green blocks",
+            ),
         ];
         assert!(cases.len() >= 15);
         for (config, attr, fix) in cases {

@@ -1,7 +1,7 @@
 //! Resource `bluegreen_ecs_release`: the traffic pointer of one blue/green pair.
 
-use tfplugin::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, ResourceSchema, Schema};
 use tfplugin::Type;
+use tfplugin::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, ResourceSchema, Schema};
 
 pub const TYPE_NAME: &str = "bluegreen_ecs_release";
 
@@ -128,7 +128,7 @@ use crate::promotion_gate::{self, GateTarget};
 use crate::release_spec::{self, ReleaseSpec};
 use crate::traffic_pointer::{self, Color, Pair, Pointer, PointerRef, Traffic};
 use tfplugin::provider::*;
-use tfplugin::{hclog, AttrPath, Ctx, Diagnostic, Diagnostics, Value};
+use tfplugin::{AttrPath, Ctx, Diagnostic, Diagnostics, Value, hclog};
 use tokio::time::Instant;
 
 fn set(v: &mut Value, attr: &str, new: Value) {
@@ -179,9 +179,11 @@ fn not_configured() -> Diagnostics {
 pub async fn read(aws: Option<&AwsClients>, req: ReadResourceRequest) -> ReadResourceResponse {
     let Some(aws) = aws else { return ReadResourceResponse { diagnostics: not_configured(), ..Default::default() } };
     let state = req.current_state;
-    let (Some(cluster), Some(pointer), Some(pair)) =
-        (state.get("cluster").as_str().map(str::to_string), release_spec::pointer_of(&state), release_spec::pair_of(&state))
-    else {
+    let (Some(cluster), Some(pointer), Some(pair)) = (
+        state.get("cluster").as_str().map(str::to_string),
+        release_spec::pointer_of(&state),
+        release_spec::pair_of(&state),
+    ) else {
         return ReadResourceResponse { new_state: state, ..Default::default() };
     };
     let prefer = state.get("active_color").as_str().and_then(Color::parse);
@@ -201,7 +203,12 @@ pub async fn read(aws: Option<&AwsClients>, req: ReadResourceRequest) -> ReadRes
             );
             ReadResourceResponse { new_state: Value::Null, diagnostics, ..Default::default() }
         }
-        Err(e) => ReadResourceResponse { new_state: state, diagnostics: e.to_diagnostic().into(), private: req.private, ..Default::default() },
+        Err(e) => ReadResourceResponse {
+            new_state: state,
+            diagnostics: e.to_diagnostic().into(),
+            private: req.private,
+            ..Default::default()
+        },
     }
 }
 
@@ -237,7 +244,9 @@ fn plan_derived(planned: &mut Value) {
 
 /// What the plan saw live at create, so apply can refuse if traffic moved since.
 fn seen_private(t: Traffic) -> Vec<u8> {
-    serde_json::json!({ "seen_active": t.active.as_str(), "seen_standby_percent": t.standby_percent }).to_string().into_bytes()
+    serde_json::json!({ "seen_active": t.active.as_str(), "seen_standby_percent": t.standby_percent })
+        .to_string()
+        .into_bytes()
 }
 
 fn seen_from_private(private: &[u8]) -> Option<Traffic> {
@@ -267,7 +276,9 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
             }
             changed
         });
-    for (attr, config_attr) in [("active_color", "active_color"), ("standby_traffic_percent", "standby_traffic_percent")] {
+    for (attr, config_attr) in
+        [("active_color", "active_color"), ("standby_traffic_percent", "standby_traffic_percent")]
+    {
         if req.config.get(config_attr).is_null() && creating {
             set(&mut planned, attr, Value::Unknown);
         }
@@ -331,21 +342,30 @@ async fn move_traffic(
     }
     let gaining = live.gaining(&want);
     if let Some(color) = gaining {
-        let target = GateTarget { color: color.as_str(), target_group_arn: spec.pair.target_group(color), cluster: &spec.cluster };
+        let target = GateTarget {
+            color: color.as_str(),
+            target_group_arn: spec.pair.target_group(color),
+            cluster: &spec.cluster,
+        };
         promotion_gate::wait_for_gate(ctx, aws, &spec.promotion, &target, op).await.map_err(|e| (e, live))?;
     }
     if ctx.is_stopped() {
-        return Err((Error::Stopped { during: format!("{operation}, before traffic was moved; nothing was written") }, live));
+        return Err((
+            Error::Stopped { during: format!("{operation}, before traffic was moved; nothing was written") },
+            live,
+        ));
     }
     let actions = pointer.with_traffic(&spec.pair, want).map_err(|e| (e, live))?;
     traffic_pointer::write(&aws.elbv2, &spec.pointer, actions).await.map_err(|e| (e, live))?;
     hclog::info("traffic moved", &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &want)]);
     if let Some(test) = &spec.test_pointer
-        && let Err(e) = point_test_at(aws, test, spec.pair.target_group(want.active.other())).await {
-            return Err((e, want));
-        }
+        && let Err(e) = point_test_at(aws, test, spec.pair.target_group(want.active.other())).await
+    {
+        return Err((e, want));
+    }
     let Some(color) = gaining else { return Ok(want) };
-    let target = GateTarget { color: color.as_str(), target_group_arn: spec.pair.target_group(color), cluster: &spec.cluster };
+    let target =
+        GateTarget { color: color.as_str(), target_group_arn: spec.pair.target_group(color), cluster: &spec.cluster };
     let failure = match promotion_gate::bake(ctx, aws, &spec.promotion, &target).await {
         Ok(None) => return Ok(want),
         Ok(Some(reason)) => reason,
@@ -354,7 +374,9 @@ async fn move_traffic(
     if !spec.promotion.rollback_on_failure {
         let e = Error::Gate {
             summary: "Bake failed".into(),
-            detail: format!("After moving traffic to {want}: {failure}. rollback_on_failure is false, so traffic stays at {want}."),
+            detail: format!(
+                "After moving traffic to {want}: {failure}. rollback_on_failure is false, so traffic stays at {want}."
+            ),
         };
         return Err((e, want));
     }
@@ -369,7 +391,9 @@ async fn move_traffic(
     Err((
         Error::Gate {
             summary: "Bake failed; traffic rolled back".into(),
-            detail: format!("After moving traffic to {want}: {failure}. Traffic was restored to {live}, and the state records that."),
+            detail: format!(
+                "After moving traffic to {want}: {failure}. Traffic was restored to {live}, and the state records that."
+            ),
         },
         live,
     ))
@@ -394,7 +418,8 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
         Ok(s) => s,
         Err(d) => return ApplyResourceResponse { new_state: req.prior_state, diagnostics: d, ..Default::default() },
     };
-    let creating = req.prior_state.is_null() || REPLACING.iter().any(|a| req.prior_state.get(a) != req.planned_state.get(a));
+    let creating =
+        req.prior_state.is_null() || REPLACING.iter().any(|a| req.prior_state.get(a) != req.planned_state.get(a));
     let (operation, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
     let started = Instant::now();
     let op = promotion_gate::Operation { name: operation, started, deadline: started + timeout };
@@ -417,21 +442,22 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     };
     let base = if creating { req.planned_state.clone() } else { req.prior_state.clone() };
     if let Some(seen) = recorded
-        && seen != live {
-            let e = Error::live(
-                "Traffic moved since the plan",
-                format!(
-                    "The plan was made when {} sent {seen}; it now sends {live}. Something else (a deploy tool?) moved traffic in between, so nothing was written. Run terraform plan again.",
-                    spec.pointer.describe()
-                ),
-            );
-            let state = if creating { Value::Null } else { with_traffic(base, &spec.cluster, &spec.pointer, &spec.pair, live) };
-            return fail(state, e);
-        }
-    if creating
-        && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
-            return fail(Value::Null, e);
-        }
+        && seen != live
+    {
+        let e = Error::live(
+            "Traffic moved since the plan",
+            format!(
+                "The plan was made when {} sent {seen}; it now sends {live}. Something else (a deploy tool?) moved traffic in between, so nothing was written. Run terraform plan again.",
+                spec.pointer.describe()
+            ),
+        );
+        let state =
+            if creating { Value::Null } else { with_traffic(base, &spec.cluster, &spec.pointer, &spec.pair, live) };
+        return fail(state, e);
+    }
+    if creating && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
+        return fail(Value::Null, e);
+    }
     let want = spec.desired(live);
     match move_traffic(&ctx, aws, &spec, &pointer, live, want, &op).await {
         Ok(now) => ApplyResourceResponse {
@@ -469,7 +495,12 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
         let target = match (identity.get("listener_rule_arn").as_str(), identity.get("listener_arn").as_str()) {
             (Some(r), None) => format!("{cluster}/{r}"),
             (None, Some(l)) => format!("{cluster}/{l}"),
-            _ => return import_error("identity", "The identity needs `cluster` and exactly one of `listener_rule_arn` and `listener_arn`."),
+            _ => {
+                return import_error(
+                    "identity",
+                    "The identity needs `cluster` and exactly one of `listener_rule_arn` and `listener_arn`.",
+                );
+            }
         };
         match import_id::parse(&target) {
             Ok(id) => (id.cluster, id.target),
@@ -532,7 +563,11 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
     ]);
     let state = with_traffic(state, &cluster, &pointer.target, &pair, traffic);
     ImportResourceResponse {
-        imported: vec![ImportedResource { state, private: Vec::new(), identity: Some(identity(&cluster, &pointer.target)) }],
+        imported: vec![ImportedResource {
+            state,
+            private: Vec::new(),
+            identity: Some(identity(&cluster, &pointer.target)),
+        }],
         diagnostics: Diagnostics::new(),
     }
 }

@@ -3,8 +3,8 @@
 //! forward action and puts every other action back as it was.
 
 use crate::errors::{self, Error, Result};
-use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
 use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
+use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +97,8 @@ pub struct Traffic {
 impl Traffic {
     /// The color that gains traffic going from `self` to `to`, if any.
     pub fn gaining(&self, to: &Traffic) -> Option<Color> {
-        let share = |t: &Traffic, c: Color| -> u8 { if t.active == c { 100 - t.standby_percent } else { t.standby_percent } };
+        let share =
+            |t: &Traffic, c: Color| -> u8 { if t.active == c { 100 - t.standby_percent } else { t.standby_percent } };
         [Color::Blue, Color::Green].into_iter().find(|&c| share(to, c) > share(self, c))
     }
 }
@@ -107,7 +108,14 @@ impl fmt::Display for Traffic {
         if self.standby_percent == 0 {
             write!(f, "{} 100%", self.active)
         } else {
-            write!(f, "{} {}% / {} {}%", self.active, 100 - self.standby_percent, self.active.other(), self.standby_percent)
+            write!(
+                f,
+                "{} {}% / {} {}%",
+                self.active,
+                100 - self.standby_percent,
+                self.active.other(),
+                self.standby_percent
+            )
         }
     }
 }
@@ -121,12 +129,17 @@ pub struct Pointer {
 
 impl Pointer {
     fn forward_index(&self) -> Result<usize> {
-        let mut forwards = self.actions.iter().enumerate().filter(|(_, a)| a.r#type() == Some(&ActionTypeEnum::Forward));
+        let mut forwards =
+            self.actions.iter().enumerate().filter(|(_, a)| a.r#type() == Some(&ActionTypeEnum::Forward));
         match (forwards.next(), forwards.next()) {
             (Some((i, _)), None) => Ok(i),
             (None, _) => Err(Error::live(
                 "The pointer has no forward action",
-                format!("{} does not forward to a target group (its actions are {}). Point it at the blue or green target group first.", self.target.describe(), action_types(&self.actions)),
+                format!(
+                    "{} does not forward to a target group (its actions are {}). Point it at the blue or green target group first.",
+                    self.target.describe(),
+                    action_types(&self.actions)
+                ),
             )),
             (Some(_), Some(_)) => Err(Error::live(
                 "The pointer has several forward actions",
@@ -151,7 +164,10 @@ impl Pointer {
         }
         match forward.target_group_arn() {
             Some(tg) => Ok(vec![(tg.to_string(), 1)]),
-            None => Err(Error::live("The forward action has no target group", format!("{} forwards nowhere.", self.target.describe()))),
+            None => Err(Error::live(
+                "The forward action has no target group",
+                format!("{} forwards nowhere.", self.target.describe()),
+            )),
         }
     }
 
@@ -173,7 +189,7 @@ impl Pointer {
                             pair.blue,
                             pair.green
                         ),
-                    ))
+                    ));
                 }
             }
         }
@@ -181,7 +197,10 @@ impl Pointer {
         if total <= 0 {
             return Err(Error::live(
                 "The pointer sends no traffic",
-                format!("Every target group of {} has weight 0. Give blue or green a positive weight.", self.target.describe()),
+                format!(
+                    "Every target group of {} has weight 0. Give blue or green a positive weight.",
+                    self.target.describe()
+                ),
             ));
         }
         let active = match blue.cmp(&green) {
@@ -211,8 +230,12 @@ impl Pointer {
             groups.push(tuple(standby, traffic.standby_percent));
         }
         forward.target_group_arn = None;
-        forward.forward_config =
-            Some(ForwardActionConfig::builder().set_target_groups(Some(groups)).set_target_group_stickiness_config(stickiness).build());
+        forward.forward_config = Some(
+            ForwardActionConfig::builder()
+                .set_target_groups(Some(groups))
+                .set_target_group_stickiness_config(stickiness)
+                .build(),
+        );
         Ok(actions)
     }
 
@@ -228,9 +251,10 @@ impl Pointer {
 fn writable(a: &Action) -> Action {
     let mut a = a.clone();
     if let Some(oidc) = a.authenticate_oidc_config.as_mut()
-        && oidc.client_secret.is_none() {
-            oidc.use_existing_client_secret = Some(true);
-        }
+        && oidc.client_secret.is_none()
+    {
+        oidc.use_existing_client_secret = Some(true);
+    }
     a
 }
 
@@ -273,7 +297,12 @@ pub async fn read(elb: &ElbClient, target: &PointerRef) -> Result<Pointer> {
 pub async fn write(elb: &ElbClient, target: &PointerRef, actions: Vec<Action>) -> Result<()> {
     match target {
         PointerRef::Rule(arn) => {
-            elb.modify_rule().rule_arn(arn).set_actions(Some(actions)).send().await.map_err(|e| errors::aws("ModifyRule", arn.clone(), e))?;
+            elb.modify_rule()
+                .rule_arn(arn)
+                .set_actions(Some(actions))
+                .send()
+                .await
+                .map_err(|e| errors::aws("ModifyRule", arn.clone(), e))?;
         }
         PointerRef::Listener(arn) => {
             elb.modify_listener()
@@ -304,10 +333,15 @@ mod tests {
     }
 
     fn weighted(groups: &[(&str, Option<i32>)], sticky: bool) -> Action {
-        let tuples = groups.iter().map(|(tg, w)| TargetGroupTuple::builder().target_group_arn(*tg).set_weight(*w).build()).collect();
+        let tuples = groups
+            .iter()
+            .map(|(tg, w)| TargetGroupTuple::builder().target_group_arn(*tg).set_weight(*w).build())
+            .collect();
         let mut fc = ForwardActionConfig::builder().set_target_groups(Some(tuples));
         if sticky {
-            fc = fc.target_group_stickiness_config(TargetGroupStickinessConfig::builder().enabled(true).duration_seconds(3600).build());
+            fc = fc.target_group_stickiness_config(
+                TargetGroupStickinessConfig::builder().enabled(true).duration_seconds(3600).build(),
+            );
         }
         Action::builder().r#type(ActionTypeEnum::Forward).forward_config(fc.build()).order(2).build()
     }
@@ -316,7 +350,9 @@ mod tests {
         Action::builder()
             .r#type(ActionTypeEnum::AuthenticateOidc)
             .order(1)
-            .authenticate_oidc_config(AuthenticateOidcActionConfig::builder().issuer("https://idp").client_id("c").build())
+            .authenticate_oidc_config(
+                AuthenticateOidcActionConfig::builder().issuer("https://idp").client_id("c").build(),
+            )
             .build()
     }
 
@@ -341,7 +377,8 @@ mod tests {
         assert_eq!(a, Traffic { active: Color::Blue, standby_percent: 10 });
         assert_eq!(a, b);
         // Weights on ALB's 0..999 scale are read as shares.
-        let c = pointer(vec![weighted(&[(GREEN, Some(900)), (BLUE, Some(100))], false)]).traffic(&pair(), None).unwrap();
+        let c =
+            pointer(vec![weighted(&[(GREEN, Some(900)), (BLUE, Some(100))], false)]).traffic(&pair(), None).unwrap();
         assert_eq!(c, Traffic { active: Color::Green, standby_percent: 10 });
         let zero = pointer(vec![weighted(&[(GREEN, Some(0)), (BLUE, Some(5))], false)]).traffic(&pair(), None).unwrap();
         assert_eq!(zero, Traffic { active: Color::Blue, standby_percent: 0 });
@@ -386,8 +423,13 @@ mod tests {
             assert_eq!(after.traffic(&pair(), Some(want.active)).unwrap(), want);
         }
         let canary = before.with_traffic(&pair(), Traffic { active: Color::Blue, standby_percent: 10 }).unwrap();
-        let w: Vec<(Option<&str>, Option<i32>)> =
-            canary[1].forward_config().unwrap().target_groups().iter().map(|t| (t.target_group_arn(), t.weight())).collect();
+        let w: Vec<(Option<&str>, Option<i32>)> = canary[1]
+            .forward_config()
+            .unwrap()
+            .target_groups()
+            .iter()
+            .map(|t| (t.target_group_arn(), t.weight()))
+            .collect();
         assert_eq!(w, [(Some(BLUE), Some(90)), (Some(GREEN), Some(10))]);
     }
 

@@ -67,7 +67,8 @@ fn start_plugin(client_cert_pem: Option<&str>) -> Plugin {
     assert_eq!(&fields[..3], ["1", "6", "tcp"], "handshake line {line:?}");
     assert_eq!(fields[4], "grpc");
     assert!(fields[3].starts_with("127.0.0.1:"), "must listen on loopback only: {line:?}");
-    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("unpadded base64 certificate");
+    let server_cert =
+        base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("unpadded base64 certificate");
     Plugin { child, network: fields[2].into(), address: fields[3].into(), server_cert }
 }
 
@@ -91,10 +92,20 @@ impl ServerCertVerifier for AnnouncedCert {
             Err(rustls::Error::General("server presented a certificate other than the announced one".into()))
         }
     }
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(m, c, d, &algorithms())
     }
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(m, c, d, &algorithms())
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -106,7 +117,10 @@ fn algorithms() -> rustls::crypto::WebPkiSupportedAlgorithms {
     rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms
 }
 
-async fn connect(p: &Plugin, identity: Option<&ClientCert>) -> Result<tonic::transport::Channel, tonic::transport::Error> {
+async fn connect(
+    p: &Plugin,
+    identity: Option<&ClientCert>,
+) -> Result<tonic::transport::Channel, tonic::transport::Error> {
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -199,12 +213,14 @@ async fn a_client_that_stops_answering_does_not_keep_the_plugin_alive_after_shut
     frozen.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap(); // empty SETTINGS frame
     frozen.flush().await.unwrap();
 
-    let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", plugin.address)).unwrap().connect().await.unwrap();
+    let ch =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", plugin.address)).unwrap().connect().await.unwrap();
     schema(ch.clone()).await.expect("the plugin serves while the frozen peer is connected");
     plugin::grpc_controller_client::GrpcControllerClient::new(ch).shutdown(plugin::Empty {}).await.expect("Shutdown");
 
     // go-plugin kills a plugin that has not exited 2 s after Shutdown; ours must exit itself.
-    let status = wait_exit(&mut plugin.child, Duration::from_secs(10)).await.expect("plugin exits despite the frozen peer");
+    let status =
+        wait_exit(&mut plugin.child, Duration::from_secs(10)).await.expect("plugin exits despite the frozen peer");
     assert!(status.success(), "exit status {status:?}");
     drop(frozen);
 }
@@ -213,7 +229,8 @@ async fn a_client_that_stops_answering_does_not_keep_the_plugin_alive_after_shut
 async fn without_client_certificate_env_the_plugin_serves_plain_grpc() {
     let plugin = start_plugin(None);
     assert!(plugin.server_cert.is_empty(), "no certificate is announced without AutoMTLS");
-    let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", plugin.address)).unwrap().connect().await.unwrap();
+    let ch =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", plugin.address)).unwrap().connect().await.unwrap();
     let resp = schema(ch).await.unwrap();
     let provider = resp.provider.unwrap().block.unwrap();
     let names: Vec<&str> = provider.attributes.iter().map(|a| a.name.as_str()).collect();
@@ -235,19 +252,33 @@ fn without_the_magic_cookie_it_prints_one_human_line_and_exits_1() {
 fn version_flag_prints_the_version() {
     let out = Command::new(BIN).arg("--version").output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), format!("terraform-provider-bluegreen v{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("terraform-provider-bluegreen v{}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
 fn a_host_without_protocol_6_is_told_so() {
-    let out = Command::new(BIN).env(COOKIE.0, COOKIE.1).env("PLUGIN_PROTOCOL_VERSIONS", "4,5").stdin(Stdio::null()).output().unwrap();
+    let out = Command::new(BIN)
+        .env(COOKIE.0, COOKIE.1)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "4,5")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("protocol 6"));
 }
 
 #[test]
 fn debug_mode_prints_reattach_line() {
-    let mut child = Command::new(BIN).arg("--debug").env_remove(COOKIE.0).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--debug")
+        .env_remove(COOKIE.0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut out = child.stdout.take().unwrap();
     let mut text = String::new();
     let mut buf = [0u8; 4096];
@@ -271,7 +302,10 @@ fn debug_mode_prints_reattach_line() {
 
 fn handshake_with(env: &[(&str, &str)]) -> (Child, Vec<String>) {
     let mut cmd = Command::new(BIN);
-    cmd.env(COOKIE.0, COOKIE.1).env("PLUGIN_PROTOCOL_VERSIONS", "6").env_remove("PLUGIN_CLIENT_CERT").env_remove("PLUGIN_UNIX_SOCKET_DIR");
+    cmd.env(COOKIE.0, COOKIE.1)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .env_remove("PLUGIN_UNIX_SOCKET_DIR");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -303,7 +337,9 @@ async fn unix_socket_in_the_directory_terraform_names() {
     let ch = tonic::transport::Endpoint::from_static("http://localhost")
         .connect_with_connector(tower::service_fn(move |_| {
             let socket = socket.clone();
-            async move { Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tokio::net::UnixStream::connect(socket).await?)) }
+            async move {
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tokio::net::UnixStream::connect(socket).await?))
+            }
         }))
         .await
         .unwrap();

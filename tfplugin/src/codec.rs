@@ -103,10 +103,7 @@ struct Fail {
 type R<T> = Result<T, Fail>;
 
 fn fail<T>(msg: impl Into<String>) -> R<T> {
-    Err(Fail {
-        path: Vec::new(),
-        msg: msg.into(),
-    })
+    Err(Fail { path: Vec::new(), msg: msg.into() })
 }
 
 trait AtPath<T> {
@@ -256,11 +253,7 @@ fn number_from_binary_float(f: f64) -> R<Number> {
 /// A number that came from decimal text and was rounded to the nearest f64: only
 /// whole values up to 2^53 are certainly the integer the text meant.
 fn number_from_decimal_float(f: f64) -> Number {
-    if f.fract() == 0.0 && f.abs() <= TWO_POW_53 {
-        Number::Int(f as i64)
-    } else {
-        Number::Float(f)
-    }
+    if f.fract() == 0.0 && f.abs() <= TWO_POW_53 { Number::Int(f as i64) } else { Number::Float(f) }
 }
 
 /// The syntactic parts of a decimal number: `[+-]digits[.digits][(e|E)[+-]digits]`
@@ -756,10 +749,7 @@ impl<'a> Reader<'a> {
             0xdc => usize::from(self.u16()?),
             0xdd => self.u32()? as usize,
             _ => {
-                return fail(format!(
-                    "expected {what} (msgpack array), got msgpack {}",
-                    marker_name(m)
-                ));
+                return fail(format!("expected {what} (msgpack array), got msgpack {}", marker_name(m)));
             }
         })
     }
@@ -808,11 +798,7 @@ impl<'a> Reader<'a> {
 
 /// Decodes cty msgpack of type `ty`. The whole input must be one value.
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
-    let mut r = Reader {
-        buf: bytes,
-        pos: 0,
-        budget: Budget::for_input(bytes.len()),
-    };
+    let mut r = Reader { buf: bytes, pos: 0, budget: Budget::for_input(bytes.len()) };
     let v = mp_decode(&mut r, ty, 0)?;
     if r.remaining() != 0 {
         return Err(CodecError(format!(
@@ -853,11 +839,7 @@ fn mp_decode(r: &mut Reader<'_>, ty: &Type, depth: usize) -> R<Value> {
             for i in 0..n {
                 es.push(mp_decode(r, et, depth + 1).at(|| Seg::Index(i))?);
             }
-            Ok(if matches!(ty, Type::Set(_)) {
-                Value::Set(es)
-            } else {
-                Value::List(es)
-            })
+            Ok(if matches!(ty, Type::Set(_)) { Value::Set(es) } else { Value::List(es) })
         }
         Type::Tuple(ts) => {
             let n = r.array_len("tuple")?;
@@ -903,9 +885,7 @@ fn mp_decode(r: &mut Reader<'_>, ty: &Type, depth: usize) -> R<Value> {
         Type::Dynamic => {
             let n = r.array_len("dynamic value [type, value]")?;
             if n != 2 {
-                return fail(format!(
-                    "dynamic value must be a 2-element array [type, value], got {n} elements"
-                ));
+                return fail(format!("dynamic value must be a 2-element array [type, value], got {n} elements"));
             }
             let tb = r.str_or_bin("type JSON of a dynamic value")?;
             let t = type_from_json_bytes(tb, depth)?;
@@ -932,10 +912,9 @@ impl Type {
             Type::List(t) => pair("list", t.to_json()),
             Type::Set(t) => pair("set", t.to_json()),
             Type::Map(t) => pair("map", t.to_json()),
-            Type::Object(attrs) => pair(
-                "object",
-                J::Object(attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect()),
-            ),
+            Type::Object(attrs) => {
+                pair("object", J::Object(attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect()))
+            }
             Type::Tuple(ts) => pair("tuple", J::Array(ts.iter().map(Type::to_json).collect())),
         }
     }
@@ -986,10 +965,7 @@ fn type_from_json(v: &serde_json::Value, depth: usize) -> R<Type> {
             [J::String(k), J::Object(attrs)] | [J::String(k), J::Object(attrs), J::Array(_)] if k == "object" => {
                 let mut out = BTreeMap::new();
                 for (name, t) in attrs {
-                    out.insert(
-                        name.clone(),
-                        type_from_json(t, depth + 1).at(|| Seg::Attr(name.clone()))?,
-                    );
+                    out.insert(name.clone(), type_from_json(t, depth + 1).at(|| Seg::Attr(name.clone()))?);
                 }
                 Ok(Type::Object(out))
             }
@@ -1043,15 +1019,9 @@ fn infer_raw(v: &Value, depth: usize) -> R<Type> {
         Value::Bool(_) => Type::Bool,
         Value::Number(_) => Type::Number,
         Value::String(_) => Type::String,
-        Value::List(es) => Type::List(Box::new(elements(
-            &mut es.iter().enumerate().map(|(i, e)| (Seg::Index(i), e)),
-        )?)),
-        Value::Set(es) => Type::Set(Box::new(elements(
-            &mut es.iter().enumerate().map(|(i, e)| (Seg::Index(i), e)),
-        )?)),
-        Value::Map(m) => Type::Map(Box::new(elements(
-            &mut m.iter().map(|(k, e)| (Seg::Key(k.clone()), e)),
-        )?)),
+        Value::List(es) => Type::List(Box::new(elements(&mut es.iter().enumerate().map(|(i, e)| (Seg::Index(i), e)))?)),
+        Value::Set(es) => Type::Set(Box::new(elements(&mut es.iter().enumerate().map(|(i, e)| (Seg::Index(i), e)))?)),
+        Value::Map(m) => Type::Map(Box::new(elements(&mut m.iter().map(|(k, e)| (Seg::Key(k.clone()), e)))?)),
         Value::Object(m) => {
             let mut attrs = BTreeMap::new();
             for (k, e) in m {
@@ -1328,12 +1298,7 @@ impl<'a> JsonParser<'a> {
     }
 
     fn literal(&mut self, word: &str, v: Json<'a>) -> R<Json<'a>> {
-        if self
-            .s
-            .as_bytes()
-            .get(self.pos..)
-            .is_some_and(|rest| rest.starts_with(word.as_bytes()))
-        {
+        if self.s.as_bytes().get(self.pos..).is_some_and(|rest| rest.starts_with(word.as_bytes())) {
             self.pos += word.len();
             Ok(v)
         } else {
@@ -1566,10 +1531,7 @@ fn js_decode(v: &Json<'_>, ty: &Type, depth: usize, budget: &mut Budget) -> R<Va
     match ty {
         Type::Dynamic => {
             let Json::Object(o) = v else {
-                return fail(format!(
-                    "expected dynamic value {{\"value\":…,\"type\":…}}, got JSON {}",
-                    json_kind(v)
-                ));
+                return fail(format!("expected dynamic value {{\"value\":…,\"type\":…}}, got JSON {}", json_kind(v)));
             };
             let member = |name: &str| o.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
             let Some(t) = member("type") else {
@@ -1604,20 +1566,12 @@ fn js_decode(v: &Json<'_>, ty: &Type, depth: usize, budget: &mut Budget) -> R<Va
             for (i, e) in a.iter().enumerate() {
                 es.push(js_decode(e, et, depth + 1, budget).at(|| Seg::Index(i))?);
             }
-            Ok(if matches!(ty, Type::Set(_)) {
-                Value::Set(es)
-            } else {
-                Value::List(es)
-            })
+            Ok(if matches!(ty, Type::Set(_)) { Value::Set(es) } else { Value::List(es) })
         }
         Type::Tuple(ts) => {
             let Json::Array(a) = v else { return wrong() };
             if a.len() != ts.len() {
-                return fail(format!(
-                    "tuple type has {} elements, JSON array has {}",
-                    ts.len(),
-                    a.len()
-                ));
+                return fail(format!("tuple type has {} elements, JSON array has {}", ts.len(), a.len()));
             }
             let mut es = Vec::with_capacity(a.len());
             for (i, (e, et)) in a.iter().zip(ts).enumerate() {
@@ -1629,10 +1583,7 @@ fn js_decode(v: &Json<'_>, ty: &Type, depth: usize, budget: &mut Budget) -> R<Va
             let Json::Object(o) = v else { return wrong() };
             let mut m = BTreeMap::new();
             for (k, e) in o {
-                m.insert(
-                    k.clone(),
-                    js_decode(e, et, depth + 1, budget).at(|| Seg::Key(k.clone()))?,
-                );
+                m.insert(k.clone(), js_decode(e, et, depth + 1, budget).at(|| Seg::Key(k.clone()))?);
             }
             Ok(Value::Map(m))
         }
@@ -1642,10 +1593,7 @@ fn js_decode(v: &Json<'_>, ty: &Type, depth: usize, budget: &mut Budget) -> R<Va
             for (k, e) in o {
                 // Attributes no longer in the schema are dropped, not rejected.
                 if let Some(at) = attrs.get(k) {
-                    m.insert(
-                        k.clone(),
-                        js_decode(e, at, depth + 1, budget).at(|| Seg::Attr(k.clone()))?,
-                    );
+                    m.insert(k.clone(), js_decode(e, at, depth + 1, budget).at(|| Seg::Attr(k.clone()))?);
                 }
             }
             fill_absent(&mut m, attrs, budget)?;
@@ -1723,14 +1671,7 @@ mod tests {
             ("enabled", Type::Bool),
             ("tags", map(Type::String)),
             ("ids", set(Type::String)),
-            (
-                "items",
-                list(obj(&[
-                    ("id", Type::Number),
-                    ("on", Type::Bool),
-                    ("labels", list(Type::String)),
-                ])),
-            ),
+            ("items", list(obj(&[("id", Type::Number), ("on", Type::Bool), ("labels", list(Type::String))]))),
             ("pair", Type::Tuple(vec![Type::String, Type::Number])),
             ("nested", obj(&[("inner", obj(&[("deep", map(list(Type::Number)))]))])),
             ("extra", Type::Dynamic),
@@ -1747,16 +1688,8 @@ mod tests {
             (
                 "items",
                 Value::List(vec![
-                    vobj(&[
-                        ("id", int(1)),
-                        ("on", Value::Bool(false)),
-                        ("labels", Value::List(vec![s("x")])),
-                    ]),
-                    vobj(&[
-                        ("id", float(2.5)),
-                        ("on", Value::Bool(true)),
-                        ("labels", Value::List(vec![])),
-                    ]),
+                    vobj(&[("id", int(1)), ("on", Value::Bool(false)), ("labels", Value::List(vec![s("x")]))]),
+                    vobj(&[("id", float(2.5)), ("on", Value::Bool(true)), ("labels", Value::List(vec![]))]),
                 ]),
             ),
             ("pair", Value::Tuple(vec![s("p"), int(-7)])),
@@ -1764,16 +1697,10 @@ mod tests {
                 "nested",
                 vobj(&[(
                     "inner",
-                    vobj(&[(
-                        "deep",
-                        vmap(&[("k", Value::List(vec![int(1), int(70000), float(0.25)]))]),
-                    )]),
+                    vobj(&[("deep", vmap(&[("k", Value::List(vec![int(1), int(70000), float(0.25)]))]))]),
                 )]),
             ),
-            (
-                "extra",
-                vobj(&[("port", int(8080)), ("hosts", Value::List(vec![s("h1")]))]),
-            ),
+            ("extra", vobj(&[("port", int(8080)), ("hosts", Value::List(vec![s("h1")]))])),
         ])
     }
 
@@ -1793,22 +1720,13 @@ mod tests {
     #[test]
     fn primitive_bytes() {
         assert_eq!(encode_msgpack(&Value::Null, &Type::String).unwrap(), [0xc0]);
-        assert_eq!(
-            encode_msgpack(&Value::Unknown, &Type::String).unwrap(),
-            [0xc7, 0x00, 0x00]
-        );
+        assert_eq!(encode_msgpack(&Value::Unknown, &Type::String).unwrap(), [0xc7, 0x00, 0x00]);
         assert_eq!(encode_msgpack(&Value::Bool(true), &Type::Bool).unwrap(), [0xc3]);
         assert_eq!(encode_msgpack(&Value::Bool(false), &Type::Bool).unwrap(), [0xc2]);
         assert_eq!(encode_msgpack(&s(""), &Type::String).unwrap(), [0xa0]);
         assert_eq!(encode_msgpack(&s("hi"), &Type::String).unwrap(), [0xa2, b'h', b'i']);
-        assert_eq!(
-            encode_msgpack(&Value::List(vec![]), &list(Type::String)).unwrap(),
-            [0x90]
-        );
-        assert_eq!(
-            encode_msgpack(&Value::Map(BTreeMap::new()), &map(Type::String)).unwrap(),
-            [0x80]
-        );
+        assert_eq!(encode_msgpack(&Value::List(vec![]), &list(Type::String)).unwrap(), [0x90]);
+        assert_eq!(encode_msgpack(&Value::Map(BTreeMap::new()), &map(Type::String)).unwrap(), [0x80]);
         assert_eq!(
             encode_msgpack(&Value::List(vec![int(1), Value::Null]), &list(Type::Number)).unwrap(),
             [0x92, 0x01, 0xc0]
@@ -1842,10 +1760,7 @@ mod tests {
             (-32768, vec![0xd1, 0x80, 0x00]),
             (-32769, vec![0xd2, 0xff, 0xff, 0x7f, 0xff]),
             (i32::MIN as i64, vec![0xd2, 0x80, 0x00, 0x00, 0x00]),
-            (
-                i32::MIN as i64 - 1,
-                vec![0xd3, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff],
-            ),
+            (i32::MIN as i64 - 1, vec![0xd3, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff]),
             (i64::MIN, vec![0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0]),
         ];
         for (i, bytes) in cases {
@@ -1918,20 +1833,12 @@ mod tests {
         assert_eq!(dec("0.1").unwrap(), float(0.1));
         assert_eq!(dec("1e3").unwrap(), int(1000));
         assert_eq!(dec("2.5e-3").unwrap(), float(0.0025));
-        assert_eq!(
-            dec("123456789012345678901234567890").unwrap(),
-            big("123456789012345678901234567890")
-        );
+        assert_eq!(dec("123456789012345678901234567890").unwrap(), big("123456789012345678901234567890"));
         assert_eq!(dec("1e400").unwrap(), big("1e400"));
-        assert_eq!(
-            dec("0.1000000000000000000000001").unwrap(),
-            big("0.1000000000000000000000001")
-        );
+        assert_eq!(dec("0.1000000000000000000000001").unwrap(), big("0.1000000000000000000000001"));
         assert_eq!(dec("+.5e1000").unwrap(), big("0.5e1000"));
         assert_eq!(dec("9223372036854775808").unwrap(), big("9223372036854775808"));
-        for bad in [
-            "", "abc", "1.2.3", "1e", "e5", ".", "-", "NaN", "inf", " 1", "1 ", "0x10", "1_000",
-        ] {
+        for bad in ["", "abc", "1.2.3", "1e", "e5", ".", "-", "NaN", "inf", " 1", "1 ", "0x10", "1_000"] {
             assert!(dec(bad).is_err(), "{bad:?} should not be a number");
         }
         // Big numbers encode as their text and survive a round trip.
@@ -1991,14 +1898,7 @@ mod tests {
             vec![0xd4, 0x0c, 0x80],
         ];
         for f in &forms {
-            for ty in [
-                Type::String,
-                Type::Number,
-                Type::Bool,
-                list(Type::String),
-                rich_type(),
-                Type::Dynamic,
-            ] {
+            for ty in [Type::String, Type::Number, Type::Bool, list(Type::String), rich_type(), Type::Dynamic] {
                 assert_eq!(decode_msgpack(f, &ty).unwrap(), Value::Unknown, "{f:02x?} as {ty:?}");
             }
         }
@@ -2014,10 +1914,7 @@ mod tests {
         ]);
         mp_round_trip(&v, &ty);
         let mut refined = vec![0x81, 0xa1, b'a', 0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2];
-        assert_eq!(
-            decode_msgpack(&refined, &obj(&[("a", Type::String)])).unwrap(),
-            vobj(&[("a", Value::Unknown)])
-        );
+        assert_eq!(decode_msgpack(&refined, &obj(&[("a", Type::String)])).unwrap(), vobj(&[("a", Value::Unknown)]));
         refined.push(0x00);
         assert!(decode_msgpack(&refined, &obj(&[("a", Type::String)])).is_err());
         mp_round_trip(&Value::Unknown, &rich_type());
@@ -2045,14 +1942,8 @@ mod tests {
     #[test]
     fn set_keeps_wire_order() {
         let bytes = [0x93, 0xa1, b'c', 0xa1, b'a', 0xa1, b'b'];
-        assert_eq!(
-            decode_msgpack(&bytes, &set(Type::String)).unwrap(),
-            Value::Set(vec![s("c"), s("a"), s("b")])
-        );
-        assert_eq!(
-            decode_msgpack(&bytes, &list(Type::String)).unwrap(),
-            Value::List(vec![s("c"), s("a"), s("b")])
-        );
+        assert_eq!(decode_msgpack(&bytes, &set(Type::String)).unwrap(), Value::Set(vec![s("c"), s("a"), s("b")]));
+        assert_eq!(decode_msgpack(&bytes, &list(Type::String)).unwrap(), Value::List(vec![s("c"), s("a"), s("b")]));
     }
 
     #[test]
@@ -2078,18 +1969,11 @@ mod tests {
                 "items",
                 Value::List(vec![
                     Value::Null,
-                    vobj(&[
-                        ("id", Value::Null),
-                        ("on", Value::Null),
-                        ("labels", Value::List(vec![Value::Null])),
-                    ]),
+                    vobj(&[("id", Value::Null), ("on", Value::Null), ("labels", Value::List(vec![Value::Null]))]),
                 ]),
             ),
             ("pair", Value::Tuple(vec![Value::Null, Value::Null])),
-            (
-                "nested",
-                vobj(&[("inner", vobj(&[("deep", vmap(&[("k", Value::Null)]))]))]),
-            ),
+            ("nested", vobj(&[("inner", vobj(&[("deep", vmap(&[("k", Value::Null)]))]))])),
             ("extra", Value::Null),
         ]);
         mp_round_trip(&v, &ty);
@@ -2108,10 +1992,7 @@ mod tests {
             decode_msgpack(&[0x81, 0xa1, b'a', 0xa1, b'x'], &ty).unwrap(),
             vobj(&[("a", s("x")), ("b", Value::Null)])
         );
-        assert_eq!(
-            decode_msgpack(&[0x80], &ty).unwrap(),
-            vobj(&[("a", Value::Null), ("b", Value::Null)])
-        );
+        assert_eq!(decode_msgpack(&[0x80], &ty).unwrap(), vobj(&[("a", Value::Null), ("b", Value::Null)]));
         // Duplicate key and non-string key.
         assert!(decode_msgpack(&[0x82, 0xa1, b'a', 0xa1, b'x', 0xa1, b'a', 0xa1, b'y'], &ty).is_err());
         assert!(decode_msgpack(&[0x81, 0x01, 0xa1, b'x'], &ty).is_err());
@@ -2123,12 +2004,7 @@ mod tests {
         // Encoding a value with an attribute not in the type.
         let e = encode_msgpack(&vobj(&[("a", s("x")), ("nope", s("y"))]), &ty).unwrap_err();
         assert!(e.0.contains("\"nope\""), "{e}");
-        assert!(
-            encode_json(&vobj(&[("nope", s("y"))]), &ty)
-                .unwrap_err()
-                .0
-                .contains("nope")
-        );
+        assert!(encode_json(&vobj(&[("nope", s("y"))]), &ty).unwrap_err().0.contains("nope"));
         // Duplicate map keys.
         assert!(decode_msgpack(&[0x82, 0xa1, b'a', 0x01, 0xa1, b'a', 0x02], &map(Type::Number)).is_err());
     }
@@ -2136,10 +2012,7 @@ mod tests {
     #[test]
     fn kind_mismatches_are_errors_with_paths() {
         let ty = obj(&[("items", list(obj(&[("id", Type::Number)])))]);
-        let v = vobj(&[(
-            "items",
-            Value::List(vec![vobj(&[("id", int(1))]), vobj(&[("id", s("x"))])]),
-        )]);
+        let v = vobj(&[("items", Value::List(vec![vobj(&[("id", int(1))]), vobj(&[("id", s("x"))])]))]);
         let e = encode_msgpack(&v, &ty).unwrap_err();
         assert_eq!(e.0, ".items[1].id: expected number value, got string");
         assert!(encode_json(&v, &ty).unwrap_err().0.starts_with(".items[1].id"));
@@ -2154,10 +2027,7 @@ mod tests {
         assert!(decode_msgpack(&[0xc1], &Type::String).is_err());
         // The type decides how a sequence or mapping is written.
         let as_set = encode_msgpack(&Value::List(vec![s("a")]), &set(Type::String)).unwrap();
-        assert_eq!(
-            decode_msgpack(&as_set, &set(Type::String)).unwrap(),
-            Value::Set(vec![s("a")])
-        );
+        assert_eq!(decode_msgpack(&as_set, &set(Type::String)).unwrap(), Value::Set(vec![s("a")]));
         let m = encode_msgpack(&vobj(&[("k", s("v"))]), &map(Type::String)).unwrap();
         assert_eq!(decode_msgpack(&m, &map(Type::String)).unwrap(), vmap(&[("k", s("v"))]));
     }
@@ -2195,10 +2065,7 @@ mod tests {
             ("meta", vmap(&[("a", s("b"))])),
             ("nothing", Value::Null),
             ("later", Value::Unknown),
-            (
-                "rows",
-                Value::List(vec![vobj(&[("x", int(1))]), vobj(&[("x", Value::Null)])]),
-            ),
+            ("rows", Value::List(vec![vobj(&[("x", int(1))]), vobj(&[("x", Value::Null)])])),
             ("t", Value::Tuple(vec![s("a"), Value::Bool(true)])),
             ("empty", Value::List(vec![])),
             ("s", Value::Set(vec![s("q")])),
@@ -2258,10 +2125,7 @@ mod tests {
         let dyn_bytes = encode_msgpack(&v, &Type::Dynamic).unwrap();
         assert_eq!(decode_msgpack(&dyn_bytes, &Type::Dynamic).unwrap(), v);
         for n in 0..dyn_bytes.len() {
-            assert!(
-                decode_msgpack(&dyn_bytes[..n], &Type::Dynamic).is_err(),
-                "prefix of {n} bytes decoded"
-            );
+            assert!(decode_msgpack(&dyn_bytes[..n], &Type::Dynamic).is_err(), "prefix of {n} bytes decoded");
         }
         // Truncated scalars.
         for b in [
@@ -2344,10 +2208,7 @@ mod tests {
             (vec![0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0, 0xc0], set(Type::Number)),
             (vec![0xdc, 0xff, 0xff], list(Type::String)),
             (vec![0xdf, 0xff, 0xff, 0xff, 0xff], map(Type::String)),
-            (
-                vec![0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, b'a'],
-                obj(&[("a", Type::String)]),
-            ),
+            (vec![0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, b'a'], obj(&[("a", Type::String)])),
             (vec![0xdb, 0xff, 0xff, 0xff, 0xff, b'a'], Type::String),
             (vec![0xc6, 0xff, 0xff, 0xff, 0xff], Type::String),
             (vec![0xc9, 0xff, 0xff, 0xff, 0xff, 0x00], Type::String),
@@ -2397,10 +2258,7 @@ mod tests {
                 r#"["object",{"a":["list","number"],"b":"string"}]"#,
             ),
             (obj(&[]), r#"["object",{}]"#),
-            (
-                Type::Tuple(vec![Type::String, Type::Dynamic]),
-                r#"["tuple",["string","dynamic"]]"#,
-            ),
+            (Type::Tuple(vec![Type::String, Type::Dynamic]), r#"["tuple",["string","dynamic"]]"#),
             (Type::Tuple(vec![]), r#"["tuple",[]]"#),
             (rich_type(), ""),
         ];
@@ -2436,10 +2294,7 @@ mod tests {
             r#"["list","string"] trailing"#,
             "",
         ] {
-            assert!(
-                Type::from_json_bytes(bad.as_bytes()).is_err(),
-                "{bad} should be rejected"
-            );
+            assert!(Type::from_json_bytes(bad.as_bytes()).is_err(), "{bad} should be rejected");
         }
         let e = Type::from_json_bytes(br#"["object",{"a":["list","nope"]}]"#).unwrap_err();
         assert!(e.0.contains(".a"), "{e}");
@@ -2451,14 +2306,8 @@ mod tests {
         let v = vobj(&[("a", s("x")), ("b", Value::Null)]);
         assert_eq!(encode_json(&v, &ty).unwrap(), br#"{"a":"x","b":null}"#);
         // Unknown keys are ignored, missing ones are null.
-        assert_eq!(
-            decode_json(br#"{"a":"x","old_attr":{"deep":[1,2]},"zz":null}"#, &ty).unwrap(),
-            v
-        );
-        assert_eq!(
-            decode_json(br#"{}"#, &ty).unwrap(),
-            vobj(&[("a", Value::Null), ("b", Value::Null)])
-        );
+        assert_eq!(decode_json(br#"{"a":"x","old_attr":{"deep":[1,2]},"zz":null}"#, &ty).unwrap(), v);
+        assert_eq!(decode_json(br#"{}"#, &ty).unwrap(), vobj(&[("a", Value::Null), ("b", Value::Null)]));
         // Numbers.
         let n = &Type::Number;
         assert_eq!(decode_json(b"1", n).unwrap(), int(1));
@@ -2466,10 +2315,7 @@ mod tests {
         assert_eq!(decode_json(b"1.5", n).unwrap(), float(1.5));
         assert_eq!(decode_json(b"2.0", n).unwrap(), int(2));
         assert_eq!(decode_json(b"1e100", n).unwrap(), float(1e100));
-        assert_eq!(
-            decode_json(b"18446744073709551615", n).unwrap(),
-            big("18446744073709551615")
-        );
+        assert_eq!(decode_json(b"18446744073709551615", n).unwrap(), big("18446744073709551615"));
         assert_eq!(decode_json(br#""42""#, n).unwrap(), int(42));
         assert_eq!(decode_json(br#""0.5""#, n).unwrap(), float(0.5));
         assert!(decode_json(br#""x""#, n).is_err());
@@ -2477,10 +2323,7 @@ mod tests {
         assert_eq!(encode_json(&int(-5), n).unwrap(), b"-5");
         assert_eq!(encode_json(&float(1.5), n).unwrap(), b"1.5");
         assert_eq!(encode_json(&float(3.0), n).unwrap(), b"3");
-        assert_eq!(
-            encode_json(&big("+0012345678901234567890123.50"), n).unwrap(),
-            b"12345678901234567890123.50"
-        );
+        assert_eq!(encode_json(&big("+0012345678901234567890123.50"), n).unwrap(), b"12345678901234567890123.50");
         assert_eq!(encode_json(&big(".5e999"), n).unwrap(), b"0.5e999");
         assert!(encode_json(&float(f64::INFINITY), n).is_err());
         assert!(encode_json(&float(f64::NAN), n).is_err());
@@ -2503,10 +2346,7 @@ mod tests {
         assert!(e.0.starts_with(".a: ") && e.0.contains("unknown"), "{e}");
         // Collections.
         json_round_trip(&Value::Set(vec![s("b"), s("a")]), &set(Type::String));
-        json_round_trip(
-            &Value::Tuple(vec![s("a"), int(1)]),
-            &Type::Tuple(vec![Type::String, Type::Number]),
-        );
+        json_round_trip(&Value::Tuple(vec![s("a"), int(1)]), &Type::Tuple(vec![Type::String, Type::Number]));
         assert!(decode_json(b"[1]", &Type::Tuple(vec![Type::Number, Type::Number])).is_err());
         json_round_trip(&vmap(&[("k", int(1)), ("j", Value::Null)]), &map(Type::Number));
         assert!(decode_json(b"{}", &list(Type::String)).is_err());
@@ -2530,10 +2370,7 @@ mod tests {
         );
         assert_eq!(decode_json(b"null", dy).unwrap(), Value::Null);
         assert_eq!(encode_json(&Value::Null, dy).unwrap(), b"null");
-        assert_eq!(
-            decode_json(br#"{"value":null,"type":"string"}"#, dy).unwrap(),
-            Value::Null
-        );
+        assert_eq!(decode_json(br#"{"value":null,"type":"string"}"#, dy).unwrap(), Value::Null);
         assert!(decode_json(br#"{"value":"x"}"#, dy).is_err());
         assert!(decode_json(br#""x""#, dy).is_err());
         assert!(decode_json(br#"{"value":"x","type":"bool"}"#, dy).is_err());
@@ -2552,14 +2389,8 @@ mod tests {
         let st = &Type::String;
         let n = &Type::Number;
         // Escapes, including surrogate pairs.
-        assert_eq!(
-            decode_json(br#""a\"b\\c\/d\b\f\n\r\t""#, st).unwrap(),
-            s("a\"b\\c/d\u{8}\u{c}\n\r\t")
-        );
-        assert_eq!(
-            decode_json(br#""\u00e9\u20AC\ud83d\ude00""#, st).unwrap(),
-            s("é€\u{1F600}")
-        );
+        assert_eq!(decode_json(br#""a\"b\\c\/d\b\f\n\r\t""#, st).unwrap(), s("a\"b\\c/d\u{8}\u{c}\n\r\t"));
+        assert_eq!(decode_json(br#""\u00e9\u20AC\ud83d\ude00""#, st).unwrap(), s("é€\u{1F600}"));
         assert_eq!(decode_json("\"ünï ✓\"".as_bytes(), st).unwrap(), s("ünï ✓"));
         for bad in [
             r#""\ud83d""#,
@@ -2594,17 +2425,12 @@ mod tests {
         }
         assert_eq!(decode_json(b"1.50", st).unwrap(), s("1.50"));
         assert_eq!(decode_json(b"1e400", st).unwrap(), s("1e400"));
-        for bad in [
-            "01", "-", "+1", "1.", ".5", "1e", "1e+", "--1", "0x1", "NaN", "Infinity", "1.5.2",
-        ] {
+        for bad in ["01", "-", "+1", "1.", ".5", "1e", "1e+", "--1", "0x1", "NaN", "Infinity", "1.5.2"] {
             assert!(decode_json(bad.as_bytes(), n).is_err(), "{bad:?} should be rejected");
         }
         // Structure.
         let l = &list(Type::Number);
-        assert_eq!(
-            decode_json(b" [ 1 , 2 ]\n", l).unwrap(),
-            Value::List(vec![int(1), int(2)])
-        );
+        assert_eq!(decode_json(b" [ 1 , 2 ]\n", l).unwrap(), Value::List(vec![int(1), int(2)]));
         assert_eq!(decode_json(b"[]", l).unwrap(), Value::List(vec![]));
         for bad in [
             "[1,]",
@@ -2622,10 +2448,7 @@ mod tests {
             "falsey",
             "null null",
         ] {
-            assert!(
-                decode_json(bad.as_bytes(), &Type::Dynamic).is_err(),
-                "{bad:?} should be rejected"
-            );
+            assert!(decode_json(bad.as_bytes(), &Type::Dynamic).is_err(), "{bad:?} should be rejected");
             assert!(decode_json(bad.as_bytes(), l).is_err(), "{bad:?} should be rejected");
         }
         // A repeated key: the last one wins.
@@ -2633,10 +2456,7 @@ mod tests {
         assert_eq!(decode_json(br#"{"a":1,"a":2}"#, &ty).unwrap(), vobj(&[("a", int(2))]));
         // Ignored attributes may nest deeper than values of the type could.
         let deep_ignored = format!("{{\"a\":1,\"old\":{}0{}}}", "[".repeat(100), "]".repeat(100));
-        assert_eq!(
-            decode_json(deep_ignored.as_bytes(), &ty).unwrap(),
-            vobj(&[("a", int(1))])
-        );
+        assert_eq!(decode_json(deep_ignored.as_bytes(), &ty).unwrap(), vobj(&[("a", int(1))]));
         // A type inside a dynamic value must not contain numbers.
         assert!(decode_json(br#"{"value":1,"type":["tuple",[1]]}"#, &Type::Dynamic).is_err());
     }
@@ -2704,10 +2524,7 @@ mod tests {
         ]);
         let static_v = vobj(&[
             ("s", s("str")),
-            (
-                "n",
-                Value::List(vec![int(1), int(-200), float(0.5), int(1 << 40), big("1e400")]),
-            ),
+            ("n", Value::List(vec![int(1), int(-200), float(0.5), int(1 << 40), big("1e400")])),
             ("m", vmap(&[("k", Value::Set(vec![Value::Bool(true), Value::Unknown]))])),
             ("t", Value::Tuple(vec![s("q"), vobj(&[("x", int(9))])])),
         ]);

@@ -118,13 +118,7 @@ pub fn timestamp(at: SystemTime) -> String {
     let secs = d.as_secs();
     let (y, m, day) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60,
-        d.subsec_micros()
-    )
+    format!("{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z", rem / 3600, (rem / 60) % 60, rem % 60, d.subsec_micros())
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar

@@ -5,8 +5,8 @@ use crate::hclog;
 use crate::proto::{health, plugin};
 use std::pin::Pin;
 use tokio::sync::{mpsc, watch};
-use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 /// Resolves the server's shutdown: the controller flips it, long-lived streams watch it.

@@ -84,11 +84,10 @@ pub fn main(info: PluginInfo, make_provider: impl FnOnce() -> Arc<dyn Provider>)
         );
         return ExitCode::from(1);
     }
-    if !debug
-        && let Err(msg) = negotiate_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref()) {
-            eprintln!("{}: {msg}", info.name);
-            return ExitCode::from(1);
-        }
+    if !debug && let Err(msg) = negotiate_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref()) {
+        eprintln!("{}: {msg}", info.name);
+        return ExitCode::from(1);
+    }
     hclog::set_level(if debug { hclog::Level::Debug.min(hclog::Level::from_env()) } else { hclog::Level::from_env() });
     install_panic_hook();
 
@@ -164,7 +163,10 @@ pub fn bind_from_env() -> io::Result<Listener> {
     };
     let (min, max) = (port("PLUGIN_MIN_PORT")?, port("PLUGIN_MAX_PORT")?);
     if min > max {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("PLUGIN_MIN_PORT {min} is greater than PLUGIN_MAX_PORT {max}")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("PLUGIN_MIN_PORT {min} is greater than PLUGIN_MAX_PORT {max}"),
+        ));
     }
     let mut last = None;
     for p in min..=max {
@@ -199,7 +201,10 @@ async fn serve_for_terraform(info: PluginInfo, provider: Arc<dyn Provider>) -> R
         let mut out = io::stdout().lock();
         out.write_all(line.as_bytes()).and_then(|_| out.flush()).map_err(|e| format!("writing the handshake: {e}"))?;
     }
-    hclog::debug("plugin serving", &[("version", &info.version), ("network", &network), ("address", &address), ("mtls", &mtls.is_some())]);
+    hclog::debug(
+        "plugin serving",
+        &[("version", &info.version), ("network", &network), ("address", &address), ("mtls", &mtls.is_some())],
+    );
     let shutdown = Shutdown::new();
     tokio::spawn(ignore_interrupts(shutdown.clone()));
     serve(listener, mtls, provider, shutdown).await
@@ -208,7 +213,7 @@ async fn serve_for_terraform(info: PluginInfo, provider: Arc<dyn Provider>) -> R
 /// Terraform forwards Ctrl-C to the whole process group and then calls StopProvider;
 /// dying on SIGINT would abandon an apply halfway, so only SIGTERM ends the process.
 async fn ignore_interrupts(shutdown: Shutdown) {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
         return;
     };
@@ -263,7 +268,12 @@ pub async fn serve_until(
     serve(listener, mtls, provider, shutdown).await
 }
 
-async fn serve(listener: Listener, mtls: Option<AutoMtls>, provider: Arc<dyn Provider>, shutdown: Shutdown) -> Result<(), String> {
+async fn serve(
+    listener: Listener,
+    mtls: Option<AutoMtls>,
+    provider: Arc<dyn Provider>,
+    shutdown: Shutdown,
+) -> Result<(), String> {
     let unix_path = match &listener {
         Listener::Unix(_, p) => Some(p.clone()),
         Listener::Tcp(_) => None,
@@ -333,7 +343,9 @@ fn accept_loop(listener: Listener, mtls: Option<AutoMtls>, shutdown: Shutdown) -
                                 let _ = tx.send(Ok(Conn(Box::new(tls)))).await;
                             }
                             Ok(Err(e)) => hclog::warn("refused a connection that failed mutual TLS", &[("error", &e)]),
-                            Err(_) => hclog::warn("refused a connection that did not finish the TLS handshake in 10s", &[]),
+                            Err(_) => {
+                                hclog::warn("refused a connection that did not finish the TLS handshake in 10s", &[])
+                            }
                         }
                     });
                 }
@@ -381,7 +393,11 @@ impl AsyncWrite for Conn {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut *self.get_mut().0).poll_shutdown(cx)
     }
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut *self.get_mut().0).poll_write_vectored(cx, bufs)
     }
     fn is_write_vectored(&self) -> bool {

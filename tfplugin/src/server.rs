@@ -74,7 +74,8 @@ impl ProviderService {
 }
 
 fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
-    Diagnostic::error(format!("Unsupported {kind} type"), format!("This provider has no {kind} named {type_name:?}.")).into()
+    Diagnostic::error(format!("Unsupported {kind} type"), format!("This provider has no {kind} named {type_name:?}."))
+        .into()
 }
 
 /// Runs provider code on its own task so that a panic is caught and reported.
@@ -368,7 +369,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Rpc<pb::validate_provider_config::Response> {
         type R = pb::validate_provider_config::Response;
         let ty = &self.types.provider;
-        let config = try_decode!(decode_dynamic(req.get_ref().config.as_ref(), &ty, "provider configuration"), R);
+        let config = try_decode!(decode_dynamic(req.get_ref().config.as_ref(), ty, "provider configuration"), R);
         let p = self.provider.clone();
         let diags = guarded("ValidateProviderConfig", async move { p.validate_provider_config(config).await })
             .await
@@ -383,7 +384,7 @@ impl pb::provider_server::Provider for ProviderService {
         type R = pb::configure_provider::Response;
         let req = req.into_inner();
         let ty = &self.types.provider;
-        let config = try_decode!(decode_dynamic(req.config.as_ref(), &ty, "provider configuration"), R);
+        let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "provider configuration"), R);
         let (p, ctx) = (self.provider.clone(), self.ctx());
         let version = req.terraform_version;
         let diags = guarded("ConfigureProvider", async move { p.configure(ctx, config, version).await })
@@ -399,11 +400,12 @@ impl pb::provider_server::Provider for ProviderService {
         type R = pb::validate_resource_config::Response;
         let req = req.into_inner();
         let ty = try_decode!(self.resource_type(&req.type_name), R);
-        let config = try_decode!(decode_dynamic(req.config.as_ref(), &ty, "resource configuration"), R);
+        let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "resource configuration"), R);
         let p = self.provider.clone();
-        let diags = guarded("ValidateResourceConfig", async move { p.validate_resource_config(req.type_name, config).await })
-            .await
-            .unwrap_or_else(|d| d);
+        let diags =
+            guarded("ValidateResourceConfig", async move { p.validate_resource_config(req.type_name, config).await })
+                .await
+                .unwrap_or_else(|d| d);
         Ok(Response::new(R::with_diagnostics(&diags)))
     }
 
@@ -414,12 +416,15 @@ impl pb::provider_server::Provider for ProviderService {
         type R = pb::validate_data_resource_config::Response;
         let req = req.into_inner();
         let ty = try_decode!(self.data_source_type(&req.type_name), R);
-        let config = try_decode!(decode_dynamic(req.config.as_ref(), &ty, "data source configuration"), R);
+        let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "data source configuration"), R);
         let p = self.provider.clone();
         let diags =
-            guarded("ValidateDataResourceConfig", async move { p.validate_data_source_config(req.type_name, config).await })
-                .await
-                .unwrap_or_else(|d| d);
+            guarded(
+                "ValidateDataResourceConfig",
+                async move { p.validate_data_source_config(req.type_name, config).await },
+            )
+            .await
+            .unwrap_or_else(|d| d);
         Ok(Response::new(R::with_diagnostics(&diags)))
     }
 
@@ -440,7 +445,7 @@ impl pb::provider_server::Provider for ProviderService {
             return Ok(Response::new(R::with_diagnostics(&d)));
         }
         let current = try_decode!(
-            decode_json(&json, &ty).map_err(|e| Diagnostics::from(Diagnostic::error(
+            decode_json(&json, ty).map_err(|e| Diagnostics::from(Diagnostic::error(
                 "Invalid stored state",
                 format!("The stored state of this {} cannot be read: {e}. Remove it with `terraform state rm` and import it again.", req.type_name),
             ))),
@@ -448,7 +453,7 @@ impl pb::provider_server::Provider for ProviderService {
         );
         let mut diags = Diagnostics::new();
         let upgraded = match self.provider.upgrade_resource_state(&req.type_name, req.version, current) {
-            Ok(v) => encode_dynamic(&v, &ty, "upgraded state", &mut diags),
+            Ok(v) => encode_dynamic(&v, ty, "upgraded state", &mut diags),
             Err(d) => {
                 diags.extend(d);
                 None
@@ -485,7 +490,7 @@ impl pb::provider_server::Provider for ProviderService {
         let ty = try_decode!(self.resource_type(&req.type_name), R);
         let id_ty = self.identity_type(&req.type_name);
         let request = ReadResourceRequest {
-            current_state: try_decode!(decode_dynamic(req.current_state.as_ref(), &ty, "current state"), R),
+            current_state: try_decode!(decode_dynamic(req.current_state.as_ref(), ty, "current state"), R),
             current_identity: try_decode!(decode_identity(req.current_identity.as_ref(), id_ty), R),
             private: req.private,
             type_name: req.type_name,
@@ -496,7 +501,7 @@ impl pb::provider_server::Provider for ProviderService {
             Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
         };
         let mut diags = out.diagnostics;
-        let new_state = encode_dynamic(&out.new_state, &ty, "new state", &mut diags);
+        let new_state = encode_dynamic(&out.new_state, ty, "new state", &mut diags);
         let new_identity = encode_identity(&out.identity, id_ty, &mut diags);
         Ok(Response::new(R {
             new_state,
@@ -516,9 +521,9 @@ impl pb::provider_server::Provider for ProviderService {
         let ty = try_decode!(self.resource_type(&req.type_name), R);
         let id_ty = self.identity_type(&req.type_name);
         let request = PlanResourceRequest {
-            prior_state: try_decode!(decode_dynamic(req.prior_state.as_ref(), &ty, "prior state"), R),
-            proposed_new_state: try_decode!(decode_dynamic(req.proposed_new_state.as_ref(), &ty, "proposed state"), R),
-            config: try_decode!(decode_dynamic(req.config.as_ref(), &ty, "configuration"), R),
+            prior_state: try_decode!(decode_dynamic(req.prior_state.as_ref(), ty, "prior state"), R),
+            proposed_new_state: try_decode!(decode_dynamic(req.proposed_new_state.as_ref(), ty, "proposed state"), R),
+            config: try_decode!(decode_dynamic(req.config.as_ref(), ty, "configuration"), R),
             prior_identity: try_decode!(decode_identity(req.prior_identity.as_ref(), id_ty), R),
             prior_private: req.prior_private,
             type_name: req.type_name,
@@ -529,7 +534,7 @@ impl pb::provider_server::Provider for ProviderService {
             Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
         };
         let mut diags = out.diagnostics;
-        let planned_state = encode_dynamic(&out.planned_state, &ty, "planned state", &mut diags);
+        let planned_state = encode_dynamic(&out.planned_state, ty, "planned state", &mut diags);
         let planned_identity = encode_identity(&out.planned_identity, id_ty, &mut diags);
         Ok(Response::new(R {
             planned_state,
@@ -551,20 +556,21 @@ impl pb::provider_server::Provider for ProviderService {
         let ty = try_decode!(self.resource_type(&req.type_name), R);
         let id_ty = self.identity_type(&req.type_name);
         let request = ApplyResourceRequest {
-            prior_state: try_decode!(decode_dynamic(req.prior_state.as_ref(), &ty, "prior state"), R),
-            planned_state: try_decode!(decode_dynamic(req.planned_state.as_ref(), &ty, "planned state"), R),
-            config: try_decode!(decode_dynamic(req.config.as_ref(), &ty, "configuration"), R),
+            prior_state: try_decode!(decode_dynamic(req.prior_state.as_ref(), ty, "prior state"), R),
+            planned_state: try_decode!(decode_dynamic(req.planned_state.as_ref(), ty, "planned state"), R),
+            config: try_decode!(decode_dynamic(req.config.as_ref(), ty, "configuration"), R),
             planned_identity: try_decode!(decode_identity(req.planned_identity.as_ref(), id_ty), R),
             planned_private: req.planned_private,
             type_name: req.type_name,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
-        let out = match guarded("ApplyResourceChange", async move { p.apply_resource_change(ctx, request).await }).await {
+        let out = match guarded("ApplyResourceChange", async move { p.apply_resource_change(ctx, request).await }).await
+        {
             Ok(out) => out,
             Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
         };
         let mut diags = out.diagnostics;
-        let new_state = encode_dynamic(&out.new_state, &ty, "new state", &mut diags);
+        let new_state = encode_dynamic(&out.new_state, ty, "new state", &mut diags);
         let new_identity = encode_identity(&out.identity, id_ty, &mut diags);
         Ok(Response::new(R {
             new_state,
@@ -590,7 +596,8 @@ impl pb::provider_server::Provider for ProviderService {
             type_name: req.type_name,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
-        let out = match guarded("ImportResourceState", async move { p.import_resource_state(ctx, request).await }).await {
+        let out = match guarded("ImportResourceState", async move { p.import_resource_state(ctx, request).await }).await
+        {
             Ok(out) => out,
             Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
         };
@@ -600,7 +607,7 @@ impl pb::provider_server::Provider for ProviderService {
             .iter()
             .map(|r| pb::import_resource_state::ImportedResource {
                 type_name: type_name.clone(),
-                state: encode_dynamic(&r.state, &ty, "imported state", &mut diags),
+                state: encode_dynamic(&r.state, ty, "imported state", &mut diags),
                 private: r.private.clone(),
                 identity: encode_identity(&r.identity, id_ty, &mut diags),
             })
@@ -608,12 +615,15 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(R { imported_resources, diagnostics: diags_to_pb(&diags), deferred: None }))
     }
 
-    async fn read_data_source(&self, req: Request<pb::read_data_source::Request>) -> Rpc<pb::read_data_source::Response> {
+    async fn read_data_source(
+        &self,
+        req: Request<pb::read_data_source::Request>,
+    ) -> Rpc<pb::read_data_source::Response> {
         type R = pb::read_data_source::Response;
         let req = req.into_inner();
         let ty = try_decode!(self.data_source_type(&req.type_name), R);
         let request = ReadDataSourceRequest {
-            config: try_decode!(decode_dynamic(req.config.as_ref(), &ty, "data source configuration"), R),
+            config: try_decode!(decode_dynamic(req.config.as_ref(), ty, "data source configuration"), R),
             type_name: req.type_name,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
@@ -622,7 +632,7 @@ impl pb::provider_server::Provider for ProviderService {
             Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
         };
         let mut diags = out.diagnostics;
-        let state = encode_dynamic(&out.state, &ty, "data source result", &mut diags);
+        let state = encode_dynamic(&out.state, ty, "data source result", &mut diags);
         Ok(Response::new(R { state, diagnostics: diags_to_pb(&diags), deferred: None }))
     }
 

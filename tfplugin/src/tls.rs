@@ -44,10 +44,7 @@ pub fn auto_mtls(client_cert_pem: &str) -> Result<AutoMtls, TlsError> {
         .ok_or_else(|| TlsError("PLUGIN_CLIENT_CERT does not contain a PEM certificate".into()))?;
     let (server_cert_der, server_key) = server_certificate()?;
     let crypto = provider();
-    let verifier = PinnedClientCert {
-        expected: client_der,
-        algorithms: crypto.signature_verification_algorithms,
-    };
+    let verifier = PinnedClientCert { expected: client_der, algorithms: crypto.signature_verification_algorithms };
     let mut config = rustls::ServerConfig::builder_with_provider(crypto)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| TlsError(format!("TLS versions: {e}")))?

@@ -8,7 +8,7 @@ use tfplugin::codec::{decode_msgpack, encode_msgpack};
 use tfplugin::proto::tfplugin6 as pb;
 use tfplugin::provider::*;
 use tfplugin::schema::{Attribute, Block, ProviderSchemas, ResourceSchema, Schema};
-use tfplugin::serve::{serve_until, Listener};
+use tfplugin::serve::{Listener, serve_until};
 use tfplugin::{Ctx, Diagnostics, Provider, Type, Value};
 
 struct TestProvider;
@@ -55,7 +55,8 @@ impl Provider for TestProvider {
     }
 }
 
-async fn client() -> (pb::provider_client::ProviderClient<tonic::transport::Channel>, tokio::sync::oneshot::Sender<()>) {
+async fn client() -> (pb::provider_client::ProviderClient<tonic::transport::Channel>, tokio::sync::oneshot::Sender<()>)
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -84,7 +85,11 @@ async fn values_round_trip_and_a_panic_becomes_an_error_diagnostic() {
     let state = decode_msgpack(&ok.state.unwrap().msgpack, &thing_schema().block.value_type()).unwrap();
     assert_eq!(state.get("id").as_str(), Some("id-a"));
 
-    let boom = c.read_data_source(read_req("test_thing", config("boom"))).await.expect("a panic must not fail the RPC").into_inner();
+    let boom = c
+        .read_data_source(read_req("test_thing", config("boom")))
+        .await
+        .expect("a panic must not fail the RPC")
+        .into_inner();
     assert_eq!(boom.diagnostics.len(), 1);
     let d = &boom.diagnostics[0];
     assert_eq!(d.severity, pb::diagnostic::Severity::Error as i32);
@@ -122,7 +127,12 @@ async fn stop_provider_interrupts_in_flight_work_and_the_server_keeps_serving() 
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     c.stop_provider(pb::stop_provider::Request {}).await.unwrap();
-    let out = tokio::time::timeout(Duration::from_secs(5), pending).await.expect("stopped promptly").unwrap().unwrap().into_inner();
+    let out = tokio::time::timeout(Duration::from_secs(5), pending)
+        .await
+        .expect("stopped promptly")
+        .unwrap()
+        .unwrap()
+        .into_inner();
     assert_eq!(out.diagnostics[0].summary, "Interrupted");
     // New requests are served normally.
     let ok = c.get_provider_schema(pb::get_provider_schema::Request {}).await.unwrap().into_inner();
