@@ -1,4 +1,4 @@
-//! Request coalescing: a refresh of many releases costs fewer AWS calls than releases.
+//! Request coalescing: creating and refreshing many releases costs fewer AWS calls than releases.
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::enabled;
@@ -6,7 +6,7 @@ use acceptance_tests::scaffold::{self, Scaffold};
 use acceptance_tests::terraform::{Workdir, provider_block};
 
 #[test]
-fn plan_of_50_releases_on_one_listener_is_coalesced() {
+fn creating_and_planning_50_releases_on_one_listener_is_coalesced() {
     if !enabled("coalescing") {
         return;
     }
@@ -16,7 +16,13 @@ fn plan_of_50_releases_on_one_listener_is_coalesced() {
     rules.extend(scaffold::create_rules(&emu, &s.listener_arn, &s.blue_tg, 49));
     let wd = Workdir::new(&emu.endpoint());
     wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), scaffold::releases_hcl(&s, &rules, "blue")));
+    emu.reset_requests();
     wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    // Creating checks that both target groups sit on the pointer's load balancer; the
+    // answer holds for the whole run, so 50 releases of one pair ask once.
+    let created = emu.requests();
+    let tg_lookups = created["by_action"]["DescribeTargetGroups"].as_i64().unwrap_or(0);
+    assert_eq!(tg_lookups, 1, "50 releases of one pair should look the pair up once: {created}");
 
     emu.reset_requests();
     let plan = wd.plan_exit_code();

@@ -192,6 +192,8 @@ pub struct AwsClients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// Coalesced pointer reads for refresh and plan.
     pub pointers: crate::pointer_loader::PointerLoader,
+    /// Target-group facts that hold for the whole run.
+    pub target_groups: std::sync::Arc<crate::target_group_cache::TargetGroupCache>,
     pub region: Option<String>,
 }
 
@@ -256,7 +258,14 @@ impl AwsClients {
             .map(Duration::from_millis)
             .unwrap_or(crate::pointer_loader::DEFAULT_WINDOW);
         let pointers = crate::pointer_loader::PointerLoader::new(elbv2.clone(), window);
-        AwsClients { ecs, elbv2, cloudwatch, pointers, region: base.region().map(|r| r.to_string()) }
+        AwsClients {
+            ecs,
+            elbv2,
+            cloudwatch,
+            pointers,
+            target_groups: Default::default(),
+            region: base.region().map(|r| r.to_string()),
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 use crate::arn;
 use crate::aws_clients::AwsClients;
 use crate::errors::{self, Error, Result};
-use crate::traffic_pointer::{Color, Pair, Pointer, PointerRef};
-use std::collections::HashMap;
+use crate::target_group_cache::{ColorTags, LoadBalancersByTargetGroup};
+use crate::traffic_pointer::{self, Color, Pair, Pointer, PointerRef};
 
 pub const COLOR_TAG: &str = "bluegreen:color";
 
@@ -22,24 +22,10 @@ pub fn color_from_name(name: &str) -> Option<Color> {
 /// Decides which of two target groups is blue: the `bluegreen:color` tag wins, then a
 /// blue/green word in the name; one side known settles the other.
 pub async fn resolve_pair(aws: &AwsClients, a: &str, b: &str) -> Result<Pair> {
-    let out = aws
-        .elbv2
-        .describe_tags()
-        .resource_arns(a)
-        .resource_arns(b)
-        .send()
-        .await
-        .map_err(|e| errors::aws("DescribeTags", format!("{a}, {b}"), e))?;
-    let tags: HashMap<&str, Option<&str>> = out
-        .tag_descriptions()
-        .iter()
-        .filter_map(|d| {
-            let color = d.tags().iter().find(|t| t.key() == Some(COLOR_TAG)).and_then(|t| t.value());
-            Some((d.resource_arn()?, color))
-        })
-        .collect();
+    let key = (a.to_string(), b.to_string());
+    let tags = aws.target_groups.color_tags.get_or_lookup(&key, || color_tags(aws, a, b)).await?;
     let color_of = |tg: &str| -> Result<Option<Color>> {
-        match tags.get(tg).copied().flatten() {
+        match tags.get(tg).and_then(Option::as_deref) {
             Some(v) => Color::parse(&v.trim().to_ascii_lowercase()).map(Some).ok_or_else(|| {
                 Error::live(
                     "Invalid color tag",
@@ -70,6 +56,26 @@ pub async fn resolve_pair(aws: &AwsClients, a: &str, b: &str) -> Result<Pair> {
     };
     let (blue, green) = if a_color == Color::Blue { (a, b) } else { (b, a) };
     Ok(Pair { blue: blue.to_string(), green: green.to_string() })
+}
+
+/// The `bluegreen:color` tags of two target groups (one DescribeTags).
+async fn color_tags(aws: &AwsClients, a: &str, b: &str) -> Result<ColorTags> {
+    let out = aws
+        .elbv2
+        .describe_tags()
+        .resource_arns(a)
+        .resource_arns(b)
+        .send()
+        .await
+        .map_err(|e| errors::aws("DescribeTags", format!("{a}, {b}"), e))?;
+    Ok(out
+        .tag_descriptions()
+        .iter()
+        .filter_map(|d| {
+            let color = d.tags().iter().find(|t| t.key() == Some(COLOR_TAG)).and_then(|t| t.value());
+            Some((d.resource_arn()?.to_string(), color.map(str::to_string)))
+        })
+        .collect())
 }
 
 /// Target groups of one ECS service's load balancers (production and ECS-native alternate).
@@ -165,8 +171,8 @@ pub async fn pair_of_pointer(aws: &AwsClients, cluster: &str, pointer: &Pointer)
 /// The rule or listener default action on the target groups' load balancer whose
 /// forward action reaches only the pair.
 pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Pointer> {
-    let groups = pair_target_groups(aws, pair).await?;
-    let mut lbs: Vec<String> = groups.iter().flat_map(|t| t.load_balancer_arns().iter().cloned()).collect();
+    let groups = pair_load_balancers(aws, pair).await?;
+    let mut lbs: Vec<String> = groups.into_iter().flat_map(|(_, lbs)| lbs).collect();
     lbs.sort();
     lbs.dedup();
     let mut found: Vec<Pointer> = Vec::new();
@@ -180,14 +186,7 @@ pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Poin
             .map_err(|e| errors::aws("DescribeListeners", lb.clone(), e))?;
         for l in listeners.listeners() {
             let Some(listener_arn) = l.listener_arn() else { continue };
-            let rules = aws
-                .elbv2
-                .describe_rules()
-                .listener_arn(listener_arn)
-                .send()
-                .await
-                .map_err(|e| errors::aws("DescribeRules", listener_arn.to_string(), e))?;
-            for r in rules.rules() {
+            for r in &traffic_pointer::list_rules(&aws.elbv2, listener_arn).await? {
                 let target = if r.is_default() == Some(true) {
                     PointerRef::Listener(listener_arn.to_string())
                 } else {
@@ -222,11 +221,14 @@ pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Poin
     }
 }
 
-/// The pair's two target groups (one DescribeTargetGroups); a missing one is NotFound.
-async fn pair_target_groups(
-    aws: &AwsClients,
-    pair: &Pair,
-) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>> {
+/// The load balancers each of the pair's target groups is attached to (one
+/// DescribeTargetGroups per pair per run); a missing target group is NotFound.
+async fn pair_load_balancers(aws: &AwsClients, pair: &Pair) -> Result<LoadBalancersByTargetGroup> {
+    let key = (pair.blue.clone(), pair.green.clone());
+    aws.target_groups.load_balancers.get_or_lookup(&key, || describe_pair(aws, pair)).await
+}
+
+async fn describe_pair(aws: &AwsClients, pair: &Pair) -> Result<LoadBalancersByTargetGroup> {
     use aws_sdk_ecs::error::ProvideErrorMetadata;
     let out = aws
         .elbv2
@@ -242,20 +244,22 @@ async fn pair_target_groups(
                 errors::aws("DescribeTargetGroups", format!("{}, {}", pair.blue, pair.green), e)
             }
         })?;
-    Ok(out.target_groups().to_vec())
+    Ok(out
+        .target_groups()
+        .iter()
+        .map(|t| (t.target_group_arn().unwrap_or_default().to_string(), t.load_balancer_arns().to_vec()))
+        .collect())
 }
 
 /// Every target group must be attached to the pointer's load balancer or to none yet.
 pub async fn check_same_load_balancer(aws: &AwsClients, pointer: &PointerRef, pair: &Pair) -> Result<()> {
     let Some(lb) = arn::load_balancer_of(pointer.arn()) else { return Ok(()) };
-    for tg in pair_target_groups(aws, pair).await? {
-        let lbs = tg.load_balancer_arns();
+    for (tg, lbs) in pair_load_balancers(aws, pair).await? {
         if !lbs.is_empty() && !lbs.contains(&lb) {
             return Err(Error::live(
                 "Target group on a different load balancer",
                 format!(
-                    "Target group {} is attached to {} but the pointer {} belongs to {lb}. Use target groups of the pointer's load balancer.",
-                    tg.target_group_arn().unwrap_or_default(),
+                    "Target group {tg} is attached to {} but the pointer {} belongs to {lb}. Use target groups of the pointer's load balancer.",
                     lbs.join(", "),
                     pointer.arn()
                 ),

@@ -14,6 +14,7 @@ mod promotion_gate;
 mod provider;
 mod release_spec;
 mod resource_ecs_release;
+mod target_group_cache;
 mod traffic_pointer;
 
 use std::process::ExitCode;

@@ -9,7 +9,7 @@
 //! this loader: compare-before-write needs its own fresh read.
 
 use crate::arn;
-use crate::errors::{self, Error, Result};
+use crate::errors::{Error, Result};
 use crate::traffic_pointer::{self, Pointer, PointerRef};
 use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
 use aws_sdk_elasticloadbalancingv2::types::Action;
@@ -25,8 +25,6 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_millis(5);
 pub const LISTING_TTL: Duration = Duration::from_secs(5);
 /// DescribeListeners takes at most 20 listener ARNs per call.
 const LISTENERS_PER_CALL: usize = 20;
-/// DescribeRules page size (the API maximum is 400).
-const RULES_PAGE_SIZE: i32 = 400;
 
 type Reply = oneshot::Sender<Result<Vec<Action>>>;
 
@@ -163,37 +161,10 @@ impl PointerLoader {
         }
     }
 
-    /// Every rule of a listener: one call per 400 rules.
+    /// Every rule of a listener by ARN: one call per 400 rules.
     async fn rules_of_listener(&self, listener: &str) -> Result<HashMap<String, Vec<Action>>> {
-        use aws_sdk_ecs::error::ProvideErrorMetadata;
-        let mut all = HashMap::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = self
-                .elb
-                .describe_rules()
-                .listener_arn(listener)
-                .page_size(RULES_PAGE_SIZE)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| {
-                    if e.code() == Some("ListenerNotFound") {
-                        Error::NotFound { what: "Listener", arn: listener.to_string() }
-                    } else {
-                        errors::aws("DescribeRules", listener.to_string(), e)
-                    }
-                })?;
-            for r in out.rules() {
-                if let Some(arn) = r.rule_arn() {
-                    all.insert(arn.to_string(), r.actions().to_vec());
-                }
-            }
-            match out.next_marker() {
-                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-                _ => return Ok(all),
-            }
-        }
+        let rules = traffic_pointer::list_rules(&self.elb, listener).await?;
+        Ok(rules.into_iter().filter_map(|r| Some((r.rule_arn?, r.actions.unwrap_or_default()))).collect())
     }
 
     async fn answer_listeners(&self, waiting: Vec<(String, Reply)>) {

@@ -293,6 +293,37 @@ pub async fn read(elb: &ElbClient, target: &PointerRef) -> Result<Pointer> {
     Ok(Pointer { target: target.clone(), actions })
 }
 
+/// DescribeRules page size (the API maximum is 400).
+const RULES_PAGE_SIZE: i32 = 400;
+
+/// Every rule of a listener, its default rule included: one call per 400 rules.
+pub async fn list_rules(elb: &ElbClient, listener: &str) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::Rule>> {
+    use aws_sdk_ecs::error::ProvideErrorMetadata;
+    let mut all = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out = elb
+            .describe_rules()
+            .listener_arn(listener)
+            .page_size(RULES_PAGE_SIZE)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| {
+                if e.code() == Some("ListenerNotFound") {
+                    Error::NotFound { what: "Listener", arn: listener.to_string() }
+                } else {
+                    errors::aws("DescribeRules", listener.to_string(), e)
+                }
+            })?;
+        all.extend(out.rules().iter().cloned());
+        match out.next_marker() {
+            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+            _ => return Ok(all),
+        }
+    }
+}
+
 /// Writes a whole action list back (ALB replaces the list on modify).
 pub async fn write(elb: &ElbClient, target: &PointerRef, actions: Vec<Action>) -> Result<()> {
     match target {
