@@ -53,6 +53,21 @@ fn import_by_service_with_colors_from_names() {
 }
 
 #[test]
+fn import_by_service_finds_a_pointer_past_the_first_page_of_rules() {
+    if !enabled("import past first page") {
+        return;
+    }
+    let emu = emulator();
+    // The pointer is the listener's default action, which DescribeRules lists last; 60
+    // other rules in front of it push it past the first page.
+    let s = Scaffold::create(&emu, "shop", &["--pointer", "listener", "--colors", "tag", "--services", "two"]);
+    let other = Scaffold::create(&emu, "other", &[]);
+    acceptance_tests::scaffold::create_rules(&emu, &s.listener_arn, &other.blue_tg, 60);
+    let wd = setup(&emu, &s, "listener_arn", "");
+    import_then_plan_is_empty(&wd, &format!("{}/shop-blue", s.cluster));
+}
+
+#[test]
 fn import_by_listener_arn() {
     if !enabled("import listener") {
         return;
