@@ -226,17 +226,20 @@ def main() -> None:
                 for w in (bare, same, twin):
                     w.run(*apply)
                 times: dict[str, list[float]] = {"plan": [], "bare": [], "same": [], "twin": []}
-                reqs, rss = [], 0.0
+                reqs: list[int] = []
+                rss = 0.0
                 for _ in range(RUNS):
                     # Interleaved, so a noisy neighbour slows every column alike.
                     times["bare"].append(bare.run(*plan)[0])
                     times["same"].append(same.run(*plan)[0])
                     times["twin"].append(twin.run(*plan)[0])
                     control(endpoint, "POST", "/requests/reset")
-                    wall, peak = rel.run(*plan, watch_rss=True)
-                    times["plan"].append(wall)
+                    times["plan"].append(rel.run(*plan)[0])
                     reqs.append(control(endpoint, "GET", "/requests")["total"])
-                    rss = max(rss, peak)
+                # Peak RSS from extra, untimed plans: polling /proc costs CPU that would
+                # otherwise slow only the timed releases column.
+                for _ in range(2):
+                    rss = max(rss, rel.run(*plan, watch_rss=True)[1])
                 rel.write(provider_block(endpoint) + releases(s, rules[:n], "green"))
                 control(endpoint, "POST", "/requests/reset")
                 promote = rel.run(*apply)[0]
@@ -246,12 +249,37 @@ def main() -> None:
                 row = {"n": n, "requests": statistics.median(reqs), "rss_mib": rss,
                        "promote_s": promote, "promote_requests": promote_reqs}
                 row.update({f"{k}_s": statistics.median(v) for k, v in times.items()})
+                if n == max(SIZES):
+                    row["windows"] = compare_windows(rel, endpoint, plan)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
         finally:
             emu.terminate()
             emu.wait(timeout=10)
     write_report(rows, args)
+
+
+WINDOWS_MS = (0, 2, 5, 20)
+
+
+def compare_windows(rel: Workdir, endpoint: str, plan: tuple[str, ...]) -> list[dict]:
+    """Plan time and requests for each coalescing window (0 = dataloader style: batch
+    whatever is queued when the batch task first runs)."""
+    results = {w: {"times": [], "requests": []} for w in WINDOWS_MS}
+    saved = rel.env.get("BLUEGREEN_COALESCE_WINDOW_MS")
+    try:
+        for _ in range(RUNS):
+            for w in WINDOWS_MS:
+                rel.env["BLUEGREEN_COALESCE_WINDOW_MS"] = str(w)
+                control(endpoint, "POST", "/requests/reset")
+                results[w]["times"].append(rel.run(*plan)[0])
+                results[w]["requests"].append(control(endpoint, "GET", "/requests")["total"])
+    finally:
+        rel.env.pop("BLUEGREEN_COALESCE_WINDOW_MS", None)
+        if saved is not None:
+            rel.env["BLUEGREEN_COALESCE_WINDOW_MS"] = saved
+    return [{"window_ms": w, "plan_s": statistics.median(r["times"]), "requests": statistics.median(r["requests"])}
+            for w, r in results.items()]
 
 
 def met(value: float, target: float) -> str:
@@ -318,6 +346,20 @@ def write_report(rows: list[dict], args) -> None:
         "for 5 s. Applies always read fresh (compare-before-write). A promotion's requests are",
         "per release: the pointer read, the gate's reads and the write.",
     ]
+    if big.get("windows"):
+        lines += [
+            "",
+            f"## Collection window or dataloader (N = {big['n']})",
+            "",
+            "The same plan with `BLUEGREEN_COALESCE_WINDOW_MS` set: 0 is dataloader style (a batch",
+            "is whatever is queued when its task first runs), the others wait that long for company.",
+            "",
+            "| window | plan (s) | AWS requests / plan |",
+            "|---|---|---|",
+        ]
+        for w in big["windows"]:
+            label = "0 (dataloader)" if w["window_ms"] == 0 else f"{w['window_ms']} ms"
+            lines.append(f"| {label} | {w['plan_s']:.2f} | {w['requests']:.0f} |")
     if args.startup and os.path.exists(args.startup):
         lines += ["", "## Start-up (provider/benches/startup.rs)", "", open(args.startup).read().strip()]
     with open(args.out, "w") as f:

@@ -89,7 +89,12 @@ impl PointerLoader {
         if let Some(batch) = start_batch {
             let loader = self.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(loader.window).await;
+                if loader.window.is_zero() {
+                    // Dataloader style: batch whatever is queued once this task runs.
+                    tokio::task::yield_now().await;
+                } else {
+                    tokio::time::sleep(loader.window).await;
+                }
                 loader.run(batch).await;
             });
         }
