@@ -58,11 +58,11 @@ fn import_by_service_finds_a_pointer_past_the_first_page_of_rules() {
         return;
     }
     let emu = emulator();
-    // The pointer is the listener's default action, which DescribeRules lists last; 60
-    // other rules in front of it push it past the first page.
+    // The pointer is the listener's default action, which DescribeRules lists last; 401
+    // other rules push it past the first page even at the largest page size (400).
     let s = Scaffold::create(&emu, "shop", &["--pointer", "listener", "--colors", "tag", "--services", "two"]);
     let other = Scaffold::create(&emu, "other", &[]);
-    acceptance_tests::scaffold::create_rules(&emu, &s.listener_arn, &other.blue_tg, 60);
+    acceptance_tests::scaffold::create_rules(&emu, &s.listener_arn, &other.blue_tg, 401);
     let wd = setup(&emu, &s, "listener_arn", "");
     import_then_plan_is_empty(&wd, &format!("{}/shop-blue", s.cluster));
 }

@@ -22,7 +22,8 @@ pub fn color_from_name(name: &str) -> Option<Color> {
 /// Decides which of two target groups is blue: the `bluegreen:color` tag wins, then a
 /// blue/green word in the name; one side known settles the other.
 pub async fn resolve_pair(aws: &AwsClients, a: &str, b: &str) -> Result<Pair> {
-    let key = (a.to_string(), b.to_string());
+    // The answer is by ARN, so either order of the pair shares one lookup.
+    let key = if a <= b { (a.to_string(), b.to_string()) } else { (b.to_string(), a.to_string()) };
     let tags = aws.target_groups.color_tags.get_or_lookup(&key, || color_tags(aws, a, b)).await?;
     let color_of = |tg: &str| -> Result<Option<Color>> {
         match tags.get(tg).and_then(Option::as_deref) {

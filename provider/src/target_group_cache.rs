@@ -1,7 +1,10 @@
 //! Target-group facts kept for the life of the provider process (one plan or apply):
 //! which load balancers a pair is attached to, and the pair's `bluegreen:color` tags.
-//! Neither changes during a run, and every release of a pair asks the same question, so
-//! creating or importing many releases costs one lookup per pair, not one per release.
+//! Every release of a pair asks the same question, so creating or importing many
+//! releases costs one lookup per pair, not one per release. Tags are not changed by a
+//! run. Attachments change only when traffic first moves to a target group attached to
+//! nothing, and that attaches it to the pointer's own load balancer: the one answer
+//! every check of a cached "attached to nothing" already accepts.
 //! Health, services and the pointer are never cached: those are what a gate or a
 //! compare-before-write must see fresh.
 //!

@@ -217,11 +217,14 @@ async fn a_client_that_stops_answering_does_not_keep_the_plugin_alive_after_shut
         tonic::transport::Endpoint::from_shared(format!("http://{}", plugin.address)).unwrap().connect().await.unwrap();
     schema(ch.clone()).await.expect("the plugin serves while the frozen peer is connected");
     plugin::grpc_controller_client::GrpcControllerClient::new(ch).shutdown(plugin::Empty {}).await.expect("Shutdown");
+    let shutdown_at = Instant::now();
 
     // go-plugin kills a plugin that has not exited 2 s after Shutdown; ours must exit itself.
     let status =
         wait_exit(&mut plugin.child, Duration::from_secs(10)).await.expect("plugin exits despite the frozen peer");
+    let took = shutdown_at.elapsed();
     assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(2), "exit took {took:?} after Shutdown; go-plugin kills a plugin after 2 s");
     drop(frozen);
 }
 

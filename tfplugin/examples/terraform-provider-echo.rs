@@ -6,8 +6,9 @@
 //! - `echo_value` (`input`, computed `id`): the smallest possible resource.
 //! - `echo_twin`, when `ECHO_TWIN_SCHEMA` names the output of `terraform providers
 //!   schema -json` and `ECHO_TWIN_RESOURCE` a resource type in it: a resource with
-//!   exactly that schema, so a provider's plan time can be compared with the same
-//!   schema handled by a provider that does nothing.
+//!   exactly that schema and identity schema, so a provider's plan time can be compared
+//!   with the same schema handled by a provider that does nothing. Its identity is
+//!   copied from the state attributes of the same names.
 //!
 //! Build: `cargo build --release -p tfplugin --example terraform-provider-echo`.
 #![forbid(unsafe_code)]
@@ -20,11 +21,13 @@ use tfplugin::provider::{
     ApplyResourceRequest, ApplyResourceResponse, PlanResourceRequest, PlanResourceResponse, ReadResourceRequest,
     ReadResourceResponse,
 };
-use tfplugin::schema::{Attribute, Block, NestedBlock, Nesting, ProviderSchemas, ResourceSchema, Schema};
+use tfplugin::schema::{
+    Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, ProviderSchemas, ResourceSchema, Schema,
+};
 use tfplugin::{Ctx, Provider, Type, Value};
 
 struct Echo {
-    twin: Option<Schema>,
+    twin: Option<ResourceSchema>,
 }
 
 #[async_trait]
@@ -37,13 +40,14 @@ impl Provider for Echo {
         resources
             .insert("echo_value".to_string(), ResourceSchema { schema: Schema { version: 0, block }, identity: None });
         if let Some(twin) = &self.twin {
-            resources.insert("echo_twin".to_string(), ResourceSchema { schema: twin.clone(), identity: None });
+            resources.insert("echo_twin".to_string(), twin.clone());
         }
         ProviderSchemas { provider: Schema::default(), resources, data_sources: Default::default() }
     }
 
     async fn read_resource(&self, _ctx: Ctx, req: ReadResourceRequest) -> ReadResourceResponse {
-        ReadResourceResponse { new_state: req.current_state, private: req.private, ..Default::default() }
+        let identity = self.identity_of(&req.type_name, &req.current_state);
+        ReadResourceResponse { new_state: req.current_state, private: req.private, identity, ..Default::default() }
     }
 
     async fn plan_resource_change(&self, _ctx: Ctx, req: PlanResourceRequest) -> PlanResourceResponse {
@@ -59,7 +63,8 @@ impl Provider for Echo {
                 }
             }
         }
-        PlanResourceResponse { planned_state: planned, ..Default::default() }
+        let planned_identity = req.prior_identity.or_else(|| self.identity_of(&req.type_name, &planned));
+        PlanResourceResponse { planned_state: planned, planned_identity, ..Default::default() }
     }
 
     async fn apply_resource_change(&self, _ctx: Ctx, req: ApplyResourceRequest) -> ApplyResourceResponse {
@@ -73,7 +78,8 @@ impl Provider for Echo {
                 attrs.insert("id".to_string(), Value::string("echo"));
             }
         }
-        ApplyResourceResponse { new_state: state, ..Default::default() }
+        let identity = self.identity_of(&req.type_name, &state);
+        ApplyResourceResponse { new_state: state, identity, ..Default::default() }
     }
 }
 
@@ -81,21 +87,55 @@ impl Echo {
     fn computed_attributes(&self, type_name: &str) -> Vec<String> {
         match (type_name, &self.twin) {
             ("echo_twin", Some(twin)) => {
-                twin.block.attributes.iter().filter(|a| a.computed).map(|a| a.name.clone()).collect()
+                twin.schema.block.attributes.iter().filter(|a| a.computed).map(|a| a.name.clone()).collect()
             }
             _ => vec!["id".to_string()],
         }
     }
+
+    /// The twin's identity: its identity attributes, taken from the state attributes of
+    /// the same names.
+    fn identity_of(&self, type_name: &str, state: &Value) -> Option<Value> {
+        let identity = self.twin.as_ref().filter(|_| type_name == "echo_twin")?.identity.as_ref()?;
+        if state.is_null() {
+            return None;
+        }
+        Some(Value::object(identity.attributes.iter().map(|a| {
+            let v = state.get(&a.name);
+            (a.name.clone(), if v.is_unknown() { Value::Null } else { v.clone() })
+        })))
+    }
 }
 
-/// The schema of `resource` in `terraform providers schema -json` output.
-fn twin_schema(json: &Json, resource: &str) -> Result<Schema, String> {
+/// The schema and identity schema of `resource` in `terraform providers schema -json` output.
+fn twin_schema(json: &Json, resource: &str) -> Result<ResourceSchema, String> {
     let providers = json["provider_schemas"].as_object().ok_or("no provider_schemas in the schema JSON")?;
-    let schema = providers
+    let (provider, schema) = providers
         .values()
-        .find_map(|p| p["resource_schemas"].get(resource))
+        .find_map(|p| Some((p, p["resource_schemas"].get(resource)?)))
         .ok_or_else(|| format!("no resource {resource:?} in the schema JSON"))?;
-    Ok(Schema { version: schema["version"].as_i64().unwrap_or(0), block: block_from_json(&schema["block"])? })
+    let identity = match provider["resource_identity_schemas"].get(resource) {
+        Some(id) => Some(identity_from_json(id)?),
+        None => None,
+    };
+    Ok(ResourceSchema {
+        schema: Schema { version: schema["version"].as_i64().unwrap_or(0), block: block_from_json(&schema["block"])? },
+        identity,
+    })
+}
+
+fn identity_from_json(json: &Json) -> Result<IdentitySchema, String> {
+    let mut attributes = Vec::new();
+    for (name, a) in json["attributes"].as_object().into_iter().flatten() {
+        attributes.push(IdentityAttribute {
+            name: name.clone(),
+            ty: Type::from_json(&a["type"]).map_err(|e| format!("identity attribute {name}: {e}"))?,
+            description: a["description"].as_str().unwrap_or("").to_string(),
+            required_for_import: a["required_for_import"].as_bool().unwrap_or(false),
+            optional_for_import: a["optional_for_import"].as_bool().unwrap_or(false),
+        });
+    }
+    Ok(IdentitySchema { version: json["version"].as_i64().unwrap_or(0), attributes })
 }
 
 fn block_from_json(json: &Json) -> Result<Block, String> {
@@ -133,7 +173,7 @@ fn block_from_json(json: &Json) -> Result<Block, String> {
     Ok(block)
 }
 
-fn twin_from_env() -> Result<Option<Schema>, String> {
+fn twin_from_env() -> Result<Option<ResourceSchema>, String> {
     let (Ok(path), Ok(resource)) = (std::env::var("ECHO_TWIN_SCHEMA"), std::env::var("ECHO_TWIN_RESOURCE")) else {
         return Ok(None);
     };
