@@ -46,33 +46,42 @@ BUILTIN_STAGES = {
 
 # --- a small HCL reader ---------------------------------------------------------
 
+_HEREDOC = re.compile(r"<<-?([A-Za-z_]\w*)\n")
+
+
+def _literal_end(text: str, i: int) -> int | None:
+    """If a quoted string or a heredoc starts at i, the index just past it; else None."""
+    n = len(text)
+    if text[i] == '"':
+        j = i + 1
+        while j < n and text[j] != '"':
+            j += 2 if text[j] == "\\" else 1
+        return min(j + 1, n)
+    m = _HEREDOC.match(text, i) if text.startswith("<<", i) else None
+    if m:
+        end = re.compile(r"^\s*" + re.escape(m.group(1)) + r"\s*$", re.M)
+        e = end.search(text, m.end())
+        return e.end() if e else n
+    return None
+
+
 def strip_comments(text: str) -> str:
     """Remove #, // and /* */ comments; keep strings and heredocs verbatim."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
-        c = text[i]
-        if c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
-            i = j + 1
-        elif text.startswith("<<", i) and re.match(r"<<-?([A-Za-z_]\w*)\n", text[i:]):
-            m = re.match(r"<<-?([A-Za-z_]\w*)\n", text[i:])
-            end = re.compile(r"^\s*" + re.escape(m.group(1)) + r"\s*$", re.M)
-            e = end.search(text, i + m.end())
-            j = e.end() if e else n
+        j = _literal_end(text, i)
+        if j is not None:
             out.append(text[i:j])
             i = j
-        elif c == "#" or text.startswith("//", i):
+        elif text[i] == "#" or text.startswith("//", i):
             j = text.find("\n", i)
             i = n if j < 0 else j
         elif text.startswith("/*", i):
             j = text.find("*/", i + 2)
             i = n if j < 0 else j + 2
         else:
-            out.append(c)
+            out.append(text[i])
             i += 1
     return "".join(out)
 
@@ -82,22 +91,12 @@ def _depth_map(text: str) -> list[int]:
     depth, out = 0, []
     i, n = 0, len(text)
     while i < n:
-        c = text[i]
-        if c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.extend([depth] * (min(j, n - 1) - i + 1))
-            i = j + 1
-            continue
-        m = re.match(r"<<-?([A-Za-z_]\w*)\n", text[i:]) if text.startswith("<<", i) else None
-        if m:
-            end = re.compile(r"^\s*" + re.escape(m.group(1)) + r"\s*$", re.M)
-            e = end.search(text, i + m.end())
-            j = e.end() if e else n
+        j = _literal_end(text, i)
+        if j is not None:
             out.extend([depth] * (j - i))
             i = j
             continue
+        c = text[i]
         if c in "{[(":
             out.append(depth)
             depth += 1

@@ -265,10 +265,7 @@ def render_identity(identity: dict) -> str:
     required, optional = [], []
     for name in sorted(identity.get("attributes", {})):
         a = identity["attributes"][name]
-        line = f"- `{name}` ({type_name(a['type'])})"
-        desc = sentence(a.get("description", ""))
-        if desc:
-            line += f" {desc}"
+        line = attr_line(name, a, ["identity"])
         if a.get("required_for_import"):
             required.append(line)
         elif a.get("optional_for_import"):

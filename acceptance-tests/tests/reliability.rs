@@ -57,11 +57,15 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
 
 /// One line per scenario for `make reliability` (tools/reliability.sh sums them).
 /// `converged`: the final apply reached the configured traffic and the plan is empty.
+/// The sum of the emulator's per-action fault counts.
+fn total(faults_by_action: &serde_json::Value) -> i64 {
+    faults_by_action.as_object().map(|m| m.values().filter_map(|v| v.as_i64()).sum()).unwrap_or(0)
+}
+
 /// A partial write or a state that differs from live fails the test's assertions
 /// before this line is printed, so a printed scenario had none.
 fn report(scenario: &str, emu: &Emulator, wd: &Workdir, converged: bool) {
-    let faults: i64 =
-        emu.requests()["faults_injected"].as_object().map(|m| m.values().filter_map(|v| v.as_i64()).sum()).unwrap_or(0);
+    let faults = total(&emu.requests()["faults_injected"]);
     let (runs, crashes) = wd.tally();
     assert_eq!(crashes, 0, "{scenario}: a provider crash was reported");
     println!(
@@ -87,7 +91,7 @@ fn promotion_succeeds_with_30_percent_of_calls_throttled() {
     wd.apply();
     let faults = emu.requests()["faults_injected"].clone();
     emu.clear_faults();
-    let injected: i64 = faults.as_object().unwrap().values().filter_map(|v| v.as_i64()).sum();
+    let injected = total(&faults);
     assert!(injected > 0, "no throttling happened: {faults}");
     assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
@@ -115,7 +119,7 @@ fn dropped_connections_and_slow_answers_are_retried() {
     wd.apply();
     let faults = emu.requests()["faults_injected"].clone();
     emu.clear_faults();
-    let injected: i64 = faults.as_object().unwrap().values().filter_map(|v| v.as_i64()).sum();
+    let injected = total(&faults);
     assert_eq!(injected, 2, "{faults}");
     assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);

@@ -67,11 +67,11 @@ pub fn schema() -> Schema {
     Schema { version: 0, block }
 }
 
-use crate::arn;
 use crate::aws_clients::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
 use crate::promotion_gate::{self, ServiceStatus};
+use crate::release_spec;
 use crate::traffic_pointer::{self, Pair, PointerRef};
 use tfplugin::provider::{ReadDataSourceRequest, ReadDataSourceResponse};
 use tfplugin::{AttrPath, Diagnostic, Diagnostics, Value};
@@ -94,39 +94,12 @@ pub fn validate(c: &Value) -> Diagnostics {
             "Set one of `listener_rule_arn`, `listener_arn` or `service` to say which release to read.",
         );
     }
-    if let Some(cluster) = c.get("cluster").as_str()
-        && !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster))
-    {
-        d.error_at(
-            AttrPath::root("cluster"),
-            "Invalid ECS cluster",
-            format!("{cluster:?} is not an ECS cluster name or ARN."),
-        );
-    }
-    if let Some(s) = c.get("listener_rule_arn").as_str()
-        && !arn::is_listener_rule(s)
-    {
-        d.error_at(
-            AttrPath::root("listener_rule_arn"),
-            "Invalid listener rule ARN",
-            format!("{s:?} is not an ALB listener rule ARN."),
-        );
-    }
-    if let Some(s) = c.get("listener_arn").as_str()
-        && !arn::is_listener(s)
-    {
-        d.error_at(
-            AttrPath::root("listener_arn"),
-            "Invalid listener ARN",
-            format!("{s:?} is not an ALB listener ARN."),
-        );
-    }
+    release_spec::check_cluster(&mut d, c, "cluster");
+    let target_groups_go_in = "`blue_target_group_arn` and `green_target_group_arn`";
+    release_spec::check_pointer_arn(&mut d, c, "listener_rule_arn", true, target_groups_go_in);
+    release_spec::check_pointer_arn(&mut d, c, "listener_arn", false, target_groups_go_in);
     for attr in ["blue_target_group_arn", "green_target_group_arn"] {
-        if let Some(s) = c.get(attr).as_str()
-            && !arn::is_target_group(s)
-        {
-            d.error_at(AttrPath::root(attr), "Invalid target group ARN", format!("{s:?} is not a target group ARN."));
-        }
+        release_spec::check_target_group(&mut d, c.get(attr), AttrPath::root(attr));
     }
     d
 }

@@ -95,14 +95,9 @@ pub async fn service_target_groups(aws: &AwsClients, cluster: &str, service: &st
         .find(|s| s.service_name() == Some(service) && s.status() != Some("INACTIVE"))
         .ok_or_else(|| Error::NotFound { what: "ECS service", arn: format!("{cluster}/{service}") })?;
     let mut tgs = Vec::new();
-    for lb in s.load_balancers() {
-        for tg in [lb.target_group_arn(), lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn())]
-            .into_iter()
-            .flatten()
-        {
-            if !tgs.iter().any(|t| t == tg) {
-                tgs.push(tg.to_string());
-            }
+    for tg in crate::promotion_gate::target_groups_of(s) {
+        if !tgs.iter().any(|t| t == tg) {
+            tgs.push(tg.to_string());
         }
     }
     if tgs.is_empty() {

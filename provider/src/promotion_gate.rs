@@ -119,16 +119,22 @@ pub async fn cluster_services(aws: &AwsClients, cluster: &str) -> Result<Vec<aws
     Ok(services)
 }
 
+/// The target groups a service's load balancers use: production and, for ECS-native
+/// blue/green, the alternate.
+pub fn target_groups_of(s: &aws_sdk_ecs::types::Service) -> impl Iterator<Item = &str> {
+    s.load_balancers().iter().flat_map(|lb| {
+        [lb.target_group_arn(), lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn())]
+            .into_iter()
+            .flatten()
+    })
+}
+
 /// The ECS services of `cluster` whose load balancers use `tg` (as their production or
 /// ECS-native alternate target group).
 pub async fn services_on_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Vec<ServiceStatus>> {
     let mut found = Vec::new();
     for s in cluster_services(aws, cluster).await? {
-        let uses_tg = s.load_balancers().iter().any(|lb| {
-            lb.target_group_arn() == Some(tg)
-                || lb.advanced_configuration().is_some_and(|a| a.alternate_target_group_arn() == Some(tg))
-        });
-        if !uses_tg {
+        if !target_groups_of(&s).any(|t| t == tg) {
             continue;
         }
         let primary = s.deployments().iter().find(|d| d.status() == Some("PRIMARY"));

@@ -71,7 +71,40 @@ fn check_duration(d: &mut Diagnostics, v: &Value, p: AttrPath, what: &str) {
     }
 }
 
-fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool) {
+/// `attr` of `v`, when set, must be an ECS cluster name or ARN. Shared with the data source.
+pub fn check_cluster(d: &mut Diagnostics, v: &Value, attr: &str) {
+    if let Some(cluster) = v.get(attr).as_str()
+        && !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster))
+    {
+        d.error_at(
+            path(attr),
+            "Invalid ECS cluster",
+            format!("{cluster:?} is not an ECS cluster name (letters, digits, '-' and '_', up to 255) or cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."),
+        );
+    }
+}
+
+/// A target group ARN, when set, must be one. Shared with the data source.
+pub fn check_target_group(d: &mut Diagnostics, v: &Value, at: AttrPath) {
+    if let Some(s) = v.as_str()
+        && !arn::is_target_group(s)
+    {
+        d.error_at(
+            at,
+            "Invalid target group ARN",
+            format!("{s:?} is not a target group ARN; expected arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID."),
+        );
+    }
+}
+
+/// Where the resource's configuration takes its target groups, for the hint when one
+/// is given as the pointer.
+const RESOURCE_TARGET_GROUPS: &str = "the blue and green blocks";
+
+/// `attr` of `v`, when set, must be a listener rule ARN (`want_rule`) or a listener
+/// ARN; the message says what the value is if it is the other or a target group (which
+/// goes in `target_groups_go_in`). Shared with the data source.
+pub fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool, target_groups_go_in: &str) {
     let Some(s) = v.get(attr).as_str() else { return };
     let ok = if want_rule { arn::is_listener_rule(s) } else { arn::is_listener(s) };
     if ok {
@@ -82,7 +115,7 @@ fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool
     } else if !want_rule && arn::is_listener_rule(s) {
         format!(" That is a listener rule ARN: use `{}`.", attr.replace("listener_arn", "listener_rule_arn"))
     } else if arn::is_target_group(s) {
-        " That is a target group ARN: target groups go in the blue and green blocks.".to_string()
+        format!(" That is a target group ARN: target groups go in {target_groups_go_in}.")
     } else {
         String::new()
     };
@@ -105,15 +138,7 @@ fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool
 /// checked again when known, at apply.
 pub fn validate(c: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    if let Some(cluster) = c.get("cluster").as_str()
-        && !(arn::is_cluster_name(cluster) || arn::is_ecs_cluster(cluster))
-    {
-        d.error_at(
-                path("cluster"),
-                "Invalid ECS cluster",
-                format!("{cluster:?} is not an ECS cluster name (letters, digits, '-' and '_', up to 255) or cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."),
-            );
-    }
+    check_cluster(&mut d, c, "cluster");
     let (rule, listener) = (c.get("listener_rule_arn"), c.get("listener_arn"));
     match (rule.is_null(), listener.is_null()) {
         (false, false) => d.error_at(
@@ -128,8 +153,8 @@ pub fn validate(c: &Value) -> Diagnostics {
         ),
         _ => {}
     }
-    check_pointer_arn(&mut d, c, "listener_rule_arn", true);
-    check_pointer_arn(&mut d, c, "listener_arn", false);
+    check_pointer_arn(&mut d, c, "listener_rule_arn", true, RESOURCE_TARGET_GROUPS);
+    check_pointer_arn(&mut d, c, "listener_arn", false, RESOURCE_TARGET_GROUPS);
     if !c.get("test_listener_rule_arn").is_null() && !c.get("test_listener_arn").is_null() {
         d.error_at(
             path("test_listener_arn"),
@@ -137,8 +162,8 @@ pub fn validate(c: &Value) -> Diagnostics {
             "Set at most one of `test_listener_rule_arn` and `test_listener_arn`.",
         );
     }
-    check_pointer_arn(&mut d, c, "test_listener_rule_arn", true);
-    check_pointer_arn(&mut d, c, "test_listener_arn", false);
+    check_pointer_arn(&mut d, c, "test_listener_rule_arn", true, RESOURCE_TARGET_GROUPS);
+    check_pointer_arn(&mut d, c, "test_listener_arn", false, RESOURCE_TARGET_GROUPS);
     for test_attr in ["test_listener_rule_arn", "test_listener_arn"] {
         if let Some(t) = c.get(test_attr).as_str()
             && (Some(t) == rule.as_str() || Some(t) == listener.as_str())
@@ -151,15 +176,8 @@ pub fn validate(c: &Value) -> Diagnostics {
         }
     }
     for color in ["blue", "green"] {
-        let tg = c.get(color).single_block().map(|b| b.get("target_group_arn"));
-        if let Some(s) = tg.and_then(Value::as_str)
-            && !arn::is_target_group(s)
-        {
-            d.error_at(
-                    block_path(color, "target_group_arn"),
-                    "Invalid target group ARN",
-                    format!("{s:?} is not a target group ARN; expected arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID."),
-                );
+        if let Some(block) = c.get(color).single_block() {
+            check_target_group(&mut d, block.get("target_group_arn"), block_path(color, "target_group_arn"));
         }
     }
     if let Some(pair) = pair_of(c)
