@@ -16,6 +16,7 @@ mod release_spec;
 mod resource_ecs_release;
 mod target_group_cache;
 mod traffic_pointer;
+mod traffic_switch;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -124,9 +124,10 @@ use crate::aws_clients::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
 use crate::import_id::{self, ImportTarget};
-use crate::promotion_gate::{self, GateTarget};
-use crate::release_spec::{self, ReleaseSpec};
-use crate::traffic_pointer::{self, Color, Pair, Pointer, PointerRef, Traffic};
+use crate::promotion_gate;
+use crate::release_spec;
+use crate::traffic_pointer::{self, Color, Pair, PointerRef, Traffic};
+use crate::traffic_switch::Switch;
 use tfplugin::provider::*;
 use tfplugin::{AttrPath, Ctx, Diagnostic, Diagnostics, Value, hclog};
 use tokio::time::Instant;
@@ -189,12 +190,12 @@ pub async fn read(aws: Option<&AwsClients>, req: ReadResourceRequest) -> ReadRes
     let prefer = state.get("active_color").as_str().and_then(Color::parse);
     let live = aws.pointers.read(&pointer).await;
     let mut diagnostics = Diagnostics::new();
-    match live.and_then(|p| p.traffic(&pair, prefer)) {
-        Ok(t) => ReadResourceResponse {
+    match live.and_then(|p| Ok((p.traffic(&pair, prefer)?, p.detached(&pair)?))) {
+        Ok((t, detached)) => ReadResourceResponse {
+            diagnostics: detached.map(|c| detached_warning(&pointer, &pair, c).into()).unwrap_or_default(),
             new_state: with_traffic(state, &cluster, &pointer, &pair, t),
             identity: Some(identity(&cluster, &pointer)),
             private: req.private,
-            diagnostics,
         },
         Err(e) if e.is_not_found() => {
             diagnostics.warning(
@@ -242,19 +243,16 @@ fn plan_derived(planned: &mut Value) {
     }
 }
 
-/// What the plan saw live at create, so apply can refuse if traffic moved since.
-fn seen_private(t: Traffic) -> Vec<u8> {
-    serde_json::json!({ "seen_active": t.active.as_str(), "seen_standby_percent": t.standby_percent })
-        .to_string()
-        .into_bytes()
-}
-
-fn seen_from_private(private: &[u8]) -> Option<Traffic> {
-    let v: serde_json::Value = serde_json::from_slice(private).ok()?;
-    Some(Traffic {
-        active: Color::parse(v.get("seen_active")?.as_str()?)?,
-        standby_percent: u8::try_from(v.get("seen_standby_percent")?.as_u64()?).ok()?,
-    })
+/// The warning for a pointer that leaves one color out of its forward action.
+pub fn detached_warning(pointer: &PointerRef, pair: &Pair, detached: Color) -> Diagnostic {
+    Diagnostic::warning(
+        format!("The {detached} target group is detached from the load balancer"),
+        format!(
+            "{} does not forward to the {detached} target group {} at any weight, so ALB does not associate it with the load balancer: its targets are unused (Target.NotInUse) and not health-checked, and ECS cannot create or update a load-balanced service on it (\"does not have an associated load balancer\"). The next apply that moves traffic names both target groups, the standby at weight 0. To fix it now, forward to both target groups, the standby with weight 0.",
+            pointer.describe(),
+            pair.target_group(detached)
+        ),
+    )
 }
 
 pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanResourceResponse {
@@ -267,7 +265,7 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
     }
     let mut planned = req.proposed_new_state;
     let mut requires_replace = Vec::new();
-    let mut planned_private = req.prior_private.clone();
+    let planned_private = req.prior_private.clone();
     let creating = req.prior_state.is_null()
         || REPLACING.iter().any(|a| {
             let changed = req.prior_state.get(a) != planned.get(a);
@@ -287,12 +285,24 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         // Read what is live now: it validates the pointer at plan time and makes the
         // adopted values known. Without known inputs this waits for apply.
         if let (Some(aws), Ok(spec)) = (aws, release_spec::from_value(&planned_known_inputs(&planned))) {
-            match aws.pointers.read(&spec.pointer).await.and_then(|p| p.traffic(&spec.pair, spec.active_color)) {
-                Ok(live) => {
+            let read = aws.pointers.read(&spec.pointer).await;
+            match read.and_then(|p| Ok((p.traffic(&spec.pair, spec.active_color)?, p.detached(&spec.pair)?))) {
+                Ok((live, detached)) => {
+                    // Values left to adopt stay unknown: Terraform re-plans during apply
+                    // and would call a different live value an inconsistent plan.
                     let desired = spec.desired(live);
-                    set(&mut planned, "active_color", desired.active.as_str().into());
-                    set(&mut planned, "standby_traffic_percent", i64::from(desired.standby_percent).into());
-                    planned_private = seen_private(live);
+                    if desired != live {
+                        diagnostics.warning(
+                            "Creating this release moves traffic",
+                            format!(
+                                "{} sends {live} now; creating the release with this configuration moves it to {desired}, through the promotion gate. Omit active_color and standby_traffic_percent to adopt what is live instead.",
+                                spec.pointer.describe()
+                            ),
+                        );
+                    }
+                    if let Some(color) = detached {
+                        diagnostics.push(detached_warning(&spec.pointer, &spec.pair, color));
+                    }
                 }
                 Err(e) => diagnostics.push(e.to_diagnostic()),
             }
@@ -317,96 +327,6 @@ fn planned_known_inputs(planned: &Value) -> Value {
     if v.is_wholly_known() { v } else { Value::Null }
 }
 
-/// Reads the truth after a failure, so the state Terraform saves is what is live.
-async fn state_after_failure(aws: &AwsClients, base: Value, spec: &ReleaseSpec, prefer: Option<Color>) -> Value {
-    match traffic_pointer::read(&aws.elbv2, &spec.pointer).await.and_then(|p| p.traffic(&spec.pair, prefer)) {
-        Ok(t) => with_traffic(base, &spec.cluster, &spec.pointer, &spec.pair, t),
-        Err(_) => base,
-    }
-}
-
-/// Moves traffic from `live` to `want`: gate, write, test pointer, bake, rollback.
-/// Returns the traffic now live, or the error with the traffic live after it.
-async fn move_traffic(
-    ctx: &Ctx,
-    aws: &AwsClients,
-    spec: &ReleaseSpec,
-    pointer: &Pointer,
-    live: Traffic,
-    want: Traffic,
-    op: &promotion_gate::Operation<'_>,
-) -> Result<Traffic, (Error, Traffic)> {
-    let operation = op.name;
-    if live == want {
-        return Ok(live);
-    }
-    let gaining = live.gaining(&want);
-    if let Some(color) = gaining {
-        let target = GateTarget {
-            color: color.as_str(),
-            target_group_arn: spec.pair.target_group(color),
-            cluster: &spec.cluster,
-        };
-        promotion_gate::wait_for_gate(ctx, aws, &spec.promotion, &target, op).await.map_err(|e| (e, live))?;
-    }
-    if ctx.is_stopped() {
-        return Err((
-            Error::Stopped { during: format!("{operation}, before traffic was moved; nothing was written") },
-            live,
-        ));
-    }
-    let actions = pointer.with_traffic(&spec.pair, want).map_err(|e| (e, live))?;
-    traffic_pointer::write(&aws.elbv2, &spec.pointer, actions).await.map_err(|e| (e, live))?;
-    hclog::info("traffic moved", &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &want)]);
-    if let Some(test) = &spec.test_pointer
-        && let Err(e) = point_test_at(aws, test, spec.pair.target_group(want.active.other())).await
-    {
-        return Err((e, want));
-    }
-    let Some(color) = gaining else { return Ok(want) };
-    let target =
-        GateTarget { color: color.as_str(), target_group_arn: spec.pair.target_group(color), cluster: &spec.cluster };
-    let failure = match promotion_gate::bake(ctx, aws, &spec.promotion, &target).await {
-        Ok(None) => return Ok(want),
-        Ok(Some(reason)) => reason,
-        Err(e) => return Err((e, want)),
-    };
-    if !spec.promotion.rollback_on_failure {
-        let e = Error::Gate {
-            summary: "Bake failed".into(),
-            detail: format!(
-                "After moving traffic to {want}: {failure}. rollback_on_failure is false, so traffic stays at {want}."
-            ),
-        };
-        return Err((e, want));
-    }
-    let restore: Vec<_> = pointer.with_traffic(&spec.pair, live).map_err(|e| (e, want))?;
-    if let Err(e) = traffic_pointer::write(&aws.elbv2, &spec.pointer, restore).await {
-        return Err((e, want));
-    }
-    if let Some(test) = &spec.test_pointer {
-        let _ = point_test_at(aws, test, spec.pair.target_group(live.active.other())).await;
-    }
-    hclog::warn("bake failed; traffic rolled back", &[("reason", &failure), ("restored", &live)]);
-    Err((
-        Error::Gate {
-            summary: "Bake failed; traffic rolled back".into(),
-            detail: format!(
-                "After moving traffic to {want}: {failure}. Traffic was restored to {live}, and the state records that."
-            ),
-        },
-        live,
-    ))
-}
-
-async fn point_test_at(aws: &AwsClients, test: &PointerRef, tg: &str) -> Result<(), Error> {
-    let p = traffic_pointer::read(&aws.elbv2, test).await?;
-    if p.weights().is_ok_and(|w| w.len() == 1 && w[0].0 == tg) {
-        return Ok(());
-    }
-    traffic_pointer::write(&aws.elbv2, test, p.all_to(tg)?).await
-}
-
 pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest) -> ApplyResourceResponse {
     if req.planned_state.is_null() {
         // Delete forgets the release: routing is left exactly as it is.
@@ -423,60 +343,40 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     let (operation, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
     let started = Instant::now();
     let op = promotion_gate::Operation { name: operation, started, deadline: started + timeout };
-    // What a failure leaves in state: for a create, nothing unless traffic was
-    // touched; for an update, the prior state corrected to what is live.
     let fail = |new_state: Value, e: Error| ApplyResourceResponse {
         new_state,
         diagnostics: e.to_diagnostic().into(),
         identity: Some(identity(&spec.cluster, &spec.pointer)),
         ..Default::default()
     };
-    let pointer = match traffic_pointer::read(&aws.elbv2, &spec.pointer).await {
-        Ok(p) => p,
-        Err(e) => return fail(if creating { Value::Null } else { req.prior_state }, e),
-    };
-    let recorded = if creating { seen_from_private(&req.planned_private) } else { recorded_traffic(&req.prior_state) };
-    let live = match pointer.traffic(&spec.pair, recorded.map(|t| t.active)) {
-        Ok(t) => t,
-        Err(e) => return fail(if creating { Value::Null } else { req.prior_state }, e),
-    };
-    let base = if creating { req.planned_state.clone() } else { req.prior_state.clone() };
-    if let Some(seen) = recorded
-        && seen != live
-    {
-        let e = Error::live(
-            "Traffic moved since the plan",
-            format!(
-                "The plan was made when {} sent {seen}; it now sends {live}. Something else (a deploy tool?) moved traffic in between, so nothing was written. Run terraform plan again.",
-                spec.pointer.describe()
-            ),
-        );
-        let state =
-            if creating { Value::Null } else { with_traffic(base, &spec.cluster, &spec.pointer, &spec.pair, live) };
-        return fail(state, e);
-    }
     if creating && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
         return fail(Value::Null, e);
     }
-    let want = spec.desired(live);
-    match move_traffic(&ctx, aws, &spec, &pointer, live, want, &op).await {
-        Ok(now) => ApplyResourceResponse {
-            new_state: with_traffic(req.planned_state, &spec.cluster, &spec.pointer, &spec.pair, now),
+    // An update compares live with the traffic its plan was made against (the prior
+    // state, refreshed by that plan). A create cannot: Terraform re-plans during apply
+    // and hands over only the re-plan's private data, so what the first plan saw is
+    // gone (docs/guides: "What a saved plan guarantees").
+    let planned_from = if creating { None } else { recorded_traffic(&req.prior_state) };
+    let outcome = Switch { ctx: &ctx, aws, spec: &spec, op: &op, planned_from }.run().await;
+    let mut state = match outcome.live {
+        Some(live) => with_traffic(req.planned_state.clone(), &spec.cluster, &spec.pointer, &spec.pair, live),
+        None => req.prior_state.clone(),
+    };
+    if !outcome.test_pointer_ok && !state.is_null() {
+        // The test pointer is not where it should be: record it as not managed, so the
+        // next plan shows it and its apply repairs it.
+        set(&mut state, "test_listener_rule_arn", Value::Null);
+        set(&mut state, "test_listener_arn", Value::Null);
+    }
+    match outcome.error {
+        None => ApplyResourceResponse {
+            new_state: state,
             identity: Some(identity(&spec.cluster, &spec.pointer)),
             ..Default::default()
         },
-        Err((e, believed)) => {
-            // Record the truth: re-read unless the pointer is known untouched.
-            let state = if believed == live && !matches!(e, Error::Aws { .. }) {
-                with_traffic(req.planned_state.clone(), &spec.cluster, &spec.pointer, &spec.pair, live)
-            } else {
-                state_after_failure(aws, req.planned_state.clone(), &spec, Some(believed.active)).await
-            };
-            // The recorded state must keep the prior config values where traffic did
-            // not follow the plan, so the next plan shows the change as pending.
-            let state = if creating && believed == live { Value::Null } else { state };
-            fail(state, e)
-        }
+        // A create that wrote nothing created nothing.
+        Some(e) if creating && !outcome.wrote => fail(Value::Null, e),
+        Some(e) => fail(state, e),
     }
 }
 

@@ -214,36 +214,140 @@ impl Pointer {
         Ok(Traffic { active, standby_percent })
     }
 
-    /// The action list with only the forward action changed to `traffic`.
+    /// The color of the pair the forward action does not name at all, if any. ALB
+    /// associates a target group with a load balancer only while some action forwards
+    /// to it (weight 0 counts): a color left out has `unused` targets that are not
+    /// health-checked, and ECS refuses to deploy a load-balanced service onto it.
+    pub fn detached(&self, pair: &Pair) -> Result<Option<Color>> {
+        let weights = self.weights()?;
+        let named = |c: Color| weights.iter().any(|(tg, _)| tg == pair.target_group(c));
+        Ok([Color::Blue, Color::Green].into_iter().find(|&c| !named(c)))
+    }
+
+    /// The action list with only the forward action changed to `traffic`. Both target
+    /// groups are always named, the standby at weight 0 when it gets no traffic, so
+    /// both stay attached to the load balancer (see [`Pointer::detached`]).
     pub fn with_traffic(&self, pair: &Pair, traffic: Traffic) -> Result<Vec<Action>> {
+        let active = pair.target_group(traffic.active);
+        let standby = pair.target_group(traffic.active.other());
+        self.with_forward(&[(active, 100 - traffic.standby_percent), (standby, traffic.standby_percent)])
+    }
+
+    /// The action list that sends everything to one target group (test listeners, which
+    /// must not keep the active color attached through a weight-0 entry of their own).
+    pub fn all_to(&self, tg: &str) -> Result<Vec<Action>> {
+        self.with_forward(&[(tg, 100)])
+    }
+
+    fn with_forward(&self, groups: &[(&str, u8)]) -> Result<Vec<Action>> {
         let index = self.forward_index()?;
         let mut actions: Vec<Action> = self.actions.iter().map(writable).collect();
         let forward = &mut actions[index];
         let stickiness = forward.forward_config().and_then(|fc| fc.target_group_stickiness_config()).cloned();
-        let active = pair.target_group(traffic.active);
-        let standby = pair.target_group(traffic.active.other());
-        let tuple = |tg: &str, w: u8| TargetGroupTuple::builder().target_group_arn(tg).weight(i32::from(w)).build();
-        let mut groups = vec![tuple(active, 100 - traffic.standby_percent)];
-        // A standby at weight 0 is left out: it would be an unused entry, and leaving
-        // it out keeps a "100% to one color" pointer in the form users expect.
-        if traffic.standby_percent > 0 {
-            groups.push(tuple(standby, traffic.standby_percent));
-        }
+        let tuples = groups
+            .iter()
+            .map(|(tg, w)| TargetGroupTuple::builder().target_group_arn(*tg).weight(i32::from(*w)).build())
+            .collect();
         forward.target_group_arn = None;
         forward.forward_config = Some(
             ForwardActionConfig::builder()
-                .set_target_groups(Some(groups))
+                .set_target_groups(Some(tuples))
                 .set_target_group_stickiness_config(stickiness)
                 .build(),
         );
         Ok(actions)
     }
+}
 
-    /// The action list that sends everything to one target group (test listeners).
-    pub fn all_to(&self, tg: &str) -> Result<Vec<Action>> {
-        let pair = Pair { blue: tg.to_string(), green: String::new() };
-        self.with_traffic(&pair, Traffic { active: Color::Blue, standby_percent: 0 })
+/// What differs, for routing, between two action lists of one pointer, in words; empty
+/// when they route the same. The forward action compares by its normalised target
+/// groups and weights (a scalar `TargetGroupArn` is weight 1) and its stickiness; other
+/// actions compare whole, except the OIDC client secret, which ALB never returns.
+pub fn changes(before: &[Action], after: &[Action]) -> Vec<String> {
+    let mut out = Vec::new();
+    if before.len() != after.len() {
+        out.push(format!("the actions changed from [{}] to [{}]", action_types(before), action_types(after)));
+        return out;
     }
+    for (i, (b, a)) in before.iter().zip(after).enumerate() {
+        let kind = b.r#type().map(|t| t.as_str()).unwrap_or("?");
+        if b.r#type() != a.r#type() {
+            out.push(format!(
+                "action {} changed type from {kind} to {}",
+                i + 1,
+                a.r#type().map(|t| t.as_str()).unwrap_or("?")
+            ));
+        } else if b.r#type() == Some(&ActionTypeEnum::Forward) {
+            let (wb, wa) = (forward_weights(b), forward_weights(a));
+            if wb != wa {
+                out.push(format!(
+                    "the forward action changed from {} to {}",
+                    describe_weights(&wb),
+                    describe_weights(&wa)
+                ));
+            }
+            if stickiness(b) != stickiness(a) {
+                out.push(format!(
+                    "target group stickiness changed from {} to {}",
+                    describe_stickiness(stickiness(b)),
+                    describe_stickiness(stickiness(a))
+                ));
+            }
+            if b.order() != a.order() {
+                out.push(format!("the forward action's order changed from {:?} to {:?}", b.order(), a.order()));
+            }
+        } else if comparable(b) != comparable(a) {
+            out.push(format!("action {} ({kind}) was edited", i + 1));
+        }
+    }
+    out
+}
+
+fn forward_weights(a: &Action) -> Vec<(String, i32)> {
+    let mut w: Vec<(String, i32)> = a
+        .forward_config()
+        .map(|fc| fc.target_groups())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| Some((t.target_group_arn()?.to_string(), t.weight().unwrap_or(1))))
+        .collect();
+    if w.is_empty()
+        && let Some(tg) = a.target_group_arn()
+    {
+        w.push((tg.to_string(), 1));
+    }
+    w.sort();
+    w
+}
+
+fn describe_weights(w: &[(String, i32)]) -> String {
+    let parts: Vec<String> =
+        w.iter().map(|(tg, weight)| format!("{}={weight}", crate::arn::target_group_name(tg).unwrap_or(tg))).collect();
+    if parts.is_empty() { "nothing".into() } else { parts.join(", ") }
+}
+
+fn stickiness(a: &Action) -> (bool, Option<i32>) {
+    let s = a.forward_config().and_then(|fc| fc.target_group_stickiness_config());
+    let enabled = s.and_then(|s| s.enabled()).unwrap_or(false);
+    (enabled, if enabled { s.and_then(|s| s.duration_seconds()) } else { None })
+}
+
+fn describe_stickiness((enabled, seconds): (bool, Option<i32>)) -> String {
+    match (enabled, seconds) {
+        (false, _) => "off".into(),
+        (true, Some(s)) => format!("on ({s}s)"),
+        (true, None) => "on".into(),
+    }
+}
+
+/// An action without the parts a read never returns or a write adds.
+fn comparable(a: &Action) -> Action {
+    let mut a = a.clone();
+    if let Some(oidc) = a.authenticate_oidc_config.as_mut() {
+        oidc.client_secret = None;
+        oidc.use_existing_client_secret = None;
+    }
+    a
 }
 
 /// An action as read, made valid to write back: ALB never returns an OIDC client
@@ -462,6 +566,45 @@ mod tests {
             .map(|t| (t.target_group_arn(), t.weight()))
             .collect();
         assert_eq!(w, [(Some(BLUE), Some(90)), (Some(GREEN), Some(10))]);
+    }
+
+    #[test]
+    fn every_write_names_both_groups_so_the_standby_stays_attached() {
+        let single = pointer(vec![scalar(BLUE, 1)]);
+        assert_eq!(single.detached(&pair()).unwrap(), Some(Color::Green));
+        let all_blue = single.with_traffic(&pair(), Traffic { active: Color::Blue, standby_percent: 0 }).unwrap();
+        assert_eq!(forward_weights(&all_blue[0]), [(BLUE.to_string(), 100), (GREEN.to_string(), 0)]);
+        let after = Pointer { actions: all_blue, ..single.clone() };
+        assert_eq!(after.detached(&pair()).unwrap(), None);
+        assert_eq!(after.traffic(&pair(), None).unwrap(), Traffic { active: Color::Blue, standby_percent: 0 });
+        let green = after.with_traffic(&pair(), Traffic { active: Color::Green, standby_percent: 0 }).unwrap();
+        assert_eq!(forward_weights(&green[0]), [(BLUE.to_string(), 0), (GREEN.to_string(), 100)]);
+        // A test listener forwards to the one group only.
+        let test = single.all_to(GREEN).unwrap();
+        assert_eq!(forward_weights(&test[0]), [(GREEN.to_string(), 100)]);
+    }
+
+    #[test]
+    fn changes_name_what_moved_and_ignore_what_reads_never_return() {
+        let ours = pointer(vec![oidc(), weighted(&[(BLUE, Some(100)), (GREEN, Some(0))], true)]);
+        let written = ours.with_traffic(&pair(), Traffic { active: Color::Blue, standby_percent: 0 }).unwrap();
+        // The written copy asks ALB to keep the OIDC secret; the read-back does not say so.
+        assert!(changes(&written, &ours.actions).is_empty());
+        assert!(changes(&ours.actions, &ours.actions).is_empty());
+        // A flip by someone else.
+        let flipped = pointer(vec![oidc(), weighted(&[(GREEN, Some(1))], true)]);
+        let c = changes(&ours.actions, &flipped.actions);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(c[0].contains("forward action changed from app-blue=100, app-green=0 to app-green=1"), "{c:?}");
+        assert!(!changes(&written, &flipped.actions).is_empty());
+        // Stickiness turned off, and an edited OIDC scope, are changes too.
+        let unsticky = pointer(vec![oidc(), weighted(&[(BLUE, Some(100)), (GREEN, Some(0))], false)]);
+        assert!(changes(&ours.actions, &unsticky.actions)[0].contains("stickiness changed from on (3600s) to off"));
+        let mut scoped = ours.clone();
+        scoped.actions[0].authenticate_oidc_config.as_mut().unwrap().scope = Some("openid email".into());
+        assert_eq!(changes(&ours.actions, &scoped.actions), ["action 1 (authenticate-oidc) was edited"]);
+        // A scalar and a one-entry weighted forward route the same.
+        assert!(changes(&[scalar(BLUE, 1)], &[weighted(&[(BLUE, None)], false)]).iter().all(|c| c.contains("order")));
     }
 
     #[test]

@@ -1,0 +1,294 @@
+//! The one write path of a release: read → compare with the plan → attach a detached
+//! color → gate → re-read → write → test pointer → bake → roll back only if ours.
+//!
+//! Every step that writes the production pointer goes through [`Switch::guarded_write`]:
+//! it re-reads the pointer and writes in the same breath, with nothing awaited between
+//! the read and the write, and refuses (writing nothing) if the live actions are not
+//! exactly the ones this apply last accepted or wrote. A deploy tool's flip, an
+//! operator's emergency switch, or an edit of another action (OIDC, stickiness) made
+//! during the minutes an apply waits is therefore never overwritten.
+//!
+//! Every failure ends with what is live: the last successful read or write, refreshed
+//! by one more read when the failure may have changed it. Never the desired traffic.
+
+use crate::aws_clients::AwsClients;
+use crate::errors::Error;
+use crate::promotion_gate::{self, GateTarget, Operation};
+use crate::release_spec::ReleaseSpec;
+use crate::traffic_pointer::{self, Color, Pointer, PointerRef, Traffic};
+use aws_sdk_elasticloadbalancingv2::types::Action;
+use tfplugin::{Ctx, hclog};
+
+/// How a switch ended: the traffic live at the end (as last read or written), and the
+/// error if it did not reach the desired traffic.
+#[derive(Debug)]
+pub struct Outcome {
+    /// `None` only when the pointer could not be read at all.
+    pub live: Option<Traffic>,
+    /// Whether this apply wrote to the production pointer (even if it rolled back).
+    pub wrote: bool,
+    /// Whether the test pointer is known to point at the standby of `live`.
+    pub test_pointer_ok: bool,
+    pub error: Option<Error>,
+}
+
+/// One apply's switch of one release.
+pub struct Switch<'a> {
+    pub ctx: &'a Ctx,
+    pub aws: &'a AwsClients,
+    pub spec: &'a ReleaseSpec,
+    pub op: &'a Operation<'a>,
+    /// The traffic the plan was made against, when Terraform kept it (updates); a
+    /// different live traffic refuses the apply before anything is written.
+    pub planned_from: Option<Traffic>,
+}
+
+/// The state the sequence carries between steps.
+struct Progress {
+    /// The live traffic as last read or written.
+    live: Option<Traffic>,
+    /// Whether the test pointer's last reconciliation succeeded (`true` with none).
+    test_pointer_ok: bool,
+    /// The actions this apply last read and accepted, or wrote: the only actions a
+    /// guarded write will write over.
+    accepted: Vec<Action>,
+    wrote: bool,
+}
+
+impl Switch<'_> {
+    pub async fn run(&self) -> Outcome {
+        let mut p = Progress { live: None, test_pointer_ok: true, accepted: Vec::new(), wrote: false };
+        let result = self.production(&mut p).await;
+        let (moved_from, production_error) = match result {
+            Ok(moved_from) => (moved_from, None),
+            Err(e) => (None, Some(e)),
+        };
+        // The test pointer is reconciled on every apply, even after a refusal (it must
+        // follow whatever is live), and a failure here never skips the bake below.
+        let test_error = match (p.live, &self.spec.test_pointer) {
+            (Some(live), Some(test)) => self.point_test_at(test, live.active.other()).await.err(),
+            (None, Some(_)) => Some(Error::live(
+                "Test pointer not reconciled",
+                "The production pointer could not be read, so the test pointer's standby is unknown.",
+            )),
+            _ => None,
+        };
+        p.test_pointer_ok = test_error.is_none();
+        let mut error = production_error;
+        if error.is_none()
+            && let Some(before) = moved_from
+        {
+            error = self.bake_or_roll_back(&mut p, before).await.err();
+        }
+        let error = match (error, test_error) {
+            (Some(e), _) => Some(e),
+            (None, Some(t)) => Some(t),
+            (None, None) => None,
+        };
+        if error.is_some() && p.wrote {
+            // State must record a fresh read after anything that may have changed live.
+            self.refresh(&mut p).await;
+        }
+        Outcome { live: p.live, wrote: p.wrote, test_pointer_ok: p.test_pointer_ok, error }
+    }
+
+    /// Read, compare, attach, gate, write. Returns the traffic before the switch when
+    /// this apply moved traffic to a color that gained some (the bake's subject).
+    async fn production(&self, p: &mut Progress) -> Result<Option<Traffic>, Error> {
+        let spec = self.spec;
+        let pointer = traffic_pointer::read(&self.aws.elbv2, &spec.pointer).await?;
+        let live = pointer.traffic(&spec.pair, self.planned_from.map(|t| t.active))?;
+        p.live = Some(live);
+        p.accepted = pointer.actions.clone();
+        if let Some(seen) = self.planned_from
+            && seen != live
+        {
+            return Err(Error::live(
+                "Traffic moved since the plan",
+                format!(
+                    "The plan was made when {} sent {seen}; it now sends {live}. Something else (a deploy tool?) moved traffic in between, so nothing was written. Run terraform plan again.",
+                    spec.pointer.describe()
+                ),
+            ));
+        }
+        let want = spec.desired(live);
+        if want == live {
+            return Ok(None);
+        }
+        let gaining = live.gaining(&want);
+        if let Some(color) = gaining
+            && pointer.detached(&spec.pair)? == Some(color)
+        {
+            // A color nothing forwards to has `unused` targets that are never
+            // health-checked: attach it at weight 0 (no traffic moves) so the gate can
+            // see its real health.
+            self.guarded_write(p, &spec.pointer, "attaching the gaining color at weight 0", |ptr| {
+                ptr.with_traffic(&spec.pair, live)
+            })
+            .await?;
+            hclog::info(
+                "attached the gaining color at weight 0",
+                &[("pointer", &spec.pointer.arn()), ("color", &color)],
+            );
+        }
+        if let Some(color) = gaining {
+            promotion_gate::wait_for_gate(self.ctx, self.aws, &spec.promotion, &self.gate_target(color), self.op)
+                .await?;
+        }
+        if self.ctx.is_stopped() {
+            return Err(Error::Stopped {
+                during: format!("{}, before traffic was moved; nothing was written", self.op.name),
+            });
+        }
+        self.guarded_write(p, &spec.pointer, "moving traffic", |ptr| ptr.with_traffic(&spec.pair, want)).await?;
+        p.live = Some(want);
+        hclog::info("traffic moved", &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &want)]);
+        Ok(gaining.map(|_| live))
+    }
+
+    /// Re-reads the pointer and, if it is exactly what this apply accepted, writes
+    /// `make(live)` at once. Otherwise writes nothing and says what changed.
+    async fn guarded_write(
+        &self,
+        p: &mut Progress,
+        target: &PointerRef,
+        purpose: &str,
+        make: impl FnOnce(&Pointer) -> crate::errors::Result<Vec<Action>>,
+    ) -> Result<(), Error> {
+        let now = traffic_pointer::read(&self.aws.elbv2, target).await?;
+        let changed = traffic_pointer::changes(&p.accepted, &now.actions);
+        if !changed.is_empty() {
+            if let Ok(t) = now.traffic(&self.spec.pair, p.live.map(|t| t.active)) {
+                p.live = Some(t);
+            }
+            return Err(Error::live(
+                "The pointer changed during the apply",
+                format!(
+                    "Right before {purpose}, {} no longer matched what this apply had read: {}. Someone else (a deploy tool or an operator) wrote to it meanwhile, so nothing was written over their change. Run terraform plan again.",
+                    target.describe(),
+                    changed.join("; ")
+                ),
+            ));
+        }
+        let actions = make(&now)?;
+        // Nothing is awaited between the read above and this write.
+        let written = traffic_pointer::write(&self.aws.elbv2, target, actions.clone()).await;
+        p.wrote = true;
+        match written {
+            Ok(()) => {
+                p.accepted = actions;
+                Ok(())
+            }
+            Err(e) => {
+                // The write may or may not have landed: what is live is what a read says.
+                self.refresh(p).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Bakes the color that gained traffic; on any way the bake ends short of success
+    /// (a failed check, an AWS error, Ctrl-C, the operation's deadline), rolls back to
+    /// `before` if the traffic is still exactly what this apply wrote.
+    async fn bake_or_roll_back(&self, p: &mut Progress, before: Traffic) -> Result<(), Error> {
+        let spec = self.spec;
+        let Some(now) = p.live else { return Ok(()) };
+        let Some(color) = before.gaining(&now) else { return Ok(()) };
+        if spec.promotion.bake_time.is_zero() {
+            return Ok(());
+        }
+        let target = self.gate_target(color);
+        let bake = promotion_gate::bake(self.ctx, self.aws, &spec.promotion, &target);
+        let failure = tokio::select! {
+            r = bake => match r {
+                Ok(None) => return Ok(()),
+                Ok(Some(reason)) => reason,
+                Err(Error::Stopped { .. }) => "the apply was interrupted (Ctrl-C) during the bake".to_string(),
+                Err(e) => format!("the bake could not check the gate ({})", e.to_diagnostic().detail),
+            },
+            _ = tokio::time::sleep_until(self.op.deadline) => format!(
+                "the {} timeout ran out during the bake ({} elapsed)",
+                self.op.name,
+                crate::duration::display(self.op.deadline - self.op.started)
+            ),
+        };
+        if !spec.promotion.rollback_on_failure {
+            return Err(Error::Gate {
+                summary: "Bake failed".into(),
+                detail: format!(
+                    "After moving traffic to {now}: {failure}. rollback_on_failure is false, so traffic stays at {now}."
+                ),
+            });
+        }
+        let rollback =
+            self.guarded_write(p, &spec.pointer, "rolling back", |ptr| ptr.with_traffic(&spec.pair, before)).await;
+        match rollback {
+            Ok(()) => {
+                p.live = Some(before);
+                if let Some(test) = &spec.test_pointer {
+                    // The test pointer follows the restored standby; a failure here is
+                    // recorded in state (so the next plan repairs it), not raised over
+                    // the bake's own error.
+                    p.test_pointer_ok = self.point_test_at(test, before.active.other()).await.is_ok();
+                }
+                self.refresh(p).await;
+                hclog::warn("bake failed; traffic rolled back", &[("reason", &failure), ("restored", &before)]);
+                let live = p.live.unwrap_or(before);
+                Err(Error::Gate {
+                    summary: "Bake failed; traffic rolled back".into(),
+                    detail: format!(
+                        "After moving traffic to {now}: {failure}. Traffic was restored to {before}; {} now sends {live}, and the state records that.",
+                        spec.pointer.describe()
+                    ),
+                })
+            }
+            Err(e @ Error::Live { .. }) => {
+                let live = p.live.map(|t| t.to_string()).unwrap_or_else(|| "an unreadable pointer".into());
+                Err(Error::Gate {
+                    summary: "Bake failed; not rolled back: someone else changed the pointer".into(),
+                    detail: format!(
+                        "After moving traffic to {now}: {failure}. Before rolling back, {} was read again and it no longer is what this apply wrote ({}), so it was left as it is: it now sends {live}, and the state records that.",
+                        spec.pointer.describe(),
+                        e.to_diagnostic().detail
+                    ),
+                })
+            }
+            Err(e) => Err(Error::Gate {
+                summary: "Bake failed and the rollback failed".into(),
+                detail: format!(
+                    "After moving traffic to {now}: {failure}. Rolling back to {before} failed: {}",
+                    e.to_diagnostic().detail
+                ),
+            }),
+        }
+    }
+
+    /// Points the test pointer at `color`'s target group if it points elsewhere.
+    async fn point_test_at(&self, test: &PointerRef, color: Color) -> Result<(), Error> {
+        let tg = self.spec.pair.target_group(color);
+        let p = traffic_pointer::read(&self.aws.elbv2, test).await?;
+        if p.weights().is_ok_and(|w| w.len() == 1 && w[0].0 == tg) {
+            return Ok(());
+        }
+        let actions = p.all_to(tg)?;
+        traffic_pointer::write(&self.aws.elbv2, test, actions).await?;
+        hclog::info("test pointer moved to the standby", &[("pointer", &test.arn()), ("color", &color)]);
+        Ok(())
+    }
+
+    /// One more read of the production pointer; keeps the last known traffic if it fails.
+    async fn refresh(&self, p: &mut Progress) {
+        let read = traffic_pointer::read(&self.aws.elbv2, &self.spec.pointer).await;
+        if let Ok(t) = read.and_then(|ptr| ptr.traffic(&self.spec.pair, p.live.map(|t| t.active))) {
+            p.live = Some(t);
+        }
+    }
+
+    fn gate_target(&self, color: Color) -> GateTarget<'_> {
+        GateTarget {
+            color: color.as_str(),
+            target_group_arn: self.spec.pair.target_group(color),
+            cluster: &self.spec.cluster,
+        }
+    }
+}
