@@ -343,14 +343,17 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     let (operation, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
     let started = Instant::now();
     let op = promotion_gate::Operation { name: operation, started, deadline: started + timeout };
-    let fail = |new_state: Value, e: Error| ApplyResourceResponse {
+    let fail = |new_state: Value, errors: Vec<Error>| ApplyResourceResponse {
         new_state,
-        diagnostics: e.to_diagnostic().into(),
+        diagnostics: errors.iter().map(Error::to_diagnostic).fold(Diagnostics::new(), |mut d, e| {
+            d.push(e);
+            d
+        }),
         identity: Some(identity(&spec.cluster, &spec.pointer)),
         ..Default::default()
     };
     if creating && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
-        return fail(Value::Null, e);
+        return fail(Value::Null, vec![e]);
     }
     // An update compares live with the traffic its plan was made against (the prior
     // state, refreshed by that plan). A create cannot: Terraform re-plans during apply
@@ -368,16 +371,15 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
         set(&mut state, "test_listener_rule_arn", Value::Null);
         set(&mut state, "test_listener_arn", Value::Null);
     }
-    match outcome.error {
-        None => ApplyResourceResponse {
+    if outcome.errors.is_empty() {
+        return ApplyResourceResponse {
             new_state: state,
             identity: Some(identity(&spec.cluster, &spec.pointer)),
             ..Default::default()
-        },
-        // A create that wrote nothing created nothing.
-        Some(e) if creating && !outcome.wrote => fail(Value::Null, e),
-        Some(e) => fail(state, e),
+        };
     }
+    // A create that wrote nothing created nothing.
+    fail(if creating && !outcome.wrote { Value::Null } else { state }, outcome.errors)
 }
 
 fn import_error(part: &str, e: impl std::fmt::Display) -> ImportResourceResponse {

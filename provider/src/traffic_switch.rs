@@ -20,7 +20,7 @@ use aws_sdk_elasticloadbalancingv2::types::Action;
 use tfplugin::{Ctx, hclog};
 
 /// How a switch ended: the traffic live at the end (as last read or written), and the
-/// error if it did not reach the desired traffic.
+/// errors if it did not reach the desired traffic (the production pointer's first).
 #[derive(Debug)]
 pub struct Outcome {
     /// `None` only when the pointer could not be read at all.
@@ -29,7 +29,7 @@ pub struct Outcome {
     pub wrote: bool,
     /// Whether the test pointer is known to point at the standby of `live`.
     pub test_pointer_ok: bool,
-    pub error: Option<Error>,
+    pub errors: Vec<Error>,
 }
 
 /// One apply's switch of one release.
@@ -74,22 +74,19 @@ impl Switch<'_> {
             _ => None,
         };
         p.test_pointer_ok = test_error.is_none();
-        let mut error = production_error;
-        if error.is_none()
+        let mut errors: Vec<Error> = production_error.into_iter().collect();
+        if errors.is_empty()
             && let Some(before) = moved_from
+            && let Err(e) = self.bake_or_roll_back(&mut p, before).await
         {
-            error = self.bake_or_roll_back(&mut p, before).await.err();
+            errors.push(e);
         }
-        let error = match (error, test_error) {
-            (Some(e), _) => Some(e),
-            (None, Some(t)) => Some(t),
-            (None, None) => None,
-        };
-        if error.is_some() && p.wrote {
+        errors.extend(test_error);
+        if !errors.is_empty() && p.wrote {
             // State must record a fresh read after anything that may have changed live.
             self.refresh(&mut p).await;
         }
-        Outcome { live: p.live, wrote: p.wrote, test_pointer_ok: p.test_pointer_ok, error }
+        Outcome { live: p.live, wrote: p.wrote, test_pointer_ok: p.test_pointer_ok, errors }
     }
 
     /// Read, compare, attach, gate, write. Returns the traffic before the switch when
