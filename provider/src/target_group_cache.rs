@@ -2,9 +2,12 @@
 //! which load balancers a pair is attached to, and the pair's `bluegreen:color` tags.
 //! Every release of a pair asks the same question, so creating or importing many
 //! releases costs one lookup per pair, not one per release. Tags are not changed by a
-//! run. Attachments change only when traffic first moves to a target group attached to
-//! nothing, and that attaches it to the pointer's own load balancer: the one answer
-//! every check of a cached "attached to nothing" already accepts.
+//! run. Attachments: every write of a release names both target groups, so a pair this
+//! provider manages stays attached and its attachments do not change during a run. The
+//! one change a run makes is attaching a detached gaining color (weight 0) to the
+//! pointer's own load balancer, and every use of a cached "attached to nothing"
+//! (`discovery::check_same_load_balancer`) already accepts that load balancer. A change
+//! by another tool during a run is seen by the next process (the next plan or apply).
 //! Health, services and the pointer are never cached: those are what a gate or a
 //! compare-before-write must see fresh.
 //!
