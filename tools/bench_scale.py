@@ -40,9 +40,8 @@ TARGETS = {"ratio": 1.5, "requests_per_release": 0.25, "rss_mib": 40.0}
 
 def start_emulator(tmp: str) -> tuple[subprocess.Popen, str]:
     port_file = os.path.join(tmp, "port")
-    env = dict(os.environ, MOTO_ECS_SERVICE_RUNNING="2")
     proc = subprocess.Popen([PY, os.path.join(ROOT, "tools/emulator.py"), "--port", "0", "--quiet",
-                             "--exit-with-parent", "--port-file", port_file], env=env,
+                             "--exit-with-parent", "--port-file", port_file],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
         if os.path.exists(port_file):

@@ -165,7 +165,7 @@ echo "bluegreen demo: real Terraform + $provider_dir/terraform-provider-bluegree
 # In its own process group (set -m), so a Ctrl-C reaches Terraform and this script
 # but not the emulator: cleanup stops it. --exit-with-parent covers a kill -9 of us.
 set -m
-MOTO_ECS_SERVICE_RUNNING=2 "$py" "$root/tools/emulator.py" --port 0 --quiet --exit-with-parent \
+"$py" "$root/tools/emulator.py" --port 0 --quiet --exit-with-parent \
   --port-file "$demo_dir/emulator/port" </dev/null >/dev/null 2>"$demo_dir/emulator/log" &
 emulator_pid=$!
 set +m
@@ -176,7 +176,7 @@ for _ in $(seq 1 600); do
 done
 [[ -s "$demo_dir/emulator/port" ]] || die "the emulator was not ready after 60 s" "$demo_dir/emulator/log"
 endpoint="http://127.0.0.1:$(cat "$demo_dir/emulator/port")"
-say "emulator on $endpoint (pid $emulator_pid, ECS services report 2 running tasks)"
+say "emulator on $endpoint (pid $emulator_pid; AWS health checks and ECS rollouts modelled at 100x speed)"
 
 scaffold create --name shop --services spinnaker --colors tag --alarm shop-5xx >"$demo_dir/scaffold.json"
 { read -r cluster; read -r rule_arn; read -r blue_tg; read -r green_tg; } \

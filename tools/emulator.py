@@ -63,8 +63,43 @@ Other behaviour:
   SIGTERM/SIGINT    stop serving and exit 0.
   --exit-with-parent  exit when the process that started us dies (polls getppid),
                     so an aborted test run leaves no emulator behind.
-  MOTO_ECS_SERVICE_RUNNING=N in the environment makes ECS services report running
-  tasks == N (moto reads it on each call).
+  --time-scale X    real seconds per modelled AWS second (default 0.01, or the
+                    environment variable BLUEGREEN_EMULATOR_TIME_SCALE; the flag wins).
+                    Scales every modelled AWS duration below. GET /_bluegreen/health
+                    reports it as "time_scale".
+  MOTO_ECS_SERVICE_RUNNING is ignored (removed from the environment at start): ECS
+  running counts come from the rollout model below.
+
+Where moto is kinder than AWS, modules beside this file model the AWS behaviour
+(each module's docstring says which AWS behaviour it follows and how):
+  aws_attachment.py       a target group's LoadBalancerArns follow the listeners and
+                          rules forwarding to it (weight 0 counts); ECS CreateService /
+                          UpdateService refuse a target group with no load balancer
+                          (InvalidParameterException).
+  aws_target_health.py    targets are initial -> healthy after HealthyThresholdCount x
+                          HealthCheckIntervalSeconds in use (default 5 x 30 s = 1.5 s at
+                          scale 0.01); unused (Target.NotInUse) while nothing forwards
+                          to the group; draining for deregistration_delay.timeout_seconds
+                          (default 300 s = 3 s) after deregistration; unhealthy on demand.
+  aws_ecs_rollouts.py     deployments roll out: PRIMARY IN_PROGRESS while runningCount
+                          climbs one task per 30 s (0.3 s), the replaced deployment ACTIVE
+                          while it drains, then COMPLETED; FAILED on demand.
+  aws_cloudwatch_alarms.py  DescribeAlarms returns composite alarms only when AlarmTypes
+                          asks and pages at MaxRecords (1..100, default 50) with NextToken;
+                          PutCompositeAlarm is added.
+  aws_clock.py            the scaled clock they share.
+Their control endpoints (JSON in, JSON out; a bad request answers 400 {"error"}):
+  POST   /_bluegreen/targets/fail     {"target_group_arn", "target_id"?, "reason"?, "description"?}
+                                      unhealthy with that reason (default
+                                      Target.ResponseCodeMismatch); without target_id every
+                                      target of the group, also ones registered later
+  POST   /_bluegreen/targets/recover  {"target_group_arn", "target_id"?}  checks pass again:
+                                      unhealthy until HealthyThresholdCount checks, then healthy
+  GET    /_bluegreen/targets?target_group_arn=ARN
+                                      {"in_use", "load_balancer_arns", "healthy_after_aws_seconds",
+                                       "time_scale", "targets": [{"id", "state", "reason"}, ...]}
+  POST   /_bluegreen/ecs/fail-rollout {"cluster", "service", "reason"?}  the service's PRIMARY
+                                      deployment becomes FAILED with that rolloutStateReason
 """
 
 from __future__ import annotations
@@ -87,7 +122,24 @@ import uuid
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the aws_* modules beside us
+import aws_attachment  # noqa: E402  (see the docstring)
+import aws_clock  # noqa: E402
+import aws_cloudwatch_alarms  # noqa: E402
+import aws_ecs_rollouts  # noqa: E402
+import aws_target_health  # noqa: E402
+
 PREFIX = "/_bluegreen"
+# (method, path below PREFIX) -> handler(body: dict, query: dict) -> JSON-able answer
+MODEL_ROUTES: dict = {**aws_target_health.CONTROL_ROUTES, **aws_ecs_rollouts.CONTROL_ROUTES}
+
+
+def install_aws_models() -> None:
+    """Patch moto's backends with the AWS behaviours moto leaves out (idempotent)."""
+    aws_ecs_rollouts.install()
+    aws_attachment.install()  # after rollouts: its ECS target-group check runs first
+    aws_target_health.install()
+    aws_cloudwatch_alarms.install()
 PREWARM_SERVICES = ("ecs", "elasticloadbalancing", "ec2", "monitoring", "sts")
 CALL_LOG_SIZE = 10_000
 
@@ -560,7 +612,15 @@ class Emulator:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         try:
             if path == f"{PREFIX}/health" and method == "GET":
-                return self._json(start_response, 200, {"status": "ok", "port": self.port})
+                return self._json(start_response, 200, {"status": "ok", "port": self.port,
+                                                        "time_scale": aws_clock.scale()})
+            handler = MODEL_ROUTES.get((method, path[len(PREFIX):]))
+            if handler is not None:
+                raw = self._read_body(environ) if method == "POST" else b""
+                body = json.loads(raw or b"{}")
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be a JSON object")
+                return self._json(start_response, 200, handler(body, query))
             if path == f"{PREFIX}/requests" and method == "GET":
                 with_calls = query.get("calls", ["0"])[0] not in ("0", "false", "")
                 return self._json(start_response, 200, self.state.snapshot(with_calls))
@@ -776,7 +836,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="exit when the parent process dies")
     parser.add_argument("--no-prewarm", action="store_true", help="load moto backends lazily")
+    def scale_arg(text: str) -> float:
+        try:
+            return aws_clock.parse_scale(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e))
+
+    parser.add_argument("--time-scale", type=scale_arg, default=None,
+                        help="real seconds per modelled AWS second (default: $%s or %s)"
+                             % (aws_clock.ENV_VAR, aws_clock.DEFAULT_SCALE))
     args = parser.parse_args(argv)
+    try:
+        aws_clock.set_scale(args.time_scale if args.time_scale is not None else aws_clock.scale_from_env())
+    except ValueError as e:
+        parser.error(str(e))
+    # moto would read this on every CreateService; the rollout model replaces it.
+    os.environ.pop("MOTO_ECS_SERVICE_RUNNING", None)
 
     parent = os.getppid()
     from moto.moto_server.werkzeug_app import (
@@ -791,6 +866,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.quiet:
                 super().log_request(code, size)
 
+    install_aws_models()
     moto_app = DomainDispatcherApplication(create_backend_app)
     emulator = Emulator(moto_app)
     server = make_server(args.host, args.port, emulator, threaded=True, request_handler=Handler)
@@ -827,7 +903,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.port_file:
         write_port_file(args.port_file, port)
     log(f"moto serving on http://{args.host}:{port} (ready in {time.monotonic() - started:.1f} s; "
-        f"MOTO_ECS_SERVICE_RUNNING={os.environ.get('MOTO_ECS_SERVICE_RUNNING', 'unset')})")
+        f"time scale {aws_clock.scale()})")
     try:
         if not stopping.is_set():
             server.serve_forever(poll_interval=0.2)

@@ -11,11 +11,22 @@ to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) 
 
   create   --name APP [--pointer rule|listener] [--colors tag|name|none]
            [--services two|spinnaker|ecs-native|none] [--desired 2] [--oidc]
-           [--stickiness] [--test-listener] [--alarm NAME ...]
+           [--stickiness] [--test-listener] [--alarm NAME ...] [--forward both|single]
+           [--no-wait] [--wait-timeout 60]
       VPC, 2 subnets, security group, ALB APP-alb, HTTP listener :80, blue/green target
-      groups with 2 healthy ip targets each, (rule pointer) listener rule priority 10,
+      groups with 2 ip targets each, (rule pointer) listener rule priority 10,
       (--test-listener) listener :8080 with a rule forwarding to green, ECS cluster
       APP-cluster, task definition family APP, services, CloudWatch alarms (state OK).
+      The production forward (the rule, or with --pointer listener the listener's default
+      action) is by default what our docs tell Terraform users to write: a ForwardConfig
+      with blue weight 100 and green weight 0, so both groups stay in use (associated
+      with the ALB, health-checked, accepted by ECS). --forward single writes a scalar
+      TargetGroupArn to blue only, like a hand-written rule: green is then not in use
+      (its targets are "unused") unless --test-listener forwards to it, and since ECS
+      refuses a service on a target group with no load balancer, create SKIPS the green
+      services in that case (listed in "skipped_services"; services stay empty for green).
+      Unless --no-wait, create returns once the targets of in-use groups are healthy and
+      the services steady (the emulator models health checks and rollouts in scaled time).
       Target group names by --colors: tag -> APP-tg-a/APP-tg-b tagged bluegreen:color;
       name -> APP-blue/APP-green; none -> APP-tg-a/APP-tg-b untagged (a = blue).
       Services: two -> APP-blue, APP-green; spinnaker -> APP-prod-v000 (blue),
@@ -29,7 +40,11 @@ to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) 
       update_service of the services on that color (update; for ECS-native, the service
       whose alternateTargetGroupArn is that color). --scale-old-to-zero (spinnaker): set
       desired 0 on the older server groups on that color. Nothing is written if a lookup
-      fails. Output: {"task_definition_arn", "service", "services", "scaled_to_zero"}.
+      fails. ECS refuses a server group on a target group no listener forwards to (as
+      AWS does): deploy then fails with that InvalidParameterException. Unless --no-wait
+      [--wait-timeout 60], deploy returns once the new/updated services are steady (their
+      rollout COMPLETED), like Spinnaker's deploy stage waiting for the server group.
+      Output: {"task_definition_arn", "service", "services", "scaled_to_zero"}.
 
   flip     (--rule-arn ARN | --listener-arn ARN) [--to TG_ARN] [--weights TG=W,TG=W]
       A deploy tool's own traffic switch: rewrite only the forward action (scalar
@@ -43,6 +58,22 @@ to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) 
       Deregister every target ("no healthy targets") or register ip targets
       10.0.1.10..10.0.1.(9+N). Output: {"registered": targets registered afterwards}.
   alarm    --name NAME --state ALARM|OK|INSUFFICIENT_DATA     Output: {"name", "state"}.
+      (metric or composite alarm)
+  alarms   --count N [--composite M] [--prefix bulk] [--state OK]
+      N metric alarms PREFIX-m-000.. and M composite alarms PREFIX-c-000.. (PutCompositeAlarm),
+      all set to the state. Output: {"metric": [names], "composite": [names], "state"}.
+  health   --tg ARN
+      DescribeTargetHealth as read: {"targets": [{"id", "port", "state", "reason",
+      "description"}], "counts": {"healthy": 2, ...}, "attached": bool (LoadBalancerArns)}.
+  fail-targets     --tg ARN [--target ID] [--reason Target.ResponseCodeMismatch]
+  recover-targets  --tg ARN [--target ID]
+  fail-rollout     --cluster C --service S [--reason TEXT]
+      Emulator-only faults of the outside world, through its control API (POST
+      /_bluegreen/targets/fail, /targets/recover, /ecs/fail-rollout): targets become
+      unhealthy with that reason (no --target: all, also ones registered later) and, after
+      recovery, healthy again once they pass HealthyThresholdCount checks; the service's
+      PRIMARY deployment becomes FAILED with that rolloutStateReason. Output: the
+      emulator's answer.
   describe (--rule-arn ARN | --listener-arn ARN)
       Output: {"actions", "conditions", "priority", "tags": {k: v}} for a rule, or
       {"default_actions"} for a listener, as the API returns them.
@@ -55,7 +86,10 @@ import json
 import os
 import re
 import sys
+import time
 import types
+import urllib.error
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -93,6 +127,19 @@ def clients(endpoint):
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def forward_both(blue, green, order=None, stickiness=False):
+    """What our docs tell Terraform users to write: one weighted forward to both groups,
+    blue 100 / green 0, so both stay associated with the load balancer (ELB only
+    health-checks, and ECS only accepts services on, groups a listener forwards to)."""
+    action = {"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}]}}
+    if stickiness:
+        action["ForwardConfig"]["TargetGroupStickinessConfig"] = {"Enabled": True, "DurationSeconds": 3600}
+    if order is not None:
+        action["Order"] = order
+    return action
 
 
 def forward_action(tg, order=None, stickiness=False):
@@ -140,7 +187,48 @@ def register_targets(c, tg, n):
 
 
 def registered_count(c, tg):
-    return len(c.elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"])
+    """Registered targets (a draining target has been deregistered already)."""
+    health = c.elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+    return sum(1 for h in health if h["TargetHealth"]["State"] != "draining")
+
+
+def attached(c, tg):
+    return bool(c.elbv2.describe_target_groups(TargetGroupArns=[tg])["TargetGroups"][0].get("LoadBalancerArns"))
+
+
+def not_ready(c, tgs, cluster, service_names):
+    """What is still settling: targets of in-use groups not yet healthy, services not steady."""
+    waiting = []
+    for tg in tgs:
+        for h in c.elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]:
+            state = h["TargetHealth"]["State"]
+            if state == "initial":
+                waiting.append("%s %s %s" % (tg.rsplit("/", 2)[-2], h["Target"]["Id"], state))
+    for i in range(0, len(service_names), 10):
+        for svc in c.ecs.describe_services(cluster=cluster, services=service_names[i:i + 10])["services"]:
+            deps = svc.get("deployments", [])
+            primary = next((d for d in deps if d.get("status") == "PRIMARY"), {})
+            if primary.get("rolloutState") == "FAILED":
+                continue  # will not settle; the caller sees it in describe
+            if svc["runningCount"] != svc["desiredCount"] or len(deps) > 1 \
+                    or primary.get("rolloutState", "COMPLETED") != "COMPLETED":
+                waiting.append("service %s running %d/%d, %d deployments, %s" % (
+                    svc["serviceName"], svc["runningCount"], svc["desiredCount"], len(deps),
+                    primary.get("rolloutState")))
+    return waiting
+
+
+def wait_ready(c, tgs, cluster, service_names, timeout):
+    """Poll until new targets are healthy and the services steady (as a real account is
+    before a deploy tool or Terraform touches it). Bounded by `timeout` real seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = not_ready(c, tgs, cluster, service_names)
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise ScaffoldError("not ready after %.0f s: %s" % (timeout, "; ".join(waiting)))
+        time.sleep(0.1)
 
 
 def list_services(c, cluster):
@@ -214,15 +302,20 @@ def cmd_create(c, a):
         register_targets(c, tgs[color], 2)
     blue, green = tgs["blue"], tgs["green"]
 
-    default = [fixed_404()] if a.pointer == "rule" else [forward_action(blue, stickiness=a.stickiness)]
+    def production(order=None):
+        if a.forward == "both":
+            return forward_both(blue, green, order, a.stickiness)
+        return forward_action(blue, order, a.stickiness)
+
+    default = [fixed_404()] if a.pointer == "rule" else [production()]
     listener = c.elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=default)[
         "Listeners"
     ][0]["ListenerArn"]
     rule = None
     if a.pointer == "rule":
-        actions = [forward_action(blue, 1, a.stickiness)]
+        actions = [production(1)]
         if a.oidc:
-            actions = [oidc_action(1), forward_action(blue, 2, a.stickiness)]
+            actions = [oidc_action(1), production(2)]
         rule = c.elbv2.create_rule(
             ListenerArn=listener, Priority=10, Actions=actions,
             Conditions=[
@@ -263,7 +356,13 @@ def cmd_create(c, a):
         "ecs-native": [("blue", app)],
         "none": [],
     }[a.services]
+    skipped = []
+    green_in_use = attached(c, green)
     for color, svc_name in plan:
+        if color == "green" and not green_in_use:
+            # ECS refuses a service on a target group no load balancer forwards to.
+            skipped.append(svc_name)
+            continue
         advanced = None
         if a.services == "ecs-native":
             # productionListenerRule: the rule, or (--pointer listener) the listener itself
@@ -289,12 +388,16 @@ def cmd_create(c, a):
         )
         c.cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="scaffold create")
 
+    if not a.no_wait:
+        wait_ready(c, [blue, green], cluster_name, services["blue"] + services["green"], a.wait_timeout)
+
     return {
         "name": app, "vpc_id": vpc, "subnets": subnets, "security_group": sg,
         "load_balancer_arn": lb, "listener_arn": listener, "rule_arn": rule,
         "test_listener_arn": test_listener, "test_rule_arn": test_rule,
         "blue_tg": blue, "green_tg": green, "cluster": cluster_name, "cluster_arn": cluster_arn,
-        "task_definition_arn": taskdef, "services": services, "alarms": list(a.alarm), **out_extra,
+        "task_definition_arn": taskdef, "services": services, "alarms": list(a.alarm),
+        "forward": a.forward, "skipped_services": skipped, **out_extra,
     }
 
 
@@ -375,6 +478,8 @@ def cmd_deploy(c, a):
             c.ecs.update_service(cluster=cluster, service=s["serviceName"], taskDefinition=taskdef, **kw)
             result["services"].append(s["serviceName"])
         result["service"] = result["services"][0]
+        if not a.no_wait:
+            wait_ready(c, [tg], cluster, result["services"], a.wait_timeout)
         return result
 
     pattern = re.compile(re.escape(app) + r"-prod-v(\d+)$")
@@ -395,6 +500,8 @@ def cmd_deploy(c, a):
             if s["serviceName"] in groups and s["desiredCount"] > 0:
                 c.ecs.update_service(cluster=cluster, service=s["serviceName"], desiredCount=0)
                 result["scaled_to_zero"].append(s["serviceName"])
+    if not a.no_wait:
+        wait_ready(c, [tg], cluster, result["services"] + result["scaled_to_zero"], a.wait_timeout)
     return result
 
 
@@ -473,12 +580,75 @@ def cmd_targets(c, a):
 
 
 def cmd_alarm(c, a):
-    found = c.cloudwatch.describe_alarms(AlarmNames=[a.name])["MetricAlarms"]
-    if not found:
+    def find():
+        out = c.cloudwatch.describe_alarms(AlarmNames=[a.name], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        return out["MetricAlarms"] + out["CompositeAlarms"]
+
+    if not find():
         raise ScaffoldError("no CloudWatch alarm named %r" % a.name)
     c.cloudwatch.set_alarm_state(AlarmName=a.name, StateValue=a.state, StateReason="scaffold alarm")
-    state = c.cloudwatch.describe_alarms(AlarmNames=[a.name])["MetricAlarms"][0]["StateValue"]
-    return {"name": a.name, "state": state}
+    return {"name": a.name, "state": find()[0]["StateValue"]}
+
+
+def cmd_alarms(c, a):
+    """N metric alarms PREFIX-m-000.., M composite alarms PREFIX-c-000.. (rule over the
+    first metric alarm, or a constant), all set to --state."""
+    metric = ["%s-m-%03d" % (a.prefix, i) for i in range(a.count)]
+    composite = ["%s-c-%03d" % (a.prefix, i) for i in range(a.composite)]
+    for name in metric:
+        c.cloudwatch.put_metric_alarm(
+            AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold")
+    for name in composite:
+        rule = 'ALARM("%s")' % metric[0] if metric else "FALSE"
+        c.cloudwatch.put_composite_alarm(AlarmName=name, AlarmRule=rule)
+    for name in metric + composite:
+        c.cloudwatch.set_alarm_state(AlarmName=name, StateValue=a.state, StateReason="scaffold alarms")
+    return {"metric": metric, "composite": composite, "state": a.state}
+
+
+def cmd_health(c, a):
+    health = c.elbv2.describe_target_health(TargetGroupArn=a.tg)["TargetHealthDescriptions"]
+    targets = [{"id": h["Target"]["Id"], "port": h["Target"].get("Port"), "state": h["TargetHealth"]["State"],
+                "reason": h["TargetHealth"].get("Reason"), "description": h["TargetHealth"].get("Description")}
+               for h in health]
+    counts = {}
+    for t in targets:
+        counts[t["state"]] = counts.get(t["state"], 0) + 1
+    return {"targets": targets, "counts": counts, "attached": attached(c, a.tg)}
+
+
+def control(endpoint, path, body):
+    """POST to the emulator's control API (tools/emulator.py), JSON in and out."""
+    req = urllib.request.Request(endpoint.rstrip("/") + "/_bluegreen" + path, method="POST",
+                                 data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        raise ScaffoldError("emulator %s: HTTP %d %s" % (path, e.code, e.read().decode(errors="replace").strip()))
+
+
+def cmd_fail_targets(c, a):
+    body = {"target_group_arn": a.tg, "reason": a.reason}
+    if a.target:
+        body["target_id"] = a.target
+    return control(a.endpoint, "/targets/fail", body)
+
+
+def cmd_recover_targets(c, a):
+    body = {"target_group_arn": a.tg}
+    if a.target:
+        body["target_id"] = a.target
+    return control(a.endpoint, "/targets/recover", body)
+
+
+def cmd_fail_rollout(c, a):
+    body = {"cluster": a.cluster, "service": a.service}
+    if a.reason:
+        body["reason"] = a.reason
+    return control(a.endpoint, "/ecs/fail-rollout", body)
 
 
 # ---------------------------------------------------------------- CLI
@@ -493,6 +663,12 @@ def parser():
         sp.add_argument("--endpoint", required=True, help="emulator URL, http://127.0.0.1:PORT")
         sp.set_defaults(fn=fn)
         return sp
+
+    def wait_args(sp):
+        sp.add_argument("--no-wait", action="store_true",
+                        help="return at once instead of waiting for new targets to be healthy and "
+                             "the services steady")
+        sp.add_argument("--wait-timeout", type=float, default=60.0, metavar="SECONDS")
 
     def pointer(sp, required=True):
         g = sp.add_mutually_exclusive_group(required=required)
@@ -509,6 +685,11 @@ def parser():
     sp.add_argument("--stickiness", action="store_true")
     sp.add_argument("--test-listener", action="store_true")
     sp.add_argument("--alarm", action="extend", nargs="+", default=[], metavar="NAME")
+    sp.add_argument("--forward", choices=("both", "single"), default="both",
+                    help="both (default): the production forward names blue 100 and green 0; "
+                         "single: a scalar TargetGroupArn to blue only (green is then not in use, "
+                         "so green services are skipped unless --test-listener attaches green)")
+    wait_args(sp)
 
     sp = add("deploy", cmd_deploy, "simulate a Spinnaker deploy to one color")
     sp.add_argument("--name", required=True)
@@ -519,6 +700,7 @@ def parser():
     sp.add_argument("--blue-tg")
     sp.add_argument("--green-tg")
     sp.add_argument("--cluster")
+    wait_args(sp)
 
     sp = add("flip", cmd_flip, "move traffic like a deploy tool does")
     pointer(sp)
@@ -537,6 +719,29 @@ def parser():
 
     sp = add("describe", cmd_describe, "print a rule's or listener's actions")
     pointer(sp)
+
+    sp = add("alarms", cmd_alarms, "create N metric and M composite alarms (pagination tests)")
+    sp.add_argument("--count", type=int, required=True, metavar="N", help="metric alarms")
+    sp.add_argument("--composite", type=int, default=0, metavar="M", help="composite alarms")
+    sp.add_argument("--prefix", default="bulk")
+    sp.add_argument("--state", choices=("ALARM", "OK", "INSUFFICIENT_DATA"), default="OK")
+
+    sp = add("health", cmd_health, "target health: states and reason codes")
+    sp.add_argument("--tg", required=True)
+
+    sp = add("fail-targets", cmd_fail_targets, "make targets fail their health checks (emulator only)")
+    sp.add_argument("--tg", required=True)
+    sp.add_argument("--target", metavar="ID", help="one target (default: every target of the group)")
+    sp.add_argument("--reason", default="Target.ResponseCodeMismatch")
+
+    sp = add("recover-targets", cmd_recover_targets, "let failed targets pass their checks again")
+    sp.add_argument("--tg", required=True)
+    sp.add_argument("--target", metavar="ID")
+
+    sp = add("fail-rollout", cmd_fail_rollout, "make a service's current ECS rollout FAILED (emulator only)")
+    sp.add_argument("--cluster", required=True)
+    sp.add_argument("--service", required=True)
+    sp.add_argument("--reason")
     return p
 
 

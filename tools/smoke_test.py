@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no tools/__pycache__ in the work tree
 sys.path.insert(0, HERE)
 from emulator import CborTimestamp, cbor_decode, cbor_encode  # noqa: E402
+import smoke_test_aws  # noqa: E402
 
 passed = failed = 0
 
@@ -47,7 +48,7 @@ def check(name: str, cond: bool, detail: object = "") -> None:
 class Emu:
     def __init__(self, tmp: str):
         self.port_file = os.path.join(tmp, "emulator.port")
-        env = dict(os.environ, MOTO_ECS_SERVICE_RUNNING="2")
+        env = {k: v for k, v in os.environ.items() if k != "BLUEGREEN_EMULATOR_TIME_SCALE"}
         self.log = open(os.path.join(tmp, "emulator.log"), "w")
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
@@ -179,8 +180,8 @@ def scenario(emu: Emu) -> None:
     elb.register_targets(TargetGroupArn=tg["blue"], Targets=[{"Id": "10.0.1.10", "Port": 80},
                                                              {"Id": "10.0.1.11", "Port": 80}])
     health = elb.describe_target_health(TargetGroupArn=tg["blue"])["TargetHealthDescriptions"]
-    check("registered targets report healthy",
-          [h["TargetHealth"]["State"] for h in health] == ["healthy", "healthy"], health)
+    check("registered targets start initial (healthy comes later: smoke_test_aws.py)",
+          [h["TargetHealth"]["State"] for h in health] == ["initial", "initial"], health)
     health = elb.describe_target_health(TargetGroupArn=tg["green"])["TargetHealthDescriptions"]
     check("target group without targets reports no targets", health == [], health)
 
@@ -200,7 +201,8 @@ def scenario(emu: Emu) -> None:
     check("create_service with loadBalancers", svc["loadBalancers"][0]["targetGroupArn"] == tg["blue"])
     desc = ecs.describe_services(cluster="prod", services=["app-prod-v001", "missing"])
     s = desc["services"][0]
-    check("MOTO_ECS_SERVICE_RUNNING=2 gives runningCount 2", s["runningCount"] == 2, s["runningCount"])
+    check("a new service is rolling out (runningCount from the rollout model)",
+          s["deployments"][0]["rolloutState"] == "IN_PROGRESS" and s["runningCount"] < 2, s["deployments"])
     check("describe_services reports MISSING", desc["failures"][0]["reason"] == "MISSING", desc["failures"])
     print(f"     (deployments: {[(d['status'], d.get('rolloutState')) for d in s['deployments']]})")
 
@@ -369,9 +371,16 @@ def main() -> int:
         emu = None
         try:
             emu = Emu(tmp)
-            scenario(emu)
+            try:
+                scenario(emu)
+            except Exception:
+                check("emulator scenario", False, traceback.format_exc())
+            try:
+                smoke_test_aws.run(emu, check)  # the modelled AWS behaviours (tools/aws_*.py)
+            except Exception:
+                check("AWS behaviour models scenario", False, traceback.format_exc())
         except Exception:
-            check("emulator scenario", False, traceback.format_exc())
+            check("emulator start", False, traceback.format_exc())
         finally:
             if emu is not None:
                 emu.proc.send_signal(signal.SIGTERM)

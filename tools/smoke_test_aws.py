@@ -1,0 +1,372 @@
+"""Smoke test of the emulator's AWS behaviour models (tools/aws_*.py), run by
+tools/smoke_test.py (make test-tools) against the emulator it started, after its
+own scenario (which ends with a reset). One or more checks per modelled behaviour:
+target group attachment, ECS rejection, target health (initial -> healthy timing,
+unused, draining then gone, fail / recover), ECS rollouts (IN_PROGRESS -> COMPLETED
+with the replaced deployment ACTIVE while it drains, scaling, FAILED with a reason),
+CloudWatch DescribeAlarms (composite only when asked, paging at MaxRecords).
+
+All waits assume the default time scale (0.01: 30 modelled seconds = 0.3 s).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Callable
+
+import botocore.exceptions
+
+Check = Callable[..., None]
+SCALE = 0.01
+
+
+def _error(fn: Callable[[], Any]) -> tuple[str | None, str]:
+    try:
+        fn()
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"].get("Code"), e.response["Error"].get("Message", "")
+    return None, ""
+
+
+def _poll(fn: Callable[[], Any], until: Callable[[Any], bool], timeout: float) -> tuple[Any, float, list]:
+    """Call fn every 50 ms until `until(value)`; returns (last value, seconds, all values)."""
+    t0 = time.monotonic()
+    seen = []
+    while True:
+        value = fn()
+        seen.append(value)
+        if until(value) or time.monotonic() - t0 > timeout:
+            return value, time.monotonic() - t0, seen
+        time.sleep(0.05)
+
+
+def run(emu: Any, check: Check) -> None:
+    health_doc = emu.api("GET", "/_bluegreen/health")
+    check("time scale default 0.01 reported by /health", health_doc.get("time_scale") == SCALE, health_doc)
+    if health_doc.get("time_scale") != SCALE:
+        return
+    ec2, elb, ecs, cw = (emu.client(s) for s in ("ec2", "elbv2", "ecs", "cloudwatch"))
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24",
+                                 AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="m", Description="m", VpcId=vpc)["GroupId"]
+    lb = elb.create_load_balancer(Name="m", Subnets=subnets, SecurityGroups=[sg],
+                                  Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+    tg1, tg2 = (elb.create_target_group(Name=n, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+                ["TargetGroups"][0]["TargetGroupArn"] for n in ("m-one", "m-two"))
+
+    attachment(emu, check, elb, ecs, lb, tg1, tg2, subnets, sg)
+    target_health(emu, check, elb, lb, vpc)
+    rollouts(emu, check, ecs, elb, lb, tg1, subnets, sg)
+    alarms(emu, check, cw)
+    bad_scale(check)
+
+
+def lbs_of(elb: Any, tg: str) -> list[str]:
+    return elb.describe_target_groups(TargetGroupArns=[tg])["TargetGroups"][0].get("LoadBalancerArns", [])
+
+
+def attachment(emu: Any, check: Check, elb: Any, ecs: Any, lb: str, tg1: str, tg2: str,
+               subnets: list[str], sg: str) -> None:
+    fixed = {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}}
+    check("new target group: LoadBalancerArns empty", lbs_of(elb, tg1) == [] and lbs_of(elb, tg2) == [])
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg1}])["Listeners"][0]["ListenerArn"]
+    check("CreateListener (scalar forward) attaches", lbs_of(elb, tg1) == [lb] and lbs_of(elb, tg2) == [],
+          (lbs_of(elb, tg1), lbs_of(elb, tg2)))
+    both = {"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": tg1, "Weight": 100}, {"TargetGroupArn": tg2, "Weight": 0}]}}
+    rule = elb.create_rule(ListenerArn=listener, Priority=5, Actions=[both], Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/m/*"]}}])["Rules"][0]["RuleArn"]
+    check("CreateRule (ForwardConfig, weight 0) attaches", lbs_of(elb, tg2) == [lb], lbs_of(elb, tg2))
+    elb.modify_rule(RuleArn=rule, Actions=[{"Type": "forward", "TargetGroupArn": tg1}])
+    check("ModifyRule dropping a group detaches it", lbs_of(elb, tg2) == [] and lbs_of(elb, tg1) == [lb],
+          (lbs_of(elb, tg1), lbs_of(elb, tg2)))
+    elb.modify_listener(ListenerArn=listener, DefaultActions=[fixed])
+    check("ModifyListener: still attached through the rule", lbs_of(elb, tg1) == [lb], lbs_of(elb, tg1))
+    elb.delete_rule(RuleArn=rule)
+    check("DeleteRule detaches", lbs_of(elb, tg1) == [], lbs_of(elb, tg1))
+    elb.modify_listener(ListenerArn=listener, DefaultActions=[{"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": tg2, "Weight": 0}]}}])
+    check("ModifyListener (weight-0 forward) attaches", lbs_of(elb, tg2) == [lb], lbs_of(elb, tg2))
+    elb.delete_listener(ListenerArn=listener)
+    check("DeleteListener detaches", lbs_of(elb, tg2) == [], lbs_of(elb, tg2))
+
+    # ECS: a load-balanced service needs an associated load balancer
+    ecs.create_cluster(clusterName="m")
+    td = taskdef(ecs, "m:1")
+    net = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}}
+
+    def create(name: str, tg: str) -> dict:
+        return ecs.create_service(cluster="m", serviceName=name, taskDefinition=td, desiredCount=1,
+                                  launchType="FARGATE", networkConfiguration=net, loadBalancers=[
+                                      {"targetGroupArn": tg, "containerName": "app", "containerPort": 80}])
+
+    code, msg = _error(lambda: create("m-detached", tg1))
+    check("ECS CreateService on a detached target group: InvalidParameterException",
+          code == "InvalidParameterException"
+          and msg == f"The target group with targetGroupArn {tg1} does not have an associated load balancer.",
+          (code, msg))
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg1}])["Listeners"][0]["ListenerArn"]
+    code, _ = _error(lambda: create("m-attached", tg1))
+    check("ECS CreateService on an attached target group is accepted", code is None, code)
+    code, msg = _error(lambda: ecs.update_service(cluster="m", service="m-attached", loadBalancers=[
+        {"targetGroupArn": tg2, "containerName": "app", "containerPort": 80}]))
+    check("ECS UpdateService to a detached target group: InvalidParameterException",
+          code == "InvalidParameterException" and tg2 in msg, (code, msg))
+    code, _ = _error(lambda: ecs.update_service(cluster="m", service="m-attached", desiredCount=2))
+    check("ECS UpdateService without loadBalancers is accepted", code is None, code)
+    ecs.update_service(cluster="m", service="m-attached", desiredCount=0)
+    ecs.delete_service(cluster="m", service="m-attached")
+
+
+def taskdef(ecs: Any, image: str) -> str:
+    return ecs.register_task_definition(
+        family="m", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{"name": "app", "image": image, "essential": True,
+                               "portMappings": [{"containerPort": 80}]}])["taskDefinition"]["taskDefinitionArn"]
+
+
+def states(elb: Any, tg: str) -> dict[str, tuple[str, str | None]]:
+    out = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+    return {h["Target"]["Id"]: (h["TargetHealth"]["State"], h["TargetHealth"].get("Reason")) for h in out}
+
+
+def target_health(emu: Any, check: Check, elb: Any, lb: str, vpc: str) -> None:
+    tg = elb.create_target_group(Name="m-health", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
+                                 HealthCheckIntervalSeconds=30, HealthyThresholdCount=5)[
+        "TargetGroups"][0]["TargetGroupArn"]
+    elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "100"}])
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.1.1.10", "Port": 80},
+                                                    {"Id": "10.1.1.11", "Port": 80}])
+    got = states(elb, tg)
+    check("targets of a group nothing forwards to: unused / Target.NotInUse",
+          set(got.values()) == {("unused", "Target.NotInUse")}, got)
+    time.sleep(0.3)
+    check("unused targets are not health-checked (still unused)",
+          set(states(elb, tg).values()) == {("unused", "Target.NotInUse")})
+
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=81, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]
+    t0 = time.monotonic()
+    got = states(elb, tg)
+    check("attaching starts health checks: initial", {s for s, _ in got.values()} == {"initial"}, got)
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.1.1.12", "Port": 80}])
+    check("target registered in a group in use: initial / Elb.RegistrationInProgress",
+          states(elb, tg)["10.1.1.12"] == ("initial", "Elb.RegistrationInProgress"), states(elb, tg))
+    time.sleep(max(0.0, 1.1 - (time.monotonic() - t0)))
+    got = states(elb, tg)
+    check("still initial after 1.1 s (< 5 checks x 30 s x 0.01)",
+          got["10.1.1.10"][0] == "initial" and got["10.1.1.11"][0] == "initial", got)
+    last, _, _ = _poll(lambda: states(elb, tg), lambda s: s["10.1.1.10"][0] == "healthy", 5)
+    waited = time.monotonic() - t0
+    check("initial -> healthy after HealthyThresholdCount x interval (1.5 s)",
+          last["10.1.1.10"] == ("healthy", None) and 1.4 <= waited <= 2.5, (last, round(waited, 2)))
+
+    emu.api("POST", "/_bluegreen/targets/fail", {"target_group_arn": tg, "target_id": "10.1.1.10"})
+    got = states(elb, tg)
+    check("fail one target: unhealthy / Target.ResponseCodeMismatch, the others not",
+          got["10.1.1.10"] == ("unhealthy", "Target.ResponseCodeMismatch") and got["10.1.1.11"][0] == "healthy",
+          got)
+    emu.api("POST", "/_bluegreen/targets/fail", {"target_group_arn": tg, "reason": "Target.Timeout"})
+    got = states(elb, tg)
+    check("fail all targets of a group with a reason",
+          all(s == "unhealthy" and r in ("Target.Timeout", "Target.ResponseCodeMismatch")
+              for s, r in got.values()) and got["10.1.1.11"] == ("unhealthy", "Target.Timeout"), got)
+    emu.api("POST", "/_bluegreen/targets/recover", {"target_group_arn": tg})
+    t1 = time.monotonic()
+    got = states(elb, tg)
+    check("right after recover: still unhealthy (must pass the threshold again)",
+          got["10.1.1.11"] == ("unhealthy", "Target.Timeout"), got)
+    last, _, _ = _poll(lambda: states(elb, tg), lambda s: all(v[0] == "healthy" for v in s.values()), 5)
+    waited = time.monotonic() - t1
+    check("recovered targets healthy after the threshold (1.5 s)",
+          all(v == ("healthy", None) for v in last.values()) and 1.4 <= waited <= 2.5, (last, round(waited, 2)))
+    report = emu.api("GET", f"/_bluegreen/targets?target_group_arn={tg}")
+    check("GET /_bluegreen/targets reports the model", report["in_use"] is True
+          and report["healthy_after_aws_seconds"] == 150 and len(report["targets"]) == 3, report)
+
+    elb.deregister_targets(TargetGroupArn=tg, Targets=[{"Id": "10.1.1.12", "Port": 80}])
+    t2 = time.monotonic()
+    got = states(elb, tg)
+    check("deregistered target: draining / Target.DeregistrationInProgress",
+          got.get("10.1.1.12") == ("draining", "Target.DeregistrationInProgress"), got)
+    last, _, _ = _poll(lambda: states(elb, tg), lambda s: "10.1.1.12" not in s, 5)
+    waited = time.monotonic() - t2
+    check("draining for deregistration_delay (100 s = 1 s), then gone",
+          "10.1.1.12" not in last and 0.9 <= waited <= 2.0, (last, round(waited, 2)))
+
+    elb.delete_listener(ListenerArn=listener)
+    got = states(elb, tg)
+    check("detached again: unused", set(got.values()) == {("unused", "Target.NotInUse")}, got)
+    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=81, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg}])
+    got = states(elb, tg)
+    check("re-attached: initial again (Elb.InitialHealthChecking)",
+          set(got.values()) == {("initial", "Elb.InitialHealthChecking")}, got)
+
+
+def service(ecs: Any, name: str) -> dict:
+    return ecs.describe_services(cluster="m", services=[name])["services"][0]
+
+
+def summary(svc: dict) -> tuple:
+    return (svc["runningCount"], svc["desiredCount"],
+            tuple((d["status"], d["rolloutState"], d["runningCount"]) for d in svc["deployments"]))
+
+
+def steady(svc: dict) -> bool:
+    deps = svc["deployments"]
+    return (len(deps) == 1 and deps[0]["rolloutState"] == "COMPLETED"
+            and svc["runningCount"] == svc["desiredCount"])
+
+
+def rollouts(emu: Any, check: Check, ecs: Any, elb: Any, lb: str, tg: str, subnets: list[str], sg: str) -> None:
+    td1 = taskdef(ecs, "m:1")
+    net = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}}
+    t0 = time.monotonic()
+    svc = ecs.create_service(cluster="m", serviceName="m-roll", taskDefinition=td1, desiredCount=2,
+                             launchType="FARGATE", networkConfiguration=net, loadBalancers=[
+                                 {"targetGroupArn": tg, "containerName": "app", "containerPort": 80}])["service"]
+    d = svc["deployments"]
+    check("new service: one PRIMARY deployment IN_PROGRESS, runningCount 0",
+          len(d) == 1 and d[0]["status"] == "PRIMARY" and d[0]["rolloutState"] == "IN_PROGRESS"
+          and svc["runningCount"] == 0 and svc["pendingCount"] == 2, summary(svc))
+    last, _, seen = _poll(lambda: service(ecs, "m-roll"), steady, 5)
+    waited = time.monotonic() - t0
+    check("runningCount climbs 0 -> 1 -> 2 (one task per 30 s)",
+          [s["runningCount"] for s in seen if 0 < s["runningCount"] < 2] != [], [summary(s) for s in seen][:3])
+    check("new service COMPLETED and steady after ~0.6 s",
+          steady(last) and last["runningCount"] == 2 and 0.5 <= waited <= 1.5, (summary(last), round(waited, 2)))
+
+    td2 = taskdef(ecs, "m:2")
+    t1 = time.monotonic()
+    svc = ecs.update_service(cluster="m", service="m-roll", taskDefinition=td2)["service"]
+    d = svc["deployments"]
+    check("new task definition: PRIMARY IN_PROGRESS + the old one ACTIVE with its tasks",
+          [x["status"] for x in d] == ["PRIMARY", "ACTIVE"] and d[0]["rolloutState"] == "IN_PROGRESS"
+          and d[0]["taskDefinition"] == td2 and d[1]["taskDefinition"] == td1 and d[1]["runningCount"] == 2,
+          summary(svc))
+    last, _, seen = _poll(lambda: service(ecs, "m-roll"), steady, 5)
+    waited = time.monotonic() - t1
+    active_counts = [x["runningCount"] for s in seen for x in s["deployments"] if x["status"] == "ACTIVE"]
+    check("the ACTIVE deployment drains (its runningCount falls) before it disappears",
+          2 in active_counts and 1 in active_counts, active_counts)
+    check("never COMPLETED while an ACTIVE deployment remains",
+          all(s["deployments"][0]["rolloutState"] == "IN_PROGRESS" for s in seen if len(s["deployments"]) > 1))
+    check("rolling update COMPLETED after ~0.9 s, one deployment, on the new task definition",
+          steady(last) and last["taskDefinition"] == td2 and last["deployments"][0]["taskDefinition"] == td2
+          and 0.8 <= waited <= 2.0, (summary(last), round(waited, 2)))
+
+    ecs.update_service(cluster="m", service="m-roll", desiredCount=3)
+    svc = service(ecs, "m-roll")
+    check("desired count change: same PRIMARY, IN_PROGRESS, running below desired",
+          len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+          and svc["runningCount"] == 2 and svc["desiredCount"] == 3, summary(svc))
+    last, _, _ = _poll(lambda: service(ecs, "m-roll"), steady, 5)
+    check("scaled out: COMPLETED with running 3", steady(last) and last["runningCount"] == 3, summary(last))
+
+    ecs.update_service(cluster="m", service="m-roll", taskDefinition=taskdef(ecs, "m:3"))
+    out = emu.api("POST", "/_bluegreen/ecs/fail-rollout",
+                  {"cluster": "m", "service": "m-roll", "reason": "tasks failed to start"})
+    check("fail-rollout answers with the FAILED deployment",
+          out["deployments"][0]["rolloutState"] == "FAILED", out)
+    time.sleep(1.2)
+    svc = service(ecs, "m-roll")
+    d = svc["deployments"]
+    check("FAILED with the reason; it stays FAILED and the old deployment keeps serving",
+          d[0]["status"] == "PRIMARY" and d[0]["rolloutState"] == "FAILED"
+          and d[0]["rolloutStateReason"] == "tasks failed to start"
+          and len(d) == 2 and d[1]["status"] == "ACTIVE" and d[1]["runningCount"] == 3, summary(svc))
+    ecs.update_service(cluster="m", service="m-roll", taskDefinition=td2)
+    last, _, _ = _poll(lambda: service(ecs, "m-roll"), steady, 5)
+    check("a new deployment after a FAILED one completes", steady(last) and last["taskDefinition"] == td2,
+          summary(last))
+
+
+def alarms(emu: Any, check: Check, cw: Any) -> None:
+    for i in range(120):
+        cw.put_metric_alarm(AlarmName=f"page-{i:03d}", Namespace="AWS/ApplicationELB", MetricName="X",
+                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                            ComparisonOperator="GreaterThanThreshold")
+    for i in range(5):
+        cw.put_composite_alarm(AlarmName=f"page-comp-{i}", AlarmRule='ALARM("page-000")')
+    cw.set_alarm_state(AlarmName="page-comp-0", StateValue="ALARM", StateReason="smoke")
+
+    first = cw.describe_alarms()
+    check("DescribeAlarms default: 50 metric alarms, no composite, a NextToken",
+          len(first["MetricAlarms"]) == 50 and first["CompositeAlarms"] == [] and first.get("NextToken"),
+          (len(first["MetricAlarms"]), len(first["CompositeAlarms"]), first.get("NextToken")))
+    names, token, sizes = [], None, []
+    while True:
+        page = cw.describe_alarms(**({"NextToken": token} if token else {}))
+        sizes.append(len(page["MetricAlarms"]))
+        names += [a["AlarmName"] for a in page["MetricAlarms"]]
+        token = page.get("NextToken")
+        if not token or len(sizes) > 10:
+            break
+    check("NextToken pages 50, 50, 20 over 120 alarms, each once, in name order",
+          sizes == [50, 50, 20] and names == [f"page-{i:03d}" for i in range(120)], sizes)
+    page = cw.describe_alarms(MaxRecords=100, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    rest = cw.describe_alarms(MaxRecords=100, AlarmTypes=["MetricAlarm", "CompositeAlarm"],
+                              NextToken=page["NextToken"])
+    check("MaxRecords=100 with both types: 100, then 25 with the composites, no token",
+          len(page["MetricAlarms"]) + len(page["CompositeAlarms"]) == 100
+          and len(rest["MetricAlarms"]) + len(rest["CompositeAlarms"]) == 25
+          and len(rest["CompositeAlarms"]) == 5 and not rest.get("NextToken"),
+          (len(page["MetricAlarms"]), len(rest["MetricAlarms"]), len(rest["CompositeAlarms"])))
+    import boto3
+    from botocore.config import Config
+
+    raw = boto3.client("cloudwatch", endpoint_url=emu.url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing",
+                       config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
+    for bad in (0, 101):
+        code, _ = _error(lambda: raw.describe_alarms(MaxRecords=bad))
+        check(f"MaxRecords={bad} is a ValidationError", code == "ValidationError", code)
+    named = cw.describe_alarms(AlarmNames=["page-comp-0"])
+    check("a composite alarm named without AlarmTypes is not returned",
+          named["MetricAlarms"] == [] and named["CompositeAlarms"] == [], named)
+    comp = cw.describe_alarms(AlarmNames=["page-comp-0"], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
+    check("AlarmTypes=CompositeAlarm returns it, with its rule and state",
+          len(comp) == 1 and comp[0]["AlarmRule"] == 'ALARM("page-000")' and comp[0]["StateValue"] == "ALARM",
+          comp)
+    only = cw.describe_alarms(AlarmTypes=["CompositeAlarm"])
+    check("AlarmTypes=CompositeAlarm alone: no metric alarms",
+          only["MetricAlarms"] == [] and len(only["CompositeAlarms"]) == 5, only)
+
+    # The provider's Rust SDK speaks CBOR: paging goes through the adapter too.
+    from emulator import cbor_decode, cbor_encode
+
+    req = urllib.request.Request(
+        emu.url + "/service/GraniteServiceVersion20100801/operation/DescribeAlarms",
+        data=cbor_encode({"MaxRecords": 10, "AlarmNamePrefix": "page-"}), method="POST",
+        headers={"Content-Type": "application/cbor", "Accept": "application/cbor", "smithy-protocol": "rpc-v2-cbor",
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/monitoring/"
+                                  "aws4_request, SignedHeaders=host, Signature=0"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        out = cbor_decode(r.read())
+    check("CBOR DescribeAlarms pages too (MaxRecords 10 -> 10 + NextToken)",
+          len(out.get("MetricAlarms", [])) == 10 and isinstance(out.get("NextToken"), str), out.keys())
+
+
+def bad_scale(check: Check) -> None:
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, os.path.join(here, "emulator.py"), "--time-scale", "0"],
+                         capture_output=True, text=True, timeout=30)
+    check("--time-scale 0 is refused (exit 2)", out.returncode == 2 and "time scale" in out.stderr,
+          (out.returncode, out.stderr[-200:]))
+
+
+if __name__ == "__main__":
+    print("run tools/smoke_test.py (make test-tools); it starts the emulator and runs this too")
+    sys.exit(2)
