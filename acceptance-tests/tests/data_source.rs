@@ -2,7 +2,6 @@
 //! Spinnaker server groups, and one ECS-native blue/green service.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::enabled;
 use acceptance_tests::scaffold::{self, Scaffold};
 use acceptance_tests::terraform::{Workdir, provider_block};
 
@@ -25,10 +24,8 @@ fn names(services: &serde_json::Value) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn two_long_lived_services() {
-    if !enabled("data source two services") {
-        return;
-    }
     let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
     let s = Scaffold::create(&emu, "app", &["--colors", "tag", "--services", "two"]);
     let r = read(&emu, &format!("  cluster = \"{}\"\n  listener_rule_arn = \"{}\"", s.cluster, s.rule()));
@@ -47,10 +44,8 @@ fn two_long_lived_services() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn spinnaker_server_groups_some_scaled_to_zero() {
-    if !enabled("data source spinnaker") {
-        return;
-    }
     let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
     let s = Scaffold::create(&emu, "app", &["--colors", "name", "--services", "spinnaker"]);
     scaffold::run(
@@ -72,10 +67,8 @@ fn spinnaker_server_groups_some_scaled_to_zero() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ecs_native_blue_green_service() {
-    if !enabled("data source ecs-native") {
-        return;
-    }
     let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
     let s = Scaffold::create(&emu, "native", &["--colors", "tag", "--services", "ecs-native"]);
     // One service carries both target groups (production + alternate).

@@ -3,7 +3,6 @@
 //! no dev_overrides. Needs `make dist` first (`make test` runs it).
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::enabled;
 use acceptance_tests::scaffold::Scaffold;
 use acceptance_tests::terraform::{Workdir, provider_block};
 use std::path::PathBuf;
@@ -29,10 +28,8 @@ print('h1:'+base64.b64encode(hashlib.sha256(lines.encode()).digest()).decode())"
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn release_zip_installs_from_a_filesystem_mirror_and_plans() {
-    if !enabled("filesystem mirror") {
-        return;
-    }
     let dist = dist_dir();
     let zip = std::fs::read_dir(&dist)
         .unwrap_or_else(|e| panic!("no {} ({e}): run `make dist`", dist.display()))

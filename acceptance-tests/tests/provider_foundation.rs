@@ -1,15 +1,13 @@
 //! Foundation: real Terraform loads the provider, reads its schema, configures it
 //! against the emulator, and shows its structured logs.
 
+use acceptance_tests::PROVIDER_ADDRESS;
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::terraform::{Workdir, provider_block};
-use acceptance_tests::{PROVIDER_ADDRESS, enabled};
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn terraform_lists_the_provider_schema_with_resource_and_data_source() {
-    if !enabled("schema") {
-        return;
-    }
     let emu = Emulator::start();
     let wd = Workdir::new(&emu.endpoint());
     wd.write("main.tf", &provider_block(&emu.endpoint()));
@@ -37,10 +35,8 @@ fn terraform_lists_the_provider_schema_with_resource_and_data_source() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn init_and_plan_with_provider_pointed_at_the_emulator() {
-    if !enabled("plan") {
-        return;
-    }
     let emu = Emulator::start();
     let wd = Workdir::new(&emu.endpoint());
     wd.write("main.tf", &format!("{}\nresource \"terraform_data\" \"x\" {{}}\n", provider_block(&emu.endpoint())));
@@ -52,10 +48,8 @@ fn init_and_plan_with_provider_pointed_at_the_emulator() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn provider_logs_reach_terraform_as_structured_lines_at_their_levels() {
-    if !enabled("logs") {
-        return;
-    }
     let emu = Emulator::start();
     let mut wd = Workdir::new(&emu.endpoint());
     wd.write("main.tf", &provider_block(&emu.endpoint()));

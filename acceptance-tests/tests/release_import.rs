@@ -2,7 +2,6 @@
 //! identity, each followed by an empty plan; colour resolution; bad IDs.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::enabled;
 use acceptance_tests::scaffold::Scaffold;
 use acceptance_tests::terraform::{Workdir, provider_block};
 
@@ -31,10 +30,8 @@ fn import_then_plan_is_empty(wd: &Workdir, id: &str) {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_by_rule_arn_with_colors_from_tags() {
-    if !enabled("import rule") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
     let wd = setup(&emu, &s, "listener_rule_arn", "");
@@ -42,10 +39,8 @@ fn import_by_rule_arn_with_colors_from_tags() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_by_service_with_colors_from_names() {
-    if !enabled("import service") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "shop", &["--colors", "name", "--services", "two"]);
     let wd = setup(&emu, &s, "listener_rule_arn", "");
@@ -53,10 +48,8 @@ fn import_by_service_with_colors_from_names() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_by_service_finds_a_pointer_past_the_first_page_of_rules() {
-    if !enabled("import past first page") {
-        return;
-    }
     let emu = emulator();
     // The pointer is the listener's default action, which DescribeRules lists last; 401
     // other rules push it past the first page even at the largest page size (400).
@@ -68,10 +61,8 @@ fn import_by_service_finds_a_pointer_past_the_first_page_of_rules() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_by_listener_arn() {
-    if !enabled("import listener") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "web", &["--pointer", "listener", "--colors", "tag"]);
     let wd = setup(&emu, &s, "listener_arn", "");
@@ -79,10 +70,8 @@ fn import_by_listener_arn() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_block_and_identity_import_then_plan_is_empty() {
-    if !enabled("import block") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
     let by_id = format!("\nimport {{\n  to = bluegreen_ecs_release.app\n  id = \"{}/{}\"\n}}\n", s.cluster, s.rule());
@@ -105,10 +94,8 @@ fn import_block_and_identity_import_then_plan_is_empty() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn generated_configuration_plans_clean() {
-    if !enabled("generate config") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
     let wd = Workdir::new(&emu.endpoint());
@@ -131,10 +118,8 @@ fn generated_configuration_plans_clean() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_without_any_color_hint_says_to_add_the_tag() {
-    if !enabled("import no colors") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--colors", "none", "--stickiness"]);
     // A weighted forward naming both target groups, neither tagged nor named by colour.
@@ -157,10 +142,8 @@ fn import_without_any_color_hint_says_to_add_the_tag() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn bad_import_ids_are_diagnostics_naming_the_part() {
-    if !enabled("bad import ids") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
     let wd = setup(&emu, &s, "listener_rule_arn", "");

@@ -2,7 +2,6 @@
 //! are not drift, promotion, canary, adopt vs enforce, listener default action, destroy.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::enabled;
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Workdir, provider_block};
 
@@ -53,10 +52,8 @@ fn weights(emu: &Emulator, arn: &str) -> Vec<(String, i64)> {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn create_then_plan_is_empty_and_a_spinnaker_deploy_is_not_drift() {
-    if !enabled("create/deploy") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--services", "spinnaker"]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
@@ -88,10 +85,8 @@ fn create_then_plan_is_empty_and_a_spinnaker_deploy_is_not_drift() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn promotion_to_green_changes_only_the_forward_action() {
-    if !enabled("promotion") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--oidc", "--stickiness"]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
@@ -126,10 +121,8 @@ fn promotion_to_green_changes_only_the_forward_action() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn canary_weights_are_exact_and_return_to_zero() {
-    if !enabled("canary") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"\n  standby_traffic_percent = 10");
@@ -146,10 +139,8 @@ fn canary_weights_are_exact_and_return_to_zero() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn adopt_mode_follows_an_outside_flip_and_enforce_mode_shows_one_change() {
-    if !enabled("adopt/enforce") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "");
@@ -200,10 +191,8 @@ fn adopt_mode_follows_an_outside_flip_and_enforce_mode_shows_one_change() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn listener_default_action_pointer_create_deploy_promote() {
-    if !enabled("listener pointer") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "web", &["--pointer", "listener"]);
     let wd = workdir(&emu, &s, "listener_arn", "  active_color = \"blue\"");
@@ -218,10 +207,8 @@ fn listener_default_action_pointer_create_deploy_promote() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn destroy_leaves_the_rule_exactly_as_it_was() {
-    if !enabled("destroy") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--oidc"]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"green\"");
@@ -233,10 +220,8 @@ fn destroy_leaves_the_rule_exactly_as_it_was() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn test_listener_rule_follows_the_standby_color() {
-    if !enabled("test listener") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--test-listener"]);
     let test_rule = s.test_rule_arn.clone().expect("test rule");
@@ -251,10 +236,8 @@ fn test_listener_rule_follows_the_standby_color() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_pointer_deleted_outside_terraform_leaves_state_with_a_warning() {
-    if !enabled("deleted pointer") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
@@ -279,10 +262,8 @@ fn a_pointer_deleted_outside_terraform_leaves_state_with_a_warning() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn aws_errors_on_refresh_name_the_call_and_the_arn() {
-    if !enabled("aws errors") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");

@@ -2,7 +2,6 @@
 //! against the emulator: every refusal writes nothing and leaves state equal to live.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::enabled;
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Workdir, provider_block};
 use std::time::{Duration, Instant};
@@ -29,10 +28,8 @@ fn state_color(wd: &Workdir) -> String {
 const GATE: &str = "  promotion {\n    min_healthy_targets = 1\n    wait_timeout = \"1s\"\n  }";
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn gate_refuses_a_standby_without_healthy_targets_and_writes_nothing() {
-    if !enabled("gate health") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -53,10 +50,8 @@ fn gate_refuses_a_standby_without_healthy_targets_and_writes_nothing() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn gate_refuses_while_an_alarm_fires() {
-    if !enabled("gate alarm") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
@@ -77,10 +72,8 @@ fn gate_refuses_while_an_alarm_fires() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn bake_failure_rolls_back_and_state_matches_live() {
-    if !enabled("bake rollback") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
@@ -108,10 +101,8 @@ fn bake_failure_rolls_back_and_state_matches_live() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn traffic_moved_between_saved_plan_and_apply_is_refused() {
-    if !enabled("saved plan") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());

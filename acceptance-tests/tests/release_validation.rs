@@ -3,7 +3,6 @@
 //! AWS request budget of a refresh and of a promotion.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::enabled;
 use acceptance_tests::scaffold::{self, Scaffold};
 use acceptance_tests::terraform::{Workdir, provider_block};
 
@@ -41,10 +40,8 @@ fn base(overrides: &[(&str, &str)], extra: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn bad_configurations_are_diagnostics_at_their_attribute() {
-    if !enabled("bad configs") {
-        return;
-    }
     let emu = Emulator::start();
     let cases: Vec<(String, &str, &str)> = vec![
         (base(&[("active_color", "\"purple\"")], ""), "active_color", "\"blue\" or \"green\""),
@@ -94,10 +91,8 @@ fn bad_configurations_are_diagnostics_at_their_attribute() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn bad_provider_configuration_is_reported_at_its_attribute() {
-    if !enabled("bad provider config") {
-        return;
-    }
     let emu = Emulator::start();
     let wd = Workdir::new(&emu.endpoint());
     let provider = provider_block(&emu.endpoint())
@@ -119,10 +114,8 @@ fn counts(emu: &Emulator) -> (i64, serde_json::Map<String, serde_json::Value>) {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn refresh_costs_one_read_and_promotion_one_read_the_gate_and_one_write() {
-    if !enabled("request budget") {
-        return;
-    }
     let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
     let s = Scaffold::create(&emu, "app", &[]);
     let mut wd = Workdir::new(&emu.endpoint());
@@ -160,10 +153,8 @@ fn refresh_costs_one_read_and_promotion_one_read_the_gate_and_one_write() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn hostile_input_is_a_diagnostic_never_a_crash() {
-    if !enabled("hostile input") {
-        return;
-    }
     let emu = Emulator::start();
     let wd = Workdir::new(&emu.endpoint());
     let huge = "a".repeat(200_000);

@@ -3,7 +3,6 @@
 //! After every failure the live pointer is never half-written and state equals live.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::enabled;
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Workdir, provider_block};
 use std::time::{Duration, Instant};
@@ -75,10 +74,8 @@ fn report(scenario: &str, emu: &Emulator, wd: &Workdir, converged: bool) {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn promotion_succeeds_with_30_percent_of_calls_throttled() {
-    if !enabled("throttled promotion") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -99,10 +96,8 @@ fn promotion_succeeds_with_30_percent_of_calls_throttled() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn dropped_connections_and_slow_answers_are_retried() {
-    if !enabled("dropped connection") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -127,10 +122,8 @@ fn dropped_connections_and_slow_answers_are_retried() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_pointer_write_leaves_live_and_state_unchanged_and_the_next_apply_converges() {
-    if !enabled("failed write") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -151,10 +144,8 @@ fn a_failed_pointer_write_leaves_live_and_state_unchanged_and_the_next_apply_con
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn provider_killed_during_bake_then_plan_shows_the_truth_and_apply_converges() {
-    if !enabled("sigkill during bake") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -183,10 +174,8 @@ fn provider_killed_during_bake_then_plan_shows_the_truth_and_apply_converges() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothing() {
-    if !enabled("update timeout") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -214,10 +203,8 @@ fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothin
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ctrl_c_interrupts_a_gate_wait_promptly_and_state_stays_consistent() {
-    if !enabled("ctrl-c") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -249,10 +236,8 @@ fn ctrl_c_interrupts_a_gate_wait_promptly_and_state_stays_consistent() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
-    if !enabled("parallel promotions") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let mut rules = vec![s.rule().to_string()];
@@ -278,10 +263,8 @@ fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
 }
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn credentials_never_appear_in_logs_plan_or_state_at_trace() {
-    if !enabled("no secrets at trace") {
-        return;
-    }
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let mut wd = Workdir::new(&emu.endpoint());

@@ -1,15 +1,12 @@
 //! Request coalescing: creating and refreshing many releases costs fewer AWS calls than releases.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::enabled;
 use acceptance_tests::scaffold::{self, Scaffold};
 use acceptance_tests::terraform::{Workdir, provider_block};
 
 #[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn creating_and_planning_50_releases_on_one_listener_is_coalesced() {
-    if !enabled("coalescing") {
-        return;
-    }
     let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
     let s = Scaffold::create(&emu, "app", &[]);
     let mut rules = vec![s.rule().to_string()];
