@@ -43,7 +43,8 @@ impl Emulator {
         Emulator::start_with_env(&[])
     }
 
-    /// Starts the emulator with extra environment, e.g. `MOTO_ECS_SERVICE_RUNNING`.
+    /// Starts the emulator with extra environment, e.g. `BLUEGREEN_EMULATOR_TIME_SCALE`
+    /// (`MOTO_ECS_SERVICE_RUNNING` is accepted but ignored: ECS rollouts are modelled).
     pub fn start_with_env(env: &[(&str, &str)]) -> Emulator {
         let dir = TempDir::new("emulator");
         let port_file = dir.0.join("port");
@@ -123,6 +124,46 @@ impl Emulator {
 
     pub fn clear_faults(&self) {
         self.control("DELETE", "/faults", None);
+    }
+
+    /// Real seconds per modelled AWS second (default 0.01: a 30 s health-check interval
+    /// takes 0.3 s; new targets are healthy after 5 x 30 s = 1.5 s).
+    pub fn time_scale(&self) -> f64 {
+        self.control("GET", "/health", None)["time_scale"].as_f64().unwrap_or(0.01)
+    }
+
+    /// Every target of `tg` fails its health checks: `unhealthy` with `reason` (e.g.
+    /// `Target.ResponseCodeMismatch`, `Target.Timeout`), also targets registered later,
+    /// until [`Emulator::recover_targets`].
+    pub fn fail_targets(&self, tg: &str, reason: &str) -> serde_json::Value {
+        let body = serde_json::json!({"target_group_arn": tg, "reason": reason});
+        self.control("POST", "/targets/fail", Some(&body.to_string()))
+    }
+
+    /// One target (`target_id`, e.g. `10.0.1.10`) of `tg` fails with `reason`.
+    pub fn fail_target(&self, tg: &str, target_id: &str, reason: &str) -> serde_json::Value {
+        let body = serde_json::json!({"target_group_arn": tg, "target_id": target_id, "reason": reason});
+        self.control("POST", "/targets/fail", Some(&body.to_string()))
+    }
+
+    /// The failed targets of `tg` pass their checks again: still `unhealthy` until they
+    /// have passed HealthyThresholdCount checks (1.5 s by default), then `healthy`.
+    pub fn recover_targets(&self, tg: &str) -> serde_json::Value {
+        let body = serde_json::json!({"target_group_arn": tg});
+        self.control("POST", "/targets/recover", Some(&body.to_string()))
+    }
+
+    /// The emulator's model of `tg`'s target health: `{"in_use", "load_balancer_arns",
+    /// "healthy_after_aws_seconds", "time_scale", "targets": [{"id", "state", "reason"}]}`.
+    pub fn target_health_model(&self, tg: &str) -> serde_json::Value {
+        self.control("GET", &format!("/targets?target_group_arn={tg}"), None)
+    }
+
+    /// The ECS service's current (PRIMARY) deployment becomes `FAILED` with `reason` as
+    /// its rolloutStateReason.
+    pub fn fail_rollout(&self, cluster: &str, service: &str, reason: &str) -> serde_json::Value {
+        let body = serde_json::json!({"cluster": cluster, "service": service, "reason": reason});
+        self.control("POST", "/ecs/fail-rollout", Some(&body.to_string()))
     }
 
     /// An AWS SDK config pointed at this emulator, with dummy credentials.

@@ -80,6 +80,39 @@ resource "bluegreen_ecs_release" "app" {{
     }
 }
 
+/// `(target id, state, reason code)` of every target DescribeTargetHealth lists for `tg`
+/// (`scaffold.py health`): e.g. `("10.0.1.10", "initial", Some("Elb.RegistrationInProgress"))`.
+pub fn target_health(emu: &Emulator, tg: &str) -> Vec<(String, String, Option<String>)> {
+    let out = run(emu, "health", &["--tg", tg]);
+    out["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap_or_default().to_string(),
+                t["state"].as_str().unwrap_or_default().to_string(),
+                t["reason"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// Creates `metric` metric alarms `PREFIX-m-000..` and `composite` composite alarms
+/// `PREFIX-c-000..` in `state` (`scaffold.py alarms`); returns (metric names, composite names).
+pub fn create_alarms(
+    emu: &Emulator,
+    prefix: &str,
+    metric: usize,
+    composite: usize,
+    state: &str,
+) -> (Vec<String>, Vec<String>) {
+    let (m, c) = (metric.to_string(), composite.to_string());
+    let out = run(emu, "alarms", &["--prefix", prefix, "--count", &m, "--composite", &c, "--state", state]);
+    let names = |k: &str| out[k].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    (names("metric"), names("composite"))
+}
+
 /// Target groups a rule's or listener's forward action sends traffic to, with weights,
 /// normalised the way a user reads them (scalar = weight 1), sorted by ARN.
 pub fn forward_weights(actions: &serde_json::Value) -> Vec<(String, i64)> {
