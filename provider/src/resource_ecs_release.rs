@@ -379,7 +379,18 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
         };
     }
     // A create that wrote nothing created nothing.
-    fail(if creating && !outcome.wrote { Value::Null } else { state }, outcome.errors)
+    let mut response = fail(if creating && !outcome.wrote { Value::Null } else { state }, outcome.errors);
+    if let Some(color) = outcome.attached {
+        // The refusal's "nothing was written" is about traffic; say what was written.
+        response.diagnostics.warning(
+            format!("The {color} target group was attached at weight 0"),
+            format!(
+                "Before gating on it, this apply added the {color} target group to the forward action of {} at weight 0, so ALB health-checks its targets. No traffic moved.",
+                spec.pointer.describe()
+            ),
+        );
+    }
+    response
 }
 
 fn import_error(part: &str, e: impl std::fmt::Display) -> ImportResourceResponse {

@@ -27,6 +27,8 @@ pub struct Outcome {
     pub live: Option<Traffic>,
     /// Whether this apply wrote to the production pointer (even if it rolled back).
     pub wrote: bool,
+    /// The color this apply attached at weight 0 before gating on it, if any.
+    pub attached: Option<Color>,
     /// Whether the test pointer is known to point at the standby of `live`.
     pub test_pointer_ok: bool,
     pub errors: Vec<Error>,
@@ -49,6 +51,7 @@ struct Progress {
     live: Option<Traffic>,
     /// Whether the test pointer's last reconciliation succeeded (`true` with none).
     test_pointer_ok: bool,
+    attached: Option<Color>,
     /// The actions this apply last read and accepted, or wrote: the only actions a
     /// guarded write will write over.
     accepted: Vec<Action>,
@@ -57,7 +60,7 @@ struct Progress {
 
 impl Switch<'_> {
     pub async fn run(&self) -> Outcome {
-        let mut p = Progress { live: None, test_pointer_ok: true, accepted: Vec::new(), wrote: false };
+        let mut p = Progress { live: None, test_pointer_ok: true, attached: None, accepted: Vec::new(), wrote: false };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
             Ok(moved_from) => (moved_from, None),
@@ -86,7 +89,7 @@ impl Switch<'_> {
             // State must record a fresh read after anything that may have changed live.
             self.refresh(&mut p).await;
         }
-        Outcome { live: p.live, wrote: p.wrote, test_pointer_ok: p.test_pointer_ok, errors }
+        Outcome { live: p.live, wrote: p.wrote, attached: p.attached, test_pointer_ok: p.test_pointer_ok, errors }
     }
 
     /// Read, compare, attach, gate, write. Returns the traffic before the switch when
