@@ -43,7 +43,7 @@ fn gate_refuses_a_standby_without_healthy_targets_and_writes_nothing() {
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Promotion gate refused"), "{err}");
-    assert!(err.contains(&s.green_tg) && err.contains("has 0 healthy targets") && err.contains("needs 1"), "{err}");
+    assert!(err.contains(&s.green_tg) && err.contains("has 0 healthy of") && err.contains("needs 1"), "{err}");
     assert_eq!(scaffold::run(&emu, "describe", &["--rule-arn", s.rule()]), before, "the gate must write nothing");
     assert_eq!(state_color(&wd), "blue", "state must equal live");
     assert_eq!(wd.plan_exit_code().code, 2, "the promotion is still pending");

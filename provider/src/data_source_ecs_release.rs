@@ -180,8 +180,10 @@ async fn read_release(aws: &AwsClients, c: &Value) -> Result<Value, Error> {
     let traffic = pointer.traffic(&pair, None)?;
     let weights = pointer.weights()?;
     let weight_of = |tg: &str| weights.iter().filter(|(t, _)| t == tg).map(|(_, w)| i64::from(*w)).sum::<i64>();
-    let blue_services = promotion_gate::services_on_target_group(aws, &cluster, &pair.blue).await?;
-    let green_services = promotion_gate::services_on_target_group(aws, &cluster, &pair.green).await?;
+    // One listing of the cluster answers both colors.
+    let mut by_color = promotion_gate::services_on_target_groups(aws, &cluster, &[&pair.blue, &pair.green]).await?;
+    let green_services = by_color.pop().unwrap_or_default();
+    let blue_services = by_color.pop().unwrap_or_default();
     let (rule, listener) = match &pointer.target {
         PointerRef::Rule(a) => (Value::from(a.as_str()), Value::Null),
         PointerRef::Listener(a) => (Value::Null, Value::from(a.as_str())),

@@ -164,14 +164,15 @@ pub async fn pair_of_pointer(aws: &AwsClients, cluster: &str, pointer: &Pointer)
     }
 }
 
-/// The rule or listener default action on the target groups' load balancer whose
-/// forward action reaches only the pair.
+/// The production pointer of the pair: among the rules and listener default actions on
+/// the target groups' load balancers whose forward action reaches only the pair, the
+/// one [`choose_pointer`] picks.
 pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Pointer> {
     let groups = pair_load_balancers(aws, pair).await?;
     let mut lbs: Vec<String> = groups.into_iter().flat_map(|(_, lbs)| lbs).collect();
     lbs.sort();
     lbs.dedup();
-    let mut found: Vec<Pointer> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     for lb in &lbs {
         let listeners = aws
             .elbv2
@@ -188,33 +189,84 @@ pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Poin
                 } else {
                     PointerRef::Rule(r.rule_arn().unwrap_or_default().to_string())
                 };
-                let p = Pointer { target, actions: r.actions().to_vec() };
-                if p.traffic(pair, None).is_ok() {
-                    found.push(p);
+                let pointer = Pointer { target, actions: r.actions().to_vec() };
+                if pointer.traffic(pair, None).is_ok() {
+                    found.push(Found { pointer, port: l.port() });
                 }
             }
         }
     }
-    match found.len() {
-        1 => Ok(found.remove(0)),
-        0 => Err(Error::live(
+    choose_pointer(pair, found)
+}
+
+/// A pointer that forwards only to the pair, and the port of its listener.
+struct Found {
+    pointer: Pointer,
+    port: Option<i32>,
+}
+
+/// Listener ports that carry production traffic by convention; test listeners of
+/// blue/green deployments (CodeDeploy, ECS-native) sit on another port (8080, 8443, 9000).
+const PRODUCTION_PORTS: [i32; 2] = [443, 80];
+
+/// Picks the production pointer when several forward to the pair:
+/// 1. One that names both target groups. This provider writes production pointers
+///    that way (the standby at weight 0, so it stays attached to the load balancer),
+///    while test listener rules forward to one group only. Several such pointers are
+///    a real ambiguity (e.g. HTTP and HTTPS listeners both managed): an error.
+/// 2. If none names both (pointers written by a deploy tool, or before this provider
+///    kept the standby attached), each forwards to one color: the production pointer to
+///    the active one, a test rule to the standby, and nothing on ALB says which color is
+///    active. The listener then decides: the one pointer on port 443 or 80 is taken as
+///    production. Anything still ambiguous is an error naming the candidates, so
+///    import says which one by ARN rather than guess.
+fn choose_pointer(pair: &Pair, mut found: Vec<Found>) -> Result<Pointer> {
+    let names_both = |f: &Found| {
+        f.pointer
+            .weights()
+            .is_ok_and(|w| w.iter().any(|(t, _)| *t == pair.blue) && w.iter().any(|(t, _)| *t == pair.green))
+    };
+    if found.is_empty() {
+        return Err(Error::live(
             "No pointer forwards to the pair",
             format!(
                 "No listener rule or listener default action forwards to {} or {}. Import by CLUSTER/LISTENER_RULE_ARN.",
                 pair.blue, pair.green
             ),
-        )),
-        _ => {
-            let arns: Vec<&str> = found.iter().map(|p| p.target.arn()).collect();
-            Err(Error::live(
-                "Several pointers forward to the pair",
-                format!(
-                    "These all forward to the pair: {}. Import by CLUSTER/LISTENER_RULE_ARN (or CLUSTER/LISTENER_ARN) to pick one.",
-                    arns.join(", ")
-                ),
-            ))
-        }
+        ));
     }
+    let both: Vec<usize> = (0..found.len()).filter(|&i| names_both(&found[i])).collect();
+    let production: Vec<usize> = if !both.is_empty() {
+        both
+    } else if found.len() == 1 {
+        vec![0]
+    } else {
+        (0..found.len()).filter(|&i| found[i].port.is_some_and(|p| PRODUCTION_PORTS.contains(&p))).collect()
+    };
+    if let [i] = production.as_slice() {
+        return Ok(found.swap_remove(*i).pointer);
+    }
+    // Ambiguous: name every candidate (or all, when none stood out) and where it sends traffic.
+    let shown: Vec<&Found> =
+        if production.is_empty() { found.iter().collect() } else { production.iter().map(|&i| &found[i]).collect() };
+    let describe = |f: &Found| {
+        let colors: Vec<&str> = f
+            .pointer
+            .weights()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(t, _)| pair.color_of(t).map(|c| c.as_str()))
+            .collect();
+        let port = f.port.map(|p| format!(", listener port {p}")).unwrap_or_default();
+        format!("{} (forwards to {}{port})", f.pointer.target.arn(), colors.join(" and "))
+    };
+    Err(Error::live(
+        "Several pointers forward to the pair",
+        format!(
+            "Cannot tell which is the production pointer: {}. Import by CLUSTER/LISTENER_RULE_ARN (or CLUSTER/LISTENER_ARN) to pick one.",
+            shown.into_iter().map(describe).collect::<Vec<_>>().join("; ")
+        ),
+    ))
 }
 
 /// The load balancers each of the pair's target groups is attached to (one
@@ -276,5 +328,63 @@ mod tests {
         assert_eq!(color_from_name("bluebird"), None);
         assert_eq!(color_from_name("blue-green"), None);
         assert_eq!(color_from_name("app-tg-a"), None);
+    }
+
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
+
+    const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-blue/1";
+    const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-green/2";
+
+    fn pair() -> Pair {
+        Pair { blue: BLUE.into(), green: GREEN.into() }
+    }
+
+    fn found(rule: &str, port: i32, groups: &[(&str, i32)]) -> Found {
+        let tuples = groups.iter().map(|(tg, w)| TargetGroupTuple::builder().target_group_arn(*tg).weight(*w).build());
+        let forward = Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .forward_config(ForwardActionConfig::builder().set_target_groups(Some(tuples.collect())).build())
+            .build();
+        Found { pointer: Pointer { target: PointerRef::Rule(rule.into()), actions: vec![forward] }, port: Some(port) }
+    }
+
+    fn chosen(candidates: Vec<Found>) -> Result<String> {
+        choose_pointer(&pair(), candidates).map(|p| p.target.arn().to_string())
+    }
+
+    #[test]
+    fn the_pointer_naming_both_groups_is_production_over_a_test_rule() {
+        // Production keeps the standby at weight 0; the test rule on 8080 forwards to green only.
+        let prod = found("prod", 80, &[(BLUE, 100), (GREEN, 0)]);
+        let test = found("test", 8080, &[(GREEN, 1)]);
+        assert_eq!(chosen(vec![test, prod]).unwrap(), "prod");
+        // Even when production sits on an unusual port.
+        let prod = found("prod", 8443, &[(BLUE, 0), (GREEN, 100)]);
+        assert_eq!(chosen(vec![prod, found("test", 443, &[(BLUE, 1)])]).unwrap(), "prod");
+        // Two pointers naming both groups: ambiguous, and the error names them.
+        let e =
+            chosen(vec![found("http", 80, &[(BLUE, 1), (GREEN, 0)]), found("https", 443, &[(BLUE, 1), (GREEN, 0)])])
+                .unwrap_err()
+                .to_string();
+        assert!(
+            e.contains("Several pointers") && e.contains("http (forwards to blue and green, listener port 80)"),
+            "{e}"
+        );
+        assert!(!e.contains("test"), "{e}");
+    }
+
+    #[test]
+    fn single_group_pointers_fall_back_to_the_production_port() {
+        // Written by a deploy tool: production to blue only, test rule to green only.
+        assert_eq!(chosen(vec![found("test", 8080, &[(GREEN, 1)]), found("prod", 443, &[(BLUE, 1)])]).unwrap(), "prod");
+        // A lone pointer is production whatever its port.
+        assert_eq!(chosen(vec![found("only", 8080, &[(GREEN, 1)])]).unwrap(), "only");
+        // Nothing stands out: ask for the ARN, naming every candidate and its color.
+        let e = chosen(vec![found("a", 8080, &[(GREEN, 1)]), found("b", 9000, &[(BLUE, 1)])]).unwrap_err().to_string();
+        assert!(
+            e.contains("a (forwards to green, listener port 8080); b (forwards to blue, listener port 9000)"),
+            "{e}"
+        );
+        assert!(chosen(vec![]).unwrap_err().to_string().contains("No pointer forwards to the pair"));
     }
 }

@@ -37,14 +37,95 @@ pub struct GateTarget<'a> {
     pub cluster: &'a str,
 }
 
+/// An apply operation's name, start and deadline (from its `timeouts` entry).
+pub struct Operation<'a> {
+    pub name: &'a str,
+    pub started: Instant,
+    pub deadline: Instant,
+}
+
 /// How often to poll while waiting: a tenth of the wait, between 250 ms and 5 s.
 fn poll_interval(wait: Duration) -> Duration {
     (wait / 10).clamp(Duration::from_millis(250), Duration::from_secs(5))
 }
 
-/// Healthy and registered targets of a target group.
-pub async fn target_health(aws: &AwsClients, tg: &str) -> Result<(i64, i64)> {
-    use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
+// ---------------------------------------------------------------- target health
+
+/// Targets of one state and reason code, counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetStateCount {
+    /// ELB's state: `initial`, `unhealthy`, `draining`, `unused`, `unavailable`, ...
+    pub state: String,
+    /// ELB's reason code, e.g. `Elb.RegistrationInProgress`, when it gives one.
+    pub reason: Option<String>,
+    pub count: i64,
+}
+
+/// The health of a target group's registered targets: how many are healthy, and the
+/// others by state and reason code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HealthSummary {
+    pub healthy: i64,
+    pub registered: i64,
+    /// Targets that are not healthy, in the order of [`state_rank`], then by reason.
+    pub not_healthy: Vec<TargetStateCount>,
+}
+
+/// Orders target states from "will get better by itself" to "needs a look".
+fn state_rank(state: &str) -> usize {
+    ["initial", "unhealthy", "unhealthy.draining", "draining", "unavailable", "unused"]
+        .iter()
+        .position(|s| *s == state)
+        .unwrap_or(usize::MAX)
+}
+
+impl HealthSummary {
+    /// Summarises `(state, reason code)` of each registered target.
+    pub fn from_targets<'a>(targets: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> HealthSummary {
+        let mut out = HealthSummary::default();
+        for (state, reason) in targets {
+            out.registered += 1;
+            if state == "healthy" {
+                out.healthy += 1;
+                continue;
+            }
+            match out.not_healthy.iter_mut().find(|c| c.state == state && c.reason.as_deref() == reason) {
+                Some(c) => c.count += 1,
+                None => out.not_healthy.push(TargetStateCount {
+                    state: state.to_string(),
+                    reason: reason.map(str::to_string),
+                    count: 1,
+                }),
+            }
+        }
+        out.not_healthy.sort_by(|a, b| {
+            (state_rank(&a.state), &a.state, &a.reason).cmp(&(state_rank(&b.state), &b.state, &b.reason))
+        });
+        out
+    }
+
+    /// `0 healthy of 3 registered targets (2 initial: Elb.RegistrationInProgress,
+    /// 1 unhealthy: Target.ResponseCodeMismatch)`; the parenthesis only when some
+    /// target is not healthy.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} healthy of {} registered targets", self.healthy, self.registered);
+        if !self.not_healthy.is_empty() {
+            let parts: Vec<String> = self
+                .not_healthy
+                .iter()
+                .map(|c| match &c.reason {
+                    Some(r) => format!("{} {}: {r}", c.count, c.state),
+                    None => format!("{} {}", c.count, c.state),
+                })
+                .collect();
+            s.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        s
+    }
+}
+
+/// The health of a target group's targets (one DescribeTargetHealth).
+pub async fn target_health(aws: &AwsClients, tg: &str) -> Result<HealthSummary> {
     let out = aws
         .elbv2
         .describe_target_health()
@@ -52,12 +133,26 @@ pub async fn target_health(aws: &AwsClients, tg: &str) -> Result<(i64, i64)> {
         .send()
         .await
         .map_err(|e| errors::aws("DescribeTargetHealth", tg.to_string(), e))?;
-    let all = out.target_health_descriptions();
-    let healthy = all
-        .iter()
-        .filter(|d| d.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy))
-        .count();
-    Ok((healthy as i64, all.len() as i64))
+    Ok(HealthSummary::from_targets(out.target_health_descriptions().iter().map(|d| {
+        let h = d.target_health();
+        (h.and_then(|h| h.state()).map_or("unknown", |s| s.as_str()), h.and_then(|h| h.reason()).map(|r| r.as_str()))
+    })))
+}
+
+// ---------------------------------------------------------------- ECS services
+
+/// One deployment of an ECS service, as DescribeServices reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeploymentStatus {
+    pub id: String,
+    /// `PRIMARY` (the newest), `ACTIVE` (an older one still running tasks) or `INACTIVE`.
+    pub status: String,
+    /// `COMPLETED`, `IN_PROGRESS`, `FAILED`; None when ECS does not report it (older
+    /// ECS, or a deployment controller other than ECS).
+    pub rollout_state: Option<String>,
+    pub rollout_state_reason: Option<String>,
+    pub desired: i64,
+    pub running: i64,
 }
 
 /// One ECS service serving a target group, as the gate and the data source see it.
@@ -68,19 +163,118 @@ pub struct ServiceStatus {
     pub task_definition: String,
     pub desired: i64,
     pub running: i64,
-    /// `COMPLETED`, `IN_PROGRESS`, `FAILED`, or `UNKNOWN` when ECS does not say.
+    /// The PRIMARY deployment's rollout state: `COMPLETED`, `IN_PROGRESS`, `FAILED`, or
+    /// `UNKNOWN` when ECS does not say.
     pub deployment_status: String,
-    pub deployments: usize,
+    pub deployments: Vec<DeploymentStatus>,
+}
+
+/// Whether a service can take traffic now, will after waiting, or will not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Steadiness {
+    Steady,
+    /// Still settling: the reason, e.g. a rollout in progress.
+    Settling(String),
+    /// Its rollout failed: waiting will not help.
+    Failed(String),
 }
 
 impl ServiceStatus {
-    /// Running what it should, with one finished deployment.
-    pub fn is_steady(&self) -> bool {
-        self.desired > 0
-            && self.running == self.desired
-            && self.deployments <= 1
-            && matches!(self.deployment_status.as_str(), "COMPLETED" | "UNKNOWN")
+    pub fn from_service(s: &aws_sdk_ecs::types::Service) -> ServiceStatus {
+        let deployments: Vec<DeploymentStatus> = s
+            .deployments()
+            .iter()
+            .map(|d| DeploymentStatus {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().unwrap_or_default().to_string(),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+                desired: i64::from(d.desired_count()),
+                running: i64::from(d.running_count()),
+            })
+            .collect();
+        let deployment_status = deployments
+            .iter()
+            .find(|d| d.status == "PRIMARY")
+            .and_then(|d| d.rollout_state.clone())
+            .unwrap_or_else(|| "UNKNOWN".into());
+        ServiceStatus {
+            name: s.service_name().unwrap_or_default().to_string(),
+            arn: s.service_arn().unwrap_or_default().to_string(),
+            task_definition: s.task_definition().unwrap_or_default().to_string(),
+            desired: i64::from(s.desired_count()),
+            running: i64::from(s.running_count()),
+            deployment_status,
+            deployments,
+        }
     }
+
+    /// Steady means: the PRIMARY deployment's rollout is COMPLETED, no older deployment
+    /// is still ACTIVE (draining its tasks), and the service runs what it should.
+    /// IN_PROGRESS waits; FAILED fails at once, with ECS's reason. When ECS reports no
+    /// rollout state (older ECS, CODE_DEPLOY or EXTERNAL controllers), the counts
+    /// decide: running what is desired, and no other deployment alongside.
+    ///
+    /// A circuit-breaker rollback shows as a new PRIMARY (IN_PROGRESS, then COMPLETED)
+    /// with the failed deployment ACTIVE until drained: the gate waits, then judges
+    /// the service on what it runs once the rollback is done.
+    pub fn steadiness(&self) -> Steadiness {
+        let primary = self.deployments.iter().find(|d| d.status == "PRIMARY");
+        let draining = self.deployments.iter().find(|d| d.status == "ACTIVE");
+        let short = || format!("running {} of desired {}", self.running, self.desired);
+        let drain = |d: &DeploymentStatus| {
+            format!("the previous deployment {} is still ACTIVE with {} running tasks", d.id, d.running)
+        };
+        match primary.and_then(|p| p.rollout_state.as_deref().map(|r| (p, r))) {
+            Some((p, "FAILED")) => Steadiness::Failed(format!(
+                "deployment {} of {} FAILED: {}",
+                p.id,
+                self.task_definition,
+                p.rollout_state_reason.as_deref().unwrap_or("ECS gave no reason")
+            )),
+            Some((p, "IN_PROGRESS")) => Steadiness::Settling(format!(
+                "deployment {} is IN_PROGRESS, running {} of desired {}",
+                p.id, p.running, p.desired
+            )),
+            Some((_, "COMPLETED")) => match draining {
+                Some(d) => Steadiness::Settling(drain(d)),
+                None if self.running < self.desired => Steadiness::Settling(short()),
+                None => Steadiness::Steady,
+            },
+            // No rollout state (or one this provider does not know): counts decide.
+            _ => {
+                if self.running != self.desired {
+                    Steadiness::Settling(format!("{} (ECS reports no rollout state)", short()))
+                } else if let Some(d) = draining {
+                    Steadiness::Settling(drain(d))
+                } else {
+                    Steadiness::Steady
+                }
+            }
+        }
+    }
+}
+
+/// ECS services by ARN or name: DescribeServices by tens (its limit). Services ECS
+/// reports as INACTIVE or MISSING are left out.
+async fn describe_services(
+    aws: &AwsClients,
+    cluster: &str,
+    services: &[String],
+) -> Result<Vec<aws_sdk_ecs::types::Service>> {
+    let mut found = Vec::new();
+    for batch in services.chunks(10) {
+        let out = aws
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| errors::aws("DescribeServices", format!("cluster {cluster}"), e))?;
+        found.extend(out.services().iter().filter(|s| s.status() != Some("INACTIVE")).cloned());
+    }
+    Ok(found)
 }
 
 /// Every ECS service of `cluster`: ListServices (paginated), then DescribeServices by
@@ -104,19 +298,7 @@ pub async fn cluster_services(aws: &AwsClients, cluster: &str) -> Result<Vec<aws
             _ => break,
         }
     }
-    let mut services = Vec::new();
-    for batch in arns.chunks(10) {
-        let out = aws
-            .ecs
-            .describe_services()
-            .cluster(cluster)
-            .set_services(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(|e| errors::aws("DescribeServices", format!("cluster {cluster}"), e))?;
-        services.extend(out.services().iter().filter(|s| s.status() != Some("INACTIVE")).cloned());
-    }
-    Ok(services)
+    describe_services(aws, cluster, &arns).await
 }
 
 /// The target groups a service's load balancers use: production and, for ECS-native
@@ -129,106 +311,243 @@ pub fn target_groups_of(s: &aws_sdk_ecs::types::Service) -> impl Iterator<Item =
     })
 }
 
-/// The ECS services of `cluster` whose load balancers use `tg` (as their production or
-/// ECS-native alternate target group).
-pub async fn services_on_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Vec<ServiceStatus>> {
-    let mut found = Vec::new();
-    for s in cluster_services(aws, cluster).await? {
-        if !target_groups_of(&s).any(|t| t == tg) {
-            continue;
-        }
-        let primary = s.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
-        found.push(ServiceStatus {
-            name: s.service_name().unwrap_or_default().to_string(),
-            arn: s.service_arn().unwrap_or_default().to_string(),
-            task_definition: s.task_definition().unwrap_or_default().to_string(),
-            desired: i64::from(s.desired_count()),
-            running: i64::from(s.running_count()),
-            deployment_status: primary
-                .and_then(|d| d.rollout_state())
-                .map(|r| r.as_str().to_string())
-                .unwrap_or_else(|| "UNKNOWN".into()),
-            deployments: s.deployments().len(),
-        });
-    }
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(found)
+/// For each of `tgs`, the ECS services of `cluster` whose load balancers use it (as
+/// their production or ECS-native alternate target group), sorted by name. One listing
+/// of the cluster answers all of them.
+pub async fn services_on_target_groups(
+    aws: &AwsClients,
+    cluster: &str,
+    tgs: &[&str],
+) -> Result<Vec<Vec<ServiceStatus>>> {
+    let all = cluster_services(aws, cluster).await?;
+    Ok(tgs
+        .iter()
+        .map(|tg| {
+            let mut found: Vec<ServiceStatus> =
+                all.iter().filter(|s| target_groups_of(s).any(|t| t == *tg)).map(ServiceStatus::from_service).collect();
+            found.sort_by(|a, b| a.name.cmp(&b.name));
+            found
+        })
+        .collect())
 }
 
-/// Alarms among `names` that are in ALARM; a name that does not exist is an error.
+/// The services one gate wait watches. The cluster is listed once, on the first poll;
+/// later polls describe only the services found then (DescribeServices by tens), so a
+/// poll's cost does not grow with the cluster. The cluster is listed again only when
+/// the watch can no longer answer: nothing found serves the color yet (a deploy tool
+/// may still be creating or scaling the service), or a watched service was deleted or
+/// moved off the target group. A service added to the color while the found ones stay
+/// put is not seen by this wait.
+struct ServiceWatch<'a> {
+    cluster: &'a str,
+    tg: &'a str,
+    arns: Option<Vec<String>>,
+}
+
+impl<'a> ServiceWatch<'a> {
+    fn new(cluster: &'a str, tg: &'a str) -> Self {
+        ServiceWatch { cluster, tg, arns: None }
+    }
+
+    async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
+        if let Some(arns) = self.arns.as_deref().filter(|a| !a.is_empty()) {
+            let mut found: Vec<ServiceStatus> = describe_services(aws, self.cluster, arns)
+                .await?
+                .iter()
+                .filter(|s| target_groups_of(s).any(|t| t == self.tg))
+                .map(ServiceStatus::from_service)
+                .collect();
+            if found.len() == arns.len() && found.iter().any(|s| s.desired > 0) {
+                found.sort_by(|a, b| a.name.cmp(&b.name));
+                return Ok(found);
+            }
+        }
+        let found = services_on_target_groups(aws, self.cluster, &[self.tg]).await?.pop().unwrap_or_default();
+        let names: Vec<&str> = found.iter().map(|s| s.name.as_str()).collect();
+        hclog::debug("promotion gate watches services", &[("target_group", &self.tg), ("services", &names.join(", "))]);
+        self.arns = Some(found.iter().map(|s| s.arn.clone()).collect());
+        Ok(found)
+    }
+}
+
+// ---------------------------------------------------------------- alarms
+
+/// The alarm names to ask about, without repeats, in chunks DescribeAlarms accepts
+/// (at most 100 names per call).
+fn alarm_name_chunks(names: &[String]) -> Vec<Vec<String>> {
+    let mut unique: Vec<String> = Vec::new();
+    for n in names {
+        if !unique.contains(n) {
+            unique.push(n.clone());
+        }
+    }
+    unique.chunks(100).map(<[String]>::to_vec).collect()
+}
+
+/// Alarms among `names` (metric or composite) that are in ALARM; a name that does not
+/// exist is an error. One DescribeAlarms per 100 names, following NextToken.
 pub async fn alarms_firing(aws: &AwsClients, names: &[String]) -> Result<Vec<String>> {
-    use aws_sdk_cloudwatch::types::StateValue;
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    let out = aws
-        .cloudwatch
-        .describe_alarms()
-        .set_alarm_names(Some(names.to_vec()))
-        .send()
-        .await
-        .map_err(|e| errors::aws("DescribeAlarms", names.join(", "), e))?;
+    use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
     let mut states: Vec<(String, bool)> = Vec::new();
-    for a in out.metric_alarms() {
-        states.push((a.alarm_name().unwrap_or_default().to_string(), a.state_value() == Some(&StateValue::Alarm)));
+    for chunk in alarm_name_chunks(names) {
+        let mut next: Option<String> = None;
+        loop {
+            let out = aws
+                .cloudwatch
+                .describe_alarms()
+                .set_alarm_names(Some(chunk.clone()))
+                .alarm_types(AlarmType::MetricAlarm)
+                .alarm_types(AlarmType::CompositeAlarm)
+                .max_records(100)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| errors::aws("DescribeAlarms", chunk.join(", "), e))?;
+            for a in out.metric_alarms() {
+                states.push((
+                    a.alarm_name().unwrap_or_default().to_string(),
+                    a.state_value() == Some(&StateValue::Alarm),
+                ));
+            }
+            for a in out.composite_alarms() {
+                states.push((
+                    a.alarm_name().unwrap_or_default().to_string(),
+                    a.state_value() == Some(&StateValue::Alarm),
+                ));
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_string()),
+                _ => break,
+            }
+        }
     }
-    for a in out.composite_alarms() {
-        states.push((a.alarm_name().unwrap_or_default().to_string(), a.state_value() == Some(&StateValue::Alarm)));
-    }
-    if let Some(missing) = names.iter().find(|n| !states.iter().any(|(s, _)| s == *n)) {
+    let missing: Vec<&str> =
+        names.iter().filter(|n| !states.iter().any(|(s, _)| s == *n)).map(String::as_str).collect();
+    if !missing.is_empty() {
+        let (noun, verb) = if missing.len() == 1 { ("alarm", "does") } else { ("alarms", "do") };
         return Err(Error::Gate {
             summary: "Promotion gate: alarm not found".into(),
             detail: format!(
-                "CloudWatch alarm {missing:?} (promotion.alarm_names) does not exist in this region. Fix the name or remove it."
+                "CloudWatch {noun} {} (promotion.alarm_names) {verb} not exist in this region. Fix the name or remove it.",
+                missing.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")
             ),
         });
     }
-    Ok(states.into_iter().filter(|(_, firing)| *firing).map(|(n, _)| n).collect())
+    let mut firing: Vec<String> = Vec::new();
+    for (name, alarm) in states {
+        if alarm && !firing.contains(&name) {
+            firing.push(name);
+        }
+    }
+    Ok(firing)
 }
 
-/// One evaluation of the gate: `Ok(None)` passes, `Ok(Some(reason))` fails for now.
-async fn evaluate(aws: &AwsClients, p: &Promotion, t: &GateTarget<'_>, check_services: bool) -> Result<Option<String>> {
-    let firing = alarms_firing(aws, &p.alarm_names).await?;
-    if !firing.is_empty() {
-        return Ok(Some(format!("CloudWatch alarm {} is in ALARM", firing.join(", "))));
+// ---------------------------------------------------------------- the gate
+
+/// One evaluation of the gate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Verdict {
+    Pass,
+    /// Not yet: the reasons, joined.
+    Wait(String),
+    /// Not ever, without someone acting (a failed rollout).
+    Refuse(String),
+}
+
+/// Decides from what one poll read. `health` is None when the health check is off
+/// (`min_healthy_targets = 0`); `services` is None when services are not checked
+/// (the bake).
+fn decide(
+    p: &Promotion,
+    t: &GateTarget<'_>,
+    firing: &[String],
+    health: Option<&HealthSummary>,
+    services: Option<&[ServiceStatus]>,
+) -> Verdict {
+    let mut reasons = Vec::new();
+    match firing {
+        [] => {}
+        [one] => reasons.push(format!("CloudWatch alarm {one} is in ALARM")),
+        many => reasons.push(format!("CloudWatch alarms {} are in ALARM", many.join(", "))),
     }
-    if p.min_healthy_targets > 0 {
-        let (healthy, registered) = target_health(aws, t.target_group_arn).await?;
-        if healthy < p.min_healthy_targets {
-            return Ok(Some(format!(
-                "{} target group {} has {healthy} healthy targets ({registered} registered), needs {}",
-                t.color, t.target_group_arn, p.min_healthy_targets
-            )));
-        }
+    if let Some(h) = health
+        && h.healthy < p.min_healthy_targets
+    {
+        reasons.push(format!(
+            "{} target group {} has {}; needs {}",
+            t.color,
+            t.target_group_arn,
+            h.describe(),
+            p.min_healthy_targets
+        ));
     }
-    if check_services {
-        let services = services_on_target_group(aws, t.cluster, t.target_group_arn).await?;
+    if let Some(services) = services {
         let serving: Vec<&ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
         if serving.is_empty() {
-            return Ok(Some(format!(
+            reasons.push(format!(
                 "no ECS service in cluster {} with desired count > 0 serves the {} target group {}",
                 t.cluster, t.color, t.target_group_arn
-            )));
+            ));
         }
-        if let Some(s) = serving.iter().find(|s| !s.is_steady()) {
-            return Ok(Some(format!(
-                "ECS service {} on {} is not steady: running {} of desired {}, deployment {} ({} deployments)",
-                s.name, t.color, s.running, s.desired, s.deployment_status, s.deployments
-            )));
+        for s in serving {
+            match s.steadiness() {
+                Steadiness::Steady => {}
+                Steadiness::Settling(why) => {
+                    reasons.push(format!("ECS service {} on {} is not steady: {why}", s.name, t.color))
+                }
+                Steadiness::Failed(why) => {
+                    return Verdict::Refuse(format!("ECS service {} on {} failed its rollout: {why}", s.name, t.color));
+                }
+            }
         }
     }
-    Ok(None)
+    if reasons.is_empty() { Verdict::Pass } else { Verdict::Wait(reasons.join("; ")) }
+}
+
+/// One poll: alarms, target health and (with a watch) the services, read concurrently.
+async fn evaluate(
+    aws: &AwsClients,
+    p: &Promotion,
+    t: &GateTarget<'_>,
+    watch: Option<&mut ServiceWatch<'_>>,
+) -> Result<Verdict> {
+    let alarms =
+        async { if p.alarm_names.is_empty() { Ok(Vec::new()) } else { alarms_firing(aws, &p.alarm_names).await } };
+    let health = async {
+        if p.min_healthy_targets > 0 { target_health(aws, t.target_group_arn).await.map(Some) } else { Ok(None) }
+    };
+    let services = async {
+        match watch {
+            Some(w) => w.poll(aws).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (firing, health, services) = tokio::try_join!(alarms, health, services)?;
+    Ok(decide(p, t, &firing, health.as_ref(), services.as_deref()))
+}
+
+/// One poll of the gate, over and over: the live one reads AWS; tests script it.
+trait GatePoll {
+    async fn poll(&mut self) -> Result<Verdict>;
+}
+
+struct LivePoll<'a> {
+    aws: &'a AwsClients,
+    p: &'a Promotion,
+    t: &'a GateTarget<'a>,
+    watch: ServiceWatch<'a>,
+}
+
+impl GatePoll for LivePoll<'_> {
+    async fn poll(&mut self) -> Result<Verdict> {
+        evaluate(self.aws, self.p, self.t, Some(&mut self.watch)).await
+    }
 }
 
 /// Runs the gate for the color gaining traffic, polling until it passes or
-/// `wait_timeout` (bounded by `deadline`) runs out. Nothing is written here.
-/// An apply operation's name, start and deadline (from its `timeouts` entry).
-pub struct Operation<'a> {
-    pub name: &'a str,
-    pub started: Instant,
-    pub deadline: Instant,
-}
-
+/// `wait_timeout` (bounded by the operation's deadline) runs out; a failed ECS rollout
+/// refuses at once. Nothing is written here. The cluster's services are listed on the
+/// first poll only (see [`ServiceWatch`]).
 pub async fn wait_for_gate(
     ctx: &Ctx,
     aws: &AwsClients,
@@ -236,17 +555,36 @@ pub async fn wait_for_gate(
     t: &GateTarget<'_>,
     op: &Operation<'_>,
 ) -> Result<()> {
+    let mut live = LivePoll { aws, p, t, watch: ServiceWatch::new(t.cluster, t.target_group_arn) };
+    wait_until_passing(ctx, p, t, op, &mut live).await
+}
+
+async fn wait_until_passing(
+    ctx: &Ctx,
+    p: &Promotion,
+    t: &GateTarget<'_>,
+    op: &Operation<'_>,
+    gate: &mut impl GatePoll,
+) -> Result<()> {
     let (deadline, operation) = (op.deadline, op.name);
     let started = Instant::now();
     let gate_deadline = (started + p.wait_timeout).min(deadline);
     let interval = poll_interval(p.wait_timeout);
     loop {
-        let reason = match evaluate(aws, p, t, true).await? {
-            None => {
+        let reason = match gate.poll().await? {
+            Verdict::Pass => {
                 hclog::info("promotion gate passed", &[("color", &t.color), ("target_group", &t.target_group_arn)]);
                 return Ok(());
             }
-            Some(reason) => reason,
+            Verdict::Refuse(reason) => {
+                return Err(Error::Gate {
+                    summary: "Promotion gate refused the switch".into(),
+                    detail: format!(
+                        "Traffic was not moved: {reason}. Waiting would not help: fix or roll back that deployment, then apply again. Nothing was written."
+                    ),
+                });
+            }
+            Verdict::Wait(reason) => reason,
         };
         hclog::debug("promotion gate not yet passing", &[("reason", &reason)]);
         let now = Instant::now();
@@ -286,8 +624,9 @@ pub async fn bake(ctx: &Ctx, aws: &AwsClients, p: &Promotion, t: &GateTarget<'_>
     loop {
         // Services are not re-checked while baking: a deploy tool scaling the old
         // color down must not fail the bake of the new one.
-        if let Some(reason) = evaluate(aws, p, t, false).await? {
-            return Ok(Some(reason));
+        match evaluate(aws, p, t, None).await? {
+            Verdict::Pass => {}
+            Verdict::Wait(reason) | Verdict::Refuse(reason) => return Ok(Some(reason)),
         }
         if Instant::now() >= end {
             hclog::info("bake passed", &[("color", &t.color), ("bake_time", &duration::display(p.bake_time))]);
@@ -305,26 +644,279 @@ pub async fn bake(ctx: &Ctx, aws: &AwsClients, p: &Promotion, t: &GateTarget<'_>
 mod tests {
     use super::*;
 
-    fn svc(desired: i64, running: i64, status: &str, deployments: usize) -> ServiceStatus {
-        ServiceStatus {
-            name: "s".into(),
-            arn: "a".into(),
-            task_definition: "t".into(),
+    fn dep(id: &str, status: &str, rollout: Option<&str>, desired: i64, running: i64) -> DeploymentStatus {
+        DeploymentStatus {
+            id: id.into(),
+            status: status.into(),
+            rollout_state: rollout.map(str::to_string),
+            rollout_state_reason: rollout.map(|r| format!("ECS deployment {id} {r}.")),
             desired,
             running,
-            deployment_status: status.into(),
+        }
+    }
+
+    fn svc(desired: i64, running: i64, deployments: Vec<DeploymentStatus>) -> ServiceStatus {
+        ServiceStatus {
+            name: "app-green".into(),
+            arn: "arn:aws:ecs:us-east-1:1:service/c/app-green".into(),
+            task_definition: "td:2".into(),
+            desired,
+            running,
+            deployment_status: "n/a".into(),
             deployments,
         }
     }
 
+    const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-green/abc";
+
+    fn target() -> GateTarget<'static> {
+        GateTarget { color: "green", target_group_arn: TG, cluster: "c" }
+    }
+
     #[test]
-    fn steady_means_running_what_is_desired_with_one_finished_deployment() {
-        assert!(svc(2, 2, "COMPLETED", 1).is_steady());
-        assert!(svc(2, 2, "UNKNOWN", 1).is_steady());
-        assert!(!svc(2, 1, "COMPLETED", 1).is_steady());
-        assert!(!svc(2, 2, "IN_PROGRESS", 1).is_steady());
-        assert!(!svc(2, 2, "COMPLETED", 2).is_steady());
-        assert!(!svc(0, 0, "COMPLETED", 1).is_steady());
+    fn rollout_state_decides_steadiness_when_ecs_reports_it() {
+        let done = svc(2, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2)]);
+        assert_eq!(done.steadiness(), Steadiness::Steady);
+        // In progress waits, even when the counts already match.
+        let rolling = svc(2, 2, vec![dep("d2", "PRIMARY", Some("IN_PROGRESS"), 2, 1), dep("d1", "ACTIVE", None, 2, 1)]);
+        assert_eq!(
+            rolling.steadiness(),
+            Steadiness::Settling("deployment d2 is IN_PROGRESS, running 1 of desired 2".into())
+        );
+        // Failed fails at once, with ECS's reason.
+        let mut failed = svc(2, 0, vec![dep("d2", "PRIMARY", Some("FAILED"), 2, 0)]);
+        failed.deployments[0].rollout_state_reason = Some("tasks failed to start".into());
+        assert_eq!(
+            failed.steadiness(),
+            Steadiness::Failed("deployment d2 of td:2 FAILED: tasks failed to start".into())
+        );
+        failed.deployments[0].rollout_state_reason = None;
+        assert!(matches!(failed.steadiness(), Steadiness::Failed(r) if r.ends_with("ECS gave no reason")));
+        // Completed, but the old deployment is still draining.
+        let draining = svc(2, 3, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2), dep("d1", "ACTIVE", None, 0, 1)]);
+        assert_eq!(
+            draining.steadiness(),
+            Steadiness::Settling("the previous deployment d1 is still ACTIVE with 1 running tasks".into())
+        );
+        // Completed, then a task died and is being replaced.
+        let short = svc(2, 1, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 1)]);
+        assert_eq!(short.steadiness(), Steadiness::Settling("running 1 of desired 2".into()));
+        // Scaling in: more running than desired for a moment is fine.
+        assert_eq!(svc(2, 3, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 3)]).steadiness(), Steadiness::Steady);
+        // INACTIVE deployments are history.
+        let history = svc(2, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2), dep("d1", "INACTIVE", None, 0, 0)]);
+        assert_eq!(history.steadiness(), Steadiness::Steady);
+    }
+
+    #[test]
+    fn counts_decide_when_ecs_reports_no_rollout_state() {
+        assert_eq!(svc(2, 2, vec![dep("d1", "PRIMARY", None, 2, 2)]).steadiness(), Steadiness::Steady);
+        // CODE_DEPLOY / EXTERNAL controllers: no deployments at all.
+        assert_eq!(svc(2, 2, vec![]).steadiness(), Steadiness::Steady);
+        assert_eq!(
+            svc(2, 1, vec![]).steadiness(),
+            Steadiness::Settling("running 1 of desired 2 (ECS reports no rollout state)".into())
+        );
+        let two = svc(2, 2, vec![dep("d2", "PRIMARY", None, 2, 1), dep("d1", "ACTIVE", None, 2, 1)]);
+        assert!(matches!(two.steadiness(), Steadiness::Settling(r) if r.contains("d1 is still ACTIVE")));
+        // A rollout state this provider does not know falls back to the counts too.
+        assert_eq!(svc(2, 2, vec![dep("d1", "PRIMARY", Some("PAUSED"), 2, 2)]).steadiness(), Steadiness::Steady);
+    }
+
+    #[test]
+    fn service_status_reads_the_deployments_ecs_reports() {
+        use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
+        let s = Service::builder()
+            .service_name("app-green")
+            .service_arn("arn:svc")
+            .task_definition("td:3")
+            .desired_count(2)
+            .running_count(3)
+            .deployments(
+                Deployment::builder()
+                    .id("d3")
+                    .status("PRIMARY")
+                    .rollout_state(DeploymentRolloutState::InProgress)
+                    .rollout_state_reason("ECS deployment d3 in progress.")
+                    .desired_count(2)
+                    .running_count(1)
+                    .build(),
+            )
+            .deployments(Deployment::builder().id("d2").status("ACTIVE").desired_count(2).running_count(2).build())
+            .build();
+        let st = ServiceStatus::from_service(&s);
+        assert_eq!(st.deployment_status, "IN_PROGRESS");
+        assert_eq!((st.desired, st.running, st.deployments.len()), (2, 3, 2));
+        assert_eq!(st.deployments[1], dep("d2", "ACTIVE", None, 2, 2));
+        assert!(matches!(st.steadiness(), Steadiness::Settling(r) if r.contains("d3 is IN_PROGRESS")));
+        let none = ServiceStatus::from_service(&Service::builder().service_name("x").build());
+        assert_eq!(none.deployment_status, "UNKNOWN");
+    }
+
+    #[test]
+    fn health_summary_names_states_and_reason_codes() {
+        let h = HealthSummary::from_targets([
+            ("unhealthy", Some("Target.ResponseCodeMismatch")),
+            ("initial", Some("Elb.RegistrationInProgress")),
+            ("initial", Some("Elb.RegistrationInProgress")),
+        ]);
+        assert_eq!((h.healthy, h.registered), (0, 3));
+        assert_eq!(
+            h.describe(),
+            "0 healthy of 3 registered targets (2 initial: Elb.RegistrationInProgress, 1 unhealthy: Target.ResponseCodeMismatch)"
+        );
+        let mixed = HealthSummary::from_targets([
+            ("healthy", None),
+            ("draining", Some("Target.DeregistrationInProgress")),
+            ("unhealthy", Some("Target.Timeout")),
+            ("unhealthy", Some("Target.FailedHealthChecks")),
+            ("unused", Some("Target.NotInUse")),
+            ("weird", None),
+        ]);
+        assert_eq!(
+            mixed.describe(),
+            "1 healthy of 6 registered targets (1 unhealthy: Target.FailedHealthChecks, 1 unhealthy: Target.Timeout, \
+             1 draining: Target.DeregistrationInProgress, 1 unused: Target.NotInUse, 1 weird)"
+        );
+        assert_eq!(HealthSummary::from_targets([("healthy", None)]).describe(), "1 healthy of 1 registered targets");
+        assert_eq!(HealthSummary::from_targets([]).describe(), "0 healthy of 0 registered targets");
+    }
+
+    #[test]
+    fn refusal_names_the_target_group_states_and_what_is_needed() {
+        let p = Promotion { min_healthy_targets: 2, ..Default::default() };
+        let h = HealthSummary::from_targets([
+            ("initial", Some("Elb.RegistrationInProgress")),
+            ("initial", Some("Elb.RegistrationInProgress")),
+            ("unhealthy", Some("Target.ResponseCodeMismatch")),
+        ]);
+        let steady = [svc(2, 2, vec![dep("d", "PRIMARY", Some("COMPLETED"), 2, 2)])];
+        assert_eq!(
+            decide(&p, &target(), &[], Some(&h), Some(&steady)),
+            Verdict::Wait(format!(
+                "green target group {TG} has 0 healthy of 3 registered targets (2 initial: Elb.RegistrationInProgress, \
+                 1 unhealthy: Target.ResponseCodeMismatch); needs 2"
+            ))
+        );
+        let healthy = HealthSummary::from_targets([("healthy", None), ("healthy", None)]);
+        assert_eq!(decide(&p, &target(), &[], Some(&healthy), Some(&steady)), Verdict::Pass);
+        // Health off, bake (no services): only alarms count.
+        assert_eq!(decide(&p, &target(), &[], None, None), Verdict::Pass);
+        assert_eq!(
+            decide(&p, &target(), &["a".into()], None, None),
+            Verdict::Wait("CloudWatch alarm a is in ALARM".into())
+        );
+    }
+
+    #[test]
+    fn every_failing_check_is_reported_and_a_failed_rollout_refuses() {
+        let p = Promotion::default();
+        let h = HealthSummary::from_targets([("healthy", None)]);
+        let rolling = [
+            svc(2, 1, vec![dep("d2", "PRIMARY", Some("IN_PROGRESS"), 2, 1)]),
+            ServiceStatus { name: "old".into(), ..svc(0, 0, vec![]) },
+        ];
+        assert_eq!(
+            decide(&p, &target(), &["a".into(), "b".into()], Some(&h), Some(&rolling)),
+            Verdict::Wait(
+                "CloudWatch alarms a, b are in ALARM; ECS service app-green on green is not steady: \
+                 deployment d2 is IN_PROGRESS, running 1 of desired 2"
+                    .into()
+            )
+        );
+        let mut failed = svc(2, 0, vec![dep("d2", "PRIMARY", Some("FAILED"), 2, 0)]);
+        failed.deployments[0].rollout_state_reason = Some("circuit breaker: tasks failed to start".into());
+        assert_eq!(
+            decide(&p, &target(), &[], Some(&h), Some(&[failed])),
+            Verdict::Refuse(
+                "ECS service app-green on green failed its rollout: deployment d2 of td:2 FAILED: \
+                 circuit breaker: tasks failed to start"
+                    .into()
+            )
+        );
+        let idle = [svc(0, 0, vec![])];
+        assert_eq!(
+            decide(&p, &target(), &[], Some(&h), Some(&idle)),
+            Verdict::Wait(format!(
+                "no ECS service in cluster c with desired count > 0 serves the green target group {TG}"
+            ))
+        );
+    }
+
+    #[test]
+    fn alarm_names_are_asked_once_each_at_most_100_per_call() {
+        let mut names: Vec<String> = (0..250).map(|i| format!("alarm-{i}")).collect();
+        names.push("alarm-7".into());
+        let chunks = alarm_name_chunks(&names);
+        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+        assert_eq!(chunks[0][0], "alarm-0");
+        assert_eq!(chunks[2][49], "alarm-249");
+        assert!(alarm_name_chunks(&[]).is_empty());
+    }
+
+    /// Answers each poll from a script (the last answer repeats) and counts the polls.
+    struct Scripted {
+        answers: Vec<Verdict>,
+        polls: usize,
+    }
+
+    impl GatePoll for Scripted {
+        async fn poll(&mut self) -> Result<Verdict> {
+            self.polls += 1;
+            let i = (self.polls - 1).min(self.answers.len() - 1);
+            Ok(self.answers[i].clone())
+        }
+    }
+
+    fn op(timeout: Duration) -> Operation<'static> {
+        let now = Instant::now();
+        Operation { name: "update", started: now, deadline: now + timeout }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gate_waits_until_a_rollout_completes() {
+        let p = Promotion { wait_timeout: Duration::from_secs(60), ..Default::default() };
+        let rolling = Verdict::Wait("ECS service app-green on green is not steady".into());
+        let mut gate = Scripted { answers: vec![rolling.clone(), rolling, Verdict::Pass], polls: 0 };
+        let started = Instant::now();
+        wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate).await.unwrap();
+        assert_eq!(gate.polls, 3);
+        // Two sleeps of a tenth of the wait, capped at 5 s.
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_rollout_refuses_at_once() {
+        let p = Promotion { wait_timeout: Duration::from_secs(300), ..Default::default() };
+        let mut gate =
+            Scripted { answers: vec![Verdict::Refuse("ECS service s on green failed its rollout".into())], polls: 0 };
+        let started = Instant::now();
+        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate)
+            .await
+            .unwrap_err();
+        assert_eq!((gate.polls, started.elapsed()), (1, Duration::ZERO));
+        let d = e.to_diagnostic();
+        assert_eq!(d.summary, "Promotion gate refused the switch");
+        assert!(d.detail.contains("failed its rollout. Waiting would not help"), "{}", d.detail);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_refusal_after_the_wait_carries_the_last_reason() {
+        let p = Promotion { wait_timeout: Duration::from_secs(10), ..Default::default() };
+        let mut gate = Scripted { answers: vec![Verdict::Wait("green target group X has 0 healthy of 2 registered targets (2 initial: Elb.RegistrationInProgress); needs 1".into())], polls: 0 };
+        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate)
+            .await
+            .unwrap_err();
+        // Polls at 0, 1, ..., 10 s.
+        assert_eq!(gate.polls, 11);
+        let d = e.to_diagnostic();
+        assert!(d.detail.starts_with("Traffic was not moved: green target group X has 0 healthy of 2 registered targets (2 initial: Elb.RegistrationInProgress); needs 1 (checked for 10s"), "{}", d.detail);
+        // The operation's deadline before the gate's: a timeout naming what it waited for.
+        let mut gate = Scripted { answers: vec![Verdict::Wait("not yet".into())], polls: 0 };
+        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(3)), &mut gate)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Timeout { ref waiting_for, .. } if waiting_for.contains("not yet")), "{e}");
     }
 
     #[test]
