@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: release build, then (1) the provider's start-up, schema and size figures
 # (provider/benches/startup.rs) and (2) plans of 1/50/200 releases against Terraform's
-# own floor (tools/bench_scale.py). Writes docs/performance.md. Numbers, not pass/fail.
+# own floor and the promotion gate's requests per poll in a 500-service cluster
+# (tools/bench_scale.py). Writes docs/performance.md. Numbers, not pass/fail.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -srm)"

@@ -12,9 +12,11 @@ emulator, side by side with three floors that make no AWS calls:
 For N in 1, 50, 200 it prints and writes to docs/performance.md: plan wall times
 (median of RUNS, -refresh=true, interleaved), ratios, AWS requests per plan (counted at
 the emulator), peak provider RSS during the plan, and an apply that promotes all N.
+Then the AWS requests of one promotion-gate poll after the first in a cluster of 500
+services (`--gate-only` measures just that and writes nothing).
 
 Usage: .venv/bin/python tools/bench_scale.py --provider-dir target/release \
-         --echo-dir target/release/examples [--startup FILE]
+         --echo-dir target/release/examples [--startup FILE] [--gate-only]
 """
 from __future__ import annotations
 
@@ -156,7 +158,7 @@ class Workdir:
         with open(os.path.join(self.path, "main.tf"), "w") as f:
             f.write(text)
 
-    def run(self, *args: str, watch_rss: bool = False) -> tuple[float, float]:
+    def run(self, *args: str, watch_rss: bool = False, may_fail: bool = False) -> tuple[float, float]:
         """Runs terraform; returns (wall seconds, peak provider RSS MiB seen)."""
         started = time.perf_counter()
         proc = subprocess.Popen([TERRAFORM, *args], cwd=self.path, env=self.env,
@@ -166,7 +168,7 @@ class Workdir:
             threading.Thread(target=watch_provider_rss, args=(proc, peak), daemon=True).start()
         out, err = proc.communicate()
         wall = time.perf_counter() - started
-        if proc.returncode not in (0, 2):
+        if proc.returncode not in (0, 2) and not may_fail:
             sys.exit(f"bench: terraform {' '.join(args)} failed:\n{out.decode()}\n{err.decode()}")
         return wall, peak[0]
 
@@ -195,11 +197,25 @@ def main() -> None:
     ap.add_argument("--echo-dir", default=os.path.join(ROOT, "target/release/examples"))
     ap.add_argument("--startup", help="markdown table from the startup bench, to include")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"))
+    ap.add_argument("--gate-only", action="store_true",
+                    help="only measure the promotion gate's requests per poll; print, write nothing")
     args = ap.parse_args()
     provider_dir, echo_dir = os.path.abspath(args.provider_dir), os.path.abspath(args.echo_dir)
+    if args.gate_only:
+        with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
+            emu, endpoint = start_emulator(tmp)
+            try:
+                g = gate_poll_cost(tmp, endpoint, provider_dir)
+            finally:
+                emu.terminate()
+                emu.wait(timeout=10)
+        print(json.dumps(g))
+        print("\n".join(gate_lines(g)))
+        return
     plan = ("plan", "-refresh=true", "-input=false", "-no-color", "-lock=false")
     apply = ("apply", "-auto-approve", "-input=false", "-no-color")
     rows = []
+    gate = None
     with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
         emu, endpoint = start_emulator(tmp)
         try:
@@ -252,10 +268,92 @@ def main() -> None:
                     row["windows"] = compare_windows(rel, endpoint, plan)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+            gate = gate_poll_cost(tmp, endpoint, provider_dir)
+            print(json.dumps(gate), flush=True)
         finally:
             emu.terminate()
             emu.wait(timeout=10)
-    write_report(rows, args)
+    write_report(rows, args, gate)
+
+
+GATE_SERVICES = int(os.environ.get("BENCH_GATE_SERVICES", "500"))
+GATE_WAITS = ("1s", "2s")  # both poll every 250 ms (a tenth of the wait, at least 250 ms)
+
+
+def gate_release(endpoint: str, s: dict, color: str, wait: str) -> str:
+    return provider_block(endpoint) + f'''resource "bluegreen_ecs_release" "gate" {{
+  cluster           = "{s['cluster']}"
+  listener_rule_arn = "{s['rule_arn']}"
+  blue {{
+    target_group_arn = "{s['blue_tg']}"
+  }}
+  green {{
+    target_group_arn = "{s['green_tg']}"
+  }}
+  active_color = "{color}"
+  promotion {{
+    min_healthy_targets = 1
+    alarm_names         = ["gate-5xx"]
+    wait_timeout        = "{wait}"
+  }}
+}}
+'''
+
+
+def add_services(endpoint: str, s: dict, n: int) -> None:
+    """N more services in the release's cluster, on no target group (other teams' apps)."""
+    import boto3
+    ecs = boto3.client("ecs", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    net = {"awsvpcConfiguration": {"subnets": s["subnets"], "securityGroups": [s["security_group"]],
+                                   "assignPublicIp": "DISABLED"}}
+    for i in range(n):
+        ecs.create_service(cluster=s["cluster"], serviceName=f"other-{i:04d}", taskDefinition=s["task_definition_arn"],
+                           desiredCount=1, launchType="FARGATE", networkConfiguration=net)
+
+
+def gate_poll_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
+    """AWS requests of one promotion-gate poll after the first, in a cluster of
+    GATE_SERVICES services. The gate is kept waiting (green has no healthy targets) for
+    two wait_timeouts with the same poll interval; the difference in requests over the
+    difference in polls (one DescribeAlarms per poll) is the cost of a later poll, with
+    the first poll's listing and everything else the apply does cancelled out."""
+    s = scaffold(endpoint, "create", "--name", "gate", "--alarm", "gate-5xx")
+    add_services(endpoint, s, GATE_SERVICES - len(s["services"]["blue"]) - len(s["services"]["green"]))
+    wd = Workdir(tmp, "gate", provider_dir)
+    apply = ("apply", "-auto-approve", "-input=false", "-no-color")
+    wd.write(gate_release(endpoint, s, "blue", GATE_WAITS[0]))
+    wd.run(*apply)
+    scaffold(endpoint, "targets", "--tg", s["green_tg"], "--deregister-all")
+    runs = []
+    for wait in GATE_WAITS:
+        wd.write(gate_release(endpoint, s, "green", wait))
+        control(endpoint, "POST", "/requests/reset")
+        wd.run(*apply, may_fail=True)
+        runs.append(control(endpoint, "GET", "/requests"))
+    polls = [r["by_action"].get("DescribeAlarms", 0) for r in runs]
+    if polls[1] <= polls[0]:
+        sys.exit(f"bench: the gate did not poll more with a longer wait ({polls})")
+    extra = polls[1] - polls[0]
+    actions = sorted(set(runs[0]["by_action"]) | set(runs[1]["by_action"]))
+    by_action = {a: (runs[1]["by_action"].get(a, 0) - runs[0]["by_action"].get(a, 0)) / extra for a in actions}
+    first = {a: runs[0]["by_action"].get(a, 0) for a in ("ListServices", "DescribeServices")}
+    return {"services": GATE_SERVICES, "polls": polls, "per_poll": (runs[1]["total"] - runs[0]["total"]) / extra,
+            "per_poll_by_action": {a: v for a, v in by_action.items() if v}, "listing": first}
+
+
+def gate_lines(g: dict) -> list[str]:
+    parts = ", ".join(f"{a} {v:g}" for a, v in sorted(g["per_poll_by_action"].items()))
+    return [
+        f"gate poll requests after the first: {g['per_poll']:g} ({g['services']} services)",
+        "",
+        f"A promotion gate kept waiting in a cluster of {g['services']} services (green has no",
+        f"healthy targets, one alarm listed). Per later poll: {parts}.",
+        "The cluster's services are listed once per gate wait (in the whole",
+        f"{GATE_WAITS[0]} wait of {g['polls'][0]} polls: ListServices {g['listing']['ListServices']}, "
+        f"DescribeServices {g['listing']['DescribeServices']}); later polls describe only the services",
+        "found on the color's target group.",
+    ]
 
 
 WINDOWS_MS = (0, 2, 5, 20)
@@ -285,7 +383,7 @@ def met(value: float, target: float) -> str:
     return "met" if value <= target else "NOT met"
 
 
-def write_report(rows: list[dict], args) -> None:
+def write_report(rows: list[dict], args, gate: dict | None = None) -> None:
     machine = f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}"
     t = TARGETS
     lines = [
@@ -359,6 +457,8 @@ def write_report(rows: list[dict], args) -> None:
         for w in big["windows"]:
             label = "0 (dataloader)" if w["window_ms"] == 0 else f"{w['window_ms']} ms"
             lines.append(f"| {label} | {w['plan_s']:.2f} | {w['requests']:.0f} |")
+    if gate:
+        lines += ["", "## Promotion gate: cost of a poll", ""] + gate_lines(gate)
     if args.startup and os.path.exists(args.startup):
         lines += ["", "## Start-up (provider/benches/startup.rs)", "", open(args.startup).read().strip()]
     with open(args.out, "w") as f:
