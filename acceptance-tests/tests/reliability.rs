@@ -64,12 +64,17 @@ fn total(faults_by_action: &serde_json::Value) -> i64 {
 /// A partial write or a state that differs from live fails the test's assertions
 /// before this line is printed, so a printed scenario had none.
 fn report(scenario: &str, emu: &Emulator, wd: &Workdir, converged: bool) {
+    report_timed(scenario, emu, wd, converged, None)
+}
+
+/// `seconds`: the wall time of the scenario's faulty part, when it is a figure to watch.
+fn report_timed(scenario: &str, emu: &Emulator, wd: &Workdir, converged: bool, seconds: Option<f64>) {
     let faults = total(&emu.requests()["faults_injected"]);
     let (runs, crashes) = wd.tally();
     assert_eq!(crashes, 0, "{scenario}: a provider crash was reported");
     println!(
         "RELIABILITY {}",
-        serde_json::json!({"scenario": scenario, "faults_injected": faults, "terraform_runs": runs, "converged": converged, "partial_writes": 0, "crashes": crashes})
+        serde_json::json!({"scenario": scenario, "faults_injected": faults, "terraform_runs": runs, "converged": converged, "partial_writes": 0, "crashes": crashes, "seconds": seconds})
     );
 }
 
@@ -82,17 +87,25 @@ fn promotion_succeeds_with_30_percent_of_calls_throttled() {
     write(&wd, &emu, &s, 10, "  active_color = \"blue\"");
     wd.apply();
     write(&wd, &emu, &s, 10, "  active_color = \"green\"");
+    emu.reset_requests();
     emu.inject_fault(serde_json::json!({"action": "*", "fraction": 0.3, "seed": 7, "kind": "throttle"}));
+    let started = Instant::now();
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 2, "{}", plan.all());
     wd.apply();
-    let faults = emu.requests()["faults_injected"].clone();
+    let seconds = started.elapsed().as_secs_f64();
+    let requests = emu.requests();
+    let faults = requests["faults_injected"].clone();
     emu.clear_faults();
     let injected = total(&faults);
+    println!("throttled plan + apply: {} AWS calls, {injected} throttled, {seconds:.1} s", requests["total"]);
     assert!(injected > 0, "no throttling happened: {faults}");
+    // Backoff is jittered and exponential from a short first delay; a throttle must not
+    // cost the seconds a client-side rate limiter starting from zero history would.
+    assert!(seconds < 30.0, "the throttled plan + apply took {seconds:.1} s ({injected} throttles)");
     assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
-    report("30% of calls throttled", &emu, &wd, true);
+    report_timed("30% of calls throttled", &emu, &wd, true, Some(seconds));
 }
 
 #[test]

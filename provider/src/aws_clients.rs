@@ -9,6 +9,10 @@ use tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
 use tfplugin::{AttrPath, Diagnostics, Type, Value};
 
 pub const DEFAULT_MAX_RETRIES: i64 = 10;
+/// First retry waits a random 0..INITIAL_BACKOFF; each further one doubles the bound.
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
+/// No single wait is longer than this.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
 pub fn schema() -> Schema {
     let endpoints = Block::new("Custom service endpoints, for AWS emulators or VPC endpoints.")
@@ -47,7 +51,7 @@ pub fn schema() -> Schema {
         .attribute(Attribute::optional(
             "max_retries",
             Type::Number,
-            "Maximum retries of a throttled or failed AWS call (adaptive retry with jitter). Defaults to 10.",
+            "Maximum retries of a throttled or failed AWS call (exponential backoff with full jitter, from 0.5 s up to 20 s per wait). Defaults to 10.",
         ))
         .block(NestedBlock::list_max_one("assume_role", assume_role))
         .block(NestedBlock::list_max_one("endpoints", endpoints)),
@@ -183,8 +187,28 @@ pub fn validate(config: &Value) -> Diagnostics {
     d
 }
 
+/// How every AWS call is retried: the SDK's standard mode, up to `max_retries` retries
+/// (0..=100, default 10) with exponential backoff and full jitter from `INITIAL_BACKOFF`
+/// up to `MAX_BACKOFF`, so consecutive throttles of one call back off further and further
+/// (the n-th retry waits a random 0..min(0.5 s x 2^(n-1), 20 s)). Throttling,
+/// 5xx, transient and timeout errors are retried; every retry draws on the client's retry
+/// quota (500 tokens, 5 a retry, 10 a timeout, refilled by successes), so an AWS that
+/// keeps failing stops being hammered.
+///
+/// Not adaptive mode: its client-side rate limiter starts each process with no history
+/// of the account's rate, and after one throttle it measures the few calls a provider
+/// process makes as the sustainable rate (at least 0.5 requests/s, 5 tokens a retry), so
+/// every retry waited ~10-20 s. A promotion under 30 % throttling took 105 s for 14 calls.
+pub fn retry_config(cfg: &ProviderConfig) -> RetryConfig {
+    let max_retries = cfg.max_retries.unwrap_or(DEFAULT_MAX_RETRIES).clamp(0, 100) as u32;
+    RetryConfig::standard()
+        .with_max_attempts(max_retries + 1)
+        .with_initial_backoff(INITIAL_BACKOFF)
+        .with_max_backoff(MAX_BACKOFF)
+}
+
 /// One client per AWS service, each with its own connection pool, sharing the
-/// credential provider and adaptive retry configuration.
+/// credential provider and retry configuration.
 #[derive(Clone, Debug)]
 pub struct AwsClients {
     pub ecs: aws_sdk_ecs::Client,
@@ -199,8 +223,7 @@ pub struct AwsClients {
 
 impl AwsClients {
     pub async fn build(cfg: &ProviderConfig) -> AwsClients {
-        let max_retries = cfg.max_retries.unwrap_or(DEFAULT_MAX_RETRIES).clamp(0, 100) as u32;
-        let retry = RetryConfig::adaptive().with_max_attempts(max_retries + 1);
+        let retry = retry_config(cfg);
         // A hung connection or a slow answer fails the attempt (and is retried) instead
         // of stalling the whole apply.
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
@@ -301,6 +324,24 @@ mod tests {
         let d = validate(&c);
         let paths: Vec<String> = d.iter().map(|d| d.path.as_ref().unwrap().to_string()).collect();
         assert_eq!(paths, ["region", "max_retries", "assume_role[0].role_arn", "endpoints[0].ecs"]);
+    }
+
+    #[test]
+    fn retry_config_allows_max_retries_plus_one_attempts_in_standard_mode_with_jittered_backoff() {
+        use aws_config::retry::RetryMode;
+        let with = |n: Option<i64>| retry_config(&ProviderConfig { max_retries: n, ..Default::default() });
+        for (max_retries, attempts) in [(None, 11), (Some(0), 1), (Some(2), 3), (Some(100), 101), (Some(1000), 101)] {
+            let r = with(max_retries);
+            assert_eq!(r.max_attempts(), attempts, "max_retries {max_retries:?}");
+            assert_eq!(r.mode(), RetryMode::Standard, "no client-side rate limiter (adaptive mode)");
+            assert_eq!(r.initial_backoff(), Duration::from_millis(500));
+            assert_eq!(r.max_backoff(), Duration::from_secs(20));
+            assert!(!r.use_static_exponential_base(), "backoff is jittered");
+        }
+        assert!(!with(Some(0)).has_retry());
+        // From the provider block as Terraform sends it.
+        let from_block = retry_config(&ProviderConfig::from_value(&config(vec![("max_retries", Value::from(4))])));
+        assert_eq!((from_block.max_attempts(), from_block.mode()), (5, RetryMode::Standard));
     }
 
     #[test]
