@@ -240,6 +240,53 @@ async fn without_client_certificate_env_the_plugin_serves_plain_grpc() {
     assert!(names.contains(&"region") && names.contains(&"max_retries"), "{names:?}");
 }
 
+/// The plugin's stderr (hclog JSON lines) from start-up to its handshake line, with `TF_LOG=WARN`.
+fn startup_log(client_cert_pem: Option<&str>) -> Vec<serde_json::Value> {
+    let mut cmd = Command::new(BIN);
+    cmd.env(COOKIE.0, COOKIE.1)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("TF_LOG", "WARN")
+        .env_remove("TF_LOG_PROVIDER")
+        .env_remove("PLUGIN_UNIX_SOCKET_DIR")
+        .env_remove("PLUGIN_CLIENT_CERT");
+    if let Some(pem) = client_cert_pem {
+        cmd.env("PLUGIN_CLIENT_CERT", pem);
+    }
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // The warning is written before the handshake line, so it is on stderr once the line is read.
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("1|6|"), "handshake line {line:?}");
+    let _ = child.kill();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let _ = child.wait();
+    stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not an hclog JSON line ({e}): {l:?}")))
+        .collect()
+}
+
+#[test]
+fn plaintext_without_client_certificate_is_a_warning_and_mtls_is_not() {
+    let plaintext = startup_log(None);
+    let warning = plaintext
+        .iter()
+        .find(|l| l["@message"].as_str().is_some_and(|m| m.contains("plaintext gRPC")))
+        .unwrap_or_else(|| panic!("no plaintext warning in {plaintext:?}"));
+    assert_eq!(warning["@level"], "warn", "{warning}");
+    assert_eq!(warning["@module"], "bluegreen", "{warning}");
+    let message = warning["@message"].as_str().unwrap();
+    assert!(message.contains("PLUGIN_CLIENT_CERT") && message.contains("without mutual TLS"), "{message}");
+    assert!(warning["@timestamp"].is_string(), "{warning}");
+
+    let mtls = startup_log(Some(&p521_client_cert().pem));
+    assert!(
+        !mtls.iter().any(|l| l["@message"].as_str().is_some_and(|m| m.contains("plaintext"))),
+        "warned although AutoMTLS is on: {mtls:?}"
+    );
+}
+
 #[test]
 fn without_the_magic_cookie_it_prints_one_human_line_and_exits_1() {
     let out = Command::new(BIN).env_remove(COOKIE.0).stdin(Stdio::null()).output().unwrap();

@@ -29,6 +29,11 @@ const MAX_MESSAGE_BYTES: usize = 256 << 20;
 /// How long open connections may drain after Shutdown before the plugin exits anyway.
 const SHUTDOWN_DRAIN: Duration = Duration::from_secs(1);
 
+/// Logged at WARN when Terraform passed no client certificate to pin.
+pub const PLAINTEXT_WARNING: &str = "PLUGIN_CLIENT_CERT is not set, so this provider serves plaintext gRPC without \
+     mutual TLS: any local process that can reach its socket can call it with the cloud credentials it holds, and the \
+     plans and state it exchanges are unencrypted. Terraform always sets it; run the provider only from Terraform";
+
 /// What the binary says about itself.
 #[derive(Clone, Copy, Debug)]
 pub struct PluginInfo {
@@ -192,7 +197,12 @@ async fn serve_for_terraform(info: PluginInfo, provider: Arc<dyn Provider>) -> R
     let listener = bind_from_env().map_err(|e| format!("cannot listen: {e}"))?;
     let mtls = match std::env::var("PLUGIN_CLIENT_CERT") {
         Ok(pem) if !pem.trim().is_empty() => Some(tls::auto_mtls(&pem).map_err(|e| e.to_string())?),
-        _ => None,
+        _ => {
+            // Terraform always passes its client certificate (go-plugin AutoMTLS); without
+            // one, nothing authenticates the caller and nothing encrypts the traffic.
+            hclog::warn(PLAINTEXT_WARNING, &[("env", &"PLUGIN_CLIENT_CERT")]);
+            None
+        }
     };
     let (network, address) = listener.network_and_address().map_err(|e| e.to_string())?;
     let cert = mtls.as_ref().map(AutoMtls::announced_cert).unwrap_or_default();
