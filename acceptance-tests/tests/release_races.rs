@@ -1,0 +1,445 @@
+//! A second writer raced against real Terraform: a deploy tool or an operator writes to
+//! the pointer while an apply waits in the gate or the bake, or between a saved plan and
+//! its apply. The release never writes over them, never rolls back over them, and the
+//! state always records what a fresh read shows.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
+use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn emulator() -> Emulator {
+    Emulator::start()
+}
+
+fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, max_retries: u32, body: &str) {
+    let provider = provider_block(&emu.endpoint()).replace("max_retries = 2", &format!("max_retries = {max_retries}"));
+    wd.write("main.tf", &format!("{provider}{}", s.release_hcl("listener_rule_arn", body)));
+}
+
+fn rule(emu: &Emulator, s: &Scaffold) -> serde_json::Value {
+    scaffold::run(emu, "describe", &["--rule-arn", s.rule()])
+}
+
+/// The target groups with a positive weight, and their share of the traffic in percent.
+fn shares(emu: &Emulator, s: &Scaffold) -> Vec<(String, i64)> {
+    let w = forward_weights(&rule(emu, s)["actions"]);
+    let total: i64 = w.iter().map(|(_, w)| w).sum();
+    w.into_iter().filter(|(_, w)| *w > 0).map(|(tg, w)| (tg, w * 100 / total.max(1))).collect()
+}
+
+fn serving(emu: &Emulator, s: &Scaffold) -> Vec<String> {
+    shares(emu, s).into_iter().map(|(tg, _)| tg).collect()
+}
+
+/// `(active_color, standby_traffic_percent)` as the state records them.
+fn state_traffic(wd: &Workdir) -> (String, i64) {
+    let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
+    let v = &state["values"]["root_module"]["resources"][0]["values"];
+    (v["active_color"].as_str().unwrap_or_default().to_string(), v["standby_traffic_percent"].as_i64().unwrap_or(-1))
+}
+
+fn state_values(wd: &Workdir) -> serde_json::Value {
+    let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
+    state["values"]["root_module"]["resources"][0]["values"].clone()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn count(emu: &Emulator, action: &str) -> i64 {
+    emu.requests()["by_action"][action].as_i64().unwrap_or(0)
+}
+
+fn no_provider_bug(out: &Output) {
+    let all = out.all();
+    assert!(!all.contains("bug in the provider") && !all.contains("inconsistent"), "{all}");
+}
+
+fn applying(wd: &Workdir) -> std::process::Child {
+    wd.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start terraform apply")
+}
+
+fn finish(child: std::process::Child) -> Output {
+    let out = child.wait_with_output().unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const WAITING_GATE: &str = "  promotion {\n    wait_timeout = \"60s\"\n  }";
+
+/// Blue live and applied, green without targets: the next promotion waits in the gate.
+fn blue_release_waiting_for_green(emu: &Emulator, s: &Scaffold, wd: &Workdir) {
+    write(wd, emu, s, 2, &format!("  active_color = \"blue\"\n{WAITING_GATE}"));
+    wd.apply();
+    scaffold::run(emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
+    write(wd, emu, s, 2, &format!("  active_color = \"green\"\n{WAITING_GATE}"));
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    blue_release_waiting_for_green(&emu, &s, &wd);
+    emu.reset_requests();
+    let apply = applying(&wd);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    // The deploy tool flips to green itself, then green's targets come up.
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
+    let flipped = rule(&emu, &s);
+    let writes_after_flip = count(&emu, "ModifyRule");
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
+    let out = finish(apply);
+    assert_eq!(out.code, 1, "{}", out.all());
+    no_provider_bug(&out);
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("The pointer changed during the apply"), "{err}");
+    let green_name = s.green_tg.split('/').nth(1).unwrap();
+    assert!(
+        err.contains(&format!("forward action changed from")) && err.contains(&format!("to {green_name}=1")),
+        "says what changed: {err}"
+    );
+    assert_eq!(rule(&emu, &s), flipped, "the flip is live, untouched");
+    assert_eq!(count(&emu, "ModifyRule"), writes_after_flip, "nothing written after the flip");
+    assert_eq!(state_traffic(&wd), ("green".into(), 0), "state = live");
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "the config (green) is live now:\n{}", plan.all());
+}
+
+/// Edits the scope of the rule's OIDC action, as an operator would in the console.
+fn edit_oidc_scope(emu: &Emulator, rule_arn: &str, scope: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+        let out = elb.describe_rules().rule_arns(rule_arn).send().await.unwrap();
+        let mut actions = out.rules()[0].actions().to_vec();
+        for a in &mut actions {
+            if let Some(oidc) = a.authenticate_oidc_config.as_mut() {
+                oidc.scope = Some(scope.to_string());
+                if oidc.client_secret.is_none() {
+                    oidc.use_existing_client_secret = Some(true);
+                }
+            }
+        }
+        elb.modify_rule().rule_arn(rule_arn).set_actions(Some(actions)).send().await.unwrap();
+    });
+}
+
+fn oidc_scope(emu: &Emulator, s: &Scaffold) -> String {
+    let actions = rule(emu, s)["actions"].clone();
+    let oidc = actions.as_array().unwrap().iter().find(|a| a["Type"] == "authenticate-oidc").expect("OIDC action");
+    oidc["AuthenticateOidcConfig"]["Scope"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn an_oidc_edit_during_the_gate_wait_is_not_lost() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--oidc", "--stickiness"]);
+    let wd = Workdir::new(&emu.endpoint());
+    blue_release_waiting_for_green(&emu, &s, &wd);
+    emu.reset_requests();
+    let apply = applying(&wd);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    edit_oidc_scope(&emu, s.rule(), "openid email");
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
+    let out = finish(apply);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("action 1 (authenticate-oidc) was edited"), "{err}");
+    assert_eq!(oidc_scope(&emu, &s), "openid email", "the operator's edit is live");
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(state_traffic(&wd).0, "blue");
+    // A fresh plan and apply promote green and keep the edit (and the stickiness).
+    wd.apply();
+    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(oidc_scope(&emu, &s), "openid email");
+    let actions = rule(&emu, &s)["actions"].clone();
+    let forward = actions.as_array().unwrap().iter().find(|a| a["Type"] == "forward").unwrap().clone();
+    assert_eq!(forward["ForwardConfig"]["TargetGroupStickinessConfig"]["Enabled"], true, "{forward}");
+}
+
+fn baking(alarm: bool, bake: &str) -> String {
+    let alarms = if alarm { "    alarm_names = [\"app-5xx\"]\n" } else { "" };
+    format!("  promotion {{\n{alarms}    bake_time = \"{bake}\"\n  }}")
+}
+
+/// Blue applied; the config now asks for green with a bake.
+fn blue_release_promoting_with_bake(emu: &Emulator, s: &Scaffold, wd: &Workdir, bake: &str, extra: &str) {
+    write(wd, emu, s, 2, &format!("  active_color = \"blue\"\n{}\n{extra}", baking(true, bake)));
+    wd.apply();
+    write(wd, emu, s, 2, &format!("  active_color = \"green\"\n{}\n{extra}", baking(true, bake)));
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn an_operator_switch_during_the_bake_is_not_rolled_back() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
+    let wd = Workdir::new(&emu.endpoint());
+    blue_release_promoting_with_bake(&emu, &s, &wd, "30s", "");
+    let apply = applying(&wd);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    // The operator splits traffic by hand, then the alarm fires: the bake fails.
+    let split = format!("{}=50,{}=50", s.blue_tg, s.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &split]);
+    let operator = rule(&emu, &s);
+    scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
+    let out = finish(apply);
+    assert_eq!(out.code, 1, "{}", out.all());
+    no_provider_bug(&out);
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("not rolled back: someone else changed the pointer"), "{err}");
+    assert!(err.contains("app-5xx is in ALARM") && err.contains("50%"), "says why and what is live: {err}");
+    assert_eq!(rule(&emu, &s), operator, "the operator's split is untouched");
+    let (_, standby) = state_traffic(&wd);
+    assert_eq!(standby, 50, "state = live (50/50)");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn saved_plans_applied_after_a_flip() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let flip = |tg: &str| scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", tg]);
+
+    // A create in adopt mode: the apply adopts the flip.
+    let adopt = Workdir::new(&emu.endpoint());
+    write(&adopt, &emu, &s, 2, "");
+    adopt.ok(&["plan", "-input=false", "-no-color", "-out=create.tfplan"]);
+    flip(&s.green_tg);
+    let before = rule(&emu, &s);
+    let out = adopt.run(&["apply", "-input=false", "-no-color", "create.tfplan"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    no_provider_bug(&out);
+    assert_eq!(rule(&emu, &s), before, "adopting writes nothing");
+    assert_eq!(state_traffic(&adopt), ("green".into(), 0));
+
+    // An update in adopt mode (only the gate changes): the flip back is refused, not reverted.
+    write(&adopt, &emu, &s, 2, "  promotion {\n    min_healthy_targets = 2\n  }");
+    adopt.ok(&["plan", "-input=false", "-no-color", "-out=update.tfplan"]);
+    flip(&s.blue_tg);
+    let before = rule(&emu, &s);
+    let out = adopt.run(&["apply", "-input=false", "-no-color", "update.tfplan"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    no_provider_bug(&out);
+    assert!(out.stderr.replace('\n', " ").contains("Traffic moved since the plan"), "{}", out.all());
+    assert_eq!(rule(&emu, &s), before, "nothing written");
+    assert_eq!(state_traffic(&adopt).0, "blue", "state = live");
+
+    // A create in enforce mode: the plan warns when it will move traffic; applied after
+    // a flip, it does what the docs state: it enforces active_color from whatever is
+    // live when the apply starts, through the gate.
+    let enforce = Workdir::new(&emu.endpoint());
+    write(&enforce, &emu, &s, 2, "  active_color = \"green\"");
+    let plan = enforce.ok(&["plan", "-input=false", "-no-color", "-out=enforce.tfplan"]);
+    let warned = plan.all().replace('\n', " ");
+    assert!(warned.contains("Creating this release moves traffic"), "{warned}");
+    assert!(warned.contains("blue 100%") && warned.contains("green 100%"), "names from and to: {warned}");
+    flip(&s.green_tg);
+    flip(&s.blue_tg);
+    let out = enforce.run(&["apply", "-input=false", "-no-color", "enforce.tfplan"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    no_provider_bug(&out);
+    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(state_traffic(&enforce), ("green".into(), 0));
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_failed_write_and_a_failed_re_read_record_the_last_known_live_traffic() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, 0, "  active_color = \"blue\"");
+    wd.apply();
+    write(&wd, &emu, &s, 0, "  active_color = \"green\"");
+    // Every pointer write hangs 2 s and then loses its connection (it never reaches
+    // AWS); once one has started, every read fails too.
+    emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 20, "kind": "drop", "delay_seconds": 2}));
+    emu.reset_requests();
+    std::thread::scope(|scope| {
+        let apply = scope.spawn(|| wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]));
+        wait_until("a pointer write", Duration::from_secs(60), || count(&emu, "ModifyRule") >= 1);
+        emu.inject_fault(serde_json::json!({
+            "action": "DescribeRules", "count": 50, "kind": "error", "status": 400,
+            "code": "AccessDenied", "message": "not authorized to perform elasticloadbalancing:DescribeRules"
+        }));
+        let out = apply.join().unwrap();
+        assert_eq!(out.code, 1, "{}", out.all());
+        no_provider_bug(&out);
+        assert!(out.stderr.contains("ModifyRule"), "{}", out.all());
+    });
+    emu.clear_faults();
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()], "the write never landed");
+    assert_eq!(state_traffic(&wd).0, "blue", "state keeps the last known live color, not the desired one");
+    wd.apply();
+    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn adding_a_test_listener_rule_points_it_at_the_standby() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--test-listener"]);
+    let test_rule = s.test_rule_arn.clone().unwrap();
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, 2, "  active_color = \"blue\"");
+    wd.apply();
+    // Someone pointed the test rule at the active color.
+    scaffold::run(&emu, "flip", &["--rule-arn", &test_rule, "--to", &s.blue_tg]);
+    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\""));
+    wd.apply();
+    let test = scaffold::run(&emu, "describe", &["--rule-arn", &test_rule]);
+    assert_eq!(forward_weights(&test["actions"]), [(s.green_tg.clone(), 100)], "the test rule serves the standby");
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()], "production untouched");
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+/// Points the scaffold's test listener's default action at `tg` and returns its ARN.
+fn test_listener_forwarding_to(emu: &Emulator, s: &Scaffold, tg: &str) -> String {
+    let listener = s.raw["test_listener_arn"].as_str().expect("scaffold --test-listener").to_string();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum};
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+        let forward = Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(tg).build();
+        elb.modify_listener().listener_arn(&listener).default_actions(forward).send().await.unwrap();
+    });
+    listener
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_failed_test_pointer_write_still_bakes_and_rolls_back() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx", "--test-listener"]);
+    let test_listener = test_listener_forwarding_to(&emu, &s, &s.green_tg);
+    let wd = Workdir::new(&emu.endpoint());
+    let extra = format!("  test_listener_arn = \"{test_listener}\"");
+    blue_release_promoting_with_bake(&emu, &s, &wd, "20s", &extra);
+    // The test listener cannot be written (production is a rule: ModifyRule still works).
+    emu.inject_fault(serde_json::json!({
+        "action": "ModifyListener", "count": 100, "kind": "error", "status": 400,
+        "code": "AccessDenied", "message": "not authorized to perform elasticloadbalancing:ModifyListener"
+    }));
+    let apply = applying(&wd);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
+    let out = finish(apply);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Bake failed; traffic rolled back"), "the bake ran and rolled back: {err}");
+    assert!(err.contains("ModifyListener"), "the test pointer's failure is reported too: {err}");
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    // The test listener never moved, so it already serves the restored standby (green).
+    assert_eq!(test_listener_targets(&emu, &test_listener), [s.green_tg.clone()]);
+    let state = state_values(&wd);
+    assert_eq!(
+        (state["active_color"].as_str(), state["test_listener_arn"].as_str()),
+        (Some("blue"), Some(&*test_listener))
+    );
+
+    // The same promotion with a bake that passes: production moves, the test listener
+    // cannot follow, and the state records it as not set.
+    scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "OK"]);
+    let short = format!("  active_color = \"green\"\n{}\n{extra}", baking(true, "1s"));
+    write(&wd, &emu, &s, 2, &short);
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("ModifyListener"), "{}", out.all());
+    assert_eq!(serving(&emu, &s), [s.green_tg.clone()], "the bake passed: production stays on green");
+    let state = state_values(&wd);
+    assert_eq!(state["active_color"], "green");
+    assert!(state["test_listener_arn"].is_null(), "the unreconciled test pointer is not recorded: {state}");
+    // Once writes work again, the next plan shows the test pointer and its apply repairs it.
+    emu.clear_faults();
+    assert_eq!(wd.plan_exit_code().code, 2);
+    wd.apply();
+    assert_eq!(
+        test_listener_targets(&emu, &test_listener),
+        [s.blue_tg.clone()],
+        "the test listener serves the standby"
+    );
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+fn test_listener_targets(emu: &Emulator, listener: &str) -> Vec<String> {
+    let actions = scaffold::run(emu, "describe", &["--listener-arn", listener])["default_actions"].clone();
+    forward_weights(&actions).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect()
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn an_aws_error_during_the_bake_rolls_back() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
+    let wd = Workdir::new(&emu.endpoint());
+    blue_release_promoting_with_bake(&emu, &s, &wd, "20s", "");
+    let apply = applying(&wd);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    emu.inject_fault(serde_json::json!({
+        "action": "DescribeAlarms", "count": 100, "kind": "error", "status": 400,
+        "code": "AccessDenied", "message": "not authorized to perform cloudwatch:DescribeAlarms"
+    }));
+    let out = finish(apply);
+    emu.clear_faults();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Bake failed; traffic rolled back") && err.contains("could not check"), "{err}");
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(state_traffic(&wd).0, "blue");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn ctrl_c_during_the_bake_rolls_back() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
+    let wd = Workdir::new(&emu.endpoint());
+    blue_release_promoting_with_bake(&emu, &s, &wd, "60s", "");
+    let apply = applying(&wd);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    let interrupted = Instant::now();
+    let ok = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().unwrap().success();
+    assert!(ok, "kill -INT terraform");
+    let out = finish(apply);
+    assert!(interrupted.elapsed() < Duration::from_secs(30), "Ctrl-C took {:?}", interrupted.elapsed());
+    assert_ne!(out.code, 0, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Bake failed; traffic rolled back") && err.contains("interrupted"), "{err}");
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(state_traffic(&wd).0, "blue");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_bake_longer_than_the_update_timeout_is_cut_and_rolled_back() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
+    let wd = Workdir::new(&emu.endpoint());
+    blue_release_promoting_with_bake(&emu, &s, &wd, "5m", "  timeouts {\n    update = \"8s\"\n  }");
+    let started = Instant::now();
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(started.elapsed() < Duration::from_secs(60), "the 8s timeout was not honoured: {:?}", started.elapsed());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Bake failed; traffic rolled back") && err.contains("update timeout ran out"), "{err}");
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(state_traffic(&wd).0, "blue");
+}
