@@ -33,7 +33,7 @@ fn two_long_lived_services() {
     assert_eq!(r["standby_color"], "green");
     assert_eq!(r["active_target_group_arn"], s.blue_tg);
     assert_eq!(r["standby_target_group_arn"], s.green_tg);
-    assert_eq!(r["blue_weight"], 1);
+    assert_eq!(r["blue_weight"], 100, "scaffold forwards to both groups, 100/0");
     assert_eq!(r["green_weight"], 0);
     assert_eq!(names(&r["blue_services"]), ["app-blue"]);
     assert_eq!(names(&r["green_services"]), ["app-green"]);
