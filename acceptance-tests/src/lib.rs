@@ -22,4 +22,5 @@ pub fn repo_root() -> PathBuf {
 pub const PROVIDER_SOURCE: &str = "bluegreen-ecs/bluegreen";
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/bluegreen-ecs/bluegreen";
 
+pub mod reliability_report;
 pub mod scaffold;

@@ -3,6 +3,7 @@
 //! After every failure the live pointer is never half-written and state equals live.
 
 use acceptance_tests::emulator::Emulator;
+use acceptance_tests::reliability_report::{Scenario, state_vs_live_differences, total_faults};
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Workdir, provider_block};
 use std::time::{Duration, Instant};
@@ -54,30 +55,6 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// One line per scenario for `make reliability` (tools/reliability.sh sums them).
-/// `converged`: the final apply reached the configured traffic and the plan is empty.
-/// The sum of the emulator's per-action fault counts.
-fn total(faults_by_action: &serde_json::Value) -> i64 {
-    faults_by_action.as_object().map(|m| m.values().filter_map(|v| v.as_i64()).sum()).unwrap_or(0)
-}
-
-/// A partial write or a state that differs from live fails the test's assertions
-/// before this line is printed, so a printed scenario had none.
-fn report(scenario: &str, emu: &Emulator, wd: &Workdir, converged: bool) {
-    report_timed(scenario, emu, wd, converged, None)
-}
-
-/// `seconds`: the wall time of the scenario's faulty part, when it is a figure to watch.
-fn report_timed(scenario: &str, emu: &Emulator, wd: &Workdir, converged: bool, seconds: Option<f64>) {
-    let faults = total(&emu.requests()["faults_injected"]);
-    let (runs, crashes) = wd.tally();
-    assert_eq!(crashes, 0, "{scenario}: a provider crash was reported");
-    println!(
-        "RELIABILITY {}",
-        serde_json::json!({"scenario": scenario, "faults_injected": faults, "terraform_runs": runs, "converged": converged, "partial_writes": 0, "crashes": crashes, "seconds": seconds})
-    );
-}
-
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn promotion_succeeds_with_30_percent_of_calls_throttled() {
@@ -89,15 +66,15 @@ fn promotion_succeeds_with_30_percent_of_calls_throttled() {
     write(&wd, &emu, &s, 10, "  active_color = \"green\"");
     emu.reset_requests();
     emu.inject_fault(serde_json::json!({"action": "*", "fraction": 0.3, "seed": 7, "kind": "throttle"}));
-    let started = Instant::now();
+    let mut scenario = Scenario::start("30% of calls throttled");
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 2, "{}", plan.all());
     wd.apply();
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = scenario.stop_clock();
     let requests = emu.requests();
     let faults = requests["faults_injected"].clone();
     emu.clear_faults();
-    let injected = total(&faults);
+    let injected = total_faults(&faults);
     println!("throttled plan + apply: {} AWS calls, {injected} throttled, {seconds:.1} s", requests["total"]);
     assert!(injected > 0, "no throttling happened: {faults}");
     // Backoff is jittered and exponential from a short first delay; a throttle must not
@@ -105,12 +82,13 @@ fn promotion_succeeds_with_30_percent_of_calls_throttled() {
     assert!(seconds < 30.0, "the throttled plan + apply took {seconds:.1} s ({injected} throttles)");
     assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
-    report_timed("30% of calls throttled", &emu, &wd, true, Some(seconds));
+    scenario.report(&emu, &wd, true);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn dropped_connections_and_slow_answers_are_retried() {
+    let scenario = Scenario::start("dropped connection and slow answer");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -127,16 +105,17 @@ fn dropped_connections_and_slow_answers_are_retried() {
     wd.apply();
     let faults = emu.requests()["faults_injected"].clone();
     emu.clear_faults();
-    let injected = total(&faults);
+    let injected = total_faults(&faults);
     assert_eq!(injected, 2, "{faults}");
     assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
-    report("dropped connection and slow answer", &emu, &wd, true);
+    scenario.report(&emu, &wd, true);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_pointer_write_leaves_live_and_state_unchanged_and_the_next_apply_converges() {
+    let scenario = Scenario::start("pointer write fails with 500");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -153,12 +132,13 @@ fn a_failed_pointer_write_leaves_live_and_state_unchanged_and_the_next_apply_con
     wd.apply();
     assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
-    report("pointer write fails with 500", &emu, &wd, true);
+    scenario.report(&emu, &wd, true);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn provider_killed_during_bake_then_plan_shows_the_truth_and_apply_converges() {
+    let scenario = Scenario::start("provider SIGKILLed during bake");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -183,12 +163,13 @@ fn provider_killed_during_bake_then_plan_shows_the_truth_and_apply_converges() {
     assert_eq!(plan.code, 0, "live is green and the config says green:\n{}", plan.all());
     wd.apply();
     assert_eq!(state_color(&wd), "green", "state is the truth after the crash");
-    report("provider SIGKILLed during bake", &emu, &wd, true);
+    scenario.report(&emu, &wd, true);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothing() {
+    let scenario = Scenario::start("gate wait past timeouts.update");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -212,12 +193,13 @@ fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothin
     );
     assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_color(&wd), "blue");
-    report("gate wait past timeouts.update", &emu, &wd, false);
+    scenario.report(&emu, &wd, false);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ctrl_c_interrupts_a_gate_wait_promptly_and_state_stays_consistent() {
+    let scenario = Scenario::start("Ctrl-C during the gate wait");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -245,12 +227,13 @@ fn ctrl_c_interrupts_a_gate_wait_promptly_and_state_stays_consistent() {
     assert!(err.contains("Interrupted") && err.contains("nothing was written"), "{err}");
     assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_color(&wd), "blue");
-    report("Ctrl-C during the gate wait", &emu, &wd, false);
+    scenario.report(&emu, &wd, false);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
+    let scenario = Scenario::start("20 releases on one listener, -parallelism=10");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let mut rules = vec![s.rule().to_string()];
@@ -272,7 +255,29 @@ fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
         assert_eq!(serving(&emu, r), [s.green_tg.clone()], "rule {r} did not end on green");
     }
     assert_eq!(wd.plan_exit_code().code, 0);
-    report("20 releases on one listener, -parallelism=10", &emu, &wd, true);
+    scenario.report(&emu, &wd, true);
+}
+
+/// The report's partial_writes is a measurement: live traffic that differs from state
+/// (here a split written outside Terraform) is counted; weight-0 entries are not traffic.
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn state_vs_live_comparison_counts_a_pointer_that_differs_from_state() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, 2, "  active_color = \"blue\"");
+    wd.apply();
+    assert_eq!(state_vs_live_differences(&emu, &wd), []);
+    let zero = format!("{}=100,{}=0", s.blue_tg, s.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &zero]);
+    assert_eq!(state_vs_live_differences(&emu, &wd), [], "green at weight 0 serves nothing");
+    let split = format!("{}=60,{}=40", s.blue_tg, s.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &split]);
+    let differences = state_vs_live_differences(&emu, &wd);
+    assert_eq!(differences.len(), 1, "{differences:#?}");
+    assert_eq!(differences[0].pointer, s.rule());
+    assert_eq!(differences[0].live.as_ref().unwrap()[&s.green_tg], 40.0);
 }
 
 #[test]
