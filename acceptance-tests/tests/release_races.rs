@@ -4,6 +4,7 @@
 //! state always records what a fresh read shows.
 
 use acceptance_tests::emulator::Emulator;
+use acceptance_tests::reliability_report::Scenario;
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Output, Workdir, provider_block};
 use std::process::Stdio;
@@ -92,6 +93,7 @@ fn blue_release_waiting_for_green(emu: &Emulator, s: &Scaffold, wd: &Workdir) {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
+    let scenario = Scenario::start("flip during the gate wait");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -111,7 +113,7 @@ fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
     assert!(err.contains("The pointer changed during the apply"), "{err}");
     let green_name = s.green_tg.split('/').nth(1).unwrap();
     assert!(
-        err.contains(&format!("forward action changed from")) && err.contains(&format!("to {green_name}=1")),
+        err.contains("forward action changed from") && err.contains(&format!("to {green_name}=1")),
         "says what changed: {err}"
     );
     assert_eq!(rule(&emu, &s), flipped, "the flip is live, untouched");
@@ -119,6 +121,7 @@ fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
     assert_eq!(state_traffic(&wd), ("green".into(), 0), "state = live");
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 0, "the config (green) is live now:\n{}", plan.all());
+    scenario.report(&emu, &wd, false);
 }
 
 /// Edits the scope of the rule's OIDC action, as an operator would in the console.
@@ -149,6 +152,7 @@ fn oidc_scope(emu: &Emulator, s: &Scaffold) -> String {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn an_oidc_edit_during_the_gate_wait_is_not_lost() {
+    let scenario = Scenario::start("OIDC edit during the gate wait");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--oidc", "--stickiness"]);
     let wd = Workdir::new(&emu.endpoint());
@@ -172,6 +176,7 @@ fn an_oidc_edit_during_the_gate_wait_is_not_lost() {
     let actions = rule(&emu, &s)["actions"].clone();
     let forward = actions.as_array().unwrap().iter().find(|a| a["Type"] == "forward").unwrap().clone();
     assert_eq!(forward["ForwardConfig"]["TargetGroupStickinessConfig"]["Enabled"], true, "{forward}");
+    scenario.report(&emu, &wd, true);
 }
 
 fn baking(alarm: bool, bake: &str) -> String {
@@ -189,6 +194,7 @@ fn blue_release_promoting_with_bake(emu: &Emulator, s: &Scaffold, wd: &Workdir, 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn an_operator_switch_during_the_bake_is_not_rolled_back() {
+    let scenario = Scenario::start("operator split during a failing bake");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
@@ -209,11 +215,13 @@ fn an_operator_switch_during_the_bake_is_not_rolled_back() {
     assert_eq!(rule(&emu, &s), operator, "the operator's split is untouched");
     let (_, standby) = state_traffic(&wd);
     assert_eq!(standby, 50, "state = live (50/50)");
+    scenario.report(&emu, &wd, false);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn saved_plans_applied_after_a_flip() {
+    let scenario = Scenario::start("saved plans applied after a flip");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let flip = |tg: &str| scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", tg]);
@@ -241,6 +249,7 @@ fn saved_plans_applied_after_a_flip() {
     assert!(out.stderr.replace('\n', " ").contains("Traffic moved since the plan"), "{}", out.all());
     assert_eq!(rule(&emu, &s), before, "nothing written");
     assert_eq!(state_traffic(&adopt).0, "blue", "state = live");
+    Scenario::start("saved adopt-mode plans applied after a flip").report(&emu, &adopt, false);
 
     // A create in enforce mode: the plan warns when it will move traffic; applied after
     // a flip, it does what the docs state: it enforces active_color from whatever is
@@ -258,11 +267,13 @@ fn saved_plans_applied_after_a_flip() {
     no_provider_bug(&out);
     assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
     assert_eq!(state_traffic(&enforce), ("green".into(), 0));
+    scenario.report(&emu, &enforce, true);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_write_and_a_failed_re_read_record_the_last_known_live_traffic() {
+    let scenario = Scenario::start("write and re-read both fail");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
@@ -290,11 +301,13 @@ fn a_failed_write_and_a_failed_re_read_record_the_last_known_live_traffic() {
     assert_eq!(state_traffic(&wd).0, "blue", "state keeps the last known live color, not the desired one");
     wd.apply();
     assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    scenario.report(&emu, &wd, true);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn adding_a_test_listener_rule_points_it_at_the_standby() {
+    let scenario = Scenario::start("test listener rule added");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--test-listener"]);
     let test_rule = s.test_rule_arn.clone().unwrap();
@@ -309,6 +322,7 @@ fn adding_a_test_listener_rule_points_it_at_the_standby() {
     assert_eq!(forward_weights(&test["actions"]), [(s.green_tg.clone(), 100)], "the test rule serves the standby");
     assert_eq!(serving(&emu, &s), [s.blue_tg.clone()], "production untouched");
     assert_eq!(wd.plan_exit_code().code, 0);
+    scenario.report(&emu, &wd, true);
 }
 
 /// Points the scaffold's test listener's default action at `tg` and returns its ARN.
@@ -327,6 +341,7 @@ fn test_listener_forwarding_to(emu: &Emulator, s: &Scaffold, tg: &str) -> String
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_test_pointer_write_still_bakes_and_rolls_back() {
+    let scenario = Scenario::start("test pointer write fails after the switch");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx", "--test-listener"]);
     let test_listener = test_listener_forwarding_to(&emu, &s, &s.green_tg);
@@ -377,6 +392,7 @@ fn a_failed_test_pointer_write_still_bakes_and_rolls_back() {
         "the test listener serves the standby"
     );
     assert_eq!(wd.plan_exit_code().code, 0);
+    scenario.report(&emu, &wd, true);
 }
 
 fn test_listener_targets(emu: &Emulator, listener: &str) -> Vec<String> {
@@ -387,6 +403,7 @@ fn test_listener_targets(emu: &Emulator, listener: &str) -> Vec<String> {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn an_aws_error_during_the_bake_rolls_back() {
+    let scenario = Scenario::start("AWS error during the bake");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
@@ -404,11 +421,13 @@ fn an_aws_error_during_the_bake_rolls_back() {
     assert!(err.contains("Bake failed; traffic rolled back") && err.contains("could not check"), "{err}");
     assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
+    scenario.report(&emu, &wd, false);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ctrl_c_during_the_bake_rolls_back() {
+    let scenario = Scenario::start("Ctrl-C during the bake");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
@@ -425,11 +444,13 @@ fn ctrl_c_during_the_bake_rolls_back() {
     assert!(err.contains("Bake failed; traffic rolled back") && err.contains("interrupted"), "{err}");
     assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
+    scenario.report(&emu, &wd, false);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_bake_longer_than_the_update_timeout_is_cut_and_rolled_back() {
+    let scenario = Scenario::start("bake cut by timeouts.update");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
@@ -442,4 +463,5 @@ fn a_bake_longer_than_the_update_timeout_is_cut_and_rolled_back() {
     assert!(err.contains("Bake failed; traffic rolled back") && err.contains("update timeout ran out"), "{err}");
     assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
+    scenario.report(&emu, &wd, false);
 }

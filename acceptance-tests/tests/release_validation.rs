@@ -115,7 +115,7 @@ fn counts(emu: &Emulator) -> (i64, serde_json::Map<String, serde_json::Value>) {
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
-fn refresh_costs_one_read_and_promotion_one_read_the_gate_and_one_write() {
+fn refresh_costs_one_read_and_promotion_two_reads_the_gate_and_one_write() {
     let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
     let s = Scaffold::create(&emu, "app", &[]);
     let mut wd = Workdir::new(&emu.endpoint());
@@ -144,10 +144,12 @@ fn refresh_costs_one_read_and_promotion_one_read_the_gate_and_one_write() {
     wd.ok(&["apply", "-input=false", "-no-color", "promote.tfplan"]);
     let (total, by_action) = counts(&emu);
     let n = |a: &str| by_action.get(a).and_then(|v| v.as_i64()).unwrap_or(0);
-    assert_eq!(n("DescribeRules"), 1, "one pointer read: {by_action:?}");
+    // The first read compares live with the plan; the second, right before the write,
+    // makes sure nothing changed while the gate waited.
+    assert_eq!(n("DescribeRules"), 2, "two pointer reads: {by_action:?}");
     assert_eq!(n("ModifyRule"), 1, "one write: {by_action:?}");
     let gate = n("DescribeTargetHealth") + n("ListServices") + n("DescribeServices") + n("DescribeAlarms");
-    assert_eq!(total, 2 + gate, "nothing but the pointer read, the gate's reads and the write: {by_action:?}");
+    assert_eq!(total, 3 + gate, "nothing but the pointer reads, the gate's reads and the write: {by_action:?}");
     assert!(gate <= 3, "the gate reads health once and the services once: {by_action:?}");
     assert!(scaffold::forward_weights(&scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"])[0].1 > 0);
 }
@@ -176,7 +178,7 @@ fn hostile_input_is_a_diagnostic_never_a_crash() {
         ),
         (base(&[], "  promotion {\n    bake_time = \"\u{1F600}s\"\n  }\n"), "Invalid bake_time"),
         (
-            base(&[], &format!("  promotion {{\n    alarm_names = [{}]\n  }}\n", vec!["\"a\""; 150].join(","))),
+            base(&[], &format!("  promotion {{\n    alarm_names = [{}]\n  }}\n", vec!["\"a\""; 501].join(","))),
             "Too many alarms",
         ),
     ];

@@ -21,6 +21,44 @@ pub fn color_from_name(name: &str) -> Option<Color> {
 
 /// Decides which of two target groups is blue: the `bluegreen:color` tag wins, then a
 /// blue/green word in the name; one side known settles the other.
+/// `name` with its color word swapped (`app-blue` → `app-green`), if it has exactly one.
+pub fn twin_name(name: &str) -> Option<String> {
+    let color = color_from_name(name)?;
+    let (from, to) = (color.as_str(), color.other().as_str());
+    let mut out = String::with_capacity(name.len() + 1);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.eq_ignore_ascii_case(from) {
+            let upper = word.chars().all(|c| c.is_ascii_uppercase());
+            out.push_str(&if upper { to.to_ascii_uppercase() } else { to.to_string() });
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    Some(out)
+}
+
+/// The target group named like `tg` with the other color word: one DescribeTargetGroups.
+async fn name_twin(aws: &AwsClients, tg: &str) -> Result<Option<String>> {
+    use aws_sdk_ecs::error::ProvideErrorMetadata;
+    let Some(twin) = arn::target_group_name(tg).and_then(twin_name) else { return Ok(None) };
+    match aws.elbv2.describe_target_groups().names(&twin).send().await {
+        Ok(out) => Ok(out.target_groups().first().and_then(|t| t.target_group_arn()).map(str::to_string)),
+        Err(e) if e.code() == Some("TargetGroupNotFound") => Ok(None),
+        Err(e) => Err(errors::aws("DescribeTargetGroups", twin, e)),
+    }
+}
+
 pub async fn resolve_pair(aws: &AwsClients, a: &str, b: &str) -> Result<Pair> {
     // The answer is by ARN, so either order of the pair shares one lookup.
     let key = if a <= b { (a.to_string(), b.to_string()) } else { (b.to_string(), a.to_string()) };
@@ -121,6 +159,14 @@ pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> 
                 candidates.push(other.to_string());
             }
         }
+    }
+    if candidates.is_empty()
+        && let Some(twin) = name_twin(aws, tg).await?
+    {
+        // No service serves the other color (a detached target group cannot have one:
+        // ECS refuses it), but a target group named like this one with the other color
+        // word exists.
+        candidates.push(twin);
     }
     let mut pairs = Vec::new();
     for c in &candidates {
@@ -320,6 +366,15 @@ pub async fn check_same_load_balancer(aws: &AwsClients, pointer: &PointerRef, pa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn twin_names_swap_the_color_word_only() {
+        assert_eq!(twin_name("app-blue").as_deref(), Some("app-green"));
+        assert_eq!(twin_name("shop_GREEN_tg").as_deref(), Some("shop_BLUE_tg"));
+        assert_eq!(twin_name("bluebird-blue").as_deref(), Some("bluebird-green"));
+        assert_eq!(twin_name("app-tg-a"), None);
+        assert_eq!(twin_name("blue-green"), None);
+    }
 
     #[test]
     fn colors_from_whole_words_of_the_name() {

@@ -11,8 +11,9 @@ use tfplugin::{AttrPath, Diagnostics, Value};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// More than this would make the "standby" the majority: switch `active_color` instead.
 pub const MAX_STANDBY_PERCENT: i64 = 50;
-/// DescribeAlarms takes at most 100 names.
-const MAX_ALARMS: usize = 100;
+/// The gate reads alarms 100 names per DescribeAlarms call (the API's limit), so every
+/// poll costs one call per hundred; beyond this many, a release's gate is misconfigured.
+const MAX_ALARMS: usize = 500;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReleaseSpec {
@@ -229,7 +230,9 @@ pub fn validate(c: &Value) -> Diagnostics {
             d.error_at(
                 block_path("promotion", "alarm_names"),
                 "Too many alarms",
-                format!("At most {MAX_ALARMS} alarm names (CloudWatch's DescribeAlarms limit)."),
+                format!(
+                    "At most {MAX_ALARMS} alarm names; each poll of the gate reads them 100 per DescribeAlarms call. Combine them into a composite alarm and list that instead."
+                ),
             );
         }
         for (i, a) in alarms.iter().enumerate() {
