@@ -35,6 +35,7 @@ impl Provider for BluegreenProvider {
             provider: aws_clients::schema(),
             resources: [(resource_ecs_release::TYPE_NAME.to_string(), resource_ecs_release::schema())].into(),
             data_sources: [(data_source_ecs_release::TYPE_NAME.to_string(), data_source_ecs_release::schema())].into(),
+            ..Default::default()
         }
     }
 

@@ -42,7 +42,7 @@ impl Provider for Echo {
         if let Some(twin) = &self.twin {
             resources.insert("echo_twin".to_string(), twin.clone());
         }
-        ProviderSchemas { provider: Schema::default(), resources, data_sources: Default::default() }
+        ProviderSchemas { provider: Schema::default(), resources, ..Default::default() }
     }
 
     async fn read_resource(&self, _ctx: Ctx, req: ReadResourceRequest) -> ReadResourceResponse {

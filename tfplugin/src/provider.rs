@@ -5,7 +5,9 @@ use crate::diag::{AttrPath, Diagnostics};
 use crate::schema::ProviderSchemas;
 use crate::value::Value;
 use async_trait::async_trait;
-use tokio::sync::watch;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use tokio::sync::{mpsc, watch};
 
 /// Per-request context: lets long operations notice Terraform's `StopProvider`
 /// (Ctrl-C) and return promptly.
@@ -130,6 +132,139 @@ pub struct ReadDataSourceResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// One `list` block evaluation of `terraform query` (Terraform 1.14+).
+#[derive(Clone, Debug)]
+pub struct ListResourceRequest {
+    /// The managed resource type being listed.
+    pub type_name: String,
+    /// The list block's `config`, against the list resource schema (null when the
+    /// block has no `config`).
+    pub config: Value,
+    /// Terraform wants each event's `resource_object` (the full state).
+    pub include_resource: bool,
+    /// The most results Terraform will read; it stops the stream after that many.
+    pub limit: i64,
+}
+
+/// One listed object, or (with no identity) a diagnostic-only event.
+#[derive(Clone, Debug, Default)]
+pub struct ListResourceEvent {
+    /// Against the resource's identity schema; required for a result. An event with
+    /// only warnings and no identity is skipped by Terraform; an error ends the list.
+    pub identity: Option<Value>,
+    pub display_name: String,
+    /// Against the resource schema; sent only when the request asked for it.
+    pub resource_object: Option<Value>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Where a provider sends list results; the server encodes and streams them.
+#[derive(Clone, Debug)]
+pub struct ListResourceSink {
+    tx: mpsc::Sender<ListResourceEvent>,
+    limit: i64,
+    results: Arc<AtomicI64>,
+    ended: Arc<AtomicBool>,
+}
+
+impl ListResourceSink {
+    /// A sink and the receiving end of its events, for the server and for providers'
+    /// unit tests. `limit <= 0` means no limit.
+    pub fn channel(limit: i64, capacity: usize) -> (ListResourceSink, mpsc::Receiver<ListResourceEvent>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let sink = ListResourceSink {
+            tx,
+            limit,
+            results: Arc::new(AtomicI64::new(0)),
+            ended: Arc::new(AtomicBool::new(false)),
+        };
+        (sink, rx)
+    }
+
+    /// Sends one event; false once Terraform stopped reading (the stream was closed,
+    /// `limit` results were already sent, or an error diagnostic was sent), in which
+    /// case the event was not sent and the provider should return.
+    pub async fn send(&self, event: ListResourceEvent) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        let is_result = event.identity.is_some();
+        let is_error = event.diagnostics.has_errors();
+        if self.tx.send(event).await.is_err() {
+            self.ended.store(true, Ordering::SeqCst);
+            return false;
+        }
+        if is_error {
+            self.ended.store(true, Ordering::SeqCst);
+        }
+        if is_result {
+            self.results.fetch_add(1, Ordering::SeqCst);
+        }
+        true
+    }
+
+    /// True when a further `send` would not be read.
+    pub fn is_closed(&self) -> bool {
+        self.ended.load(Ordering::SeqCst)
+            || self.tx.is_closed()
+            || (self.limit > 0 && self.results.load(Ordering::SeqCst) >= self.limit)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GenerateResourceConfigRequest {
+    pub type_name: String,
+    /// A state of the resource, against the resource schema.
+    pub state: Value,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GenerateResourceConfigResponse {
+    /// The configuration to write for that state, against the resource schema
+    /// (computed-only attributes null).
+    pub config: Value,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanActionRequest {
+    pub action_type: String,
+    /// Against the action schema; may contain unknown values.
+    pub config: Value,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PlanActionResponse {
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Clone, Debug)]
+pub struct InvokeActionRequest {
+    pub action_type: String,
+    /// Against the action schema; wholly known.
+    pub config: Value,
+}
+
+/// Where a running action reports progress; Terraform prints each message.
+#[derive(Clone, Debug)]
+pub struct ActionProgressSink {
+    tx: mpsc::Sender<String>,
+}
+
+impl ActionProgressSink {
+    /// A sink and the receiving end of its messages, for the server and for
+    /// providers' unit tests.
+    pub fn channel(capacity: usize) -> (ActionProgressSink, mpsc::Receiver<String>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        (ActionProgressSink { tx }, rx)
+    }
+
+    /// Sends one progress message; false once Terraform stopped reading.
+    pub async fn progress(&self, message: impl Into<String>) -> bool {
+        self.tx.send(message.into()).await.is_ok()
+    }
+}
+
 fn unsupported(kind: &str, type_name: &str) -> Diagnostics {
     let mut d = Diagnostics::new();
     d.error(
@@ -180,6 +315,43 @@ pub trait Provider: Send + Sync + 'static {
 
     async fn read_data_source(&self, _ctx: Ctx, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
         ReadDataSourceResponse { diagnostics: unsupported("data source", &req.type_name), ..Default::default() }
+    }
+
+    /// Static checks of a `list` block's `config`; unknown values must be accepted.
+    async fn validate_list_resource_config(&self, _type_name: String, _config: Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Streams the objects a `list` block finds through `sink`, at most `req.limit`
+    /// results; returns when done (or when `sink.send` returns false), and the
+    /// server then ends the stream.
+    async fn list_resource(&self, _ctx: Ctx, req: ListResourceRequest, sink: ListResourceSink) {
+        let event =
+            ListResourceEvent { diagnostics: unsupported("list resource", &req.type_name), ..Default::default() };
+        sink.send(event).await;
+    }
+
+    async fn generate_resource_config(
+        &self,
+        _ctx: Ctx,
+        req: GenerateResourceConfigRequest,
+    ) -> GenerateResourceConfigResponse {
+        GenerateResourceConfigResponse { diagnostics: unsupported("resource", &req.type_name), ..Default::default() }
+    }
+
+    /// Static checks of an action's configuration; unknown values must be accepted.
+    async fn validate_action_config(&self, _type_name: String, _config: Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    async fn plan_action(&self, _ctx: Ctx, req: PlanActionRequest) -> PlanActionResponse {
+        PlanActionResponse { diagnostics: unsupported("action", &req.action_type) }
+    }
+
+    /// Runs the action, reporting through `progress`; the returned diagnostics end the
+    /// invocation (Terraform's Completed event). Long waits should watch `ctx.stopped()`.
+    async fn invoke_action(&self, _ctx: Ctx, req: InvokeActionRequest, _progress: ActionProgressSink) -> Diagnostics {
+        unsupported("action", &req.action_type)
     }
 
     /// Brings a stored state forward to the current schema. The default decodes the

@@ -152,12 +152,26 @@ pub struct ResourceSchema {
     pub identity: Option<IdentitySchema>,
 }
 
-/// Everything the provider declares, fetched once at start-up.
+/// An action (Terraform 1.14+ `action` blocks): the schema of its configuration.
+#[derive(Clone, Debug, Default)]
+pub struct ActionSchema {
+    pub schema: Schema,
+}
+
+/// Everything the provider declares, fetched once at start-up. The fields for
+/// Terraform 1.14+ (list resources, actions, generated configuration) stay empty
+/// unless the provider declares them; older Terraform never sees them.
 #[derive(Clone, Debug, Default)]
 pub struct ProviderSchemas {
     pub provider: Schema,
     pub resources: BTreeMap<String, ResourceSchema>,
     pub data_sources: BTreeMap<String, Schema>,
+    /// Configuration schemas of the `list` blocks of `terraform query`, keyed by the
+    /// managed resource type they enumerate (which must declare an identity schema).
+    pub list_resources: BTreeMap<String, Schema>,
+    pub actions: BTreeMap<String, ActionSchema>,
+    /// Advertises the `GenerateResourceConfig` RPC (`terraform query -generate-config-out`).
+    pub generate_resource_config: bool,
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 pub(crate) struct ProviderService {
@@ -31,6 +32,9 @@ struct SchemaTypes {
     /// Resource type name → (state type, identity type).
     resources: HashMap<String, (Type, Option<Type>)>,
     data_sources: HashMap<String, Type>,
+    /// List resource type name → type of its list block's `config`.
+    list_resources: HashMap<String, Type>,
+    actions: HashMap<String, Type>,
 }
 
 impl SchemaTypes {
@@ -43,6 +47,8 @@ impl SchemaTypes {
                 .map(|(k, r)| (k.clone(), (r.schema.block.value_type(), r.identity.as_ref().map(|i| i.value_type()))))
                 .collect(),
             data_sources: s.data_sources.iter().map(|(k, d)| (k.clone(), d.block.value_type())).collect(),
+            list_resources: s.list_resources.iter().map(|(k, l)| (k.clone(), l.block.value_type())).collect(),
+            actions: s.actions.iter().map(|(k, a)| (k.clone(), a.schema.block.value_type())).collect(),
         }
     }
 }
@@ -71,6 +77,55 @@ impl ProviderService {
     fn data_source_type(&self, type_name: &str) -> Result<&Type, Diagnostics> {
         self.types.data_sources.get(type_name).ok_or_else(|| unknown_type("data source", type_name))
     }
+
+    fn list_resource_type(&self, type_name: &str) -> Result<&Type, Diagnostics> {
+        self.types.list_resources.get(type_name).ok_or_else(|| unknown_type("list resource", type_name))
+    }
+
+    fn action_type(&self, type_name: &str) -> Result<&Type, Diagnostics> {
+        self.types.actions.get(type_name).ok_or_else(|| unknown_type("action", type_name))
+    }
+}
+
+/// Streamed answers: buffered a little so a provider is not paced by every round trip.
+const STREAM_BUFFER: usize = 8;
+
+type EventSender<E> = mpsc::Sender<Result<E, Status>>;
+
+/// Runs `run` while forwarding what the provider sends on `rx` to the gRPC stream
+/// `out` (mapped by `map`); returns `run`'s result once every message sent before it
+/// returned was forwarded. Once Terraform stops reading, `rx` is dropped so the
+/// provider's sink reports it.
+async fn pump<M, E, T>(
+    run: impl Future<Output = T>,
+    rx: mpsc::Receiver<M>,
+    out: &EventSender<E>,
+    mut map: impl FnMut(M) -> E,
+) -> T {
+    let mut rx = Some(rx);
+    tokio::pin!(run);
+    let result = loop {
+        tokio::select! {
+            biased;
+            m = async { rx.as_mut()?.recv().await }, if rx.is_some() => match m {
+                Some(m) => {
+                    if out.send(Ok(map(m))).await.is_err() {
+                        rx = None;
+                    }
+                }
+                None => rx = None,
+            },
+            r = &mut run => break r,
+        }
+    };
+    if let Some(mut rx) = rx {
+        while let Ok(m) = rx.try_recv() {
+            if out.send(Ok(map(m))).await.is_err() {
+                break;
+            }
+        }
+    }
+    result
 }
 
 fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
@@ -240,12 +295,12 @@ fn schema_to_pb(s: &schema::Schema) -> pb::Schema {
     pb::Schema { version: s.version, block: Some(block_to_pb(&s.block)) }
 }
 
-fn capabilities() -> pb::ServerCapabilities {
+fn capabilities(s: &ProviderSchemas) -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: false,
         get_provider_schema_optional: false,
         move_resource_state: false,
-        generate_resource_config: false,
+        generate_resource_config: s.generate_resource_config,
     }
 }
 
@@ -254,9 +309,15 @@ fn schema_response(s: &ProviderSchemas) -> pb::get_provider_schema::Response {
         provider: Some(schema_to_pb(&s.provider)),
         resource_schemas: s.resources.iter().map(|(k, r)| (k.clone(), schema_to_pb(&r.schema))).collect(),
         data_source_schemas: s.data_sources.iter().map(|(k, d)| (k.clone(), schema_to_pb(d))).collect(),
+        list_resource_schemas: s.list_resources.iter().map(|(k, l)| (k.clone(), schema_to_pb(l))).collect(),
+        action_schemas: s
+            .actions
+            .iter()
+            .map(|(k, a)| (k.clone(), pb::ActionSchema { schema: Some(schema_to_pb(&a.schema)) }))
+            .collect(),
         diagnostics: Vec::new(),
         provider_meta: None,
-        server_capabilities: Some(capabilities()),
+        server_capabilities: Some(capabilities(s)),
     }
 }
 
@@ -301,13 +362,70 @@ with_diagnostics!(
     pb::read_data_source::Response,
     pb::upgrade_resource_state::Response,
     pb::upgrade_resource_identity::Response,
+    pb::validate_list_resource_config::Response,
+    pb::generate_resource_config::Response,
+    pb::validate_action_config::Response,
+    pb::plan_action::Response,
 );
+
+/// Encodes one list event: identity against the identity schema, the object against
+/// the resource schema (only when Terraform asked for it).
+fn list_event_to_pb(
+    ev: ListResourceEvent,
+    state_ty: Option<&Type>,
+    id_ty: Option<&Type>,
+    include_resource: bool,
+) -> pb::list_resource::Event {
+    let mut diags = ev.diagnostics;
+    let identity = match (&ev.identity, id_ty) {
+        (Some(_), None) => {
+            diags.push(Diagnostic::error(
+                "Internal error in provider",
+                "internal error in provider: a list result has an identity but the resource declares no identity schema",
+            ));
+            None
+        }
+        _ => encode_identity(&ev.identity, id_ty, &mut diags),
+    };
+    let resource_object = match (&ev.resource_object, state_ty) {
+        (Some(obj), Some(ty)) if include_resource => encode_dynamic(obj, ty, "listed resource object", &mut diags),
+        _ => None,
+    };
+    pb::list_resource::Event {
+        identity,
+        display_name: ev.display_name,
+        resource_object,
+        diagnostic: diags_to_pb(&diags),
+    }
+}
+
+fn progress_event(message: String) -> pb::invoke_action::Event {
+    use pb::invoke_action::event::{Progress, Type as T};
+    pb::invoke_action::Event { r#type: Some(T::Progress(Progress { message })) }
+}
+
+fn completed_event(d: &Diagnostics) -> pb::invoke_action::Event {
+    use pb::invoke_action::event::{Completed, Type as T};
+    pb::invoke_action::Event { r#type: Some(T::Completed(Completed { diagnostics: diags_to_pb(d) })) }
+}
+
+/// A stream holding just `events`, for answers decided before calling the provider.
+fn ready_stream<E: Send + 'static>(events: Vec<E>) -> ReceiverStream<Result<E, Status>> {
+    let (tx, rx) = mpsc::channel(events.len().max(1));
+    for e in events {
+        let _ = tx.try_send(Ok(e));
+    }
+    ReceiverStream::new(rx)
+}
 
 #[tonic::async_trait]
 impl pb::provider_server::Provider for ProviderService {
+    type ListResourceStream = ReceiverStream<Result<pb::list_resource::Event, Status>>;
+    type InvokeActionStream = ReceiverStream<Result<pb::invoke_action::Event, Status>>;
+
     async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> Rpc<pb::get_metadata::Response> {
         Ok(Response::new(pb::get_metadata::Response {
-            server_capabilities: Some(capabilities()),
+            server_capabilities: Some(capabilities(&self.schemas)),
             diagnostics: Vec::new(),
             data_sources: self
                 .schemas
@@ -320,6 +438,18 @@ impl pb::provider_server::Provider for ProviderService {
                 .resources
                 .keys()
                 .map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() })
+                .collect(),
+            list_resources: self
+                .schemas
+                .list_resources
+                .keys()
+                .map(|k| pb::get_metadata::ListResourceMetadata { type_name: k.clone() })
+                .collect(),
+            actions: self
+                .schemas
+                .actions
+                .keys()
+                .map(|k| pb::get_metadata::ActionMetadata { type_name: k.clone() })
                 .collect(),
         }))
     }
@@ -634,6 +764,135 @@ impl pb::provider_server::Provider for ProviderService {
         let mut diags = out.diagnostics;
         let state = encode_dynamic(&out.state, ty, "data source result", &mut diags);
         Ok(Response::new(R { state, diagnostics: diags_to_pb(&diags), deferred: None }))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        req: Request<pb::generate_resource_config::Request>,
+    ) -> Rpc<pb::generate_resource_config::Response> {
+        type R = pb::generate_resource_config::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.resource_type(&req.type_name), R);
+        let request = GenerateResourceConfigRequest {
+            state: try_decode!(decode_dynamic(req.state.as_ref(), ty, "resource state"), R),
+            type_name: req.type_name,
+        };
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        let out = match guarded("GenerateResourceConfig", async move { p.generate_resource_config(ctx, request).await })
+            .await
+        {
+            Ok(out) => out,
+            Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
+        };
+        let mut diags = out.diagnostics;
+        let config = if diags.has_errors() && out.config.is_null() {
+            None
+        } else {
+            encode_dynamic(&out.config, ty, "generated configuration", &mut diags)
+        };
+        Ok(Response::new(R { config, diagnostics: diags_to_pb(&diags) }))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Rpc<pb::validate_list_resource_config::Response> {
+        type R = pb::validate_list_resource_config::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.list_resource_type(&req.type_name), R);
+        let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "list configuration"), R);
+        let p = self.provider.clone();
+        let diags = guarded("ValidateListResourceConfig", async move {
+            p.validate_list_resource_config(req.type_name, config).await
+        })
+        .await
+        .unwrap_or_else(|d| d);
+        Ok(Response::new(R::with_diagnostics(&diags)))
+    }
+
+    async fn list_resource(&self, req: Request<pb::list_resource::Request>) -> Rpc<Self::ListResourceStream> {
+        let req = req.into_inner();
+        let fail = |d: Diagnostics| {
+            let ev = ListResourceEvent { diagnostics: d, ..Default::default() };
+            Ok(Response::new(ready_stream(vec![list_event_to_pb(ev, None, None, false)])))
+        };
+        let ty = match self.list_resource_type(&req.type_name) {
+            Ok(ty) => ty,
+            Err(d) => return fail(d),
+        };
+        let config = match decode_dynamic(req.config.as_ref(), ty, "list configuration") {
+            Ok(v) => v,
+            Err(d) => return fail(d),
+        };
+        let state_ty = self.types.resources.get(&req.type_name).map(|(t, _)| t.clone());
+        let id_ty = self.identity_type(&req.type_name).cloned();
+        let include_resource = req.include_resource_object;
+        let request = ListResourceRequest { type_name: req.type_name, config, include_resource, limit: req.limit };
+        let (sink, rx) = ListResourceSink::channel(req.limit, STREAM_BUFFER);
+        let (out, out_rx) = mpsc::channel(STREAM_BUFFER);
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        tokio::spawn(async move {
+            let run = guarded("ListResource", async move { p.list_resource(ctx, request, sink).await });
+            let encode = |ev| list_event_to_pb(ev, state_ty.as_ref(), id_ty.as_ref(), include_resource);
+            if let Err(d) = pump(run, rx, &out, encode).await {
+                let ev = ListResourceEvent { diagnostics: d, ..Default::default() };
+                let _ = out.send(Ok(list_event_to_pb(ev, None, None, false))).await;
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(out_rx)))
+    }
+
+    async fn validate_action_config(
+        &self,
+        req: Request<pb::validate_action_config::Request>,
+    ) -> Rpc<pb::validate_action_config::Response> {
+        type R = pb::validate_action_config::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.action_type(&req.type_name), R);
+        let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "action configuration"), R);
+        let p = self.provider.clone();
+        let diags =
+            guarded("ValidateActionConfig", async move { p.validate_action_config(req.type_name, config).await })
+                .await
+                .unwrap_or_else(|d| d);
+        Ok(Response::new(R::with_diagnostics(&diags)))
+    }
+
+    async fn plan_action(&self, req: Request<pb::plan_action::Request>) -> Rpc<pb::plan_action::Response> {
+        type R = pb::plan_action::Response;
+        let req = req.into_inner();
+        let ty = try_decode!(self.action_type(&req.action_type), R);
+        let request = PlanActionRequest {
+            config: try_decode!(decode_dynamic(req.config.as_ref(), ty, "action configuration"), R),
+            action_type: req.action_type,
+        };
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        let diags = match guarded("PlanAction", async move { p.plan_action(ctx, request).await }).await {
+            Ok(out) => out.diagnostics,
+            Err(d) => d,
+        };
+        Ok(Response::new(R::with_diagnostics(&diags)))
+    }
+
+    async fn invoke_action(&self, req: Request<pb::invoke_action::Request>) -> Rpc<Self::InvokeActionStream> {
+        let req = req.into_inner();
+        let decoded = self
+            .action_type(&req.action_type)
+            .and_then(|ty| decode_dynamic(req.config.as_ref(), ty, "action configuration"));
+        let config = match decoded {
+            Ok(v) => v,
+            Err(d) => return Ok(Response::new(ready_stream(vec![completed_event(&d)]))),
+        };
+        let request = InvokeActionRequest { action_type: req.action_type, config };
+        let (sink, rx) = ActionProgressSink::channel(STREAM_BUFFER);
+        let (out, out_rx) = mpsc::channel(STREAM_BUFFER);
+        let (p, ctx) = (self.provider.clone(), self.ctx());
+        tokio::spawn(async move {
+            let run = guarded("InvokeAction", async move { p.invoke_action(ctx, request, sink).await });
+            let diags = pump(run, rx, &out, progress_event).await.unwrap_or_else(|d| d);
+            let _ = out.send(Ok(completed_event(&diags))).await;
+        });
+        Ok(Response::new(ReceiverStream::new(out_rx)))
     }
 
     async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> Rpc<pb::get_functions::Response> {

@@ -29,6 +29,7 @@ impl Provider for TestProvider {
             provider: Schema::default(),
             resources: [("test_thing".to_string(), ResourceSchema { schema: thing_schema(), identity: None })].into(),
             data_sources: [("test_thing".to_string(), thing_schema())].into(),
+            ..Default::default()
         }
     }
 
