@@ -12,11 +12,11 @@ to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) 
   create   --name APP [--pointer rule|listener] [--colors tag|name|none]
            [--services two|spinnaker|ecs-native|none] [--desired 2] [--oidc]
            [--stickiness] [--test-listener] [--alarm NAME ...] [--forward both|single]
-           [--no-wait] [--wait-timeout 60]
+           [--no-wait] [--wait-timeout 60] [--cluster NAME]
       VPC, 2 subnets, security group, ALB APP-alb, HTTP listener :80, blue/green target
       groups with 2 ip targets each, (rule pointer) listener rule priority 10,
       (--test-listener) listener :8080 with a rule forwarding to green, ECS cluster
-      APP-cluster, task definition family APP, services, CloudWatch alarms (state OK).
+      APP-cluster (or --cluster NAME, shared by several scaffolds), task definition family APP, services, CloudWatch alarms (state OK).
       The production forward (the rule, or with --pointer listener the listener's default
       action) is by default what our docs tell Terraform users to write: a ForwardConfig
       with blue weight 100 and green weight 0, so both groups stay in use (associated
@@ -337,8 +337,12 @@ def cmd_create(c, a):
             Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}],
         )["Rules"][0]["RuleArn"]
 
-    cluster_name = app + "-cluster"
-    cluster_arn = c.ecs.create_cluster(clusterName=cluster_name)["cluster"]["clusterArn"]
+    cluster_name = a.cluster or app + "-cluster"
+    existing = [cl for cl in c.ecs.describe_clusters(clusters=[cluster_name])["clusters"] if cl["status"] == "ACTIVE"]
+    if existing:  # --cluster shared by several scaffolds
+        cluster_arn = existing[0]["clusterArn"]
+    else:
+        cluster_arn = c.ecs.create_cluster(clusterName=cluster_name)["cluster"]["clusterArn"]
     taskdef = c.ecs.register_task_definition(
         family=app, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
         containerDefinitions=[{
@@ -680,6 +684,7 @@ def parser():
     sp.add_argument("--pointer", choices=("rule", "listener"), default="rule")
     sp.add_argument("--colors", choices=("tag", "name", "none"), default="tag")
     sp.add_argument("--services", choices=("two", "spinnaker", "ecs-native", "none"), default="two")
+    sp.add_argument("--cluster", help="ECS cluster to use (created if missing); default APP-cluster")
     sp.add_argument("--desired", type=int, default=2)
     sp.add_argument("--oidc", action="store_true")
     sp.add_argument("--stickiness", action="store_true")

@@ -63,18 +63,29 @@ pub async fn resolve_pair(aws: &AwsClients, a: &str, b: &str) -> Result<Pair> {
     // The answer is by ARN, so either order of the pair shares one lookup.
     let key = if a <= b { (a.to_string(), b.to_string()) } else { (b.to_string(), a.to_string()) };
     let tags = aws.target_groups.color_tags.get_or_lookup(&key, || color_tags(aws, a, b)).await?;
-    let color_of = |tg: &str| -> Result<Option<Color>> {
-        match tags.get(tg).and_then(Option::as_deref) {
-            Some(v) => Color::parse(&v.trim().to_ascii_lowercase()).map(Some).ok_or_else(|| {
-                Error::live(
-                    "Invalid color tag",
-                    format!("Target group {tg} has tag {COLOR_TAG} = {v:?}; use \"blue\" or \"green\"."),
-                )
-            }),
-            None => Ok(arn::target_group_name(tg).and_then(color_from_name)),
-        }
-    };
-    let (ca, cb) = (color_of(a)?, color_of(b)?);
+    let tag = |tg: &str| tags.get(tg).and_then(Option::as_deref);
+    pair_from_colors(a, b, tag(a), tag(b))
+}
+
+/// The color of one target group: its `bluegreen:color` tag value if it has one (an
+/// error unless blue or green), else a blue/green word in its name.
+pub fn target_group_color(tg: &str, tag: Option<&str>) -> Result<Option<Color>> {
+    match tag {
+        Some(v) => Color::parse(&v.trim().to_ascii_lowercase()).map(Some).ok_or_else(|| {
+            Error::live(
+                "Invalid color tag",
+                format!("Target group {tg} has tag {COLOR_TAG} = {v:?}; use \"blue\" or \"green\"."),
+            )
+        }),
+        None => Ok(arn::target_group_name(tg).and_then(color_from_name)),
+    }
+}
+
+/// Decides which of two target groups is blue from their `bluegreen:color` tag values
+/// (if any) and names: the tag wins, then a blue/green word in the name; one side known
+/// settles the other.
+pub fn pair_from_colors(a: &str, b: &str, tag_a: Option<&str>, tag_b: Option<&str>) -> Result<Pair> {
+    let (ca, cb) = (target_group_color(a, tag_a)?, target_group_color(b, tag_b)?);
     let a_color = match (ca, cb) {
         (Some(x), Some(y)) if x == y => {
             return Err(Error::live(
@@ -220,13 +231,28 @@ pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Poin
     lbs.dedup();
     let mut found: Vec<Found> = Vec::new();
     for lb in &lbs {
+        found.extend(
+            pointers_of_load_balancer(aws, lb).await?.into_iter().filter(|f| f.pointer.traffic(pair, None).is_ok()),
+        );
+    }
+    choose_pointer(pair, found)
+}
+
+/// Every pointer of a load balancer: each listener's rules and default action, with the
+/// listener's port. DescribeListeners (paginated), then one paginated DescribeRules per
+/// listener.
+pub async fn pointers_of_load_balancer(aws: &AwsClients, lb: &str) -> Result<Vec<Found>> {
+    let mut found = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
         let listeners = aws
             .elbv2
             .describe_listeners()
             .load_balancer_arn(lb)
+            .set_marker(marker.take())
             .send()
             .await
-            .map_err(|e| errors::aws("DescribeListeners", lb.clone(), e))?;
+            .map_err(|e| errors::aws("DescribeListeners", lb.to_string(), e))?;
         for l in listeners.listeners() {
             let Some(listener_arn) = l.listener_arn() else { continue };
             for r in &traffic_pointer::list_rules(&aws.elbv2, listener_arn).await? {
@@ -235,20 +261,21 @@ pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Poin
                 } else {
                     PointerRef::Rule(r.rule_arn().unwrap_or_default().to_string())
                 };
-                let pointer = Pointer { target, actions: r.actions().to_vec() };
-                if pointer.traffic(pair, None).is_ok() {
-                    found.push(Found { pointer, port: l.port() });
-                }
+                found.push(Found { pointer: Pointer { target, actions: r.actions().to_vec() }, port: l.port() });
             }
         }
+        match listeners.next_marker() {
+            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+            _ => return Ok(found),
+        }
     }
-    choose_pointer(pair, found)
 }
 
-/// A pointer that forwards only to the pair, and the port of its listener.
-struct Found {
-    pointer: Pointer,
-    port: Option<i32>,
+/// A pointer (a rule, or a listener's default action) and the port of its listener.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub pointer: Pointer,
+    pub port: Option<i32>,
 }
 
 /// Listener ports that carry production traffic by convention; test listeners of
@@ -266,7 +293,7 @@ const PRODUCTION_PORTS: [i32; 2] = [443, 80];
 ///    active. The listener then decides: the one pointer on port 443 or 80 is taken as
 ///    production. Anything still ambiguous is an error naming the candidates, so
 ///    import says which one by ARN rather than guess.
-fn choose_pointer(pair: &Pair, mut found: Vec<Found>) -> Result<Pointer> {
+pub fn choose_pointer(pair: &Pair, mut found: Vec<Found>) -> Result<Pointer> {
     let names_both = |f: &Found| {
         f.pointer
             .weights()

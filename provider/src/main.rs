@@ -9,6 +9,7 @@ mod discovery;
 mod duration;
 mod errors;
 mod import_id;
+mod list_ecs_release;
 mod pointer_loader;
 mod promotion_gate;
 mod provider;

@@ -1,7 +1,7 @@
 //! The provider: configuration, and dispatch to the release resource and data source.
 
 use crate::aws_clients::{self, AwsClients, ProviderConfig};
-use crate::{data_source_ecs_release, resource_ecs_release};
+use crate::{data_source_ecs_release, list_ecs_release, resource_ecs_release};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tfplugin::hclog;
@@ -35,6 +35,8 @@ impl Provider for BluegreenProvider {
             provider: aws_clients::schema(),
             resources: [(resource_ecs_release::TYPE_NAME.to_string(), resource_ecs_release::schema())].into(),
             data_sources: [(data_source_ecs_release::TYPE_NAME.to_string(), data_source_ecs_release::schema())].into(),
+            list_resources: [(list_ecs_release::TYPE_NAME.to_string(), list_ecs_release::schema())].into(),
+            generate_resource_config: true,
             ..Default::default()
         }
     }
@@ -103,5 +105,36 @@ impl Provider for BluegreenProvider {
     async fn read_data_source(&self, _ctx: Ctx, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
         let clients = self.clients().await;
         data_source_ecs_release::read(clients.as_deref(), req).await
+    }
+
+    async fn validate_list_resource_config(&self, type_name: String, config: Value) -> Diagnostics {
+        match type_name.as_str() {
+            list_ecs_release::TYPE_NAME => list_ecs_release::validate(&config),
+            _ => unknown_type("list resource", &type_name),
+        }
+    }
+
+    async fn list_resource(&self, _ctx: Ctx, req: ListResourceRequest, sink: ListResourceSink) {
+        if req.type_name != list_ecs_release::TYPE_NAME {
+            let diagnostics = unknown_type("list resource", &req.type_name);
+            sink.send(ListResourceEvent { diagnostics, ..Default::default() }).await;
+            return;
+        }
+        let clients = self.clients().await;
+        list_ecs_release::list(clients.as_deref(), req, sink).await
+    }
+
+    async fn generate_resource_config(
+        &self,
+        _ctx: Ctx,
+        req: GenerateResourceConfigRequest,
+    ) -> GenerateResourceConfigResponse {
+        match req.type_name.as_str() {
+            resource_ecs_release::TYPE_NAME => resource_ecs_release::generate_config(req),
+            _ => GenerateResourceConfigResponse {
+                diagnostics: unknown_type("resource", &req.type_name),
+                ..Default::default()
+            },
+        }
     }
 }

@@ -153,7 +153,7 @@ fn with_traffic(mut state: Value, cluster: &str, pointer: &PointerRef, pair: &Pa
     state
 }
 
-fn identity(cluster: &str, pointer: &PointerRef) -> Value {
+pub fn identity(cluster: &str, pointer: &PointerRef) -> Value {
     let (rule, listener) = match pointer {
         PointerRef::Rule(a) => (Value::from(a.as_str()), Value::Null),
         PointerRef::Listener(a) => (Value::Null, Value::from(a.as_str())),
@@ -458,23 +458,7 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
         Ok(t) => t,
         Err(e) => return ImportResourceResponse { diagnostics: e.to_diagnostic().into(), ..Default::default() },
     };
-    let (rule, listener) = match &pointer.target {
-        PointerRef::Rule(a) => (Value::from(a.as_str()), Value::Null),
-        PointerRef::Listener(a) => (Value::Null, Value::from(a.as_str())),
-    };
-    let color = |tg: &str| Value::List(vec![Value::object([("target_group_arn", Value::from(tg))])]);
-    let state = Value::object([
-        ("cluster", Value::from(cluster.as_str())),
-        ("listener_rule_arn", rule),
-        ("listener_arn", listener),
-        ("blue", color(&pair.blue)),
-        ("green", color(&pair.green)),
-        ("test_listener_rule_arn", Value::Null),
-        ("test_listener_arn", Value::Null),
-        ("promotion", Value::List(vec![])),
-        ("timeouts", Value::Null),
-    ]);
-    let state = with_traffic(state, &cluster, &pointer.target, &pair, traffic);
+    let state = release_state(&cluster, &pointer.target, &pair, traffic, None);
     ImportResourceResponse {
         imported: vec![ImportedResource {
             state,
@@ -483,6 +467,88 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
         }],
         diagnostics: Diagnostics::new(),
     }
+}
+
+/// The state of a release found live, as import records it (and `terraform query`
+/// lists it): the inputs, the live traffic and what derives from it; `test` is a test
+/// pointer found with it (import records none).
+pub fn release_state(
+    cluster: &str,
+    pointer: &PointerRef,
+    pair: &Pair,
+    traffic: Traffic,
+    test: Option<&PointerRef>,
+) -> Value {
+    let (rule, listener) = match pointer {
+        PointerRef::Rule(a) => (Value::from(a.as_str()), Value::Null),
+        PointerRef::Listener(a) => (Value::Null, Value::from(a.as_str())),
+    };
+    let (test_rule, test_listener) = match test {
+        Some(PointerRef::Rule(a)) => (Value::from(a.as_str()), Value::Null),
+        Some(PointerRef::Listener(a)) => (Value::Null, Value::from(a.as_str())),
+        None => (Value::Null, Value::Null),
+    };
+    let color = |tg: &str| Value::List(vec![Value::object([("target_group_arn", Value::from(tg))])]);
+    let state = Value::object([
+        ("cluster", Value::from(cluster)),
+        ("listener_rule_arn", rule),
+        ("listener_arn", listener),
+        ("blue", color(&pair.blue)),
+        ("green", color(&pair.green)),
+        ("test_listener_rule_arn", test_rule),
+        ("test_listener_arn", test_listener),
+        ("promotion", Value::List(vec![])),
+        ("timeouts", Value::Null),
+    ]);
+    with_traffic(state, cluster, pointer, pair, traffic)
+}
+
+/// Attributes written by `-generate-config-out`: the inputs that name the release.
+/// Everything computed is left out, and so are `active_color` and
+/// `standby_traffic_percent`: the generated release adopts what is live instead of
+/// pinning the traffic of the moment it was generated.
+const GENERATED_INPUTS: [&str; 5] =
+    ["cluster", "listener_rule_arn", "listener_arn", "test_listener_rule_arn", "test_listener_arn"];
+
+/// `GenerateResourceConfig`: the configuration Terraform writes for a state it imported
+/// or listed (`terraform plan|query -generate-config-out`).
+pub fn generate_config(req: GenerateResourceConfigRequest) -> GenerateResourceConfigResponse {
+    let state = req.state;
+    if state.is_null() || !state.is_wholly_known() {
+        // Nothing (or nothing known) to generate from: Terraform writes an empty block.
+        return GenerateResourceConfigResponse { config: Value::Null, diagnostics: Diagnostics::new() };
+    }
+    let mut diagnostics = Diagnostics::new();
+    let mut config: Vec<(&str, Value)> = Vec::new();
+    for attr in GENERATED_INPUTS {
+        config.push((attr, state.get(attr).clone()));
+    }
+    for color in ["blue", "green"] {
+        match state.get(color).single_block().map(|b| b.get("target_group_arn")).and_then(Value::as_str) {
+            Some(tg) => config.push((color, Value::List(vec![Value::object([("target_group_arn", Value::from(tg))])]))),
+            None => {
+                diagnostics.warning(
+                    format!("No {color} target group to generate"),
+                    format!("The state has no {color}.target_group_arn; the generated configuration leaves the {color} block empty. Fill in the {color} target group's ARN."),
+                );
+                config.push((color, Value::List(vec![Value::object([("target_group_arn", Value::Null)])])));
+            }
+        }
+    }
+    const COMPUTED: [&str; 6] = [
+        "id",
+        "active_color",
+        "standby_traffic_percent",
+        "active_target_group_arn",
+        "standby_color",
+        "standby_target_group_arn",
+    ];
+    for computed in COMPUTED {
+        config.push((computed, Value::Null));
+    }
+    config.push(("promotion", Value::List(vec![])));
+    config.push(("timeouts", Value::Null));
+    GenerateResourceConfigResponse { config: Value::object(config), diagnostics }
 }
 
 fn unreachable_pair(service: &str) -> Result<Pair, Error> {

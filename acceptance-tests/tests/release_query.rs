@@ -1,0 +1,294 @@
+//! `terraform query` with the `bluegreen_ecs_release` list resource, and
+//! `-generate-config-out` (GenerateResourceConfig) from `terraform query` and from
+//! `terraform plan` with an `import {}` block: real Terraform, real provider, emulator.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::scaffold::Scaffold;
+use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use serde_json::Value;
+
+const CLUSTER: &str = "shared";
+
+/// One cluster serving five scaffolds: colors by tag, colors by name with a listener
+/// default action as the pointer, Spinnaker server groups, ECS-native blue/green with a
+/// test listener rule, and a half-built pair (a single-group rule to a tagged blue
+/// group whose green nothing names).
+struct Cluster {
+    tags: Scaffold,
+    names: Scaffold,
+    spin: Scaffold,
+    native: Scaffold,
+    half: Scaffold,
+}
+
+fn cluster(emu: &Emulator) -> Cluster {
+    let create = |name: &str, args: &[&str]| {
+        let mut all = vec!["--cluster", CLUSTER];
+        all.extend_from_slice(args);
+        Scaffold::create(emu, name, &all)
+    };
+    Cluster {
+        tags: create("tags", &["--colors", "tag"]),
+        names: create("names", &["--colors", "name", "--pointer", "listener"]),
+        spin: create("spin", &["--colors", "name", "--services", "spinnaker"]),
+        native: create("native", &["--colors", "tag", "--services", "ecs-native", "--test-listener"]),
+        half: create("half", &["--colors", "tag", "--forward", "single"]),
+    }
+}
+
+fn workdir(emu: &Emulator) -> Workdir {
+    let wd = Workdir::new(&emu.endpoint());
+    wd.write("main.tf", &provider_block(&emu.endpoint()));
+    wd
+}
+
+/// What one `terraform query -json` reported.
+struct Query {
+    out: Output,
+    /// `list_resource_found` objects: display_name, identity, resource_object.
+    results: Vec<Value>,
+    /// Diagnostics with their severity, summary and detail.
+    diagnostics: Vec<Value>,
+}
+
+impl Query {
+    fn names(&self) -> Vec<String> {
+        let mut n: Vec<String> =
+            self.results.iter().map(|r| r["display_name"].as_str().unwrap_or_default().to_string()).collect();
+        n.sort();
+        n
+    }
+    fn warnings(&self) -> Vec<String> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d["severity"] == "warning" && !d["summary"].as_str().unwrap_or("").contains("overrides"))
+            .map(|d| format!("{}: {}", d["summary"].as_str().unwrap_or(""), d["detail"].as_str().unwrap_or("")))
+            .collect()
+    }
+}
+
+/// Writes `list.tfquery.hcl` (one `list` block with `config { BODY }` and the block-level
+/// `extra` arguments) and runs `terraform query -json ARGS`.
+fn query(wd: &Workdir, body: &str, extra: &str, args: &[&str]) -> Query {
+    wd.write(
+        "list.tfquery.hcl",
+        &format!(
+            "list \"bluegreen_ecs_release\" \"all\" {{\n  provider = bluegreen\n{extra}\n  config {{\n{body}\n  }}\n}}\n"
+        ),
+    );
+    let mut all = vec!["query", "-json", "-no-color"];
+    all.extend_from_slice(args);
+    let out = wd.run(&all);
+    let mut results = Vec::new();
+    let mut diagnostics = Vec::new();
+    for line in out.stdout.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        match v["type"].as_str() {
+            Some("list_resource_found") => results.push(v["list_resource_found"].clone()),
+            Some("diagnostic") => diagnostics.push(v["diagnostic"].clone()),
+            _ => {}
+        }
+    }
+    Query { out, results, diagnostics }
+}
+
+fn cluster_config() -> String {
+    format!("    cluster = \"{CLUSTER}\"")
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn query_lists_every_pair_of_the_cluster_and_warns_about_a_half_built_one() {
+    let emu = Emulator::start();
+    let c = cluster(&emu);
+    let wd = workdir(&emu);
+    emu.reset_requests();
+    let q = query(&wd, &cluster_config(), "  include_resource = true", &[]);
+    assert_eq!(q.out.code, 0, "{}", q.out.all());
+    let requests = emu.requests()["by_action"].clone();
+    let tail = |arn: &str| arn[arn.len() - 4..].to_string();
+    assert_eq!(
+        q.names(),
+        [
+            format!("names · listener :80 …/{} → blue", tail(&c.names.listener_arn)),
+            format!("native · rule …/{} → blue", tail(c.native.rule())),
+            format!("spin-prod · rule …/{} → blue", tail(c.spin.rule())),
+            format!("tags · rule …/{} → blue", tail(c.tags.rule())),
+        ],
+        "{}",
+        q.out.all()
+    );
+    // Identity and the resource object as import records them.
+    let by_rule = |rule: &str| {
+        q.results.iter().find(|r| r["identity"]["listener_rule_arn"] == rule).unwrap_or_else(|| panic!("{rule}"))
+    };
+    let tags = by_rule(c.tags.rule());
+    assert_eq!(tags["identity"]["cluster"], CLUSTER);
+    assert_eq!(tags["identity"]["listener_arn"], Value::Null);
+    let state = &tags["resource_object"];
+    assert_eq!(state["blue"][0]["target_group_arn"], c.tags.blue_tg.as_str());
+    assert_eq!(state["green"][0]["target_group_arn"], c.tags.green_tg.as_str());
+    assert_eq!(state["active_color"], "blue");
+    assert_eq!(state["standby_traffic_percent"], 0);
+    // ECS-native: the pair, production and test rules from advancedConfiguration.
+    let native = &by_rule(c.native.rule())["resource_object"];
+    assert_eq!(native["green"][0]["target_group_arn"], c.native.green_tg.as_str());
+    assert_eq!(native["test_listener_rule_arn"], c.native.test_rule_arn.as_deref().unwrap());
+    let names = q.results.iter().find(|r| r["identity"]["listener_arn"] == c.names.listener_arn.as_str()).unwrap();
+    assert_eq!(names["resource_object"]["blue"][0]["target_group_arn"], c.names.blue_tg.as_str());
+    // The half-built pair is a warning on the stream; the others were still listed.
+    let warnings = q.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("one color only") && warnings[0].contains(&c.half.blue_tg), "{warnings:?}");
+    // Bounded cost: one listing of the cluster, batched target group reads, one
+    // DescribeListeners per load balancer (5) and one DescribeRules per listener (6).
+    assert_eq!(requests["ListServices"], 1, "{requests}");
+    assert_eq!(requests["DescribeServices"], 1, "{requests}");
+    assert_eq!(requests["DescribeTargetGroups"], 1, "{requests}");
+    assert_eq!(requests["DescribeTags"], 1, "{requests}");
+    assert_eq!(requests["DescribeListeners"], 5, "{requests}");
+    assert_eq!(requests["DescribeRules"], 6, "{requests}");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn query_filters_limit_ambiguity_and_bad_config() {
+    let emu = Emulator::start();
+    let c = cluster(&emu);
+    let wd = workdir(&emu);
+    let by_listener =
+        query(&wd, &format!("{}\n    listener_arn = \"{}\"", cluster_config(), c.names.listener_arn), "", &[]);
+    assert_eq!(by_listener.out.code, 0, "{}", by_listener.out.all());
+    assert_eq!(by_listener.results.len(), 1, "{}", by_listener.out.all());
+    assert_eq!(by_listener.results[0]["identity"]["listener_arn"], c.names.listener_arn.as_str());
+    assert!(by_listener.warnings().is_empty(), "{:?}", by_listener.warnings());
+    // The half-built pair's rule is on its listener: the warning is shown there.
+    let half = query(&wd, &format!("{}\n    listener_arn = \"{}\"", cluster_config(), c.half.listener_arn), "", &[]);
+    assert!(half.results.is_empty() && half.warnings().len() == 1, "{}", half.out.all());
+
+    let by_prefix = query(&wd, &format!("{}\n    service_name_prefix = \"spin-\"", cluster_config()), "", &[]);
+    assert_eq!(by_prefix.names().len(), 1, "{}", by_prefix.out.all());
+    assert!(by_prefix.names()[0].starts_with("spin-prod · rule"), "{:?}", by_prefix.names());
+
+    let limited = query(&wd, &cluster_config(), "  limit = 2", &[]);
+    assert_eq!(limited.out.code, 0, "{}", limited.out.all());
+    assert_eq!(limited.results.len(), 2, "{}", limited.out.all());
+    assert!(limited.results.iter().all(|r| r["resource_object"].is_null()), "no include_resource, no object");
+
+    // A second production pointer for the tags pair (an HTTPS listener also naming both
+    // groups): that pair is a warning, the other three still list.
+    second_listener(&emu, &c.tags);
+    let ambiguous = query(&wd, &cluster_config(), "", &[]);
+    assert_eq!(ambiguous.out.code, 0, "{}", ambiguous.out.all());
+    assert_eq!(ambiguous.results.len(), 3, "{}", ambiguous.out.all());
+    assert!(ambiguous.names().iter().all(|n| !n.starts_with("tags")), "{:?}", ambiguous.names());
+    let w = ambiguous.warnings();
+    assert!(w.iter().any(|w| w.contains("Several pointers forward to the pair") && w.contains(c.tags.rule())), "{w:?}");
+
+    // Bad configuration: a diagnostic naming the attribute and the fix, no crash.
+    let bad = query(&wd, &format!("{}\n    listener_arn = \"{}\"", cluster_config(), c.tags.rule()), "", &[]);
+    assert_eq!(bad.out.code, 1, "{}", bad.out.all());
+    let errors: Vec<&Value> = bad.diagnostics.iter().filter(|d| d["severity"] == "error").collect();
+    assert!(
+        errors
+            .iter()
+            .any(|d| d["summary"] == "Invalid listener ARN"
+                && d["detail"].as_str().unwrap().contains(&c.tags.listener_arn)),
+        "{}",
+        bad.out.all()
+    );
+    assert!(!bad.out.reports_crash());
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn query_generate_config_then_apply_plans_clean() {
+    let emu = Emulator::start();
+    let c = cluster(&emu);
+    let wd = workdir(&emu);
+    let q = query(&wd, &cluster_config(), "", &["-generate-config-out=generated.tf"]);
+    assert_eq!(q.out.code, 0, "{}", q.out.all());
+    let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
+    assert_eq!(generated.matches("resource \"bluegreen_ecs_release\"").count(), 4, "{generated}");
+    assert_eq!(generated.matches("import {").count(), 4, "{generated}");
+    for left_out in ["active_color", "standby_traffic_percent", "standby_color", "active_target_group_arn", " id "] {
+        assert!(!generated.contains(left_out), "{left_out} must not be generated:\n{generated}");
+    }
+    for s in [&c.tags, &c.names, &c.spin, &c.native] {
+        assert!(generated.contains(&s.blue_tg) && generated.contains(&s.green_tg), "{generated}");
+    }
+    assert!(generated.contains(c.native.test_rule_arn.as_deref().unwrap()), "{generated}");
+    assert!(!generated.contains(&c.half.blue_tg), "the half-built pair is not generated:\n{generated}");
+    wd.apply();
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "generated config must plan clean after apply:\n{}\n{generated}", plan.all());
+    // The generated releases adopt: a deploy tool's flip is followed, not reverted.
+    acceptance_tests::scaffold::run(
+        &emu,
+        "flip",
+        &["--rule-arn", c.tags.rule(), "--weights", &format!("{}=0,{}=100", c.tags.blue_tg, c.tags.green_tg)],
+    );
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "an adopted release follows the flip:\n{}", plan.all());
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn plan_generate_config_for_an_import_block_leaves_active_color_out() {
+    let emu = Emulator::start();
+    let s = Scaffold::create(&emu, "app", &["--colors", "tag", "--test-listener"]);
+    let wd = workdir(&emu);
+    wd.write(
+        "main.tf",
+        &format!(
+            "{}\nimport {{\n  to = bluegreen_ecs_release.app\n  id = \"{}/{}\"\n}}\n",
+            provider_block(&emu.endpoint()),
+            s.cluster,
+            s.rule()
+        ),
+    );
+    let out = wd.run(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
+    assert!(generated.contains(&s.blue_tg) && generated.contains(&s.green_tg), "{generated}");
+    assert!(generated.contains(&format!("listener_rule_arn      = \"{}\"", s.rule())), "{generated}");
+    for left_out in ["active_color", "standby_traffic_percent", "standby_color", "_target_group_arn      ="] {
+        assert!(!generated.contains(left_out), "{left_out} must not be generated:\n{generated}");
+    }
+    wd.apply();
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "generated config must plan clean:\n{}\n{generated}", plan.all());
+}
+
+// ---------------------------------------------------------------- helpers
+
+/// An HTTPS-like second listener (port 8443) whose default action also forwards to both
+/// target groups of `s`: a second production pointer.
+fn second_listener(emu: &Emulator, s: &Scaffold) {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, ForwardActionConfig, ProtocolEnum, TargetGroupTuple,
+    };
+    let lb = s.raw["load_balancer_arn"].as_str().unwrap().to_string();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+        let tuple = |tg: &str, w: i32| TargetGroupTuple::builder().target_group_arn(tg).weight(w).build();
+        let forward = Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .forward_config(
+                ForwardActionConfig::builder()
+                    .target_groups(tuple(&s.blue_tg, 100))
+                    .target_groups(tuple(&s.green_tg, 0))
+                    .build(),
+            )
+            .build();
+        elb.create_listener()
+            .load_balancer_arn(lb)
+            .protocol(ProtocolEnum::Http)
+            .port(8443)
+            .default_actions(forward)
+            .send()
+            .await
+            .expect("create listener");
+    });
+}
