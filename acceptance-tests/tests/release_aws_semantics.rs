@@ -87,7 +87,7 @@ fn two_full_cycles_deploy_to_the_standby_and_promote_with_no_test_listener() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_hand_written_single_target_group_rule_is_adopted_and_its_promotion_attaches_first() {
-    let emu = Emulator::start();
+    let emu = slow_emulator();
     let s = Scaffold::create(&emu, "app", &["--forward", "single", "--colors", "name", "--services", "spinnaker"]);
     assert!(states(&emu, &s.green_tg).iter().all(|st| st == "unused"), "green is detached: its targets are unused");
     let wd = Workdir::new(&emu.endpoint());
@@ -116,6 +116,8 @@ fn a_hand_written_single_target_group_rule_is_adopted_and_its_promotion_attaches
             std::thread::sleep(Duration::from_millis(100));
         }
         assert_eq!(serving(&emu, &s), [s.blue_tg.clone()], "attaching moves no traffic");
+        let green = states(&emu, &s.green_tg);
+        assert!(green.iter().any(|st| st == "initial"), "attached, green's targets are health-checked: {green:?}");
         let deployed =
             scaffold::run(&emu, "deploy", &["--name", "app", "--color", "green", "--style", "spinnaker", "--no-wait"]);
         assert!(deployed["service"].as_str().is_some(), "ECS accepts a service on the attached green: {deployed}");

@@ -124,7 +124,7 @@ fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
     scenario.report(&emu, &wd, false);
 }
 
-/// Edits the scope of the rule's OIDC action, as an operator would in the console.
+/// Edits the scope of the rule's OIDC action, as an operator would in the console...
 fn edit_oidc_scope(emu: &Emulator, rule_arn: &str, scope: &str) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
@@ -138,9 +138,20 @@ fn edit_oidc_scope(emu: &Emulator, rule_arn: &str, scope: &str) {
                     oidc.use_existing_client_secret = Some(true);
                 }
             }
+            // ... and turns stickiness off on the forward action.
+            if let Some(sticky) = a.forward_config.as_mut().and_then(|fc| fc.target_group_stickiness_config.as_mut()) {
+                sticky.enabled = Some(false);
+                sticky.duration_seconds = None;
+            }
         }
         elb.modify_rule().rule_arn(rule_arn).set_actions(Some(actions)).send().await.unwrap();
     });
+}
+
+fn forward_stickiness(emu: &Emulator, s: &Scaffold) -> bool {
+    let actions = rule(emu, s)["actions"].clone();
+    let forward = actions.as_array().unwrap().iter().find(|a| a["Type"] == "forward").expect("forward action").clone();
+    forward["ForwardConfig"]["TargetGroupStickinessConfig"]["Enabled"].as_bool().unwrap_or(false)
 }
 
 fn oidc_scope(emu: &Emulator, s: &Scaffold) -> String {
@@ -166,16 +177,16 @@ fn an_oidc_edit_during_the_gate_wait_is_not_lost() {
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("action 1 (authenticate-oidc) was edited"), "{err}");
+    assert!(err.contains("stickiness changed from on"), "{err}");
     assert_eq!(oidc_scope(&emu, &s), "openid email", "the operator's edit is live");
+    assert_eq!(forward_stickiness(&emu, &s), false, "the operator's stickiness change is live");
     assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
-    // A fresh plan and apply promote green and keep the edit (and the stickiness).
+    // A fresh plan and apply promote green and keep both edits.
     wd.apply();
     assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
     assert_eq!(oidc_scope(&emu, &s), "openid email");
-    let actions = rule(&emu, &s)["actions"].clone();
-    let forward = actions.as_array().unwrap().iter().find(|a| a["Type"] == "forward").unwrap().clone();
-    assert_eq!(forward["ForwardConfig"]["TargetGroupStickinessConfig"]["Enabled"], true, "{forward}");
+    assert_eq!(forward_stickiness(&emu, &s), false);
     scenario.report(&emu, &wd, true);
 }
 
@@ -251,22 +262,25 @@ fn saved_plans_applied_after_a_flip() {
     assert_eq!(state_traffic(&adopt).0, "blue", "state = live");
     Scenario::start("saved adopt-mode plans applied after a flip").report(&emu, &adopt, false);
 
-    // A create in enforce mode: the plan warns when it will move traffic; applied after
-    // a flip, it does what the docs state: it enforces active_color from whatever is
-    // live when the apply starts, through the gate.
+    // A create in enforce mode: the plan warns when it will move traffic.
     let enforce = Workdir::new(&emu.endpoint());
     write(&enforce, &emu, &s, 2, "  active_color = \"green\"");
-    let plan = enforce.ok(&["plan", "-input=false", "-no-color", "-out=enforce.tfplan"]);
+    let plan = enforce.ok(&["plan", "-input=false", "-no-color"]);
     let warned = plan.all().replace('\n', " ");
     assert!(warned.contains("Creating this release moves traffic"), "{warned}");
     assert!(warned.contains("blue 100%") && warned.contains("green 100%"), "names from and to: {warned}");
+    // Applied after a flip, it does what the docs state: Terraform gives a create nothing
+    // of what its plan saw, so it enforces active_color from whatever is live when the
+    // apply starts, through the gate (here the deploy tool's flip to green is undone).
+    write(&enforce, &emu, &s, 2, "  active_color = \"blue\"");
+    let plan = enforce.ok(&["plan", "-input=false", "-no-color", "-out=enforce.tfplan"]);
+    assert!(!plan.all().contains("Creating this release moves traffic"), "live is blue at plan time");
     flip(&s.green_tg);
-    flip(&s.blue_tg);
     let out = enforce.run(&["apply", "-input=false", "-no-color", "enforce.tfplan"]);
     assert_eq!(out.code, 0, "{}", out.all());
     no_provider_bug(&out);
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
-    assert_eq!(state_traffic(&enforce), ("green".into(), 0));
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(state_traffic(&enforce), ("blue".into(), 0));
     scenario.report(&emu, &enforce, true);
 }
 

@@ -165,7 +165,9 @@ pub fn identity(cluster: &str, pointer: &PointerRef) -> Value {
 fn recorded_traffic(state: &Value) -> Option<Traffic> {
     Some(Traffic {
         active: Color::parse(state.get("active_color").as_str()?)?,
-        standby_percent: u8::try_from(state.get("standby_traffic_percent").as_i64()?).ok()?,
+        standby_percent: u8::try_from(state.get("standby_traffic_percent").as_i64()?)
+            .ok()
+            .filter(|p| i64::from(*p) <= release_spec::MAX_STANDBY_PERCENT)?,
     })
 }
 
@@ -308,6 +310,24 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
             }
         }
     }
+    if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned)) {
+        let (op, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
+        let p = &spec.promotion;
+        if !p.bake_time.is_zero() && p.wait_timeout + p.bake_time > timeout {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "The bake may not fit in the timeout",
+                    format!(
+                        "promotion.wait_timeout ({}) plus promotion.bake_time ({}) exceed the {op} timeout ({}). The bake counts toward the timeout: a promotion whose gate waits long leaves no time to bake, and then it does not move traffic. Raise timeouts.{op} or shorten the wait.",
+                        crate::duration::display(p.wait_timeout),
+                        crate::duration::display(p.bake_time),
+                        crate::duration::display(timeout)
+                    ),
+                )
+                .at(AttrPath::root("promotion").index(0).attr("bake_time")),
+            );
+        }
+    }
     plan_derived(&mut planned);
     let planned_identity = match (planned.get("cluster").as_str(), release_spec::pointer_of(&planned)) {
         (Some(c), Some(p)) => Some(identity(c, &p)),
@@ -360,7 +380,8 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     // and hands over only the re-plan's private data, so what the first plan saw is
     // gone (docs/guides: "What a saved plan guarantees").
     let planned_from = if creating { None } else { recorded_traffic(&req.prior_state) };
-    let outcome = Switch { ctx: &ctx, aws, spec: &spec, op: &op, planned_from }.run().await;
+    let outcome =
+        Switch { ctx: &ctx, aws, spec: &spec, op: &op, planned_from, desired: None, progress: None }.run().await;
     let mut state = match outcome.live {
         Some(live) => with_traffic(req.planned_state.clone(), &spec.cluster, &spec.pointer, &spec.pair, live),
         None => req.prior_state.clone(),

@@ -209,8 +209,11 @@ impl Pointer {
             std::cmp::Ordering::Equal => prefer.unwrap_or(Color::Blue),
         };
         let standby = if active == Color::Blue { green } else { blue };
-        // Rounded to the nearest whole percent; writes use weights that are percents.
-        let standby_percent = ((standby * 100 + total / 2) / total) as u8;
+        // Rounded to the nearest whole percent (writes use weights that are percents),
+        // except that a standby with any traffic at all never reads as 0 %: 4 of 1000
+        // is a canary, not "nothing", and an enforced 0 must still remove it.
+        let rounded = (standby * 100 + total / 2) / total;
+        let standby_percent = if standby > 0 { rounded.max(1) } else { 0 } as u8;
         Ok(Traffic { active, standby_percent })
     }
 
@@ -428,6 +431,37 @@ pub async fn list_rules(elb: &ElbClient, listener: &str) -> Result<Vec<aws_sdk_e
     }
 }
 
+/// Writes a whole action list back once, with the SDK's retries off: a guarded write
+/// must not be resent after a backoff, when its read may be stale. The caller re-reads,
+/// compares and tries again instead.
+pub async fn write_once(elb: &ElbClient, target: &PointerRef, actions: Vec<Action>) -> Result<()> {
+    use aws_sdk_elasticloadbalancingv2::config::{Builder, retry::RetryConfig};
+    let once = || Builder::default().retry_config(RetryConfig::disabled());
+    match target {
+        PointerRef::Rule(arn) => {
+            elb.modify_rule()
+                .rule_arn(arn)
+                .set_actions(Some(actions))
+                .customize()
+                .config_override(once())
+                .send()
+                .await
+                .map_err(|e| errors::aws("ModifyRule", arn.clone(), e))?;
+        }
+        PointerRef::Listener(arn) => {
+            elb.modify_listener()
+                .listener_arn(arn)
+                .set_default_actions(Some(actions))
+                .customize()
+                .config_override(once())
+                .send()
+                .await
+                .map_err(|e| errors::aws("ModifyListener", arn.clone(), e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes a whole action list back (ALB replaces the list on modify).
 pub async fn write(elb: &ElbClient, target: &PointerRef, actions: Vec<Action>) -> Result<()> {
     match target {
@@ -517,6 +551,14 @@ mod tests {
         assert_eq!(c, Traffic { active: Color::Green, standby_percent: 10 });
         let zero = pointer(vec![weighted(&[(GREEN, Some(0)), (BLUE, Some(5))], false)]).traffic(&pair(), None).unwrap();
         assert_eq!(zero, Traffic { active: Color::Blue, standby_percent: 0 });
+    }
+
+    #[test]
+    fn a_standby_with_any_traffic_never_reads_as_zero() {
+        let tiny = pointer(vec![weighted(&[(BLUE, Some(996)), (GREEN, Some(4))], false)]);
+        assert_eq!(tiny.traffic(&pair(), None).unwrap(), Traffic { active: Color::Blue, standby_percent: 1 });
+        let none = pointer(vec![weighted(&[(BLUE, Some(100)), (GREEN, Some(0))], false)]);
+        assert_eq!(none.traffic(&pair(), None).unwrap().standby_percent, 0);
     }
 
     #[test]
