@@ -16,6 +16,9 @@ pub struct Promotion {
     pub alarm_names: Vec<String>,
     pub bake_time: Duration,
     pub rollback_on_failure: bool,
+    /// Whether the ECS services on the gaining color must be steady. Always for the
+    /// resource and the promote action; a rollback checks only healthy targets.
+    pub check_services: bool,
 }
 
 impl Default for Promotion {
@@ -26,6 +29,7 @@ impl Default for Promotion {
             alarm_names: Vec::new(),
             bake_time: Duration::ZERO,
             rollback_on_failure: true,
+            check_services: true,
         }
     }
 }
@@ -444,6 +448,10 @@ pub async fn alarms_firing(aws: &AwsClients, names: &[String]) -> Result<Vec<Str
 
 // ---------------------------------------------------------------- the gate
 
+/// Where progress lines go while the gate waits and the bake runs: an action streams
+/// them to Terraform; the resource passes none (its progress is in the provider log).
+pub type Reporter<'a> = Option<&'a (dyn Fn(String) + Send + Sync)>;
+
 /// One evaluation of the gate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Verdict {
@@ -454,9 +462,17 @@ enum Verdict {
     Refuse(String),
 }
 
+/// What one poll saw: the verdict, and the numbers in a progress line's words
+/// (`1/2 targets healthy (1 initial), needs 2; steady services 1/1; alarms OK`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Reading {
+    verdict: Verdict,
+    seen: String,
+}
+
 /// Decides from what one poll read. `health` is None when the health check is off
 /// (`min_healthy_targets = 0`); `services` is None when services are not checked
-/// (the bake).
+/// (the bake, a rollback).
 fn decide(
     p: &Promotion,
     t: &GateTarget<'_>,
@@ -504,13 +520,62 @@ fn decide(
     if reasons.is_empty() { Verdict::Pass } else { Verdict::Wait(reasons.join("; ")) }
 }
 
+/// What one poll read, in numbers, for a progress line: targets healthy of registered
+/// (the others by state) and how many are needed, steady services of those serving,
+/// alarms. Checks that are off say so.
+fn summarize(
+    p: &Promotion,
+    firing: &[String],
+    health: Option<&HealthSummary>,
+    services: Option<&[ServiceStatus]>,
+) -> String {
+    let mut parts = Vec::new();
+    match health {
+        Some(h) => {
+            let mut states: Vec<(&str, i64)> = Vec::new();
+            for c in &h.not_healthy {
+                match states.iter_mut().find(|(s, _)| *s == c.state) {
+                    Some((_, n)) => *n += c.count,
+                    None => states.push((&c.state, c.count)),
+                }
+            }
+            let others = if states.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+                format!(" ({})", list.join(", "))
+            };
+            parts.push(format!(
+                "{}/{} targets healthy{others}, needs {}",
+                h.healthy, h.registered, p.min_healthy_targets
+            ));
+        }
+        None => parts.push("health check off (min_healthy_targets = 0)".into()),
+    }
+    if let Some(services) = services {
+        let serving: Vec<&ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
+        let steady = serving.iter().filter(|s| s.steadiness() == Steadiness::Steady).count();
+        if serving.is_empty() {
+            parts.push("no ECS service with desired count > 0".into());
+        } else {
+            parts.push(format!("steady services {steady}/{}", serving.len()));
+        }
+    }
+    match (p.alarm_names.len(), firing) {
+        (0, _) => {}
+        (n, []) => parts.push(format!("alarms OK ({n})")),
+        (_, firing) => parts.push(format!("in ALARM: {}", firing.join(", "))),
+    }
+    parts.join("; ")
+}
+
 /// One poll: alarms, target health and (with a watch) the services, read concurrently.
 async fn evaluate(
     aws: &AwsClients,
     p: &Promotion,
     t: &GateTarget<'_>,
     watch: Option<&mut ServiceWatch<'_>>,
-) -> Result<Verdict> {
+) -> Result<Reading> {
     let alarms =
         async { if p.alarm_names.is_empty() { Ok(Vec::new()) } else { alarms_firing(aws, &p.alarm_names).await } };
     let health = async {
@@ -523,40 +588,53 @@ async fn evaluate(
         }
     };
     let (firing, health, services) = tokio::try_join!(alarms, health, services)?;
-    Ok(decide(p, t, &firing, health.as_ref(), services.as_deref()))
+    Ok(Reading {
+        verdict: decide(p, t, &firing, health.as_ref(), services.as_deref()),
+        seen: summarize(p, &firing, health.as_ref(), services.as_deref()),
+    })
 }
 
 /// One poll of the gate, over and over: the live one reads AWS; tests script it.
 trait GatePoll {
-    async fn poll(&mut self) -> Result<Verdict>;
+    async fn poll(&mut self) -> Result<Reading>;
 }
 
 struct LivePoll<'a> {
     aws: &'a AwsClients,
     p: &'a Promotion,
     t: &'a GateTarget<'a>,
-    watch: ServiceWatch<'a>,
+    /// None: services are not checked (the bake, or `check_services = false`).
+    watch: Option<ServiceWatch<'a>>,
 }
 
 impl GatePoll for LivePoll<'_> {
-    async fn poll(&mut self) -> Result<Verdict> {
-        evaluate(self.aws, self.p, self.t, Some(&mut self.watch)).await
+    async fn poll(&mut self) -> Result<Reading> {
+        evaluate(self.aws, self.p, self.t, self.watch.as_mut()).await
     }
+}
+
+/// A duration in a progress line: whole seconds (`0s`, `40s`, `1m30s`).
+fn seconds(d: Duration) -> String {
+    let whole = Duration::from_secs(d.as_secs());
+    if whole.is_zero() { "0s".into() } else { duration::display(whole) }
 }
 
 /// Runs the gate for the color gaining traffic, polling until it passes or
 /// `wait_timeout` (bounded by the operation's deadline) runs out; a failed ECS rollout
 /// refuses at once. Nothing is written here. The cluster's services are listed on the
-/// first poll only (see [`ServiceWatch`]).
+/// first poll only (see [`ServiceWatch`]). With a reporter, every poll reports what it
+/// saw and how long the gate has waited; polls start at most 5 s apart.
 pub async fn wait_for_gate(
     ctx: &Ctx,
     aws: &AwsClients,
     p: &Promotion,
     t: &GateTarget<'_>,
     op: &Operation<'_>,
+    report: Reporter<'_>,
 ) -> Result<()> {
-    let mut live = LivePoll { aws, p, t, watch: ServiceWatch::new(t.cluster, t.target_group_arn) };
-    wait_until_passing(ctx, p, t, op, &mut live).await
+    let watch = p.check_services.then(|| ServiceWatch::new(t.cluster, t.target_group_arn));
+    let mut live = LivePoll { aws, p, t, watch };
+    wait_until_passing(ctx, p, t, op, &mut live, report).await
 }
 
 async fn wait_until_passing(
@@ -565,15 +643,21 @@ async fn wait_until_passing(
     t: &GateTarget<'_>,
     op: &Operation<'_>,
     gate: &mut impl GatePoll,
+    report: Reporter<'_>,
 ) -> Result<()> {
     let (deadline, operation) = (op.deadline, op.name);
     let started = Instant::now();
     let gate_deadline = (started + p.wait_timeout).min(deadline);
     let interval = poll_interval(p.wait_timeout);
     loop {
-        let reason = match gate.poll().await? {
+        let poll_started = Instant::now();
+        let reading = gate.poll().await?;
+        let reason = match reading.verdict {
             Verdict::Pass => {
                 hclog::info("promotion gate passed", &[("color", &t.color), ("target_group", &t.target_group_arn)]);
+                if let Some(r) = report {
+                    r(format!("{}: gate passed: {}", t.color, reading.seen));
+                }
                 return Ok(());
             }
             Verdict::Refuse(reason) => {
@@ -587,6 +671,15 @@ async fn wait_until_passing(
             Verdict::Wait(reason) => reason,
         };
         hclog::debug("promotion gate not yet passing", &[("reason", &reason)]);
+        if let Some(r) = report {
+            r(format!(
+                "{}: {}; waited {} of {}",
+                t.color,
+                reading.seen,
+                seconds(Instant::now() - started),
+                duration::display(p.wait_timeout)
+            ));
+        }
         let now = Instant::now();
         if now >= gate_deadline {
             if deadline < started + p.wait_timeout {
@@ -606,36 +699,74 @@ async fn wait_until_passing(
                 ),
             });
         }
+        // Polls start `interval` apart (at most 5 s), however long a poll took.
+        let next = (poll_started + interval).max(now).min(gate_deadline);
         tokio::select! {
             _ = ctx.stopped() => return Err(Error::Stopped { during: format!("the promotion gate for {}; nothing was written", t.color) }),
-            _ = tokio::time::sleep(interval.min(gate_deadline - now)) => {}
+            _ = tokio::time::sleep_until(next) => {}
         }
     }
 }
 
 /// Watches health and alarms of the newly active color for `bake_time`. Returns the
-/// failure reason if the bake fails.
-pub async fn bake(ctx: &Ctx, aws: &AwsClients, p: &Promotion, t: &GateTarget<'_>) -> Result<Option<String>> {
+/// failure reason if the bake fails. With a reporter, every poll reports what it saw
+/// and how far the bake is; polls start at most 5 s apart.
+pub async fn bake(
+    ctx: &Ctx,
+    aws: &AwsClients,
+    p: &Promotion,
+    t: &GateTarget<'_>,
+    report: Reporter<'_>,
+) -> Result<Option<String>> {
+    // Services are not re-checked while baking: a deploy tool scaling the old color
+    // down must not fail the bake of the new one.
+    let mut live = LivePoll { aws, p, t, watch: None };
+    bake_until_done(ctx, p, t, &mut live, report).await
+}
+
+async fn bake_until_done(
+    ctx: &Ctx,
+    p: &Promotion,
+    t: &GateTarget<'_>,
+    gate: &mut impl GatePoll,
+    report: Reporter<'_>,
+) -> Result<Option<String>> {
     if p.bake_time.is_zero() {
         return Ok(None);
     }
-    let end = Instant::now() + p.bake_time;
+    let started = Instant::now();
+    let end = started + p.bake_time;
     let interval = poll_interval(p.bake_time);
     loop {
-        // Services are not re-checked while baking: a deploy tool scaling the old
-        // color down must not fail the bake of the new one.
-        match evaluate(aws, p, t, None).await? {
+        let poll_started = Instant::now();
+        let reading = gate.poll().await?;
+        match reading.verdict {
             Verdict::Pass => {}
-            Verdict::Wait(reason) | Verdict::Refuse(reason) => return Ok(Some(reason)),
+            Verdict::Wait(reason) | Verdict::Refuse(reason) => {
+                if let Some(r) = report {
+                    r(format!("{}: bake failed after {}: {reason}", t.color, seconds(Instant::now() - started)));
+                }
+                return Ok(Some(reason));
+            }
         }
-        if Instant::now() >= end {
+        let now = Instant::now();
+        if let Some(r) = report {
+            r(format!(
+                "{}: baking {} of {}: {}",
+                t.color,
+                seconds((now - started).min(p.bake_time)),
+                duration::display(p.bake_time),
+                reading.seen
+            ));
+        }
+        if now >= end {
             hclog::info("bake passed", &[("color", &t.color), ("bake_time", &duration::display(p.bake_time))]);
             return Ok(None);
         }
-        let sleep = interval.min(end.saturating_duration_since(Instant::now()));
+        let next = (poll_started + interval).max(now).min(end);
         tokio::select! {
             _ = ctx.stopped() => return Err(Error::Stopped { during: format!("the bake of {}", t.color) }),
-            _ = tokio::time::sleep(sleep) => {}
+            _ = tokio::time::sleep_until(next) => {}
         }
     }
 }
@@ -854,17 +985,44 @@ mod tests {
         assert!(alarm_name_chunks(&[]).is_empty());
     }
 
-    /// Answers each poll from a script (the last answer repeats) and counts the polls.
+    /// Answers each poll from a script (the last answer repeats) and counts the polls;
+    /// each poll takes `delay` and reports what it saw as `poll N`.
     struct Scripted {
         answers: Vec<Verdict>,
         polls: usize,
+        delay: Duration,
+    }
+
+    impl Scripted {
+        fn new(answers: Vec<Verdict>) -> Scripted {
+            Scripted { answers, polls: 0, delay: Duration::ZERO }
+        }
     }
 
     impl GatePoll for Scripted {
-        async fn poll(&mut self) -> Result<Verdict> {
+        async fn poll(&mut self) -> Result<Reading> {
+            tokio::time::sleep(self.delay).await;
             self.polls += 1;
             let i = (self.polls - 1).min(self.answers.len() - 1);
-            Ok(self.answers[i].clone())
+            Ok(Reading { verdict: self.answers[i].clone(), seen: format!("poll {}", self.polls) })
+        }
+    }
+
+    /// Collects progress lines with the (paused) time they were reported at.
+    struct Lines {
+        started: Instant,
+        lines: std::sync::Mutex<Vec<(u64, String)>>,
+    }
+
+    impl Lines {
+        fn new() -> Lines {
+            Lines { started: Instant::now(), lines: Default::default() }
+        }
+        fn push(&self, line: String) {
+            self.lines.lock().unwrap().push(((Instant::now() - self.started).as_secs(), line));
+        }
+        fn taken(&self) -> Vec<(u64, String)> {
+            self.lines.lock().unwrap().clone()
         }
     }
 
@@ -877,9 +1035,11 @@ mod tests {
     async fn gate_waits_until_a_rollout_completes() {
         let p = Promotion { wait_timeout: Duration::from_secs(60), ..Default::default() };
         let rolling = Verdict::Wait("ECS service app-green on green is not steady".into());
-        let mut gate = Scripted { answers: vec![rolling.clone(), rolling, Verdict::Pass], polls: 0 };
+        let mut gate = Scripted::new(vec![rolling.clone(), rolling, Verdict::Pass]);
         let started = Instant::now();
-        wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate).await.unwrap();
+        wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, None)
+            .await
+            .unwrap();
         assert_eq!(gate.polls, 3);
         // Two sleeps of a tenth of the wait, capped at 5 s.
         assert_eq!(started.elapsed(), Duration::from_secs(10));
@@ -888,10 +1048,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_failed_rollout_refuses_at_once() {
         let p = Promotion { wait_timeout: Duration::from_secs(300), ..Default::default() };
-        let mut gate =
-            Scripted { answers: vec![Verdict::Refuse("ECS service s on green failed its rollout".into())], polls: 0 };
+        let mut gate = Scripted::new(vec![Verdict::Refuse("ECS service s on green failed its rollout".into())]);
         let started = Instant::now();
-        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate)
+        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, None)
             .await
             .unwrap_err();
         assert_eq!((gate.polls, started.elapsed()), (1, Duration::ZERO));
@@ -903,8 +1062,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_refusal_after_the_wait_carries_the_last_reason() {
         let p = Promotion { wait_timeout: Duration::from_secs(10), ..Default::default() };
-        let mut gate = Scripted { answers: vec![Verdict::Wait("green target group X has 0 healthy of 2 registered targets (2 initial: Elb.RegistrationInProgress); needs 1".into())], polls: 0 };
-        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate)
+        let mut gate = Scripted::new(vec![Verdict::Wait("green target group X has 0 healthy of 2 registered targets (2 initial: Elb.RegistrationInProgress); needs 1".into())]);
+        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, None)
             .await
             .unwrap_err();
         // Polls at 0, 1, ..., 10 s.
@@ -912,11 +1071,97 @@ mod tests {
         let d = e.to_diagnostic();
         assert!(d.detail.starts_with("Traffic was not moved: green target group X has 0 healthy of 2 registered targets (2 initial: Elb.RegistrationInProgress); needs 1 (checked for 10s"), "{}", d.detail);
         // The operation's deadline before the gate's: a timeout naming what it waited for.
-        let mut gate = Scripted { answers: vec![Verdict::Wait("not yet".into())], polls: 0 };
-        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(3)), &mut gate)
+        let mut gate = Scripted::new(vec![Verdict::Wait("not yet".into())]);
+        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(3)), &mut gate, None)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Timeout { ref waiting_for, .. } if waiting_for.contains("not yet")), "{e}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_gate_reports_what_it_waits_for_every_5_seconds() {
+        let p = Promotion::default();
+        let waiting = Verdict::Wait("green has 0 healthy".into());
+        let mut answers = vec![waiting; 8];
+        answers.push(Verdict::Pass);
+        // Each poll takes 2 s (a slow AWS): polls still start 5 s apart.
+        let mut gate = Scripted { delay: Duration::from_secs(2), ..Scripted::new(answers) };
+        let lines = Lines::new();
+        let report = |l: String| lines.push(l);
+        wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, Some(&report))
+            .await
+            .unwrap();
+        let got = lines.taken();
+        assert_eq!(got.len(), 9, "{got:?}");
+        for (i, (at, line)) in got.iter().enumerate() {
+            assert_eq!(*at, 2 + 5 * i as u64, "line {i} at {at}s: {got:?}");
+            if i < 8 {
+                assert_eq!(
+                    *line,
+                    format!("green: poll {}; waited {} of 5m", i + 1, super::seconds(Duration::from_secs(*at)))
+                );
+            }
+        }
+        assert_eq!(got[1].1, "green: poll 2; waited 7s of 5m");
+        assert_eq!(got[8].1, "green: gate passed: poll 9");
+        // No reporter: the same wait, nothing reported, the same polls.
+        let mut gate = Scripted::new(vec![Verdict::Wait("x".into()), Verdict::Pass]);
+        wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, None)
+            .await
+            .unwrap();
+        assert_eq!(gate.polls, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_bake_reports_its_progress_every_5_seconds_and_why_it_failed() {
+        let p = Promotion { bake_time: Duration::from_secs(120), ..Default::default() };
+        let mut gate = Scripted::new(vec![Verdict::Pass]);
+        let lines = Lines::new();
+        let report = |l: String| lines.push(l);
+        let failed = bake_until_done(&Ctx::detached(), &p, &target(), &mut gate, Some(&report)).await.unwrap();
+        assert_eq!(failed, None);
+        let got = lines.taken();
+        // Polls at 0, 5, ..., 120 s.
+        assert_eq!(got.len(), 25, "{got:?}");
+        assert!(got.iter().enumerate().all(|(i, (at, _))| *at == 5 * i as u64), "{got:?}");
+        assert_eq!(got[0].1, "green: baking 0s of 2m: poll 1");
+        assert_eq!(got[12].1, "green: baking 1m of 2m: poll 13");
+        assert_eq!(got[24].1, "green: baking 2m of 2m: poll 25");
+
+        let alarm = Verdict::Wait("CloudWatch alarm app-5xx is in ALARM".into());
+        let mut gate = Scripted::new(vec![Verdict::Pass, Verdict::Pass, alarm]);
+        let lines = Lines::new();
+        let report = |l: String| lines.push(l);
+        let failed = bake_until_done(&Ctx::detached(), &p, &target(), &mut gate, Some(&report)).await.unwrap();
+        assert_eq!(failed.as_deref(), Some("CloudWatch alarm app-5xx is in ALARM"));
+        assert_eq!(
+            lines.taken().last().unwrap(),
+            &(10, "green: bake failed after 10s: CloudWatch alarm app-5xx is in ALARM".to_string())
+        );
+    }
+
+    #[test]
+    fn a_progress_line_gives_the_numbers() {
+        let p = Promotion { min_healthy_targets: 2, alarm_names: vec!["a".into(), "b".into()], ..Default::default() };
+        let h = HealthSummary::from_targets([
+            ("healthy", None),
+            ("initial", Some("Elb.RegistrationInProgress")),
+            ("unhealthy", Some("Target.Timeout")),
+            ("unhealthy", Some("Target.FailedHealthChecks")),
+        ]);
+        let steady = svc(2, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2)]);
+        let rolling = svc(2, 1, vec![dep("d3", "PRIMARY", Some("IN_PROGRESS"), 2, 1)]);
+        let idle = svc(0, 0, vec![]);
+        assert_eq!(
+            summarize(&p, &[], Some(&h), Some(&[steady.clone(), rolling, idle.clone()])),
+            "1/4 targets healthy (1 initial, 2 unhealthy), needs 2; steady services 1/2; alarms OK (2)"
+        );
+        assert_eq!(
+            summarize(&p, &["b".into()], None, Some(&[idle])),
+            "health check off (min_healthy_targets = 0); no ECS service with desired count > 0; in ALARM: b"
+        );
+        let healthy = HealthSummary::from_targets([("healthy", None), ("healthy", None)]);
+        assert_eq!(summarize(&Promotion::default(), &[], Some(&healthy), None), "2/2 targets healthy, needs 1");
     }
 
     #[test]

@@ -297,6 +297,7 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
                 .collect(),
             bake_time: parsed_duration(p.get("bake_time"), defaults.bake_time),
             rollback_on_failure: p.get("rollback_on_failure").as_bool().unwrap_or(defaults.rollback_on_failure),
+            check_services: defaults.check_services,
         },
     };
     let test_pointer = match (c.get("test_listener_rule_arn").as_str(), c.get("test_listener_arn").as_str()) {

@@ -13,7 +13,7 @@
 
 use crate::aws_clients::AwsClients;
 use crate::errors::Error;
-use crate::promotion_gate::{self, GateTarget, Operation};
+use crate::promotion_gate::{self, GateTarget, Operation, Reporter};
 use crate::release_spec::ReleaseSpec;
 use crate::traffic_pointer::{self, Color, Pointer, PointerRef, Traffic};
 use aws_sdk_elasticloadbalancingv2::types::Action;
@@ -34,7 +34,7 @@ pub struct Outcome {
     pub errors: Vec<Error>,
 }
 
-/// One apply's switch of one release.
+/// One apply's (or action invoke's) switch of one release.
 pub struct Switch<'a> {
     pub ctx: &'a Ctx,
     pub aws: &'a AwsClients,
@@ -43,6 +43,12 @@ pub struct Switch<'a> {
     /// The traffic the plan was made against, when Terraform kept it (updates); a
     /// different live traffic refuses the apply before anything is written.
     pub planned_from: Option<Traffic>,
+    /// The traffic to move to, given what is live, when it is not what the spec asks
+    /// for (the actions: all traffic to the standby). None: [`ReleaseSpec::desired`].
+    pub desired: Option<fn(Traffic) -> Traffic>,
+    /// Where progress lines go (an action streams them to Terraform); the resource
+    /// passes none.
+    pub progress: Reporter<'a>,
 }
 
 /// The state the sequence carries between steps.
@@ -111,10 +117,15 @@ impl Switch<'_> {
                 ),
             ));
         }
-        let want = spec.desired(live);
+        let want = match self.desired {
+            Some(desired) => desired(live),
+            None => spec.desired(live),
+        };
         if want == live {
+            self.say(format!("{} already sends {live}; nothing to move", spec.pointer.describe()));
             return Ok(None);
         }
+        self.say(format!("{} sends {live}; moving it to {want}", spec.pointer.describe()));
         let gaining = live.gaining(&want);
         if let Some(color) = gaining
             && pointer.detached(&spec.pair)? == Some(color)
@@ -130,10 +141,19 @@ impl Switch<'_> {
                 "attached the gaining color at weight 0",
                 &[("pointer", &spec.pointer.arn()), ("color", &color)],
             );
+            self.say(format!("attached {color} at weight 0 so that ALB health-checks its targets; no traffic moved"));
         }
         if let Some(color) = gaining {
-            promotion_gate::wait_for_gate(self.ctx, self.aws, &spec.promotion, &self.gate_target(color), self.op)
-                .await?;
+            self.say(format!("waiting for the promotion gate on {color}"));
+            promotion_gate::wait_for_gate(
+                self.ctx,
+                self.aws,
+                &spec.promotion,
+                &self.gate_target(color),
+                self.op,
+                self.progress,
+            )
+            .await?;
         }
         if self.ctx.is_stopped() {
             return Err(Error::Stopped {
@@ -143,6 +163,7 @@ impl Switch<'_> {
         self.guarded_write(p, &spec.pointer, "moving traffic", |ptr| ptr.with_traffic(&spec.pair, want)).await?;
         p.live = Some(want);
         hclog::info("traffic moved", &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &want)]);
+        self.say(format!("traffic moved: {want}"));
         Ok(gaining.map(|_| live))
     }
 
@@ -198,7 +219,7 @@ impl Switch<'_> {
             return Ok(());
         }
         let target = self.gate_target(color);
-        let bake = promotion_gate::bake(self.ctx, self.aws, &spec.promotion, &target);
+        let bake = promotion_gate::bake(self.ctx, self.aws, &spec.promotion, &target, self.progress);
         let failure = tokio::select! {
             r = bake => match r {
                 Ok(None) => return Ok(()),
@@ -233,6 +254,7 @@ impl Switch<'_> {
                 }
                 self.refresh(p).await;
                 hclog::warn("bake failed; traffic rolled back", &[("reason", &failure), ("restored", &before)]);
+                self.say(format!("bake failed; traffic rolled back to {before}"));
                 let live = p.live.unwrap_or(before);
                 Err(Error::Gate {
                     summary: "Bake failed; traffic rolled back".into(),
@@ -273,6 +295,7 @@ impl Switch<'_> {
         let actions = p.all_to(tg)?;
         traffic_pointer::write(&self.aws.elbv2, test, actions).await?;
         hclog::info("test pointer moved to the standby", &[("pointer", &test.arn()), ("color", &color)]);
+        self.say(format!("test pointer {} now forwards to {color}", test.describe()));
         Ok(())
     }
 
@@ -281,6 +304,13 @@ impl Switch<'_> {
         let read = traffic_pointer::read(&self.aws.elbv2, &self.spec.pointer).await;
         if let Ok(t) = read.and_then(|ptr| ptr.traffic(&self.spec.pair, p.live.map(|t| t.active))) {
             p.live = Some(t);
+        }
+    }
+
+    /// Reports a progress line, when someone listens.
+    fn say(&self, line: String) {
+        if let Some(report) = self.progress {
+            report(line);
         }
     }
 
