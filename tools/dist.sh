@@ -16,7 +16,7 @@ name=terraform-provider-bluegreen
 out=dist
 rm -rf "$out" && mkdir -p "$out"
 zip="$out/${name}_${version}_${os}_${arch}.zip"
-python3 - "$zip" "target/release/$name" "${name}_v${version}" <<'PY'
+python3 - "$zip" "${CARGO_TARGET_DIR:-target}/release/$name" "${name}_v${version}" <<'PY'
 import sys, zipfile, os
 zip_path, binary, member = sys.argv[1:]
 info = zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0))  # reproducible
