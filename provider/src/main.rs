@@ -2,6 +2,7 @@
 //! an ALB, as a Terraform resource.
 #![forbid(unsafe_code)]
 
+mod action_ecs_release;
 mod arn;
 mod aws_clients;
 mod data_source_ecs_release;

@@ -1,7 +1,7 @@
 //! The provider: configuration, and dispatch to the release resource and data source.
 
 use crate::aws_clients::{self, AwsClients, ProviderConfig};
-use crate::{data_source_ecs_release, list_ecs_release, resource_ecs_release};
+use crate::{action_ecs_release, data_source_ecs_release, list_ecs_release, resource_ecs_release};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tfplugin::hclog;
@@ -37,7 +37,11 @@ impl Provider for BluegreenProvider {
             data_sources: [(data_source_ecs_release::TYPE_NAME.to_string(), data_source_ecs_release::schema())].into(),
             list_resources: [(list_ecs_release::TYPE_NAME.to_string(), list_ecs_release::schema())].into(),
             generate_resource_config: true,
-            ..Default::default()
+            actions: [
+                (action_ecs_release::PROMOTE.to_string(), action_ecs_release::promote_schema()),
+                (action_ecs_release::ROLLBACK.to_string(), action_ecs_release::rollback_schema()),
+            ]
+            .into(),
         }
     }
 
@@ -136,5 +140,19 @@ impl Provider for BluegreenProvider {
                 ..Default::default()
             },
         }
+    }
+
+    async fn validate_action_config(&self, type_name: String, config: Value) -> Diagnostics {
+        action_ecs_release::validate(&type_name, &config)
+    }
+
+    async fn plan_action(&self, _ctx: Ctx, req: PlanActionRequest) -> PlanActionResponse {
+        let clients = self.clients().await;
+        action_ecs_release::plan(clients.as_deref(), req).await
+    }
+
+    async fn invoke_action(&self, ctx: Ctx, req: InvokeActionRequest, progress: ActionProgressSink) -> Diagnostics {
+        let clients = self.clients().await;
+        action_ecs_release::invoke(ctx, clients.as_deref(), req, progress).await
     }
 }

@@ -1,0 +1,537 @@
+//! Actions `bluegreen_ecs_promote` and `bluegreen_ecs_rollback` (Terraform 1.14+):
+//! `terraform apply -invoke=action.bluegreen_ecs_promote.NAME`, or an `action_trigger`
+//! in a resource's `lifecycle`.
+//!
+//! Their configuration is the release resource's inputs, with the same names and block
+//! shapes, parsed and validated by [`release_spec`] (the same diagnostics). They move
+//! traffic through the one write path, [`traffic_switch::Switch`]: the same gate,
+//! compare-before-write, bake and rollback as the resource, plus progress lines
+//! streamed to Terraform while the gate waits and the bake runs.
+//!
+//! - promote: all traffic to `to_color` (default: the standby when the invoke starts),
+//!   through the resource's gate and bake (`promotion` block, same defaults).
+//! - rollback: all traffic to the standby at once, gated only on healthy targets of the
+//!   color taking the traffic back (`promotion.min_healthy_targets`, default 1; 0 turns
+//!   the check off, which the plan and the progress lines say). No alarms (they are
+//!   usually why one rolls back), no service steadiness, no bake.
+//!
+//! An action has no state: a release resource on the same pointer sees the new traffic
+//! on its next refresh (adopt mode follows it; enforce mode shows it as drift).
+
+use crate::aws_clients::AwsClients;
+use crate::discovery;
+use crate::errors::Error;
+use crate::promotion_gate::{Operation, Promotion};
+use crate::release_spec::{self, ReleaseSpec};
+use crate::resource_ecs_release;
+use crate::traffic_pointer::{Color, Traffic};
+use crate::traffic_switch::{Outcome, Switch};
+use std::time::Duration;
+use tfplugin::provider::{ActionProgressSink, InvokeActionRequest, PlanActionRequest, PlanActionResponse};
+use tfplugin::schema::{ActionSchema, Attribute, Block, NestedBlock, Schema};
+use tfplugin::{AttrPath, Ctx, Diagnostic, Diagnostics, Type, Value, hclog};
+use tokio::time::Instant;
+
+pub const PROMOTE: &str = "bluegreen_ecs_promote";
+pub const ROLLBACK: &str = "bluegreen_ecs_rollback";
+
+/// Which action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Promote,
+    Rollback,
+}
+
+impl Kind {
+    fn of(type_name: &str) -> Option<Kind> {
+        match type_name {
+            PROMOTE => Some(Kind::Promote),
+            ROLLBACK => Some(Kind::Rollback),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Promote => PROMOTE,
+            Kind::Rollback => ROLLBACK,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Schemas
+
+/// The resource's nested block `name` (the `blue`/`green`/`promotion` shapes are
+/// defined once, there).
+fn resource_block(name: &str) -> Option<NestedBlock> {
+    resource_ecs_release::schema().schema.block.blocks.into_iter().find(|b| b.name == name)
+}
+
+/// The locator inputs both actions share with the resource.
+fn locators(description: &str) -> Block {
+    let mut block = Block::new(description)
+        .attribute(Attribute::required("cluster", Type::String, "ECS cluster name or ARN of the release."))
+        .attribute(Attribute::optional(
+            "listener_rule_arn",
+            Type::String,
+            "The listener rule whose forward action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`.",
+        ))
+        .attribute(Attribute::optional(
+            "listener_arn",
+            Type::String,
+            "The listener whose default action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`.",
+        ))
+        .attribute(Attribute::optional(
+            "test_listener_rule_arn",
+            Type::String,
+            "Optional listener rule that always forwards to the standby color; it follows the new standby.",
+        ))
+        .attribute(Attribute::optional(
+            "test_listener_arn",
+            Type::String,
+            "Optional listener whose default action always forwards to the standby color; it follows the new standby.",
+        ));
+    for color in ["blue", "green"] {
+        if let Some(b) = resource_block(color) {
+            block = block.block(b);
+        }
+    }
+    block
+}
+
+pub fn promote_schema() -> ActionSchema {
+    let mut block = locators(
+        "Moves all traffic of a release to one color (by default the standby) through the promotion gate, \
+         then bakes it and rolls back if the bake fails: the same gate, compare-before-write, bake and rollback \
+         as the `bluegreen_ecs_release` resource. Progress is reported while the gate waits and the bake runs.",
+    )
+    .attribute(Attribute::optional(
+        "to_color",
+        Type::String,
+        "`blue` or `green`: the color that gets all traffic. Defaults to the standby color when the invoke starts; \
+         set it to make a repeated or late invoke do nothing rather than switch back.",
+    ));
+    if let Some(p) = resource_block("promotion") {
+        block = block.block(p);
+    }
+    ActionSchema { schema: Schema { version: 0, block } }
+}
+
+pub fn rollback_schema() -> ActionSchema {
+    let mut block = locators(
+        "Moves all traffic of a release to its standby color at once (standby share 0). It checks only that the \
+         color taking the traffic back has healthy targets: no alarms (they are usually why one rolls back), no \
+         service steadiness, no bake. Writes are guarded like the resource's: nothing is written over a change \
+         someone else made meanwhile.",
+    );
+    let gate = Block::new(
+        "The health check before traffic moves back. It is never skipped unless `min_healthy_targets = 0` says so.",
+    )
+    .attribute(Attribute::optional(
+        "min_healthy_targets",
+        Type::Number,
+        "Healthy targets the standby color must have before it takes the traffic. Defaults to 1; `0` moves \
+         traffic without checking (the plan warns).",
+    ))
+    .attribute(Attribute::optional(
+        "wait_timeout",
+        Type::String,
+        "How long to wait for enough healthy targets before failing, e.g. `1m`. Defaults to `5m`.",
+    ));
+    block = block.block(NestedBlock::list_max_one("promotion", gate));
+    ActionSchema { schema: Schema { version: 0, block } }
+}
+
+// ---------------------------------------------------------------------------------
+// Validation and parsing
+
+/// Static checks of an action's configuration: the resource's (one implementation),
+/// plus `to_color`. Unknown values are skipped.
+pub fn validate(type_name: &str, config: &Value) -> Diagnostics {
+    let Some(kind) = Kind::of(type_name) else {
+        return Diagnostic::error("Unsupported action", format!("This provider has no action {type_name:?}.")).into();
+    };
+    let mut d = release_spec::validate(config);
+    if kind == Kind::Promote
+        && let Some(color) = config.get("to_color").as_str()
+        && Color::parse(color).is_none()
+    {
+        d.error_at(
+            AttrPath::root("to_color"),
+            "Invalid to_color",
+            format!("{color:?} is not a color: use \"blue\" or \"green\", or omit it to promote the standby color."),
+        );
+    }
+    d
+}
+
+/// What one invoke does: the release, and the traffic it moves to.
+#[derive(Debug)]
+struct Plan {
+    spec: ReleaseSpec,
+    /// None: all traffic to `spec.active_color` (promote with `to_color`).
+    desired: Option<fn(Traffic) -> Traffic>,
+}
+
+/// All traffic to the standby of what is live.
+fn all_to_standby(live: Traffic) -> Traffic {
+    Traffic { active: live.active.other(), standby_percent: 0 }
+}
+
+/// The invoke of a validated, wholly known configuration.
+fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
+    let d = validate(kind.name(), config);
+    if d.has_errors() {
+        return Err(d);
+    }
+    let mut spec = release_spec::from_value(config)?;
+    match kind {
+        Kind::Promote => {
+            let to = config.get("to_color").as_str().and_then(Color::parse);
+            spec.active_color = to;
+            spec.standby_percent = Some(0);
+            Ok(Plan { spec, desired: if to.is_some() { None } else { Some(all_to_standby) } })
+        }
+        Kind::Rollback => {
+            spec.active_color = None;
+            spec.standby_percent = Some(0);
+            spec.promotion = Promotion {
+                min_healthy_targets: spec.promotion.min_healthy_targets,
+                wait_timeout: spec.promotion.wait_timeout,
+                alarm_names: Vec::new(),
+                bake_time: Duration::ZERO,
+                rollback_on_failure: false,
+                check_services: false,
+            };
+            Ok(Plan { spec, desired: Some(all_to_standby) })
+        }
+    }
+}
+
+/// How long an invoke may run: the gate's wait and the bake, plus time for the AWS
+/// calls around them (the action has no `timeouts` block; each wait has its own bound).
+fn invoke_deadline(p: &Promotion) -> Duration {
+    p.wait_timeout + p.bake_time + Duration::from_secs(120)
+}
+
+fn not_configured() -> Diagnostics {
+    Diagnostic::error(
+        "Provider not configured",
+        "The bluegreen provider was not configured before this action; check the provider block.",
+    )
+    .into()
+}
+
+fn no_health_check_warning() -> Diagnostic {
+    Diagnostic::warning(
+        "Rollback without a health check",
+        "promotion.min_healthy_targets is 0, so the rollback moves all traffic to the standby color without checking that it has healthy targets. Remove it (default 1) to keep the check.",
+    )
+    .at(AttrPath::root("promotion").index(0).attr("min_healthy_targets"))
+}
+
+// ---------------------------------------------------------------------------------
+// Plan
+
+/// Validates, and with a known configuration reads the pointer (as the resource's
+/// plan does): errors for a pointer that cannot be managed, warnings for a detached
+/// color, a rollback that would promote a canary, or a rollback without health check.
+pub async fn plan(aws: Option<&AwsClients>, req: PlanActionRequest) -> PlanActionResponse {
+    let Some(kind) = Kind::of(&req.action_type) else {
+        return PlanActionResponse { diagnostics: validate(&req.action_type, &req.config) };
+    };
+    let mut diagnostics = validate(kind.name(), &req.config);
+    if diagnostics.has_errors() || !req.config.is_wholly_known() {
+        return PlanActionResponse { diagnostics };
+    }
+    let plan = match parse(kind, &req.config) {
+        Ok(p) => p,
+        Err(d) => return PlanActionResponse { diagnostics: d },
+    };
+    let spec = &plan.spec;
+    if kind == Kind::Rollback && spec.promotion.min_healthy_targets == 0 {
+        diagnostics.push(no_health_check_warning());
+    }
+    let Some(aws) = aws else { return PlanActionResponse { diagnostics } };
+    let read = aws.pointers.read(&spec.pointer).await;
+    match read.and_then(|p| Ok((p.traffic(&spec.pair, None)?, p.detached(&spec.pair)?))) {
+        Ok((live, detached)) => {
+            if let Some(color) = detached {
+                diagnostics.push(resource_ecs_release::detached_warning(&spec.pointer, &spec.pair, color));
+            }
+            if kind == Kind::Rollback && live.standby_percent > 0 {
+                diagnostics.warning(
+                    "The rollback moves all traffic to the canary color",
+                    format!(
+                        "{} sends {live} now. A rollback moves all traffic to the standby color, {}, which here is the canary. To end the canary on {} instead, invoke {PROMOTE} with to_color = \"{}\" (or set standby_traffic_percent = 0 on the release).",
+                        spec.pointer.describe(),
+                        live.active.other(),
+                        live.active,
+                        live.active
+                    ),
+                );
+            }
+        }
+        Err(e) => diagnostics.push(e.to_diagnostic()),
+    }
+    if !diagnostics.has_errors()
+        && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await
+    {
+        diagnostics.push(e.to_diagnostic());
+    }
+    PlanActionResponse { diagnostics }
+}
+
+// ---------------------------------------------------------------------------------
+// Invoke
+
+/// Runs the action: the switch through the gate (and, for promote, the bake), with
+/// every progress line forwarded to Terraform as it happens. Ctrl-C stops the wait:
+/// nothing is written before the switch; after it, the bake rolls back if the traffic
+/// is still what this invoke wrote.
+pub async fn invoke(
+    ctx: Ctx,
+    aws: Option<&AwsClients>,
+    req: InvokeActionRequest,
+    progress: ActionProgressSink,
+) -> Diagnostics {
+    let Some(kind) = Kind::of(&req.action_type) else { return validate(&req.action_type, &req.config) };
+    let Some(aws) = aws else { return not_configured() };
+    let plan = match parse(kind, &req.config) {
+        Ok(p) => p,
+        Err(d) => return d,
+    };
+    let spec = &plan.spec;
+    let mut diagnostics = Diagnostics::new();
+    if kind == Kind::Rollback && spec.promotion.min_healthy_targets == 0 {
+        diagnostics.push(no_health_check_warning());
+        progress.progress("health check off: promotion.min_healthy_targets = 0").await;
+    }
+    if let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
+        diagnostics.push(e.to_diagnostic());
+        return diagnostics;
+    }
+    let started = Instant::now();
+    let op = Operation { name: kind.name(), started, deadline: started + invoke_deadline(&spec.promotion) };
+    // The switch reports synchronously; a second task of this future forwards the
+    // lines to Terraform in order, and ends when the switch (and its sender) is done.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let stop = ctx.clone();
+    let forward = async {
+        while let Some(line) = rx.recv().await {
+            hclog::info("action progress", &[("action", &kind.name()), ("message", &line)]);
+            // After Ctrl-C, lines go to the log only: Terraform 1.15 stops reading
+            // progress events once it is stopping and then crashes on the next one
+            // ("range function continued iteration"). What happened after the stop
+            // (a rollback) is in the final diagnostics instead. A false return (the
+            // stream is gone) needs nothing: the switch still ends on its own.
+            if !stop.is_stopped() {
+                let _ = progress.progress(line).await;
+            }
+        }
+    };
+    let switch = async move {
+        let say = move |line: String| {
+            let _ = tx.send(line);
+        };
+        Switch { ctx: &ctx, aws, spec, op: &op, planned_from: None, desired: plan.desired, progress: Some(&say) }
+            .run()
+            .await
+    };
+    let (outcome, ()) = tokio::join!(switch, forward);
+    diagnostics.extend(report(kind, spec, &outcome));
+    diagnostics
+}
+
+/// The diagnostics of a finished switch: each error, with an interruption said in an
+/// action's words (there is no state to record), and the weight-0 attachment.
+fn report(kind: Kind, spec: &ReleaseSpec, outcome: &Outcome) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let live = match outcome.live {
+        Some(t) => format!("{} sends {t}", spec.pointer.describe()),
+        None => format!("{} could not be read", spec.pointer.describe()),
+    };
+    for e in &outcome.errors {
+        match e {
+            Error::Stopped { during } => d.error(
+                format!("{} interrupted", kind.name()),
+                format!("Terraform asked the provider to stop during {during}. {live}."),
+            ),
+            e => {
+                // The switch's words are the resource's; an action has no state.
+                let mut diag = e.to_diagnostic();
+                diag.detail = diag.detail.replace(", and the state records that", "");
+                d.push(diag);
+            }
+        }
+    }
+    if !outcome.errors.is_empty()
+        && let Some(color) = outcome.attached
+    {
+        d.warning(
+            format!("The {color} target group was attached at weight 0"),
+            format!(
+                "Before gating on it, this action added the {color} target group to the forward action of {} at weight 0, so ALB health-checks its targets. No traffic moved.",
+                spec.pointer.describe()
+            ),
+        );
+    }
+    hclog::info(
+        "action finished",
+        &[("action", &kind.name()), ("errors", &outcome.errors.len()), ("wrote", &outcome.wrote)],
+    );
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release_spec::tests::{BLUE, GREEN, LISTENER, RULE, color};
+
+    fn config(extra: &[(&str, Value)]) -> Value {
+        let mut v = Value::object([
+            ("cluster", Value::from("prod")),
+            ("listener_rule_arn", Value::from(RULE)),
+            ("listener_arn", Value::Null),
+            ("test_listener_rule_arn", Value::Null),
+            ("test_listener_arn", Value::Null),
+            ("blue", color(BLUE)),
+            ("green", color(GREEN)),
+            ("promotion", Value::List(vec![])),
+        ]);
+        for (k, x) in extra {
+            v.as_object_mut().unwrap().insert(k.to_string(), x.clone());
+        }
+        v
+    }
+
+    fn names(b: &Block) -> (Vec<String>, Vec<String>) {
+        let mut attrs: Vec<String> = b.attributes.iter().map(|a| a.name.clone()).collect();
+        let mut blocks: Vec<String> = b.blocks.iter().map(|n| n.name.clone()).collect();
+        attrs.sort();
+        blocks.sort();
+        (attrs, blocks)
+    }
+
+    #[test]
+    fn the_actions_take_the_resource_inputs_with_the_same_names_and_shapes() {
+        let resource = resource_ecs_release::schema().schema.block;
+        let promote = promote_schema().schema.block;
+        let (attrs, blocks) = names(&promote);
+        assert_eq!(
+            attrs,
+            ["cluster", "listener_arn", "listener_rule_arn", "test_listener_arn", "test_listener_rule_arn", "to_color"]
+        );
+        assert_eq!(blocks, ["blue", "green", "promotion"]);
+        for b in &promote.blocks {
+            let r = resource.blocks.iter().find(|r| r.name == b.name).unwrap();
+            assert_eq!((b.nesting, b.min_items, b.max_items), (r.nesting, r.min_items, r.max_items), "{}", b.name);
+            assert_eq!(names(&b.block), names(&r.block), "{}", b.name);
+        }
+        for a in &promote.attributes {
+            if let Some(r) = resource.attributes.iter().find(|r| r.name == a.name) {
+                assert_eq!((&a.ty, a.required, a.optional), (&r.ty, r.required, r.optional), "{}", a.name);
+            }
+        }
+        let rollback = rollback_schema().schema.block;
+        let (attrs, blocks) = names(&rollback);
+        assert!(!attrs.contains(&"to_color".to_string()));
+        assert_eq!(blocks, ["blue", "green", "promotion"]);
+        let gate = rollback.blocks.iter().find(|b| b.name == "promotion").unwrap();
+        assert_eq!(names(&gate.block).0, ["min_healthy_targets", "wait_timeout"]);
+    }
+
+    #[test]
+    fn bad_input_is_reported_at_its_attribute_with_the_resource_diagnostics() {
+        let cases: Vec<(&str, Value, &str, &str)> = vec![
+            (PROMOTE, config(&[("to_color", "purple".into())]), "to_color", "omit it to promote the standby"),
+            (PROMOTE, config(&[("listener_arn", LISTENER.into())]), "listener_arn", "exactly one"),
+            (ROLLBACK, config(&[("listener_rule_arn", "nope".into())]), "listener_rule_arn", "expected arn:aws"),
+            (PROMOTE, config(&[("green", color(BLUE))]), "green[0].target_group_arn", "two different"),
+            (
+                ROLLBACK,
+                config(&[("promotion", Value::List(vec![Value::object([("wait_timeout", Value::from("soon"))])]))]),
+                "promotion[0].wait_timeout",
+                "\"5m\"",
+            ),
+            (
+                PROMOTE,
+                config(&[("promotion", Value::List(vec![Value::object([("min_healthy_targets", Value::from(-1))])]))]),
+                "promotion[0].min_healthy_targets",
+                "from 0",
+            ),
+        ];
+        for (action, c, attr, fix) in cases {
+            let d = validate(action, &c);
+            let hit = d.iter().find(|d| d.path.as_ref().map(|p| p.to_string()).as_deref() == Some(attr));
+            let hit = hit.unwrap_or_else(|| panic!("{action}: no error at {attr}: {d}"));
+            assert!(hit.detail.contains(fix), "{attr}: {:?} does not say {fix:?}", hit.detail);
+            assert!(parse(Kind::of(action).unwrap(), &c).is_err());
+        }
+        assert!(validate(PROMOTE, &config(&[("to_color", Value::Unknown)])).is_empty());
+        assert!(validate("bluegreen_nope", &config(&[])).has_errors());
+    }
+
+    #[test]
+    fn promote_moves_all_traffic_to_to_color_or_the_standby() {
+        let blue = Traffic { active: Color::Blue, standby_percent: 0 };
+        let canary = Traffic { active: Color::Blue, standby_percent: 10 };
+        let green = Traffic { active: Color::Green, standby_percent: 0 };
+        let p = parse(Kind::Promote, &config(&[])).unwrap();
+        let desired = p.desired.unwrap();
+        assert_eq!((desired(blue), desired(canary), desired(green)), (green, green, blue));
+        assert_eq!(p.spec.promotion, Promotion::default(), "the resource's defaults");
+        let to_blue = parse(Kind::Promote, &config(&[("to_color", "blue".into())])).unwrap();
+        assert!(to_blue.desired.is_none());
+        assert_eq!((to_blue.spec.desired(green), to_blue.spec.desired(canary)), (blue, blue));
+        let baking = config(&[(
+            "promotion",
+            Value::List(vec![Value::object([
+                ("bake_time", Value::from("2m")),
+                ("alarm_names", Value::List(vec!["a".into()])),
+            ])]),
+        )]);
+        let p = parse(Kind::Promote, &baking).unwrap();
+        assert_eq!((p.spec.promotion.bake_time, p.spec.promotion.alarm_names.len()), (Duration::from_secs(120), 1));
+        assert_eq!(invoke_deadline(&p.spec.promotion), Duration::from_secs(300 + 120 + 120));
+    }
+
+    #[test]
+    fn rollback_checks_only_healthy_targets_unless_told_not_to() {
+        let p = parse(Kind::Rollback, &config(&[])).unwrap();
+        let g = &p.spec.promotion;
+        assert_eq!((g.min_healthy_targets, g.wait_timeout), (1, Duration::from_secs(300)));
+        assert!(!g.check_services && g.alarm_names.is_empty() && g.bake_time.is_zero());
+        let desired = p.desired.unwrap();
+        let canary = Traffic { active: Color::Blue, standby_percent: 10 };
+        assert_eq!(desired(canary), Traffic { active: Color::Green, standby_percent: 0 });
+        let off = config(&[(
+            "promotion",
+            Value::List(vec![Value::object([
+                ("min_healthy_targets", Value::from(0)),
+                ("wait_timeout", Value::from("1m")),
+            ])]),
+        )]);
+        let p = parse(Kind::Rollback, &off).unwrap();
+        assert_eq!((p.spec.promotion.min_healthy_targets, p.spec.promotion.wait_timeout), (0, Duration::from_secs(60)));
+    }
+
+    #[tokio::test]
+    async fn without_aws_plan_validates_and_invoke_says_the_provider_is_not_configured() {
+        let (sink, _rx) = ActionProgressSink::channel(4);
+        let req = InvokeActionRequest { action_type: PROMOTE.into(), config: config(&[]) };
+        let d = invoke(Ctx::detached(), None, req, sink).await;
+        assert!(d.iter().any(|d| d.summary == "Provider not configured"), "{d}");
+        let off = config(&[("promotion", Value::List(vec![Value::object([("min_healthy_targets", Value::from(0))])]))]);
+        let d = plan(None, PlanActionRequest { action_type: ROLLBACK.into(), config: off }).await.diagnostics;
+        assert!(!d.has_errors() && d.iter().any(|d| d.summary == "Rollback without a health check"), "{d}");
+        let d = plan(
+            None,
+            PlanActionRequest { action_type: PROMOTE.into(), config: config(&[("to_color", "red".into())]) },
+        )
+        .await
+        .diagnostics;
+        assert!(d.has_errors());
+    }
+}
