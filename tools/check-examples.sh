@@ -5,7 +5,7 @@
 #
 # - terraform fmt -check -recursive examples/ (this also parses every .tf file)
 # - terraform validate of the bluegreen-only registry examples (examples/provider,
-#   examples/resources/..., examples/data-sources/...) against the built provider,
+#   examples/resources/..., examples/data-sources/..., examples/actions/...) against the built provider,
 #   through dev_overrides: ${BLUEGREEN_PROVIDER_DIR:-target/debug}
 # - terraform init -backend=false + validate of examples/complete's module and envs,
 #   and `terraform test` of the module (mocked providers, in memory), which need
@@ -127,7 +127,8 @@ validate_dir() {
 }
 
 # --- 3. registry examples: bluegreen only, fully validated ----------------------
-for dir in provider resources/bluegreen_ecs_release data-sources/bluegreen_ecs_release; do
+for dir in provider resources/bluegreen_ecs_release data-sources/bluegreen_ecs_release \
+  actions/bluegreen_ecs_promote actions/bluegreen_ecs_rollback; do
   if ! $have_provider; then
     check "validate examples/$dir" false
     continue

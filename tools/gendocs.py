@@ -22,7 +22,8 @@ Templates are Markdown with registry front matter and these placeholders:
 A placeholder alone on its line is indented like that line (for front matter). Which
 object a page documents comes from its path: index.md.tmpl is the provider,
 resources/NAME.md.tmpl the resource bluegreen_NAME, data-sources/NAME.md.tmpl the data
-source bluegreen_NAME; guides/ have no object. Output is deterministic.
+source bluegreen_NAME, actions/NAME.md.tmpl the action bluegreen_NAME (its `config` block);
+guides/ have no object. Output is deterministic.
 """
 
 from __future__ import annotations
@@ -244,7 +245,7 @@ def render_schema(block: dict, kind: str) -> str:
     arg_nested = [n for n in nested if n[2] == "block"]
     att_nested = [n for n in nested if n[2] == "object"]
     render_nested(arg_nested, out)
-    if kind != "provider":
+    if kind not in ("provider", "action"):
         out += ["", "## Attribute Reference", "", "In addition to the arguments above, the following attributes are exported."]
         if read_only:
             out += ["", "### Read-Only", ""] + read_only
@@ -257,7 +258,7 @@ def render_schema(block: dict, kind: str) -> str:
             ]
         render_nested(att_nested, out)
     elif read_only or att_nested:
-        raise GenError("the provider schema has computed attributes; gendocs does not document them")
+        raise GenError(f"the {kind} schema has computed attributes; gendocs does not document them")
     return "\n".join(out)
 
 
@@ -296,22 +297,25 @@ class Page:
         self.kind, self.name, self.block, self.identity = None, None, None, None
         if parts == ("index.md.tmpl",):
             self.kind, self.name, self.block = "provider", PROVIDER_NAME, schema["provider"]["block"]
-        elif len(parts) == 2 and parts[0] in ("resources", "data-sources"):
+        elif len(parts) == 2 and parts[0] in ("resources", "data-sources", "actions"):
             short = parts[1][: -len(".md.tmpl")]
             self.name = f"{PROVIDER_NAME}_{short}"
-            table = "resource_schemas" if parts[0] == "resources" else "data_source_schemas"
-            self.kind = "resource" if parts[0] == "resources" else "data source"
+            table, self.kind = {
+                "resources": ("resource_schemas", "resource"),
+                "data-sources": ("data_source_schemas", "data source"),
+                "actions": ("action_schemas", "action"),
+            }[parts[0]]
             if self.name not in schema.get(table, {}):
                 raise GenError(f"templates/{rel}: the provider has no {self.kind} {self.name}")
             self.block = schema[table][self.name]["block"]
             if self.kind == "resource":
                 self.identity = schema.get("resource_identity_schemas", {}).get(self.name)
         elif parts[0] != "guides":
-            raise GenError(f"templates/{rel}: templates go in index.md.tmpl, resources/, data-sources/ or guides/")
+            raise GenError(f"templates/{rel}: templates go in index.md.tmpl, resources/, data-sources/, actions/ or guides/")
 
     def need(self, what: str, line: int) -> None:
         if self.block is None:
-            raise GenError(f"templates/{self.rel}:{line}: {{{{ {what} }}}} needs a provider, resource or data source page")
+            raise GenError(f"templates/{self.rel}:{line}: {{{{ {what} }}}} needs a provider, resource, data source or action page")
 
 
 def example(path: str, where: str) -> str:
@@ -413,16 +417,19 @@ def render_all(schema: dict) -> dict[str, str]:
         if not tmpl.name.endswith(".md.tmpl"):
             raise GenError(f"templates/{rel}: not a .md.tmpl template")
         page = Page(rel, schema)
-        if page.kind in ("resource", "data source"):
+        if page.kind in ("resource", "data source", "action"):
             documented.add((page.kind, page.name))
         out = rel.as_posix()[: -len(".tmpl")]
         if out in NOT_OURS:
             raise GenError(f"templates/{rel}: docs/{out} belongs to another tool")
         pages[out] = tidy(expand(tmpl.read_text(), page), rel, page.block is not None)
-    for kind, table in (("resource", "resource_schemas"), ("data source", "data_source_schemas")):
+    for kind, table, folder in (
+        ("resource", "resource_schemas", "resources"),
+        ("data source", "data_source_schemas", "data-sources"),
+        ("action", "action_schemas", "actions"),
+    ):
         for name in sorted(schema.get(table, {})):
             if (kind, name) not in documented:
-                folder = "resources" if kind == "resource" else "data-sources"
                 short = name[len(PROVIDER_NAME) + 1:]
                 raise GenError(f"the {kind} {name} has no template: add templates/{folder}/{short}.md.tmpl")
     if "index.md" not in pages:
