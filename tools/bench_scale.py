@@ -13,10 +13,12 @@ For N in 1, 50, 200 it prints and writes to docs/performance.md: plan wall times
 (median of RUNS, -refresh=true, interleaved), ratios, AWS requests per plan (counted at
 the emulator), peak provider RSS during the plan, and an apply that promotes all N.
 Then the AWS requests of one promotion-gate poll after the first in a cluster of 500
-services (`--gate-only` measures just that and writes nothing).
+services (`--gate-only` measures just that and writes nothing), and the AWS requests of
+one `terraform query` listing the releases of a cluster of 50 blue/green pairs
+(`--query-only` measures just that and writes nothing).
 
 Usage: .venv/bin/python tools/bench_scale.py --provider-dir target/release \
-         --echo-dir target/release/examples [--startup FILE] [--gate-only]
+         --echo-dir target/release/examples [--startup FILE] [--gate-only] [--query-only]
 """
 from __future__ import annotations
 
@@ -199,8 +201,21 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"))
     ap.add_argument("--gate-only", action="store_true",
                     help="only measure the promotion gate's requests per poll; print, write nothing")
+    ap.add_argument("--query-only", action="store_true",
+                    help="only measure one terraform query of a cluster of 50 pairs; print, write nothing")
     args = ap.parse_args()
     provider_dir, echo_dir = os.path.abspath(args.provider_dir), os.path.abspath(args.echo_dir)
+    if args.query_only:
+        with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
+            emu, endpoint = start_emulator(tmp)
+            try:
+                q = query_cost(tmp, endpoint, provider_dir)
+            finally:
+                emu.terminate()
+                emu.wait(timeout=10)
+        print(json.dumps(q))
+        print("\n".join(query_lines(q)))
+        return
     if args.gate_only:
         with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
             emu, endpoint = start_emulator(tmp)
@@ -215,7 +230,7 @@ def main() -> None:
     plan = ("plan", "-refresh=true", "-input=false", "-no-color", "-lock=false")
     apply = ("apply", "-auto-approve", "-input=false", "-no-color")
     rows = []
-    gate = None
+    gate = query = None
     with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
         emu, endpoint = start_emulator(tmp)
         try:
@@ -270,10 +285,12 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
             gate = gate_poll_cost(tmp, endpoint, provider_dir)
             print(json.dumps(gate), flush=True)
+            query = query_cost(tmp, endpoint, provider_dir)
+            print(json.dumps(query), flush=True)
         finally:
             emu.terminate()
             emu.wait(timeout=10)
-    write_report(rows, args, gate)
+    write_report(rows, args, gate, query)
 
 
 GATE_SERVICES = int(os.environ.get("BENCH_GATE_SERVICES", "500"))
@@ -356,6 +373,72 @@ def gate_lines(g: dict) -> list[str]:
     ]
 
 
+QUERY_PAIRS = int(os.environ.get("BENCH_QUERY_PAIRS", "50"))
+
+
+def add_pairs(endpoint: str, s: dict, n: int) -> None:
+    """N more releases in the scaffold's cluster, on its load balancer and listener: per
+    pair, target groups qNNN-blue/qNNN-green, a rule forwarding to both (100/0) and two
+    services, one on each color (as two long-lived services or Spinnaker do)."""
+    import boto3
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+              aws_secret_access_key="testing")
+    elb, ecs = boto3.client("elbv2", **kw), boto3.client("ecs", **kw)
+    vpc = elb.describe_target_groups(TargetGroupArns=[s["blue_tg"]])["TargetGroups"][0]["VpcId"]
+    net = {"awsvpcConfiguration": {"subnets": s["subnets"], "securityGroups": [s["security_group"]],
+                                   "assignPublicIp": "DISABLED"}}
+    for i in range(n):
+        tgs = {c: elb.create_target_group(Name=f"q{i:03d}-{c}", Protocol="HTTP", Port=80, VpcId=vpc,
+                                          TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+               for c in ("blue", "green")}
+        elb.create_rule(ListenerArn=s["listener_arn"], Priority=2000 + i,
+                        Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": [f"q{i:03d}.example.com"]}}],
+                        Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+                            {"TargetGroupArn": tgs["blue"], "Weight": 100},
+                            {"TargetGroupArn": tgs["green"], "Weight": 0}]}}])
+        for c, tg in tgs.items():
+            ecs.create_service(cluster=s["cluster"], serviceName=f"q{i:03d}-{c}",
+                               taskDefinition=s["task_definition_arn"], desiredCount=1, launchType="FARGATE",
+                               networkConfiguration=net,
+                               loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}])
+
+
+def query_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
+    """AWS requests (and wall time) of one `terraform query` listing every release of a
+    cluster of QUERY_PAIRS blue/green pairs on one load balancer."""
+    s = scaffold(endpoint, "create", "--name", "qbench", "--colors", "name")
+    add_pairs(endpoint, s, QUERY_PAIRS - 1)
+    wd = Workdir(tmp, "query", provider_dir)
+    wd.write(provider_block(endpoint))
+    with open(os.path.join(wd.path, "list.tfquery.hcl"), "w") as f:
+        f.write(f'list "bluegreen_ecs_release" "all" {{\n  provider = bluegreen\n  include_resource = true\n'
+                f'  config {{\n    cluster = "{s["cluster"]}"\n  }}\n}}\n')
+    control(endpoint, "POST", "/requests/reset")
+    started = time.perf_counter()
+    out = subprocess.run([TERRAFORM, "query", "-json"], cwd=wd.path, env=wd.env, stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if out.returncode != 0:
+        sys.exit(f"bench: terraform query failed:\n{out.stdout}\n{out.stderr}")
+    found = sum(1 for line in out.stdout.splitlines() if '"type":"list_resource_found"' in line)
+    reqs = control(endpoint, "GET", "/requests")
+    return {"pairs": QUERY_PAIRS, "found": found, "requests": reqs["total"], "by_action": reqs["by_action"],
+            "query_s": wall}
+
+
+def query_lines(q: dict) -> list[str]:
+    parts = ", ".join(f"{a} {v}" for a, v in sorted(q["by_action"].items()))
+    return [
+        f"terraform query of a cluster of {q['pairs']} pairs: {q['requests']} AWS requests, "
+        f"{q['found']} releases listed, {q['query_s']:.2f} s",
+        "",
+        f"{q['pairs']} releases of one cluster on one load balancer and listener (two services per",
+        f"pair), listed with include_resource: {parts}. The count grows with the",
+        "services (DescribeServices by 10, target groups by 20) and with load balancers and",
+        "listeners, not with one call per release.",
+    ]
+
+
 WINDOWS_MS = (0, 2, 5, 20)
 
 
@@ -383,7 +466,7 @@ def met(value: float, target: float) -> str:
     return "met" if value <= target else "NOT met"
 
 
-def write_report(rows: list[dict], args, gate: dict | None = None) -> None:
+def write_report(rows: list[dict], args, gate: dict | None = None, query: dict | None = None) -> None:
     machine = f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}"
     t = TARGETS
     lines = [
@@ -459,6 +542,8 @@ def write_report(rows: list[dict], args, gate: dict | None = None) -> None:
             lines.append(f"| {label} | {w['plan_s']:.2f} | {w['requests']:.0f} |")
     if gate:
         lines += ["", "## Promotion gate: cost of a poll", ""] + gate_lines(gate)
+    if query:
+        lines += ["", "## terraform query: cost of listing a cluster", ""] + query_lines(query)
     if args.startup and os.path.exists(args.startup):
         lines += ["", "## Start-up (provider/benches/startup.rs)", "", open(args.startup).read().strip()]
     with open(args.out, "w") as f:
