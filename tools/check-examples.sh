@@ -5,7 +5,8 @@
 #
 # - terraform fmt -check -recursive examples/ (this also parses every .tf file)
 # - terraform validate of the bluegreen-only registry examples (examples/provider,
-#   examples/resources/..., examples/data-sources/..., examples/actions/...) against the built provider,
+#   examples/resources/..., examples/data-sources/..., examples/actions/...,
+#   examples/list-resources/..., with -query for *.tfquery.hcl) against the built provider,
 #   through dev_overrides: ${BLUEGREEN_PROVIDER_DIR:-target/debug}
 # - terraform init -backend=false + validate of examples/complete's module and envs,
 #   and `terraform test` of the module (mocked providers, in memory), which need
@@ -123,12 +124,13 @@ validate_dir() {
   if [[ $needs_init == yes ]]; then
     "$terraform" -chdir="$copy" init -backend=false -input=false -no-color || return 1
   fi
-  "$terraform" -chdir="$copy" validate -no-color
+  # -query: also the list blocks of *.tfquery.hcl files (examples/list-resources).
+  "$terraform" -chdir="$copy" validate -query -no-color
 }
 
 # --- 3. registry examples: bluegreen only, fully validated ----------------------
 for dir in provider resources/bluegreen_ecs_release data-sources/bluegreen_ecs_release \
-  actions/bluegreen_ecs_promote actions/bluegreen_ecs_rollback; do
+  actions/bluegreen_ecs_promote actions/bluegreen_ecs_rollback list-resources/bluegreen_ecs_release; do
   if ! $have_provider; then
     check "validate examples/$dir" false
     continue

@@ -22,7 +22,8 @@ Templates are Markdown with registry front matter and these placeholders:
 A placeholder alone on its line is indented like that line (for front matter). Which
 object a page documents comes from its path: index.md.tmpl is the provider,
 resources/NAME.md.tmpl the resource bluegreen_NAME, data-sources/NAME.md.tmpl the data
-source bluegreen_NAME, actions/NAME.md.tmpl the action bluegreen_NAME (its `config` block);
+source bluegreen_NAME, actions/NAME.md.tmpl the action bluegreen_NAME (its `config` block),
+list-resources/NAME.md.tmpl the list resource bluegreen_NAME (its `config` block);
 guides/ have no object. Output is deterministic.
 """
 
@@ -245,7 +246,7 @@ def render_schema(block: dict, kind: str) -> str:
     arg_nested = [n for n in nested if n[2] == "block"]
     att_nested = [n for n in nested if n[2] == "object"]
     render_nested(arg_nested, out)
-    if kind not in ("provider", "action"):
+    if kind not in ("provider", "action", "list resource"):
         out += ["", "## Attribute Reference", "", "In addition to the arguments above, the following attributes are exported."]
         if read_only:
             out += ["", "### Read-Only", ""] + read_only
@@ -297,13 +298,14 @@ class Page:
         self.kind, self.name, self.block, self.identity = None, None, None, None
         if parts == ("index.md.tmpl",):
             self.kind, self.name, self.block = "provider", PROVIDER_NAME, schema["provider"]["block"]
-        elif len(parts) == 2 and parts[0] in ("resources", "data-sources", "actions"):
+        elif len(parts) == 2 and parts[0] in ("resources", "data-sources", "actions", "list-resources"):
             short = parts[1][: -len(".md.tmpl")]
             self.name = f"{PROVIDER_NAME}_{short}"
             table, self.kind = {
                 "resources": ("resource_schemas", "resource"),
                 "data-sources": ("data_source_schemas", "data source"),
                 "actions": ("action_schemas", "action"),
+                "list-resources": ("list_resource_schemas", "list resource"),
             }[parts[0]]
             if self.name not in schema.get(table, {}):
                 raise GenError(f"templates/{rel}: the provider has no {self.kind} {self.name}")
@@ -311,7 +313,9 @@ class Page:
             if self.kind == "resource":
                 self.identity = schema.get("resource_identity_schemas", {}).get(self.name)
         elif parts[0] != "guides":
-            raise GenError(f"templates/{rel}: templates go in index.md.tmpl, resources/, data-sources/, actions/ or guides/")
+            raise GenError(
+                f"templates/{rel}: templates go in index.md.tmpl, resources/, data-sources/, actions/, list-resources/ or guides/"
+            )
 
     def need(self, what: str, line: int) -> None:
         if self.block is None:
@@ -417,7 +421,7 @@ def render_all(schema: dict) -> dict[str, str]:
         if not tmpl.name.endswith(".md.tmpl"):
             raise GenError(f"templates/{rel}: not a .md.tmpl template")
         page = Page(rel, schema)
-        if page.kind in ("resource", "data source", "action"):
+        if page.kind in ("resource", "data source", "action", "list resource"):
             documented.add((page.kind, page.name))
         out = rel.as_posix()[: -len(".tmpl")]
         if out in NOT_OURS:
@@ -427,6 +431,7 @@ def render_all(schema: dict) -> dict[str, str]:
         ("resource", "resource_schemas", "resources"),
         ("data source", "data_source_schemas", "data-sources"),
         ("action", "action_schemas", "actions"),
+        ("list resource", "list_resource_schemas", "list-resources"),
     ):
         for name in sorted(schema.get(table, {})):
             if (kind, name) not in documented:
