@@ -15,7 +15,8 @@
 //! and the production pointer is chosen as import by service chooses it
 //! ([`discovery::choose_pointer`]). A pair that cannot be listed (one color only, colors
 //! that cannot be told apart, no pointer or two production pointers) is a warning on
-//! the stream, and the other releases still stream.
+//! the stream, and the other releases still stream. A service on one target group with
+//! no color (no tag, no blue/green word) is not blue/green at all and is left out.
 //!
 //! Cost of one query, whatever the number of releases: ListServices (100 a page),
 //! DescribeServices by tens, DescribeTargetGroups by 20 ARNs, one DescribeListeners per
@@ -408,11 +409,17 @@ fn releases(inv: &Inventory, cluster: &str) -> Vec<Listed> {
         let tgs = vec![tg.clone()];
         let name = release_name(inv, &tgs);
         let services: Vec<&str> = inv.services_on(&tgs).map(|s| s.name.as_str()).collect();
-        let color = discovery::target_group_color(&tg, inv.tag(&tg)).ok().flatten();
-        let (has, missing) = match color {
-            Some(c) => (format!("the {c} target group"), format!("a {} target group", c.other())),
-            None => ("target group".to_string(), "a target group of the other color".to_string()),
+        // A target group with no color at all is a plain load-balanced service, not half
+        // of a blue/green pair: not a release, and nothing to warn about.
+        let color = match discovery::target_group_color(&tg, inv.tag(&tg)) {
+            Ok(Some(c)) => c,
+            Ok(None) => continue,
+            Err(e) => {
+                out.push(not_listed(name, tgs, &e));
+                continue;
+            }
         };
+        let (has, missing) = (format!("the {color} target group"), format!("a {} target group", color.other()));
         let pointers: Vec<&str> = inv
             .pointers
             .iter()
@@ -737,6 +744,7 @@ mod tests {
                 service("det-blue", &[&det_b]),
                 service("half", &[&half]),
                 service("batch", &[]),
+                service("plain-web", &[&tg("plain-web")]),
             ],
             pointers: vec![
                 at_rule(&rule("alb", "l80", "app1"), 80, &[(&tag_a, 100), (&tag_b, 0)]),
@@ -747,8 +755,14 @@ mod tests {
                 at_rule(&rule("alb", "l8080", "apptest"), 8080, &[(&tag_b, 1)]),
                 at_listener(&listener("web", "l443"), 443, &[(&det_b, 1)]),
                 at_rule(&rule("alb", "l80", "half"), 80, &[(&half, 1)]),
+                at_rule(&rule("alb", "l80", "plain"), 80, &[(&tg("plain-web"), 1)]),
             ],
-            tags: [(tag_a.clone(), Some("blue".into())), (tag_b.clone(), Some("green".into()))].into(),
+            tags: [
+                (tag_a.clone(), Some("blue".into())),
+                (tag_b.clone(), Some("green".into())),
+                (half.clone(), Some("blue".into())),
+            ]
+            .into(),
             by_name: [("det-green".to_string(), det_g)].into(),
         }
     }
@@ -784,7 +798,8 @@ mod tests {
         assert_eq!(det.pair.green, tg("det-green"));
         assert_eq!(det.pointer, PointerRef::Listener(listener("web", "l443")));
         assert_eq!(by_name("shop").test, None);
-        // The half-built pair is a warning naming the target group and the fix.
+        // The half-built pair is a warning naming the target group and the fix; the
+        // plain service on a colorless target group is neither listed nor warned about.
         let w = warnings(&listed);
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].severity, Severity::Warning);
@@ -802,9 +817,13 @@ mod tests {
         let (x, y) = (tg("pay-tg-x"), tg("pay-tg-y"));
         inv.services.push(service("pay", &[&x]));
         inv.pointers.push(at_rule(&rule("alb", "l80", "pay"), 80, &[(&x, 100), (&y, 0)]));
+        // A lone target group whose color tag is neither blue nor green.
+        inv.services.push(service("odd", &[&tg("odd-tg")]));
+        inv.tags.insert(tg("odd-tg"), Some("purple".into()));
         let listed = releases(&inv, "prod");
         let w = warnings(&listed);
         assert!(w.iter().any(|d| d.summary.contains("Several pointers") && d.detail.contains("l443")), "{w:?}");
+        assert!(w.iter().any(|d| d.summary.contains("Invalid color tag") && d.detail.contains("purple")), "{w:?}");
         assert!(w.iter().any(|d| d.summary.contains("Cannot tell blue from green")), "{w:?}");
         assert!(w.iter().all(|d| d.severity == Severity::Warning));
         let names: Vec<&str> = released(&listed).iter().map(|r| r.name.as_str()).collect();
