@@ -305,7 +305,7 @@ pub async fn invoke(
     let spec = &plan.spec;
     let mut diagnostics = Diagnostics::new();
     if kind == Kind::Rollback && spec.promotion.min_healthy_targets == 0 {
-        diagnostics.push(no_health_check_warning());
+        // The plan already warned (Terraform prints plan warnings with the invoke).
         progress.progress("health check off: promotion.min_healthy_targets = 0").await;
     }
     if let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
