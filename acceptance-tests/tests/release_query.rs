@@ -9,15 +9,17 @@ use serde_json::Value;
 
 const CLUSTER: &str = "shared";
 
-/// One cluster serving five scaffolds: colors by tag, colors by name with a listener
+/// One cluster serving six scaffolds: colors by tag, colors by name with a listener
 /// default action as the pointer, Spinnaker server groups, ECS-native blue/green with a
-/// test listener rule, and a half-built pair (a single-group rule to a tagged blue
-/// group whose green nothing names).
+/// test listener rule, a detached green found by its name (`solo-green`: the rule
+/// forwards to `solo-blue` alone), and a half-built pair (a single-group rule to a
+/// tagged blue group whose green nothing names).
 struct Cluster {
     tags: Scaffold,
     names: Scaffold,
     spin: Scaffold,
     native: Scaffold,
+    solo: Scaffold,
     half: Scaffold,
 }
 
@@ -32,6 +34,7 @@ fn cluster(emu: &Emulator) -> Cluster {
         names: create("names", &["--colors", "name", "--pointer", "listener"]),
         spin: create("spin", &["--colors", "name", "--services", "spinnaker"]),
         native: create("native", &["--colors", "tag", "--services", "ecs-native", "--test-listener"]),
+        solo: create("solo", &["--colors", "name", "--forward", "single"]),
         half: create("half", &["--colors", "tag", "--forward", "single"]),
     }
 }
@@ -112,6 +115,7 @@ fn query_lists_every_pair_of_the_cluster_and_warns_about_a_half_built_one() {
         [
             format!("names · listener :80 …/{} → blue", tail(&c.names.listener_arn)),
             format!("native · rule …/{} → blue", tail(c.native.rule())),
+            format!("solo · rule …/{} → blue", tail(c.solo.rule())),
             format!("spin-prod · rule …/{} → blue", tail(c.spin.rule())),
             format!("tags · rule …/{} → blue", tail(c.tags.rule())),
         ],
@@ -136,18 +140,26 @@ fn query_lists_every_pair_of_the_cluster_and_warns_about_a_half_built_one() {
     assert_eq!(native["test_listener_rule_arn"], c.native.test_rule_arn.as_deref().unwrap());
     let names = q.results.iter().find(|r| r["identity"]["listener_arn"] == c.names.listener_arn.as_str()).unwrap();
     assert_eq!(names["resource_object"]["blue"][0]["target_group_arn"], c.names.blue_tg.as_str());
+    // The detached green is paired by its name, and the result says it is detached.
+    let solo = &by_rule(c.solo.rule())["resource_object"];
+    assert_eq!(solo["green"][0]["target_group_arn"], c.solo.green_tg.as_str());
     // The half-built pair is a warning on the stream; the others were still listed.
     let warnings = q.warnings();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("one color only") && warnings[0].contains(&c.half.blue_tg), "{warnings:?}");
-    // Bounded cost: one listing of the cluster, batched target group reads, one
-    // DescribeListeners per load balancer (5) and one DescribeRules per listener (6).
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("one color only") && w.contains(&c.half.blue_tg)), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains("green target group is detached") && w.contains(&c.solo.green_tg)),
+        "{warnings:?}"
+    );
+    // Bounded cost: one listing of the cluster, batched target group reads (by ARN, and
+    // by name for the one unpaired group with a color word), one DescribeListeners per
+    // load balancer (6) and one DescribeRules per listener (7).
     assert_eq!(requests["ListServices"], 1, "{requests}");
     assert_eq!(requests["DescribeServices"], 1, "{requests}");
-    assert_eq!(requests["DescribeTargetGroups"], 1, "{requests}");
+    assert_eq!(requests["DescribeTargetGroups"], 2, "{requests}");
     assert_eq!(requests["DescribeTags"], 1, "{requests}");
-    assert_eq!(requests["DescribeListeners"], 5, "{requests}");
-    assert_eq!(requests["DescribeRules"], 6, "{requests}");
+    assert_eq!(requests["DescribeListeners"], 6, "{requests}");
+    assert_eq!(requests["DescribeRules"], 7, "{requests}");
 }
 
 #[test]
@@ -176,11 +188,11 @@ fn query_filters_limit_ambiguity_and_bad_config() {
     assert!(limited.results.iter().all(|r| r["resource_object"].is_null()), "no include_resource, no object");
 
     // A second production pointer for the tags pair (an HTTPS listener also naming both
-    // groups): that pair is a warning, the other three still list.
+    // groups): that pair is a warning, the other four still list.
     second_listener(&emu, &c.tags);
     let ambiguous = query(&wd, &cluster_config(), "", &[]);
     assert_eq!(ambiguous.out.code, 0, "{}", ambiguous.out.all());
-    assert_eq!(ambiguous.results.len(), 3, "{}", ambiguous.out.all());
+    assert_eq!(ambiguous.results.len(), 4, "{}", ambiguous.out.all());
     assert!(ambiguous.names().iter().all(|n| !n.starts_with("tags")), "{:?}", ambiguous.names());
     let w = ambiguous.warnings();
     assert!(w.iter().any(|w| w.contains("Several pointers forward to the pair") && w.contains(c.tags.rule())), "{w:?}");
@@ -209,12 +221,12 @@ fn query_generate_config_then_apply_plans_clean() {
     let q = query(&wd, &cluster_config(), "", &["-generate-config-out=generated.tf"]);
     assert_eq!(q.out.code, 0, "{}", q.out.all());
     let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
-    assert_eq!(generated.matches("resource \"bluegreen_ecs_release\"").count(), 4, "{generated}");
-    assert_eq!(generated.matches("import {").count(), 4, "{generated}");
+    assert_eq!(generated.matches("resource \"bluegreen_ecs_release\"").count(), 5, "{generated}");
+    assert_eq!(generated.matches("import {").count(), 5, "{generated}");
     for left_out in ["active_color", "standby_traffic_percent", "standby_color", "active_target_group_arn", " id "] {
         assert!(!generated.contains(left_out), "{left_out} must not be generated:\n{generated}");
     }
-    for s in [&c.tags, &c.names, &c.spin, &c.native] {
+    for s in [&c.tags, &c.names, &c.spin, &c.native, &c.solo] {
         assert!(generated.contains(&s.blue_tg) && generated.contains(&s.green_tg), "{generated}");
     }
     assert!(generated.contains(c.native.test_rule_arn.as_deref().unwrap()), "{generated}");

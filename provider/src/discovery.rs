@@ -160,9 +160,20 @@ pub async fn service_target_groups(aws: &AwsClients, cluster: &str, service: &st
     Ok(tgs)
 }
 
-/// The other color's target group for `tg`: taken from a sibling service in the cluster
-/// whose target group has the opposite color.
+/// The other color's target group for `tg`: the target group named like it with the
+/// other color word (`app-blue` → `app-green`) if there is one, else a sibling service's
+/// target group of the opposite color in the cluster.
+///
+/// The name twin comes first because a cluster usually serves several releases: the
+/// other services' target groups of the opposite color then all "pair" with `tg`, and
+/// with exactly one other release the wrong one would be taken. (`terraform query`
+/// pairs a lone target group the same way, so what it lists imports as listed.)
 pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Pair> {
+    if let Some(twin) = name_twin(aws, tg).await?
+        && let Ok(pair) = resolve_pair(aws, tg, &twin).await
+    {
+        return Ok(pair);
+    }
     let mut candidates: Vec<String> = Vec::new();
     for s in crate::promotion_gate::cluster_services(aws, cluster).await? {
         for other in s.load_balancers().iter().filter_map(|lb| lb.target_group_arn()) {
@@ -170,14 +181,6 @@ pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> 
                 candidates.push(other.to_string());
             }
         }
-    }
-    if candidates.is_empty()
-        && let Some(twin) = name_twin(aws, tg).await?
-    {
-        // No service serves the other color (a detached target group cannot have one:
-        // ECS refuses it), but a target group named like this one with the other color
-        // word exists.
-        candidates.push(twin);
     }
     let mut pairs = Vec::new();
     for c in &candidates {
