@@ -373,3 +373,22 @@ action "{PROMOTE}" "app" {{
     let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
     assert_eq!(state["values"]["root_module"]["resources"][0]["values"]["active_color"], "green");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_throttled_pointer_write_is_re_read_before_it_is_sent_again() {
+    let emu = Emulator::start();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, "", &[action_hcl(&s, PROMOTE, "")]);
+    wd.apply();
+    // max_retries = 2 (provider_block): three attempts, the first two throttled.
+    emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 2, "kind": "throttle"}));
+    emu.reset_requests();
+    let out = invoke(&wd, PROMOTE);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(count(&emu, "ModifyRule"), 3, "each write sent once per attempt");
+    // The plan's read, the first read, and one compare-before-write read per attempt.
+    assert!(count(&emu, "DescribeRules") >= 5, "{}", emu.requests());
+    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+}

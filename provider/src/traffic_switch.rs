@@ -169,42 +169,89 @@ impl Switch<'_> {
 
     /// Re-reads the pointer and, if it is exactly what this apply accepted, writes
     /// `make(live)` at once. Otherwise writes nothing and says what changed.
+    ///
+    /// The write is sent once (`traffic_pointer::write_once`): an SDK retry after a
+    /// backoff would resend it on a read that may be stale by then. A throttled or
+    /// failed write is retried here instead, with the client's retry settings, and
+    /// every retry re-reads and compares first: if the failed write did land, that is
+    /// success; if someone else wrote meanwhile, nothing is written over them.
     async fn guarded_write(
         &self,
         p: &mut Progress,
         target: &PointerRef,
         purpose: &str,
-        make: impl FnOnce(&Pointer) -> crate::errors::Result<Vec<Action>>,
+        make: impl Fn(&Pointer) -> crate::errors::Result<Vec<Action>>,
     ) -> Result<(), Error> {
-        let now = traffic_pointer::read(&self.aws.elbv2, target).await?;
-        let changed = traffic_pointer::changes(&p.accepted, &now.actions);
-        if !changed.is_empty() {
-            if let Ok(t) = now.traffic(&self.spec.pair, p.live.map(|t| t.active)) {
-                p.live = Some(t);
+        let (attempts, first_backoff, max_backoff) = self.write_retries();
+        let mut tried: Option<(Vec<Action>, Error)> = None;
+        for attempt in 1..=attempts {
+            let now = match traffic_pointer::read(&self.aws.elbv2, target).await {
+                Ok(now) => now,
+                // After a failed write, its error says more than the re-read's.
+                Err(e) => return Err(tried.map_or(e, |(_, write_error)| write_error)),
+            };
+            if let Some((actions, _)) = &tried
+                && traffic_pointer::changes(actions, &now.actions).is_empty()
+            {
+                // The failed write landed after all.
+                p.accepted = actions.clone();
+                return Ok(());
             }
-            return Err(Error::live(
-                "The pointer changed during the apply",
-                format!(
-                    "Right before {purpose}, {} no longer matched what this apply had read: {}. Someone else (a deploy tool or an operator) wrote to it meanwhile, so nothing was written over their change. Run terraform plan again.",
-                    target.describe(),
-                    changed.join("; ")
-                ),
-            ));
+            let changed = traffic_pointer::changes(&p.accepted, &now.actions);
+            if !changed.is_empty() {
+                if let Ok(t) = now.traffic(&self.spec.pair, p.live.map(|t| t.active)) {
+                    p.live = Some(t);
+                }
+                return Err(Error::live(
+                    "The pointer changed during the apply",
+                    format!(
+                        "Right before {purpose}, {} no longer matched what this apply had read: {}. Someone else (a deploy tool or an operator) wrote to it meanwhile, so nothing was written over their change. Run terraform plan again.",
+                        target.describe(),
+                        changed.join("; ")
+                    ),
+                ));
+            }
+            let actions = make(&now)?;
+            // Nothing is awaited between the read above and this write.
+            let written = traffic_pointer::write_once(&self.aws.elbv2, target, actions.clone()).await;
+            p.wrote = true;
+            match written {
+                Ok(()) => {
+                    p.accepted = actions;
+                    return Ok(());
+                }
+                Err(e) if attempt < attempts && worth_retrying(&e) => {
+                    hclog::warn(
+                        "pointer write failed; re-reading before retrying",
+                        &[("pointer", &target.arn()), ("attempt", &attempt), ("error", &e.to_string())],
+                    );
+                    tried = Some((actions, e));
+                    let wait = backoff(attempt, first_backoff, max_backoff);
+                    tokio::select! {
+                        _ = self.ctx.stopped() => break,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+                Err(e) => {
+                    tried = Some((actions, e));
+                    break;
+                }
+            }
         }
-        let actions = make(&now)?;
-        // Nothing is awaited between the read above and this write.
-        let written = traffic_pointer::write(&self.aws.elbv2, target, actions.clone()).await;
-        p.wrote = true;
-        match written {
-            Ok(()) => {
-                p.accepted = actions;
-                Ok(())
-            }
-            Err(e) => {
-                // The write may or may not have landed: what is live is what a read says.
-                self.refresh(p).await;
-                Err(e)
-            }
+        // The write may or may not have landed: what is live is what a read says.
+        self.refresh(p).await;
+        match tried {
+            Some((_, e)) => Err(e),
+            None => Err(Error::live("Pointer not written", format!("{} was not written.", target.describe()))),
+        }
+    }
+
+    /// Attempts and backoff bounds for a guarded write: the ELB client's own retry
+    /// configuration (the provider's `max_retries`).
+    fn write_retries(&self) -> (u32, std::time::Duration, std::time::Duration) {
+        match self.aws.elbv2.config().retry_config() {
+            Some(r) => (r.max_attempts().max(1), r.initial_backoff(), r.max_backoff()),
+            None => (1, std::time::Duration::ZERO, std::time::Duration::ZERO),
         }
     }
 
@@ -320,5 +367,61 @@ impl Switch<'_> {
             target_group_arn: self.spec.pair.target_group(color),
             cluster: &self.spec.cluster,
         }
+    }
+}
+
+/// Whether a failed pointer write may succeed if tried again: throttling, a server
+/// error, or no answer at all (no error code: a dropped connection, a timeout).
+fn worth_retrying(e: &Error) -> bool {
+    match e {
+        Error::Aws { code, .. } => matches!(
+            code.as_str(),
+            "" | "Throttling"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "TooManyRequestsException"
+                | "InternalFailure"
+                | "InternalError"
+                | "ServiceUnavailable"
+                | "RequestTimeout"
+        ),
+        _ => false,
+    }
+}
+
+/// The wait before retry `attempt` (1-based): a random share of
+/// `min(first x 2^(attempt-1), max)` (full jitter, as the SDK's standard retries).
+fn backoff(attempt: u32, first: std::time::Duration, max: std::time::Duration) -> std::time::Duration {
+    let bound = first.saturating_mul(1u32 << attempt.saturating_sub(1).min(20)).min(max);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    bound.mul_f64(f64::from(nanos % 1000) / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn only_transient_write_errors_are_retried() {
+        let aws =
+            |code: &str| Error::Aws { call: "ModifyRule", target: "r".into(), code: code.into(), message: "m".into() };
+        for code in ["", "Throttling", "ServiceUnavailable", "InternalFailure"] {
+            assert!(worth_retrying(&aws(code)), "{code}");
+        }
+        for code in ["AccessDenied", "ValidationError", "RuleNotFound"] {
+            assert!(!worth_retrying(&aws(code)), "{code}");
+        }
+        assert!(!worth_retrying(&Error::live("x", "y")));
+    }
+
+    #[test]
+    fn backoff_stays_under_its_doubling_bound_and_the_cap() {
+        let (first, max) = (Duration::from_millis(500), Duration::from_secs(20));
+        for attempt in 1..=12 {
+            let bound = (first * 2u32.pow(attempt - 1)).min(max);
+            assert!(backoff(attempt, first, max) <= bound, "attempt {attempt}");
+        }
+        assert_eq!(backoff(40, Duration::ZERO, Duration::ZERO), Duration::ZERO);
     }
 }
