@@ -217,16 +217,23 @@ fn query_filters_limit_ambiguity_and_bad_config() {
 fn query_generate_config_then_apply_plans_clean() {
     let emu = Emulator::start();
     let c = cluster(&emu);
+    // ECS-native with a production rule forwarding to blue only: the pair comes from the
+    // service's alternateTargetGroupArn, for the query and for the import alike.
+    let native_single = Scaffold::create(
+        &emu,
+        "nat1",
+        &["--cluster", CLUSTER, "--colors", "tag", "--services", "ecs-native", "--forward", "single"],
+    );
     let wd = workdir(&emu);
     let q = query(&wd, &cluster_config(), "", &["-generate-config-out=generated.tf"]);
     assert_eq!(q.out.code, 0, "{}", q.out.all());
     let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
-    assert_eq!(generated.matches("resource \"bluegreen_ecs_release\"").count(), 5, "{generated}");
-    assert_eq!(generated.matches("import {").count(), 5, "{generated}");
+    assert_eq!(generated.matches("resource \"bluegreen_ecs_release\"").count(), 6, "{generated}");
+    assert_eq!(generated.matches("import {").count(), 6, "{generated}");
     for left_out in ["active_color", "standby_traffic_percent", "standby_color", "active_target_group_arn", " id "] {
         assert!(!generated.contains(left_out), "{left_out} must not be generated:\n{generated}");
     }
-    for s in [&c.tags, &c.names, &c.spin, &c.native, &c.solo] {
+    for s in [&c.tags, &c.names, &c.spin, &c.native, &c.solo, &native_single] {
         assert!(generated.contains(&s.blue_tg) && generated.contains(&s.green_tg), "{generated}");
     }
     assert!(generated.contains(c.native.test_rule_arn.as_deref().unwrap()), "{generated}");

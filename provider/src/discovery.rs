@@ -161,8 +161,9 @@ pub async fn service_target_groups(aws: &AwsClients, cluster: &str, service: &st
 }
 
 /// The other color's target group for `tg`: the target group named like it with the
-/// other color word (`app-blue` → `app-green`) if there is one, else a sibling service's
-/// target group of the opposite color in the cluster.
+/// other color word (`app-blue` → `app-green`) if there is one, else the
+/// `alternateTargetGroupArn` of an ECS-native blue/green service on it, else a sibling
+/// service's target group of the opposite color in the cluster.
 ///
 /// The name twin comes first because a cluster usually serves several releases: the
 /// other services' target groups of the opposite color then all "pair" with `tg`, and
@@ -175,7 +176,23 @@ pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> 
         return Ok(pair);
     }
     let mut candidates: Vec<String> = Vec::new();
-    for s in crate::promotion_gate::cluster_services(aws, cluster).await? {
+    let services = crate::promotion_gate::cluster_services(aws, cluster).await?;
+    // An ECS-native blue/green service names the pair itself (its target group and
+    // alternateTargetGroupArn).
+    for lb in services.iter().flat_map(|s| s.load_balancers()) {
+        let alternate = lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn());
+        let partner = match (lb.target_group_arn(), alternate) {
+            (Some(t), Some(a)) if t == tg => a,
+            (Some(t), Some(a)) if a == tg => t,
+            _ => continue,
+        };
+        if partner != tg
+            && let Ok(pair) = resolve_pair(aws, tg, partner).await
+        {
+            return Ok(pair);
+        }
+    }
+    for s in &services {
         for other in s.load_balancers().iter().filter_map(|lb| lb.target_group_arn()) {
             if other != tg && !candidates.iter().any(|c| c == other) {
                 candidates.push(other.to_string());
