@@ -179,14 +179,14 @@ fn an_oidc_edit_during_the_gate_wait_is_not_lost() {
     assert!(err.contains("action 1 (authenticate-oidc) was edited"), "{err}");
     assert!(err.contains("stickiness changed from on"), "{err}");
     assert_eq!(oidc_scope(&emu, &s), "openid email", "the operator's edit is live");
-    assert_eq!(forward_stickiness(&emu, &s), false, "the operator's stickiness change is live");
+    assert!(!forward_stickiness(&emu, &s), "the operator's stickiness change is live");
     assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
     // A fresh plan and apply promote green and keep both edits.
     wd.apply();
     assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
     assert_eq!(oidc_scope(&emu, &s), "openid email");
-    assert_eq!(forward_stickiness(&emu, &s), false);
+    assert!(!forward_stickiness(&emu, &s));
     scenario.report(&emu, &wd, true);
 }
 
