@@ -463,19 +463,83 @@ fn ctrl_c_during_the_bake_rolls_back() {
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
-fn a_bake_longer_than_the_update_timeout_is_cut_and_rolled_back() {
-    let scenario = Scenario::start("bake cut by timeouts.update");
+fn a_bake_that_cannot_fit_in_the_update_timeout_moves_nothing() {
+    let scenario = Scenario::start("bake longer than timeouts.update");
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_promoting_with_bake(&emu, &s, &wd, "5m", "  timeouts {\n    update = \"8s\"\n  }");
-    let started = Instant::now();
+    let plan = wd.ok(&["plan", "-input=false", "-no-color"]);
+    assert!(plan.all().contains("The bake may not fit in the timeout"), "the plan warns: {}", plan.all());
+    emu.reset_requests();
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(started.elapsed() < Duration::from_secs(60), "the 8s timeout was not honoured: {:?}", started.elapsed());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("No time left to bake") && err.contains("traffic was not moved"), "{err}");
+    assert_eq!(count(&emu, "ModifyRule"), 0, "nothing written");
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(state_traffic(&wd).0, "blue");
+    scenario.report(&emu, &wd, false);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_bake_overrunning_the_update_timeout_is_cut_at_the_deadline_and_rolled_back() {
+    let scenario = Scenario::start("bake cut by timeouts.update");
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    let body = |c: &str| {
+        format!(
+            "  active_color = \"{c}\"\n  promotion {{\n    wait_timeout = \"2s\"\n    bake_time = \"6s\"\n  }}\n  timeouts {{\n    update = \"12s\"\n  }}"
+        )
+    };
+    write(&wd, &emu, &s, 2, &body("blue"));
+    wd.apply();
+    write(&wd, &emu, &s, 2, &body("green"));
+    let apply = applying(&wd);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    // The bake's health checks stall: the bake would end long after the 12 s timeout.
+    emu.inject_fault(
+        serde_json::json!({"action": "DescribeTargetHealth", "count": 5, "kind": "slow", "delay_seconds": 30}),
+    );
+    let started = Instant::now();
+    let out = finish(apply);
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "cut at the deadline, not after the stall: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Bake failed; traffic rolled back") && err.contains("update timeout ran out"), "{err}");
     assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
+    emu.clear_faults();
     scenario.report(&emu, &wd, false);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn ending_a_canary_is_not_blocked_or_rolled_back_by_the_alarm_that_prompted_it() {
+    let scenario = Scenario::start("canary aborted while its alarm fires");
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
+    let wd = Workdir::new(&emu.endpoint());
+    let gate =
+        "  promotion {\n    alarm_names = [\"app-5xx\"]\n    wait_timeout = \"5s\"\n    bake_time = \"30s\"\n  }";
+    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n  standby_traffic_percent = 0\n{gate}"));
+    wd.apply();
+    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n  standby_traffic_percent = 10\n{gate}"));
+    wd.apply();
+    assert_eq!(shares(&emu, &s), [(s.blue_tg.clone(), 90), (s.green_tg.clone(), 10)]);
+    // The canary trips the alarm; the operator ends it.
+    scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
+    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n  standby_traffic_percent = 0\n{gate}"));
+    let started = Instant::now();
+    wd.apply();
+    assert!(started.elapsed() < Duration::from_secs(25), "no wait on the alarm, no bake: {:?}", started.elapsed());
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(state_traffic(&wd), ("blue".into(), 0));
+    scenario.report(&emu, &wd, true);
 }

@@ -399,8 +399,9 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
             ..Default::default()
         };
     }
-    // A create that wrote nothing created nothing.
-    let mut response = fail(if creating && !outcome.wrote { Value::Null } else { state }, outcome.errors);
+    // A create that moved no traffic created nothing (at most it attached a color at
+    // weight 0); one that did is recorded as live, and Terraform marks it tainted.
+    let mut response = fail(if creating && !outcome.moved_traffic { Value::Null } else { state }, outcome.errors);
     if let Some(color) = outcome.attached {
         // The refusal's "nothing was written" is about traffic; say what was written.
         response.diagnostics.warning(

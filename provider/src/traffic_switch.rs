@@ -27,6 +27,9 @@ pub struct Outcome {
     pub live: Option<Traffic>,
     /// Whether this apply wrote to the production pointer (even if it rolled back).
     pub wrote: bool,
+    /// Whether it sent a write that moves traffic (a switch or a rollback); an attach at
+    /// weight 0 alone moves none.
+    pub moved_traffic: bool,
     /// The color this apply attached at weight 0 before gating on it, if any.
     pub attached: Option<Color>,
     /// Whether the test pointer is known to point at the standby of `live`.
@@ -62,11 +65,19 @@ struct Progress {
     /// guarded write will write over.
     accepted: Vec<Action>,
     wrote: bool,
+    moved_traffic: bool,
 }
 
 impl Switch<'_> {
     pub async fn run(&self) -> Outcome {
-        let mut p = Progress { live: None, test_pointer_ok: true, attached: None, accepted: Vec::new(), wrote: false };
+        let mut p = Progress {
+            live: None,
+            test_pointer_ok: true,
+            attached: None,
+            accepted: Vec::new(),
+            wrote: false,
+            moved_traffic: false,
+        };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
             Ok(moved_from) => (moved_from, None),
@@ -74,15 +85,9 @@ impl Switch<'_> {
         };
         // The test pointer is reconciled on every apply, even after a refusal (it must
         // follow whatever is live), and a failure here never skips the bake below.
-        let test_error = match (p.live, &self.spec.test_pointer) {
-            (Some(live), Some(test)) => self.point_test_at(test, live.active.other()).await.err(),
-            (None, Some(_)) => Some(Error::live(
-                "Test pointer not reconciled",
-                "The production pointer could not be read, so the test pointer's standby is unknown.",
-            )),
-            _ => None,
-        };
-        p.test_pointer_ok = test_error.is_none();
+        let mut test_errors: Vec<Error> = Vec::new();
+        let reconciled_for = p.live;
+        test_errors.extend(self.reconcile_test_pointer(&mut p).await);
         let mut errors: Vec<Error> = production_error.into_iter().collect();
         if errors.is_empty()
             && let Some(before) = moved_from
@@ -90,12 +95,37 @@ impl Switch<'_> {
         {
             errors.push(e);
         }
-        errors.extend(test_error);
         if !errors.is_empty() && p.wrote {
             // State must record a fresh read after anything that may have changed live.
             self.refresh(&mut p).await;
         }
-        Outcome { live: p.live, wrote: p.wrote, attached: p.attached, test_pointer_ok: p.test_pointer_ok, errors }
+        if p.live.map(|t| t.active) != reconciled_for.map(|t| t.active) {
+            // The bake rolled back, or someone switched during it: the standby changed.
+            test_errors.extend(self.reconcile_test_pointer(&mut p).await);
+        }
+        errors.extend(test_errors);
+        Outcome {
+            live: p.live,
+            wrote: p.wrote,
+            moved_traffic: p.moved_traffic,
+            attached: p.attached,
+            test_pointer_ok: p.test_pointer_ok,
+            errors,
+        }
+    }
+
+    /// Points the test pointer, if any, at the standby of what is live now.
+    async fn reconcile_test_pointer(&self, p: &mut Progress) -> Option<Error> {
+        let test = self.spec.test_pointer.as_ref()?;
+        let result = match p.live {
+            Some(live) => self.point_test_at(test, live.active.other()).await,
+            None => Err(Error::live(
+                "Test pointer not reconciled",
+                "The production pointer could not be read, so the test pointer's standby is unknown.",
+            )),
+        };
+        p.test_pointer_ok = result.is_ok();
+        result.err()
     }
 
     /// Read, compare, attach, gate, write. Returns the traffic before the switch when
@@ -127,6 +157,12 @@ impl Switch<'_> {
         }
         self.say(format!("{} sends {live}; moving it to {want}", spec.pointer.describe()));
         let gaining = live.gaining(&want);
+        // Shrinking a canary (or ending it) only gives the color that already carries
+        // most traffic more of it. The alarms are usually why: they neither gate nor bake
+        // such a move, or an abort during an incident would wait on the very alarm that
+        // prompted it, and a bake would roll the abort back. Health is still checked.
+        let pulling_back = want.active == live.active && want.standby_percent < live.standby_percent;
+        let bakes = gaining.is_some() && !pulling_back && !spec.promotion.bake_time.is_zero();
         if let Some(color) = gaining
             && pointer.detached(&spec.pair)? == Some(color)
         {
@@ -145,26 +181,39 @@ impl Switch<'_> {
         }
         if let Some(color) = gaining {
             self.say(format!("waiting for the promotion gate on {color}"));
-            promotion_gate::wait_for_gate(
-                self.ctx,
-                self.aws,
-                &spec.promotion,
-                &self.gate_target(color),
-                self.op,
-                self.progress,
-            )
-            .await?;
+            let without_alarms;
+            let gate = if pulling_back {
+                without_alarms = promotion_gate::Promotion { alarm_names: Vec::new(), ..spec.promotion.clone() };
+                &without_alarms
+            } else {
+                &spec.promotion
+            };
+            promotion_gate::wait_for_gate(self.ctx, self.aws, gate, &self.gate_target(color), self.op, self.progress)
+                .await?;
+        }
+        if bakes && tokio::time::Instant::now() + spec.promotion.bake_time > self.op.deadline {
+            // Moving now would only be rolled back when the deadline cuts the bake short.
+            return Err(Error::Gate {
+                summary: "No time left to bake".into(),
+                detail: format!(
+                    "The promotion gate passed, but promotion.bake_time ({}) no longer fits in what is left of the {} timeout, so traffic was not moved. Raise timeouts.{} or shorten promotion.wait_timeout.",
+                    crate::duration::display(spec.promotion.bake_time),
+                    self.op.name,
+                    self.op.name
+                ),
+            });
         }
         if self.ctx.is_stopped() {
             return Err(Error::Stopped {
                 during: format!("{}, before traffic was moved; nothing was written", self.op.name),
             });
         }
+        p.moved_traffic = true;
         self.guarded_write(p, &spec.pointer, "moving traffic", |ptr| ptr.with_traffic(&spec.pair, want)).await?;
         p.live = Some(want);
         hclog::info("traffic moved", &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &want)]);
         self.say(format!("traffic moved: {want}"));
-        Ok(gaining.map(|_| live))
+        Ok(if bakes { Some(live) } else { None })
     }
 
     /// Re-reads the pointer and, if it is exactly what this apply accepted, writes
@@ -293,12 +342,7 @@ impl Switch<'_> {
         match rollback {
             Ok(()) => {
                 p.live = Some(before);
-                if let Some(test) = &spec.test_pointer {
-                    // The test pointer follows the restored standby; a failure here is
-                    // recorded in state (so the next plan repairs it), not raised over
-                    // the bake's own error.
-                    p.test_pointer_ok = self.point_test_at(test, before.active.other()).await.is_ok();
-                }
+                // (The test pointer follows the restored standby in `run`.)
                 self.refresh(p).await;
                 hclog::warn("bake failed; traffic rolled back", &[("reason", &failure), ("restored", &before)]);
                 self.say(format!("bake failed; traffic rolled back to {before}"));
