@@ -44,7 +44,7 @@ impl Emulator {
     }
 
     /// Starts the emulator with extra environment, e.g. `BLUEGREEN_EMULATOR_TIME_SCALE`
-    /// (`MOTO_ECS_SERVICE_RUNNING` is accepted but ignored: ECS rollouts are modelled).
+    /// (ECS rollouts are modelled; moto's `MOTO_ECS_SERVICE_RUNNING` switch is removed).
     pub fn start_with_env(env: &[(&str, &str)]) -> Emulator {
         let dir = TempDir::new("emulator");
         let port_file = dir.0.join("port");

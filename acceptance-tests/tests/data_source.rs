@@ -26,7 +26,7 @@ fn names(services: &serde_json::Value) -> Vec<String> {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn two_long_lived_services() {
-    let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag", "--services", "two"]);
     let r = read(&emu, &format!("  cluster = \"{}\"\n  listener_rule_arn = \"{}\"", s.cluster, s.rule()));
     assert_eq!(r["active_color"], "blue");
@@ -46,7 +46,7 @@ fn two_long_lived_services() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn spinnaker_server_groups_some_scaled_to_zero() {
-    let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--colors", "name", "--services", "spinnaker"]);
     scaffold::run(
         &emu,
@@ -69,7 +69,7 @@ fn spinnaker_server_groups_some_scaled_to_zero() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ecs_native_blue_green_service() {
-    let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "native", &["--colors", "tag", "--services", "ecs-native"]);
     // One service carries both target groups (production + alternate).
     let r = read(&emu, &format!("  cluster = \"{}\"\n  service = \"native\"", s.cluster));

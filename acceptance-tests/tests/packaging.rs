@@ -54,7 +54,7 @@ fn release_zip_installs_from_a_filesystem_mirror_and_plans() {
     .unwrap();
     assert_eq!(manifest["metadata"]["protocol_versions"], serde_json::json!(["6.0"]));
 
-    let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let mirror = std::env::temp_dir().join(format!("bluegreen-mirror-{}", std::process::id()));
     let pkg_dir = mirror.join("registry.terraform.io/bluegreen-ecs/bluegreen");

@@ -6,7 +6,7 @@ use acceptance_tests::scaffold::Scaffold;
 use acceptance_tests::terraform::{Workdir, provider_block};
 
 fn emulator() -> Emulator {
-    Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")])
+    Emulator::start()
 }
 
 fn setup(emu: &Emulator, s: &Scaffold, pointer_attr: &str, extra: &str) -> Workdir {

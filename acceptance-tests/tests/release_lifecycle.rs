@@ -5,9 +5,9 @@ use acceptance_tests::emulator::Emulator;
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Workdir, provider_block};
 
-/// Emulator whose ECS services report running == desired (2), as steady services do.
+/// Emulator whose ECS services roll out to their desired count, as steady services do.
 fn emulator() -> Emulator {
-    Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")])
+    Emulator::start()
 }
 
 fn workdir(emu: &Emulator, s: &Scaffold, pointer_attr: &str, body: &str) -> Workdir {

@@ -7,7 +7,7 @@ use acceptance_tests::terraform::{Workdir, provider_block};
 use std::time::{Duration, Instant};
 
 fn emulator() -> Emulator {
-    Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")])
+    Emulator::start()
 }
 
 fn write_config(wd: &Workdir, emu: &Emulator, s: &Scaffold, body: &str) {

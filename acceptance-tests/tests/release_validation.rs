@@ -116,7 +116,7 @@ fn counts(emu: &Emulator) -> (i64, serde_json::Map<String, serde_json::Value>) {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn refresh_costs_one_read_and_promotion_two_reads_the_gate_and_one_write() {
-    let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let mut wd = Workdir::new(&emu.endpoint());
     let write = |color: &str| {

@@ -9,7 +9,7 @@ use acceptance_tests::terraform::{Workdir, provider_block};
 use std::time::{Duration, Instant};
 
 fn emulator() -> Emulator {
-    Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")])
+    Emulator::start()
 }
 
 fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, max_retries: u32, body: &str) {

@@ -7,7 +7,7 @@ use acceptance_tests::terraform::{Workdir, provider_block};
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn creating_and_planning_50_releases_on_one_listener_is_coalesced() {
-    let emu = Emulator::start_with_env(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let mut rules = vec![s.rule().to_string()];
     rules.extend(scaffold::create_rules(&emu, &s.listener_arn, &s.blue_tg, 49));
