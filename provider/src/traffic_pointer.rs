@@ -436,50 +436,37 @@ pub async fn list_rules(elb: &ElbClient, listener: &str) -> Result<Vec<aws_sdk_e
 /// compares and tries again instead.
 pub async fn write_once(elb: &ElbClient, target: &PointerRef, actions: Vec<Action>) -> Result<()> {
     use aws_sdk_elasticloadbalancingv2::config::{Builder, retry::RetryConfig};
-    let once = || Builder::default().retry_config(RetryConfig::disabled());
-    match target {
-        PointerRef::Rule(arn) => {
-            elb.modify_rule()
-                .rule_arn(arn)
-                .set_actions(Some(actions))
-                .customize()
-                .config_override(once())
-                .send()
-                .await
-                .map_err(|e| errors::aws("ModifyRule", arn.clone(), e))?;
-        }
-        PointerRef::Listener(arn) => {
-            elb.modify_listener()
-                .listener_arn(arn)
-                .set_default_actions(Some(actions))
-                .customize()
-                .config_override(once())
-                .send()
-                .await
-                .map_err(|e| errors::aws("ModifyListener", arn.clone(), e))?;
-        }
-    }
-    Ok(())
+    send_write(elb, target, actions, Some(Builder::default().retry_config(RetryConfig::disabled()))).await
 }
 
-/// Writes a whole action list back (ALB replaces the list on modify).
+/// Writes a whole action list back (ALB replaces the list on modify), with the client's
+/// retries: for pointers no compare-before-write guards (test pointers).
 pub async fn write(elb: &ElbClient, target: &PointerRef, actions: Vec<Action>) -> Result<()> {
+    send_write(elb, target, actions, None).await
+}
+
+async fn send_write(
+    elb: &ElbClient,
+    target: &PointerRef,
+    actions: Vec<Action>,
+    config: Option<aws_sdk_elasticloadbalancingv2::config::Builder>,
+) -> Result<()> {
     match target {
         PointerRef::Rule(arn) => {
-            elb.modify_rule()
-                .rule_arn(arn)
-                .set_actions(Some(actions))
-                .send()
-                .await
-                .map_err(|e| errors::aws("ModifyRule", arn.clone(), e))?;
+            let call = elb.modify_rule().rule_arn(arn).set_actions(Some(actions)).customize();
+            let call = match config {
+                Some(c) => call.config_override(c),
+                None => call,
+            };
+            call.send().await.map_err(|e| errors::aws("ModifyRule", arn.clone(), e))?;
         }
         PointerRef::Listener(arn) => {
-            elb.modify_listener()
-                .listener_arn(arn)
-                .set_default_actions(Some(actions))
-                .send()
-                .await
-                .map_err(|e| errors::aws("ModifyListener", arn.clone(), e))?;
+            let call = elb.modify_listener().listener_arn(arn).set_default_actions(Some(actions)).customize();
+            let call = match config {
+                Some(c) => call.config_override(c),
+                None => call,
+            };
+            call.send().await.map_err(|e| errors::aws("ModifyListener", arn.clone(), e))?;
         }
     }
     Ok(())
