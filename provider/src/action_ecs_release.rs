@@ -316,21 +316,8 @@ pub async fn invoke(
     let op = Operation { name: kind.name(), started, deadline: started + invoke_deadline(&spec.promotion) };
     // The switch reports synchronously; a second task of this future forwards the
     // lines to Terraform in order, and ends when the switch (and its sender) is done.
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let stop = ctx.clone();
-    let forward = async {
-        while let Some(line) = rx.recv().await {
-            hclog::info("action progress", &[("action", &kind.name()), ("message", &line)]);
-            // After Ctrl-C, lines go to the log only: Terraform 1.15 stops reading
-            // progress events once it is stopping and then crashes on the next one
-            // ("range function continued iteration"). What happened after the stop
-            // (a rollback) is in the final diagnostics instead. A false return (the
-            // stream is gone) needs nothing: the switch still ends on its own.
-            if !stop.is_stopped() {
-                let _ = progress.progress(line).await;
-            }
-        }
-    };
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let forward = forward_progress(rx, progress, ctx.clone(), kind.name());
     let switch = async move {
         let say = move |line: String| {
             let _ = tx.send(line);
@@ -342,6 +329,50 @@ pub async fn invoke(
     let (outcome, ()) = tokio::join!(switch, forward);
     diagnostics.extend(report(kind, spec, &outcome));
     diagnostics
+}
+
+/// A progress line goes out at least this often: when the switch says nothing new (a
+/// slow poll, a retried write), the last line is repeated with how long ago it was true.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// Forwards the switch's lines to Terraform in order, repeating the last one whenever
+/// nothing was sent for [`HEARTBEAT`], until the switch (the sender) is done.
+async fn forward_progress(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<String>,
+    progress: ActionProgressSink,
+    stop: Ctx,
+    action: &'static str,
+) {
+    let mut last: Option<(String, Instant)> = None;
+    let mut sent = Instant::now();
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    loop {
+        let line = tokio::select! {
+            line = rx.recv() => match line {
+                Some(line) => {
+                    last = Some((line.clone(), Instant::now()));
+                    line
+                }
+                None => return,
+            },
+            _ = tick.tick() => match &last {
+                Some((line, at)) if sent.elapsed() >= HEARTBEAT => {
+                    format!("{line} (still working; that was {}s ago)", at.elapsed().as_secs())
+                }
+                _ => continue,
+            },
+        };
+        hclog::info("action progress", &[("action", &action), ("message", &line)]);
+        sent = Instant::now();
+        // After Ctrl-C, lines go to the log only: Terraform 1.15 stops reading progress
+        // events once it is stopping and then crashes on the next one ("range function
+        // continued iteration"). What happened after the stop (a rollback) is in the
+        // final diagnostics instead. A false return (the stream is gone) needs nothing:
+        // the switch still ends on its own.
+        if !stop.is_stopped() {
+            let _ = progress.progress(line).await;
+        }
+    }
 }
 
 /// The diagnostics of a finished switch: each error, with an interruption said in an
@@ -388,6 +419,36 @@ fn report(kind: Kind, spec: &ReleaseSpec, outcome: &Outcome) -> Diagnostics {
 mod tests {
     use super::*;
     use crate::release_spec::tests::{BLUE, GREEN, LISTENER, RULE, color};
+
+    #[tokio::test(start_paused = true)]
+    async fn progress_goes_out_at_least_every_5_seconds_even_when_the_switch_is_silent() {
+        let (sink, mut received) = ActionProgressSink::channel(64);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let forward = tokio::spawn(forward_progress(rx, sink, Ctx::detached(), "bluegreen_ecs_promote"));
+        // The switch says one thing, then nothing for 13 s (a slow poll), then ends.
+        tx.send("green: 0/2 targets healthy (2 initial)".into()).unwrap();
+        let mut times = Vec::new();
+        let start = Instant::now();
+        let collect = async {
+            while let Some(line) = received.recv().await {
+                times.push((start.elapsed(), line));
+            }
+        };
+        let finish = async {
+            tokio::time::sleep(Duration::from_secs(13)).await;
+            tx.send("green: gate passed".into()).unwrap();
+            drop(tx);
+        };
+        let (_, _, r) = tokio::join!(collect, finish, forward);
+        r.unwrap();
+        let mut previous = Duration::ZERO;
+        for (at, _) in &times {
+            assert!(*at - previous <= Duration::from_secs(5), "a gap of {:?} before {at:?}: {times:?}", *at - previous);
+            previous = *at;
+        }
+        assert!(times.iter().any(|(_, l)| l.contains("still working")), "{times:?}");
+        assert_eq!(times.last().unwrap().1, "green: gate passed");
+    }
 
     fn config(extra: &[(&str, Value)]) -> Value {
         let mut v = Value::object([

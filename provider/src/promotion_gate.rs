@@ -651,7 +651,12 @@ async fn wait_until_passing(
     let interval = poll_interval(p.wait_timeout);
     loop {
         let poll_started = Instant::now();
-        let reading = gate.poll().await?;
+        // A poll can take long (a large cluster's first listing, retries): Ctrl-C must
+        // not wait for it. Abandoning a read is safe.
+        let reading = tokio::select! {
+            r = gate.poll() => r?,
+            _ = ctx.stopped() => return Err(Error::Stopped { during: format!("the promotion gate for {}; nothing was written", t.color) }),
+        };
         let reason = match reading.verdict {
             Verdict::Pass => {
                 hclog::info("promotion gate passed", &[("color", &t.color), ("target_group", &t.target_group_arn)]);
@@ -739,7 +744,10 @@ async fn bake_until_done(
     let interval = poll_interval(p.bake_time);
     loop {
         let poll_started = Instant::now();
-        let reading = gate.poll().await?;
+        let reading = tokio::select! {
+            r = gate.poll() => r?,
+            _ = ctx.stopped() => return Err(Error::Stopped { during: format!("the bake of {}", t.color) }),
+        };
         match reading.verdict {
             Verdict::Pass => {}
             Verdict::Wait(reason) | Verdict::Refuse(reason) => {
@@ -1006,6 +1014,25 @@ mod tests {
             let i = (self.polls - 1).min(self.answers.len() - 1);
             Ok(Reading { verdict: self.answers[i].clone(), seen: format!("poll {}", self.polls) })
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ctrl_c_during_a_slow_poll_stops_the_wait_at_once() {
+        let (ctx, stop) = Ctx::with_stop();
+        let p = Promotion { wait_timeout: Duration::from_secs(600), ..Default::default() };
+        let t = GateTarget { color: "green", target_group_arn: "tg", cluster: "c" };
+        let started = Instant::now();
+        let op = Operation { name: "update", started, deadline: started + Duration::from_secs(900) };
+        // Every poll takes two minutes (a large cluster's listing under throttling).
+        let mut gate =
+            Scripted { delay: Duration::from_secs(120), polls: 0, answers: vec![Verdict::Wait("slow".into())] };
+        let stopper = async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            stop.stop();
+        };
+        let (r, ()) = tokio::join!(wait_until_passing(&ctx, &p, &t, &op, &mut gate, None), stopper);
+        assert!(matches!(r, Err(Error::Stopped { .. })), "{r:?}");
+        assert!(started.elapsed() < Duration::from_secs(5), "stopped after {:?}", started.elapsed());
     }
 
     /// Collects progress lines with the (paused) time they were reported at.

@@ -87,7 +87,11 @@ impl Switch<'_> {
         // follow whatever is live), and a failure here never skips the bake below.
         let mut test_errors: Vec<Error> = Vec::new();
         let reconciled_for = p.live;
-        test_errors.extend(self.reconcile_test_pointer(&mut p).await);
+        // Interrupted before the switch, nothing at all is written, the test pointer
+        // included.
+        if !matches!(production_error, Some(Error::Stopped { .. })) {
+            test_errors.extend(self.reconcile_test_pointer(&mut p).await);
+        }
         let mut errors: Vec<Error> = production_error.into_iter().collect();
         if errors.is_empty()
             && let Some(before) = moved_from

@@ -31,6 +31,13 @@ impl Ctx {
         Ctx::new(rx)
     }
 
+    /// A context and the switch that stops it, as Terraform's `StopProvider` would: for
+    /// unit tests of Ctrl-C handling.
+    pub fn with_stop() -> (Ctx, CtxStop) {
+        let (tx, rx) = watch::channel(0);
+        (Ctx::new(rx), CtxStop(tx))
+    }
+
     /// True once Terraform asked the provider to stop after this request began.
     pub fn is_stopped(&self) -> bool {
         *self.stop.borrow() != self.generation
@@ -42,6 +49,16 @@ impl Ctx {
         let generation = self.generation;
         // If the sender is gone the server is shutting down: treat it as a stop.
         let _ = rx.wait_for(|g| *g != generation).await;
+    }
+}
+
+/// Stops the [`Ctx`] it came with ([`Ctx::with_stop`]).
+#[derive(Debug)]
+pub struct CtxStop(watch::Sender<u64>);
+
+impl CtxStop {
+    pub fn stop(&self) {
+        self.0.send_modify(|g| *g += 1);
     }
 }
 
