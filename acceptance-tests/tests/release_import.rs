@@ -120,6 +120,39 @@ fn generated_configuration_plans_clean() {
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn import_records_the_ecs_native_test_rule_and_no_other() {
+    let emu = emulator();
+    // ECS-native: testListenerRule names the test pointer; import records it (as
+    // `terraform query` lists it), so a configuration naming it plans clean.
+    let native = Scaffold::create(&emu, "nat", &["--colors", "tag", "--services", "ecs-native", "--test-listener"]);
+    let test_rule = native.test_rule_arn.clone().unwrap();
+    let with_test = format!("  test_listener_rule_arn = \"{test_rule}\"");
+    for id in [format!("{}/{}", native.cluster, native.rule()), format!("{}/nat", native.cluster)] {
+        let wd = Workdir::new(&emu.endpoint());
+        wd.write(
+            "main.tf",
+            &format!("{}{}", provider_block(&emu.endpoint()), native.release_hcl("listener_rule_arn", &with_test)),
+        );
+        import_then_plan_is_empty(&wd, &id);
+        let state = wd.ok(&["state", "show", "-no-color", "bluegreen_ecs_release.app"]);
+        assert!(state.stdout.contains(&test_rule), "{id}: {}", state.all());
+    }
+    // A rule forwarding to the standby alone, not ECS-native: not a test pointer.
+    let plain = Scaffold::create(&emu, "plain", &["--colors", "tag", "--test-listener"]);
+    let wd = setup(&emu, &plain, "listener_rule_arn", "");
+    wd.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "bluegreen_ecs_release.app",
+        &format!("{}/{}", plain.cluster, plain.rule()),
+    ]);
+    let state = wd.ok(&["state", "show", "-no-color", "bluegreen_ecs_release.app"]);
+    assert!(!state.stdout.contains(plain.test_rule_arn.as_deref().unwrap()), "{}", state.all());
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_without_any_color_hint_says_to_add_the_tag() {
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--colors", "none", "--stickiness"]);

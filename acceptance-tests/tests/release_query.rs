@@ -186,6 +186,13 @@ fn query_filters_limit_ambiguity_and_bad_config() {
     assert_eq!(limited.out.code, 0, "{}", limited.out.all());
     assert_eq!(limited.results.len(), 2, "{}", limited.out.all());
     assert!(limited.results.iter().all(|r| r["resource_object"].is_null()), "no include_resource, no object");
+    // Warnings are sent before the releases, so the cut loses none ("half" sorts after
+    // the first two releases), and the cut itself is a warning.
+    let w = limited.warnings();
+    assert!(w.iter().any(|w| w.contains("one color only") && w.contains(&c.half.blue_tg)), "{w:?}");
+    assert!(w.iter().any(|w| w.contains("List cut at the limit") && w.contains("Found 5 releases")), "{w:?}");
+    let unlimited = query(&wd, &cluster_config(), "  limit = 5", &[]);
+    assert!(!unlimited.warnings().iter().any(|w| w.contains("List cut")), "{:?}", unlimited.warnings());
 
     // A second production pointer for the tags pair (an HTTPS listener also naming both
     // groups): that pair is a warning, the other four still list.
@@ -224,12 +231,17 @@ fn query_generate_config_then_apply_plans_clean() {
         "nat1",
         &["--cluster", CLUSTER, "--colors", "tag", "--services", "ecs-native", "--forward", "single"],
     );
+    // A test listener rule forwarding to the standby alone, not ECS-native: nothing says
+    // it is this release's test pointer (it could be any rule pinned to one color), so it
+    // is generated nowhere and imported nowhere.
+    let test_rule = Scaffold::create(&emu, "tl", &["--cluster", CLUSTER, "--colors", "tag", "--test-listener"]);
     let wd = workdir(&emu);
     let q = query(&wd, &cluster_config(), "", &["-generate-config-out=generated.tf"]);
     assert_eq!(q.out.code, 0, "{}", q.out.all());
     let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
-    assert_eq!(generated.matches("resource \"bluegreen_ecs_release\"").count(), 6, "{generated}");
-    assert_eq!(generated.matches("import {").count(), 6, "{generated}");
+    assert_eq!(generated.matches("resource \"bluegreen_ecs_release\"").count(), 7, "{generated}");
+    assert_eq!(generated.matches("import {").count(), 7, "{generated}");
+    assert!(!generated.contains(test_rule.test_rule_arn.as_deref().unwrap()), "{generated}");
     for left_out in ["active_color", "standby_traffic_percent", "standby_color", "active_target_group_arn", " id "] {
         assert!(!generated.contains(left_out), "{left_out} must not be generated:\n{generated}");
     }
@@ -238,7 +250,14 @@ fn query_generate_config_then_apply_plans_clean() {
     }
     assert!(generated.contains(c.native.test_rule_arn.as_deref().unwrap()), "{generated}");
     assert!(!generated.contains(&c.half.blue_tg), "the half-built pair is not generated:\n{generated}");
-    wd.apply();
+    // Import by identity records what the query listed (the ECS-native test rule too),
+    // so applying the generated file only imports: no in-place update.
+    let applied = wd.apply();
+    assert!(
+        applied.stdout.contains("Resources: 7 imported, 0 added, 0 changed, 0 destroyed"),
+        "the generated config must equal the imported state:\n{}\n{generated}",
+        applied.all()
+    );
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 0, "generated config must plan clean after apply:\n{}\n{generated}", plan.all());
     // The generated releases adopt: a deploy tool's flip is followed, not reverted.
@@ -279,7 +298,43 @@ fn plan_generate_config_for_an_import_block_leaves_active_color_out() {
     assert_eq!(plan.code, 0, "generated config must plan clean:\n{}\n{generated}", plan.all());
 }
 
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_deleted_target_group_is_one_warning_and_the_rest_still_list() {
+    let emu = Emulator::start();
+    let create = |name: &str, args: &[&str]| {
+        let mut all = vec!["--cluster", CLUSTER];
+        all.extend_from_slice(args);
+        Scaffold::create(&emu, name, &all)
+    };
+    let tags = create("tags", &["--colors", "tag"]);
+    let stale = create("stale", &["--colors", "name"]);
+    // The stale rule forwards to blue alone, then green's target group is deleted (ELB
+    // allows it: no listener uses it, only the service stale-green names it).
+    acceptance_tests::scaffold::run(&emu, "flip", &["--rule-arn", stale.rule(), "--to", &stale.blue_tg]);
+    delete_target_group(&emu, &stale.green_tg);
+    let wd = workdir(&emu);
+    for extra in [String::new(), format!("\n    listener_arn = \"{}\"", tags.listener_arn)] {
+        let q = query(&wd, &format!("{}{extra}", cluster_config()), "", &[]);
+        assert_eq!(q.out.code, 0, "{}", q.out.all());
+        let tail = &tags.rule()[tags.rule().len() - 4..];
+        assert_eq!(q.names(), [format!("tags · rule …/{tail} → blue")], "{}", q.out.all());
+        let w = q.warnings();
+        let gone: Vec<&String> = w.iter().filter(|w| w.contains("no longer exists")).collect();
+        assert_eq!(gone.len(), 1, "{w:?}");
+        assert!(gone[0].contains("stale-green") && gone[0].contains(&stale.green_tg), "{w:?}");
+    }
+}
+
 // ---------------------------------------------------------------- helpers
+
+fn delete_target_group(emu: &Emulator, arn: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+        elb.delete_target_group().target_group_arn(arn).send().await.expect("delete target group");
+    });
+}
 
 /// An HTTPS-like second listener (port 8443) whose default action also forwards to both
 /// target groups of `s`: a second production pointer.

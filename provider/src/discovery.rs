@@ -4,7 +4,7 @@
 use crate::arn;
 use crate::aws_clients::AwsClients;
 use crate::errors::{self, Error, Result};
-use crate::target_group_cache::{ColorTags, LoadBalancersByTargetGroup};
+use crate::target_group_cache::{ColorTags, LoadBalancersByTargetGroup, Memo};
 use crate::traffic_pointer::{self, Color, Pair, Pointer, PointerRef};
 
 pub const COLOR_TAG: &str = "bluegreen:color";
@@ -160,38 +160,157 @@ pub async fn service_target_groups(aws: &AwsClients, cluster: &str, service: &st
     Ok(tgs)
 }
 
-/// The other color's target group for `tg`: the target group named like it with the
-/// other color word (`app-blue` → `app-green`) if there is one, else the
-/// `alternateTargetGroupArn` of an ECS-native blue/green service on it, else a sibling
-/// service's target group of the opposite color in the cluster.
+/// The candidate partners of a target group nothing else pairs, in the one order import
+/// (by service, or by a pointer forwarding to one group) and `terraform query` both try
+/// them, so what the query lists imports as listed:
+/// 1. the `alternateTargetGroupArn` of an ECS-native blue/green service on it (or the
+///    target group of the service whose alternate it is): ECS itself names the pair;
+/// 2. the other group of a pointer whose forward action names it and exactly one other
+///    group: the form this provider writes (the standby at weight 0);
+/// 3. its name twin (`app-blue` → `app-green`).
 ///
-/// The name twin comes first because a cluster usually serves several releases: the
-/// other services' target groups of the opposite color then all "pair" with `tg`, and
-/// with exactly one other release the wrong one would be taken. (`terraform query`
-/// pairs a lone target group the same way, so what it lists imports as listed.)
-pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Pair> {
-    if let Some(twin) = name_twin(aws, tg).await?
-        && let Ok(pair) = resolve_pair(aws, tg, &twin).await
-    {
-        return Ok(pair);
+/// Each caller takes the first candidate whose colors resolve. Import then falls back
+/// to a sibling service's target group of the other color; the name twin comes before
+/// that because in a cluster serving several releases every other release's target
+/// group of the opposite color "pairs" with `tg`.
+///
+/// `natives` holds (target group, alternate) of each ECS-native load balancer,
+/// `pointer_groups` the target groups each pointer forwards to.
+pub fn partner_order(
+    tg: &str,
+    natives: &[(&str, &str)],
+    pointer_groups: &[Vec<String>],
+    twin: Option<&str>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |t: &str| {
+        if t != tg && !out.iter().any(|o| o == t) {
+            out.push(t.to_string());
+        }
+    };
+    for (t, a) in natives {
+        if *t == tg {
+            push(a);
+        } else if *a == tg {
+            push(t);
+        }
     }
-    let mut candidates: Vec<String> = Vec::new();
-    let services = crate::promotion_gate::cluster_services(aws, cluster).await?;
-    // An ECS-native blue/green service names the pair itself (its target group and
-    // alternateTargetGroupArn).
-    for lb in services.iter().flat_map(|s| s.load_balancers()) {
-        let alternate = lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn());
-        let partner = match (lb.target_group_arn(), alternate) {
-            (Some(t), Some(a)) if t == tg => a,
-            (Some(t), Some(a)) if a == tg => t,
-            _ => continue,
-        };
-        if partner != tg
-            && let Ok(pair) = resolve_pair(aws, tg, partner).await
+    for groups in pointer_groups {
+        let mut g: Vec<&str> = groups.iter().map(String::as_str).collect();
+        g.sort_unstable();
+        g.dedup();
+        if let [a, b] = g.as_slice()
+            && (*a == tg || *b == tg)
         {
+            push(if *a == tg { b } else { a });
+        }
+    }
+    if let Some(t) = twin {
+        push(t);
+    }
+    out
+}
+
+/// The ECS-native test pointer of a pair: the `testListenerRule` of the ECS-native load
+/// balancer whose target group and alternate are the pair (either way round), unless it
+/// is the production pointer. `natives` holds (target group, alternate, test rule).
+/// Only this is a release's test pointer, for import and `terraform query` alike: any
+/// other rule forwarding to the standby alone may be something else entirely (a
+/// host-header rule pinned to one color), which every promotion would then rewrite.
+pub fn native_test_rule<'a>(
+    natives: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+    pair: &Pair,
+    production: &str,
+) -> Option<&'a str> {
+    natives.into_iter().find_map(|(t, a, test)| {
+        let names_pair = (t == pair.blue && a == pair.green) || (t == pair.green && a == pair.blue);
+        test.filter(|r| names_pair && *r != production)
+    })
+}
+
+/// (target group, alternate, test rule) of each ECS-native load balancer of `services`.
+fn natives_of(services: &[aws_sdk_ecs::types::Service]) -> Vec<(&str, &str, Option<&str>)> {
+    services
+        .iter()
+        .flat_map(|s| s.load_balancers())
+        .filter_map(|lb| {
+            let adv = lb.advanced_configuration()?;
+            Some((lb.target_group_arn()?, adv.alternate_target_group_arn()?, adv.test_listener_rule()))
+        })
+        .collect()
+}
+
+/// (target group, alternate, test rule) of a cluster's ECS-native load balancers.
+type NativeConfig = Vec<(String, String, Option<String>)>;
+
+/// The cluster's ECS-native configuration, listed once per cluster per process: importing
+/// every release a query generated then lists the cluster once, not once per release.
+/// `advancedConfiguration` is set up with the service and not changed by a deploy, so it
+/// holds for a run like the target-group facts of `target_group_cache`.
+static NATIVE_CONFIG: std::sync::LazyLock<Memo<String, NativeConfig>> = std::sync::LazyLock::new(Memo::default);
+
+/// The test pointer import records for a release: its ECS-native `testListenerRule`
+/// ([`native_test_rule`]) if that rule exists and forwards within the pair. One listing
+/// of the cluster's services per process and, when there is such a rule, one
+/// DescribeRules.
+pub async fn native_test_pointer(
+    aws: &AwsClients,
+    cluster: &str,
+    pair: &Pair,
+    production: &PointerRef,
+) -> Result<Option<PointerRef>> {
+    let config = NATIVE_CONFIG
+        .get_or_lookup(&cluster.to_string(), || async {
+            let services = crate::promotion_gate::cluster_services(aws, cluster).await?;
+            Ok(natives_of(&services)
+                .into_iter()
+                .map(|(t, a, test)| (t.to_string(), a.to_string(), test.map(str::to_string)))
+                .collect())
+        })
+        .await?;
+    let natives = config.iter().map(|(t, a, test)| (t.as_str(), a.as_str(), test.as_deref()));
+    let Some(rule) = native_test_rule(natives, pair, production.arn()) else { return Ok(None) };
+    let target = PointerRef::Rule(rule.to_string());
+    match traffic_pointer::read(&aws.elbv2, &target).await {
+        Ok(p) if p.traffic(pair, None).is_ok() => Ok(Some(target)),
+        Ok(_) | Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The target groups each pointer on `tg`'s load balancers forwards to: one
+/// DescribeTargetGroups, then the load balancers' listeners and rules.
+async fn pointer_groups_of(aws: &AwsClients, tg: &str) -> Result<Vec<Vec<String>>> {
+    use aws_sdk_ecs::error::ProvideErrorMetadata;
+    let lbs: Vec<String> = match aws.elbv2.describe_target_groups().target_group_arns(tg).send().await {
+        Ok(out) => out.target_groups().iter().flat_map(|t| t.load_balancer_arns().iter().cloned()).collect(),
+        Err(e) if e.code() == Some("TargetGroupNotFound") => {
+            return Err(Error::NotFound { what: "Target group", arn: tg.to_string() });
+        }
+        Err(e) => return Err(errors::aws("DescribeTargetGroups", tg.to_string(), e)),
+    };
+    let mut groups = Vec::new();
+    for lb in &lbs {
+        for f in pointers_of_load_balancer(aws, lb).await? {
+            groups.push(f.pointer.weights().unwrap_or_default().into_iter().map(|(t, _)| t).collect());
+        }
+    }
+    Ok(groups)
+}
+
+/// The other color's target group for `tg`: the first of [`partner_order`] whose colors
+/// resolve, else a sibling service's target group of the opposite color in the cluster.
+pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Pair> {
+    let services = crate::promotion_gate::cluster_services(aws, cluster).await?;
+    let natives: Vec<(&str, &str)> = natives_of(&services).into_iter().map(|(t, a, _)| (t, a)).collect();
+    let pointer_groups = pointer_groups_of(aws, tg).await?;
+    let twin = name_twin(aws, tg).await?;
+    for partner in partner_order(tg, &natives, &pointer_groups, twin.as_deref()) {
+        if let Ok(pair) = resolve_pair(aws, tg, &partner).await {
             return Ok(pair);
         }
     }
+    let mut candidates: Vec<String> = Vec::new();
     for s in &services {
         for other in s.load_balancers().iter().filter_map(|lb| lb.target_group_arn()) {
             if other != tg && !candidates.iter().any(|c| c == other) {
@@ -473,6 +592,32 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains("test"), "{e}");
+    }
+
+    #[test]
+    fn a_lone_target_group_tries_native_then_pointer_then_twin() {
+        let (nat, ptr, twin) = ("native-alt", "pointer-partner", "app-green");
+        let natives = [("other", "x"), ("lone", nat)];
+        let pointers = vec![
+            vec!["lone".to_string()],
+            vec!["lone".into(), ptr.into()],
+            vec!["lone".into(), "a".into(), "b".into()],
+        ];
+        assert_eq!(partner_order("lone", &natives, &pointers, Some(twin)), [nat, ptr, twin]);
+        // The native service may name it as the alternate; duplicates are tried once.
+        let natives = [(ptr, "lone")];
+        assert_eq!(partner_order("lone", &natives, &pointers, Some(ptr)), [ptr]);
+        assert!(partner_order("lone", &[], &[vec!["lone".into()]], None).is_empty());
+    }
+
+    #[test]
+    fn only_the_ecs_native_test_listener_rule_is_a_test_pointer() {
+        let natives = [(GREEN, BLUE, Some("test")), ("x", "y", Some("other"))];
+        assert_eq!(native_test_rule(natives, &pair(), "prod"), Some("test"));
+        // Not the production rule itself, and not another pair's.
+        assert_eq!(native_test_rule([(BLUE, GREEN, Some("prod"))], &pair(), "prod"), None);
+        assert_eq!(native_test_rule([("x", "y", Some("other"))], &pair(), "prod"), None);
+        assert_eq!(native_test_rule([(BLUE, GREEN, None)], &pair(), "prod"), None);
     }
 
     #[test]

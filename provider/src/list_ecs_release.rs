@@ -11,6 +11,10 @@
 //!   production pointer and `testListenerRule` as the test pointer);
 //! - a target group nothing pairs yet, and its name twin (`app-blue` / `app-green`).
 //!
+//! A service's target group takes its partner in [`discovery::partner_order`], the order
+//! import uses too. The test pointer is only ECS-native's `testListenerRule`
+//! ([`discovery::native_test_rule`]), which import records as well.
+//!
 //! Blue and green are told apart as import does (`bluegreen:color` tag, then the name),
 //! and the production pointer is chosen as import by service chooses it
 //! ([`discovery::choose_pointer`]). A pair that cannot be listed (one color only, colors
@@ -18,10 +22,12 @@
 //! the stream, and the other releases still stream. A service on one target group with
 //! no color (no tag, no blue/green word) is not blue/green at all and is left out.
 //!
-//! Cost of one query, whatever the number of releases: ListServices (100 a page),
-//! DescribeServices by tens, DescribeTargetGroups by 20 ARNs, one DescribeListeners per
-//! load balancer and one DescribeRules per listener (400 rules a page), DescribeTags by
-//! 20 target groups. Only target groups nothing pairs cost more: one
+//! Cost of one query, whatever the number of releases on a load balancer: ListServices
+//! (100 a page), DescribeServices by tens, DescribeTargetGroups by 20 ARNs (which also
+//! says which target groups still exist: only those are tagged, and a service naming a
+//! deleted one is a warning), DescribeTags by 20 target groups, and per load balancer one
+//! DescribeListeners and one DescribeRules per listener (400 rules a page), 4 load
+//! balancers at a time. Only target groups nothing pairs cost more: one
 //! DescribeTargetGroups by 20 names for their name twins.
 
 use crate::arn;
@@ -168,6 +174,9 @@ struct Inventory {
     tags: HashMap<String, Option<String>>,
     /// Target groups found by name (the name twins of target groups nothing pairs).
     by_name: HashMap<String, String>,
+    /// Target groups services name that no longer exist (TargetGroupNotFound), with the
+    /// services naming them. They are left out of `services`.
+    missing: BTreeMap<String, Vec<String>>,
 }
 
 impl Inventory {
@@ -200,55 +209,77 @@ impl Inventory {
     fn services_on<'a>(&'a self, tgs: &'a [String]) -> impl Iterator<Item = &'a ServiceView> + 'a {
         self.services.iter().filter(move |s| s.target_groups.iter().any(|t| tgs.contains(t)))
     }
+
+    fn natives(&self) -> impl Iterator<Item = &Native> {
+        self.services.iter().flat_map(|s| &s.native)
+    }
+
+    /// The target groups each pointer forwards to.
+    fn pointer_groups(&self) -> Vec<Vec<String>> {
+        self.pointers
+            .iter()
+            .map(|f| f.pointer.weights().unwrap_or_default().into_iter().map(|(t, _)| t).collect())
+            .collect()
+    }
+
+    /// The candidate partners of `tg`, in [`discovery::partner_order`].
+    fn partners(&self, tg: &str, pointer_groups: &[Vec<String>]) -> Vec<String> {
+        let natives: Vec<(&str, &str)> =
+            self.natives().map(|n| (n.target_group.as_str(), n.alternate.as_str())).collect();
+        discovery::partner_order(tg, &natives, pointer_groups, self.twin_of(tg).as_deref())
+    }
+
+    /// Leaves out of the services the target groups that no longer exist (not in
+    /// `existing`), recording them and their services in `missing`.
+    fn drop_missing(&mut self, existing: &BTreeSet<String>) {
+        for s in &mut self.services {
+            for tg in s.target_groups.iter().filter(|t| !existing.contains(*t)) {
+                self.missing.entry(tg.clone()).or_default().push(s.name.clone());
+            }
+            s.target_groups.retain(|t| existing.contains(t));
+            s.native.retain(|n| existing.contains(&n.target_group) && existing.contains(&n.alternate));
+        }
+    }
 }
 
-/// Two target groups that may be a release, and what ECS-native blue/green says of them.
+/// Two target groups that may be a release, and the production rule ECS-native
+/// blue/green names for them.
 #[derive(Clone, Debug, PartialEq)]
 struct Candidate {
     /// Sorted, so a pair found twice is one candidate.
     tgs: [String; 2],
     production: Option<String>,
-    test: Option<String>,
 }
 
-/// The candidate pairs, and the services' target groups nothing pairs.
+/// The candidate pairs, and the services' target groups nothing pairs. Each service
+/// target group not yet in a pair takes the first partner of
+/// [`discovery::partner_order`] (ECS-native alternate, pointer, name twin) whose colors
+/// resolve, else the first (whose error is then a warning): the order import uses.
 fn candidates(inv: &Inventory) -> (Vec<Candidate>, Vec<String>) {
-    let service_tgs = inv.service_target_groups();
+    let pointer_groups = inv.pointer_groups();
     let mut out: Vec<Candidate> = Vec::new();
-    fn push(out: &mut Vec<Candidate>, a: &str, b: &str, production: Option<&String>, test: Option<&String>) {
-        let tgs = if a <= b { [a.to_string(), b.to_string()] } else { [b.to_string(), a.to_string()] };
-        match out.iter_mut().find(|c| c.tgs == tgs) {
-            Some(c) => {
-                c.production = c.production.take().or_else(|| production.cloned());
-                c.test = c.test.take().or_else(|| test.cloned());
-            }
-            None => out.push(Candidate { tgs, production: production.cloned(), test: test.cloned() }),
-        }
-    }
-    for n in inv.services.iter().flat_map(|s| &s.native) {
-        if n.target_group != n.alternate {
-            push(&mut out, &n.target_group, &n.alternate, n.production.as_ref(), n.test.as_ref());
-        }
-    }
-    for f in &inv.pointers {
-        let mut tgs: Vec<String> = f.pointer.weights().unwrap_or_default().into_iter().map(|(t, _)| t).collect();
-        tgs.sort();
-        tgs.dedup();
-        if let [a, b] = tgs.as_slice()
-            && (service_tgs.contains(a.as_str()) || service_tgs.contains(b.as_str()))
-        {
-            push(&mut out, a, b, None, None);
-        }
-    }
     let mut unpaired = Vec::new();
-    for tg in service_tgs {
+    for tg in inv.service_target_groups() {
         if out.iter().any(|c| c.tgs.iter().any(|t| t == tg)) {
             continue;
         }
-        match inv.twin_of(tg) {
-            Some(twin) => push(&mut out, tg, &twin, None, None),
-            None => unpaired.push(tg.to_string()),
-        }
+        let partners = inv.partners(tg, &pointer_groups);
+        let resolves = |p: &&String| discovery::pair_from_colors(tg, p, inv.tag(tg), inv.tag(p)).is_ok();
+        let Some(partner) = partners.iter().find(resolves).or(partners.first()) else {
+            unpaired.push(tg.to_string());
+            continue;
+        };
+        let tgs =
+            if tg <= partner.as_str() { [tg.to_string(), partner.clone()] } else { [partner.clone(), tg.to_string()] };
+        let production = inv
+            .natives()
+            .find(|n| {
+                let mut nt = [n.target_group.clone(), n.alternate.clone()];
+                nt.sort();
+                nt == tgs
+            })
+            .and_then(|n| n.production.clone());
+        out.push(Candidate { tgs, production });
     }
     (out, unpaired)
 }
@@ -290,7 +321,18 @@ impl Release {
 #[derive(Clone, Debug, PartialEq)]
 enum Listed {
     Release(Release),
-    Warning { name: String, tgs: Vec<String>, diagnostic: Diagnostic },
+    Warning {
+        name: String,
+        tgs: Vec<String>,
+        diagnostic: Diagnostic,
+    },
+    /// A service's target group that no longer exists: shown whatever the listener filter
+    /// (nothing forwards to a deleted target group, so no listener can claim it).
+    Stale {
+        name: String,
+        tg: String,
+        diagnostic: Diagnostic,
+    },
 }
 
 /// A release's name for people: the common name of its services without the color word
@@ -386,15 +428,11 @@ fn releases(inv: &Inventory, cluster: &str) -> Vec<Listed> {
                 continue;
             }
         };
-        let others = || found.iter().copied().filter(|f| f.pointer.target != production.pointer.target);
-        // The test pointer: ECS-native's testListenerRule, else the one other pointer
-        // that forwards to the standby color only.
-        let standby = pair.target_group(traffic.active.other());
-        let test = c.test.as_deref().and_then(|t| others().find(|f| f.pointer.target.arn() == t)).or_else(|| {
-            let standby_only: Vec<&Found> =
-                others().filter(|f| f.pointer.weights().is_ok_and(|w| w.iter().all(|(t, _)| t == standby))).collect();
-            if let [one] = standby_only.as_slice() { Some(*one) } else { None }
-        });
+        // The test pointer: only ECS-native's testListenerRule, as import finds it (a rule
+        // forwarding to the standby alone may be anything, e.g. a host-header rule).
+        let natives = inv.natives().map(|n| (n.target_group.as_str(), n.alternate.as_str(), n.test.as_deref()));
+        let test = discovery::native_test_rule(natives, &pair, production.pointer.target.arn())
+            .and_then(|t| found.iter().copied().find(|f| f.pointer.target.arn() == t));
         out.push(Listed::Release(Release {
             name,
             pair: pair.clone(),
@@ -444,9 +482,24 @@ fn releases(inv: &Inventory, cluster: &str) -> Vec<Listed> {
             tgs,
         });
     }
+    for (tg, services) in &inv.missing {
+        let name = services.first().map(|s| base_name(s)).unwrap_or_default();
+        out.push(Listed::Stale {
+            diagnostic: Diagnostic::warning(
+                "Release not listed: target group no longer exists",
+                format!(
+                    "ECS service(s) {} in cluster {cluster} name target group {tg}, which no longer exists (TargetGroupNotFound: ELB lets a target group be deleted while only a service scaled to 0 names it). Releases on it are not listed; the other releases are. Update the service(s) to an existing target group, or delete them.",
+                    services.join(", ")
+                ),
+            ),
+            name,
+            tg: tg.clone(),
+        });
+    }
     out.sort_by_key(|l| match l {
         Listed::Release(r) => (r.name.clone(), 0, r.pointer.arn().to_string()),
         Listed::Warning { name, tgs, .. } => (name.clone(), 1, tgs.join(",")),
+        Listed::Stale { name, tg, .. } => (name.clone(), 2, tg.clone()),
     });
     out
 }
@@ -465,6 +518,7 @@ fn on_listener(inv: &Inventory, listed: Vec<Listed>, listener: &str) -> Vec<List
         .filter(|l| match l {
             Listed::Release(r) => listener_of(&r.pointer).as_deref() == Some(listener),
             Listed::Warning { tgs, .. } => tgs.iter().any(|t| forwarded_here(t)),
+            Listed::Stale { .. } => true,
         })
         .collect()
 }
@@ -485,7 +539,7 @@ fn events(listed: Vec<Listed>, cluster: &str, include_resource: bool) -> Vec<Lis
                     .map(|c| resource_ecs_release::detached_warning(&r.pointer, &r.pair, c).into())
                     .unwrap_or_default(),
             },
-            Listed::Warning { name, diagnostic, .. } => ListResourceEvent {
+            Listed::Warning { name, diagnostic, .. } | Listed::Stale { name, diagnostic, .. } => ListResourceEvent {
                 identity: None,
                 display_name: name,
                 resource_object: None,
@@ -501,12 +555,13 @@ fn batches(items: &[String]) -> impl Iterator<Item = Vec<String>> + '_ {
     items.chunks(ARNS_PER_CALL).map(<[String]>::to_vec)
 }
 
-/// The load balancers the target groups are attached to: DescribeTargetGroups by 20
-/// ARNs. A batch naming a target group that no longer exists is retried one by one, so
-/// only that one is left out.
-async fn load_balancers_of(aws: &AwsClients, tgs: &[String]) -> Result<BTreeSet<String>> {
+/// The target groups that exist and the load balancers they are attached to:
+/// DescribeTargetGroups by 20 ARNs. A batch naming a target group that no longer exists
+/// is retried one by one, so only that one is left out.
+async fn describe_target_groups(aws: &AwsClients, tgs: &[String]) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
     use aws_sdk_ecs::error::ProvideErrorMetadata;
     let mut lbs = BTreeSet::new();
+    let mut existing = BTreeSet::new();
     for batch in batches(tgs) {
         let out = aws.elbv2.describe_target_groups().set_target_group_arns(Some(batch.clone())).send().await;
         let groups = match out {
@@ -526,8 +581,9 @@ async fn load_balancers_of(aws: &AwsClients, tgs: &[String]) -> Result<BTreeSet<
             Err(e) => return Err(errors::aws("DescribeTargetGroups", batch.join(", "), e)),
         };
         lbs.extend(groups.iter().flat_map(|g| g.load_balancer_arns().iter().cloned()));
+        existing.extend(groups.iter().filter_map(|g| g.target_group_arn()).map(str::to_string));
     }
-    Ok(lbs)
+    Ok((existing, lbs))
 }
 
 /// Target group ARNs by name, for the names that exist: DescribeTargetGroups by 20
@@ -560,24 +616,60 @@ async fn target_groups_by_name(aws: &AwsClients, names: &[String]) -> Result<Has
     Ok(out)
 }
 
-/// The `bluegreen:color` tag of each target group: DescribeTags by 20.
+/// The `bluegreen:color` tag of each target group: DescribeTags by 20. The target groups
+/// are ones DescribeTargetGroups or a forward action just named; should one be deleted
+/// in between (TargetGroupNotFound), its batch is retried one by one and it is left out.
 async fn color_tags(aws: &AwsClients, tgs: &[String]) -> Result<HashMap<String, Option<String>>> {
+    use aws_sdk_ecs::error::ProvideErrorMetadata;
     let mut out = HashMap::new();
     for batch in batches(tgs) {
-        let resp = aws
-            .elbv2
-            .describe_tags()
-            .set_resource_arns(Some(batch.clone()))
-            .send()
-            .await
-            .map_err(|e| errors::aws("DescribeTags", batch.join(", "), e))?;
-        for d in resp.tag_descriptions() {
+        let descriptions = match aws.elbv2.describe_tags().set_resource_arns(Some(batch.clone())).send().await {
+            Ok(resp) => resp.tag_descriptions().to_vec(),
+            Err(e) if e.code() == Some("TargetGroupNotFound") => {
+                let mut all = Vec::new();
+                for tg in batch.iter().filter(|_| batch.len() > 1) {
+                    match aws.elbv2.describe_tags().resource_arns(tg).send().await {
+                        Ok(resp) => all.extend(resp.tag_descriptions().iter().cloned()),
+                        Err(e) if e.code() == Some("TargetGroupNotFound") => {}
+                        Err(e) => return Err(errors::aws("DescribeTags", tg.clone(), e)),
+                    }
+                }
+                all
+            }
+            Err(e) => return Err(errors::aws("DescribeTags", batch.join(", "), e)),
+        };
+        for d in &descriptions {
             let Some(tg) = d.resource_arn() else { continue };
             let color = d.tags().iter().find(|t| t.key() == Some(discovery::COLOR_TAG)).and_then(|t| t.value());
             out.insert(tg.to_string(), color.map(str::to_string));
         }
     }
     Ok(out)
+}
+
+/// How many load balancers' listeners and rules are read at once.
+const LOAD_BALANCERS_IN_FLIGHT: usize = 4;
+
+/// Every pointer of the load balancers, read [`LOAD_BALANCERS_IN_FLIGHT`] load
+/// balancers at a time (one DescribeListeners each, one DescribeRules per listener), in
+/// the order of `lbs`.
+async fn pointers_of(aws: &AwsClients, lbs: &BTreeSet<String>) -> Result<Vec<Found>> {
+    let mut set = tokio::task::JoinSet::new();
+    let mut results: Vec<Option<Vec<Found>>> = vec![None; lbs.len()];
+    let mut queue = lbs.iter().cloned().enumerate();
+    loop {
+        while set.len() < LOAD_BALANCERS_IN_FLIGHT
+            && let Some((i, lb)) = queue.next()
+        {
+            let aws = aws.clone();
+            set.spawn(async move { (i, discovery::pointers_of_load_balancer(&aws, &lb).await) });
+        }
+        let Some(done) = set.join_next().await else { break };
+        let (i, found) = done.map_err(|e| Error::live("Reading load balancers failed", e.to_string()))?;
+        // An error drops the set, which aborts the reads still in flight.
+        results[i] = Some(found?);
+    }
+    Ok(results.into_iter().flatten().flatten().collect())
 }
 
 /// Reads everything one query needs (see the module comment for the calls).
@@ -593,14 +685,16 @@ async fn gather(aws: &AwsClients, f: &Filters) -> Result<Inventory> {
     if service_tgs.is_empty() {
         return Ok(inv);
     }
+    // Which of the services' target groups still exist (ELB lets a target group be
+    // deleted while only a service scaled to 0 names it), and their load balancers.
+    let (existing, attached_to) = describe_target_groups(aws, &service_tgs).await?;
+    inv.drop_missing(&existing);
     // A listener filter names its load balancer; otherwise the target groups say.
     let lbs: BTreeSet<String> = match &f.listener_arn {
         Some(l) => arn::load_balancer_of(l).into_iter().collect(),
-        None => load_balancers_of(aws, &service_tgs).await?,
+        None => attached_to,
     };
-    for lb in &lbs {
-        inv.pointers.extend(discovery::pointers_of_load_balancer(aws, lb).await?);
-    }
+    inv.pointers = pointers_of(aws, &lbs).await?;
     let (_, unpaired) = candidates(&inv);
     let twins: Vec<String> = unpaired
         .iter()
@@ -611,8 +705,14 @@ async fn gather(aws: &AwsClients, f: &Filters) -> Result<Inventory> {
     if !twins.is_empty() {
         inv.by_name = target_groups_by_name(aws, &twins).await?;
     }
-    let (cands, unpaired) = candidates(&inv);
-    let tgs: BTreeSet<String> = cands.into_iter().flat_map(|c| c.tgs).chain(unpaired).collect();
+    // Tags of every service target group that exists and of every partner it may take
+    // (candidates choose the first partner whose colors resolve).
+    let pointer_groups = inv.pointer_groups();
+    let mut tgs: BTreeSet<String> = BTreeSet::new();
+    for tg in inv.service_target_groups() {
+        tgs.insert(tg.to_string());
+        tgs.extend(inv.partners(tg, &pointer_groups));
+    }
     inv.tags = color_tags(aws, &tgs.into_iter().collect::<Vec<_>>()).await?;
     Ok(inv)
 }
@@ -622,7 +722,8 @@ fn error_event(d: Diagnostic) -> ListResourceEvent {
 }
 
 /// `ListResource`: streams one event per release (and one warning per pair it cannot
-/// list), stopping once Terraform stops reading (`limit` reached).
+/// list), warnings first (see [`ordered`]), stopping once Terraform stops reading
+/// (`limit` reached).
 pub async fn list(aws: Option<&AwsClients>, req: ListResourceRequest, sink: ListResourceSink) {
     let Some(aws) = aws else {
         sink.send(error_event(Diagnostic::error(
@@ -649,11 +750,38 @@ pub async fn list(aws: Option<&AwsClients>, req: ListResourceRequest, sink: List
     if let Some(l) = &filters.listener_arn {
         listed = on_listener(&inv, listed, l);
     }
-    for event in events(listed, &filters.cluster, req.include_resource) {
+    for event in ordered(events(listed, &filters.cluster, req.include_resource), req.limit) {
         if !sink.send(event).await {
             return;
         }
     }
+}
+
+/// The events in the order they are sent: warnings first (events without an identity,
+/// which Terraform shows and does not count toward `limit`), then, when there are more
+/// releases than `limit`, one warning saying so, then the releases. Terraform stops
+/// reading after `limit` releases, so a warning sent after them would be lost.
+fn ordered(events: Vec<ListResourceEvent>, limit: i64) -> Vec<ListResourceEvent> {
+    let (results, mut out): (Vec<_>, Vec<_>) = events.into_iter().partition(|e| e.identity.is_some());
+    if let Ok(limit) = usize::try_from(limit)
+        && limit > 0
+        && results.len() > limit
+    {
+        out.push(ListResourceEvent {
+            display_name: format!("{limit} of {} releases", results.len()),
+            diagnostics: Diagnostic::warning(
+                "List cut at the limit",
+                format!(
+                    "Found {} releases; only the first {limit} (by name) are listed because the list block sets limit = {limit}. Raise limit, or narrow the query with listener_arn or service_name_prefix, to see the others.",
+                    results.len()
+                ),
+            )
+            .into(),
+            ..Default::default()
+        });
+    }
+    out.extend(results);
+    out
 }
 
 #[cfg(test)]
@@ -710,7 +838,7 @@ mod tests {
         listed
             .iter()
             .filter_map(|l| match l {
-                Listed::Warning { diagnostic, .. } => Some(diagnostic),
+                Listed::Warning { diagnostic, .. } | Listed::Stale { diagnostic, .. } => Some(diagnostic),
                 _ => None,
             })
             .collect()
@@ -764,6 +892,7 @@ mod tests {
             ]
             .into(),
             by_name: [("det-green".to_string(), det_g)].into(),
+            missing: BTreeMap::new(),
         }
     }
 
@@ -783,10 +912,11 @@ mod tests {
             ]
         );
         let by_name = |n: &str| *released(&listed).iter().find(|r| r.name == n).unwrap();
-        // Tag colors: blue is app-tg-a; the test rule forwarding to standby green is found.
+        // Tag colors: blue is app-tg-a. The rule forwarding to standby green alone is not
+        // taken as its test pointer: only ECS-native names one (import finds the same).
         let app = by_name("app");
         assert_eq!(app.pair, Pair { blue: tg("app-tg-a"), green: tg("app-tg-b") });
-        assert_eq!(app.test, Some(PointerRef::Rule(rule("alb", "l8080", "apptest"))));
+        assert_eq!(app.test, None);
         // ECS-native: production and test rule from advancedConfiguration, though each
         // forwards to one group only.
         let nat = by_name("nat");
@@ -855,7 +985,9 @@ mod tests {
         let state = app.resource_object.as_ref().unwrap();
         assert_eq!(state.get("active_color").as_str(), Some("blue"));
         assert_eq!(state.get("standby_traffic_percent").as_i64(), Some(0));
-        assert_eq!(state.get("test_listener_rule_arn").as_str(), Some(rule("alb", "l8080", "apptest").as_str()));
+        assert!(state.get("test_listener_rule_arn").is_null(), "no guessed test pointer: {state:?}");
+        let nat = ev.iter().find(|e| e.display_name.starts_with("nat")).unwrap().resource_object.as_ref().unwrap();
+        assert_eq!(nat.get("test_listener_rule_arn").as_str(), Some(rule("alb", "l8080", "natt").as_str()));
         assert!(app.diagnostics.is_empty());
         // The detached standby of the ECS-native release is warned about on its result.
         let nat = ev.iter().find(|e| e.display_name.starts_with("nat")).unwrap();
@@ -867,23 +999,91 @@ mod tests {
         assert!(events(releases(&inv, "prod"), "prod", false).iter().all(|e| e.resource_object.is_none()));
     }
 
-    #[tokio::test]
-    async fn the_sink_stops_at_the_limit() {
-        let inv = cluster();
-        let (sink, mut rx) = ListResourceSink::channel(2, 16);
-        let mut sent = 0;
-        for e in events(releases(&inv, "prod"), "prod", false) {
+    /// Sends `events` as `list` does, to a sink with `limit`; returns what was received.
+    async fn send_all(events: Vec<ListResourceEvent>, limit: i64) -> Vec<ListResourceEvent> {
+        let (sink, mut rx) = ListResourceSink::channel(limit, 64);
+        for e in ordered(events, limit) {
             if !sink.send(e).await {
                 break;
             }
-            sent += 1;
         }
         drop(sink);
-        let mut results = 0;
+        let mut got = Vec::new();
         while let Some(e) = rx.recv().await {
-            results += usize::from(e.identity.is_some());
+            got.push(e);
         }
-        assert_eq!((sent, results), (2, 2));
+        got
+    }
+
+    #[tokio::test]
+    async fn the_limit_keeps_every_warning_and_says_the_list_was_cut() {
+        let mut inv = cluster();
+        // A warning sorting after every release ("zz"), which a cut after two releases lost.
+        inv.services.push(service("zz", &[&tg("zz-tg-a")]));
+        inv.tags.insert(tg("zz-tg-a"), Some("green".into()));
+        let all = events(releases(&inv, "prod"), "prod", false);
+        let got = send_all(all.clone(), 2).await;
+        let results: Vec<&str> = got.iter().filter(|e| e.identity.is_some()).map(|e| e.display_name.as_str()).collect();
+        assert_eq!(results, ["app · rule …/app1 → blue", "det · listener :443 …/l443 → blue"]);
+        let warnings: Vec<String> = got
+            .iter()
+            .filter(|e| e.identity.is_none())
+            .flat_map(|e| e.diagnostics.iter().map(|d| format!("{}: {}", d.summary, d.detail)))
+            .collect();
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.contains("half-tg-a")), "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.contains("zz-tg-a")), "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("List cut at the limit") && w.contains("Found 5 releases; only the first 2")),
+            "{warnings:?}"
+        );
+        // Under the limit (or no limit): no cut warning, everything sent.
+        for limit in [0, 5, 100] {
+            let got = send_all(all.clone(), limit).await;
+            assert_eq!(got.len(), all.len(), "limit {limit}");
+            assert!(got.iter().all(|e| e.diagnostics.iter().all(|d| d.summary != "List cut at the limit")));
+        }
+    }
+
+    #[test]
+    fn a_target_group_that_no_longer_exists_is_one_warning_and_the_rest_list() {
+        let mut inv = cluster();
+        // Service "gone" scaled to 0 names a target group deleted since.
+        let gone = tg("gone-blue");
+        inv.services.push(service("gone-blue", &[&gone]));
+        let existing: BTreeSet<String> = inv.known_target_groups().into_iter().filter(|t| *t != gone).collect();
+        inv.drop_missing(&existing);
+        assert!(inv.service_target_groups().iter().all(|t| *t != gone));
+        let listed = releases(&inv, "prod");
+        assert_eq!(released(&listed).len(), 5);
+        let w = warnings(&listed);
+        let stale: Vec<&&Diagnostic> = w.iter().filter(|d| d.summary.contains("no longer exists")).collect();
+        assert_eq!(stale.len(), 1, "{w:?}");
+        assert!(stale[0].detail.contains("gone-blue") && stale[0].detail.contains(&gone), "{w:?}");
+        // The listener-filtered query shows it too (no listener can claim a deleted group).
+        let on_l80 = on_listener(&inv, listed, &listener("alb", "l80"));
+        assert!(warnings(&on_l80).iter().any(|d| d.summary.contains("no longer exists")));
+        assert_eq!(released(&on_l80).len(), 4);
+    }
+
+    #[test]
+    fn a_lone_target_group_takes_its_partner_in_the_order_import_does() {
+        // lone-blue has a name twin (lone-green) and a pointer naming it with other-tg:
+        // the pointer's partner comes first, as in discovery::partner_order.
+        let mut inv = cluster();
+        let (lone, twin, other) = (tg("lone-blue"), tg("lone-green"), tg("other-tg"));
+        inv.services.push(service("lone", &[&lone]));
+        inv.pointers.push(at_rule(&rule("alb", "l80", "lone"), 80, &[(&lone, 100), (&other, 0)]));
+        inv.by_name.insert("lone-green".into(), twin.clone());
+        let listed = releases(&inv, "prod");
+        let lone_release = released(&listed).into_iter().find(|r| r.name == "lone").unwrap();
+        assert_eq!(lone_release.pair, Pair { blue: lone.clone(), green: other.clone() });
+        // A partner whose colors do not resolve is skipped for the next (the twin).
+        inv.tags.insert(other.clone(), Some("blue".into()));
+        let (cands, _) = candidates(&inv);
+        assert!(cands.iter().any(|c| c.tgs == [lone.clone(), twin.clone()]), "{cands:?}");
     }
 
     #[test]
@@ -898,7 +1098,7 @@ mod tests {
         let c = resp.config;
         assert_eq!(c.get("cluster").as_str(), Some("prod"));
         assert_eq!(c.get("listener_rule_arn").as_str(), Some(rule("alb", "l80", "app1").as_str()));
-        assert_eq!(c.get("test_listener_rule_arn").as_str(), Some(rule("alb", "l8080", "apptest").as_str()));
+        assert!(c.get("test_listener_rule_arn").is_null());
         let blue = c.get("blue").single_block().unwrap().get("target_group_arn").as_str();
         assert_eq!(blue, Some(tg("app-tg-a").as_str()));
         for left_out in [
@@ -914,12 +1114,22 @@ mod tests {
             assert!(c.get(left_out).is_null(), "{left_out} must not be generated: {c:?}");
         }
         assert!(c.get("promotion").elements().is_empty());
-        // No state, no configuration (and no error).
+        // No state, or a state with unknown values: no configuration, and an error that says why.
         let none = resource_ecs_release::generate_config(GenerateResourceConfigRequest {
             type_name: TYPE_NAME.into(),
             state: Value::Null,
         });
-        assert!(none.config.is_null() && none.diagnostics.is_empty());
+        assert!(none.config.is_null() && none.diagnostics.has_errors(), "{:?}", none.diagnostics);
+        let mut partly = ev[0].resource_object.clone().unwrap();
+        if let Value::Object(m) = &mut partly {
+            m.insert("cluster".into(), Value::Unknown);
+        }
+        let unknown = resource_ecs_release::generate_config(GenerateResourceConfigRequest {
+            type_name: TYPE_NAME.into(),
+            state: partly,
+        });
+        assert!(unknown.config.is_null() && unknown.diagnostics.has_errors(), "{:?}", unknown.diagnostics);
+        assert!(unknown.diagnostics.iter().any(|d| d.detail.contains("unknown")));
     }
 
     #[test]

@@ -480,7 +480,12 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
         Ok(t) => t,
         Err(e) => return ImportResourceResponse { diagnostics: e.to_diagnostic().into(), ..Default::default() },
     };
-    let state = release_state(&cluster, &pointer.target, &pair, traffic, None);
+    // The ECS-native testListenerRule, as `terraform query` lists it (and no other guess).
+    let test = match discovery::native_test_pointer(aws, &cluster, &pair, &pointer.target).await {
+        Ok(t) => t,
+        Err(e) => return ImportResourceResponse { diagnostics: e.to_diagnostic().into(), ..Default::default() },
+    };
+    let state = release_state(&cluster, &pointer.target, &pair, traffic, test.as_ref());
     ImportResourceResponse {
         imported: vec![ImportedResource {
             state,
@@ -492,8 +497,8 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
 }
 
 /// The state of a release found live, as import records it (and `terraform query`
-/// lists it): the inputs, the live traffic and what derives from it; `test` is a test
-/// pointer found with it (import records none).
+/// lists it): the inputs, the live traffic and what derives from it; `test` is the
+/// pair's ECS-native test listener rule, if any ([`discovery::native_test_pointer`]).
 pub fn release_state(
     cluster: &str,
     pointer: &PointerRef,
@@ -537,8 +542,19 @@ const GENERATED_INPUTS: [&str; 5] =
 pub fn generate_config(req: GenerateResourceConfigRequest) -> GenerateResourceConfigResponse {
     let state = req.state;
     if state.is_null() || !state.is_wholly_known() {
-        // Nothing (or nothing known) to generate from: Terraform writes an empty block.
-        return GenerateResourceConfigResponse { config: Value::Null, diagnostics: Diagnostics::new() };
+        // Nothing (or nothing known) to generate from: say so rather than have Terraform
+        // write an empty block that does not plan.
+        let what = if state.is_null() { "no state" } else { "a state with unknown values" };
+        return GenerateResourceConfigResponse {
+            config: Value::Null,
+            diagnostics: Diagnostic::error(
+                "Cannot generate configuration",
+                format!(
+                    "Terraform asked for the configuration of a {TYPE_NAME} with {what}; only a release imported or listed in full can be written out. Import it by ID or identity, then generate again."
+                ),
+            )
+            .into(),
+        };
     }
     let mut diagnostics = Diagnostics::new();
     let mut config: Vec<(&str, Value)> = Vec::new();
