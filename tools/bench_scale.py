@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from typing import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
@@ -193,6 +194,17 @@ def watch_provider_rss(proc: subprocess.Popen, peak: list[float]) -> None:
         time.sleep(0.01)
 
 
+def measure_alone(measure: Callable[[str, str, str], dict], provider_dir: str) -> dict:
+    """One measurement (query_cost, gate_poll_cost) against an emulator of its own."""
+    with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
+        emu, endpoint = start_emulator(tmp)
+        try:
+            return measure(tmp, endpoint, provider_dir)
+        finally:
+            emu.terminate()
+            emu.wait(timeout=10)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--provider-dir", default=os.path.join(ROOT, "target/release"))
@@ -205,28 +217,12 @@ def main() -> None:
                     help="only measure one terraform query of a cluster of 50 pairs; print, write nothing")
     args = ap.parse_args()
     provider_dir, echo_dir = os.path.abspath(args.provider_dir), os.path.abspath(args.echo_dir)
-    if args.query_only:
-        with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
-            emu, endpoint = start_emulator(tmp)
-            try:
-                q = query_cost(tmp, endpoint, provider_dir)
-            finally:
-                emu.terminate()
-                emu.wait(timeout=10)
-        print(json.dumps(q))
-        print("\n".join(query_lines(q)))
-        return
-    if args.gate_only:
-        with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
-            emu, endpoint = start_emulator(tmp)
-            try:
-                g = gate_poll_cost(tmp, endpoint, provider_dir)
-            finally:
-                emu.terminate()
-                emu.wait(timeout=10)
-        print(json.dumps(g))
-        print("\n".join(gate_lines(g)))
-        return
+    for only, measure, lines in ((args.query_only, query_cost, query_lines), (args.gate_only, gate_poll_cost, gate_lines)):
+        if only:
+            result = measure_alone(measure, provider_dir)
+            print(json.dumps(result))
+            print("\n".join(lines(result)))
+            return
     plan = ("plan", "-refresh=true", "-input=false", "-no-color", "-lock=false")
     apply = ("apply", "-auto-approve", "-input=false", "-no-color")
     rows = []

@@ -97,7 +97,8 @@ fn import_block_and_identity_import_then_plan_is_empty() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn generated_configuration_plans_clean() {
     let emu = emulator();
-    let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
+    // A (non-native) test listener too: it is no input of the imported release.
+    let s = Scaffold::create(&emu, "app", &["--colors", "tag", "--test-listener"]);
     let wd = Workdir::new(&emu.endpoint());
     wd.write(
         "main.tf",
@@ -112,7 +113,11 @@ fn generated_configuration_plans_clean() {
     assert_eq!(out.code, 0, "{}", out.all());
     let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
     // GenerateResourceConfig writes the inputs only: the imported release adopts.
-    assert!(!generated.contains("active_color") && generated.contains(&s.blue_tg), "{generated}");
+    assert!(generated.contains(&s.blue_tg) && generated.contains(&s.green_tg), "{generated}");
+    assert!(generated.contains(&format!("listener_rule_arn      = \"{}\"", s.rule())), "{generated}");
+    for left_out in ["active_color", "standby_traffic_percent", "standby_color", "_target_group_arn      ="] {
+        assert!(!generated.contains(left_out), "{left_out} must not be generated:\n{generated}");
+    }
     wd.apply();
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 0, "generated config must plan clean:\n{}\n{generated}", plan.all());

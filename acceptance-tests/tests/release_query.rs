@@ -272,34 +272,6 @@ fn query_generate_config_then_apply_plans_clean() {
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
-fn plan_generate_config_for_an_import_block_leaves_active_color_out() {
-    let emu = Emulator::start();
-    let s = Scaffold::create(&emu, "app", &["--colors", "tag", "--test-listener"]);
-    let wd = workdir(&emu);
-    wd.write(
-        "main.tf",
-        &format!(
-            "{}\nimport {{\n  to = bluegreen_ecs_release.app\n  id = \"{}/{}\"\n}}\n",
-            provider_block(&emu.endpoint()),
-            s.cluster,
-            s.rule()
-        ),
-    );
-    let out = wd.run(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"]);
-    assert_eq!(out.code, 0, "{}", out.all());
-    let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
-    assert!(generated.contains(&s.blue_tg) && generated.contains(&s.green_tg), "{generated}");
-    assert!(generated.contains(&format!("listener_rule_arn      = \"{}\"", s.rule())), "{generated}");
-    for left_out in ["active_color", "standby_traffic_percent", "standby_color", "_target_group_arn      ="] {
-        assert!(!generated.contains(left_out), "{left_out} must not be generated:\n{generated}");
-    }
-    wd.apply();
-    let plan = wd.plan_exit_code();
-    assert_eq!(plan.code, 0, "generated config must plan clean:\n{}\n{generated}", plan.all());
-}
-
-#[test]
-#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_deleted_target_group_is_one_warning_and_the_rest_still_list() {
     let emu = Emulator::start();
     let create = |name: &str, args: &[&str]| {

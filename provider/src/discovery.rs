@@ -4,7 +4,7 @@
 use crate::arn;
 use crate::aws_clients::AwsClients;
 use crate::errors::{self, Error, Result};
-use crate::target_group_cache::{ColorTags, LoadBalancersByTargetGroup, Memo};
+use crate::target_group_cache::{ColorTags, LoadBalancersByTargetGroup};
 use crate::traffic_pointer::{self, Color, Pair, Pointer, PointerRef};
 
 pub const COLOR_TAG: &str = "bluegreen:color";
@@ -240,15 +240,6 @@ fn natives_of(services: &[aws_sdk_ecs::types::Service]) -> Vec<(&str, &str, Opti
         .collect()
 }
 
-/// (target group, alternate, test rule) of a cluster's ECS-native load balancers.
-type NativeConfig = Vec<(String, String, Option<String>)>;
-
-/// The cluster's ECS-native configuration, listed once per cluster per process: importing
-/// every release a query generated then lists the cluster once, not once per release.
-/// `advancedConfiguration` is set up with the service and not changed by a deploy, so it
-/// holds for a run like the target-group facts of `target_group_cache`.
-static NATIVE_CONFIG: std::sync::LazyLock<Memo<String, NativeConfig>> = std::sync::LazyLock::new(Memo::default);
-
 /// The test pointer import records for a release: its ECS-native `testListenerRule`
 /// ([`native_test_rule`]) if that rule exists and forwards within the pair. One listing
 /// of the cluster's services per process and, when there is such a rule, one
@@ -259,7 +250,9 @@ pub async fn native_test_pointer(
     pair: &Pair,
     production: &PointerRef,
 ) -> Result<Option<PointerRef>> {
-    let config = NATIVE_CONFIG
+    let config = aws
+        .target_groups
+        .native_config
         .get_or_lookup(&cluster.to_string(), || async {
             let services = crate::promotion_gate::cluster_services(aws, cluster).await?;
             Ok(natives_of(&services)

@@ -31,6 +31,11 @@ impl Error {
         matches!(self, Error::NotFound { .. })
     }
 
+    /// Whether this is an AWS error with this code.
+    pub fn is_aws_code(&self, wanted: &str) -> bool {
+        matches!(self, Error::Aws { code, .. } if code == wanted)
+    }
+
     pub fn to_diagnostic(&self) -> Diagnostic {
         match self {
             Error::NotFound { what, arn } => Diagnostic::error(

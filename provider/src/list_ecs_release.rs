@@ -555,96 +555,75 @@ fn batches(items: &[String]) -> impl Iterator<Item = Vec<String>> + '_ {
     items.chunks(ARNS_PER_CALL).map(<[String]>::to_vec)
 }
 
-/// The target groups that exist and the load balancers they are attached to:
-/// DescribeTargetGroups by 20 ARNs. A batch naming a target group that no longer exists
-/// is retried one by one, so only that one is left out.
-async fn describe_target_groups(aws: &AwsClients, tgs: &[String]) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
-    use aws_sdk_ecs::error::ProvideErrorMetadata;
-    let mut lbs = BTreeSet::new();
-    let mut existing = BTreeSet::new();
-    for batch in batches(tgs) {
-        let out = aws.elbv2.describe_target_groups().set_target_group_arns(Some(batch.clone())).send().await;
-        let groups = match out {
-            Ok(out) => out.target_groups().to_vec(),
-            Err(e) if e.code() == Some("TargetGroupNotFound") && batch.len() > 1 => {
-                let mut groups = Vec::new();
-                for tg in &batch {
-                    match aws.elbv2.describe_target_groups().target_group_arns(tg).send().await {
-                        Ok(out) => groups.extend(out.target_groups().iter().cloned()),
-                        Err(e) if e.code() == Some("TargetGroupNotFound") => {}
-                        Err(e) => return Err(errors::aws("DescribeTargetGroups", tg.clone(), e)),
+/// `call` over `items` 20 at a time. A batch that fails because one of its items does
+/// not exist (`missing`: the target group was deleted meanwhile) is retried one by one,
+/// so only the missing items are left out.
+async fn each_batch_skipping_missing<T, F, Fut>(items: &[String], missing: &str, call: F) -> Result<Vec<T>>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>>>,
+{
+    let mut out = Vec::new();
+    for batch in batches(items) {
+        match call(batch.clone()).await {
+            Ok(found) => out.extend(found),
+            Err(e) if e.is_aws_code(missing) => {
+                for item in batch.iter().filter(|_| batch.len() > 1) {
+                    match call(vec![item.clone()]).await {
+                        Ok(found) => out.extend(found),
+                        Err(e) if e.is_aws_code(missing) => {}
+                        Err(e) => return Err(e),
                     }
                 }
-                groups
             }
-            Err(e) if e.code() == Some("TargetGroupNotFound") => Vec::new(),
-            Err(e) => return Err(errors::aws("DescribeTargetGroups", batch.join(", "), e)),
-        };
-        lbs.extend(groups.iter().flat_map(|g| g.load_balancer_arns().iter().cloned()));
-        existing.extend(groups.iter().filter_map(|g| g.target_group_arn()).map(str::to_string));
+            Err(e) => return Err(e),
+        }
     }
+    Ok(out)
+}
+
+/// The target groups that exist and the load balancers they are attached to:
+/// DescribeTargetGroups by 20 ARNs, leaving out target groups that no longer exist.
+async fn describe_target_groups(aws: &AwsClients, tgs: &[String]) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
+    let groups = each_batch_skipping_missing(tgs, "TargetGroupNotFound", |batch| async move {
+        let out = aws.elbv2.describe_target_groups().set_target_group_arns(Some(batch.clone())).send().await;
+        Ok(out.map_err(|e| errors::aws("DescribeTargetGroups", batch.join(", "), e))?.target_groups().to_vec())
+    })
+    .await?;
+    let lbs = groups.iter().flat_map(|g| g.load_balancer_arns().iter().cloned()).collect();
+    let existing = groups.iter().filter_map(|g| g.target_group_arn()).map(str::to_string).collect();
     Ok((existing, lbs))
 }
 
-/// Target group ARNs by name, for the names that exist: DescribeTargetGroups by 20
-/// names, one by one for a batch where some name does not exist.
+/// Target group ARNs by name, for the names that exist: DescribeTargetGroups by 20 names.
 async fn target_groups_by_name(aws: &AwsClients, names: &[String]) -> Result<HashMap<String, String>> {
-    use aws_sdk_ecs::error::ProvideErrorMetadata;
-    let mut out = HashMap::new();
-    for batch in batches(names) {
-        let groups = match aws.elbv2.describe_target_groups().set_names(Some(batch.clone())).send().await {
-            Ok(o) => o.target_groups().to_vec(),
-            Err(e) if e.code() == Some("TargetGroupNotFound") => {
-                let mut groups = Vec::new();
-                for name in batch.iter().filter(|_| batch.len() > 1) {
-                    match aws.elbv2.describe_target_groups().names(name).send().await {
-                        Ok(o) => groups.extend(o.target_groups().iter().cloned()),
-                        Err(e) if e.code() == Some("TargetGroupNotFound") => {}
-                        Err(e) => return Err(errors::aws("DescribeTargetGroups", name.clone(), e)),
-                    }
-                }
-                groups
-            }
-            Err(e) => return Err(errors::aws("DescribeTargetGroups", batch.join(", "), e)),
-        };
-        for g in groups {
-            if let (Some(n), Some(a)) = (g.target_group_name(), g.target_group_arn()) {
-                out.insert(n.to_string(), a.to_string());
-            }
-        }
-    }
-    Ok(out)
+    let groups = each_batch_skipping_missing(names, "TargetGroupNotFound", |batch| async move {
+        let out = aws.elbv2.describe_target_groups().set_names(Some(batch.clone())).send().await;
+        Ok(out.map_err(|e| errors::aws("DescribeTargetGroups", batch.join(", "), e))?.target_groups().to_vec())
+    })
+    .await?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| Some((g.target_group_name()?.to_string(), g.target_group_arn()?.to_string())))
+        .collect())
 }
 
 /// The `bluegreen:color` tag of each target group: DescribeTags by 20. The target groups
-/// are ones DescribeTargetGroups or a forward action just named; should one be deleted
-/// in between (TargetGroupNotFound), its batch is retried one by one and it is left out.
+/// are ones DescribeTargetGroups or a forward action just named; one deleted in between
+/// is left out.
 async fn color_tags(aws: &AwsClients, tgs: &[String]) -> Result<HashMap<String, Option<String>>> {
-    use aws_sdk_ecs::error::ProvideErrorMetadata;
-    let mut out = HashMap::new();
-    for batch in batches(tgs) {
-        let descriptions = match aws.elbv2.describe_tags().set_resource_arns(Some(batch.clone())).send().await {
-            Ok(resp) => resp.tag_descriptions().to_vec(),
-            Err(e) if e.code() == Some("TargetGroupNotFound") => {
-                let mut all = Vec::new();
-                for tg in batch.iter().filter(|_| batch.len() > 1) {
-                    match aws.elbv2.describe_tags().resource_arns(tg).send().await {
-                        Ok(resp) => all.extend(resp.tag_descriptions().iter().cloned()),
-                        Err(e) if e.code() == Some("TargetGroupNotFound") => {}
-                        Err(e) => return Err(errors::aws("DescribeTags", tg.clone(), e)),
-                    }
-                }
-                all
-            }
-            Err(e) => return Err(errors::aws("DescribeTags", batch.join(", "), e)),
-        };
-        for d in &descriptions {
-            let Some(tg) = d.resource_arn() else { continue };
+    let descriptions = each_batch_skipping_missing(tgs, "TargetGroupNotFound", |batch| async move {
+        let out = aws.elbv2.describe_tags().set_resource_arns(Some(batch.clone())).send().await;
+        Ok(out.map_err(|e| errors::aws("DescribeTags", batch.join(", "), e))?.tag_descriptions().to_vec())
+    })
+    .await?;
+    Ok(descriptions
+        .iter()
+        .filter_map(|d| {
             let color = d.tags().iter().find(|t| t.key() == Some(discovery::COLOR_TAG)).and_then(|t| t.value());
-            out.insert(tg.to_string(), color.map(str::to_string));
-        }
-    }
-    Ok(out)
+            Some((d.resource_arn()?.to_string(), color.map(str::to_string)))
+        })
+        .collect())
 }
 
 /// How many load balancers' listeners and rules are read at once.

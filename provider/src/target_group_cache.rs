@@ -56,10 +56,17 @@ pub type LoadBalancersByTargetGroup = Vec<(String, Vec<String>)>;
 /// The `bluegreen:color` tag value of each target group of a pair, if it has one.
 pub type ColorTags = HashMap<String, Option<String>>;
 
+/// (target group, alternate, test rule) of a cluster's ECS-native load balancers.
+pub type NativeConfig = Vec<(String, String, Option<String>)>;
+
 #[derive(Default)]
 pub struct TargetGroupCache {
     pub load_balancers: Memo<PairKey, LoadBalancersByTargetGroup>,
     pub color_tags: Memo<PairKey, ColorTags>,
+    /// By cluster: its ECS-native configuration, so importing every release a query
+    /// generated lists the cluster once, not once per release. `advancedConfiguration`
+    /// is set up with the service and not changed by a deploy, so it holds for a run.
+    pub native_config: Memo<String, NativeConfig>,
 }
 
 impl std::fmt::Debug for TargetGroupCache {

@@ -151,24 +151,14 @@ impl Pointer {
     /// Target groups and weights of the forward action, normalised: a scalar
     /// `TargetGroupArn` is weight 1, a weighted tuple without weight is weight 1.
     pub fn weights(&self) -> Result<Vec<(String, i32)>> {
-        let forward = &self.actions[self.forward_index()?];
-        let tuples: Vec<(String, i32)> = forward
-            .forward_config()
-            .map(|fc| fc.target_groups())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|t| Some((t.target_group_arn()?.to_string(), t.weight().unwrap_or(1))))
-            .collect();
-        if !tuples.is_empty() {
-            return Ok(tuples);
-        }
-        match forward.target_group_arn() {
-            Some(tg) => Ok(vec![(tg.to_string(), 1)]),
-            None => Err(Error::live(
+        let tuples = action_weights(&self.actions[self.forward_index()?]);
+        if tuples.is_empty() {
+            return Err(Error::live(
                 "The forward action has no target group",
                 format!("{} forwards nowhere.", self.target.describe()),
-            )),
+            ));
         }
+        Ok(tuples)
     }
 
     /// The traffic split over the pair. `prefer` breaks a 50/50 tie (the color that
@@ -306,19 +296,25 @@ pub fn changes(before: &[Action], after: &[Action]) -> Vec<String> {
     out
 }
 
-fn forward_weights(a: &Action) -> Vec<(String, i32)> {
-    let mut w: Vec<(String, i32)> = a
+/// A forward action's target groups and weights as ALB stores them: the weighted
+/// tuples (no weight = 1), else the scalar `TargetGroupArn` at weight 1.
+fn action_weights(a: &Action) -> Vec<(String, i32)> {
+    let tuples: Vec<(String, i32)> = a
         .forward_config()
         .map(|fc| fc.target_groups())
         .unwrap_or_default()
         .iter()
         .filter_map(|t| Some((t.target_group_arn()?.to_string(), t.weight().unwrap_or(1))))
         .collect();
-    if w.is_empty()
-        && let Some(tg) = a.target_group_arn()
-    {
-        w.push((tg.to_string(), 1));
+    match a.target_group_arn() {
+        Some(tg) if tuples.is_empty() => vec![(tg.to_string(), 1)],
+        _ => tuples,
     }
+}
+
+/// [`action_weights`] in a fixed order, for comparing two actions.
+fn forward_weights(a: &Action) -> Vec<(String, i32)> {
+    let mut w = action_weights(a);
     w.sort();
     w
 }
