@@ -6,6 +6,7 @@ use acceptance_tests::emulator::Emulator;
 use acceptance_tests::scaffold::Scaffold;
 use acceptance_tests::terraform::{Output, Workdir, provider_block};
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 const CLUSTER: &str = "shared";
 
@@ -296,6 +297,125 @@ fn a_deleted_target_group_is_one_warning_and_the_rest_still_list() {
         assert_eq!(gone.len(), 1, "{w:?}");
         assert!(gone[0].contains("stale-green") && gone[0].contains(&stale.green_tg), "{w:?}");
     }
+}
+
+/// Must-show 1: one cluster with exactly 30 blue/green pairs (a listener default action
+/// as one pointer, one pair with a test listener, one ECS-native blue/green service with
+/// its test listener rule, Spinnaker server groups, colors by tag and by name) and three
+/// decoys: a service on a single colorless target group, a rule forwarding to two
+/// untagged groups no service uses, and a half-built pair (blue only). The query lists
+/// exactly the 30 (by identity), warns about the half-built one only, writes config and
+/// import blocks for the 30, one apply imports them all, and the next plan is clean.
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn query_of_a_30_pair_cluster_lists_exactly_the_pairs_and_one_apply_imports_all_30() {
+    let emu = Emulator::start();
+    let mut pairs: Vec<(String, Vec<&str>)> = vec![
+        ("lst".into(), vec!["--colors", "name", "--pointer", "listener"]),
+        ("nat".into(), vec!["--colors", "tag", "--services", "ecs-native", "--test-listener"]),
+        ("tst".into(), vec!["--colors", "tag", "--test-listener"]),
+    ];
+    for i in 3..30 {
+        let args = match i % 3 {
+            0 => vec!["--colors", "tag"],
+            1 => vec!["--colors", "name"],
+            _ => vec!["--colors", "name", "--services", "spinnaker"],
+        };
+        pairs.push((format!("p{i:02}"), args));
+    }
+    let decoys: Vec<(String, Vec<&str>)> = vec![
+        // One service (plain-prod-v000) on plain-tg-a, untagged, no color word; the rule
+        // forwards to it alone.
+        ("plain".into(), vec!["--colors", "none", "--forward", "single", "--services", "spinnaker"]),
+        // A rule forwarding to other-tg-a / other-tg-b: untagged, and no service uses them.
+        ("other".into(), vec!["--colors", "none", "--services", "none"]),
+        // Half-built: half-blue on the tagged blue group, which nothing pairs.
+        ("half".into(), vec!["--colors", "tag", "--forward", "single"]),
+    ];
+    // Health does not matter to discovery or import: no waiting. The first create makes
+    // the shared cluster; the others run three at a time.
+    let create = |(name, args): &(String, Vec<&str>)| {
+        let mut all = vec!["--cluster", CLUSTER, "--no-wait"];
+        all.extend_from_slice(args);
+        Scaffold::create(&emu, name, &all)
+    };
+    let all: Vec<(String, Vec<&str>)> = pairs.iter().chain(&decoys).cloned().collect();
+    let mut made = vec![create(&all[0])];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = all[1..]
+            .chunks(all.len().div_ceil(3))
+            .map(|chunk| scope.spawn(move || chunk.iter().map(create).collect::<Vec<_>>()))
+            .collect();
+        for w in workers {
+            made.extend(w.join().unwrap());
+        }
+    });
+    let (scaffolds, decoys) = made.split_at(pairs.len());
+    let half = &decoys[2];
+    let native = &scaffolds[1];
+    assert_eq!(scaffolds.len(), 30);
+
+    let wd = workdir(&emu);
+    let q = query(&wd, &cluster_config(), "", &["-generate-config-out=generated.tf"]);
+    assert_eq!(q.out.code, 0, "{}", q.out.all());
+    // Exactly the 30 pairs, by identity: each scaffold's production pointer.
+    let pointer_of = |cluster: &Value, rule: &Value, listener: &Value| {
+        assert_eq!(cluster, CLUSTER);
+        match (rule.as_str(), listener.as_str()) {
+            (Some(r), None) => format!("rule {r}"),
+            (None, Some(l)) => format!("listener {l}"),
+            other => panic!("identity with one pointer expected, got {other:?}"),
+        }
+    };
+    let listed: Vec<String> = q
+        .results
+        .iter()
+        .map(|r| {
+            let id = &r["identity"];
+            pointer_of(&id["cluster"], &id["listener_rule_arn"], &id["listener_arn"])
+        })
+        .collect();
+    let listed_set: BTreeSet<String> = listed.iter().cloned().collect();
+    assert_eq!(listed.len(), listed_set.len(), "each release listed once: {listed:#?}");
+    let expected: BTreeSet<String> = scaffolds
+        .iter()
+        .map(|s| match &s.rule_arn {
+            Some(r) => format!("rule {r}"),
+            None => format!("listener {}", s.listener_arn),
+        })
+        .collect();
+    assert_eq!(listed_set, expected, "{}", q.out.all());
+    assert!(expected.contains(&format!("listener {}", scaffolds[0].listener_arn)));
+    let names = q.names();
+    assert!(names.iter().any(|n| n.starts_with("lst · listener :80 …/")), "{names:#?}");
+    // The one warning: the half-built pair, named by its blue target group.
+    let warnings = q.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(warnings[0].contains("one color only") && warnings[0].contains(&half.blue_tg), "{warnings:?}");
+
+    // The same run wrote the configuration: a release and an import block per pair.
+    let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
+    assert_eq!(generated.matches("resource \"bluegreen_ecs_release\"").count(), 30, "{generated}");
+    assert_eq!(generated.matches("import {").count(), 30, "{generated}");
+    for s in scaffolds {
+        assert!(generated.contains(&s.blue_tg) && generated.contains(&s.green_tg), "{generated}");
+    }
+    // The ECS-native test listener rule is an input; the plain test rule is not claimed.
+    assert!(generated.contains(native.test_rule_arn.as_deref().unwrap()), "{generated}");
+    assert!(!generated.contains(scaffolds[2].test_rule_arn.as_deref().unwrap()), "{generated}");
+    for d in decoys {
+        assert!(!generated.contains(&d.blue_tg) && !generated.contains(&d.listener_arn), "{generated}");
+    }
+    assert!(!generated.contains("active_color"), "{generated}");
+
+    let applied = wd.apply();
+    assert!(
+        applied.stdout.contains("Resources: 30 imported, 0 added, 0 changed, 0 destroyed"),
+        "{}\n{generated}",
+        applied.all()
+    );
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "the plan after importing all 30 is clean:\n{}", plan.all());
 }
 
 // ---------------------------------------------------------------- helpers
