@@ -197,6 +197,43 @@ fn promote_streams_the_gate_wait_and_an_adopt_mode_plan_after_it_is_clean() {
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_promote_whose_gate_fails_writes_nothing_and_exits_non_zero_with_the_gates_reason() {
+    let emu = Emulator::start();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    let promote = action_hcl(&s, PROMOTE, "    promotion {\n      wait_timeout = \"2s\"\n    }");
+    write(&wd, &emu, &s, "", &[promote]);
+    wd.apply();
+    // Green has no targets: it never gets healthy within the 2 s wait.
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
+    let before = rule(&emu, &s);
+    emu.reset_requests();
+    let out = invoke(&wd, PROMOTE);
+    assert_eq!(out.code, 1, "{}", out.all());
+    no_provider_bug(&out);
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Promotion gate refused the switch"), "{err}");
+    assert!(
+        err.contains(&format!("green target group {} has 0 healthy", s.green_tg)) && err.contains("needs 1"),
+        "the gate's reason: {err}"
+    );
+    assert!(err.contains("promotion.wait_timeout is 2s") && err.contains("Nothing was written"), "{err}");
+    // While it waited, it said why; it never said traffic moved.
+    let lines = progress(&out, PROMOTE);
+    assert!(lines.iter().any(|l| l.starts_with("green: 0/") && l.contains("needs 1")), "{lines:#?}");
+    assert!(!lines.iter().any(|l| l.starts_with("traffic moved")), "{lines:#?}");
+    assert!(!out.stdout.contains("Actions: 1 invoked"), "{}", out.all());
+    // Nothing written: no write call, and the rule reads back byte for byte as before.
+    assert_eq!(count(&emu, "ModifyRule"), 0, "{}", emu.requests());
+    assert_eq!(count(&emu, "ModifyListener"), 0, "{}", emu.requests());
+    let after = rule(&emu, &s);
+    assert_eq!(after.to_string(), before.to_string(), "the rule is exactly as it was");
+    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn in_enforce_mode_the_plan_after_a_promote_shows_the_drift() {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
