@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make demo` (which first runs tools/setup-python.sh and cargo build): the whole story
 # of bluegreen_ecs_release -- release, Spinnaker deploy with a clean plan, promotion,
-# gate refusal, bake rollback -- with real Terraform (tools/terraform) and the built
-# provider against the local AWS emulator (tools/emulator.py), in a temp directory.
+# gate refusal, bake rollback, discovery with `terraform query`, and a promotion by the
+# bluegreen_ecs_promote action with its progress -- with real Terraform (tools/terraform)
+# and the built provider against the local AWS emulator (tools/emulator.py), in a temp
+# directory.
 #
 # Expected failures are checked, not ignored: any unexpected outcome ends the demo
 # with "demo: FAILED: ..." and a non-zero exit (its files are then kept). The emulator,
@@ -121,8 +123,8 @@ expect_serving() {
   say "the rule forwards to: $now"
 }
 
-write_config() {
-  cat >"$work/main.tf" <<EOF
+provider_config() {
+  cat <<EOF
 terraform {
   required_providers {
     bluegreen = { source = "bluegreen-ecs/bluegreen" }
@@ -137,6 +139,12 @@ provider "bluegreen" {
     cloudwatch = "$endpoint"
   }
 }
+EOF
+}
+
+write_config() {
+  provider_config >"$work/main.tf"
+  cat >>"$work/main.tf" <<EOF
 
 resource "bluegreen_ecs_release" "shop" {
   cluster           = "$cluster"
@@ -282,12 +290,96 @@ scaffold alarm --name shop-5xx --state OK >/dev/null
 say "alarm shop-5xx back to OK"
 result "the bake failed, the previous pointer was written back and state matches live (green)"
 
-step "6. Summary"
+step "6. terraform query discovers the release (a fresh directory: only a provider and a list block)"
+query_dir="$demo_dir/query"
+mkdir -p "$query_dir"
+provider_config >"$query_dir/main.tf"
+cat >"$query_dir/shop.tfquery.hcl" <<EOF
+list "bluegreen_ecs_release" "shop" {
+  provider = bluegreen
+  config {
+    cluster = "$cluster"
+  }
+}
+EOF
+tf_rc=0
+"$terraform" -chdir="$query_dir" query -no-color -generate-config-out=generated.tf \
+  >"$work/query6.out" 2>"$work/query6.err" || tf_rc=$?
+check_interrupted
+say "terraform query -generate-config-out=generated.tf exited $tf_rc"
+[[ $tf_rc -eq 0 ]] || die "terraform query exited $tf_rc" "$work/query6.out" "$work/query6.err"
+listed=$(grep -c '^list\.bluegreen_ecs_release\.shop' "$work/query6.out" || true)
+[[ $listed -eq 1 ]] || die "expected terraform query to list 1 release, it listed $listed" "$work/query6.out"
+grep -q "shop-prod · rule …/${rule_arn: -4} → green" "$work/query6.out" ||
+  die "the listed release is not the shop rule sending traffic to green" "$work/query6.out"
+excerpt "$work/query6.out" '^list\.bluegreen_ecs_release'
+generated="$query_dir/generated.tf"
+[[ $(grep -c '^resource "bluegreen_ecs_release"' "$generated") -eq 1 && $(grep -c '^import {' "$generated") -eq 1 ]] ||
+  die "generated.tf does not hold one release and one import block" "$generated"
+! grep -q active_color "$generated" || die "generated.tf sets active_color (it must adopt)" "$generated"
+say "generated.tf: one bluegreen_ecs_release block (inputs only, no active_color) and its import block"
+result "one release found in cluster $cluster: the shop rule, traffic on green"
+
+step "7. Promote with the bluegreen_ecs_promote action (terraform apply -invoke), progress streamed"
+cat >"$work/actions.tf" <<EOF
+action "bluegreen_ecs_promote" "shop" {
+  config {
+    cluster           = "$cluster"
+    listener_rule_arn = "$rule_arn"
+    blue  { target_group_arn = "$blue_tg" }
+    green { target_group_arn = "$green_tg" }
+    # to_color defaults to the standby: blue
+
+    promotion {
+      wait_timeout = "10s"
+      alarm_names  = ["shop-5xx"]
+      bake_time    = "3s"
+    }
+  }
+}
+EOF
+scaffold targets --tg "$blue_tg" --deregister-all >/dev/null
+say "blue's targets are being replaced: the old ones are deregistered (draining); invoking the action"
+"$terraform" -chdir="$work" apply -invoke=action.bluegreen_ecs_promote.shop -auto-approve -input=false -no-color \
+  >"$work/invoke7.out" 2>"$work/invoke7.err" &
+apply_pid=$!
+waiting=""
+for _ in $(seq 1 300); do
+  if grep -q '^Action action\.bluegreen_ecs_promote\.shop .*blue: 0/[0-9]* targets healthy' "$work/invoke7.out"; then
+    waiting=yes; break
+  fi
+  kill -0 "$apply_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[[ -n "$waiting" ]] || die "the action never reported its gate waiting for blue" "$work/invoke7.out" "$work/invoke7.err"
+scaffold targets --tg "$blue_tg" --register 2 >/dev/null
+say "the gate is waiting; registered 2 fresh targets in blue (initial for ~1.5 s, then healthy)"
+rc=0; wait "$apply_pid" || rc=$?
+apply_pid=""
+check_interrupted
+say "terraform apply -invoke=action.bluegreen_ecs_promote.shop exited $rc"
+[[ $rc -eq 0 ]] || die "the promote action failed" "$work/invoke7.out" "$work/invoke7.err"
+progress_lines=$(grep -c '^Action action\.bluegreen_ecs_promote\.shop (' "$work/invoke7.out" || true)
+grep -q '^Action action\.bluegreen_ecs_promote\.shop .*blue: gate passed' "$work/invoke7.out" &&
+  grep -q '^Action action\.bluegreen_ecs_promote\.shop .*traffic moved: blue 100%' "$work/invoke7.out" &&
+  [[ $progress_lines -ge 4 ]] ||
+  die "the action's progress lines are missing" "$work/invoke7.out"
+# The bake reports every 300 ms: repeated lines are shown once.
+excerpt "$work/invoke7.out" '^Action (started|action\.bluegreen_ecs_promote\.shop)|^Actions: |Apply complete' | uniq
+expect_serving blue
+tf plan7 plan -detailed-exitcode -input=false -no-color
+say "terraform plan -detailed-exitcode exited $tf_rc (active_color = \"blue\" in main.tf)"
+[[ $tf_rc -eq 0 ]] || die "expected plan exit 0 after the promote action, got $tf_rc" "$work/plan7.out" "$work/plan7.err"
+result "the gate waited for blue's new targets (said so while it waited), moved traffic, baked 3 s"
+
+step "8. Summary"
 say "1. apply created the release on the live pointer: traffic on blue"
 say "2. a Spinnaker deploy to green was not drift: plan -detailed-exitcode exited 0"
 say "3. promotion moved traffic to green through the gate"
 say "4. the gate refused blue with 0 healthy targets: nothing written, traffic on green"
 say "5. an alarm during the bake rolled traffic back to green; state says green"
+say "6. terraform query found the release from the cluster alone, and wrote its config and import block"
+say "7. the bluegreen_ecs_promote action waited for blue's targets (progress streamed), moved traffic to blue; plan clean"
 pid=$emulator_pid
 stop_emulator
 ! kill -0 "$pid" 2>/dev/null || die "the emulator (pid $pid) is still running"
