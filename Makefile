@@ -71,7 +71,11 @@ test-examples: python build
 	TF_ACC_TERRAFORM_PATH="$(TF_ACC_TERRAFORM_PATH)" BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" \
 		BLUEGREEN_PYTHON="$(VENV_PYTHON)" tools/check-examples.sh
 
-test: fmt-check python test-tools build dist docs-check test-examples
+# Spinnaker pipelines against rules read from Spinnaker's source, and the checker's own test.
+test-spinnaker: python
+	$(VENV_PYTHON) tools/check_spinnaker.py && $(VENV_PYTHON) tools/test_check_spinnaker.py
+
+test: fmt-check python test-tools build dist docs-check test-examples test-spinnaker
 	$(ACC_ENV) $(CARGO) test $(CARGO_FLAGS)
 
 test-unit:

@@ -16,9 +16,14 @@
 #   registry.terraform.io/hashicorp/aws/VERSION/OS_ARCH/). Without one these steps are
 #   SKIPPED and say so; the structural checks below still run.
 # - structural checks that need no provider (tools/check_examples.py): module variables
-#   and outputs wired up in every env, Spinnaker pipeline parameters named exactly like
-#   the module's outputs, pipeline references, the preconfigured webhooks
-# - the Spinnaker JSON files parse, orca-local.yml parses, the shell scripts parse
+#   and outputs wired up in every env, Spinnaker pipeline parameters and release
+#   variables named exactly like the module's outputs, CodeBuild accounts of
+#   igor-local.yml, the promote job's action declared next to the release (skipped,
+#   saying so, while the infrastructure declares no bluegreen_ecs_promote action)
+# - the Spinnaker pipelines against the rules read from Spinnaker's source
+#   (tools/check_spinnaker.py; its own test runs in make test-spinnaker)
+# - the Spinnaker JSON files parse, igor-local.yml and the CodeBuild buildspecs parse,
+#   the shell scripts parse
 #
 # Terraform is tools/terraform unless TF_ACC_TERRAFORM_PATH names another one.
 # Prints one line per check, a summary of what was validated how, and a final
@@ -178,19 +183,28 @@ py() { "$python" tools/check_examples.py "$@"; }
 check "module: every var.NAME is a declared variable" py module
 check "envs dev/qa/prod: module arguments, required variables, outputs match modules/ecs" py envs
 check "spinnaker: every pipeline parameter names an output of modules/ecs/outputs.tf" py params
-check "spinnaker: pipeline references (parameters, stages, artifacts) resolve" py pipeline
-check "spinnaker: custom stage types are preconfigured webhooks of orca-local.yml" py orca
+check "spinnaker: parameters used; release variables of the read job are Terraform outputs" py pipeline
+check "spinnaker: CodeBuild stages name accounts of igor-local.yml" py igor
+if grep -rqs 'action "bluegreen_ecs_promote"' examples/complete/infrastructure; then
+  check "spinnaker: the promote job's action is declared next to the release" py action
+else
+  skip "spinnaker: the promote job's action is declared next to the release" \
+    "examples/complete/infrastructure declares no bluegreen_ecs_promote action yet"
+fi
+check "spinnaker: pipelines keep the rules of Spinnaker's source (tools/check_spinnaker.py)" \
+  "$python" tools/check_spinnaker.py
 
 # --- 6. the other files parse ----------------------------------------------------
 for f in examples/complete/spinnaker/pipelines/*.json; do
   check "json parses: $f" "$python" -m json.tool "$f"
 done
-if "$python" -c 'import yaml' 2>/dev/null; then
-  check "yaml parses: examples/complete/spinnaker/orca-local.yml" \
-    "$python" -c 'import sys, yaml; yaml.safe_load(open(sys.argv[1]))' examples/complete/spinnaker/orca-local.yml
-else
-  skip "yaml parses: examples/complete/spinnaker/orca-local.yml" "PyYAML not installed"
-fi
+for f in examples/complete/spinnaker/igor-local.yml examples/complete/spinnaker/codebuild/*.yml; do
+  if "$python" -c 'import yaml' 2>/dev/null; then
+    check "yaml parses: $f" "$python" -c 'import sys, yaml; yaml.safe_load(open(sys.argv[1]))' "$f"
+  else
+    skip "yaml parses: $f" "PyYAML not installed"
+  fi
+done
 while IFS= read -r f; do
   check "bash -n $f" bash -n "$f"
 done < <(find examples -name '*.sh' | sort)

@@ -8,13 +8,18 @@ wrong and exits 1, or exits 0 silently.
             required one; every module.ecs.NAME it reads is a module output; its own
             outputs re-export module outputs under the same name
   params    every Spinnaker pipeline parameter is named exactly like an output
-            of the module (and of every env, which is what trigger.sh reads)
-  pipeline  the pipeline and the task definition template reference only declared
-            parameters (and use every one), stages, judgments and artifacts; refIds
-            are consistent; the deploy goes to the standby target group with no
-            Spinnaker traffic strategy; the template passes no secret as plain env
-  orca      every preconfigured webhook stage type the pipeline uses is defined in
-            spinnaker/orca-local.yml (parsed with PyYAML when available)
+            of the module (and of every env)
+  pipeline  the pipeline and the task definition template use every parameter they
+            declare and none they don't; every release variable the pipeline reads
+            from the "Read release" job is a Terraform output (the job exports
+            `terraform output` by upper-cased name, codebuild/read-release.yml); the
+            template passes no secret as plain env. What Spinnaker itself accepts is
+            tools/check_spinnaker.py's job.
+  igor      every awsCodeBuild stage, in every environment, names a CodeBuild account
+            of spinnaker/igor-local.yml (parsed with PyYAML when available), which
+            holds no AWS keys
+  action    the action the promote job invokes (scripts/promote.sh) is declared in the
+            module or the env directory, with to_color taken from var.active_color
 
 The HCL reading is deliberately small: comments are stripped (strings and heredocs
 kept), and top-level blocks and their top-level attributes are found by tracking
@@ -34,15 +39,9 @@ MODULE = COMPLETE / "infrastructure" / "modules" / "ecs"
 ENVS = COMPLETE / "infrastructure" / "envs"
 PIPELINE = COMPLETE / "spinnaker" / "pipelines" / "ecs-bluegreen.json"
 TEMPLATE = COMPLETE / "spinnaker" / "pipelines" / "artifact-template.json"
-ORCA = COMPLETE / "spinnaker" / "orca-local.yml"
-
-# Stage types that ship with Spinnaker (the ones a pipeline like ours uses).
-BUILTIN_STAGES = {
-    "checkPreconditions", "deploy", "shrinkCluster", "disableCluster", "scaleDownCluster",
-    "destroyServerGroup", "disableServerGroup", "resizeServerGroup", "wait", "manualJudgment",
-    "runJobManifest", "runJob", "webhook", "jenkins", "evaluateVariables", "pipeline",
-}
-
+IGOR = COMPLETE / "spinnaker" / "igor-local.yml"
+READ_BUILDSPEC = COMPLETE / "spinnaker" / "codebuild" / "read-release.yml"
+PROMOTE_SCRIPT = COMPLETE / "spinnaker" / "scripts" / "promote.sh"
 
 # --- a small HCL reader ---------------------------------------------------------
 
@@ -239,6 +238,19 @@ def _strings(value):
             yield from _strings(v)
 
 
+def exported_names(buildspec: str) -> list[str]:
+    """env.exported-variables of a CodeBuild buildspec (a block list, as ours is)."""
+    names, inside = [], False
+    for line in buildspec.splitlines():
+        if re.match(r"^\s*exported-variables:\s*$", line):
+            inside = True
+        elif inside and (m := re.match(r"^\s*-\s*([A-Z0-9_]+)\s*$", line)):
+            names.append(m.group(1))
+        elif inside and line.strip() and not line.lstrip().startswith("#"):
+            inside = False
+    return names
+
+
 def check_pipeline() -> list[str]:
     pipeline = json.loads(PIPELINE.read_text())
     template = json.loads(TEMPLATE.read_text())
@@ -252,37 +264,27 @@ def check_pipeline() -> list[str]:
                 if name not in declared:
                     errors.append(f"{what} references parameters.{name}, which is not a pipeline parameter")
     errors += [f"pipeline parameter {p!r} is never used" for p in sorted(declared - used)]
-    stages = pipeline["stages"]
-    ref_ids = [s["refId"] for s in stages]
-    if len(set(ref_ids)) != len(ref_ids):
-        errors.append("stage refIds are not unique")
-    names = {s["name"] for s in stages}
-    for s in stages:
-        errors += [f"stage {s['name']!r} requires unknown refId {r!r}"
-                   for r in s.get("requisiteStageRefIds", []) if r not in ref_ids]
-    roots = [s["name"] for s in stages if not s.get("requisiteStageRefIds")]
-    if len(roots) != 1:
-        errors.append(f"expected one first stage, found {roots}")
+
+    # The release as the first stage reads it: NAME in the buildspec is Terraform output
+    # `name` of the env (read-release.sh), and every variable the pipeline binds from the
+    # read job is one of them.
+    exported = exported_names(READ_BUILDSPEC.read_text())
+    if not exported:
+        errors.append("codebuild/read-release.yml exports no variables")
+    module_outputs = set(outputs(MODULE))
+    env_outputs = {env.name: set(outputs(env)) for env in env_dirs()}
+    for name in exported:
+        if name == "SOURCE_COMMIT":
+            continue
+        if name.lower() not in module_outputs:
+            errors.append(f"read-release.yml exports {name}, but modules/ecs has no output {name.lower()!r}")
+        errors += [f"read-release.yml exports {name}, but envs/{env} has no output {name.lower()!r}"
+                   for env, outs in sorted(env_outputs.items()) if name.lower() not in outs]
     for s in _strings(pipeline):
-        for fn, name in re.findall(r"#(stage|judgment)\('([^']+)'\)", s):
-            if name not in names:
-                errors.append(f"#{fn}('{name}') names no stage of the pipeline")
-    artifact_ids = {a["id"] for a in pipeline.get("expectedArtifacts", [])}
-    used_ids = {t for trig in pipeline.get("triggers", []) for t in trig.get("expectedArtifactIds", [])}
-    for s in stages:
-        for c in s.get("clusters", []):
-            aid = c.get("taskDefinitionArtifact", {}).get("artifactId")
-            if aid:
-                used_ids.add(aid)
-    errors += [f"artifact id {a!r} is used but not an expected artifact" for a in sorted(used_ids - artifact_ids)]
-    deploys = [c for s in stages if s["type"] == "deploy" for c in s.get("clusters", [])]
-    for c in deploys:
-        if c.get("targetGroupMappings", [{}])[0].get("targetGroup") != "${parameters.standby_target_group_name}":
-            errors.append("the deploy stage does not register with the standby target group")
-        if c.get("strategy"):
-            errors.append("the deploy stage uses a Spinnaker strategy; traffic must move only through the release")
-    if not deploys:
-        errors.append("the pipeline has no deploy stage")
+        for var in re.findall(r"exportedEnvironmentVariables'\]\.\?\[name == '([A-Z0-9_]+)'\]", s):
+            if var not in exported:
+                errors.append(f"the pipeline reads {var} from the read job, which does not export it")
+
     for c in template.get("containerDefinitions", []):
         for sec in c.get("secrets", []):
             if "valueFrom" not in sec:
@@ -293,29 +295,56 @@ def check_pipeline() -> list[str]:
     return errors
 
 
-def check_orca() -> list[str]:
+def check_igor() -> list[str]:
     pipeline = json.loads(PIPELINE.read_text())
-    custom = {s["type"] for s in pipeline["stages"]} - BUILTIN_STAGES
-    text = ORCA.read_text()
+    text = IGOR.read_text()
     try:
         import yaml  # PyYAML, in the project's venv
     except ImportError:
-        defined = set(re.findall(r"^\s*type:\s*(\S+)\s*$", text, re.M))
+        accounts = set(re.findall(r"^\s*-\s*name:\s*(\S+)\s*$", text, re.M))
+        keys = bool(re.search(r"^\s*(accessKeyId|secretAccessKey):", text, re.M))
     else:
-        doc = yaml.safe_load(text)
-        hooks = doc["webhook"]["preconfigured"]
-        defined = {h["type"] for h in hooks}
-        errors = [f"preconfigured webhook {h.get('type')!r} lacks {k!r}"
-                  for h in hooks for k in ("label", "type", "method", "url") if k not in h]
-        for h in hooks:
-            for header, values in h.get("customHeaders", {}).items():
-                if re.search(r"token|authorization|api-?key", header, re.I):
-                    errors += [f"{h['type']}: header {header} holds a literal secret, not an encrypted: reference"
-                               for v in values if not str(v).startswith("encrypted:")]
-        if errors:
-            return errors
-    return [f"stage type {t!r} is neither built in nor a preconfigured webhook of orca-local.yml"
-            for t in sorted(custom - defined)]
+        codebuild = (yaml.safe_load(text) or {}).get("codebuild") or {}
+        accounts = {a.get("name") for a in codebuild.get("accounts") or []}
+        keys = bool(codebuild.get("accessKeyId") or codebuild.get("secretAccessKey"))
+        if codebuild.get("enabled") is not True:
+            return ["igor-local.yml does not set codebuild.enabled: true"]
+    errors = ["igor-local.yml holds AWS keys: igor should use its role (assumeRole per account)"] if keys else []
+    for stage in pipeline["stages"]:
+        if stage.get("type") != "awsCodeBuild":
+            continue
+        for env in env_dirs():
+            account = re.sub(r"\$\{(?:parameters\.)?environment\}", env.name, stage.get("account", ""))
+            if account not in accounts:
+                errors.append(f"stage {stage['name']!r} in {env.name} uses CodeBuild account {account!r}, "
+                              "not an account of igor-local.yml")
+    return errors
+
+
+def check_action() -> list[str]:
+    script = PROMOTE_SCRIPT.read_text()
+    m = re.search(r"PROMOTE_ACTION:-([\w.\[\]\"]+)\}", script)
+    if not m:
+        return ["scripts/promote.sh names no default action (PROMOTE_ACTION)"]
+    address = m.group(1)
+    parts = address.split(".")
+    kind, name = parts[-2:]
+    if parts[:1] == ["module"]:  # module.ecs.action.TYPE.NAME: declared in the module
+        if parts[1:3] != ["ecs", "action"] or len(parts) != 5:
+            return [f"promote.sh invokes {address}: expected module.ecs.action.TYPE.NAME"]
+        dirs = [MODULE]
+    else:  # action.TYPE.NAME: declared in every env directory
+        dirs = env_dirs()
+    errors = []
+    for d in dirs:
+        blocks_ = [body for k, labels, body in read_dir(d) if k == "action" and labels == [kind, name]]
+        rel = "modules/ecs" if d == MODULE else f"envs/{d.name}"
+        if not blocks_:
+            errors.append(f"{rel}: no action \"{kind}\" \"{name}\" (promote.sh invokes {address})")
+        elif not re.search(r"\bto_color\s*=\s*var\.active_color\b", blocks_[0]):
+            errors.append(f"{rel}: action {kind}.{name} does not take to_color = var.active_color "
+                          "(promote.sh passes the color the run deployed to as -var active_color)")
+    return errors
 
 
 CHECKS = {
@@ -323,7 +352,8 @@ CHECKS = {
     "envs": check_envs,
     "params": check_params,
     "pipeline": check_pipeline,
-    "orca": check_orca,
+    "igor": check_igor,
+    "action": check_action,
 }
 
 
