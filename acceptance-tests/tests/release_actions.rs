@@ -316,6 +316,40 @@ fn rollback_moves_all_traffic_back_and_its_health_check_is_relaxed_only_explicit
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_rollback_during_a_canary_ends_it_on_the_majority_color_unless_to_color_says_otherwise() {
+    let emu = Emulator::start();
+    let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
+    let wd = Workdir::new(&emu.endpoint());
+    let canary = "  active_color = \"blue\"\n  standby_traffic_percent = 10";
+    write(&wd, &emu, &s, canary, &[action_hcl(&s, ROLLBACK, "")]);
+    wd.apply();
+    let weights = |emu: &Emulator| forward_weights(&rule(emu, &s)["actions"]);
+    assert_eq!(weights(&emu), [(s.blue_tg.clone(), 90), (s.green_tg.clone(), 10)], "the canary is live");
+    // The canary's alarm fires and CI rolls back without to_color: the canary ends.
+    scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
+    let out = invoke(&wd, ROLLBACK);
+    assert_eq!(out.code, 0, "{}", out.all());
+    no_provider_bug(&out);
+    assert!(!out.all().contains("moves all traffic to the canary color"), "{}", out.all());
+    assert_eq!(weights(&emu), [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)], "green, the suspect, gets nothing");
+    assert_eq!(wd.plan_exit_code().code, 2, "the release configured a canary: the ended canary is drift");
+
+    // Giving the canary's color all traffic takes to_color, and the plan says so.
+    wd.apply();
+    let to_green = action_hcl(&s, ROLLBACK, "    to_color = \"green\"");
+    write(&wd, &emu, &s, canary, &[to_green]);
+    let out = invoke(&wd, ROLLBACK);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.all().replace('\n', " ").contains("The rollback moves all traffic to the canary color"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(weights(&emu), [(s.blue_tg.clone(), 0), (s.green_tg.clone(), 100)]);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ctrl_c_during_an_invokes_gate_wait_writes_nothing() {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);

@@ -307,3 +307,36 @@ fn credentials_never_appear_in_logs_plan_or_state_at_trace() {
         assert!(!seen.contains(secret_value), "{secret_value} leaked");
     }
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_last_write_that_lands_without_an_answer_is_baked_and_rolled_back_like_any_other() {
+    let scenario = Scenario::start("last write lands, answer dropped");
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    let gate = "  promotion {\n    bake_time = \"20s\"\n  }";
+    // max_retries = 0: the one write attempt is also the last.
+    write(&wd, &emu, &s, 0, &format!("  active_color = \"blue\"\n{gate}"));
+    wd.apply();
+    write(&wd, &emu, &s, 0, &format!("  active_color = \"green\"\n{gate}"));
+    // The write is carried out, then the connection is closed with no answer.
+    emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 1, "kind": "drop", "after": true}));
+    std::thread::scope(|scope| {
+        let apply = scope.spawn(|| wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]));
+        wait_until("traffic on green (bake running)", Duration::from_secs(60), || {
+            serving(&emu, s.rule()) == [s.green_tg.clone()]
+        });
+        emu.fail_targets(&s.green_tg, "Target.ResponseCodeMismatch");
+        let out = apply.join().unwrap();
+        assert_eq!(out.code, 1, "{}", out.all());
+        let err = out.stderr.replace('\n', " ");
+        // The landed write was baked: the bake's failure rolled it back.
+        assert!(err.contains("Bake failed; traffic rolled back"), "{err}");
+        assert!(err.contains("unhealthy: Target.ResponseCodeMismatch"), "{err}");
+    });
+    emu.clear_faults();
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()], "rolled back to blue");
+    assert_eq!(state_color(&wd), "blue", "state equals live");
+    scenario.report(&emu, &wd, true);
+}

@@ -19,7 +19,7 @@ provider "bluegreen" {
     session_name = "terraform-ci"
   }
 
-  # Adaptive retry with jitter on throttling and 5xx answers (0..100, default 10).
+  # Standard retry with full jitter on throttling and 5xx answers (0..100, default 10).
   max_retries = 10
 
   # Emulators or VPC endpoints:

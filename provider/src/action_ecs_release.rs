@@ -10,7 +10,8 @@
 //!
 //! - promote: all traffic to `to_color` (default: the standby when the invoke starts),
 //!   through the resource's gate and bake (`promotion` block, same defaults).
-//! - rollback: all traffic to the standby at once, gated only on healthy targets of the
+//! - rollback: all traffic back at once (a canary ends on its majority color, otherwise
+//!   the standby takes it; `to_color` overrides), gated only on healthy targets of the
 //!   color taking the traffic back (`promotion.min_healthy_targets`, default 1; 0 turns
 //!   the check off, which the plan and the progress lines say). No alarms (they are
 //!   usually why one rolls back), no service steadiness, no bake.
@@ -120,11 +121,19 @@ pub fn promote_schema() -> ActionSchema {
 
 pub fn rollback_schema() -> ActionSchema {
     let mut block = locators(
-        "Moves all traffic of a release to its standby color at once (standby share 0). It checks only that the \
-         color taking the traffic back has healthy targets: no alarms (they are usually why one rolls back), no \
-         service steadiness, no bake. Writes are guarded like the resource's: nothing is written over a change \
-         someone else made meanwhile.",
-    );
+        "Moves all traffic of a release back at once (standby share 0): during a canary, to the color carrying most \
+         traffic (the canary ends); otherwise to the standby color. It checks only that the color taking the \
+         traffic back has healthy targets: no alarms (they are usually why one rolls back), no service \
+         steadiness, no bake. Writes are guarded like the resource's: nothing is written over a change someone \
+         else made meanwhile.",
+    )
+    .attribute(Attribute::optional(
+        "to_color",
+        Type::String,
+        "`blue` or `green`: the color that gets all traffic back. Omitted: during a canary the majority color \
+         (the canary, the version under suspicion, gets nothing); otherwise the standby color. Set it to send all \
+         traffic to a canary's minority color.",
+    ));
     let gate = Block::new(
         "The health check before traffic moves back. It is never skipped unless `min_healthy_targets = 0` says so.",
     )
@@ -153,14 +162,17 @@ pub fn validate(type_name: &str, config: &Value) -> Diagnostics {
         return Diagnostic::error("Unsupported action", format!("This provider has no action {type_name:?}.")).into();
     };
     let mut d = release_spec::validate(config);
-    if kind == Kind::Promote
-        && let Some(color) = config.get("to_color").as_str()
+    if let Some(color) = config.get("to_color").as_str()
         && Color::parse(color).is_none()
     {
+        let omitted = match kind {
+            Kind::Promote => "omit it to promote the standby color",
+            Kind::Rollback => "omit it to end a canary on the majority color (otherwise: the standby color)",
+        };
         d.error_at(
             AttrPath::root("to_color"),
             "Invalid to_color",
-            format!("{color:?} is not a color: use \"blue\" or \"green\", or omit it to promote the standby color."),
+            format!("{color:?} is not a color: use \"blue\" or \"green\", or {omitted}."),
         );
     }
     d
@@ -179,6 +191,12 @@ fn all_to_standby(live: Traffic) -> Traffic {
     Traffic { active: live.active.other(), standby_percent: 0 }
 }
 
+/// A rollback without `to_color`: a canary ends on the majority color (the canary is
+/// the version under suspicion); with no canary, all traffic goes to the standby.
+fn roll_back(live: Traffic) -> Traffic {
+    if live.standby_percent > 0 { Traffic { active: live.active, standby_percent: 0 } } else { all_to_standby(live) }
+}
+
 /// The invoke of a validated, wholly known configuration.
 fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
     let d = validate(kind.name(), config);
@@ -194,7 +212,8 @@ fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
             Ok(Plan { spec, desired: if to.is_some() { None } else { Some(all_to_standby) } })
         }
         Kind::Rollback => {
-            spec.active_color = None;
+            let to = config.get("to_color").as_str().and_then(Color::parse);
+            spec.active_color = to;
             spec.standby_percent = Some(0);
             spec.promotion = Promotion {
                 min_healthy_targets: spec.promotion.min_healthy_targets,
@@ -204,7 +223,7 @@ fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
                 rollback_on_failure: false,
                 check_services: false,
             };
-            Ok(Plan { spec, desired: Some(all_to_standby) })
+            Ok(Plan { spec, desired: if to.is_some() { None } else { Some(roll_back) } })
         }
     }
 }
@@ -226,7 +245,7 @@ fn not_configured() -> Diagnostics {
 fn no_health_check_warning() -> Diagnostic {
     Diagnostic::warning(
         "Rollback without a health check",
-        "promotion.min_healthy_targets is 0, so the rollback moves all traffic to the standby color without checking that it has healthy targets. Remove it (default 1) to keep the check.",
+        "promotion.min_healthy_targets is 0, so the rollback moves all traffic without checking that it has healthy targets. Remove it (default 1) to keep the check.",
     )
     .at(AttrPath::root("promotion").index(0).attr("min_healthy_targets"))
 }
@@ -260,15 +279,14 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanActionRequest) -> PlanActio
             if let Some(color) = detached {
                 diagnostics.push(resource_ecs_release::detached_warning(&spec.pointer, &spec.pair, color));
             }
-            if kind == Kind::Rollback && live.standby_percent > 0 {
+            if kind == Kind::Rollback && live.standby_percent > 0 && spec.active_color == Some(live.active.other()) {
                 diagnostics.warning(
                     "The rollback moves all traffic to the canary color",
                     format!(
-                        "{} sends {live} now. A rollback moves all traffic to the standby color, {}, which here is the canary. To end the canary on {} instead, invoke {PROMOTE} with to_color = \"{}\" (or set standby_traffic_percent = 0 on the release).",
+                        "{} sends {live} now, and to_color = \"{}\" gives all traffic to the canary. Omit to_color to end the canary on {} instead.",
                         spec.pointer.describe(),
                         live.active.other(),
                         live.active,
-                        live.active
                     ),
                 );
             }
@@ -497,7 +515,7 @@ mod tests {
         }
         let rollback = rollback_schema().schema.block;
         let (attrs, blocks) = names(&rollback);
-        assert!(!attrs.contains(&"to_color".to_string()));
+        assert!(attrs.contains(&"to_color".to_string()));
         assert_eq!(blocks, ["blue", "green", "promotion"]);
         let gate = rollback.blocks.iter().find(|b| b.name == "promotion").unwrap();
         assert_eq!(names(&gate.block).0, ["min_healthy_targets", "wait_timeout"]);
@@ -507,6 +525,7 @@ mod tests {
     fn bad_input_is_reported_at_its_attribute_with_the_resource_diagnostics() {
         let cases: Vec<(&str, Value, &str, &str)> = vec![
             (PROMOTE, config(&[("to_color", "purple".into())]), "to_color", "omit it to promote the standby"),
+            (ROLLBACK, config(&[("to_color", "red".into())]), "to_color", "omit it to end a canary on the majority"),
             (PROMOTE, config(&[("listener_arn", LISTENER.into())]), "listener_arn", "exactly one"),
             (ROLLBACK, config(&[("listener_rule_arn", "nope".into())]), "listener_rule_arn", "expected arn:aws"),
             (PROMOTE, config(&[("green", color(BLUE))]), "green[0].target_group_arn", "two different"),
@@ -565,8 +584,14 @@ mod tests {
         assert_eq!((g.min_healthy_targets, g.wait_timeout), (1, Duration::from_secs(300)));
         assert!(!g.check_services && g.alarm_names.is_empty() && g.bake_time.is_zero());
         let desired = p.desired.unwrap();
+        let (blue, green) =
+            (Traffic { active: Color::Blue, standby_percent: 0 }, Traffic { active: Color::Green, standby_percent: 0 });
         let canary = Traffic { active: Color::Blue, standby_percent: 10 };
-        assert_eq!(desired(canary), Traffic { active: Color::Green, standby_percent: 0 });
+        // A canary ends on the majority color: the canary (the suspect) gets nothing.
+        assert_eq!((desired(canary), desired(blue), desired(green)), (blue, green, blue));
+        let to_green = parse(Kind::Rollback, &config(&[("to_color", "green".into())])).unwrap();
+        assert!(to_green.desired.is_none());
+        assert_eq!((to_green.spec.desired(canary), to_green.spec.desired(blue)), (green, green));
         let off = config(&[(
             "promotion",
             Value::List(vec![Value::object([

@@ -292,10 +292,33 @@ impl Switch<'_> {
             }
         }
         // The write may or may not have landed: what is live is what a read says.
-        self.refresh(p).await;
-        match tried {
-            Some((_, e)) => Err(e),
-            None => Err(Error::live("Pointer not written", format!("{} was not written.", target.describe()))),
+        let Some((actions, e)) = tried else {
+            self.refresh(p).await;
+            return Err(Error::live("Pointer not written", format!("{} was not written.", target.describe())));
+        };
+        match traffic_pointer::read(&self.aws.elbv2, target).await {
+            Ok(now) if traffic_pointer::changes(&actions, &now.actions).is_empty() => {
+                // It landed although its answer said otherwise: it is a write like any
+                // other (the caller bakes it, and rolls it back if the bake fails).
+                hclog::warn(
+                    "pointer write reported a failure but landed",
+                    &[("pointer", &target.arn()), ("error", &e.to_string())],
+                );
+                self.say(format!(
+                    "the write to {} reported an error ({}) but a fresh read shows it landed",
+                    target.describe(),
+                    e.to_diagnostic().summary
+                ));
+                p.accepted = actions;
+                Ok(())
+            }
+            Ok(now) => {
+                if let Ok(t) = now.traffic(&self.spec.pair, p.live.map(|t| t.active)) {
+                    p.live = Some(t);
+                }
+                Err(e)
+            }
+            Err(_) => Err(e),
         }
     }
 

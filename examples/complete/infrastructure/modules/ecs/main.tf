@@ -20,7 +20,7 @@
 # which owns it (it reports drift on it itself, and moves it only through its gate).
 
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.14" # action blocks (the promote job)
 
   required_providers {
     aws = {
@@ -510,6 +510,33 @@ resource "bluegreen_ecs_release" "app" {
 
   # On day 0 the gate must find the bootstrap service steady if active_color is set.
   depends_on = [aws_ecs_service.bootstrap]
+}
+
+# The promote job (Spinnaker's "Promote standby color" CodeBuild stage) runs
+#   terraform apply -invoke=module.ecs.action.bluegreen_ecs_promote.app -var active_color=STANDBY
+# (Terraform 1.14+). The gate is this configuration's, the same as the release's: the
+# caller chooses only the color, and to_color makes a late or repeated invoke a no-op.
+action "bluegreen_ecs_promote" "app" {
+  config {
+    cluster                = bluegreen_ecs_release.app.cluster
+    listener_rule_arn      = bluegreen_ecs_release.app.listener_rule_arn
+    test_listener_rule_arn = bluegreen_ecs_release.app.test_listener_rule_arn
+    blue {
+      target_group_arn = aws_lb_target_group.color["blue"].arn
+    }
+    green {
+      target_group_arn = aws_lb_target_group.color["green"].arn
+    }
+    to_color = var.active_color
+
+    promotion {
+      min_healthy_targets = var.promotion.min_healthy_targets
+      wait_timeout        = var.promotion.wait_timeout
+      alarm_names         = concat(var.promotion.alarms ? local.alarm_names : [], var.promotion.extra_alarm_names)
+      bake_time           = var.promotion.bake_time
+      rollback_on_failure = true
+    }
+  }
 }
 
 # Health warnings on every plan and apply, from a read-only view of the release (the

@@ -225,7 +225,7 @@ variable "alarm_p99_latency_seconds" {
 }
 
 variable "quality_gate" {
-  description = "Quality gate of the Spinnaker pipeline: dynatrace (webhook), manual (judgment) or both."
+  description = "Human approval in the Spinnaker pipeline: manual or both add a manual judgment before the promote job; dynatrace adds none (the checks run in the promote action's gate, not in Spinnaker)."
   type        = string
   default     = "dynatrace"
 
