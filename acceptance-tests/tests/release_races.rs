@@ -124,6 +124,67 @@ fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
     scenario.report(&emu, &wd, false);
 }
 
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn refusals_write_nothing_at_all_not_even_the_test_pointer() {
+    let scenario = Scenario::start("refusals leave the test pointer alone");
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--test-listener"]);
+    let test_rule = s.test_rule_arn.clone().unwrap();
+    let wd = Workdir::new(&emu.endpoint());
+    let body = |color: &str, wait: &str| {
+        format!(
+            "  active_color = \"{color}\"\n  test_listener_rule_arn = \"{test_rule}\"\n  promotion {{\n    wait_timeout = \"{wait}\"\n  }}"
+        )
+    };
+    write(&wd, &emu, &s, 2, &body("blue", "60s"));
+    wd.apply();
+    // The target groups the test rule forwards to (scalar or weighted, weight > 0).
+    let test_rule_now = || {
+        let actions = scaffold::run(&emu, "describe", &["--rule-arn", &test_rule])["actions"].clone();
+        forward_weights(&actions).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect::<Vec<_>>()
+    };
+    assert_eq!(test_rule_now(), [s.green_tg.clone()], "test rule on the standby");
+
+    // A gate refusal: green has no targets. An operator has pointed the test rule at
+    // blue meanwhile; the refusal leaves it (and production) as they are.
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
+    scaffold::run(&emu, "flip", &["--rule-arn", &test_rule, "--to", &s.blue_tg]);
+    write(&wd, &emu, &s, 2, &body("green", "1s"));
+    emu.reset_requests();
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    no_provider_bug(&out);
+    assert!(out.stderr.replace('\n', " ").contains("Promotion gate refused the switch"), "{}", out.all());
+    assert_eq!(count(&emu, "ModifyRule"), 0, "a gate refusal writes nothing");
+    assert_eq!(test_rule_now(), [s.blue_tg.clone()]);
+
+    // The deploy tool flips production while the gate waits: the refusal does not race
+    // it for the test pointer either (which the operator has pointed at green).
+    scaffold::run(&emu, "flip", &["--rule-arn", &test_rule, "--to", &s.green_tg]);
+    write(&wd, &emu, &s, 2, &body("green", "60s"));
+    emu.reset_requests();
+    let apply = applying(&wd);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
+    let writes_after_flip = count(&emu, "ModifyRule");
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
+    let out = finish(apply);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.replace('\n', " ").contains("The pointer changed during the apply"), "{}", out.all());
+    assert_eq!(count(&emu, "ModifyRule"), writes_after_flip, "nothing written after the flip");
+    assert_eq!(test_rule_now(), [s.green_tg.clone()], "the test rule is untouched");
+
+    // The state recorded the test rule as not where it should be: the next plan shows
+    // it, and its apply (nothing to move) points it at the standby.
+    assert_eq!(wd.plan_exit_code().code, 2, "the plan shows the test rule to repair");
+    wd.apply();
+    assert_eq!(test_rule_now(), [s.blue_tg.clone()], "blue is the standby now");
+    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(wd.plan_exit_code().code, 0);
+    scenario.report(&emu, &wd, false);
+}
+
 /// Edits the scope of the rule's OIDC action, as an operator would in the console...
 fn edit_oidc_scope(emu: &Emulator, rule_arn: &str, scope: &str) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -427,42 +427,32 @@ pub async fn list_rules(elb: &ElbClient, listener: &str) -> Result<Vec<aws_sdk_e
     }
 }
 
-/// Writes a whole action list back once, with the SDK's retries off: a guarded write
-/// must not be resent after a backoff, when its read may be stale. The caller re-reads,
-/// compares and tries again instead.
+/// Writes a whole action list back (ALB replaces the list on modify) once, with the
+/// SDK's retries off: a pointer write must not be resent after a backoff, when the read
+/// it was made from may be stale. The caller re-reads, compares and tries again instead.
 pub async fn write_once(elb: &ElbClient, target: &PointerRef, actions: Vec<Action>) -> Result<()> {
     use aws_sdk_elasticloadbalancingv2::config::{Builder, retry::RetryConfig};
-    send_write(elb, target, actions, Some(Builder::default().retry_config(RetryConfig::disabled()))).await
-}
-
-/// Writes a whole action list back (ALB replaces the list on modify), with the client's
-/// retries: for pointers no compare-before-write guards (test pointers).
-pub async fn write(elb: &ElbClient, target: &PointerRef, actions: Vec<Action>) -> Result<()> {
-    send_write(elb, target, actions, None).await
-}
-
-async fn send_write(
-    elb: &ElbClient,
-    target: &PointerRef,
-    actions: Vec<Action>,
-    config: Option<aws_sdk_elasticloadbalancingv2::config::Builder>,
-) -> Result<()> {
+    let once = || Builder::default().retry_config(RetryConfig::disabled());
     match target {
         PointerRef::Rule(arn) => {
-            let call = elb.modify_rule().rule_arn(arn).set_actions(Some(actions)).customize();
-            let call = match config {
-                Some(c) => call.config_override(c),
-                None => call,
-            };
-            call.send().await.map_err(|e| errors::aws("ModifyRule", arn.clone(), e))?;
+            elb.modify_rule()
+                .rule_arn(arn)
+                .set_actions(Some(actions))
+                .customize()
+                .config_override(once())
+                .send()
+                .await
+                .map_err(|e| errors::aws("ModifyRule", arn.clone(), e))?;
         }
         PointerRef::Listener(arn) => {
-            let call = elb.modify_listener().listener_arn(arn).set_default_actions(Some(actions)).customize();
-            let call = match config {
-                Some(c) => call.config_override(c),
-                None => call,
-            };
-            call.send().await.map_err(|e| errors::aws("ModifyListener", arn.clone(), e))?;
+            elb.modify_listener()
+                .listener_arn(arn)
+                .set_default_actions(Some(actions))
+                .customize()
+                .config_override(once())
+                .send()
+                .await
+                .map_err(|e| errors::aws("ModifyListener", arn.clone(), e))?;
         }
     }
     Ok(())

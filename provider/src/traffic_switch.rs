@@ -66,6 +66,8 @@ struct Progress {
     accepted: Vec<Action>,
     wrote: bool,
     moved_traffic: bool,
+    /// Whether this apply's rollback after a failed bake was written.
+    rolled_back: bool,
 }
 
 impl Switch<'_> {
@@ -77,20 +79,28 @@ impl Switch<'_> {
             accepted: Vec::new(),
             wrote: false,
             moved_traffic: false,
+            rolled_back: false,
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
             Ok(moved_from) => (moved_from, None),
             Err(e) => (None, Some(e)),
         };
-        // The test pointer is reconciled on every apply, even after a refusal (it must
-        // follow whatever is live), and a failure here never skips the bake below.
+        // The test pointer follows what is live on every apply that went through or
+        // wrote, and a failure here never skips the bake below. A refusal (the gate,
+        // traffic moved since the plan, a pointer changed during the apply) or an
+        // interrupt before the switch writes nothing at all, the test pointer included:
+        // the writer that just moved traffic owns it now, and a re-apply reconciles it.
         let mut test_errors: Vec<Error> = Vec::new();
         let reconciled_for = p.live;
-        // Interrupted before the switch, nothing at all is written, the test pointer
-        // included.
-        if !matches!(production_error, Some(Error::Stopped { .. })) {
+        if production_error.is_none() {
             test_errors.extend(self.reconcile_test_pointer(&mut p).await);
+        } else if self.spec.test_pointer.is_some()
+            && p.live.map(|t| t.active) != self.planned_from.map(|t| t.active)
+        {
+            // Someone else moved the standby: the test pointer is not where it should
+            // be, and the state says so, so the next plan shows it and its apply repairs it.
+            p.test_pointer_ok = false;
         }
         let mut errors: Vec<Error> = production_error.into_iter().collect();
         if errors.is_empty()
@@ -103,8 +113,9 @@ impl Switch<'_> {
             // State must record a fresh read after anything that may have changed live.
             self.refresh(&mut p).await;
         }
-        if p.live.map(|t| t.active) != reconciled_for.map(|t| t.active) {
-            // The bake rolled back, or someone switched during it: the standby changed.
+        if p.rolled_back && p.live.map(|t| t.active) != reconciled_for.map(|t| t.active) {
+            // The bake rolled back: the standby changed. (Had someone else switched
+            // during the bake, the test pointer would be theirs to move.)
             test_errors.extend(self.reconcile_test_pointer(&mut p).await);
         }
         errors.extend(test_errors);
@@ -369,6 +380,7 @@ impl Switch<'_> {
         match rollback {
             Ok(()) => {
                 p.live = Some(before);
+                p.rolled_back = true;
                 // (The test pointer follows the restored standby in `run`.)
                 self.refresh(p).await;
                 hclog::warn("bake failed; traffic rolled back", &[("reason", &failure), ("restored", &before)]);
@@ -404,6 +416,11 @@ impl Switch<'_> {
     }
 
     /// Points the test pointer at `color`'s target group if it points elsewhere.
+    ///
+    /// Guarded like the production pointer: read, then write at once with nothing
+    /// awaited in between, sent once (an SDK retry would resend it on a read that may
+    /// be stale by then). A failed write is judged by a fresh read: landed is success,
+    /// anything else is an error the next apply repairs.
     async fn point_test_at(&self, test: &PointerRef, color: Color) -> Result<(), Error> {
         let tg = self.spec.pair.target_group(color);
         let p = traffic_pointer::read(&self.aws.elbv2, test).await?;
@@ -411,7 +428,12 @@ impl Switch<'_> {
             return Ok(());
         }
         let actions = p.all_to(tg)?;
-        traffic_pointer::write(&self.aws.elbv2, test, actions).await?;
+        if let Err(e) = traffic_pointer::write_once(&self.aws.elbv2, test, actions.clone()).await {
+            let now = traffic_pointer::read(&self.aws.elbv2, test).await.map_err(|_| e.clone())?;
+            if !traffic_pointer::changes(&actions, &now.actions).is_empty() {
+                return Err(e);
+            }
+        }
         hclog::info("test pointer moved to the standby", &[("pointer", &test.arn()), ("color", &color)]);
         self.say(format!("test pointer {} now forwards to {color}", test.describe()));
         Ok(())
