@@ -31,6 +31,36 @@ fn import_then_plan_is_empty(wd: &Workdir, id: &str) {
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn importing_by_cluster_name_against_a_config_with_its_arn_is_no_replacement() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
+    let cluster_arn = s.raw["cluster_arn"].as_str().unwrap().to_string();
+    let wd = Workdir::new(&emu.endpoint());
+    let hcl = s
+        .release_hcl("listener_rule_arn", "  active_color = \"blue\"")
+        .replace(&format!("cluster = \"{}\"", s.cluster), &format!("cluster = \"{cluster_arn}\""));
+    assert!(hcl.contains(&cluster_arn));
+    wd.write("main.tf", &format!("{}{hcl}", provider_block(&emu.endpoint())));
+    wd.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "bluegreen_ecs_release.app",
+        &format!("{}/{}", s.cluster, s.rule()),
+    ]);
+    let plan = wd.run(&["plan", "-input=false", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(plan.stdout.contains("will be updated in-place"), "the name becomes the ARN in place:\n{}", plan.stdout);
+    assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    emu.reset_requests();
+    wd.apply();
+    let writes = emu.requests()["by_action"]["ModifyRule"].as_i64().unwrap_or(0);
+    assert_eq!(writes, 0, "respelling the cluster moves no traffic");
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_by_rule_arn_with_colors_from_tags() {
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);

@@ -87,6 +87,15 @@ pub fn is_ecs_cluster(s: &str) -> bool {
     })
 }
 
+/// Whether two spellings name the same ECS cluster: equal, or a name and an ARN
+/// (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`) ending in that name.
+pub fn same_cluster(a: &str, b: &str) -> bool {
+    let name = |s: &'_ str| -> Option<String> {
+        if is_ecs_cluster(s) { s.rsplit_once("cluster/").map(|(_, n)| n.to_string()) } else { Some(s.to_string()) }
+    };
+    a == b || (is_ecs_cluster(a) != is_ecs_cluster(b) && name(a).is_some() && name(a) == name(b))
+}
+
 /// ECS cluster names: 1-255 letters, digits, hyphens and underscores.
 pub fn is_cluster_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 255 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -129,6 +138,16 @@ mod tests {
         assert_eq!(load_balancer_of(LISTENER).as_deref(), Some(lb));
         assert_eq!(load_balancer_of(TG), None);
         assert_eq!(target_group_name(TG), Some("app-blue"));
+    }
+
+    #[test]
+    fn a_cluster_name_and_its_arn_are_the_same_cluster() {
+        let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+        assert!(same_cluster("prod", arn) && same_cluster(arn, "prod") && same_cluster("prod", "prod"));
+        assert!(!same_cluster("prod", "arn:aws:ecs:us-east-1:123456789012:cluster/qa"));
+        assert!(!same_cluster("prod", "qa"));
+        // Two ARNs are the same cluster only when equal (other account or region).
+        assert!(!same_cluster(arn, "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"));
     }
 
     #[test]

@@ -270,7 +270,12 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
     let planned_private = req.prior_private.clone();
     let creating = req.prior_state.is_null()
         || REPLACING.iter().any(|a| {
-            let changed = req.prior_state.get(a) != planned.get(a);
+            let (before, after) = (req.prior_state.get(a), planned.get(a));
+            // A cluster's name and its ARN are one cluster (an import by name against a
+            // configuration with the ARN): an in-place update that writes nothing.
+            let respelled = *a == "cluster"
+                && before.as_str().zip(after.as_str()).is_some_and(|(b, n)| crate::arn::same_cluster(b, n));
+            let changed = before != after && !respelled;
             if changed {
                 requires_replace.push(AttrPath::root(*a));
             }
