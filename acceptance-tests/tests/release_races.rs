@@ -185,6 +185,36 @@ fn refusals_write_nothing_at_all_not_even_the_test_pointer() {
     scenario.report(&emu, &wd, false);
 }
 
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_create_whose_write_is_refused_leaves_no_state_not_a_tainted_one() {
+    let scenario = Scenario::start("create refused by a flip");
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    // Blue is live; creating the release with green waits for green's targets.
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
+    write(&wd, &emu, &s, 2, &format!("  active_color = \"green\"\n{WAITING_GATE}"));
+    emu.reset_requests();
+    let apply = applying(&wd);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    // An operator moves traffic meanwhile (a canary share on green's target group).
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
+    let flipped = rule(&emu, &s);
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
+    let out = finish(apply);
+    assert_eq!(out.code, 1, "{}", out.all());
+    no_provider_bug(&out);
+    assert!(out.stderr.replace('\n', " ").contains("The pointer changed during the apply"), "{}", out.all());
+    assert_eq!(rule(&emu, &s), flipped, "the operator's write stands");
+    let listed = wd.run(&["state", "list"]);
+    assert!(!listed.stdout.contains("bluegreen_ecs_release.app"), "no state, so nothing tainted: {}", listed.all());
+    // The next plan is a plain create again (no replacement of a tainted object).
+    let plan = wd.run(&["plan", "-input=false", "-no-color"]);
+    assert!(plan.stdout.contains("will be created") && !plan.stdout.contains("tainted"), "{}", plan.stdout);
+    scenario.report(&emu, &wd, false);
+}
+
 /// Edits the scope of the rule's OIDC action, as an operator would in the console...
 fn edit_oidc_scope(emu: &Emulator, rule_arn: &str, scope: &str) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -216,6 +216,16 @@ pub async fn read(aws: Option<&AwsClients>, req: ReadResourceRequest) -> ReadRes
 }
 
 const REPLACING: [&str; 3] = ["cluster", "listener_rule_arn", "listener_arn"];
+
+/// Whether a change of `attr` (one of [`REPLACING`]) replaces the release. A cluster's
+/// name and its ARN are one cluster (an import by name against a configuration with the
+/// ARN): that is an in-place update that writes nothing.
+fn replaces(prior: &Value, planned: &Value, attr: &str) -> bool {
+    let (before, after) = (prior.get(attr), planned.get(attr));
+    let respelled =
+        attr == "cluster" && before.as_str().zip(after.as_str()).is_some_and(|(b, n)| crate::arn::same_cluster(b, n));
+    before != after && !respelled
+}
 const DERIVED: [&str; 4] = ["standby_color", "active_target_group_arn", "standby_target_group_arn", "id"];
 
 /// Fills the derived attributes of a planned state from its (maybe unknown) inputs.
@@ -270,12 +280,7 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
     let planned_private = req.prior_private.clone();
     let creating = req.prior_state.is_null()
         || REPLACING.iter().any(|a| {
-            let (before, after) = (req.prior_state.get(a), planned.get(a));
-            // A cluster's name and its ARN are one cluster (an import by name against a
-            // configuration with the ARN): an in-place update that writes nothing.
-            let respelled = *a == "cluster"
-                && before.as_str().zip(after.as_str()).is_some_and(|(b, n)| crate::arn::same_cluster(b, n));
-            let changed = before != after && !respelled;
+            let changed = replaces(&req.prior_state, &planned, a);
             if changed {
                 requires_replace.push(AttrPath::root(*a));
             }
@@ -364,7 +369,7 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
         Err(d) => return ApplyResourceResponse { new_state: req.prior_state, diagnostics: d, ..Default::default() },
     };
     let creating =
-        req.prior_state.is_null() || REPLACING.iter().any(|a| req.prior_state.get(a) != req.planned_state.get(a));
+        req.prior_state.is_null() || REPLACING.iter().any(|a| replaces(&req.prior_state, &req.planned_state, a));
     let (operation, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
     let started = Instant::now();
     let op = promotion_gate::Operation { name: operation, started, deadline: started + timeout };

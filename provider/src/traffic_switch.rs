@@ -68,6 +68,8 @@ struct Progress {
     moved_traffic: bool,
     /// Whether this apply's rollback after a failed bake was written.
     rolled_back: bool,
+    /// Production pointer writes sent (landed or not).
+    writes_sent: u32,
 }
 
 impl Switch<'_> {
@@ -80,6 +82,7 @@ impl Switch<'_> {
             wrote: false,
             moved_traffic: false,
             rolled_back: false,
+            writes_sent: 0,
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
@@ -95,9 +98,7 @@ impl Switch<'_> {
         let reconciled_for = p.live;
         if production_error.is_none() {
             test_errors.extend(self.reconcile_test_pointer(&mut p).await);
-        } else if self.spec.test_pointer.is_some()
-            && p.live.map(|t| t.active) != self.planned_from.map(|t| t.active)
-        {
+        } else if self.spec.test_pointer.is_some() && p.live.map(|t| t.active) != self.planned_from.map(|t| t.active) {
             // Someone else moved the standby: the test pointer is not where it should
             // be, and the state says so, so the next plan shows it and its apply repairs it.
             p.test_pointer_ok = false;
@@ -223,8 +224,12 @@ impl Switch<'_> {
                 during: format!("{}, before traffic was moved; nothing was written", self.op.name),
             });
         }
-        p.moved_traffic = true;
-        self.guarded_write(p, &spec.pointer, "moving traffic", |ptr| ptr.with_traffic(&spec.pair, want)).await?;
+        let sent_before = p.writes_sent;
+        let moved =
+            self.guarded_write(p, &spec.pointer, "moving traffic", |ptr| ptr.with_traffic(&spec.pair, want)).await;
+        // A refused write moved nothing; a sent one may have, even if it failed.
+        p.moved_traffic = moved.is_ok() || p.writes_sent > sent_before;
+        moved?;
         p.live = Some(want);
         hclog::info("traffic moved", &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &want)]);
         self.say(format!("traffic moved: {want}"));
@@ -279,6 +284,7 @@ impl Switch<'_> {
             // Nothing is awaited between the read above and this write.
             let written = traffic_pointer::write_once(&self.aws.elbv2, target, actions.clone()).await;
             p.wrote = true;
+            p.writes_sent += 1;
             match written {
                 Ok(()) => {
                     p.accepted = actions;
