@@ -8,6 +8,7 @@ use crate::server::ProviderService;
 use crate::tls::{self, AutoMtls};
 use std::future::Future;
 use std::io::{self, Write};
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
@@ -15,7 +16,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -47,6 +50,8 @@ pub struct PluginInfo {
 /// Where the server listens.
 pub enum Listener {
     Tcp(TcpListener),
+    /// Unix only; go-plugin on Windows always uses TCP.
+    #[cfg(unix)]
     Unix(UnixListener, PathBuf),
 }
 
@@ -54,6 +59,7 @@ impl Listener {
     fn network_and_address(&self) -> io::Result<(&'static str, String)> {
         match self {
             Listener::Tcp(l) => Ok(("tcp", l.local_addr()?.to_string())),
+            #[cfg(unix)]
             Listener::Unix(_, path) => Ok(("unix", path.display().to_string())),
         }
     }
@@ -151,9 +157,17 @@ fn install_panic_hook() {
     }));
 }
 
+/// The handshake line go-plugin reads from the plugin's stdout:
+/// `CORE|APP|network|address|grpc|cert`.
+fn handshake_line(network: &str, address: &str, cert: &str) -> String {
+    format!("{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{network}|{address}|grpc|{cert}\n")
+}
+
 /// Binds the listener go-plugin expects: a unix socket in `PLUGIN_UNIX_SOCKET_DIR` when
-/// Terraform asks for one, else TCP on loopback within `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`.
+/// Terraform asks for one (unix only), else TCP on loopback within
+/// `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT` (always on Windows, as go-plugin's serverListener_tcp).
 pub fn bind_from_env() -> io::Result<Listener> {
+    #[cfg(unix)]
     if let Some(dir) = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").filter(|d| !d.is_empty()) {
         return bind_unix(PathBuf::from(dir));
     }
@@ -166,7 +180,12 @@ pub fn bind_from_env() -> io::Result<Listener> {
             _ => Ok(0),
         }
     };
-    let (min, max) = (port("PLUGIN_MIN_PORT")?, port("PLUGIN_MAX_PORT")?);
+    bind_tcp_loopback(port("PLUGIN_MIN_PORT")?, port("PLUGIN_MAX_PORT")?).map(Listener::Tcp)
+}
+
+/// Binds TCP on 127.0.0.1 at the first free port in `min..=max` (`0..=0`: any port).
+/// Compiled on every platform so it is tested on Linux; on Windows it is the only listener.
+pub fn bind_tcp_loopback(min: u16, max: u16) -> io::Result<TcpListener> {
     if min > max {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -178,7 +197,7 @@ pub fn bind_from_env() -> io::Result<Listener> {
         match std::net::TcpListener::bind(("127.0.0.1", p)) {
             Ok(l) => {
                 l.set_nonblocking(true)?;
-                return Ok(Listener::Tcp(TcpListener::from_std(l)?));
+                return TcpListener::from_std(l);
             }
             Err(e) => last = Some(e),
         }
@@ -186,6 +205,7 @@ pub fn bind_from_env() -> io::Result<Listener> {
     Err(last.unwrap_or_else(|| io::Error::other("no port to bind")))
 }
 
+#[cfg(unix)]
 fn bind_unix(dir: PathBuf) -> io::Result<Listener> {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
     let path = dir.join(format!("plugin{}-{nanos}", std::process::id()));
@@ -206,7 +226,7 @@ async fn serve_for_terraform(info: PluginInfo, provider: Arc<dyn Provider>) -> R
     };
     let (network, address) = listener.network_and_address().map_err(|e| e.to_string())?;
     let cert = mtls.as_ref().map(AutoMtls::announced_cert).unwrap_or_default();
-    let line = format!("{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{network}|{address}|grpc|{cert}\n");
+    let line = handshake_line(network, &address, &cert);
     {
         let mut out = io::stdout().lock();
         out.write_all(line.as_bytes()).and_then(|_| out.flush()).map_err(|e| format!("writing the handshake: {e}"))?;
@@ -222,6 +242,7 @@ async fn serve_for_terraform(info: PluginInfo, provider: Arc<dyn Provider>) -> R
 
 /// Terraform forwards Ctrl-C to the whole process group and then calls StopProvider;
 /// dying on SIGINT would abandon an apply halfway, so only SIGTERM ends the process.
+#[cfg(unix)]
 async fn ignore_interrupts(shutdown: Shutdown) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
@@ -232,6 +253,17 @@ async fn ignore_interrupts(shutdown: Shutdown) {
             _ = int.recv() => hclog::debug("interrupt received; waiting for Terraform's StopProvider", &[]),
             _ = term.recv() => { shutdown.trigger(); return; }
         }
+    }
+}
+
+/// Windows has no SIGINT/SIGTERM: go-plugin's client sends none, and Terraform's Ctrl-C
+/// reaches the process through the console. Registering a Ctrl-C handler keeps the default
+/// (exit) from abandoning an apply; Terraform then calls StopProvider and go-plugin's
+/// Shutdown ends the plugin.
+#[cfg(not(unix))]
+async fn ignore_interrupts(_shutdown: Shutdown) {
+    while tokio::signal::ctrl_c().await.is_ok() {
+        hclog::debug("interrupt received; waiting for Terraform's StopProvider", &[]);
     }
 }
 
@@ -284,6 +316,7 @@ async fn serve(
     provider: Arc<dyn Provider>,
     shutdown: Shutdown,
 ) -> Result<(), String> {
+    #[cfg(unix)]
     let unix_path = match &listener {
         Listener::Unix(_, p) => Some(p.clone()),
         Listener::Tcp(_) => None,
@@ -314,6 +347,7 @@ async fn serve(
             Ok(())
         }
     };
+    #[cfg(unix)]
     if let Some(p) = unix_path {
         let _ = std::fs::remove_file(p);
     }
@@ -372,6 +406,7 @@ async fn accept_one(listener: &Listener) -> io::Result<Box<dyn Io>> {
             let _ = s.set_nodelay(true);
             Ok(Box::new(s))
         }
+        #[cfg(unix)]
         Listener::Unix(l, _) => Ok(Box::new(l.accept().await?.0)),
     }
 }
@@ -426,5 +461,29 @@ mod tests {
         assert_eq!(negotiate_protocol(None), Ok(6));
         let err = negotiate_protocol(Some("4,5")).unwrap_err();
         assert!(err.contains("protocol 6"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn tcp_loopback_binds_within_the_port_range_and_announces_tcp() {
+        // Hold a port so the range's first port is taken and binding must move on.
+        let held = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let first = held.local_addr().unwrap().port();
+        let Some(max) = first.checked_add(20) else { return };
+        let listener = Listener::Tcp(bind_tcp_loopback(first, max).unwrap());
+        let (network, address) = listener.network_and_address().unwrap();
+        assert_eq!(network, "tcp");
+        let port: u16 = address.strip_prefix("127.0.0.1:").expect(&address).parse().unwrap();
+        assert!(port > first && port <= max, "port {port} outside {}..={max}", first + 1);
+        assert_eq!(
+            handshake_line(network, &address, ""),
+            format!("{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|127.0.0.1:{port}|grpc|\n")
+        );
+        assert!(handshake_line(network, &address, "").contains(&format!("|tcp|127.0.0.1:{port}|")));
+    }
+
+    #[test]
+    fn tcp_loopback_rejects_an_inverted_range() {
+        let err = bind_tcp_loopback(2, 1).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }
