@@ -649,13 +649,44 @@ async fn wait_until_passing(
     let started = Instant::now();
     let gate_deadline = (started + p.wait_timeout).min(deadline);
     let interval = poll_interval(p.wait_timeout);
+    // The refusal (or, when the operation's deadline came first, the timeout) once the
+    // wait is over, naming the last thing waited for.
+    let out_of_time = |reason: &str| {
+        let now = Instant::now();
+        if deadline < started + p.wait_timeout {
+            // The operation's own timeout ran out before the gate's wait did.
+            return Error::Timeout {
+                operation: operation.to_string(),
+                elapsed: now - op.started,
+                waiting_for: format!("the promotion gate ({reason}); nothing was written"),
+            };
+        }
+        Error::Gate {
+            summary: "Promotion gate refused the switch".into(),
+            detail: format!(
+                "Traffic was not moved: {reason} (checked for {}; promotion.wait_timeout is {}). Nothing was written.",
+                duration::display(now - started),
+                duration::display(p.wait_timeout)
+            ),
+        }
+    };
+    let mut last_reason: Option<String> = None;
     loop {
         let poll_started = Instant::now();
-        // A poll can take long (a large cluster's first listing, retries): Ctrl-C must
-        // not wait for it. Abandoning a read is safe.
+        // A poll can take long (a large cluster's first listing, throttled retries):
+        // neither Ctrl-C nor the end of the wait waits for it. Abandoning a read is safe.
         let reading = tokio::select! {
-            r = gate.poll() => r?,
+            // A poll that answers when the wait ends still counts.
+            biased;
             _ = ctx.stopped() => return Err(Error::Stopped { during: format!("the promotion gate for {}; nothing was written", t.color) }),
+            r = gate.poll() => r?,
+            _ = tokio::time::sleep_until(gate_deadline) => {
+                let unanswered = format!(
+                    "a gate poll got no answer from AWS in time (throttled or slow){}",
+                    last_reason.map(|r| format!("; before it: {r}")).unwrap_or_default()
+                );
+                return Err(out_of_time(&unanswered));
+            }
         };
         let reason = match reading.verdict {
             Verdict::Pass => {
@@ -687,23 +718,9 @@ async fn wait_until_passing(
         }
         let now = Instant::now();
         if now >= gate_deadline {
-            if deadline < started + p.wait_timeout {
-                // The operation's own timeout ran out before the gate's wait did.
-                return Err(Error::Timeout {
-                    operation: operation.to_string(),
-                    elapsed: now - op.started,
-                    waiting_for: format!("the promotion gate ({reason}); nothing was written"),
-                });
-            }
-            return Err(Error::Gate {
-                summary: "Promotion gate refused the switch".into(),
-                detail: format!(
-                    "Traffic was not moved: {reason} (checked for {}; promotion.wait_timeout is {}). Nothing was written.",
-                    duration::display(now - started),
-                    duration::display(p.wait_timeout)
-                ),
-            });
+            return Err(out_of_time(&reason));
         }
+        last_reason = Some(reason);
         // Polls start `interval` apart (at most 5 s), however long a poll took.
         let next = (poll_started + interval).max(now).min(gate_deadline);
         tokio::select! {
@@ -1033,6 +1050,43 @@ mod tests {
         let (r, ()) = tokio::join!(wait_until_passing(&ctx, &p, &t, &op, &mut gate, None), stopper);
         assert!(matches!(r, Err(Error::Stopped { .. })), "{r:?}");
         assert!(started.elapsed() < Duration::from_secs(5), "stopped after {:?}", started.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_that_never_answers_ends_the_wait_on_time() {
+        let p = Promotion { wait_timeout: Duration::from_secs(30), ..Default::default() };
+        let t = GateTarget { color: "green", target_group_arn: "tg", cluster: "c" };
+        // The first poll answers "not yet"; the next is throttled for ten minutes.
+        struct ThenStuck(usize);
+        impl GatePoll for ThenStuck {
+            async fn poll(&mut self) -> Result<Reading> {
+                self.0 += 1;
+                if self.0 > 1 {
+                    tokio::time::sleep(Duration::from_secs(600)).await;
+                }
+                Ok(Reading { verdict: Verdict::Wait("0 healthy; needs 1".into()), seen: String::new() })
+            }
+        }
+        let started = Instant::now();
+        let e = wait_until_passing(&Ctx::detached(), &p, &t, &op(Duration::from_secs(900)), &mut ThenStuck(0), None)
+            .await
+            .unwrap_err();
+        assert_eq!(started.elapsed(), Duration::from_secs(30), "ends at wait_timeout, not when AWS answers");
+        let d = e.to_diagnostic();
+        assert_eq!(d.summary, "Promotion gate refused the switch");
+        assert!(
+            d.detail.contains("no answer from AWS in time") && d.detail.contains("before it: 0 healthy; needs 1"),
+            "{}",
+            d.detail
+        );
+        // The operation's deadline before the gate's: a timeout.
+        let e = wait_until_passing(&Ctx::detached(), &p, &t, &op(Duration::from_secs(10)), &mut ThenStuck(0), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Timeout { ref waiting_for, .. } if waiting_for.contains("no answer from AWS")),
+            "{e}"
+        );
     }
 
     /// Collects progress lines with the (paused) time they were reported at.
