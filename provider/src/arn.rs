@@ -90,10 +90,10 @@ pub fn is_ecs_cluster(s: &str) -> bool {
 /// Whether two spellings name the same ECS cluster: equal, or a name and an ARN
 /// (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`) ending in that name.
 pub fn same_cluster(a: &str, b: &str) -> bool {
-    let name = |s: &'_ str| -> Option<String> {
-        if is_ecs_cluster(s) { s.rsplit_once("cluster/").map(|(_, n)| n.to_string()) } else { Some(s.to_string()) }
-    };
-    a == b || (is_ecs_cluster(a) != is_ecs_cluster(b) && name(a).is_some() && name(a) == name(b))
+    fn name(s: &str) -> &str {
+        s.rsplit_once("cluster/").map_or(s, |(_, n)| n)
+    }
+    a == b || (is_ecs_cluster(a) != is_ecs_cluster(b) && name(a) == name(b))
 }
 
 /// ECS cluster names: 1-255 letters, digits, hyphens and underscores.

@@ -522,19 +522,20 @@ action "bluegreen_ecs_promote" "app" {
     listener_rule_arn      = bluegreen_ecs_release.app.listener_rule_arn
     test_listener_rule_arn = bluegreen_ecs_release.app.test_listener_rule_arn
     blue {
-      target_group_arn = aws_lb_target_group.color["blue"].arn
+      target_group_arn = bluegreen_ecs_release.app.blue[0].target_group_arn
     }
     green {
-      target_group_arn = aws_lb_target_group.color["green"].arn
+      target_group_arn = bluegreen_ecs_release.app.green[0].target_group_arn
     }
     to_color = var.active_color
 
+    # The release's own gate, read from it, so the two cannot drift apart.
     promotion {
-      min_healthy_targets = var.promotion.min_healthy_targets
-      wait_timeout        = var.promotion.wait_timeout
-      alarm_names         = concat(var.promotion.alarms ? local.alarm_names : [], var.promotion.extra_alarm_names)
-      bake_time           = var.promotion.bake_time
-      rollback_on_failure = true
+      min_healthy_targets = bluegreen_ecs_release.app.promotion[0].min_healthy_targets
+      wait_timeout        = bluegreen_ecs_release.app.promotion[0].wait_timeout
+      alarm_names         = bluegreen_ecs_release.app.promotion[0].alarm_names
+      bake_time           = bluegreen_ecs_release.app.promotion[0].bake_time
+      rollback_on_failure = bluegreen_ecs_release.app.promotion[0].rollback_on_failure
     }
   }
 }
