@@ -67,3 +67,71 @@ fn provider_logs_reach_terraform_as_structured_lines_at_their_levels() {
     // Below the level we asked for, nothing of ours is shown.
     assert!(!ours.iter().any(|l| l.contains("[TRACE]")), "TRACE shown at DEBUG:\n{}", out.stderr);
 }
+
+/// A state and an identity stored at schema version 0 are brought to version 1 by
+/// real Terraform through the provider's upgrade steps, which see the stored JSON
+/// before it is decoded against the current schema: tfplugin's example provider's
+/// `echo_renamed` renamed `greeting` to `message` (and the identity's `name` to
+/// `key`). Decoding first would have dropped `greeting`, and the plan would set it.
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn state_stored_at_schema_version_0_is_upgraded_by_terraform_through_a_rename() {
+    let dir = acceptance_tests::terraform::provider_dir().join("examples");
+    assert!(
+        dir.join("terraform-provider-echo").is_file(),
+        "no {}/terraform-provider-echo: `cargo test` builds it (or `cargo build -p tfplugin --examples`)",
+        dir.display()
+    );
+    let wd = Workdir::with_cli_config(
+        "",
+        &format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"bluegreen-ecs/echo\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            dir.display()
+        ),
+    );
+    wd.write(
+        "main.tf",
+        "terraform {\n  required_providers {\n    echo = { source = \"bluegreen-ecs/echo\" }\n  }\n}\n\n\
+         resource \"echo_renamed\" \"x\" {\n  message = \"hello\"\n}\n",
+    );
+    let v0 = serde_json::json!({
+        "version": 4,
+        "terraform_version": "1.11.0",
+        "serial": 1,
+        "lineage": "5f0c1d2e-0000-4000-8000-000000000001",
+        "outputs": {},
+        "resources": [{
+            "mode": "managed",
+            "type": "echo_renamed",
+            "name": "x",
+            "provider": "provider[\"registry.terraform.io/bluegreen-ecs/echo\"]",
+            "instances": [{
+                "schema_version": 0,
+                "attributes": {"id": "echo", "greeting": "hello"},
+                "sensitive_attributes": [],
+                "identity_schema_version": 0,
+                "identity": {"name": "echo"}
+            }]
+        }],
+        "check_results": null
+    });
+    wd.write("terraform.tfstate", &serde_json::to_string_pretty(&v0).unwrap());
+
+    // The upgraded state already holds message = "hello": nothing to change.
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "the version-0 state must upgrade to message = \"hello\":\n{}", plan.all());
+
+    wd.ok(&["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"]);
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wd.path().join("terraform.tfstate")).unwrap()).unwrap();
+    let instance = &state["resources"][0]["instances"][0];
+    assert_eq!(instance["schema_version"], 1, "{instance}");
+    assert_eq!(instance["attributes"], serde_json::json!({"id": "echo", "message": "hello"}), "{instance}");
+    let version = wd.ok(&["version", "-json"]);
+    let version: serde_json::Value = serde_json::from_str(&version.stdout).unwrap();
+    let identity_supported = version["terraform_version"].as_str().is_some_and(|v| !v.starts_with("1.11."));
+    if identity_supported {
+        assert_eq!(instance["identity_schema_version"], 1, "{instance}");
+        assert_eq!(instance["identity"], serde_json::json!({"key": "echo"}), "{instance}");
+    }
+}

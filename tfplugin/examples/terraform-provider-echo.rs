@@ -4,6 +4,11 @@
 //! gRPC round trips and schema handling cost, with no provider work at all.
 //!
 //! - `echo_value` (`input`, computed `id`): the smallest possible resource.
+//! - `echo_renamed` (`message`, computed `id`; identity `key`): schema version 1, whose
+//!   version 0 called `message` `greeting` and the identity's `key` `name`. It exists
+//!   to prove, with real Terraform, that a state and an identity stored at version 0
+//!   are upgraded through `tfplugin`'s upgrade steps (acceptance-tests
+//!   `provider_foundation`).
 //! - `echo_twin`, when `ECHO_TWIN_SCHEMA` names the output of `terraform providers
 //!   schema -json` and `ECHO_TWIN_RESOURCE` a resource type in it: a resource with
 //!   exactly that schema and identity schema, so a provider's plan time can be compared
@@ -24,6 +29,7 @@ use tfplugin::provider::{
 use tfplugin::schema::{
     Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, ProviderSchemas, ResourceSchema, Schema,
 };
+use tfplugin::upgrade::{Upgrade, rename};
 use tfplugin::{Ctx, Provider, Type, Value};
 
 struct Echo {
@@ -39,6 +45,23 @@ impl Provider for Echo {
         let mut resources = std::collections::BTreeMap::new();
         resources
             .insert("echo_value".to_string(), ResourceSchema { schema: Schema { version: 0, block }, identity: None });
+        let renamed = Block::new("Stores `message`; schema version 1 renamed version 0's `greeting`.")
+            .attribute(Attribute::computed("id", Type::String, "Set once on create."))
+            .attribute(Attribute::optional("message", Type::String, "Any string (`greeting` in version 0)."));
+        let key = IdentityAttribute {
+            name: "key".to_string(),
+            ty: Type::String,
+            description: "The `id` (`name` in identity version 0).".to_string(),
+            required_for_import: true,
+            optional_for_import: false,
+        };
+        resources.insert(
+            "echo_renamed".to_string(),
+            ResourceSchema {
+                schema: Schema { version: 1, block: renamed },
+                identity: Some(IdentitySchema { version: 1, attributes: vec![key] }),
+            },
+        );
         if let Some(twin) = &self.twin {
             resources.insert("echo_twin".to_string(), twin.clone());
         }
@@ -74,12 +97,26 @@ impl Provider for Echo {
                 // `id` gets a value; an unknown may also become null, which any type allows.
                 *value = Value::Null;
             }
-            if attrs.get("id").is_some_and(Value::is_null) && req.type_name == "echo_value" {
+            if attrs.get("id").is_some_and(Value::is_null) && req.type_name != "echo_twin" {
                 attrs.insert("id".to_string(), Value::string("echo"));
             }
         }
         let identity = self.identity_of(&req.type_name, &state);
         ApplyResourceResponse { new_state: state, identity, ..Default::default() }
+    }
+
+    fn state_upgrades(&self, type_name: &str) -> Vec<Upgrade> {
+        match type_name {
+            "echo_renamed" => vec![Upgrade { from_version: 0, step: |o| Ok(rename(o, "greeting", "message")) }],
+            _ => Vec::new(),
+        }
+    }
+
+    fn identity_upgrades(&self, type_name: &str) -> Vec<Upgrade> {
+        match type_name {
+            "echo_renamed" => vec![Upgrade { from_version: 0, step: |o| Ok(rename(o, "name", "key")) }],
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -96,6 +133,11 @@ impl Echo {
     /// The twin's identity: its identity attributes, taken from the state attributes of
     /// the same names.
     fn identity_of(&self, type_name: &str, state: &Value) -> Option<Value> {
+        if type_name == "echo_renamed" {
+            let id = state.get("id");
+            return (!state.is_null())
+                .then(|| Value::object([("key".to_string(), if id.is_unknown() { Value::Null } else { id.clone() })]));
+        }
         let identity = self.twin.as_ref().filter(|_| type_name == "echo_twin")?.identity.as_ref()?;
         if state.is_null() {
             return None;

@@ -14,6 +14,7 @@ pub mod schema;
 pub mod serve;
 mod server;
 pub mod tls;
+pub mod upgrade;
 pub mod value;
 
 /// Generated protocol types (from `proto/`), public for tests that speak the protocol.

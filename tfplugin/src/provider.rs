@@ -3,6 +3,7 @@
 
 use crate::diag::{AttrPath, Diagnostics};
 use crate::schema::ProviderSchemas;
+pub use crate::upgrade::Upgrade;
 use crate::value::Value;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -371,9 +372,16 @@ pub trait Provider: Send + Sync + 'static {
         unsupported("action", &req.action_type)
     }
 
-    /// Brings a stored state forward to the current schema. The default decodes the
-    /// stored JSON against the current schema (dropping attributes it no longer has).
-    fn upgrade_resource_state(&self, _type_name: &str, _version: i64, current: Value) -> Result<Value, Diagnostics> {
-        Ok(current)
+    /// The steps that bring a stored state of an older schema version to the current
+    /// one, one per version ([`Upgrade::from_version`]), run on the stored JSON before it
+    /// is decoded against the current schema. A state at the current version is
+    /// decoded as stored (attributes the schema no longer has are dropped).
+    fn state_upgrades(&self, _type_name: &str) -> Vec<Upgrade> {
+        Vec::new()
+    }
+
+    /// The same for a stored identity, against the identity schema's version.
+    fn identity_upgrades(&self, _type_name: &str) -> Vec<Upgrade> {
+        Vec::new()
     }
 }

@@ -8,6 +8,7 @@ use crate::hclog;
 use crate::proto::tfplugin6 as pb;
 use crate::provider::*;
 use crate::schema::{self, ProviderSchemas};
+use crate::upgrade;
 use crate::value::{Type, Value};
 use std::collections::HashMap;
 use std::future::Future;
@@ -177,6 +178,19 @@ fn decode_dynamic(v: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result
         Diagnostic::error(
             "Invalid value from Terraform",
             format!("The provider could not decode the {what} Terraform sent: {e}. This usually means Terraform and the provider disagree on the schema; run `terraform init -upgrade`."),
+        )
+        .into()
+    })
+}
+
+/// Stored JSON of the current schema version, decoded against it.
+fn stored_value(json: &[u8], ty: &Type, what: &str, type_name: &str) -> Result<Value, Diagnostics> {
+    decode_json(json, ty).map_err(|e| {
+        Diagnostic::error(
+            format!("Invalid stored {what}"),
+            format!(
+                "The stored {what} of this {type_name} cannot be read: {e}. Remove it with `terraform state rm` and import it again."
+            ),
         )
         .into()
     })
@@ -574,22 +588,17 @@ impl pb::provider_server::Provider for ProviderService {
             .into();
             return Ok(Response::new(R::with_diagnostics(&d)));
         }
-        let current = try_decode!(
-            decode_json(&json, ty).map_err(|e| Diagnostics::from(Diagnostic::error(
-                "Invalid stored state",
-                format!("The stored state of this {} cannot be read: {e}. Remove it with `terraform state rm` and import it again.", req.type_name),
-            ))),
+        let current_version = self.schemas.resources.get(&req.type_name).map_or(0, |r| r.schema.version);
+        let steps = self.provider.state_upgrades(&req.type_name);
+        let subject = upgrade::Subject { what: "state", type_name: &req.type_name };
+        let upgraded = try_decode!(
+            upgrade::upgrade_json(subject, &json, req.version, current_version, &steps).map_err(Diagnostics::from),
             R
         );
+        let current = try_decode!(stored_value(&upgraded, ty, "state", &req.type_name), R);
         let mut diags = Diagnostics::new();
-        let upgraded = match self.provider.upgrade_resource_state(&req.type_name, req.version, current) {
-            Ok(v) => encode_dynamic(&v, ty, "upgraded state", &mut diags),
-            Err(d) => {
-                diags.extend(d);
-                None
-            }
-        };
-        Ok(Response::new(R { upgraded_state: upgraded, diagnostics: diags_to_pb(&diags) }))
+        let upgraded_state = encode_dynamic(&current, ty, "upgraded state", &mut diags);
+        Ok(Response::new(R { upgraded_state, diagnostics: diags_to_pb(&diags) }))
     }
 
     async fn upgrade_resource_identity(
@@ -602,13 +611,15 @@ impl pb::provider_server::Provider for ProviderService {
             return Ok(Response::new(R::with_diagnostics(&unknown_type("resource identity", &req.type_name))));
         };
         let json = req.raw_identity.map(|r| r.json).unwrap_or_default();
-        let identity = try_decode!(
-            decode_json(&json, &ty).map_err(|e| Diagnostics::from(Diagnostic::error(
-                "Invalid stored identity",
-                format!("The stored identity cannot be read: {e}.")
-            ))),
+        let current_version =
+            self.schemas.resources.get(&req.type_name).and_then(|r| r.identity.as_ref()).map_or(0, |i| i.version);
+        let steps = self.provider.identity_upgrades(&req.type_name);
+        let subject = upgrade::Subject { what: "identity", type_name: &req.type_name };
+        let upgraded = try_decode!(
+            upgrade::upgrade_json(subject, &json, req.version, current_version, &steps).map_err(Diagnostics::from),
             R
         );
+        let identity = try_decode!(stored_value(&upgraded, &ty, "identity", &req.type_name), R);
         let mut diags = Diagnostics::new();
         let upgraded = encode_identity(&Some(identity), Some(&ty), &mut diags);
         Ok(Response::new(R { upgraded_identity: upgraded, diagnostics: diags_to_pb(&diags) }))
