@@ -182,3 +182,26 @@ provider "bluegreen" {{
         source = crate::PROVIDER_SOURCE
     )
 }
+
+/// The `(major, minor)` of the Terraform the tests run (`terraform version -json`),
+/// asked once per test binary.
+pub fn terraform_version() -> (u64, u64) {
+    static VERSION: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let out = Command::new(terraform_bin())
+            .args(["version", "-json"])
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", terraform_bin().display()));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("terraform version -json");
+        let text = v["terraform_version"].as_str().expect("terraform_version").to_string();
+        let mut parts = text.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    })
+}
+
+/// True when this Terraform writes `-generate-config-out` files itself from the
+/// imported state (before 1.14, which asks the provider's GenerateResourceConfig).
+pub fn writes_generated_config_from_state() -> bool {
+    terraform_version() < (1, 14)
+}

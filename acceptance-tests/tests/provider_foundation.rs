@@ -127,10 +127,7 @@ fn state_stored_at_schema_version_0_is_upgraded_by_terraform_through_a_rename() 
     let instance = &state["resources"][0]["instances"][0];
     assert_eq!(instance["schema_version"], 1, "{instance}");
     assert_eq!(instance["attributes"], serde_json::json!({"id": "echo", "message": "hello"}), "{instance}");
-    let version = wd.ok(&["version", "-json"]);
-    let version: serde_json::Value = serde_json::from_str(&version.stdout).unwrap();
-    let identity_supported = version["terraform_version"].as_str().is_some_and(|v| !v.starts_with("1.11."));
-    if identity_supported {
+    if acceptance_tests::terraform::terraform_version() >= (1, 12) {
         assert_eq!(instance["identity_schema_version"], 1, "{instance}");
         assert_eq!(instance["identity"], serde_json::json!({"key": "echo"}), "{instance}");
     }

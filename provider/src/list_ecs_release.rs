@@ -1067,12 +1067,16 @@ mod tests {
 
     #[test]
     fn generated_configuration_holds_only_the_inputs() {
+        use crate::import_adoption::RecentImports;
         use tfplugin::provider::GenerateResourceConfigRequest;
         let inv = cluster();
         let ev = events(releases(&inv, "prod"), "prod", true);
         let state = ev[0].resource_object.clone().unwrap();
-        let resp =
-            resource_ecs_release::generate_config(GenerateResourceConfigRequest { type_name: TYPE_NAME.into(), state });
+        let recent = RecentImports::default();
+        let resp = resource_ecs_release::generate_config(
+            GenerateResourceConfigRequest { type_name: TYPE_NAME.into(), state: state.clone() },
+            &recent,
+        );
         assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
         let c = resp.config;
         assert_eq!(c.get("cluster").as_str(), Some("prod"));
@@ -1093,20 +1097,28 @@ mod tests {
             assert!(c.get(left_out).is_null(), "{left_out} must not be generated: {c:?}");
         }
         assert!(c.get("promotion").elements().is_empty());
-        // No state, or a state with unknown values: no configuration, and an error that says why.
-        let none = resource_ecs_release::generate_config(GenerateResourceConfigRequest {
-            type_name: TYPE_NAME.into(),
-            state: Value::Null,
-        });
+        // No state (Terraform 1.14.0) and no import to take it from, or two: no
+        // configuration, and an error that says why and names the fix.
+        let no_state = || GenerateResourceConfigRequest { type_name: TYPE_NAME.into(), state: Value::Null };
+        let none = resource_ecs_release::generate_config(no_state(), &recent);
         assert!(none.config.is_null() && none.diagnostics.has_errors(), "{:?}", none.diagnostics);
+        assert!(none.diagnostics.iter().any(|d| d.detail.contains("v1.14.1")), "{:?}", none.diagnostics);
+        // Exactly one release imported in this process: its configuration.
+        recent.remember(&state);
+        let one = resource_ecs_release::generate_config(no_state(), &recent);
+        assert!(one.diagnostics.is_empty(), "{:?}", one.diagnostics);
+        assert_eq!(one.config, c);
+        recent.remember(&state);
+        let two = resource_ecs_release::generate_config(no_state(), &recent);
+        assert!(two.config.is_null() && two.diagnostics.iter().any(|d| d.detail.contains("imported 2 releases")));
         let mut partly = ev[0].resource_object.clone().unwrap();
         if let Value::Object(m) = &mut partly {
             m.insert("cluster".into(), Value::Unknown);
         }
-        let unknown = resource_ecs_release::generate_config(GenerateResourceConfigRequest {
-            type_name: TYPE_NAME.into(),
-            state: partly,
-        });
+        let unknown = resource_ecs_release::generate_config(
+            GenerateResourceConfigRequest { type_name: TYPE_NAME.into(), state: partly },
+            &recent,
+        );
         assert!(unknown.config.is_null() && unknown.diagnostics.has_errors(), "{:?}", unknown.diagnostics);
         assert!(unknown.diagnostics.iter().any(|d| d.detail.contains("unknown")));
     }

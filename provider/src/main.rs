@@ -9,6 +9,7 @@ mod data_source_ecs_release;
 mod discovery;
 mod duration;
 mod errors;
+mod import_adoption;
 mod import_id;
 mod list_ecs_release;
 mod pointer_loader;

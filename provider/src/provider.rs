@@ -1,6 +1,7 @@
 //! The provider: configuration, and dispatch to the release resource and data source.
 
 use crate::aws_clients::{self, AwsClients, ProviderConfig};
+use crate::import_adoption::{ConfigWriter, RecentImports};
 use crate::{action_ecs_release, data_source_ecs_release, list_ecs_release, resource_ecs_release};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -12,15 +13,26 @@ use tokio::sync::RwLock;
 
 pub struct BluegreenProvider {
     clients: RwLock<Option<Arc<AwsClients>>>,
+    /// Who writes generated configuration, from the client's version (import_adoption).
+    config_writer: std::sync::RwLock<ConfigWriter>,
+    recent_imports: RecentImports,
 }
 
 impl BluegreenProvider {
     pub fn new() -> BluegreenProvider {
-        BluegreenProvider { clients: RwLock::new(None) }
+        BluegreenProvider {
+            clients: RwLock::new(None),
+            config_writer: std::sync::RwLock::new(ConfigWriter::ClientFromState),
+            recent_imports: RecentImports::default(),
+        }
     }
 
     async fn clients(&self) -> Option<Arc<AwsClients>> {
         self.clients.read().await.clone()
+    }
+
+    fn config_writer(&self) -> ConfigWriter {
+        self.config_writer.read().map(|w| *w).unwrap_or(ConfigWriter::ClientFromState)
     }
 }
 
@@ -69,6 +81,9 @@ impl Provider for BluegreenProvider {
             ],
         );
         *self.clients.write().await = Some(Arc::new(clients));
+        if let Ok(mut w) = self.config_writer.write() {
+            *w = ConfigWriter::of(&terraform_version);
+        }
         diags
     }
 
@@ -88,7 +103,7 @@ impl Provider for BluegreenProvider {
 
     async fn read_resource(&self, _ctx: Ctx, req: ReadResourceRequest) -> ReadResourceResponse {
         let clients = self.clients().await;
-        resource_ecs_release::read(clients.as_deref(), req).await
+        resource_ecs_release::read(clients.as_deref(), req, self.config_writer(), &self.recent_imports).await
     }
 
     async fn plan_resource_change(&self, _ctx: Ctx, req: PlanResourceRequest) -> PlanResourceResponse {
@@ -134,7 +149,7 @@ impl Provider for BluegreenProvider {
         req: GenerateResourceConfigRequest,
     ) -> GenerateResourceConfigResponse {
         match req.type_name.as_str() {
-            resource_ecs_release::TYPE_NAME => resource_ecs_release::generate_config(req),
+            resource_ecs_release::TYPE_NAME => resource_ecs_release::generate_config(req, &self.recent_imports),
             _ => GenerateResourceConfigResponse {
                 diagnostics: unknown_type("resource", &req.type_name),
                 ..Default::default()

@@ -123,6 +123,7 @@ pub fn schema() -> ResourceSchema {
 use crate::aws_clients::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
+use crate::import_adoption::{self, ConfigWriter, RecentImports, Refresh};
 use crate::import_id::{self, ImportTarget};
 use crate::promotion_gate;
 use crate::release_spec;
@@ -179,7 +180,12 @@ fn not_configured() -> Diagnostics {
     .into()
 }
 
-pub async fn read(aws: Option<&AwsClients>, req: ReadResourceRequest) -> ReadResourceResponse {
+pub async fn read(
+    aws: Option<&AwsClients>,
+    req: ReadResourceRequest,
+    writer: ConfigWriter,
+    recent: &RecentImports,
+) -> ReadResourceResponse {
     let Some(aws) = aws else { return ReadResourceResponse { diagnostics: not_configured(), ..Default::default() } };
     let state = req.current_state;
     let (Some(cluster), Some(pointer), Some(pair)) = (
@@ -193,12 +199,25 @@ pub async fn read(aws: Option<&AwsClients>, req: ReadResourceRequest) -> ReadRes
     let live = aws.pointers.read(&pointer).await;
     let mut diagnostics = Diagnostics::new();
     match live.and_then(|p| Ok((p.traffic(&pair, prefer)?, p.detached(&pair)?))) {
-        Ok((t, detached)) => ReadResourceResponse {
-            diagnostics: detached.map(|c| detached_warning(&pointer, &pair, c).into()).unwrap_or_default(),
-            new_state: with_traffic(state, &cluster, &pointer, &pair, t),
-            identity: Some(identity(&cluster, &pointer)),
-            private: req.private,
-        },
+        Ok((t, detached)) => {
+            let (refresh, private) = import_adoption::refresh(&req.private, writer);
+            let mut new_state = with_traffic(state, &cluster, &pointer, &pair, t);
+            if refresh == Refresh::Withhold {
+                // The client writes generated configuration from this state: leave the
+                // adopted traffic out of it (import_adoption).
+                set(&mut new_state, "active_color", Value::Null);
+                set(&mut new_state, "standby_traffic_percent", Value::Null);
+            }
+            if import_adoption::is_imported(&req.private) {
+                recent.remember(&new_state);
+            }
+            ReadResourceResponse {
+                diagnostics: detached.map(|c| detached_warning(&pointer, &pair, c).into()).unwrap_or_default(),
+                new_state,
+                identity: Some(identity(&cluster, &pointer)),
+                private,
+            }
+        }
         Err(e) if e.is_not_found() => {
             diagnostics.warning(
                 "Release pointer no longer exists",
@@ -339,6 +358,18 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         }
     }
     plan_derived(&mut planned);
+    if import_adoption::is_withheld(&req.prior_private) {
+        if planned.get("active_color").is_null() {
+            // The import's refresh withheld the traffic and the configuration adopts:
+            // what derives from it is as the import found it, until the next refresh.
+            for attr in &DERIVED[..3] {
+                set(&mut planned, attr, req.prior_state.get(attr).clone());
+            }
+        } else if planned.get("standby_traffic_percent").is_null() {
+            // The configuration sets active_color only: the apply records the live share.
+            set(&mut planned, "standby_traffic_percent", Value::Unknown);
+        }
+    }
     let planned_identity = match (planned.get("cluster").as_str(), release_spec::pointer_of(&planned)) {
         (Some(c), Some(p)) => Some(identity(c, &p)),
         _ => None,
@@ -499,7 +530,7 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
     ImportResourceResponse {
         imported: vec![ImportedResource {
             state,
-            private: Vec::new(),
+            private: import_adoption::imported_private(),
             identity: Some(identity(&cluster, &pointer.target)),
         }],
         diagnostics: Diagnostics::new(),
@@ -549,8 +580,27 @@ const GENERATED_INPUTS: [&str; 5] =
 
 /// `GenerateResourceConfig`: the configuration Terraform writes for a state it imported
 /// or listed (`terraform plan|query -generate-config-out`).
-pub fn generate_config(req: GenerateResourceConfigRequest) -> GenerateResourceConfigResponse {
-    let state = req.state;
+pub fn generate_config(req: GenerateResourceConfigRequest, recent: &RecentImports) -> GenerateResourceConfigResponse {
+    let state = match req.state {
+        // Terraform 1.14.0 sends no state (fixed in 1.14.1): use the one release this
+        // process imported, if there is exactly one.
+        Value::Null => match recent.only_one() {
+            Ok(state) => state,
+            Err(imported) => {
+                return GenerateResourceConfigResponse {
+                    config: Value::Null,
+                    diagnostics: Diagnostic::error(
+                        "Cannot generate configuration",
+                        format!(
+                            "Terraform sent no state to generate the configuration of a {TYPE_NAME} from, and this run imported {imported} releases, so which one is meant is unknown. Terraform v1.14.0 does this (fixed in v1.14.1): upgrade Terraform, or import one release per `terraform plan -generate-config-out` run."
+                        ),
+                    )
+                    .into(),
+                };
+            }
+        },
+        state => state,
+    };
     if state.is_null() || !state.is_wholly_known() {
         // Nothing (or nothing known) to generate from: say so rather than have Terraform
         // write an empty block that does not plan.
