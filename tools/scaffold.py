@@ -583,6 +583,24 @@ def cmd_targets(c, a):
     return {"registered": registered_count(c, a.tg)}
 
 
+def cmd_target_group(c, a):
+    """A new target group like --like (same VPC, protocol, port, target type), tagged
+    with --color, with --register targets: the replacement of a color's group."""
+    like = c.elbv2.describe_target_groups(TargetGroupArns=[a.like])["TargetGroups"][0]
+    kw = dict(Name=a.name, Protocol=like["Protocol"], Port=like["Port"], VpcId=like["VpcId"],
+              TargetType=like.get("TargetType", "ip"))
+    if a.color:
+        kw["Tags"] = [{"Key": "bluegreen:color", "Value": a.color}]
+    tg = c.elbv2.create_target_group(**kw)["TargetGroups"][0]["TargetGroupArn"]
+    register_targets(c, tg, a.register)
+    return {"target_group_arn": tg}
+
+
+def cmd_delete_target_group(c, a):
+    c.elbv2.delete_target_group(TargetGroupArn=a.tg)
+    return {"deleted": a.tg}
+
+
 def cmd_alarm(c, a):
     def find():
         out = c.cloudwatch.describe_alarms(AlarmNames=[a.name], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
@@ -717,6 +735,15 @@ def parser():
     g = sp.add_mutually_exclusive_group(required=True)
     g.add_argument("--deregister-all", action="store_true")
     g.add_argument("--register", type=int, metavar="N")
+
+    sp = add("target-group", cmd_target_group, "create a target group like another (a replacement)")
+    sp.add_argument("--like", required=True, metavar="TG_ARN")
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--color", choices=COLORS)
+    sp.add_argument("--register", type=int, default=2, metavar="N")
+
+    sp = add("delete-target-group", cmd_delete_target_group, "DeleteTargetGroup (ResourceInUse while forwarded to)")
+    sp.add_argument("--tg", required=True)
 
     sp = add("alarm", cmd_alarm, "set a CloudWatch alarm's state")
     sp.add_argument("--name", required=True)

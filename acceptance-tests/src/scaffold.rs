@@ -7,6 +7,11 @@ use std::process::Command;
 
 /// Runs `tools/scaffold.py SUBCOMMAND --endpoint URL ARGS` and returns its JSON.
 pub fn run(emu: &Emulator, subcommand: &str, args: &[&str]) -> serde_json::Value {
+    try_run(emu, subcommand, args).unwrap_or_else(|e| panic!("scaffold {subcommand} {args:?} failed: {e}"))
+}
+
+/// The same, for a call that may fail (an AWS error): its stderr when it does.
+pub fn try_run(emu: &Emulator, subcommand: &str, args: &[&str]) -> Result<serde_json::Value, String> {
     let out = Command::new(python())
         .arg(crate::repo_root().join("tools/scaffold.py"))
         .arg(subcommand)
@@ -14,13 +19,10 @@ pub fn run(emu: &Emulator, subcommand: &str, args: &[&str]) -> serde_json::Value
         .args(args)
         .output()
         .expect("run tools/scaffold.py");
-    assert!(
-        out.status.success(),
-        "scaffold {subcommand} {args:?} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("scaffold JSON")
+    if !out.status.success() {
+        return Err(format!("{}\n{}", out.status, String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(serde_json::from_slice(&out.stdout).expect("scaffold JSON"))
 }
 
 /// The ARNs and names `scaffold.py create` reports.

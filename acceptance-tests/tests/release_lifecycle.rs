@@ -283,3 +283,68 @@ fn aws_errors_on_refresh_name_the_call_and_the_arn() {
     assert!(err.contains("IAM policy"), "the remedy is named: {err}");
     assert_eq!(wd.plan_exit_code().code, 0, "state was left intact");
 }
+
+/// A new target group for `color`, like the scaffold's, with two registered targets.
+fn replacement_target_group(emu: &Emulator, s: &Scaffold, name: &str, color: &str) -> String {
+    let like = if color == "blue" { &s.blue_tg } else { &s.green_tg };
+    let out = scaffold::run(emu, "target-group", &["--like", like, "--name", name, "--color", color]);
+    out["target_group_arn"].as_str().unwrap().to_string()
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn replacing_the_standbys_target_group_renames_it_in_place_and_frees_the_old_one() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--test-listener"]);
+    let test_rule = s.test_rule_arn.clone().unwrap();
+    let body = format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\"");
+    let wd = workdir(&emu, &s, "listener_rule_arn", &body);
+    wd.apply();
+    let new_green = replacement_target_group(&emu, &s, "app-tg-c", "green");
+    // ALB refuses to delete a target group an action forwards to (ResourceInUse).
+    let in_use = scaffold::try_run(&emu, "delete-target-group", &["--tg", &s.green_tg]).unwrap_err();
+    assert!(in_use.contains("ResourceInUse"), "{in_use}");
+
+    let replaced = s.release_hcl("listener_rule_arn", &body).replace(&s.green_tg, &new_green);
+    wd.write("main.tf", &format!("{}{replaced}", provider_block(&emu.endpoint())));
+    // A second writer between plan and apply: the saved plan is refused, nothing is
+    // written, and state keeps the target groups live names.
+    wd.ok(&["plan", "-input=false", "-no-color", "-out=swap.tfplan"]);
+    let split = |blue: i64, green: i64| format!("{}={blue},{}={green}", s.blue_tg, s.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &split(0, 100)]);
+    let refused = wd.run(&["apply", "-input=false", "-no-color", "swap.tfplan"]);
+    assert_ne!(refused.code, 0, "{}", refused.all());
+    assert!(refused.stderr.contains("Traffic moved since the plan"), "{}", refused.all());
+    assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 0), (s.green_tg.clone(), 100)], "their flip stands");
+    let shown = wd.ok(&["state", "show", "-no-color", "bluegreen_ecs_release.app"]).stdout;
+    assert!(shown.contains(&s.green_tg) && !shown.contains(&new_green), "state names what is live:\n{shown}");
+    // Green carries the traffic now: replacing its group is refused at plan time.
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let err = plan.stderr.replace('\n', " ");
+    assert!(err.contains("The green target group carries traffic") && err.contains("Promote first"), "{err}");
+    assert!(err.contains("green[0].target_group_arn") || err.contains("target_group_arn"), "{err}");
+
+    // Back on blue, green is the standby again: the apply names the new group at the
+    // standby's weight, moves the test rule to it, and frees the old one.
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &split(100, 0)]);
+    emu.reset_requests();
+    wd.apply();
+    assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (new_green.clone(), 0)]);
+    let test = rule(&emu, &test_rule);
+    assert_eq!(forward_weights(&test["actions"]), [(new_green.clone(), 100)], "the test rule serves the new standby");
+    assert_eq!(wd.plan_exit_code().code, 0);
+    scaffold::run(&emu, "delete-target-group", &["--tg", &s.green_tg]);
+    assert_eq!(wd.plan_exit_code().code, 0, "the old group is no part of the release");
+
+    // Replacing the active color's group is refused at plan time, with the way out.
+    let new_blue = replacement_target_group(&emu, &s, "app-tg-d", "blue");
+    let active =
+        s.release_hcl("listener_rule_arn", &body).replace(&s.green_tg, &new_green).replace(&s.blue_tg, &new_blue);
+    wd.write("main.tf", &format!("{}{active}", provider_block(&emu.endpoint())));
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let err = plan.stderr.replace('\n', " ");
+    assert!(err.contains("The blue target group carries traffic") && err.contains("Promote first"), "{err}");
+    assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (new_green.clone(), 0)], "nothing written");
+}

@@ -126,6 +126,39 @@ fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_refusal_whose_live_pointer_is_no_split_of_the_pair_records_no_traffic() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    blue_release_waiting_for_green(&emu, &s, &wd);
+    let other = scaffold::run(&emu, "target-group", &["--like", &s.blue_tg, "--name", "maintenance"]);
+    let other = other["target_group_arn"].as_str().unwrap().to_string();
+    emu.reset_requests();
+    let apply = applying(&wd);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    // An operator sends all traffic to a maintenance target group, neither blue nor
+    // green (keeping both attached at weight 0, so green still health-checks).
+    let weights = format!("{other}=100,{}=0,{}=0", s.blue_tg, s.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &weights]);
+    let theirs = rule(&emu, &s);
+    scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
+    let out = finish(apply);
+    assert_eq!(out.code, 1, "{}", out.all());
+    no_provider_bug(&out);
+    assert!(out.stderr.contains("The pointer changed during the apply"), "{}", out.all());
+    assert_eq!(rule(&emu, &s), theirs, "nothing written over the operator");
+    // Blue 100 % is not live: the state must not say it is.
+    let v = state_values(&wd);
+    for attr in ["active_color", "standby_traffic_percent", "active_target_group_arn", "standby_color"] {
+        assert!(v[attr].is_null(), "{attr} must be unknown to state, not the old traffic: {v}");
+    }
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(plan.stderr.contains("neither blue nor green"), "the next plan says why:\n{}", plan.all());
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn refusals_write_nothing_at_all_not_even_the_test_pointer() {
     let scenario = Scenario::start("refusals leave the test pointer alone");
     let emu = emulator();

@@ -340,9 +340,18 @@ pub async fn invoke(
         let say = move |line: String| {
             let _ = tx.send(line);
         };
-        Switch { ctx: &ctx, aws, spec, op: &op, planned_from: None, desired: plan.desired, progress: Some(&say) }
-            .run()
-            .await
+        Switch {
+            ctx: &ctx,
+            aws,
+            spec,
+            op: &op,
+            planned_from: None,
+            desired: plan.desired,
+            progress: Some(&say),
+            prior_pair: None,
+        }
+        .run()
+        .await
     };
     let (outcome, ()) = tokio::join!(switch, forward);
     diagnostics.extend(report(kind, spec, &outcome));

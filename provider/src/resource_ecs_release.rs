@@ -128,7 +128,7 @@ use crate::import_id::{self, ImportTarget};
 use crate::promotion_gate;
 use crate::release_spec;
 use crate::traffic_pointer::{self, Color, Pair, PointerRef, Traffic};
-use crate::traffic_switch::Switch;
+use crate::traffic_switch::{LivePair, Switch};
 use tfplugin::provider::*;
 use tfplugin::{AttrPath, Ctx, Diagnostic, Diagnostics, Value, hclog};
 use tokio::time::Instant;
@@ -339,6 +339,9 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
             }
         }
     }
+    if !creating {
+        diagnostics.extend(replaced_target_group_refusals(&req.prior_state, &planned));
+    }
     if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned)) {
         let (op, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
         let p = &spec.promotion;
@@ -375,6 +378,26 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         _ => None,
     };
     PlanResourceResponse { planned_state: planned, requires_replace, planned_private, planned_identity, diagnostics }
+}
+
+/// A configuration that replaces the target group of a color carrying traffic (as the
+/// prior state, refreshed by this plan, records it) is refused at plan time: the rule
+/// would have to forward that traffic to a group no gate has checked. The standby's
+/// group, carrying none, is replaced by the apply through the guarded write.
+fn replaced_target_group_refusals(prior: &Value, planned: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let (Some(before), Some(live)) = (release_spec::pair_of(prior), recorded_traffic(prior)) else { return d };
+    for color in [Color::Blue, Color::Green] {
+        let name = color.as_str();
+        let after = planned.get(name).single_block().map(|b| b.get("target_group_arn").clone());
+        let replaced = after.as_ref().and_then(Value::as_str).is_some_and(|tg| tg != before.target_group(color));
+        let share = if live.active == color { 100 - live.standby_percent } else { live.standby_percent };
+        if replaced && share > 0 {
+            let e = crate::traffic_switch::carries_traffic(color, before.target_group(color), live).to_diagnostic();
+            d.push(e.at(AttrPath::root(name).index(0).attr("target_group_arn")));
+        }
+    }
+    d
 }
 
 /// The planned value with computed attributes blanked, for parsing the inputs only.
@@ -421,11 +444,46 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     // and hands over only the re-plan's private data, so what the first plan saw is
     // gone (docs/guides: "What a saved plan guarantees").
     let planned_from = if creating { None } else { recorded_traffic(&req.prior_state) };
-    let outcome =
-        Switch { ctx: &ctx, aws, spec: &spec, op: &op, planned_from, desired: None, progress: None }.run().await;
-    let mut state = match outcome.live {
-        Some(live) => with_traffic(req.planned_state.clone(), &spec.cluster, &spec.pointer, &spec.pair, live),
-        None => req.prior_state.clone(),
+    let prior_pair = if creating { None } else { release_spec::pair_of(&req.prior_state) };
+    let outcome = Switch {
+        ctx: &ctx,
+        aws,
+        spec: &spec,
+        op: &op,
+        planned_from,
+        desired: None,
+        progress: None,
+        prior_pair: prior_pair.as_ref(),
+    }
+    .run()
+    .await;
+    let mut state = match (outcome.live, outcome.live_pair, &prior_pair) {
+        (Some(live), LivePair::Prior, Some(prior)) => {
+            // A replaced target group was not written: state keeps the one live names.
+            let mut base = req.planned_state.clone();
+            for color in ["blue", "green"] {
+                set(&mut base, color, req.prior_state.get(color).clone());
+            }
+            with_traffic(base, &spec.cluster, &spec.pointer, prior, live)
+        }
+        (Some(live), _, _) => with_traffic(req.planned_state.clone(), &spec.cluster, &spec.pointer, &spec.pair, live),
+        (None, _, _) if outcome.live_unparsable => {
+            // The pointer was read and is no split of the pair: the traffic the prior
+            // state records is not live, so state records none (the next refresh says
+            // why; a plan with active_color set shows it being put back).
+            let mut state = req.prior_state.clone();
+            for attr in [
+                "active_color",
+                "standby_traffic_percent",
+                "standby_color",
+                "active_target_group_arn",
+                "standby_target_group_arn",
+            ] {
+                set(&mut state, attr, Value::Null);
+            }
+            state
+        }
+        (None, _, _) => req.prior_state.clone(),
     };
     if !outcome.test_pointer_ok && !state.is_null() {
         // The test pointer is not where it should be: record it as not managed, so the

@@ -34,7 +34,20 @@ pub struct Outcome {
     pub attached: Option<Color>,
     /// Whether the test pointer is known to point at the standby of `live`.
     pub test_pointer_ok: bool,
+    /// Which target groups the live pointer names: the configuration's, or the prior
+    /// state's when a replaced target group was not written (a refusal).
+    pub live_pair: LivePair,
+    /// The pointer was read but its forward action is no split of the pair (someone
+    /// pointed it elsewhere): `live` is then unknown, not the last traffic seen.
+    pub live_unparsable: bool,
     pub errors: Vec<Error>,
+}
+
+/// The pair of target groups the live pointer names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LivePair {
+    Configured,
+    Prior,
 }
 
 /// One apply's (or action invoke's) switch of one release.
@@ -52,6 +65,9 @@ pub struct Switch<'a> {
     /// Where progress lines go (an action streams them to Terraform); the resource
     /// passes none.
     pub progress: Reporter<'a>,
+    /// The pair the prior state names, when the configuration replaces a target group
+    /// of it (an update); the actions pass none.
+    pub prior_pair: Option<&'a traffic_pointer::Pair>,
 }
 
 /// The state the sequence carries between steps.
@@ -70,6 +86,8 @@ struct Progress {
     rolled_back: bool,
     /// Production pointer writes sent (landed or not).
     writes_sent: u32,
+    live_pair: LivePair,
+    live_unparsable: bool,
 }
 
 impl Switch<'_> {
@@ -83,6 +101,8 @@ impl Switch<'_> {
             moved_traffic: false,
             rolled_back: false,
             writes_sent: 0,
+            live_pair: LivePair::Configured,
+            live_unparsable: false,
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
@@ -126,6 +146,8 @@ impl Switch<'_> {
             moved_traffic: p.moved_traffic,
             attached: p.attached,
             test_pointer_ok: p.test_pointer_ok,
+            live_pair: p.live_pair,
+            live_unparsable: p.live_unparsable,
             errors,
         }
     }
@@ -148,9 +170,8 @@ impl Switch<'_> {
     /// this apply moved traffic to a color that gained some (the bake's subject).
     async fn production(&self, p: &mut Progress) -> Result<Option<Traffic>, Error> {
         let spec = self.spec;
-        let pointer = traffic_pointer::read(&self.aws.elbv2, &spec.pointer).await?;
-        let live = pointer.traffic(&spec.pair, self.planned_from.map(|t| t.active))?;
-        p.live = Some(live);
+        let mut pointer = traffic_pointer::read(&self.aws.elbv2, &spec.pointer).await?;
+        let live = self.observe(p, &pointer)?;
         p.accepted = pointer.actions.clone();
         if let Some(seen) = self.planned_from
             && seen != live
@@ -167,6 +188,10 @@ impl Switch<'_> {
             Some(desired) => desired(live),
             None => spec.desired(live),
         };
+        if p.live_pair == LivePair::Prior {
+            self.replace_target_groups(p, live).await?;
+            pointer = Pointer { target: spec.pointer.clone(), actions: p.accepted.clone() };
+        }
         if want == live {
             self.say(format!("{} already sends {live}; nothing to move", spec.pointer.describe()));
             return Ok(None);
@@ -268,9 +293,7 @@ impl Switch<'_> {
             }
             let changed = traffic_pointer::changes(&p.accepted, &now.actions);
             if !changed.is_empty() {
-                if let Ok(t) = now.traffic(&self.spec.pair, p.live.map(|t| t.active)) {
-                    p.live = Some(t);
-                }
+                let _ = self.observe(p, &now);
                 return Err(Error::live(
                     "The pointer changed during the apply",
                     format!(
@@ -330,9 +353,7 @@ impl Switch<'_> {
                 Ok(())
             }
             Ok(now) => {
-                if let Ok(t) = now.traffic(&self.spec.pair, p.live.map(|t| t.active)) {
-                    p.live = Some(t);
-                }
+                let _ = self.observe(p, &now);
                 Err(e)
             }
             Err(_) => Err(e),
@@ -445,12 +466,63 @@ impl Switch<'_> {
         Ok(())
     }
 
-    /// One more read of the production pointer; keeps the last known traffic if it fails.
+    /// One more read of the production pointer; keeps the last known traffic if the
+    /// read fails.
     async fn refresh(&self, p: &mut Progress) {
-        let read = traffic_pointer::read(&self.aws.elbv2, &self.spec.pointer).await;
-        if let Ok(t) = read.and_then(|ptr| ptr.traffic(&self.spec.pair, p.live.map(|t| t.active))) {
-            p.live = Some(t);
+        if let Ok(now) = traffic_pointer::read(&self.aws.elbv2, &self.spec.pointer).await {
+            let _ = self.observe(p, &now);
         }
+    }
+
+    /// Records what a read of the production pointer shows: its traffic over the
+    /// configured pair, else over the prior state's (a target group being replaced),
+    /// else that it is no split of either, and then the traffic is unknown.
+    fn observe(&self, p: &mut Progress, now: &Pointer) -> Result<Traffic, Error> {
+        let prefer = p.live.or(self.planned_from).map(|t| t.active);
+        let configured = now.traffic(&self.spec.pair, prefer);
+        let read = match (configured, self.prior_pair.filter(|prior| **prior != self.spec.pair)) {
+            (Ok(t), _) => Ok((t, LivePair::Configured)),
+            (Err(e), Some(prior)) => now.traffic(prior, prefer).map(|t| (t, LivePair::Prior)).map_err(|_| e),
+            (Err(e), None) => Err(e),
+        };
+        match read {
+            Ok((t, pair)) => {
+                p.live = Some(t);
+                p.live_pair = pair;
+                p.live_unparsable = false;
+                Ok(t)
+            }
+            Err(e) => {
+                p.live = None;
+                p.live_unparsable = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Names the configured target groups in place of the prior state's, at the same
+    /// weights, through a guarded write. Only a group that carries no traffic can be
+    /// replaced: giving a new group traffic needs a promotion through the gate.
+    async fn replace_target_groups(&self, p: &mut Progress, live: Traffic) -> Result<(), Error> {
+        let spec = self.spec;
+        let Some(prior) = self.prior_pair else { return Ok(()) };
+        for color in [Color::Blue, Color::Green] {
+            let share = if live.active == color { 100 - live.standby_percent } else { live.standby_percent };
+            if prior.target_group(color) != spec.pair.target_group(color) && share > 0 {
+                return Err(carries_traffic(color, prior.target_group(color), live));
+            }
+        }
+        self.guarded_write(p, &spec.pointer, "replacing the standby's target group", |ptr| {
+            ptr.with_traffic(&spec.pair, live)
+        })
+        .await?;
+        p.live_pair = LivePair::Configured;
+        hclog::info("standby target group replaced", &[("pointer", &spec.pointer.arn()), ("traffic", &live)]);
+        self.say(format!(
+            "{} now names the configured target groups; traffic unchanged: {live}",
+            spec.pointer.describe()
+        ));
+        Ok(())
     }
 
     /// Reports a progress line, when someone listens.
@@ -467,6 +539,16 @@ impl Switch<'_> {
             cluster: &self.spec.cluster,
         }
     }
+}
+
+/// The refusal to replace the target group of a color that carries traffic.
+pub fn carries_traffic(color: Color, target_group: &str, live: Traffic) -> Error {
+    Error::live(
+        format!("The {color} target group carries traffic"),
+        format!(
+            "The configuration replaces {color}'s target group ({target_group}), which carries traffic ({live}). Only the standby's target group can be replaced while it carries none. Promote first (set active_color to the other color, and standby_traffic_percent = 0, and apply), then replace {color}'s target group."
+        ),
+    )
 }
 
 /// Whether a failed pointer write may succeed if tried again: throttling, a server
