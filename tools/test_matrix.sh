@@ -26,6 +26,7 @@ scenarios=(
   "identity-import|release_import|import_block_and_identity_import_then_plan_is_empty|1.12|"
   "query|release_query|query_lists_every_pair_of_the_cluster_and_warns_about_a_half_built_one|1.14|"
   "actions|release_actions|promote_streams_the_gate_wait_and_an_adopt_mode_plan_after_it_is_clean|1.14|"
+  "actions-ctrl-c|release_actions|ctrl_c_during_an_invokes_bake_rolls_back|1.14|"
   "state-upgrade|provider_foundation|state_stored_at_schema_version_0_is_upgraded_by_terraform_through_a_rename|1.11|"
   "generated-config|release_import|generated_configuration_plans_clean|1.11|"
 )

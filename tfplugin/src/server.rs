@@ -103,6 +103,16 @@ async fn pump<M, E, T>(
     out: &EventSender<E>,
     mut map: impl FnMut(M) -> E,
 ) -> T {
+    pump_some(run, rx, out, move |m| Some(map(m))).await
+}
+
+/// [`pump`], forwarding only the messages `map` turns into an event.
+async fn pump_some<M, E, T>(
+    run: impl Future<Output = T>,
+    rx: mpsc::Receiver<M>,
+    out: &EventSender<E>,
+    mut map: impl FnMut(M) -> Option<E>,
+) -> T {
     let mut rx = Some(rx);
     tokio::pin!(run);
     let result = loop {
@@ -110,7 +120,9 @@ async fn pump<M, E, T>(
             biased;
             m = async { rx.as_mut()?.recv().await }, if rx.is_some() => match m {
                 Some(m) => {
-                    if out.send(Ok(map(m))).await.is_err() {
+                    if let Some(event) = map(m)
+                        && out.send(Ok(event)).await.is_err()
+                    {
                         rx = None;
                     }
                 }
@@ -121,12 +133,43 @@ async fn pump<M, E, T>(
     };
     if let Some(mut rx) = rx {
         while let Ok(m) = rx.try_recv() {
-            if out.send(Ok(map(m))).await.is_err() {
+            if let Some(event) = map(m)
+                && out.send(Ok(event)).await.is_err()
+            {
                 break;
             }
         }
     }
     result
+}
+
+/// An action's events as Terraform reads them. Once Terraform has asked the provider to
+/// stop, progress events still waiting here are dropped and only `Completed` goes out:
+/// Terraform 1.14 and 1.15 stop reading at the first progress event after Ctrl-C (a
+/// hook halts) and panic on the event after it ("range function continued iteration").
+/// Progress sent between Terraform's own stop and its `StopProvider` reaching the
+/// provider cannot be taken back; this keeps that window to the RPC's latency.
+pub(crate) struct ActionEvents {
+    rx: mpsc::Receiver<Result<pb::invoke_action::Event, Status>>,
+    stop: Ctx,
+}
+
+impl tokio_stream::Stream for ActionEvents {
+    type Item = Result<pb::invoke_action::Event, Status>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use pb::invoke_action::event::Type;
+        loop {
+            match self.rx.poll_recv(cx) {
+                std::task::Poll::Ready(Some(Ok(pb::invoke_action::Event { r#type: Some(Type::Progress(_)) })))
+                    if self.stop.is_stopped() => {}
+                other => return other,
+            }
+        }
+    }
 }
 
 fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
@@ -435,7 +478,7 @@ fn ready_stream<E: Send + 'static>(events: Vec<E>) -> ReceiverStream<Result<E, S
 #[tonic::async_trait]
 impl pb::provider_server::Provider for ProviderService {
     type ListResourceStream = ReceiverStream<Result<pb::list_resource::Event, Status>>;
-    type InvokeActionStream = ReceiverStream<Result<pb::invoke_action::Event, Status>>;
+    type InvokeActionStream = ActionEvents;
 
     async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> Rpc<pb::get_metadata::Response> {
         Ok(Response::new(pb::get_metadata::Response {
@@ -892,18 +935,28 @@ impl pb::provider_server::Provider for ProviderService {
             .and_then(|ty| decode_dynamic(req.config.as_ref(), ty, "action configuration"));
         let config = match decoded {
             Ok(v) => v,
-            Err(d) => return Ok(Response::new(ready_stream(vec![completed_event(&d)]))),
+            Err(d) => {
+                let (tx, rx) = mpsc::channel(1);
+                let _ = tx.try_send(Ok(completed_event(&d)));
+                return Ok(Response::new(ActionEvents { rx, stop: self.ctx() }));
+            }
         };
         let request = InvokeActionRequest { action_type: req.action_type, config };
         let (sink, rx) = ActionProgressSink::channel(STREAM_BUFFER);
-        let (out, out_rx) = mpsc::channel(STREAM_BUFFER);
+        // One event in hand at a time: what waits here, not in a queue, can still be
+        // dropped when Terraform stops (ActionEvents).
+        let (out, out_rx) = mpsc::channel(1);
         let (p, ctx) = (self.provider.clone(), self.ctx());
+        let events = ActionEvents { rx: out_rx, stop: ctx.clone() };
         tokio::spawn(async move {
+            let pump_ctx = ctx.clone();
             let run = guarded("InvokeAction", async move { p.invoke_action(ctx, request, sink).await });
-            let diags = pump(run, rx, &out, progress_event).await.unwrap_or_else(|d| d);
+            // Progress is dropped from the moment Terraform asked the provider to stop.
+            let to_event = move |m: String| (!pump_ctx.is_stopped()).then(|| progress_event(m));
+            let diags = pump_some(run, rx, &out, to_event).await.unwrap_or_else(|d| d);
             let _ = out.send(Ok(completed_event(&diags))).await;
         });
-        Ok(Response::new(ReceiverStream::new(out_rx)))
+        Ok(Response::new(events))
     }
 
     async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> Rpc<pb::get_functions::Response> {

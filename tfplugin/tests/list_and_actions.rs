@@ -157,6 +157,15 @@ impl Provider for Fake {
         let message = req.config.get("message").as_str().unwrap_or_default().to_string();
         let steps = req.config.get("steps").as_i64().unwrap_or(1);
         let mut d = Diagnostics::new();
+        if steps == -2 {
+            // Reports as fast as it is read, until Terraform says stop.
+            for i in 1..=40 {
+                progress.progress(format!("line {i}")).await;
+            }
+            ctx.stopped().await;
+            d.error("Interrupted", "after 40 lines");
+            return d;
+        }
         if steps < 0 {
             // Waits until Terraform says stop.
             progress.progress("waiting").await;
@@ -198,6 +207,24 @@ async fn client_for(p: Arc<dyn Provider>) -> (Client, tokio::sync::oneshot::Send
         let _ = rx.await;
     }));
     let ch = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    (pb::provider_client::ProviderClient::new(ch), tx)
+}
+
+/// A client whose HTTP/2 receive window holds about two small messages, as a reader
+/// that is slow to take events leaves the provider's events waiting on the server.
+async fn slow_reading_client_for(p: Arc<dyn Provider>) -> (Client, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve_until(Listener::Tcp(listener), None, p, async move {
+        let _ = rx.await;
+    }));
+    let ch = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .initial_stream_window_size(Some(64))
+        .connect()
+        .await
+        .unwrap();
     (pb::provider_client::ProviderClient::new(ch), tx)
 }
 
@@ -497,6 +524,37 @@ async fn stop_provider_during_invoke_reaches_the_action() {
     assert_eq!(done.diagnostics[0].summary, "Interrupted");
     assert!(stream.next().await.is_none(), "the stream ends after Completed");
     assert_eq!(seen.lock().unwrap().stopped_invokes, 1);
+}
+
+#[tokio::test]
+async fn no_queued_progress_goes_out_after_stop_provider_only_completed() {
+    let (mut c, _stop) = slow_reading_client_for(Arc::new(Fake::default())).await;
+    let mut stream = c
+        .invoke_action(pb::invoke_action::Request {
+            action_type: "test_wait".into(),
+            config: action_config(Value::from("x"), -2),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    use pb::invoke_action::event::Type;
+    let first = stream.next().await.unwrap().unwrap().r#type.unwrap();
+    assert!(matches!(&first, Type::Progress(p) if p.message == "line 1"), "{first:?}");
+    // Everything that can queue up behind a slow reader does, then Terraform stops.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.stop_provider(pb::stop_provider::Request {}).await.unwrap();
+    let rest =
+        tokio::time::timeout(Duration::from_secs(5), stream.map(|e| e.unwrap().r#type.unwrap()).collect::<Vec<_>>())
+            .await
+            .expect("the stream ends");
+    let late: Vec<_> = rest.iter().filter(|e| matches!(e, Type::Progress(_))).collect();
+    // Only what the 64-byte window had already let onto the wire (about four 15-byte
+    // messages) and the one event in hand may still arrive; the 30-odd lines queued
+    // behind them are dropped (without the drop, all 39 arrive).
+    assert!(late.len() <= 8, "{} progress events after StopProvider: {late:?}", late.len());
+    let Some(Type::Completed(done)) = rest.last() else { panic!("Completed comes last: {rest:?}") };
+    assert_eq!(done.diagnostics[0].summary, "Interrupted");
 }
 
 #[tokio::test]
