@@ -277,19 +277,38 @@ impl Switch<'_> {
         make: impl Fn(&Pointer) -> crate::errors::Result<Vec<Action>>,
     ) -> Result<(), Error> {
         let (attempts, first_backoff, max_backoff) = self.write_retries();
-        let mut tried: Option<(Vec<Action>, Error)> = None;
-        for attempt in 1..=attempts {
+        // The last write sent that failed, and whether another may follow it.
+        let mut failed: Option<(Vec<Action>, Error)> = None;
+        let mut may_retry = true;
+        let mut attempt = 0;
+        loop {
             let now = match traffic_pointer::read(&self.aws.elbv2, target).await {
                 Ok(now) => now,
                 // After a failed write, its error says more than the re-read's.
-                Err(e) => return Err(tried.map_or(e, |(_, write_error)| write_error)),
+                Err(e) => return Err(failed.map_or(e, |(_, write_error)| write_error)),
             };
-            if let Some((actions, _)) = &tried
-                && traffic_pointer::changes(actions, &now.actions).is_empty()
-            {
-                // The failed write landed after all.
-                p.accepted = actions.clone();
-                return Ok(());
+            if let Some((actions, e)) = failed.take() {
+                if traffic_pointer::changes(&actions, &now.actions).is_empty() {
+                    // The failed write landed after all: it is a write like any other
+                    // (the caller bakes it, and rolls it back if the bake fails).
+                    hclog::warn(
+                        "pointer write reported a failure but landed",
+                        &[("pointer", &target.arn()), ("error", &e.to_string())],
+                    );
+                    self.say(format!(
+                        "the write to {} reported an error ({}) but a fresh read shows it landed",
+                        target.describe(),
+                        e.to_diagnostic().summary
+                    ));
+                    p.accepted = actions;
+                    return Ok(());
+                }
+                if !may_retry {
+                    // It did not land and no other write follows: what is live is
+                    // what this read says.
+                    let _ = self.observe(p, &now);
+                    return Err(e);
+                }
             }
             let changed = traffic_pointer::changes(&p.accepted, &now.actions);
             if !changed.is_empty() {
@@ -305,58 +324,31 @@ impl Switch<'_> {
             }
             let actions = make(&now)?;
             // Nothing is awaited between the read above and this write.
+            attempt += 1;
             let written = traffic_pointer::write_once(&self.aws.elbv2, target, actions.clone()).await;
             p.wrote = true;
             p.writes_sent += 1;
-            match written {
+            let e = match written {
                 Ok(()) => {
                     p.accepted = actions;
                     return Ok(());
                 }
-                Err(e) if attempt < attempts && worth_retrying(&e) => {
-                    hclog::warn(
-                        "pointer write failed; re-reading before retrying",
-                        &[("pointer", &target.arn()), ("attempt", &attempt), ("error", &e.to_string())],
-                    );
-                    tried = Some((actions, e));
-                    let wait = backoff(attempt, first_backoff, max_backoff);
-                    tokio::select! {
-                        _ = self.ctx.stopped() => break,
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                }
-                Err(e) => {
-                    tried = Some((actions, e));
-                    break;
-                }
-            }
-        }
-        // The write may or may not have landed: what is live is what a read says.
-        let Some((actions, e)) = tried else {
-            self.refresh(p).await;
-            return Err(Error::live("Pointer not written", format!("{} was not written.", target.describe())));
-        };
-        match traffic_pointer::read(&self.aws.elbv2, target).await {
-            Ok(now) if traffic_pointer::changes(&actions, &now.actions).is_empty() => {
-                // It landed although its answer said otherwise: it is a write like any
-                // other (the caller bakes it, and rolls it back if the bake fails).
+                Err(e) => e,
+            };
+            may_retry = attempt < attempts && worth_retrying(&e);
+            if may_retry {
                 hclog::warn(
-                    "pointer write reported a failure but landed",
-                    &[("pointer", &target.arn()), ("error", &e.to_string())],
+                    "pointer write failed; re-reading before retrying",
+                    &[("pointer", &target.arn()), ("attempt", &attempt), ("error", &e.to_string())],
                 );
-                self.say(format!(
-                    "the write to {} reported an error ({}) but a fresh read shows it landed",
-                    target.describe(),
-                    e.to_diagnostic().summary
-                ));
-                p.accepted = actions;
-                Ok(())
+                let wait = backoff(attempt, first_backoff, max_backoff);
+                tokio::select! {
+                    _ = self.ctx.stopped() => may_retry = false,
+                    _ = tokio::time::sleep(wait) => {}
+                }
             }
-            Ok(now) => {
-                let _ = self.observe(p, &now);
-                Err(e)
-            }
-            Err(_) => Err(e),
+            // The next read decides whether it landed.
+            failed = Some((actions, e));
         }
     }
 
