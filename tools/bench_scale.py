@@ -56,8 +56,9 @@ def start_emulator(tmp: str) -> tuple[subprocess.Popen, str]:
     sys.exit("bench: emulator did not start")
 
 
-def control(endpoint: str, method: str, path: str) -> dict:
-    req = urllib.request.Request(f"{endpoint}/_bluegreen{path}", method=method, data=b"" if method == "POST" else None)
+def control(endpoint: str, method: str, path: str, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    req = urllib.request.Request(f"{endpoint}/_bluegreen{path}", method=method, data=data)
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read() or b"{}")
 
@@ -93,6 +94,7 @@ provider "bluegreen" {{
     ecs        = "{endpoint}"
     elbv2      = "{endpoint}"
     cloudwatch = "{endpoint}"
+    secretsmanager = "{endpoint}"
   }}
 }}
 '''
@@ -213,11 +215,14 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"))
     ap.add_argument("--gate-only", action="store_true",
                     help="only measure the promotion gate's requests per poll; print, write nothing")
+    ap.add_argument("--dynatrace-only", action="store_true",
+                    help="only measure the requests of gate polls with Dynatrace SLOs; print, write nothing")
     ap.add_argument("--query-only", action="store_true",
                     help="only measure one terraform query of a cluster of 50 pairs; print, write nothing")
     args = ap.parse_args()
     provider_dir, echo_dir = os.path.abspath(args.provider_dir), os.path.abspath(args.echo_dir)
-    for only, measure, lines in ((args.query_only, query_cost, query_lines), (args.gate_only, gate_poll_cost, gate_lines)):
+    for only, measure, lines in ((args.query_only, query_cost, query_lines), (args.gate_only, gate_poll_cost, gate_lines),
+                                 (args.dynatrace_only, dynatrace_poll_cost, dynatrace_lines)):
         if only:
             result = measure_alone(measure, provider_dir)
             print(json.dumps(result))
@@ -226,7 +231,7 @@ def main() -> None:
     plan = ("plan", "-refresh=true", "-input=false", "-no-color", "-lock=false")
     apply = ("apply", "-auto-approve", "-input=false", "-no-color")
     rows = []
-    gate = query = None
+    gate = query = slo = None
     with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
         emu, endpoint = start_emulator(tmp)
         try:
@@ -283,10 +288,13 @@ def main() -> None:
             print(json.dumps(gate), flush=True)
             query = query_cost(tmp, endpoint, provider_dir)
             print(json.dumps(query), flush=True)
+            slo = dynatrace_poll_cost(tmp, endpoint, provider_dir)
+            print(json.dumps(slo), flush=True)
+            print("\n".join(dynatrace_lines(slo)), flush=True)
         finally:
             emu.terminate()
             emu.wait(timeout=10)
-    write_report(rows, args, gate, query)
+    write_report(rows, args, gate, query, slo)
 
 
 GATE_SERVICES = int(os.environ.get("BENCH_GATE_SERVICES", "500"))
@@ -366,6 +374,73 @@ def gate_lines(g: dict) -> list[str]:
         f"{GATE_WAITS[0]} wait of {g['polls'][0]} polls: ListServices {g['listing']['ListServices']}, "
         f"DescribeServices {g['listing']['DescribeServices']}); later polls describe only the services",
         "found on the color's target group.",
+    ]
+
+
+DYNATRACE_SLOS = 3
+
+
+def dynatrace_poll_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
+    """Requests of the promotion gate's polls with DYNATRACE_SLOS SLOs, kept waiting (the
+    SLOs are in FAILURE) for a 3 s wait of 250 ms polls: the Dynatrace reads and the
+    GetSecretValue of the wait, against the polls (one DescribeTargetHealth each)."""
+    s = scaffold(endpoint, "create", "--name", "slo")
+    secret = scaffold(endpoint, "secret", "--name", "bench-dynatrace", "--key", "DT_API_TOKEN", "--value", "dt0c01.BENCH")
+    control(endpoint, "POST", "/dynatrace/tokens", {"api_tokens": ["dt0c01.BENCH"]})
+    ids = [f"bench-slo-{i}" for i in range(DYNATRACE_SLOS)]
+    for i in ids:
+        control(endpoint, "POST", "/dynatrace/slo", {"id": i, "status": "FAILURE", "evaluatedPercentage": 98.0,
+                                                     "target": 99.0})
+    def release(color: str) -> str:
+        quoted = ", ".join(f'"{i}"' for i in ids)
+        return provider_block(endpoint) + f'''resource "bluegreen_ecs_release" "slo" {{
+  cluster           = "{s['cluster']}"
+  listener_rule_arn = "{s['rule_arn']}"
+  blue {{
+    target_group_arn = "{s['blue_tg']}"
+  }}
+  green {{
+    target_group_arn = "{s['green_tg']}"
+  }}
+  active_color = "{color}"
+  promotion {{
+    wait_timeout = "3s"
+    dynatrace {{
+      environment_url      = "{endpoint}"
+      api_token_secret_arn = "{secret['arn']}"
+      api_token_secret_key = "DT_API_TOKEN"
+      slo_ids              = [{quoted}]
+    }}
+  }}
+}}
+'''
+    wd = Workdir(tmp, "slo", provider_dir)
+    apply = ("apply", "-auto-approve", "-input=false", "-no-color")
+    wd.write(release("blue"))
+    wd.run(*apply)
+    wd.write(release("green"))
+    control(endpoint, "POST", "/requests/reset")
+    control(endpoint, "POST", "/dynatrace/reset")
+    control(endpoint, "POST", "/dynatrace/tokens", {"api_tokens": ["dt0c01.BENCH"]})
+    for i in ids:
+        control(endpoint, "POST", "/dynatrace/slo", {"id": i, "status": "FAILURE", "evaluatedPercentage": 98.0,
+                                                     "target": 99.0})
+    wd.run(*apply, may_fail=True)
+    aws = control(endpoint, "GET", "/requests")["by_action"]
+    dt = control(endpoint, "GET", "/dynatrace/requests")["requests"]
+    return {"slos": DYNATRACE_SLOS, "polls": aws.get("DescribeTargetHealth", 0),
+            "slo_reads": sum(1 for r in dt if r["path"].startswith("/api/v2/slo/")),
+            "get_secret_value": aws.get("GetSecretValue", 0)}
+
+
+def dynatrace_lines(d: dict) -> list[str]:
+    return [
+        f"gate poll with {d['slos']} Dynatrace SLOs: the first poll reads each SLO once "
+        f"({d['slo_reads']} SLO reads and {d['get_secret_value']} GetSecretValue in a wait of {d['polls']} polls); "
+        f"later polls within 60 s send no Dynatrace request",
+        "",
+        "An SLO is evaluated from one-minute metrics, so the gate reads each at most once a minute",
+        "(the bake's last check always reads afresh); the token is read once per gate wait.",
     ]
 
 
@@ -462,7 +537,8 @@ def met(value: float, target: float) -> str:
     return "met" if value <= target else "NOT met"
 
 
-def write_report(rows: list[dict], args, gate: dict | None = None, query: dict | None = None) -> None:
+def write_report(rows: list[dict], args, gate: dict | None = None, query: dict | None = None,
+                 slo: dict | None = None) -> None:
     machine = f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}"
     t = TARGETS
     lines = [
@@ -538,6 +614,8 @@ def write_report(rows: list[dict], args, gate: dict | None = None, query: dict |
             lines.append(f"| {label} | {w['plan_s']:.2f} | {w['requests']:.0f} |")
     if gate:
         lines += ["", "## Promotion gate: cost of a poll", ""] + gate_lines(gate)
+    if slo:
+        lines += ["", "## Promotion gate with Dynatrace SLOs", ""] + dynatrace_lines(slo)
     if query:
         lines += ["", "## terraform query: cost of listing a cluster", ""] + query_lines(query)
     if args.startup and os.path.exists(args.startup):

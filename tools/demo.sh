@@ -134,9 +134,10 @@ terraform {
 provider "bluegreen" {
   region = "us-east-1"
   endpoints {
-    ecs        = "$endpoint"
-    elbv2      = "$endpoint"
-    cloudwatch = "$endpoint"
+    ecs            = "$endpoint"
+    elbv2          = "$endpoint"
+    cloudwatch     = "$endpoint"
+    secretsmanager = "$endpoint"
   }
 }
 EOF
@@ -372,7 +373,70 @@ say "terraform plan -detailed-exitcode exited $tf_rc (active_color = \"blue\" in
 [[ $tf_rc -eq 0 ]] || die "expected plan exit 0 after the promote action, got $tf_rc" "$work/plan7.out" "$work/plan7.err"
 result "the gate waited for blue's new targets (said so while it waited), moved traffic, baked 3 s"
 
-step "8. Summary"
+step "8. A Dynatrace SLO gates the promotion (the promote action, back to green)"
+scaffold secret --name shop-dynatrace --key DT_API_TOKEN --value "dt0c01.DEMO.TOKEN" >"$demo_dir/secret.json"
+secret_arn=$(json_get "$demo_dir/secret.json" arn)
+# The emulator's Dynatrace control calls (tools/dynatrace_api.py).
+dynatrace() {
+  "$py" -c 'import sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + "/_bluegreen/dynatrace/" + sys.argv[2], data=sys.argv[3].encode(),
+                             method="POST", headers={"Content-Type": "application/json"})
+urllib.request.urlopen(req, timeout=10).read()' "$endpoint" "$1" "$2"
+}
+slo() {
+  dynatrace slo "{\"id\": \"shop-slo\", \"name\": \"shop-availability\", \"status\": \"$1\", \"evaluatedPercentage\": $2, \"target\": 99.9}"
+}
+dynatrace tokens '{"api_tokens": ["dt0c01.DEMO.TOKEN"]}'
+slo FAILURE 99.2
+cat >"$work/actions.tf" <<EOF
+action "bluegreen_ecs_promote" "shop" {
+  config {
+    cluster           = "$cluster"
+    listener_rule_arn = "$rule_arn"
+    blue  { target_group_arn = "$blue_tg" }
+    green { target_group_arn = "$green_tg" }
+
+    promotion {
+      wait_timeout = "30s"
+      dynatrace {
+        environment_url      = "$endpoint"
+        api_token_secret_arn = "$secret_arn"
+        api_token_secret_key = "DT_API_TOKEN"
+        slo_ids              = ["shop-slo"]
+      }
+    }
+  }
+}
+EOF
+say "the SLO shop-availability is FAILURE (99.2 % against 99.9 %); invoking the action"
+say "(the demo re-reads SLOs every 2 s, BLUEGREEN_SLO_INTERVAL_MS; a real SLO is read at most once a minute)"
+BLUEGREEN_SLO_INTERVAL_MS=2000 "$terraform" -chdir="$work" apply -invoke=action.bluegreen_ecs_promote.shop \
+  -auto-approve -input=false -no-color >"$work/invoke8.out" 2>"$work/invoke8.err" &
+apply_pid=$!
+waiting=""
+for _ in $(seq 1 300); do
+  if grep -q '^Action action\.bluegreen_ecs_promote\.shop .*SLO shop-availability FAILURE' "$work/invoke8.out"; then
+    waiting=yes; break
+  fi
+  kill -0 "$apply_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[[ -n "$waiting" ]] || die "the action never reported its gate waiting on the SLO" "$work/invoke8.out" "$work/invoke8.err"
+slo SUCCESS 99.95
+say "the gate is waiting on the SLO; Dynatrace now evaluates it SUCCESS (99.95 %)"
+rc=0; wait "$apply_pid" || rc=$?
+apply_pid=""
+check_interrupted
+say "terraform apply -invoke=action.bluegreen_ecs_promote.shop exited $rc"
+[[ $rc -eq 0 ]] || die "the promote action failed" "$work/invoke8.out" "$work/invoke8.err"
+grep -q '^Action action\.bluegreen_ecs_promote\.shop .*green: gate passed.*SLO shop-availability SUCCESS' \
+  "$work/invoke8.out" || die "the gate did not pass on the SLO" "$work/invoke8.out"
+excerpt "$work/invoke8.out" '^Action action\.bluegreen_ecs_promote\.shop' | uniq
+! grep -q "dt0c01.DEMO.TOKEN" "$work/invoke8.out" "$work/invoke8.err" || die "the token leaked into the output"
+expect_serving green
+result "the gate waited on the Dynatrace SLO (said so while it waited), then passed and moved traffic"
+
+step "9. Summary"
 say "1. apply created the release on the live pointer: traffic on blue"
 say "2. a Spinnaker deploy to green was not drift: plan -detailed-exitcode exited 0"
 say "3. promotion moved traffic to green through the gate"
@@ -380,6 +444,7 @@ say "4. the gate refused blue with 0 healthy targets: nothing written, traffic o
 say "5. an alarm during the bake rolled traffic back to green; state says green"
 say "6. terraform query found the release from the cluster alone, and wrote its config and import block"
 say "7. the bluegreen_ecs_promote action waited for blue's targets (progress streamed), moved traffic to blue; plan clean"
+say "8. the promote action waited on a Dynatrace SLO in FAILURE, passed once it was SUCCESS, moved traffic to green"
 pid=$emulator_pid
 stop_emulator
 ! kill -0 "$pid" 2>/dev/null || die "the emulator (pid $pid) is still running"

@@ -88,6 +88,8 @@ Where moto is kinder than AWS, modules beside this file model the AWS behaviour
                           asks and pages at MaxRecords (1..100, default 50) with NextToken;
                           PutCompositeAlarm is added.
   aws_clock.py            the scaled clock they share.
+  dynatrace_api.py        not AWS: Dynatrace's classic SLO API v2 (GET /api/v2/slo/{id}
+                          with Api-Token auth, 401/404/429), for the promotion gate.
 Their control endpoints (JSON in, JSON out; a bad request answers 400 {"error"}):
   POST   /_bluegreen/targets/fail     {"target_group_arn", "target_id"?, "reason"?, "description"?}
                                       unhealthy with that reason (default
@@ -128,10 +130,12 @@ import aws_clock  # noqa: E402
 import aws_cloudwatch_alarms  # noqa: E402
 import aws_ecs_rollouts  # noqa: E402
 import aws_target_health  # noqa: E402
+import dynatrace_api  # noqa: E402
 
 PREFIX = "/_bluegreen"
 # (method, path below PREFIX) -> handler(body: dict, query: dict) -> JSON-able answer
-MODEL_ROUTES: dict = {**aws_target_health.CONTROL_ROUTES, **aws_ecs_rollouts.CONTROL_ROUTES}
+MODEL_ROUTES: dict = {**aws_target_health.CONTROL_ROUTES, **aws_ecs_rollouts.CONTROL_ROUTES,
+                      **dynatrace_api.CONTROL_ROUTES}
 
 
 def install_aws_models() -> None:
@@ -648,6 +652,7 @@ class Emulator:
                 from moto.moto_api._internal.models import moto_api_backend
 
                 moto_api_backend.reset()
+                dynatrace_api.control_reset({}, {})
                 with self.state.lock:
                     self.state.faults.clear()
                     self.state.reset_counters()
@@ -756,6 +761,9 @@ class Emulator:
             return self.control(environ, start_response)
         if path.startswith("/moto-api"):
             return self.moto_app(environ, start_response)
+        if dynatrace_api.handles(path):
+            # Dynatrace's API (tools/dynatrace_api.py), not AWS: counted there.
+            return dynatrace_api.app(environ, start_response)
 
         # Buffer the body once; moto gets a fresh stream of the same bytes.
         body = self._read_body(environ)

@@ -122,7 +122,8 @@ def clients(endpoint):
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     cfg = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60)
     return types.SimpleNamespace(**{
-        svc: session.client(svc, endpoint_url=endpoint, config=cfg) for svc in ("ec2", "elbv2", "ecs", "cloudwatch")
+        svc: session.client(svc, endpoint_url=endpoint, config=cfg)
+        for svc in ("ec2", "elbv2", "ecs", "cloudwatch", "secretsmanager")
     })
 
 
@@ -596,6 +597,13 @@ def cmd_target_group(c, a):
     return {"target_group_arn": tg}
 
 
+def cmd_secret(c, a):
+    """A Secrets Manager secret holding --value (a JSON object when --key is given)."""
+    value = json.dumps({a.key: a.value}) if a.key else a.value
+    arn = c.secretsmanager.create_secret(Name=a.name, SecretString=value)["ARN"]
+    return {"arn": arn}
+
+
 def cmd_delete_target_group(c, a):
     c.elbv2.delete_target_group(TargetGroupArn=a.tg)
     return {"deleted": a.tg}
@@ -741,6 +749,11 @@ def parser():
     sp.add_argument("--name", required=True)
     sp.add_argument("--color", choices=COLORS)
     sp.add_argument("--register", type=int, default=2, metavar="N")
+
+    sp = add("secret", cmd_secret, "create a Secrets Manager secret")
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--value", required=True)
+    sp.add_argument("--key", help="store {KEY: VALUE} as JSON")
 
     sp = add("delete-target-group", cmd_delete_target_group, "DeleteTargetGroup (ResourceInUse while forwarded to)")
     sp.add_argument("--tg", required=True)

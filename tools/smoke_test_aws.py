@@ -4,7 +4,8 @@ own scenario (which ends with a reset). One or more checks per modelled behaviou
 target group attachment, ECS rejection, target health (initial -> healthy timing,
 unused, draining then gone, fail / recover), ECS rollouts (IN_PROGRESS -> COMPLETED
 with the replaced deployment ACTIVE while it drains, scaling, FAILED with a reason),
-CloudWatch DescribeAlarms (composite only when asked, paging at MaxRecords).
+CloudWatch DescribeAlarms (composite only when asked, paging at MaxRecords), and the
+Dynatrace SLO API (tools/dynatrace_api.py: Api-Token auth, 401/404/429, the SLO's fields).
 
 All waits assume the default time scale (0.01: 30 modelled seconds = 0.3 s).
 """
@@ -64,7 +65,50 @@ def run(emu: Any, check: Check) -> None:
     target_health(emu, check, elb, lb, vpc)
     rollouts(emu, check, ecs, elb, lb, tg1, subnets, sg)
     alarms(emu, check, cw)
+    dynatrace(emu, check)
     bad_scale(check)
+
+
+def dynatrace(emu: Any, check: Check) -> None:
+    """GET /api/v2/slo/{id} as Dynatrace documents it (see tools/dynatrace_api.py)."""
+    import json
+
+    def get(path: str, auth: str | None) -> tuple[int, dict, dict]:
+        req = urllib.request.Request(emu.url + path, method="GET")
+        if auth is not None:
+            req.add_header("Authorization", auth)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read()), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}"), dict(e.headers)
+
+    emu.api("POST", "/_bluegreen/dynatrace/tokens", {"api_tokens": ["dt0c01.GOOD"]})
+    emu.api("POST", "/_bluegreen/dynatrace/slo", {"id": "slo-1", "name": "checkout", "status": "FAILURE",
+                                                   "evaluatedPercentage": 98.5, "target": 99.9, "warning": 99.95})
+    path = "/api/v2/slo/slo-1?from=now-10m&to=now&timeFrame=GTF"
+    code, body, _ = get(path, "Api-Token dt0c01.GOOD")
+    check("dynatrace: an SLO answers name, status, evaluatedPercentage, target, errorBudget, error",
+          code == 200 and body.get("name") == "checkout" and body.get("status") == "FAILURE"
+          and body.get("evaluatedPercentage") == 98.5 and body.get("target") == 99.9
+          and abs(body.get("errorBudget", 0) - (98.5 - 99.9)) < 1e-9 and body.get("error") == "NONE", body)
+    check("dynatrace: timeFrame=GTF evaluates over from/to", body.get("timeframe") == "now-10m to now", body)
+    for auth in (None, "Api-Token wrong", "Bearer dt0c01.GOOD", "dt0c01.GOOD"):
+        code, body, _ = get(path, auth)
+        check(f"dynatrace: Authorization {auth!r} answers 401", code == 401
+              and body.get("error", {}).get("code") == 401, (code, body))
+    code, body, _ = get("/api/v2/slo/nope", "Api-Token dt0c01.GOOD")
+    check("dynatrace: an unknown SLO id answers 404", code == 404 and "nope" in body["error"]["message"], body)
+    emu.api("POST", "/_bluegreen/dynatrace/throttle", {"count": 1, "retry_after": 3})
+    code, body, headers = get(path, "Api-Token dt0c01.GOOD")
+    check("dynatrace: a throttled read answers 429 with Retry-After", code == 429
+          and headers.get("Retry-After") == "3", (code, headers))
+    code, _, _ = get(path, "Api-Token dt0c01.GOOD")
+    check("dynatrace: after the throttled reads, 200 again", code == 200, code)
+    seen = emu.api("GET", "/_bluegreen/dynatrace/requests")["requests"]
+    check("dynatrace: every request and its Authorization header are recorded",
+          len(seen) == 8 and seen[0]["authorization"] == "Api-Token dt0c01.GOOD", seen)
+    emu.api("POST", "/_bluegreen/dynatrace/reset", {})
 
 
 def lbs_of(elb: Any, tg: str) -> list[str]:

@@ -166,6 +166,28 @@ impl Emulator {
         self.control("POST", "/ecs/fail-rollout", Some(&body.to_string()))
     }
 
+    /// The Dynatrace API tokens the emulated environment accepts (tools/dynatrace_api.py).
+    pub fn dynatrace_tokens(&self, tokens: &[&str]) {
+        self.control("POST", "/dynatrace/tokens", Some(&serde_json::json!({"api_tokens": tokens}).to_string()));
+    }
+
+    /// Defines or changes a Dynatrace SLO: `{"id", "name", "status", "evaluatedPercentage",
+    /// "target", "warning"?, "errorBudget"?, "error"?}`.
+    pub fn dynatrace_slo(&self, slo: serde_json::Value) {
+        self.control("POST", "/dynatrace/slo", Some(&slo.to_string()));
+    }
+
+    /// The next `count` SLO reads answer 429 with `Retry-After: retry_after`.
+    pub fn dynatrace_throttle(&self, count: u32, retry_after: u32) {
+        let body = serde_json::json!({"count": count, "retry_after": retry_after});
+        self.control("POST", "/dynatrace/throttle", Some(&body.to_string()));
+    }
+
+    /// Every request the Dynatrace API got: `[{"method", "path", "query", "authorization"}]`.
+    pub fn dynatrace_requests(&self) -> Vec<serde_json::Value> {
+        self.control("GET", "/dynatrace/requests", None)["requests"].as_array().cloned().unwrap_or_default()
+    }
+
     /// An AWS SDK config pointed at this emulator, with dummy credentials.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())

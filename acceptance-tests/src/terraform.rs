@@ -175,6 +175,7 @@ provider "bluegreen" {{
     ecs        = "{endpoint}"
     elbv2      = "{endpoint}"
     cloudwatch = "{endpoint}"
+    secretsmanager = "{endpoint}"
   }}
   max_retries = 2
 }}

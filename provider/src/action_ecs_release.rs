@@ -222,6 +222,8 @@ fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
                 bake_time: Duration::ZERO,
                 rollback_on_failure: false,
                 check_services: false,
+                // A rollback is usually why the SLOs fail: they do not gate it.
+                dynatrace: None,
             };
             Ok(Plan { spec, desired: if to.is_some() { None } else { Some(roll_back) } })
         }

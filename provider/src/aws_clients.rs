@@ -19,6 +19,12 @@ pub fn schema() -> Schema {
         .attribute(Attribute::optional("ecs", Type::String, "Endpoint URL for Amazon ECS."))
         .attribute(Attribute::optional("elbv2", Type::String, "Endpoint URL for Elastic Load Balancing v2."))
         .attribute(Attribute::optional("cloudwatch", Type::String, "Endpoint URL for Amazon CloudWatch."))
+        .attribute(Attribute::optional(
+            "secretsmanager",
+            Type::String,
+            "Endpoint URL for AWS Secrets Manager (the Dynatrace tokens of `promotion.dynatrace`).",
+        ))
+        .attribute(Attribute::optional("lambda", Type::String, "Endpoint URL for AWS Lambda (lifecycle hooks)."))
         .attribute(Attribute::optional("sts", Type::String, "Endpoint URL for AWS STS (used by `assume_role`)."));
     let assume_role = Block::new("Assume this IAM role, using the credentials of the standard chain.")
         .attribute(Attribute::required("role_arn", Type::String, "ARN of the IAM role to assume."))
@@ -91,6 +97,8 @@ pub struct Endpoints {
     pub ecs: Option<String>,
     pub elbv2: Option<String>,
     pub cloudwatch: Option<String>,
+    pub secretsmanager: Option<String>,
+    pub lambda: Option<String>,
     pub sts: Option<String>,
 }
 
@@ -116,6 +124,8 @@ impl ProviderConfig {
                 ecs: known_string(endpoints.get("ecs")),
                 elbv2: known_string(endpoints.get("elbv2")),
                 cloudwatch: known_string(endpoints.get("cloudwatch")),
+                secretsmanager: known_string(endpoints.get("secretsmanager")),
+                lambda: known_string(endpoints.get("lambda")),
                 sts: known_string(endpoints.get("sts")),
             },
         }
@@ -167,7 +177,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
     }
     if let Some(endpoints) = config.get("endpoints").single_block() {
-        for service in ["ecs", "elbv2", "cloudwatch", "sts"] {
+        for service in ["ecs", "elbv2", "cloudwatch", "secretsmanager", "lambda", "sts"] {
             if let Some(url) = endpoints.get(service).as_str() {
                 let ok = (url.starts_with("http://") || url.starts_with("https://"))
                     && url
@@ -214,6 +224,8 @@ pub struct AwsClients {
     pub ecs: aws_sdk_ecs::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Reads the Dynatrace tokens when a gate runs (`secrets`).
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
     /// Coalesced pointer reads for refresh and plan.
     pub pointers: crate::pointer_loader::PointerLoader,
     /// Target-group facts that hold for the whole run.
@@ -275,6 +287,13 @@ impl AwsClients {
             }
             aws_sdk_cloudwatch::Client::from_conf(b.build())
         };
+        let secretsmanager = {
+            let mut b = aws_sdk_secretsmanager::config::Builder::from(&base);
+            if let Some(url) = &cfg.endpoints.secretsmanager {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_secretsmanager::Client::from_conf(b.build())
+        };
         let window = std::env::var("BLUEGREEN_COALESCE_WINDOW_MS")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -285,6 +304,7 @@ impl AwsClients {
             ecs,
             elbv2,
             cloudwatch,
+            secretsmanager,
             pointers,
             target_groups: Default::default(),
             region: base.region().map(|r| r.to_string()),

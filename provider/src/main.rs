@@ -17,6 +17,7 @@ mod promotion_gate;
 mod provider;
 mod release_spec;
 mod resource_ecs_release;
+mod secrets;
 mod target_group_cache;
 mod traffic_pointer;
 mod traffic_switch;

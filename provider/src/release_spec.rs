@@ -3,7 +3,8 @@
 
 use crate::arn;
 use crate::duration;
-use crate::promotion_gate::Promotion;
+use crate::promotion_gate::{DynatraceGate, Promotion};
+use crate::secrets::SecretRef;
 use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
 use std::time::Duration;
 use tfplugin::{AttrPath, Diagnostics, Value};
@@ -246,6 +247,9 @@ pub fn validate(c: &Value) -> Diagnostics {
                 );
             }
         }
+        if let Some(dt) = p.get("dynatrace").single_block() {
+            validate_dynatrace(&mut d, dt);
+        }
     }
     let timeouts = c.get("timeouts");
     for op in ["create", "update"] {
@@ -267,6 +271,63 @@ fn parsed_duration(v: &Value, default: Duration) -> Duration {
 }
 
 /// The release of a validated, wholly known configuration (or planned state).
+fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
+    let at = |attr: &str| AttrPath::root("promotion").index(0).attr("dynatrace").index(0).attr(attr);
+    if let Some(url) = dt.get("environment_url").as_str() {
+        let ok = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.split("://").nth(1).is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace));
+        if !ok {
+            d.error_at(
+                at("environment_url"),
+                "Invalid Dynatrace environment URL",
+                format!(
+                    "{url:?} is not a URL. Use the environment's API URL, e.g. https://abc12345.live.dynatrace.com."
+                ),
+            );
+        }
+    }
+    if let Some(arn) = dt.get("api_token_secret_arn").as_str()
+        && !(arn.starts_with("arn:") && arn.split(':').nth(2) == Some("secretsmanager"))
+    {
+        d.error_at(
+            at("api_token_secret_arn"),
+            "Invalid secret ARN",
+            format!("{arn:?} is not a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."),
+        );
+    }
+    let ids = dt.get("slo_ids");
+    if !ids.is_unknown() && ids.elements().is_empty() {
+        d.error_at(at("slo_ids"), "No SLO to check", "List at least one SLO id, or remove the dynatrace block.");
+    }
+    for (i, id) in ids.elements().iter().enumerate() {
+        if id.as_str().is_some_and(|s| s.trim().is_empty()) {
+            d.error_at(at("slo_ids").index(i as i64), "Empty SLO id", "Give the SLO's id as Dynatrace shows it.");
+        }
+    }
+    check_duration(d, dt.get("evaluation_window"), at("evaluation_window"), "evaluation_window");
+    if !dt.get("guardian_workflow_id").is_null() {
+        d.error_at(
+            at("guardian_workflow_id"),
+            "Site Reliability Guardian not supported yet",
+            "This provider version checks SLOs only; remove guardian_workflow_id (the guardian's validation is not run).",
+        );
+    }
+}
+
+fn dynatrace_of(d: &Value) -> Option<DynatraceGate> {
+    Some(DynatraceGate {
+        environment_url: d.get("environment_url").as_str()?.trim_end_matches('/').to_string(),
+        api_token: SecretRef {
+            arn: d.get("api_token_secret_arn").as_str()?.to_string(),
+            key: d.get("api_token_secret_key").as_str().map(str::to_string),
+            attribute: "promotion.dynatrace.api_token_secret_arn",
+        },
+        slo_ids: d.get("slo_ids").elements().iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
+        allow_warning: d.get("allow_warning").as_bool().unwrap_or(false),
+        evaluation_window: parsed_duration(d.get("evaluation_window"), Duration::from_secs(600)),
+    })
+}
+
 pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
     let d = validate(c);
     if d.has_errors() {
@@ -298,6 +359,7 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
             bake_time: parsed_duration(p.get("bake_time"), defaults.bake_time),
             rollback_on_failure: p.get("rollback_on_failure").as_bool().unwrap_or(defaults.rollback_on_failure),
             check_services: defaults.check_services,
+            dynatrace: p.get("dynatrace").single_block().and_then(dynatrace_of),
         },
     };
     let test_pointer = match (c.get("test_listener_rule_arn").as_str(), c.get("test_listener_arn").as_str()) {

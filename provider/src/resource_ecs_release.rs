@@ -13,6 +13,45 @@ fn color_block(color: &str) -> Block {
     ))
 }
 
+/// `promotion.dynatrace`: Dynatrace SLOs that must pass (promotion_gate::dynatrace).
+fn dynatrace_block() -> Block {
+    Block::new(
+        "Dynatrace SLOs that must pass before a write that gives a color more traffic and throughout the bake. \
+         The token is read from Secrets Manager when the gate runs and never stored.",
+    )
+    .attribute(Attribute::required(
+        "environment_url",
+        Type::String,
+        "The environment's classic API URL, e.g. `https://abc12345.live.dynatrace.com`.",
+    ))
+    .attribute(Attribute::required(
+        "api_token_secret_arn",
+        Type::String,
+        "Secrets Manager secret holding an API token with the `slo.read` scope.",
+    ))
+    .attribute(Attribute::optional(
+        "api_token_secret_key",
+        Type::String,
+        "Key of the token in a JSON secret; omitted, the whole secret string is the token.",
+    ))
+    .attribute(Attribute::required(
+        "slo_ids",
+        Type::List(Box::new(Type::String)),
+        "SLOs (classic SLO API v2) that must each be SUCCESS, with no evaluation error.",
+    ))
+    .attribute(Attribute::optional("allow_warning", Type::Bool, "Whether WARNING passes. Defaults to `false`."))
+    .attribute(Attribute::optional(
+        "evaluation_window",
+        Type::String,
+        "SLOs are evaluated over now minus this .. now (whole minutes), e.g. `10m`. Defaults to `10m`.",
+    ))
+    .attribute(Attribute::optional(
+        "guardian_workflow_id",
+        Type::String,
+        "A workflow running one Site Reliability Guardian validation. Not supported yet: setting it is an error.",
+    ))
+}
+
 pub fn schema() -> ResourceSchema {
     let promotion = Block::new("Safety gate applied whenever a write gives a color more traffic.")
         .attribute(Attribute::optional(
@@ -39,7 +78,8 @@ pub fn schema() -> ResourceSchema {
             "rollback_on_failure",
             Type::Bool,
             "If the bake fails, put the previous pointer back and fail the apply. Defaults to `true`.",
-        ));
+        ))
+        .block(NestedBlock::list_max_one("dynatrace", dynatrace_block()));
     let timeouts = Block::new("Operation timeouts.")
         .attribute(Attribute::optional("create", Type::String, "Timeout for create, e.g. `10m`. Defaults to `10m`."))
         .attribute(Attribute::optional("update", Type::String, "Timeout for update, e.g. `10m`. Defaults to `10m`."));

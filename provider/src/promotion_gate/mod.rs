@@ -4,7 +4,7 @@
 
 use crate::aws_clients::AwsClients;
 use crate::duration;
-use crate::errors::{self, Error, Result};
+use crate::errors::{Error, Result};
 use std::time::Duration;
 use tfplugin::{Ctx, hclog};
 use tokio::time::Instant;
@@ -19,6 +19,8 @@ pub struct Promotion {
     /// Whether the ECS services on the gaining color must be steady. Always for the
     /// resource and the promote action; a rollback checks only healthy targets.
     pub check_services: bool,
+    /// `promotion.dynatrace`: SLOs that must pass.
+    pub dynatrace: Option<DynatraceGate>,
 }
 
 impl Default for Promotion {
@@ -30,6 +32,7 @@ impl Default for Promotion {
             bake_time: Duration::ZERO,
             rollback_on_failure: true,
             check_services: true,
+            dynatrace: None,
         }
     }
 }
@@ -53,398 +56,20 @@ fn poll_interval(wait: Duration) -> Duration {
     (wait / 10).clamp(Duration::from_millis(250), Duration::from_secs(5))
 }
 
-// ---------------------------------------------------------------- target health
+mod alarms;
+mod dynatrace;
+mod ecs;
+mod targets;
 
-/// Targets of one state and reason code, counted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TargetStateCount {
-    /// ELB's state: `initial`, `unhealthy`, `draining`, `unused`, `unavailable`, ...
-    pub state: String,
-    /// ELB's reason code, e.g. `Elb.RegistrationInProgress`, when it gives one.
-    pub reason: Option<String>,
-    pub count: i64,
-}
+pub use dynatrace::DynatraceGate;
+use dynatrace::SloCheck;
 
-/// The health of a target group's registered targets: how many are healthy, and the
-/// others by state and reason code.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HealthSummary {
-    pub healthy: i64,
-    pub registered: i64,
-    /// Targets that are not healthy, in the order of [`state_rank`], then by reason.
-    pub not_healthy: Vec<TargetStateCount>,
-}
-
-/// Orders target states from "will get better by itself" to "needs a look".
-fn state_rank(state: &str) -> usize {
-    ["initial", "unhealthy", "unhealthy.draining", "draining", "unavailable", "unused"]
-        .iter()
-        .position(|s| *s == state)
-        .unwrap_or(usize::MAX)
-}
-
-impl HealthSummary {
-    /// Summarises `(state, reason code)` of each registered target.
-    pub fn from_targets<'a>(targets: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> HealthSummary {
-        let mut out = HealthSummary::default();
-        for (state, reason) in targets {
-            out.registered += 1;
-            if state == "healthy" {
-                out.healthy += 1;
-                continue;
-            }
-            match out.not_healthy.iter_mut().find(|c| c.state == state && c.reason.as_deref() == reason) {
-                Some(c) => c.count += 1,
-                None => out.not_healthy.push(TargetStateCount {
-                    state: state.to_string(),
-                    reason: reason.map(str::to_string),
-                    count: 1,
-                }),
-            }
-        }
-        out.not_healthy.sort_by(|a, b| {
-            (state_rank(&a.state), &a.state, &a.reason).cmp(&(state_rank(&b.state), &b.state, &b.reason))
-        });
-        out
-    }
-
-    /// `0 healthy of 3 registered targets (2 initial: Elb.RegistrationInProgress,
-    /// 1 unhealthy: Target.ResponseCodeMismatch)`; the parenthesis only when some
-    /// target is not healthy.
-    pub fn describe(&self) -> String {
-        let mut s = format!("{} healthy of {} registered targets", self.healthy, self.registered);
-        if !self.not_healthy.is_empty() {
-            let parts: Vec<String> = self
-                .not_healthy
-                .iter()
-                .map(|c| match &c.reason {
-                    Some(r) => format!("{} {}: {r}", c.count, c.state),
-                    None => format!("{} {}", c.count, c.state),
-                })
-                .collect();
-            s.push_str(&format!(" ({})", parts.join(", ")));
-        }
-        s
-    }
-}
-
-/// The health of a target group's targets (one DescribeTargetHealth).
-pub async fn target_health(aws: &AwsClients, tg: &str) -> Result<HealthSummary> {
-    let out = aws
-        .elbv2
-        .describe_target_health()
-        .target_group_arn(tg)
-        .send()
-        .await
-        .map_err(|e| errors::aws("DescribeTargetHealth", tg.to_string(), e))?;
-    Ok(HealthSummary::from_targets(out.target_health_descriptions().iter().map(|d| {
-        let h = d.target_health();
-        (h.and_then(|h| h.state()).map_or("unknown", |s| s.as_str()), h.and_then(|h| h.reason()).map(|r| r.as_str()))
-    })))
-}
-
-// ---------------------------------------------------------------- ECS services
-
-/// One deployment of an ECS service, as DescribeServices reports it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DeploymentStatus {
-    pub id: String,
-    /// `PRIMARY` (the newest), `ACTIVE` (an older one still running tasks) or `INACTIVE`.
-    pub status: String,
-    /// `COMPLETED`, `IN_PROGRESS`, `FAILED`; None when ECS does not report it (older
-    /// ECS, or a deployment controller other than ECS).
-    pub rollout_state: Option<String>,
-    pub rollout_state_reason: Option<String>,
-    pub desired: i64,
-    pub running: i64,
-}
-
-/// One ECS service serving a target group, as the gate and the data source see it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ServiceStatus {
-    pub name: String,
-    pub arn: String,
-    pub task_definition: String,
-    pub desired: i64,
-    pub running: i64,
-    /// The PRIMARY deployment's rollout state: `COMPLETED`, `IN_PROGRESS`, `FAILED`, or
-    /// `UNKNOWN` when ECS does not say.
-    pub deployment_status: String,
-    pub deployments: Vec<DeploymentStatus>,
-}
-
-/// Whether a service can take traffic now, will after waiting, or will not.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Steadiness {
-    Steady,
-    /// Still settling: the reason, e.g. a rollout in progress.
-    Settling(String),
-    /// Its rollout failed: waiting will not help.
-    Failed(String),
-}
-
-impl ServiceStatus {
-    pub fn from_service(s: &aws_sdk_ecs::types::Service) -> ServiceStatus {
-        let deployments: Vec<DeploymentStatus> = s
-            .deployments()
-            .iter()
-            .map(|d| DeploymentStatus {
-                id: d.id().unwrap_or_default().to_string(),
-                status: d.status().unwrap_or_default().to_string(),
-                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
-                rollout_state_reason: d.rollout_state_reason().map(str::to_string),
-                desired: i64::from(d.desired_count()),
-                running: i64::from(d.running_count()),
-            })
-            .collect();
-        let deployment_status = deployments
-            .iter()
-            .find(|d| d.status == "PRIMARY")
-            .and_then(|d| d.rollout_state.clone())
-            .unwrap_or_else(|| "UNKNOWN".into());
-        ServiceStatus {
-            name: s.service_name().unwrap_or_default().to_string(),
-            arn: s.service_arn().unwrap_or_default().to_string(),
-            task_definition: s.task_definition().unwrap_or_default().to_string(),
-            desired: i64::from(s.desired_count()),
-            running: i64::from(s.running_count()),
-            deployment_status,
-            deployments,
-        }
-    }
-
-    /// Steady means: the PRIMARY deployment's rollout is COMPLETED, no older deployment
-    /// is still ACTIVE (draining its tasks), and the service runs what it should.
-    /// IN_PROGRESS waits; FAILED fails at once, with ECS's reason. When ECS reports no
-    /// rollout state (older ECS, CODE_DEPLOY or EXTERNAL controllers), the counts
-    /// decide: running what is desired, and no other deployment alongside.
-    ///
-    /// A circuit-breaker rollback shows as a new PRIMARY (IN_PROGRESS, then COMPLETED)
-    /// with the failed deployment ACTIVE until drained: the gate waits, then judges
-    /// the service on what it runs once the rollback is done.
-    pub fn steadiness(&self) -> Steadiness {
-        let primary = self.deployments.iter().find(|d| d.status == "PRIMARY");
-        let draining = self.deployments.iter().find(|d| d.status == "ACTIVE");
-        let short = || format!("running {} of desired {}", self.running, self.desired);
-        let drain = |d: &DeploymentStatus| {
-            format!("the previous deployment {} is still ACTIVE with {} running tasks", d.id, d.running)
-        };
-        match primary.and_then(|p| p.rollout_state.as_deref().map(|r| (p, r))) {
-            Some((p, "FAILED")) => Steadiness::Failed(format!(
-                "deployment {} of {} FAILED: {}",
-                p.id,
-                self.task_definition,
-                p.rollout_state_reason.as_deref().unwrap_or("ECS gave no reason")
-            )),
-            Some((p, "IN_PROGRESS")) => Steadiness::Settling(format!(
-                "deployment {} is IN_PROGRESS, running {} of desired {}",
-                p.id, p.running, p.desired
-            )),
-            Some((_, "COMPLETED")) => match draining {
-                Some(d) => Steadiness::Settling(drain(d)),
-                None if self.running < self.desired => Steadiness::Settling(short()),
-                None => Steadiness::Steady,
-            },
-            // No rollout state (or one this provider does not know): counts decide.
-            _ => {
-                if self.running != self.desired {
-                    Steadiness::Settling(format!("{} (ECS reports no rollout state)", short()))
-                } else if let Some(d) = draining {
-                    Steadiness::Settling(drain(d))
-                } else {
-                    Steadiness::Steady
-                }
-            }
-        }
-    }
-}
-
-/// ECS services by ARN or name: DescribeServices by tens (its limit). Services ECS
-/// reports as INACTIVE or MISSING are left out.
-async fn describe_services(
-    aws: &AwsClients,
-    cluster: &str,
-    services: &[String],
-) -> Result<Vec<aws_sdk_ecs::types::Service>> {
-    let mut found = Vec::new();
-    for batch in services.chunks(10) {
-        let out = aws
-            .ecs
-            .describe_services()
-            .cluster(cluster)
-            .set_services(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(|e| errors::aws("DescribeServices", format!("cluster {cluster}"), e))?;
-        found.extend(out.services().iter().filter(|s| s.status() != Some("INACTIVE")).cloned());
-    }
-    Ok(found)
-}
-
-/// Every ECS service of `cluster`: ListServices (paginated), then DescribeServices by
-/// tens (its limit).
-pub async fn cluster_services(aws: &AwsClients, cluster: &str) -> Result<Vec<aws_sdk_ecs::types::Service>> {
-    let mut arns = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = aws
-            .ecs
-            .list_services()
-            .cluster(cluster)
-            .set_next_token(next.take())
-            .max_results(100)
-            .send()
-            .await
-            .map_err(|e| errors::aws("ListServices", format!("cluster {cluster}"), e))?;
-        arns.extend(out.service_arns().iter().cloned());
-        match out.next_token() {
-            Some(t) if !t.is_empty() => next = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    describe_services(aws, cluster, &arns).await
-}
-
-/// The target groups a service's load balancers use: production and, for ECS-native
-/// blue/green, the alternate.
-pub fn target_groups_of(s: &aws_sdk_ecs::types::Service) -> impl Iterator<Item = &str> {
-    s.load_balancers().iter().flat_map(|lb| {
-        [lb.target_group_arn(), lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn())]
-            .into_iter()
-            .flatten()
-    })
-}
-
-/// For each of `tgs`, the ECS services of `cluster` whose load balancers use it (as
-/// their production or ECS-native alternate target group), sorted by name. One listing
-/// of the cluster answers all of them.
-pub async fn services_on_target_groups(
-    aws: &AwsClients,
-    cluster: &str,
-    tgs: &[&str],
-) -> Result<Vec<Vec<ServiceStatus>>> {
-    let all = cluster_services(aws, cluster).await?;
-    Ok(tgs
-        .iter()
-        .map(|tg| {
-            let mut found: Vec<ServiceStatus> =
-                all.iter().filter(|s| target_groups_of(s).any(|t| t == *tg)).map(ServiceStatus::from_service).collect();
-            found.sort_by(|a, b| a.name.cmp(&b.name));
-            found
-        })
-        .collect())
-}
-
-/// The services one gate wait watches. The cluster is listed once, on the first poll;
-/// later polls describe only the services found then (DescribeServices by tens), so a
-/// poll's cost does not grow with the cluster. The cluster is listed again only when
-/// the watch can no longer answer: nothing found serves the color yet (a deploy tool
-/// may still be creating or scaling the service), or a watched service was deleted or
-/// moved off the target group. A service added to the color while the found ones stay
-/// put is not seen by this wait.
-struct ServiceWatch<'a> {
-    cluster: &'a str,
-    tg: &'a str,
-    arns: Option<Vec<String>>,
-}
-
-impl<'a> ServiceWatch<'a> {
-    fn new(cluster: &'a str, tg: &'a str) -> Self {
-        ServiceWatch { cluster, tg, arns: None }
-    }
-
-    async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
-        if let Some(arns) = self.arns.as_deref().filter(|a| !a.is_empty()) {
-            let mut found: Vec<ServiceStatus> = describe_services(aws, self.cluster, arns)
-                .await?
-                .iter()
-                .filter(|s| target_groups_of(s).any(|t| t == self.tg))
-                .map(ServiceStatus::from_service)
-                .collect();
-            if found.len() == arns.len() && found.iter().any(|s| s.desired > 0) {
-                found.sort_by(|a, b| a.name.cmp(&b.name));
-                return Ok(found);
-            }
-        }
-        let found = services_on_target_groups(aws, self.cluster, &[self.tg]).await?.pop().unwrap_or_default();
-        let names: Vec<&str> = found.iter().map(|s| s.name.as_str()).collect();
-        hclog::debug("promotion gate watches services", &[("target_group", &self.tg), ("services", &names.join(", "))]);
-        self.arns = Some(found.iter().map(|s| s.arn.clone()).collect());
-        Ok(found)
-    }
-}
-
-// ---------------------------------------------------------------- alarms
-
-/// The alarm names to ask about, without repeats, in chunks DescribeAlarms accepts
-/// (at most 100 names per call).
-fn alarm_name_chunks(names: &[String]) -> Vec<Vec<String>> {
-    let mut unique: Vec<String> = Vec::new();
-    for n in names {
-        if !unique.contains(n) {
-            unique.push(n.clone());
-        }
-    }
-    unique.chunks(100).map(<[String]>::to_vec).collect()
-}
-
-/// Alarms among `names` (metric or composite) that are in ALARM; a name that does not
-/// exist is an error. One DescribeAlarms per 100 names, following NextToken.
-pub async fn alarms_firing(aws: &AwsClients, names: &[String]) -> Result<Vec<String>> {
-    use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
-    let mut states: Vec<(String, bool)> = Vec::new();
-    for chunk in alarm_name_chunks(names) {
-        let mut next: Option<String> = None;
-        loop {
-            let out = aws
-                .cloudwatch
-                .describe_alarms()
-                .set_alarm_names(Some(chunk.clone()))
-                .alarm_types(AlarmType::MetricAlarm)
-                .alarm_types(AlarmType::CompositeAlarm)
-                .max_records(100)
-                .set_next_token(next.take())
-                .send()
-                .await
-                .map_err(|e| errors::aws("DescribeAlarms", chunk.join(", "), e))?;
-            for a in out.metric_alarms() {
-                states.push((
-                    a.alarm_name().unwrap_or_default().to_string(),
-                    a.state_value() == Some(&StateValue::Alarm),
-                ));
-            }
-            for a in out.composite_alarms() {
-                states.push((
-                    a.alarm_name().unwrap_or_default().to_string(),
-                    a.state_value() == Some(&StateValue::Alarm),
-                ));
-            }
-            match out.next_token() {
-                Some(t) if !t.is_empty() => next = Some(t.to_string()),
-                _ => break,
-            }
-        }
-    }
-    let missing: Vec<&str> =
-        names.iter().filter(|n| !states.iter().any(|(s, _)| s == *n)).map(String::as_str).collect();
-    if !missing.is_empty() {
-        let (noun, verb) = if missing.len() == 1 { ("alarm", "does") } else { ("alarms", "do") };
-        return Err(Error::Gate {
-            summary: "Promotion gate: alarm not found".into(),
-            detail: format!(
-                "CloudWatch {noun} {} (promotion.alarm_names) {verb} not exist in this region. Fix the name or remove it.",
-                missing.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")
-            ),
-        });
-    }
-    let mut firing: Vec<String> = Vec::new();
-    for (name, alarm) in states {
-        if alarm && !firing.contains(&name) {
-            firing.push(name);
-        }
-    }
-    Ok(firing)
-}
+#[cfg(test)]
+use alarms::alarm_name_chunks;
+pub use alarms::*;
+use ecs::ServiceWatch;
+pub use ecs::*;
+pub use targets::*;
 
 // ---------------------------------------------------------------- the gate
 
@@ -605,12 +230,47 @@ struct LivePoll<'a> {
     t: &'a GateTarget<'a>,
     /// None: services are not checked (the bake, or `check_services = false`).
     watch: Option<ServiceWatch<'a>>,
+    /// The Dynatrace SLOs, when `promotion.dynatrace` is set.
+    slo: Option<SloCheck<'a>>,
+    /// When the bake ends: its last poll reads the SLOs afresh (None for the gate wait).
+    bake_end: Option<Instant>,
+}
+
+impl<'a> LivePoll<'a> {
+    fn new(aws: &'a AwsClients, p: &'a Promotion, t: &'a GateTarget<'a>, watch: Option<ServiceWatch<'a>>) -> Self {
+        let slo = p.dynatrace.as_ref().map(|g| SloCheck::new(aws, g));
+        LivePoll { aws, p, t, watch, slo, bake_end: None }
+    }
 }
 
 impl GatePoll for LivePoll<'_> {
     async fn poll(&mut self) -> Result<Reading> {
-        evaluate(self.aws, self.p, self.t, self.watch.as_mut()).await
+        let fresh = self.bake_end.is_some_and(|end| Instant::now() >= end);
+        let aws_checks = evaluate(self.aws, self.p, self.t, self.watch.as_mut());
+        let slos = async {
+            match self.slo.as_mut() {
+                Some(check) => check.read(fresh).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (reading, slos) = tokio::try_join!(aws_checks, slos)?;
+        Ok(match slos {
+            Some(f) => combine(reading, f.verdict, &f.seen),
+            None => reading,
+        })
     }
+}
+
+/// One reading of every check: a refusal wins, then every reason to wait, in order.
+fn combine(reading: Reading, verdict: Verdict, seen: &str) -> Reading {
+    let verdict = match (reading.verdict, verdict) {
+        (Verdict::Refuse(r), _) | (_, Verdict::Refuse(r)) => Verdict::Refuse(r),
+        (Verdict::Wait(a), Verdict::Wait(b)) => Verdict::Wait(format!("{a}; {b}")),
+        (Verdict::Wait(r), Verdict::Pass) | (Verdict::Pass, Verdict::Wait(r)) => Verdict::Wait(r),
+        (Verdict::Pass, Verdict::Pass) => Verdict::Pass,
+    };
+    let seen = if seen.is_empty() { reading.seen } else { format!("{}; {seen}", reading.seen) };
+    Reading { verdict, seen }
 }
 
 /// A duration in a progress line: whole seconds (`0s`, `40s`, `1m30s`).
@@ -633,7 +293,7 @@ pub async fn wait_for_gate(
     report: Reporter<'_>,
 ) -> Result<()> {
     let watch = p.check_services.then(|| ServiceWatch::new(t.cluster, t.target_group_arn));
-    let mut live = LivePoll { aws, p, t, watch };
+    let mut live = LivePoll::new(aws, p, t, watch);
     wait_until_passing(ctx, p, t, op, &mut live, report).await
 }
 
@@ -742,7 +402,8 @@ pub async fn bake(
 ) -> Result<Option<String>> {
     // Services are not re-checked while baking: a deploy tool scaling the old color
     // down must not fail the bake of the new one.
-    let mut live = LivePoll { aws, p, t, watch: None };
+    let mut live = LivePoll::new(aws, p, t, None);
+    live.bake_end = Some(Instant::now() + p.bake_time);
     bake_until_done(ctx, p, t, &mut live, report).await
 }
 

@@ -1,0 +1,243 @@
+//! The Dynatrace SLO gate with real Terraform, against the AWS emulator and its
+//! Dynatrace API model (tools/dynatrace_api.py): SLOs block, pass, roll a bake back,
+//! and every way the environment or the token can be wrong writes nothing. The token
+//! comes from Secrets Manager and appears nowhere else.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
+use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "dt0c01.ACCEPTANCE7TOKEN.S3CR3TVALUE0123456789";
+const SLO: &str = "7a5c2e19-0c41-3f2b-9d11-5be1c0a1e001";
+
+struct Setup {
+    emu: Emulator,
+    s: Scaffold,
+    wd: Workdir,
+    secret_arn: String,
+}
+
+fn slo(status: &str, evaluated: f64) -> serde_json::Value {
+    serde_json::json!({"id": SLO, "name": "checkout-availability", "status": status,
+        "evaluatedPercentage": evaluated, "target": 99.9, "warning": 99.95})
+}
+
+/// Blue live and applied; the Dynatrace environment accepts TOKEN, which a JSON secret
+/// holds under DT_API_TOKEN; the SLO starts as `status`.
+fn setup(status: &str) -> Setup {
+    let emu = Emulator::start();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let secret = scaffold::run(&emu, "secret", &["--name", "dynatrace", "--key", "DT_API_TOKEN", "--value", TOKEN]);
+    let secret_arn = secret["arn"].as_str().unwrap().to_string();
+    emu.dynatrace_tokens(&[TOKEN]);
+    emu.dynatrace_slo(slo(status, if status == "SUCCESS" { 99.97 } else { 98.5 }));
+    let wd = Workdir::new(&emu.endpoint());
+    let setup = Setup { emu, s, wd, secret_arn };
+    setup.write("blue", "");
+    setup.wd.apply();
+    setup
+}
+
+impl Setup {
+    fn dynatrace(&self, slo_ids: &[&str], extra: &str) -> String {
+        let ids = slo_ids.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ");
+        format!(
+            "    dynatrace {{\n      environment_url      = \"{}\"\n      api_token_secret_arn = \"{}\"\n      api_token_secret_key = \"DT_API_TOKEN\"\n      slo_ids              = [{ids}]\n{extra}    }}\n",
+            self.emu.endpoint(),
+            self.secret_arn
+        )
+    }
+
+    /// The release at `color` with `promotion` lines.
+    fn write(&self, color: &str, promotion: &str) {
+        let body = if promotion.is_empty() {
+            format!("  active_color = \"{color}\"")
+        } else {
+            format!("  active_color = \"{color}\"\n  promotion {{\n{promotion}  }}")
+        };
+        self.wd.write(
+            "main.tf",
+            &format!("{}{}", provider_block(&self.emu.endpoint()), self.s.release_hcl("listener_rule_arn", &body)),
+        );
+    }
+
+    fn promote_with(&self, promotion: &str) {
+        self.write("green", promotion);
+    }
+
+    fn rule(&self) -> serde_json::Value {
+        scaffold::run(&self.emu, "describe", &["--rule-arn", self.s.rule()])
+    }
+
+    fn serving(&self) -> Vec<String> {
+        forward_weights(&self.rule()["actions"]).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect()
+    }
+
+    fn writes(&self) -> i64 {
+        self.emu.requests()["by_action"]["ModifyRule"].as_i64().unwrap_or(0)
+    }
+}
+
+fn apply(wd: &Workdir) -> Output {
+    wd.run(&["apply", "-input=false", "-auto-approve", "-no-color"])
+}
+
+fn one_line(out: &Output) -> String {
+    out.all().replace('\n', " ")
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn an_slo_in_failure_blocks_the_promotion_and_names_the_slo() {
+    let t = setup("FAILURE");
+    t.promote_with(&format!("    wait_timeout = \"3s\"\n{}", t.dynatrace(&[SLO], "")));
+    let before = t.rule();
+    t.emu.reset_requests();
+    let out = apply(&t.wd);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Promotion gate refused the switch"), "{err}");
+    assert!(
+        err.contains("Dynatrace SLO \"checkout-availability\"")
+            && err.contains("is FAILURE: 98.5 % against a target of 99.9 %"),
+        "names the SLO, its status and its percentage against the target: {err}"
+    );
+    assert!(err.contains("error budget -1.4 %"), "{err}");
+    assert_eq!(t.rule(), before, "the rule is byte-identical");
+    assert_eq!(t.writes(), 0);
+    assert_eq!(t.wd.plan_exit_code().code, 2, "the promotion is still to do");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn slos_in_success_pass_and_the_token_appears_only_in_the_request_to_dynatrace() {
+    let mut t = setup("SUCCESS");
+    let second = "0b6d2d5e-2a9f-3c44-8e21-000000000002";
+    t.emu.dynatrace_slo(serde_json::json!({"id": second, "name": "checkout-latency", "status": "SUCCESS",
+        "evaluatedPercentage": 99.5, "target": 95.0}));
+    t.promote_with(&format!("    wait_timeout = \"30s\"\n{}", t.dynatrace(&[SLO, second], "")));
+    // One 429 first: the gate waits out its Retry-After, inside wait_timeout.
+    t.emu.dynatrace_throttle(1, 1);
+    let log = t.wd.path().join("trace.log");
+    t.wd.set_env("TF_LOG", "TRACE");
+    t.wd.set_env("TF_LOG_PATH", &log.display().to_string());
+    let plan = t.wd.run(&["plan", "-input=false", "-no-color", "-out=promote.tfplan"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let started = Instant::now();
+    let out = t.wd.run(&["apply", "-input=false", "-no-color", "promote.tfplan"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(started.elapsed() >= Duration::from_secs(1), "the Retry-After was waited out");
+    assert_eq!(t.serving(), [t.s.green_tg.clone()]);
+
+    let seen = t.emu.dynatrace_requests();
+    let slo_reads: Vec<_> =
+        seen.iter().filter(|r| r["path"].as_str().unwrap_or("").starts_with("/api/v2/slo/")).collect();
+    assert!(slo_reads.len() >= 3, "a throttled read and one per SLO: {seen:?}");
+    for r in &slo_reads {
+        assert_eq!(r["authorization"], format!("Api-Token {TOKEN}"), "{r}");
+        assert!(r["query"].as_str().unwrap().contains("timeFrame=GTF"), "{r}");
+        assert!(r["query"].as_str().unwrap().contains("from=now-10m"), "{r}");
+    }
+    let show = t.wd.ok(&["show", "-json", "promote.tfplan"]).stdout;
+    let state = std::fs::read_to_string(t.wd.path().join("terraform.tfstate")).unwrap();
+    let plan_file = std::fs::read(t.wd.path().join("promote.tfplan")).unwrap();
+    let trace = std::fs::read_to_string(&log).unwrap();
+    assert!(trace.contains("Dynatrace SLO read"), "TRACE logging of the provider was on");
+    for (what, text) in [
+        ("plan output", plan.all()),
+        ("apply output", out.all()),
+        ("plan JSON", show),
+        ("state", state),
+        ("plan file", String::from_utf8_lossy(&plan_file).into_owned()),
+        ("TRACE log", trace),
+    ] {
+        assert!(!text.contains(TOKEN) && !text.contains("S3CR3TVALUE"), "the token leaked into the {what}");
+    }
+    t.wd.set_env("TF_LOG", "");
+    assert_eq!(t.wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn an_slo_that_fails_during_the_bake_rolls_traffic_back_and_is_named() {
+    let t = setup("SUCCESS");
+    t.promote_with(&format!("    wait_timeout = \"30s\"\n    bake_time    = \"8s\"\n{}", t.dynatrace(&[SLO], "")));
+    let child =
+        t.wd.command(&["apply", "-input=false", "-auto-approve", "-no-color"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while t.serving() != [t.s.green_tg.clone()] {
+        assert!(Instant::now() < deadline, "traffic never moved to green");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Green took the traffic; its SLO breaks during the bake.
+    t.emu.dynatrace_slo(slo("FAILURE", 97.25));
+    let out = child.wait_with_output().unwrap();
+    let out = Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Bake failed; traffic rolled back"), "{err}");
+    assert!(err.contains("Dynatrace SLO \"checkout-availability\"") && err.contains("is FAILURE: 97.25 %"), "{err}");
+    assert_eq!(t.serving(), [t.s.blue_tg.clone()], "traffic is back on blue");
+    assert_eq!(t.wd.plan_exit_code().code, 2, "state matches live: the promotion is still to do");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_wrong_slo_id_token_environment_or_secret_key_is_a_clear_error_and_writes_nothing() {
+    let t = setup("SUCCESS");
+    let wrong =
+        scaffold::run(&t.emu, "secret", &["--name", "wrong", "--key", "DT_API_TOKEN", "--value", "dt0c01.WRONG"]);
+    let wrong_arn = wrong["arn"].as_str().unwrap().to_string();
+    let good = t.dynatrace(&[SLO], "");
+    let cases: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "unknown SLO id",
+            t.dynatrace(&["no-such-slo"], ""),
+            vec!["Dynatrace SLO not found".into(), "\"no-such-slo\"".into()],
+        ),
+        (
+            "bad token",
+            good.replace(&t.secret_arn, &wrong_arn),
+            vec!["Dynatrace refused the API token".into(), "401".into(), wrong_arn.clone(), "\"DT_API_TOKEN\"".into()],
+        ),
+        (
+            "unreachable environment",
+            good.replace(&t.emu.endpoint(), "http://127.0.0.1:1"),
+            vec!["Dynatrace unreachable".into(), "http://127.0.0.1:1".into()],
+        ),
+        (
+            "secret without the key",
+            good.replace("api_token_secret_key = \"DT_API_TOKEN\"", "api_token_secret_key = \"DT_TOKEN\""),
+            vec![
+                "Dynatrace token not found in the secret".into(),
+                "no string key \"DT_TOKEN\"".into(),
+                t.secret_arn.clone(),
+            ],
+        ),
+    ];
+    for (case, dynatrace, expected) in cases {
+        t.promote_with(&format!("    wait_timeout = \"10s\"\n{dynatrace}"));
+        t.emu.reset_requests();
+        let before = t.rule();
+        let out = apply(&t.wd);
+        assert_eq!(out.code, 1, "{case}: {}", out.all());
+        let err = one_line(&out);
+        for e in &expected {
+            assert!(err.contains(e.as_str()), "{case}: {e:?} missing in {err}");
+        }
+        assert!(err.contains("Nothing was written"), "{case}: {err}");
+        assert!(!err.contains("dt0c01.WRONG") && !err.contains(TOKEN), "{case}: a token in the error: {err}");
+        assert_eq!(t.writes(), 0, "{case}: nothing written");
+        assert_eq!(t.rule(), before, "{case}");
+    }
+}

@@ -1,0 +1,368 @@
+//! Dynatrace SLOs: each of `promotion.dynatrace.slo_ids` must be SUCCESS (or WARNING
+//! with `allow_warning`) with no evaluation error, before a write that gives a color
+//! more traffic and throughout the bake.
+//!
+//! The request, after Dynatrace's documentation of the classic Environment API v2
+//! ("GET an SLO", `/api/v2/slo/{id}`):
+//! - `GET {environment_url}/api/v2/slo/{id}?from=now-{window}&to=now&timeFrame=GTF`,
+//!   header `Authorization: Api-Token {token}` (token scope `slo.read`). `timeFrame=GTF`
+//!   evaluates over the `from`/`to` given instead of the SLO's own timeframe.
+//! - 200: a JSON object with `name`, `status` (`SUCCESS` | `WARNING` | `FAILURE`),
+//!   `evaluatedPercentage`, `target`, `warning`, `errorBudget` (percentage points above
+//!   the target) and `error` (`"NONE"` unless the evaluation itself failed).
+//! - 401 (bad token) / 403 (missing scope), 404 (unknown id), 429 with `Retry-After`
+//!   (seconds), each with `{"error": {"code", "message"}}`.
+//!
+//! How often: an SLO is evaluated from metrics of one-minute resolution, so within a
+//! minute a second answer is the same answer. Each SLO is read at most once every
+//! [`SLO_INTERVAL`], except that the bake's last check always reads afresh: that read
+//! decides the bake. A 429 waits out its `Retry-After` inside `wait_timeout`.
+//!
+//! The token is read from Secrets Manager when the check starts and lives in this
+//! check only ([`crate::secrets`]); it is never formatted into anything.
+
+use super::Verdict;
+use crate::aws_clients::AwsClients;
+use crate::errors::{Error, Result};
+use crate::secrets::{self, Secret, SecretRef};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use std::time::Duration;
+use tfplugin::hclog;
+use tokio::time::Instant;
+
+/// The shortest spacing of two reads of one SLO (its metrics' resolution).
+pub const SLO_INTERVAL: Duration = Duration::from_secs(60);
+
+/// [`SLO_INTERVAL`], or `BLUEGREEN_SLO_INTERVAL_MS` (for demos against an emulator that
+/// changes an SLO at will; a real SLO does not change faster than its metrics).
+fn slo_interval() -> Duration {
+    std::env::var("BLUEGREEN_SLO_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(SLO_INTERVAL)
+}
+/// One request's bound: an environment that does not answer is not waited on forever.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// `promotion.dynatrace` as the gate uses it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynatraceGate {
+    /// Without a trailing slash.
+    pub environment_url: String,
+    pub api_token: SecretRef,
+    pub slo_ids: Vec<String>,
+    pub allow_warning: bool,
+    pub evaluation_window: Duration,
+}
+
+/// One SLO as Dynatrace evaluated it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SloReading {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub evaluated_percentage: f64,
+    pub target: f64,
+    pub warning: f64,
+    pub error_budget: f64,
+    pub error: String,
+}
+
+impl SloReading {
+    pub fn passes(&self, allow_warning: bool) -> bool {
+        self.error == "NONE" && (self.status == "SUCCESS" || (allow_warning && self.status == "WARNING"))
+    }
+
+    /// `checkout-availability SUCCESS 99.95 % (target 99.9 %)`, for progress lines.
+    fn seen(&self) -> String {
+        format!(
+            "SLO {} {} {} % (target {} %)",
+            self.name,
+            self.status,
+            pct(self.evaluated_percentage),
+            pct(self.target)
+        )
+    }
+
+    /// Why it does not pass: its name, status, percentage against the target and error budget.
+    fn reason(&self) -> String {
+        let error = if self.error == "NONE" { String::new() } else { format!("; evaluation error {:?}", self.error) };
+        format!(
+            "Dynatrace SLO {:?} ({}) is {}: {} % against a target of {} % (warning {} %), error budget {} %{error}",
+            self.name,
+            self.id,
+            self.status,
+            pct(self.evaluated_percentage),
+            pct(self.target),
+            pct(self.warning),
+            pct(self.error_budget)
+        )
+    }
+}
+
+fn pct(v: f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// What one read of every SLO says: the verdict, and the SLOs in a progress line's words.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub verdict: Verdict,
+    pub seen: String,
+}
+
+type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+type HttpClient = hyper_util::client::legacy::Client<Https, Empty<Bytes>>;
+
+fn http_client() -> Result<HttpClient> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+        .map_err(|e| Error::Gate {
+            summary: "Dynatrace client not available".into(),
+            detail: format!("The system's TLS root certificates could not be loaded: {e}. Nothing was written."),
+        })?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https))
+}
+
+/// The SLO check of one gate wait or one bake: the token is read on its first use.
+pub struct SloCheck<'a> {
+    aws: &'a AwsClients,
+    gate: &'a DynatraceGate,
+    http: Option<HttpClient>,
+    token: Option<Secret>,
+    last: Option<(Instant, Finding)>,
+    /// A 429's Retry-After: no request before then.
+    not_before: Option<Instant>,
+    /// Requests sent, for the benchmark.
+    pub requests: u64,
+}
+
+impl<'a> SloCheck<'a> {
+    pub fn new(aws: &'a AwsClients, gate: &'a DynatraceGate) -> SloCheck<'a> {
+        SloCheck { aws, gate, http: None, token: None, last: None, not_before: None, requests: 0 }
+    }
+
+    /// Every SLO's verdict: read afresh when the last read is older than
+    /// [`SLO_INTERVAL`] or `fresh` asks for it (the bake's last check), else the last.
+    pub async fn read(&mut self, fresh: bool) -> Result<Finding> {
+        let now = Instant::now();
+        if let Some((at, finding)) = &self.last
+            && !fresh
+            && now - *at < slo_interval()
+        {
+            return Ok(finding.clone());
+        }
+        if let Some(until) = self.not_before
+            && now < until
+        {
+            let wait = (until - now).as_secs().max(1);
+            return Ok(Finding {
+                verdict: Verdict::Wait(format!("Dynatrace throttled the SLO reads (429); retrying in {wait}s")),
+                seen: format!("Dynatrace throttled (429); retrying in {wait}s"),
+            });
+        }
+        if self.token.is_none() {
+            self.token = Some(secrets::read(self.aws, &self.gate.api_token).await?);
+            self.http = Some(http_client()?);
+        }
+        let mut readings = Vec::new();
+        for id in &self.gate.slo_ids {
+            match self.read_slo(id).await? {
+                Answer::Slo(r) => readings.push(r),
+                Answer::Throttled(retry_after) => {
+                    self.not_before = Some(Instant::now() + retry_after);
+                    let finding = Finding {
+                        verdict: Verdict::Wait(format!(
+                            "Dynatrace throttled the SLO reads (429); retrying after {}s (Retry-After)",
+                            retry_after.as_secs()
+                        )),
+                        seen: format!("Dynatrace throttled (429); retrying after {}s", retry_after.as_secs()),
+                    };
+                    return Ok(finding);
+                }
+                Answer::Unavailable(why) => {
+                    // Transient (5xx): wait, and ask again at the next poll.
+                    return Ok(Finding { verdict: Verdict::Wait(why.clone()), seen: why });
+                }
+            }
+        }
+        let failing: Vec<String> =
+            readings.iter().filter(|r| !r.passes(self.gate.allow_warning)).map(SloReading::reason).collect();
+        let seen = readings.iter().map(SloReading::seen).collect::<Vec<_>>().join(", ");
+        let verdict = if failing.is_empty() { Verdict::Pass } else { Verdict::Wait(failing.join("; ")) };
+        let finding = Finding { verdict, seen };
+        self.last = Some((Instant::now(), finding.clone()));
+        Ok(finding)
+    }
+
+    async fn read_slo(&mut self, id: &str) -> Result<Answer> {
+        let (Some(http), Some(token)) = (&self.http, &self.token) else {
+            return Err(Error::live("Dynatrace client not ready", "internal error: no token or client"));
+        };
+        let window = self.gate.evaluation_window.as_secs().div_ceil(60).max(1);
+        let url = format!(
+            "{}/api/v2/slo/{}?from=now-{window}m&to=now&timeFrame=GTF",
+            self.gate.environment_url,
+            path_escape(id)
+        );
+        let request = hyper::Request::get(&url)
+            .header("Authorization", format!("Api-Token {}", token.expose()))
+            .header("Accept", "application/json")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| unreachable_env(&self.gate.environment_url, &e.to_string()))?;
+        self.requests += 1;
+        let sent = tokio::time::timeout(REQUEST_TIMEOUT, http.request(request)).await;
+        let response = match sent {
+            Err(_) => {
+                return Ok(Answer::Unavailable(format!(
+                    "Dynatrace at {} did not answer within {}s",
+                    self.gate.environment_url,
+                    REQUEST_TIMEOUT.as_secs()
+                )));
+            }
+            Ok(Err(e)) => return Err(unreachable_env(&self.gate.environment_url, &error_chain(&e))),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = match tokio::time::timeout(REQUEST_TIMEOUT, response.into_body().collect()).await {
+            Ok(Ok(b)) => b.to_bytes(),
+            _ => return Ok(Answer::Unavailable(format!("Dynatrace's answer for SLO {id} was cut off"))),
+        };
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        let message = json["error"]["message"].as_str().unwrap_or("").to_string();
+        hclog::debug("Dynatrace SLO read", &[("slo", &id), ("status", &status)]);
+        match status {
+            200 => parse_slo(id, &json).map(Answer::Slo).ok_or_else(|| Error::Gate {
+                summary: "Unexpected Dynatrace answer".into(),
+                detail: format!(
+                    "Dynatrace at {} answered GET /api/v2/slo/{id} without status, evaluatedPercentage or target. Nothing was written.",
+                    self.gate.environment_url
+                ),
+            }),
+            401 | 403 => Err(Error::Gate {
+                summary: "Dynatrace refused the API token".into(),
+                detail: format!(
+                    "Dynatrace at {} answered {status} ({message}) to the token in {} (promotion.dynatrace.api_token_secret_arn). Check that the token is valid for this environment and has the slo.read scope. Nothing was written.",
+                    self.gate.environment_url,
+                    self.gate.api_token.describe()
+                ),
+            }),
+            404 => Err(Error::Gate {
+                summary: "Dynatrace SLO not found".into(),
+                detail: format!(
+                    "Dynatrace at {} has no SLO {id:?} (promotion.dynatrace.slo_ids): {message}. Fix the id. Nothing was written.",
+                    self.gate.environment_url
+                ),
+            }),
+            429 => Ok(Answer::Throttled(Duration::from_secs(retry_after.unwrap_or(10).clamp(1, 300)))),
+            s if s >= 500 => Ok(Answer::Unavailable(format!("Dynatrace answered {s} for SLO {id}"))),
+            s => Err(Error::Gate {
+                summary: "Unexpected Dynatrace answer".into(),
+                detail: format!(
+                    "Dynatrace at {} answered {s} ({message}) to GET /api/v2/slo/{id}. Nothing was written.",
+                    self.gate.environment_url
+                ),
+            }),
+        }
+    }
+}
+
+enum Answer {
+    Slo(SloReading),
+    Throttled(Duration),
+    Unavailable(String),
+}
+
+fn parse_slo(id: &str, v: &serde_json::Value) -> Option<SloReading> {
+    Some(SloReading {
+        id: id.to_string(),
+        name: v["name"].as_str().unwrap_or(id).to_string(),
+        status: v["status"].as_str()?.to_string(),
+        evaluated_percentage: v["evaluatedPercentage"].as_f64()?,
+        target: v["target"].as_f64()?,
+        warning: v["warning"].as_f64().unwrap_or(0.0),
+        error_budget: v["errorBudget"].as_f64().unwrap_or(0.0),
+        error: v["error"].as_str().unwrap_or("NONE").to_string(),
+    })
+}
+
+fn unreachable_env(url: &str, why: &str) -> Error {
+    Error::Gate {
+        summary: "Dynatrace unreachable".into(),
+        detail: format!(
+            "The Dynatrace environment {url} (promotion.dynatrace.environment_url) could not be reached: {why}. Check the URL and that this network can reach it. Nothing was written."
+        ),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
+/// An SLO id in a URL path: unreserved characters as they are, the rest %-escaped.
+fn path_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slo(status: &str, error: &str) -> SloReading {
+        parse_slo(
+            "a1b2",
+            &serde_json::json!({"name": "checkout-availability", "status": status, "evaluatedPercentage": 98.5,
+                "target": 99.9, "warning": 99.95, "errorBudget": -1.4, "error": error}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn only_success_or_an_allowed_warning_without_an_error_passes() {
+        assert!(slo("SUCCESS", "NONE").passes(false));
+        assert!(!slo("WARNING", "NONE").passes(false));
+        assert!(slo("WARNING", "NONE").passes(true));
+        assert!(!slo("FAILURE", "NONE").passes(true));
+        assert!(!slo("SUCCESS", "NO_DATA").passes(true), "an evaluation error never passes");
+    }
+
+    #[test]
+    fn a_failing_slo_is_named_with_its_status_percentage_target_and_error_budget() {
+        let r = slo("FAILURE", "NONE").reason();
+        assert_eq!(
+            r,
+            "Dynatrace SLO \"checkout-availability\" (a1b2) is FAILURE: 98.5 % against a target of 99.9 % (warning 99.95 %), error budget -1.4 %"
+        );
+        assert!(slo("SUCCESS", "NO_DATA").reason().ends_with("evaluation error \"NO_DATA\""));
+        assert_eq!(slo("SUCCESS", "NONE").seen(), "SLO checkout-availability SUCCESS 98.5 % (target 99.9 %)");
+    }
+
+    #[test]
+    fn ids_are_escaped_in_the_path() {
+        assert_eq!(path_escape("a1-b_2.c~"), "a1-b_2.c~");
+        assert_eq!(path_escape("a/b?c"), "a%2Fb%3Fc");
+    }
+}

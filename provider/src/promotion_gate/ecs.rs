@@ -1,0 +1,236 @@
+//! ECS services: the services serving a color must be steady.
+
+use crate::aws_clients::AwsClients;
+use crate::errors::{self, Result};
+use tfplugin::hclog;
+
+// ---------------------------------------------------------------- ECS services
+
+/// One deployment of an ECS service, as DescribeServices reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeploymentStatus {
+    pub id: String,
+    /// `PRIMARY` (the newest), `ACTIVE` (an older one still running tasks) or `INACTIVE`.
+    pub status: String,
+    /// `COMPLETED`, `IN_PROGRESS`, `FAILED`; None when ECS does not report it (older
+    /// ECS, or a deployment controller other than ECS).
+    pub rollout_state: Option<String>,
+    pub rollout_state_reason: Option<String>,
+    pub desired: i64,
+    pub running: i64,
+}
+
+/// One ECS service serving a target group, as the gate and the data source see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceStatus {
+    pub name: String,
+    pub arn: String,
+    pub task_definition: String,
+    pub desired: i64,
+    pub running: i64,
+    /// The PRIMARY deployment's rollout state: `COMPLETED`, `IN_PROGRESS`, `FAILED`, or
+    /// `UNKNOWN` when ECS does not say.
+    pub deployment_status: String,
+    pub deployments: Vec<DeploymentStatus>,
+}
+
+/// Whether a service can take traffic now, will after waiting, or will not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Steadiness {
+    Steady,
+    /// Still settling: the reason, e.g. a rollout in progress.
+    Settling(String),
+    /// Its rollout failed: waiting will not help.
+    Failed(String),
+}
+
+impl ServiceStatus {
+    pub fn from_service(s: &aws_sdk_ecs::types::Service) -> ServiceStatus {
+        let deployments: Vec<DeploymentStatus> = s
+            .deployments()
+            .iter()
+            .map(|d| DeploymentStatus {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().unwrap_or_default().to_string(),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+                desired: i64::from(d.desired_count()),
+                running: i64::from(d.running_count()),
+            })
+            .collect();
+        let deployment_status = deployments
+            .iter()
+            .find(|d| d.status == "PRIMARY")
+            .and_then(|d| d.rollout_state.clone())
+            .unwrap_or_else(|| "UNKNOWN".into());
+        ServiceStatus {
+            name: s.service_name().unwrap_or_default().to_string(),
+            arn: s.service_arn().unwrap_or_default().to_string(),
+            task_definition: s.task_definition().unwrap_or_default().to_string(),
+            desired: i64::from(s.desired_count()),
+            running: i64::from(s.running_count()),
+            deployment_status,
+            deployments,
+        }
+    }
+
+    /// Steady means: the PRIMARY deployment's rollout is COMPLETED, no older deployment
+    /// is still ACTIVE (draining its tasks), and the service runs what it should.
+    /// IN_PROGRESS waits; FAILED fails at once, with ECS's reason. When ECS reports no
+    /// rollout state (older ECS, CODE_DEPLOY or EXTERNAL controllers), the counts
+    /// decide: running what is desired, and no other deployment alongside.
+    ///
+    /// A circuit-breaker rollback shows as a new PRIMARY (IN_PROGRESS, then COMPLETED)
+    /// with the failed deployment ACTIVE until drained: the gate waits, then judges
+    /// the service on what it runs once the rollback is done.
+    pub fn steadiness(&self) -> Steadiness {
+        let primary = self.deployments.iter().find(|d| d.status == "PRIMARY");
+        let draining = self.deployments.iter().find(|d| d.status == "ACTIVE");
+        let short = || format!("running {} of desired {}", self.running, self.desired);
+        let drain = |d: &DeploymentStatus| {
+            format!("the previous deployment {} is still ACTIVE with {} running tasks", d.id, d.running)
+        };
+        match primary.and_then(|p| p.rollout_state.as_deref().map(|r| (p, r))) {
+            Some((p, "FAILED")) => Steadiness::Failed(format!(
+                "deployment {} of {} FAILED: {}",
+                p.id,
+                self.task_definition,
+                p.rollout_state_reason.as_deref().unwrap_or("ECS gave no reason")
+            )),
+            Some((p, "IN_PROGRESS")) => Steadiness::Settling(format!(
+                "deployment {} is IN_PROGRESS, running {} of desired {}",
+                p.id, p.running, p.desired
+            )),
+            Some((_, "COMPLETED")) => match draining {
+                Some(d) => Steadiness::Settling(drain(d)),
+                None if self.running < self.desired => Steadiness::Settling(short()),
+                None => Steadiness::Steady,
+            },
+            // No rollout state (or one this provider does not know): counts decide.
+            _ => {
+                if self.running != self.desired {
+                    Steadiness::Settling(format!("{} (ECS reports no rollout state)", short()))
+                } else if let Some(d) = draining {
+                    Steadiness::Settling(drain(d))
+                } else {
+                    Steadiness::Steady
+                }
+            }
+        }
+    }
+}
+
+/// ECS services by ARN or name: DescribeServices by tens (its limit). Services ECS
+/// reports as INACTIVE or MISSING are left out.
+async fn describe_services(
+    aws: &AwsClients,
+    cluster: &str,
+    services: &[String],
+) -> Result<Vec<aws_sdk_ecs::types::Service>> {
+    let mut found = Vec::new();
+    for batch in services.chunks(10) {
+        let out = aws
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| errors::aws("DescribeServices", format!("cluster {cluster}"), e))?;
+        found.extend(out.services().iter().filter(|s| s.status() != Some("INACTIVE")).cloned());
+    }
+    Ok(found)
+}
+
+/// Every ECS service of `cluster`: ListServices (paginated), then DescribeServices by
+/// tens (its limit).
+pub async fn cluster_services(aws: &AwsClients, cluster: &str) -> Result<Vec<aws_sdk_ecs::types::Service>> {
+    let mut arns = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let out = aws
+            .ecs
+            .list_services()
+            .cluster(cluster)
+            .set_next_token(next.take())
+            .max_results(100)
+            .send()
+            .await
+            .map_err(|e| errors::aws("ListServices", format!("cluster {cluster}"), e))?;
+        arns.extend(out.service_arns().iter().cloned());
+        match out.next_token() {
+            Some(t) if !t.is_empty() => next = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    describe_services(aws, cluster, &arns).await
+}
+
+/// The target groups a service's load balancers use: production and, for ECS-native
+/// blue/green, the alternate.
+pub fn target_groups_of(s: &aws_sdk_ecs::types::Service) -> impl Iterator<Item = &str> {
+    s.load_balancers().iter().flat_map(|lb| {
+        [lb.target_group_arn(), lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn())]
+            .into_iter()
+            .flatten()
+    })
+}
+
+/// For each of `tgs`, the ECS services of `cluster` whose load balancers use it (as
+/// their production or ECS-native alternate target group), sorted by name. One listing
+/// of the cluster answers all of them.
+pub async fn services_on_target_groups(
+    aws: &AwsClients,
+    cluster: &str,
+    tgs: &[&str],
+) -> Result<Vec<Vec<ServiceStatus>>> {
+    let all = cluster_services(aws, cluster).await?;
+    Ok(tgs
+        .iter()
+        .map(|tg| {
+            let mut found: Vec<ServiceStatus> =
+                all.iter().filter(|s| target_groups_of(s).any(|t| t == *tg)).map(ServiceStatus::from_service).collect();
+            found.sort_by(|a, b| a.name.cmp(&b.name));
+            found
+        })
+        .collect())
+}
+
+/// The services one gate wait watches. The cluster is listed once, on the first poll;
+/// later polls describe only the services found then (DescribeServices by tens), so a
+/// poll's cost does not grow with the cluster. The cluster is listed again only when
+/// the watch can no longer answer: nothing found serves the color yet (a deploy tool
+/// may still be creating or scaling the service), or a watched service was deleted or
+/// moved off the target group. A service added to the color while the found ones stay
+/// put is not seen by this wait.
+pub(super) struct ServiceWatch<'a> {
+    cluster: &'a str,
+    tg: &'a str,
+    arns: Option<Vec<String>>,
+}
+
+impl<'a> ServiceWatch<'a> {
+    pub(super) fn new(cluster: &'a str, tg: &'a str) -> Self {
+        ServiceWatch { cluster, tg, arns: None }
+    }
+
+    pub(super) async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
+        if let Some(arns) = self.arns.as_deref().filter(|a| !a.is_empty()) {
+            let mut found: Vec<ServiceStatus> = describe_services(aws, self.cluster, arns)
+                .await?
+                .iter()
+                .filter(|s| target_groups_of(s).any(|t| t == self.tg))
+                .map(ServiceStatus::from_service)
+                .collect();
+            if found.len() == arns.len() && found.iter().any(|s| s.desired > 0) {
+                found.sort_by(|a, b| a.name.cmp(&b.name));
+                return Ok(found);
+            }
+        }
+        let found = services_on_target_groups(aws, self.cluster, &[self.tg]).await?.pop().unwrap_or_default();
+        let names: Vec<&str> = found.iter().map(|s| s.name.as_str()).collect();
+        hclog::debug("promotion gate watches services", &[("target_group", &self.tg), ("services", &names.join(", "))]);
+        self.arns = Some(found.iter().map(|s| s.arn.clone()).collect());
+        Ok(found)
+    }
+}

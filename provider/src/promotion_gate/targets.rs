@@ -1,0 +1,94 @@
+//! Target health: how many targets of a color's target group are healthy.
+
+use crate::aws_clients::AwsClients;
+use crate::errors::{self, Result};
+
+// ---------------------------------------------------------------- target health
+
+/// Targets of one state and reason code, counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetStateCount {
+    /// ELB's state: `initial`, `unhealthy`, `draining`, `unused`, `unavailable`, ...
+    pub state: String,
+    /// ELB's reason code, e.g. `Elb.RegistrationInProgress`, when it gives one.
+    pub reason: Option<String>,
+    pub count: i64,
+}
+
+/// The health of a target group's registered targets: how many are healthy, and the
+/// others by state and reason code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HealthSummary {
+    pub healthy: i64,
+    pub registered: i64,
+    /// Targets that are not healthy, in the order of [`state_rank`], then by reason.
+    pub not_healthy: Vec<TargetStateCount>,
+}
+
+/// Orders target states from "will get better by itself" to "needs a look".
+fn state_rank(state: &str) -> usize {
+    ["initial", "unhealthy", "unhealthy.draining", "draining", "unavailable", "unused"]
+        .iter()
+        .position(|s| *s == state)
+        .unwrap_or(usize::MAX)
+}
+
+impl HealthSummary {
+    /// Summarises `(state, reason code)` of each registered target.
+    pub fn from_targets<'a>(targets: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> HealthSummary {
+        let mut out = HealthSummary::default();
+        for (state, reason) in targets {
+            out.registered += 1;
+            if state == "healthy" {
+                out.healthy += 1;
+                continue;
+            }
+            match out.not_healthy.iter_mut().find(|c| c.state == state && c.reason.as_deref() == reason) {
+                Some(c) => c.count += 1,
+                None => out.not_healthy.push(TargetStateCount {
+                    state: state.to_string(),
+                    reason: reason.map(str::to_string),
+                    count: 1,
+                }),
+            }
+        }
+        out.not_healthy.sort_by(|a, b| {
+            (state_rank(&a.state), &a.state, &a.reason).cmp(&(state_rank(&b.state), &b.state, &b.reason))
+        });
+        out
+    }
+
+    /// `0 healthy of 3 registered targets (2 initial: Elb.RegistrationInProgress,
+    /// 1 unhealthy: Target.ResponseCodeMismatch)`; the parenthesis only when some
+    /// target is not healthy.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} healthy of {} registered targets", self.healthy, self.registered);
+        if !self.not_healthy.is_empty() {
+            let parts: Vec<String> = self
+                .not_healthy
+                .iter()
+                .map(|c| match &c.reason {
+                    Some(r) => format!("{} {}: {r}", c.count, c.state),
+                    None => format!("{} {}", c.count, c.state),
+                })
+                .collect();
+            s.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        s
+    }
+}
+
+/// The health of a target group's targets (one DescribeTargetHealth).
+pub async fn target_health(aws: &AwsClients, tg: &str) -> Result<HealthSummary> {
+    let out = aws
+        .elbv2
+        .describe_target_health()
+        .target_group_arn(tg)
+        .send()
+        .await
+        .map_err(|e| errors::aws("DescribeTargetHealth", tg.to_string(), e))?;
+    Ok(HealthSummary::from_targets(out.target_health_descriptions().iter().map(|d| {
+        let h = d.target_health();
+        (h.and_then(|h| h.state()).map_or("unknown", |s| s.as_str()), h.and_then(|h| h.reason()).map(|r| r.as_str()))
+    })))
+}
