@@ -108,6 +108,36 @@ def dynatrace(emu: Any, check: Check) -> None:
     seen = emu.api("GET", "/_bluegreen/dynatrace/requests")["requests"]
     check("dynatrace: every request and its Authorization header are recorded",
           len(seen) == 8 and seen[0]["authorization"] == "Api-Token dt0c01.GOOD", seen)
+    # The guardian through the AutomationEngine API (Bearer platform token).
+    def call(method: str, path: str, auth: str, body: dict | None = None) -> tuple[int, dict]:
+        req = urllib.request.Request(emu.url + path, method=method, headers={"Authorization": auth},
+                                     data=json.dumps(body).encode() if body is not None else None)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    emu.api("POST", "/_bluegreen/dynatrace/tokens", {"api_tokens": ["dt0c01.GOOD"], "platform_tokens": ["dt0s16.PLAT"]})
+    emu.api("POST", "/_bluegreen/dynatrace/guardian", {"workflow_id": "wf-1", "validation_status": "fail",
+                                                        "validation_summary": {"pass": 1, "fail": 1},
+                                                        "running_polls": 1})
+    base = "/platform/automation/v1"
+    code, _ = call("POST", f"{base}/workflows/wf-1/run", "Api-Token dt0c01.GOOD", {"input": {}})
+    check("dynatrace: the platform API refuses an API token (401)", code == 401, code)
+    code, _ = call("POST", f"{base}/workflows/nope/run", "Bearer dt0s16.PLAT", {"input": {}})
+    check("dynatrace: an unknown workflow answers 404", code == 404, code)
+    code, run = call("POST", f"{base}/workflows/wf-1/run", "Bearer dt0s16.PLAT", {"input": {}})
+    check("dynatrace: a workflow run answers 201 with a RUNNING execution", code == 201
+          and run.get("state") == "RUNNING" and run.get("workflow") == "wf-1", (code, run))
+    states = [call("GET", f"{base}/executions/{run['id']}", "Bearer dt0s16.PLAT")[1]["state"] for _ in range(2)]
+    check("dynatrace: the execution is RUNNING, then SUCCESS", states == ["RUNNING", "SUCCESS"], states)
+    code, tasks = call("GET", f"{base}/executions/{run['id']}/tasks", "Bearer dt0s16.PLAT")
+    name = next(iter(tasks), "")
+    code, result = call("GET", f"{base}/executions/{run['id']}/tasks/{name}/result", "Bearer dt0s16.PLAT")
+    check("dynatrace: the task result is the guardian's validation_status and validation_summary",
+          code == 200 and result.get("validation_status") == "fail"
+          and result.get("validation_summary") == {"pass": 1, "fail": 1}, (code, result))
     emu.api("POST", "/_bluegreen/dynatrace/reset", {})
 
 

@@ -166,9 +166,19 @@ impl Emulator {
         self.control("POST", "/ecs/fail-rollout", Some(&body.to_string()))
     }
 
-    /// The Dynatrace API tokens the emulated environment accepts (tools/dynatrace_api.py).
-    pub fn dynatrace_tokens(&self, tokens: &[&str]) {
-        self.control("POST", "/dynatrace/tokens", Some(&serde_json::json!({"api_tokens": tokens}).to_string()));
+    /// The Dynatrace API tokens and platform tokens the emulated environment accepts
+    /// (tools/dynatrace_api.py).
+    pub fn dynatrace_tokens(&self, api: &[&str], platform: &[&str]) {
+        let body = serde_json::json!({"api_tokens": api, "platform_tokens": platform});
+        self.control("POST", "/dynatrace/tokens", Some(&body.to_string()));
+    }
+
+    /// Runs of the workflow stay RUNNING for `running_polls` execution reads, then end
+    /// SUCCESS with a guardian validation of `status` and `summary` (objectives per status).
+    pub fn dynatrace_guardian(&self, workflow_id: &str, status: &str, summary: serde_json::Value, running_polls: u32) {
+        let body = serde_json::json!({"workflow_id": workflow_id, "validation_status": status,
+            "validation_summary": summary, "running_polls": running_polls});
+        self.control("POST", "/dynatrace/guardian", Some(&body.to_string()));
     }
 
     /// Defines or changes a Dynatrace SLO: `{"id", "name", "status", "evaluatedPercentage",

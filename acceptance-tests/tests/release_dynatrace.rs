@@ -11,12 +11,15 @@ use std::time::{Duration, Instant};
 
 const TOKEN: &str = "dt0c01.ACCEPTANCE7TOKEN.S3CR3TVALUE0123456789";
 const SLO: &str = "7a5c2e19-0c41-3f2b-9d11-5be1c0a1e001";
+const PLATFORM_TOKEN: &str = "dt0s16.ACCEPTANCE.PLATFORM.T0KEN";
+const WORKFLOW: &str = "3f1c9b52-guardian-workflow";
 
 struct Setup {
     emu: Emulator,
     s: Scaffold,
     wd: Workdir,
     secret_arn: String,
+    platform_arn: String,
 }
 
 fn slo(status: &str, evaluated: f64) -> serde_json::Value {
@@ -31,10 +34,12 @@ fn setup(status: &str) -> Setup {
     let s = Scaffold::create(&emu, "app", &[]);
     let secret = scaffold::run(&emu, "secret", &["--name", "dynatrace", "--key", "DT_API_TOKEN", "--value", TOKEN]);
     let secret_arn = secret["arn"].as_str().unwrap().to_string();
-    emu.dynatrace_tokens(&[TOKEN]);
+    let platform = scaffold::run(&emu, "secret", &["--name", "dynatrace-platform", "--value", PLATFORM_TOKEN]);
+    let platform_arn = platform["arn"].as_str().unwrap().to_string();
+    emu.dynatrace_tokens(&[TOKEN], &[PLATFORM_TOKEN]);
     emu.dynatrace_slo(slo(status, if status == "SUCCESS" { 99.97 } else { 98.5 }));
     let wd = Workdir::new(&emu.endpoint());
-    let setup = Setup { emu, s, wd, secret_arn };
+    let setup = Setup { emu, s, wd, secret_arn, platform_arn };
     setup.write("blue", "");
     setup.wd.apply();
     setup
@@ -240,4 +245,62 @@ fn a_wrong_slo_id_token_environment_or_secret_key_is_a_clear_error_and_writes_no
         assert_eq!(t.writes(), 0, "{case}: nothing written");
         assert_eq!(t.rule(), before, "{case}");
     }
+}
+
+impl Setup {
+    fn guardian(&self, wait: &str) -> String {
+        let extra = format!(
+            "      guardian_workflow_id      = \"{WORKFLOW}\"\n      platform_url              = \"{}\"\n      platform_token_secret_arn = \"{}\"\n",
+            self.emu.endpoint(),
+            self.platform_arn
+        );
+        format!("    wait_timeout = \"{wait}\"\n{}", self.dynatrace(&[SLO], &extra))
+    }
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_site_reliability_guardian_pass_promotes_a_fail_refuses_with_its_summary_and_a_slow_run_refuses() {
+    let t = setup("SUCCESS");
+    // fail: refused, quoting the guardian's summary; nothing written.
+    t.emu.dynatrace_guardian(WORKFLOW, "fail", serde_json::json!({"pass": 3, "warning": 0, "fail": 1, "error": 0}), 1);
+    t.promote_with(&t.guardian("30s"));
+    t.emu.reset_requests();
+    let out = apply(&t.wd);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Site Reliability Guardian validation"), "{err}");
+    assert!(err.contains("is fail: objectives 1 fail, 0 error, 0 warning, 3 pass"), "quotes the summary: {err}");
+    assert_eq!(t.writes(), 0);
+    assert_eq!(t.serving(), [t.s.blue_tg.clone()]);
+
+    // A run that does not finish within wait_timeout: refused, nothing written.
+    t.emu.dynatrace_guardian(WORKFLOW, "pass", serde_json::json!({"pass": 4}), 1000);
+    t.promote_with(&t.guardian("3s"));
+    let out = apply(&t.wd);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Promotion gate refused the switch") && err.contains("is RUNNING"), "{err}");
+    assert!(err.contains("promotion.wait_timeout is 3s"), "{err}");
+    assert_eq!(t.writes(), 0);
+
+    // pass: promoted, through the platform API with the platform token (Bearer).
+    t.emu.dynatrace_guardian(WORKFLOW, "pass", serde_json::json!({"pass": 4}), 2);
+    t.promote_with(&t.guardian("30s"));
+    let out = apply(&t.wd);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(t.serving(), [t.s.green_tg.clone()]);
+    let runs: Vec<_> = t
+        .emu
+        .dynatrace_requests()
+        .into_iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").starts_with("/platform/automation/v1/"))
+        .collect();
+    assert!(
+        runs.iter()
+            .any(|r| r["method"] == "POST" && r["path"] == format!("/platform/automation/v1/workflows/{WORKFLOW}/run"))
+    );
+    assert!(runs.iter().all(|r| r["authorization"] == format!("Bearer {PLATFORM_TOKEN}")), "{runs:?}");
+    assert!(!out.all().contains(PLATFORM_TOKEN));
+    assert_eq!(t.wd.plan_exit_code().code, 0);
 }

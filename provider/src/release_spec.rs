@@ -3,7 +3,7 @@
 
 use crate::arn;
 use crate::duration;
-use crate::promotion_gate::{DynatraceGate, Promotion};
+use crate::promotion_gate::{DynatraceGate, GuardianGate, Promotion};
 use crate::secrets::SecretRef;
 use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
 use std::time::Duration;
@@ -305,11 +305,23 @@ fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
         }
     }
     check_duration(d, dt.get("evaluation_window"), at("evaluation_window"), "evaluation_window");
-    if !dt.get("guardian_workflow_id").is_null() {
+    if dt.get("guardian_workflow_id").as_str().is_some()
+        && dt.get("platform_token_secret_arn").is_null()
+        && dt.get("platform_token_secret_key").is_null()
+    {
         d.error_at(
             at("guardian_workflow_id"),
-            "Site Reliability Guardian not supported yet",
-            "This provider version checks SLOs only; remove guardian_workflow_id (the guardian's validation is not run).",
+            "No platform token for the guardian",
+            "The Site Reliability Guardian runs through the platform API, which takes a platform token, not the API token: set platform_token_secret_arn (or platform_token_secret_key, a key of the API token's JSON secret).",
+        );
+    }
+    if let Some(arn) = dt.get("platform_token_secret_arn").as_str()
+        && !(arn.starts_with("arn:") && arn.split(':').nth(2) == Some("secretsmanager"))
+    {
+        d.error_at(
+            at("platform_token_secret_arn"),
+            "Invalid secret ARN",
+            format!("{arn:?} is not a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."),
         );
     }
 }
@@ -325,6 +337,24 @@ fn dynatrace_of(d: &Value) -> Option<DynatraceGate> {
         slo_ids: d.get("slo_ids").elements().iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
         allow_warning: d.get("allow_warning").as_bool().unwrap_or(false),
         evaluation_window: parsed_duration(d.get("evaluation_window"), Duration::from_secs(600)),
+        guardian: guardian_of(d),
+    })
+}
+
+fn guardian_of(d: &Value) -> Option<GuardianGate> {
+    let environment = d.get("environment_url").as_str()?.trim_end_matches('/');
+    Some(GuardianGate {
+        workflow_id: d.get("guardian_workflow_id").as_str()?.to_string(),
+        platform_url: match d.get("platform_url").as_str() {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => environment.replacen(".live.", ".apps.", 1),
+        },
+        platform_token: SecretRef {
+            arn: d.get("platform_token_secret_arn").as_str().or(d.get("api_token_secret_arn").as_str())?.to_string(),
+            key: d.get("platform_token_secret_key").as_str().map(str::to_string),
+            attribute: "promotion.dynatrace.platform_token_secret_arn",
+        },
+        allow_warning: d.get("allow_warning").as_bool().unwrap_or(false),
     })
 }
 

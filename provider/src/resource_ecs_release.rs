@@ -48,7 +48,22 @@ fn dynatrace_block() -> Block {
     .attribute(Attribute::optional(
         "guardian_workflow_id",
         Type::String,
-        "A workflow running one Site Reliability Guardian validation. Not supported yet: setting it is an error.",
+        "A workflow (AutomationEngine) running one Site Reliability Guardian validation, run before each write that gives a color more traffic; its `validation_status` decides.",
+    ))
+    .attribute(Attribute::optional(
+        "platform_url",
+        Type::String,
+        "The platform API URL for the guardian; defaults to `environment_url` with `.live.` replaced by `.apps.`.",
+    ))
+    .attribute(Attribute::optional(
+        "platform_token_secret_arn",
+        Type::String,
+        "Secrets Manager secret holding a platform token (`automation:workflows:run`, `automation:workflows:read`) for the guardian; defaults to `api_token_secret_arn`.",
+    ))
+    .attribute(Attribute::optional(
+        "platform_token_secret_key",
+        Type::String,
+        "Key of the platform token in a JSON secret; omitted, the whole secret string is the token.",
     ))
 }
 

@@ -25,7 +25,7 @@ use super::Verdict;
 use crate::aws_clients::AwsClients;
 use crate::errors::{Error, Result};
 use crate::secrets::{self, Secret, SecretRef};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use std::time::Duration;
 use tfplugin::hclog;
@@ -55,6 +55,8 @@ pub struct DynatraceGate {
     pub slo_ids: Vec<String>,
     pub allow_warning: bool,
     pub evaluation_window: Duration,
+    /// `guardian_workflow_id`: a Site Reliability Guardian run before each write.
+    pub guardian: Option<super::guardian::GuardianGate>,
 }
 
 /// One SLO as Dynatrace evaluated it.
@@ -115,9 +117,59 @@ pub struct Finding {
 }
 
 type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
-type HttpClient = hyper_util::client::legacy::Client<Https, Empty<Bytes>>;
+pub(super) type HttpClient = hyper_util::client::legacy::Client<Https, Full<Bytes>>;
 
-fn http_client() -> Result<HttpClient> {
+/// One answer from Dynatrace: its status, `Retry-After` (seconds) and JSON body (null
+/// when it has none); `None` from [`send`] when it did not answer in time.
+pub(super) struct HttpAnswer {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+    pub json: serde_json::Value,
+}
+
+impl HttpAnswer {
+    /// The `error.message` of Dynatrace's error envelope.
+    pub fn message(&self) -> String {
+        self.json["error"]["message"].as_str().unwrap_or("").to_string()
+    }
+}
+
+/// Sends one request with `authorization`; an environment that cannot be reached is an
+/// error naming `env_url`, one that does not answer in time an answer of status 0.
+pub(super) async fn send(
+    http: &HttpClient,
+    method: &str,
+    url: &str,
+    authorization: &str,
+    body: Option<serde_json::Value>,
+    env_url: &str,
+) -> Result<HttpAnswer> {
+    let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("Authorization", authorization)
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/json")
+        .body(Full::new(bytes))
+        .map_err(|e| unreachable_env(env_url, &e.to_string()))?;
+    let response = match tokio::time::timeout(REQUEST_TIMEOUT, http.request(request)).await {
+        Err(_) => return Ok(HttpAnswer { status: 0, retry_after: None, json: serde_json::Value::Null }),
+        Ok(Err(e)) => return Err(unreachable_env(env_url, &error_chain(&e))),
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status().as_u16();
+    let retry_after =
+        response.headers().get("Retry-After").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let body = match tokio::time::timeout(REQUEST_TIMEOUT, response.into_body().collect()).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        _ => return Ok(HttpAnswer { status: 0, retry_after: None, json: serde_json::Value::Null }),
+    };
+    let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    Ok(HttpAnswer { status, retry_after, json })
+}
+
+pub(super) fn http_client() -> Result<HttpClient> {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
         .map_err(|e| Error::Gate {
@@ -211,39 +263,21 @@ impl<'a> SloCheck<'a> {
             self.gate.environment_url,
             path_escape(id)
         );
-        let request = hyper::Request::get(&url)
-            .header("Authorization", format!("Api-Token {}", token.expose()))
-            .header("Accept", "application/json")
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| unreachable_env(&self.gate.environment_url, &e.to_string()))?;
         self.requests += 1;
-        let sent = tokio::time::timeout(REQUEST_TIMEOUT, http.request(request)).await;
-        let response = match sent {
-            Err(_) => {
-                return Ok(Answer::Unavailable(format!(
-                    "Dynatrace at {} did not answer within {}s",
-                    self.gate.environment_url,
-                    REQUEST_TIMEOUT.as_secs()
-                )));
-            }
-            Ok(Err(e)) => return Err(unreachable_env(&self.gate.environment_url, &error_chain(&e))),
-            Ok(Ok(r)) => r,
-        };
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("Retry-After")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = match tokio::time::timeout(REQUEST_TIMEOUT, response.into_body().collect()).await {
-            Ok(Ok(b)) => b.to_bytes(),
-            _ => return Ok(Answer::Unavailable(format!("Dynatrace's answer for SLO {id} was cut off"))),
-        };
-        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-        let message = json["error"]["message"].as_str().unwrap_or("").to_string();
+        let auth = format!("Api-Token {}", token.expose());
+        let answer = send(http, "GET", &url, &auth, None, &self.gate.environment_url).await?;
+        let (status, retry_after, json) = (answer.status, answer.retry_after, &answer.json);
+        let message = answer.message();
+        if status == 0 {
+            return Ok(Answer::Unavailable(format!(
+                "Dynatrace at {} did not answer for SLO {id} within {}s",
+                self.gate.environment_url,
+                REQUEST_TIMEOUT.as_secs()
+            )));
+        }
         hclog::debug("Dynatrace SLO read", &[("slo", &id), ("status", &status)]);
         match status {
-            200 => parse_slo(id, &json).map(Answer::Slo).ok_or_else(|| Error::Gate {
+            200 => parse_slo(id, json).map(Answer::Slo).ok_or_else(|| Error::Gate {
                 summary: "Unexpected Dynatrace answer".into(),
                 detail: format!(
                     "Dynatrace at {} answered GET /api/v2/slo/{id} without status, evaluatedPercentage or target. Nothing was written.",

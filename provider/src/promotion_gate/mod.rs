@@ -59,10 +59,13 @@ fn poll_interval(wait: Duration) -> Duration {
 mod alarms;
 mod dynatrace;
 mod ecs;
+mod guardian;
 mod targets;
 
 pub use dynatrace::DynatraceGate;
 use dynatrace::SloCheck;
+use guardian::GuardianCheck;
+pub use guardian::GuardianGate;
 
 #[cfg(test)]
 use alarms::alarm_name_chunks;
@@ -234,12 +237,26 @@ struct LivePoll<'a> {
     slo: Option<SloCheck<'a>>,
     /// When the bake ends: its last poll reads the SLOs afresh (None for the gate wait).
     bake_end: Option<Instant>,
+    /// The Site Reliability Guardian run of a gate wait (never during a bake).
+    guardian: Option<GuardianCheck<'a>>,
 }
 
 impl<'a> LivePoll<'a> {
     fn new(aws: &'a AwsClients, p: &'a Promotion, t: &'a GateTarget<'a>, watch: Option<ServiceWatch<'a>>) -> Self {
         let slo = p.dynatrace.as_ref().map(|g| SloCheck::new(aws, g));
-        LivePoll { aws, p, t, watch, slo, bake_end: None }
+        LivePoll { aws, p, t, watch, slo, bake_end: None, guardian: None }
+    }
+
+    /// The gate wait's poll: with the guardian, when configured.
+    fn before_a_write(mut self) -> Self {
+        let input = serde_json::json!({
+            "bluegreen_color": self.t.color,
+            "bluegreen_target_group_arn": self.t.target_group_arn,
+            "bluegreen_cluster": self.t.cluster,
+        });
+        self.guardian =
+            self.p.dynatrace.as_ref().and_then(|d| d.guardian.as_ref()).map(|g| GuardianCheck::new(self.aws, g, input));
+        self
     }
 }
 
@@ -253,11 +270,17 @@ impl GatePoll for LivePoll<'_> {
                 None => Ok(None),
             }
         };
-        let (reading, slos) = tokio::try_join!(aws_checks, slos)?;
-        Ok(match slos {
-            Some(f) => combine(reading, f.verdict, &f.seen),
-            None => reading,
-        })
+        let guardian = async {
+            match self.guardian.as_mut() {
+                Some(check) => check.read().await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (mut reading, slos, guardian) = tokio::try_join!(aws_checks, slos, guardian)?;
+        for finding in [slos, guardian].into_iter().flatten() {
+            reading = combine(reading, finding.verdict, &finding.seen);
+        }
+        Ok(reading)
     }
 }
 
@@ -293,7 +316,7 @@ pub async fn wait_for_gate(
     report: Reporter<'_>,
 ) -> Result<()> {
     let watch = p.check_services.then(|| ServiceWatch::new(t.cluster, t.target_group_arn));
-    let mut live = LivePoll::new(aws, p, t, watch);
+    let mut live = LivePoll::new(aws, p, t, watch).before_a_write();
     wait_until_passing(ctx, p, t, op, &mut live, report).await
 }
 
