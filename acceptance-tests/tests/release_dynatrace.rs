@@ -304,3 +304,37 @@ fn a_site_reliability_guardian_pass_promotes_a_fail_refuses_with_its_summary_and
     assert!(!out.all().contains(PLATFORM_TOKEN));
     assert_eq!(t.wd.plan_exit_code().code, 0);
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn the_promote_action_uses_the_same_slo_gate_and_says_each_slos_status_while_it_waits() {
+    let t = setup("FAILURE");
+    let action = format!(
+        "\naction \"bluegreen_ecs_promote\" \"app\" {{\n  config {{\n    cluster           = \"{}\"\n    listener_rule_arn = \"{}\"\n    blue {{\n      target_group_arn = \"{}\"\n    }}\n    green {{\n      target_group_arn = \"{}\"\n    }}\n    promotion {{\n      wait_timeout = \"3s\"\n{}    }}\n  }}\n}}\n",
+        t.s.cluster,
+        t.s.rule(),
+        t.s.blue_tg,
+        t.s.green_tg,
+        t.dynatrace(&[SLO], "")
+    );
+    let config = format!(
+        "{}{}{action}",
+        provider_block(&t.emu.endpoint()),
+        t.s.release_hcl("listener_rule_arn", "  # adopts\n")
+    );
+    t.wd.write("main.tf", &config);
+    t.wd.apply();
+    t.emu.reset_requests();
+    let out =
+        t.wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("Action action.bluegreen_ecs_promote.app (")
+            && l.contains("SLO checkout-availability FAILURE 98.5 % (target 99.9 %)")),
+        "a progress line with the SLO's status: {}",
+        out.all()
+    );
+    assert!(one_line(&out).contains("Dynatrace SLO \"checkout-availability\""), "{}", out.all());
+    assert_eq!(t.writes(), 0);
+    assert_eq!(t.serving(), [t.s.blue_tg.clone()]);
+}
