@@ -436,7 +436,36 @@ excerpt "$work/invoke8.out" '^Action action\.bluegreen_ecs_promote\.shop' | uniq
 expect_serving green
 result "the gate waited on the Dynatrace SLO (said so while it waited), then passed and moved traffic"
 
-step "9. Summary"
+step "9. A linear promotion back to blue: 25 % steps, each held 1 s and checked"
+cat >"$work/actions.tf" <<EOF
+action "bluegreen_ecs_promote" "shop" {
+  config {
+    cluster           = "$cluster"
+    listener_rule_arn = "$rule_arn"
+    blue  { target_group_arn = "$blue_tg" }
+    green { target_group_arn = "$green_tg" }
+
+    promotion {
+      strategy = "linear"
+      linear {
+        step_percent   = 25
+        step_bake_time = "1s"
+      }
+    }
+  }
+}
+EOF
+"$terraform" -chdir="$work" apply -invoke=action.bluegreen_ecs_promote.shop -auto-approve -input=false -no-color \
+  >"$work/invoke9.out" 2>"$work/invoke9.err" || die "the linear promotion failed" "$work/invoke9.out" "$work/invoke9.err"
+for n in 1 2 3 4; do
+  grep -q "^Action action\.bluegreen_ecs_promote\.shop .*step $n of 4, blue $((n * 25)) %: traffic moved" \
+    "$work/invoke9.out" || die "no line for step $n of 4" "$work/invoke9.out"
+done
+excerpt "$work/invoke9.out" '^Action action\.bluegreen_ecs_promote\.shop .*(step [0-9] of 4|gate passed)' | uniq
+expect_serving blue
+result "blue took 25, 50, 75, then 100 % of the traffic, each step gated and held"
+
+step "10. Summary"
 say "1. apply created the release on the live pointer: traffic on blue"
 say "2. a Spinnaker deploy to green was not drift: plan -detailed-exitcode exited 0"
 say "3. promotion moved traffic to green through the gate"
@@ -445,6 +474,7 @@ say "5. an alarm during the bake rolled traffic back to green; state says green"
 say "6. terraform query found the release from the cluster alone, and wrote its config and import block"
 say "7. the bluegreen_ecs_promote action waited for blue's targets (progress streamed), moved traffic to blue; plan clean"
 say "8. the promote action waited on a Dynatrace SLO in FAILURE, passed once it was SUCCESS, moved traffic to green"
+say "9. a linear promotion moved blue up 25 % per step to 100 %, each step gated and held"
 pid=$emulator_pid
 stop_emulator
 ! kill -0 "$pid" 2>/dev/null || die "the emulator (pid $pid) is still running"

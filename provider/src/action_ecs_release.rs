@@ -22,6 +22,7 @@
 use crate::aws_clients::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
+use crate::promotion_gate::Strategy;
 use crate::promotion_gate::{Operation, Promotion};
 use crate::release_spec::{self, ReleaseSpec};
 use crate::resource_ecs_release;
@@ -224,6 +225,8 @@ fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
                 check_services: false,
                 // A rollback is usually why the SLOs fail: they do not gate it.
                 dynatrace: None,
+                // A rollback moves all traffic back at once.
+                strategy: Strategy::AllAtOnce,
             };
             Ok(Plan { spec, desired: if to.is_some() { None } else { Some(roll_back) } })
         }

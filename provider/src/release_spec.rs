@@ -3,7 +3,7 @@
 
 use crate::arn;
 use crate::duration;
-use crate::promotion_gate::{DynatraceGate, GuardianGate, Promotion};
+use crate::promotion_gate::{DynatraceGate, GuardianGate, Promotion, Strategy};
 use crate::secrets::SecretRef;
 use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
 use std::time::Duration;
@@ -250,6 +250,7 @@ pub fn validate(c: &Value) -> Diagnostics {
         if let Some(dt) = p.get("dynatrace").single_block() {
             validate_dynatrace(&mut d, dt);
         }
+        validate_strategy(&mut d, p);
     }
     let timeouts = c.get("timeouts");
     for op in ["create", "update"] {
@@ -326,6 +327,64 @@ fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
     }
 }
 
+fn strategy_of(p: &Value) -> Strategy {
+    let percent = |v: &Value, default: u8| v.as_i64().and_then(|n| u8::try_from(n).ok()).unwrap_or(default);
+    match p.get("strategy").as_str() {
+        Some("canary") => {
+            let c = p.get("canary").single_block().cloned().unwrap_or_default();
+            Strategy::Canary {
+                percent: percent(c.get("percent"), 10),
+                bake_time: parsed_duration(c.get("bake_time"), Duration::from_secs(300)),
+            }
+        }
+        Some("linear") => {
+            let l = p.get("linear").single_block().cloned().unwrap_or_default();
+            Strategy::Linear {
+                step_percent: percent(l.get("step_percent"), 10),
+                step_bake_time: parsed_duration(l.get("step_bake_time"), Duration::from_secs(60)),
+            }
+        }
+        _ => Strategy::AllAtOnce,
+    }
+}
+
+fn validate_strategy(d: &mut Diagnostics, p: &Value) {
+    let at = |attr: &str| AttrPath::root("promotion").index(0).attr(attr);
+    match p.get("strategy") {
+        Value::Null | Value::Unknown => {}
+        v => match v.as_str() {
+            Some("all_at_once" | "canary" | "linear") => {}
+            _ => d.error_at(
+                at("strategy"),
+                "Invalid strategy",
+                "Use \"all_at_once\" (the default), \"canary\" or \"linear\".",
+            ),
+        },
+    }
+    for (block, attr, duration) in [("canary", "percent", "bake_time"), ("linear", "step_percent", "step_bake_time")] {
+        let Some(b) = p.get(block).single_block() else { continue };
+        let path = |a: &str| at(block).index(0).attr(a);
+        if let Some(n) = b.get(attr).as_i64().or_else(|| if b.get(attr).is_null() { None } else { Some(-1) })
+            && !(1..=99).contains(&n)
+            && !b.get(attr).is_unknown()
+        {
+            d.error_at(path(attr), format!("Invalid {attr}"), "Use a whole number of percent from 1 to 99.");
+        }
+        check_duration(d, b.get(duration), path(duration), duration);
+        if let Some(s) = p.get("strategy").as_str()
+            && s != block
+        {
+            d.push(
+                tfplugin::Diagnostic::warning(
+                    format!("promotion.{block} is not used"),
+                    format!("promotion.strategy is {s:?}, so the {block} block has no effect. Set strategy = \"{block}\" or remove it."),
+                )
+                .at(at(block)),
+            );
+        }
+    }
+}
+
 fn dynatrace_of(d: &Value) -> Option<DynatraceGate> {
     Some(DynatraceGate {
         environment_url: d.get("environment_url").as_str()?.trim_end_matches('/').to_string(),
@@ -390,6 +449,7 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
             rollback_on_failure: p.get("rollback_on_failure").as_bool().unwrap_or(defaults.rollback_on_failure),
             check_services: defaults.check_services,
             dynatrace: p.get("dynatrace").single_block().and_then(dynatrace_of),
+            strategy: strategy_of(p),
         },
     };
     let test_pointer = match (c.get("test_listener_rule_arn").as_str(), c.get("test_listener_arn").as_str()) {

@@ -94,6 +94,35 @@ pub fn schema() -> ResourceSchema {
             Type::Bool,
             "If the bake fails, put the previous pointer back and fail the apply. Defaults to `true`.",
         ))
+        .attribute(Attribute::optional(
+            "strategy",
+            Type::String,
+            "How a change of `active_color` moves traffic: `all_at_once` (the default), `canary` (to `canary.percent`, held for `canary.bake_time`, then the rest) or `linear` (up by `linear.step_percent` per step, each held for `linear.step_bake_time`). Every step is gated and checked throughout its bake; a failure returns traffic to where the apply found it.",
+        ))
+        .block(NestedBlock::list_max_one(
+            "canary",
+            Block::new("`strategy = \"canary\"` (ECS native: canaryPercent, canaryBakeTimeInMinutes).")
+                .attribute(Attribute::optional("percent", Type::Number, "The first step's share, 1..99. Defaults to 10."))
+                .attribute(Attribute::optional(
+                    "bake_time",
+                    Type::String,
+                    "How long the first step is held and checked, e.g. `5m`. Defaults to `5m`.",
+                )),
+        ))
+        .block(NestedBlock::list_max_one(
+            "linear",
+            Block::new("`strategy = \"linear\"` (ECS native: stepPercent, stepBakeTimeInMinutes).")
+                .attribute(Attribute::optional(
+                    "step_percent",
+                    Type::Number,
+                    "The share each step adds to the gaining color, 1..99. Defaults to 10.",
+                ))
+                .attribute(Attribute::optional(
+                    "step_bake_time",
+                    Type::String,
+                    "How long each step before the last is held and checked, e.g. `1m`. Defaults to `1m`.",
+                )),
+        ))
         .block(NestedBlock::list_max_one("dynatrace", dynatrace_block()));
     let timeouts = Block::new("Operation timeouts.")
         .attribute(Attribute::optional("create", Type::String, "Timeout for create, e.g. `10m`. Defaults to `10m`."))
@@ -396,6 +425,36 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
     }
     if !creating {
         diagnostics.extend(replaced_target_group_refusals(&req.prior_state, &planned));
+    }
+    if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned))
+        && let Some(from) = recorded_traffic(&req.prior_state)
+        && !creating
+    {
+        // What the apply will do, step by step: a warning, so -detailed-exitcode is
+        // the same as for any other update.
+        let steps = promotion_gate::steps(&spec.promotion.strategy, from, spec.desired(from));
+        if steps.len() > 1 {
+            let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
+            let least = promotion_gate::least_time(&steps) + spec.promotion.bake_time;
+            diagnostics.push(
+                Diagnostic::warning(
+                    format!("The promotion moves traffic in {} steps", steps.len()),
+                    format!(
+                        "{} goes to {} in {} steps ({}), each gated and checked throughout its bake, then promotion.bake_time; at least {} in all. A failure at any step returns traffic to {from}.",
+                        steps[0].gaining,
+                        shares.join(", "),
+                        steps.len(),
+                        steps
+                            .iter()
+                            .map(|s| format!("{} held {}", s.label(), crate::duration::display(s.bake)))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        crate::duration::display(least),
+                    ),
+                )
+                .at(AttrPath::root("promotion").index(0).attr("strategy")),
+            );
+        }
     }
     if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned)) {
         let (op, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };

@@ -126,7 +126,7 @@ impl Switch<'_> {
         let mut errors: Vec<Error> = production_error.into_iter().collect();
         if errors.is_empty()
             && let Some(before) = moved_from
-            && let Err(e) = self.bake_or_roll_back(&mut p, before).await
+            && let Err(e) = self.bake_or_roll_back(&mut p, before, self.spec.promotion.bake_time, None).await
         {
             errors.push(e);
         }
@@ -232,32 +232,78 @@ impl Switch<'_> {
             promotion_gate::wait_for_gate(self.ctx, self.aws, gate, &self.gate_target(color), self.op, self.progress)
                 .await?;
         }
-        if bakes && tokio::time::Instant::now() + spec.promotion.bake_time > self.op.deadline {
-            // Moving now would only be rolled back when the deadline cuts the bake short.
+        let plan = promotion_gate::steps(&spec.promotion.strategy, live, want);
+        let final_bake = if bakes { spec.promotion.bake_time } else { std::time::Duration::ZERO };
+        let least = promotion_gate::least_time(&plan) + final_bake;
+        if !least.is_zero() && tokio::time::Instant::now() + least > self.op.deadline {
+            // Moving now would only be rolled back when the deadline cuts a bake short.
+            let what = if plan.len() > 1 {
+                format!(
+                    "the {} steps' bakes and promotion.bake_time ({} in all)",
+                    plan.len(),
+                    crate::duration::display(least)
+                )
+            } else {
+                format!("promotion.bake_time ({})", crate::duration::display(least))
+            };
             return Err(Error::Gate {
                 summary: "No time left to bake".into(),
                 detail: format!(
-                    "The promotion gate passed, but promotion.bake_time ({}) no longer fits in what is left of the {} timeout, so traffic was not moved. Raise timeouts.{} or shorten promotion.wait_timeout.",
-                    crate::duration::display(spec.promotion.bake_time),
-                    self.op.name,
-                    self.op.name
+                    "The promotion gate passed, but {what} no longer fit in what is left of the {} timeout, so traffic was not moved. Raise timeouts.{} or shorten promotion.wait_timeout or the bakes.",
+                    self.op.name, self.op.name
                 ),
             });
         }
-        if self.ctx.is_stopped() {
-            return Err(Error::Stopped {
-                during: format!("{}, before traffic was moved; nothing was written", self.op.name),
-            });
+        for step in &plan {
+            if step.number > 1 {
+                // Every step that gives the color more traffic passes the gate first.
+                let target = self.gate_target(step.gaining);
+                let gate =
+                    promotion_gate::wait_for_gate(self.ctx, self.aws, &spec.promotion, &target, self.op, self.progress)
+                        .await;
+                if let Err(e) = gate {
+                    let failure = match &e {
+                        Error::Stopped { .. } => "the apply was interrupted (Ctrl-C)".to_string(),
+                        e => e.to_diagnostic().detail,
+                    };
+                    let label = format!("before {}", step.label());
+                    return Err(self.roll_back(p, live, p.live.unwrap_or(live), failure, Some(&label)).await);
+                }
+            }
+            if self.ctx.is_stopped() {
+                if step.number == 1 {
+                    return Err(Error::Stopped {
+                        during: format!("{}, before traffic was moved; nothing was written", self.op.name),
+                    });
+                }
+                let label = format!("before {}", step.label());
+                let now = p.live.unwrap_or(live);
+                return Err(self
+                    .roll_back(p, live, now, "the apply was interrupted (Ctrl-C)".into(), Some(&label))
+                    .await);
+            }
+            let sent_before = p.writes_sent;
+            let moved = self
+                .guarded_write(p, &spec.pointer, "moving traffic", |ptr| ptr.with_traffic(&spec.pair, step.traffic))
+                .await;
+            // A refused write moved nothing; a sent one may have, even if it failed.
+            p.moved_traffic = p.moved_traffic || moved.is_ok() || p.writes_sent > sent_before;
+            moved?;
+            p.live = Some(step.traffic);
+            hclog::info(
+                "traffic moved",
+                &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &step.traffic), ("step", &step.number)],
+            );
+            if plan.len() > 1 {
+                self.say(format!("{}: traffic moved: {}", step.label(), step.traffic));
+            } else {
+                self.say(format!("traffic moved: {want}"));
+            }
+            if !step.bake.is_zero() {
+                let label = step.label();
+                self.bake_or_roll_back(p, live, step.bake, Some(&label)).await?;
+            }
         }
-        let sent_before = p.writes_sent;
-        let moved =
-            self.guarded_write(p, &spec.pointer, "moving traffic", |ptr| ptr.with_traffic(&spec.pair, want)).await;
-        // A refused write moved nothing; a sent one may have, even if it failed.
-        p.moved_traffic = moved.is_ok() || p.writes_sent > sent_before;
-        moved?;
-        p.live = Some(want);
-        hclog::info("traffic moved", &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &want)]);
-        self.say(format!("traffic moved: {want}"));
         Ok(if bakes { Some(live) } else { None })
     }
 
@@ -361,18 +407,26 @@ impl Switch<'_> {
         }
     }
 
-    /// Bakes the color that gained traffic; on any way the bake ends short of success
-    /// (a failed check, an AWS error, Ctrl-C, the operation's deadline), rolls back to
-    /// `before` if the traffic is still exactly what this apply wrote.
-    async fn bake_or_roll_back(&self, p: &mut Progress, before: Traffic) -> Result<(), Error> {
+    /// Bakes the color that gained traffic for `bake_time` (`at`: the step, when the
+    /// promotion moves in steps); on any way the bake ends short of success (a failed
+    /// check, an AWS error, Ctrl-C, the operation's deadline), rolls back to `before` if
+    /// the traffic is still exactly what this apply wrote.
+    async fn bake_or_roll_back(
+        &self,
+        p: &mut Progress,
+        before: Traffic,
+        bake_time: std::time::Duration,
+        at: Option<&str>,
+    ) -> Result<(), Error> {
         let spec = self.spec;
         let Some(now) = p.live else { return Ok(()) };
         let Some(color) = before.gaining(&now) else { return Ok(()) };
-        if spec.promotion.bake_time.is_zero() {
+        if bake_time.is_zero() {
             return Ok(());
         }
         let target = self.gate_target(color);
-        let bake = promotion_gate::bake(self.ctx, self.aws, &spec.promotion, &target, self.progress);
+        let promotion = promotion_gate::Promotion { bake_time, ..spec.promotion.clone() };
+        let bake = promotion_gate::bake(self.ctx, self.aws, &promotion, &target, self.progress);
         let failure = tokio::select! {
             r = bake => match r {
                 Ok(None) => return Ok(()),
@@ -386,13 +440,29 @@ impl Switch<'_> {
                 crate::duration::display(self.op.deadline - self.op.started)
             ),
         };
+        Err(self.roll_back(p, before, now, failure, at).await)
+    }
+
+    /// After `failure` with `now` live (this apply's last write), puts `before` back if
+    /// live is still exactly what this apply wrote; the error says what happened.
+    async fn roll_back(
+        &self,
+        p: &mut Progress,
+        before: Traffic,
+        now: Traffic,
+        failure: String,
+        at: Option<&str>,
+    ) -> Error {
+        let spec = self.spec;
+        let after = match at {
+            Some(step) => format!("At {step} (traffic {now})"),
+            None => format!("After moving traffic to {now}"),
+        };
         if !spec.promotion.rollback_on_failure {
-            return Err(Error::Gate {
+            return Error::Gate {
                 summary: "Bake failed".into(),
-                detail: format!(
-                    "After moving traffic to {now}: {failure}. rollback_on_failure is false, so traffic stays at {now}."
-                ),
-            });
+                detail: format!("{after}: {failure}. rollback_on_failure is false, so traffic stays at {now}."),
+            };
         }
         let rollback =
             self.guarded_write(p, &spec.pointer, "rolling back", |ptr| ptr.with_traffic(&spec.pair, before)).await;
@@ -405,32 +475,29 @@ impl Switch<'_> {
                 hclog::warn("bake failed; traffic rolled back", &[("reason", &failure), ("restored", &before)]);
                 self.say(format!("bake failed; traffic rolled back to {before}"));
                 let live = p.live.unwrap_or(before);
-                Err(Error::Gate {
+                Error::Gate {
                     summary: "Bake failed; traffic rolled back".into(),
                     detail: format!(
-                        "After moving traffic to {now}: {failure}. Traffic was restored to {before}; {} now sends {live}, and the state records that.",
+                        "{after}: {failure}. Traffic was restored to {before}; {} now sends {live}, and the state records that.",
                         spec.pointer.describe()
                     ),
-                })
+                }
             }
             Err(e @ Error::Live { .. }) => {
                 let live = p.live.map(|t| t.to_string()).unwrap_or_else(|| "an unreadable pointer".into());
-                Err(Error::Gate {
+                Error::Gate {
                     summary: "Bake failed; not rolled back: someone else changed the pointer".into(),
                     detail: format!(
-                        "After moving traffic to {now}: {failure}. Before rolling back, {} was read again and it no longer is what this apply wrote ({}), so it was left as it is: it now sends {live}, and the state records that.",
+                        "{after}: {failure}. Before rolling back, {} was read again and it no longer is what this apply wrote ({}), so it was left as it is: it now sends {live}, and the state records that.",
                         spec.pointer.describe(),
                         e.to_diagnostic().detail
                     ),
-                })
+                }
             }
-            Err(e) => Err(Error::Gate {
+            Err(e) => Error::Gate {
                 summary: "Bake failed and the rollback failed".into(),
-                detail: format!(
-                    "After moving traffic to {now}: {failure}. Rolling back to {before} failed: {}",
-                    e.to_diagnostic().detail
-                ),
-            }),
+                detail: format!("{after}: {failure}. Rolling back to {before} failed: {}", e.to_diagnostic().detail),
+            },
         }
     }
 

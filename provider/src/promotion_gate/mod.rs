@@ -21,6 +21,8 @@ pub struct Promotion {
     pub check_services: bool,
     /// `promotion.dynatrace`: SLOs that must pass.
     pub dynatrace: Option<DynatraceGate>,
+    /// How a change of the active color moves traffic.
+    pub strategy: Strategy,
 }
 
 impl Default for Promotion {
@@ -33,6 +35,7 @@ impl Default for Promotion {
             rollback_on_failure: true,
             check_services: true,
             dynatrace: None,
+            strategy: Strategy::AllAtOnce,
         }
     }
 }
@@ -60,12 +63,14 @@ mod alarms;
 mod dynatrace;
 mod ecs;
 mod guardian;
+mod strategy;
 mod targets;
 
 pub use dynatrace::DynatraceGate;
 use dynatrace::SloCheck;
 use guardian::GuardianCheck;
 pub use guardian::GuardianGate;
+pub use strategy::{Strategy, least_time, steps};
 
 #[cfg(test)]
 use alarms::alarm_name_chunks;

@@ -1,0 +1,249 @@
+//! Progressive delivery with real Terraform: `linear` and `canary` promotions move
+//! traffic in guarded steps, each held and checked; a failure at a step returns traffic
+//! to where the apply found it, a second writer is never overwritten or rolled back
+//! over, and Ctrl-C mid-way rolls back. A second reader samples the rule throughout.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
+use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Samples green's share of the rule every 50 ms on its own thread (the AWS SDK, not
+/// Terraform) and keeps each new value, in order.
+struct Sampler {
+    seen: Arc<Mutex<Vec<i64>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sampler {
+    fn start(emu: &Emulator, s: &Scaffold) -> Sampler {
+        let (seen, stop) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
+        let (rule, green) = (s.rule().to_string(), s.green_tg.clone());
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let config = rt.block_on(emu.sdk_config());
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async {
+                let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+                while !stop2.load(Ordering::Relaxed) {
+                    if let Ok(out) = elb.describe_rules().rule_arns(&rule).send().await
+                        && let Some(share) = green_share(&out, &green)
+                    {
+                        let mut v = seen2.lock().unwrap();
+                        if v.last() != Some(&share) {
+                            v.push(share);
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            });
+        });
+        Sampler { seen, stop, thread: Some(thread) }
+    }
+
+    fn seen(&self) -> Vec<i64> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn wait_for(&self, share: i64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.seen().last() != Some(&share) {
+            assert!(Instant::now() < deadline, "green never reached {share} %: {:?}", self.seen());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stop(mut self) -> Vec<i64> {
+        // A few more samples: the last write may have landed a moment ago.
+        std::thread::sleep(Duration::from_millis(250));
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.seen()
+    }
+}
+
+fn green_share(
+    out: &aws_sdk_elasticloadbalancingv2::operation::describe_rules::DescribeRulesOutput,
+    green: &str,
+) -> Option<i64> {
+    let rule = out.rules().first()?;
+    let forward = rule.actions().iter().find(|a| a.r#type().map(|t| t.as_str()) == Some("forward"))?;
+    let groups: Vec<(String, i64)> = match forward.forward_config().map(|f| f.target_groups()) {
+        Some(tgs) if !tgs.is_empty() => tgs
+            .iter()
+            .map(|t| (t.target_group_arn().unwrap_or_default().to_string(), i64::from(t.weight().unwrap_or(1))))
+            .collect(),
+        _ => vec![(forward.target_group_arn()?.to_string(), 1)],
+    };
+    let total: i64 = groups.iter().map(|(_, w)| w).sum();
+    let green: i64 = groups.iter().filter(|(tg, _)| tg == green).map(|(_, w)| w).sum();
+    (total > 0).then(|| green * 100 / total)
+}
+
+fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, body: &str) {
+    wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", body)));
+}
+
+fn promotion(active: &str, strategy: &str, extra: &str) -> String {
+    format!("  active_color = \"{active}\"\n  promotion {{\n    wait_timeout = \"30s\"\n{strategy}{extra}  }}")
+}
+
+const LINEAR_25: &str =
+    "    strategy = \"linear\"\n    linear {\n      step_percent   = 25\n      step_bake_time = \"2s\"\n    }\n";
+
+fn applying(wd: &Workdir) -> std::process::Child {
+    wd.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start terraform apply")
+}
+
+fn finish(child: std::process::Child) -> Output {
+    let out = child.wait_with_output().unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Blue live and applied.
+fn blue(alarm: bool) -> (Emulator, Scaffold, Workdir) {
+    let emu = Emulator::start();
+    let s =
+        if alarm { Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]) } else { Scaffold::create(&emu, "app", &[]) };
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, "  active_color = \"blue\"");
+    wd.apply();
+    (emu, s, wd)
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn linear_with_25_percent_steps_is_seen_at_each_step_in_order_and_each_step_bakes() {
+    let (emu, s, wd) = blue(false);
+    write(&wd, &emu, &s, &promotion("green", LINEAR_25, ""));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    let said = plan.all().replace('\n', " ");
+    assert!(said.contains("The promotion moves traffic in 4 steps"), "the plan says the steps: {said}");
+    assert!(said.contains("25 %, 50 %, 75 %, 100 %") && said.contains("at least 6s"), "{said}");
+    let sampler = Sampler::start(&emu, &s);
+    let started = Instant::now();
+    wd.apply();
+    let took = started.elapsed();
+    let seen = sampler.stop();
+    assert_eq!(seen, [0, 25, 50, 75, 100], "green's share as a second reader saw it");
+    assert!(took >= Duration::from_secs(6), "three steps held 2 s each: {took:?}");
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn canary_with_10_percent_is_seen_at_10_then_at_100_with_nothing_between() {
+    let (emu, s, wd) = blue(false);
+    let canary = "    strategy = \"canary\"\n    canary {\n      percent   = 10\n      bake_time = \"2s\"\n    }\n";
+    write(&wd, &emu, &s, &promotion("green", canary, ""));
+    let sampler = Sampler::start(&emu, &s);
+    wd.apply();
+    assert_eq!(sampler.stop(), [0, 10, 100]);
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn an_alarm_during_step_2_returns_traffic_to_the_start_and_names_the_alarm_and_the_step() {
+    let (emu, s, wd) = blue(true);
+    let linear = LINEAR_25.replace("\"2s\"", "\"4s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, "    alarm_names = [\"app-5xx\"]\n"));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = applying(&wd);
+    sampler.wait_for(50, Duration::from_secs(60));
+    scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
+    let out = finish(apply);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Bake failed; traffic rolled back"), "{err}");
+    assert!(err.contains("step 2 of 4, green 50 %") && err.contains("app-5xx"), "names the step and the alarm: {err}");
+    assert_eq!(seen, [0, 25, 50, 0], "back to where the apply found it, at once");
+    scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "OK"]);
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live: the change is still to do");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_second_writers_split_during_step_3_is_neither_overwritten_nor_rolled_back_over() {
+    let (emu, s, wd) = blue(false);
+    let linear = LINEAR_25.replace("\"2s\"", "\"3s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = applying(&wd);
+    sampler.wait_for(75, Duration::from_secs(60));
+    // An operator takes over: 60 / 40.
+    let weights = format!("{}=60,{}=40", s.blue_tg, s.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &weights]);
+    let out = finish(apply);
+    std::thread::sleep(Duration::from_millis(300));
+    let seen = sampler.stop();
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("The pointer changed during the apply"), "{}", out.all());
+    assert_eq!(seen, [0, 25, 50, 75, 40], "the operator's split stands");
+    let w = forward_weights(&scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    assert_eq!(w, [(s.blue_tg.clone(), 60), (s.green_tg.clone(), 40)]);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn ctrl_c_mid_way_rolls_back_to_the_start() {
+    let (emu, s, wd) = blue(false);
+    let linear = LINEAR_25.replace("\"2s\"", "\"30s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = applying(&wd);
+    sampler.wait_for(25, Duration::from_secs(60));
+    let ok = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().unwrap().success();
+    assert!(ok, "kill -INT terraform");
+    let out = finish(apply);
+    let seen = sampler.stop();
+    assert_ne!(out.code, 0, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("traffic rolled back") && err.contains("interrupted"), "{err}");
+    assert!(err.contains("step 1 of 4, green 25 %"), "{err}");
+    assert_eq!(seen, [0, 25, 0]);
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn the_promote_action_with_linear_prints_a_line_per_step() {
+    let (emu, s, wd) = blue(false);
+    let action = format!(
+        "\naction \"bluegreen_ecs_promote\" \"app\" {{\n  config {{\n    cluster           = \"{}\"\n    listener_rule_arn = \"{}\"\n    blue {{\n      target_group_arn = \"{}\"\n    }}\n    green {{\n      target_group_arn = \"{}\"\n    }}\n    promotion {{\n      strategy = \"linear\"\n      linear {{\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }}\n    }}\n  }}\n}}\n",
+        s.cluster,
+        s.rule(),
+        s.blue_tg,
+        s.green_tg
+    );
+    wd.write(
+        "main.tf",
+        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
+    );
+    wd.apply();
+    let sampler = Sampler::start(&emu, &s);
+    let out =
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let lines: Vec<&str> =
+        out.stdout.lines().filter(|l| l.starts_with("Action action.bluegreen_ecs_promote.app (")).collect();
+    let step = |n: &str| lines.iter().any(|l| l.contains(n) && l.contains("traffic moved"));
+    assert!(step("step 1 of 2, green 50 %") && step("step 2 of 2, green 100 %"), "{lines:#?}");
+    assert_eq!(sampler.stop(), [0, 50, 100]);
+}
