@@ -217,12 +217,15 @@ def main() -> None:
                     help="only measure the promotion gate's requests per poll; print, write nothing")
     ap.add_argument("--dynatrace-only", action="store_true",
                     help="only measure the requests of gate polls with Dynatrace SLOs; print, write nothing")
+    ap.add_argument("--linear-only", action="store_true",
+                    help="only measure the requests of a 10-step linear promotion; print, write nothing")
     ap.add_argument("--query-only", action="store_true",
                     help="only measure one terraform query of a cluster of 50 pairs; print, write nothing")
     args = ap.parse_args()
     provider_dir, echo_dir = os.path.abspath(args.provider_dir), os.path.abspath(args.echo_dir)
     for only, measure, lines in ((args.query_only, query_cost, query_lines), (args.gate_only, gate_poll_cost, gate_lines),
-                                 (args.dynatrace_only, dynatrace_poll_cost, dynatrace_lines)):
+                                 (args.dynatrace_only, dynatrace_poll_cost, dynatrace_lines),
+                                 (args.linear_only, linear_cost, linear_lines)):
         if only:
             result = measure_alone(measure, provider_dir)
             print(json.dumps(result))
@@ -231,7 +234,7 @@ def main() -> None:
     plan = ("plan", "-refresh=true", "-input=false", "-no-color", "-lock=false")
     apply = ("apply", "-auto-approve", "-input=false", "-no-color")
     rows = []
-    gate = query = slo = None
+    gate = query = slo = linear = None
     with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
         emu, endpoint = start_emulator(tmp)
         try:
@@ -291,10 +294,12 @@ def main() -> None:
             slo = dynatrace_poll_cost(tmp, endpoint, provider_dir)
             print(json.dumps(slo), flush=True)
             print("\n".join(dynatrace_lines(slo)), flush=True)
+            linear = linear_cost(tmp, endpoint, provider_dir)
+            print("\n".join(linear_lines(linear)), flush=True)
         finally:
             emu.terminate()
             emu.wait(timeout=10)
-    write_report(rows, args, gate, query, slo)
+    write_report(rows, args, gate, query, slo, linear)
 
 
 GATE_SERVICES = int(os.environ.get("BENCH_GATE_SERVICES", "500"))
@@ -444,6 +449,63 @@ def dynatrace_lines(d: dict) -> list[str]:
     ]
 
 
+LINEAR_STEPS = 10
+
+
+def linear_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
+    """AWS requests of one promotion with strategy = linear in LINEAR_STEPS steps (10 %
+    each, no bake), in total and per step: each step is a gate poll and a guarded write."""
+    s = scaffold(endpoint, "create", "--name", "linear")
+
+    def release(color: str) -> str:
+        return provider_block(endpoint) + f'''resource "bluegreen_ecs_release" "linear" {{
+  cluster           = "{s['cluster']}"
+  listener_rule_arn = "{s['rule_arn']}"
+  blue {{
+    target_group_arn = "{s['blue_tg']}"
+  }}
+  green {{
+    target_group_arn = "{s['green_tg']}"
+  }}
+  active_color = "{color}"
+  promotion {{
+    strategy = "linear"
+    linear {{
+      step_percent   = {100 // LINEAR_STEPS}
+      step_bake_time = "0s"
+    }}
+  }}
+}}
+'''
+    wd = Workdir(tmp, "linear", provider_dir)
+    apply = ("apply", "-auto-approve", "-input=false", "-no-color")
+    wd.write(release("blue"))
+    wd.run(*apply)
+    wd.write(release("green"))
+    control(endpoint, "POST", "/requests/reset")
+    wd.run(*apply)
+    promote = control(endpoint, "GET", "/requests")
+    # The same apply's refresh and everything but the steps, measured alone.
+    wd.write(release("green"))
+    control(endpoint, "POST", "/requests/reset")
+    wd.run(*apply)
+    base = control(endpoint, "GET", "/requests")["total"]
+    steps = promote["total"] - base
+    return {"steps": LINEAR_STEPS, "total": promote["total"], "by_action": promote["by_action"],
+            "per_step": steps / LINEAR_STEPS, "without_steps": base}
+
+
+def linear_lines(d: dict) -> list[str]:
+    parts = ", ".join(f"{a} {v}" for a, v in sorted(d["by_action"].items()))
+    return [
+        f"linear promotion in {d['steps']} steps: {d['total']} AWS requests in all, "
+        f"{d['per_step']:g} per step (an apply without a move: {d['without_steps']})",
+        "",
+        f"By action: {parts}. Each step gates the gaining color (targets, services), re-reads the",
+        "rule and writes it once.",
+    ]
+
+
 QUERY_PAIRS = int(os.environ.get("BENCH_QUERY_PAIRS", "50"))
 
 
@@ -538,7 +600,7 @@ def met(value: float, target: float) -> str:
 
 
 def write_report(rows: list[dict], args, gate: dict | None = None, query: dict | None = None,
-                 slo: dict | None = None) -> None:
+                 slo: dict | None = None, linear: dict | None = None) -> None:
     machine = f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}"
     t = TARGETS
     lines = [
@@ -616,6 +678,8 @@ def write_report(rows: list[dict], args, gate: dict | None = None, query: dict |
         lines += ["", "## Promotion gate: cost of a poll", ""] + gate_lines(gate)
     if slo:
         lines += ["", "## Promotion gate with Dynatrace SLOs", ""] + dynatrace_lines(slo)
+    if linear:
+        lines += ["", "## A 10-step linear promotion", ""] + linear_lines(linear)
     if query:
         lines += ["", "## terraform query: cost of listing a cluster", ""] + query_lines(query)
     if args.startup and os.path.exists(args.startup):
