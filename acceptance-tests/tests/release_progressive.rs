@@ -247,3 +247,25 @@ fn the_promote_action_with_linear_prints_a_line_per_step() {
     assert!(step("step 1 of 2, green 50 %") && step("step 2 of 2, green 100 %"), "{lines:#?}");
     assert_eq!(sampler.stop(), [0, 50, 100]);
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_failed_write_at_step_2_returns_traffic_to_the_start() {
+    let (emu, s, wd) = blue(false);
+    let linear = LINEAR_25.replace("\"2s\"", "\"3s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = applying(&wd);
+    sampler.wait_for(25, Duration::from_secs(60));
+    // Step 2's write is denied (not retried); the rollback's write goes through.
+    emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 1, "kind": "error",
+        "status": 400, "code": "AccessDenied", "message": "not now"}));
+    let out = finish(apply);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Bake failed; traffic rolled back") || err.contains("traffic rolled back"), "{err}");
+    assert!(err.contains("step 2 of 4, green 50 %") && err.contains("AccessDenied"), "{err}");
+    assert_eq!(seen, [0, 25, 0]);
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
+}

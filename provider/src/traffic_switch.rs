@@ -288,7 +288,20 @@ impl Switch<'_> {
                 .await;
             // A refused write moved nothing; a sent one may have, even if it failed.
             p.moved_traffic = p.moved_traffic || moved.is_ok() || p.writes_sent > sent_before;
-            moved?;
+            match moved {
+                Ok(()) => {}
+                // Someone else wrote (a refusal): theirs stands, nothing is rolled back over it.
+                Err(e @ Error::Live { .. }) => return Err(e),
+                Err(e) if step.number == 1 => return Err(e),
+                Err(e) => {
+                    // A later step's write failed: live is still this apply's last step
+                    // (or the fresh read says otherwise, and the rollback refuses).
+                    let label = step.label();
+                    let now = p.live.unwrap_or(live);
+                    let failure = format!("its write failed ({})", e.to_diagnostic().detail);
+                    return Err(self.roll_back(p, live, now, failure, Some(&label)).await);
+                }
+            }
             p.live = Some(step.traffic);
             hclog::info(
                 "traffic moved",
