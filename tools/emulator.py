@@ -88,6 +88,9 @@ Where moto is kinder than AWS, modules beside this file model the AWS behaviour
                           asks and pages at MaxRecords (1..100, default 50) with NextToken;
                           PutCompositeAlarm is added.
   aws_clock.py            the scaled clock they share.
+  aws_lambda_invoke.py    Lambda Invoke (moto runs function code only in Docker): functions
+                          registered by a control call answer a scripted sequence, and
+                          every payload is recorded (the lifecycle hooks' tests).
   dynatrace_api.py        not AWS: Dynatrace's classic SLO API v2 (GET /api/v2/slo/{id}
                           with Api-Token auth, 401/404/429), for the promotion gate.
 Their control endpoints (JSON in, JSON out; a bad request answers 400 {"error"}):
@@ -129,13 +132,14 @@ import aws_attachment  # noqa: E402  (see the docstring)
 import aws_clock  # noqa: E402
 import aws_cloudwatch_alarms  # noqa: E402
 import aws_ecs_rollouts  # noqa: E402
+import aws_lambda_invoke  # noqa: E402
 import aws_target_health  # noqa: E402
 import dynatrace_api  # noqa: E402
 
 PREFIX = "/_bluegreen"
 # (method, path below PREFIX) -> handler(body: dict, query: dict) -> JSON-able answer
 MODEL_ROUTES: dict = {**aws_target_health.CONTROL_ROUTES, **aws_ecs_rollouts.CONTROL_ROUTES,
-                      **dynatrace_api.CONTROL_ROUTES}
+                      **dynatrace_api.CONTROL_ROUTES, **aws_lambda_invoke.CONTROL_ROUTES}
 
 
 def install_aws_models() -> None:
@@ -451,6 +455,8 @@ def identify(environ: dict, body: bytes) -> Call:
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return Call(service, target.rsplit(".", 1)[-1], "json", content_type, None)
+    if aws_lambda_invoke.handles(path):
+        return Call(service or "lambda", "Invoke", "json", "application/json", None)
     parts = path.strip("/").split("/")
     if len(parts) == 4 and parts[0] == "service" and parts[2] == "operation":
         return Call(service, parts[3], "cbor", content_type, (parts[1], parts[3]))
@@ -653,6 +659,7 @@ class Emulator:
 
                 moto_api_backend.reset()
                 dynatrace_api.control_reset({}, {})
+                aws_lambda_invoke.control_reset({}, {})
                 with self.state.lock:
                     self.state.faults.clear()
                     self.state.reset_counters()
@@ -811,6 +818,9 @@ class Emulator:
                     drop_connection(environ)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
+        if call.service == "lambda" and call.action == "Invoke":
+            # moto's Lambda would need Docker: tools/aws_lambda_invoke.py answers.
+            return aws_lambda_invoke.invoke(environ, body, recording_start_response)
         return self._call_moto(environ, call, recording_start_response)
 
 

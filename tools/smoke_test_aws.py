@@ -4,8 +4,10 @@ own scenario (which ends with a reset). One or more checks per modelled behaviou
 target group attachment, ECS rejection, target health (initial -> healthy timing,
 unused, draining then gone, fail / recover), ECS rollouts (IN_PROGRESS -> COMPLETED
 with the replaced deployment ACTIVE while it drains, scaling, FAILED with a reason),
-CloudWatch DescribeAlarms (composite only when asked, paging at MaxRecords), and the
-Dynatrace SLO API (tools/dynatrace_api.py: Api-Token auth, 401/404/429, the SLO's fields).
+CloudWatch DescribeAlarms (composite only when asked, paging at MaxRecords), the
+Dynatrace SLO API (tools/dynatrace_api.py: Api-Token auth, 401/404/429, the SLO's fields),
+and Lambda Invoke (tools/aws_lambda_invoke.py: scripted answers, recorded payloads, the
+FunctionName spellings, function errors, 404 and bad payloads).
 
 All waits assume the default time scale (0.01: 30 modelled seconds = 0.3 s).
 """
@@ -66,7 +68,58 @@ def run(emu: Any, check: Check) -> None:
     rollouts(emu, check, ecs, elb, lb, tg1, subnets, sg)
     alarms(emu, check, cw)
     dynatrace(emu, check)
+    lambda_invoke(emu, check)
     bad_scale(check)
+
+
+def lambda_invoke(emu: Any, check: Check) -> None:
+    """Invoke as the Lambda API Reference documents it (see tools/aws_lambda_invoke.py)."""
+    import json
+
+    lam = emu.client("lambda")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:smoke-hook"
+    code, message = _error(lambda: lam.invoke(FunctionName=arn, Payload=b"{}"))
+    check("lambda: an unknown function answers ResourceNotFoundException", code == "ResourceNotFoundException"
+          and "smoke-hook" in message, (code, message))
+    emu.api("POST", "/_bluegreen/lambda/function", {"name": arn, "aliases": ["live"], "answers": [
+        {"hookStatus": "IN_PROGRESS", "callBackDelay": 1, "hookDetails": {"n": 1}},
+        {"hookStatus": "SUCCEEDED"}]})
+    answers = []
+    for name in (arn, "smoke-hook", "123456789012:function:smoke-hook", f"{arn}:live"):
+        out = lam.invoke(FunctionName=name, Payload=json.dumps({"lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+                                                                "via": name}).encode())
+        answers.append((out["StatusCode"], out.get("FunctionError"), json.loads(out["Payload"].read())))
+    check("lambda: answers come in order, the last repeats, for every FunctionName spelling",
+          [a[2].get("hookStatus") for a in answers] == ["IN_PROGRESS", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"]
+          and all(a[0] == 200 and a[1] is None for a in answers), answers)
+    check("lambda: IN_PROGRESS carries its callBackDelay and hookDetails as scripted",
+          answers[0][2] == {"hookStatus": "IN_PROGRESS", "callBackDelay": 1, "hookDetails": {"n": 1}}, answers[0])
+    code, _ = _error(lambda: lam.invoke(FunctionName=f"{arn}:nope", Payload=b"{}"))
+    check("lambda: an unknown qualifier answers ResourceNotFoundException", code == "ResourceNotFoundException", code)
+    code, _ = _error(lambda: lam.invoke(FunctionName=arn, Payload=b"not json"))
+    check("lambda: a payload that is not JSON answers InvalidRequestContentException",
+          code == "InvalidRequestContentException", code)
+    seen = emu.api("GET", "/_bluegreen/lambda/invocations?name=smoke-hook")["invocations"]
+    check("lambda: every invocation's payload is recorded, in order, with its qualifier",
+          [i["payload"].get("via") for i in seen] == [arn, "smoke-hook", "123456789012:function:smoke-hook",
+                                                     f"{arn}:live"]
+          and seen[3]["qualifier"] == "live" and seen[0]["invocation_type"] == "RequestResponse", seen)
+    emu.api("POST", "/_bluegreen/lambda/function", {"name": "smoke-throws", "answers": [
+        {"function_error": "Unhandled", "errorMessage": "boom"}]})
+    out = lam.invoke(FunctionName="smoke-throws", Payload=b"{}")
+    body = json.loads(out["Payload"].read())
+    check("lambda: a function that throws answers 200 with X-Amz-Function-Error and its errorMessage",
+          out["StatusCode"] == 200 and out.get("FunctionError") == "Unhandled" and body.get("errorMessage") == "boom",
+          (out.get("FunctionError"), body))
+    out = lam.invoke(FunctionName="smoke-throws", InvocationType="DryRun", Payload=b"{}")
+    check("lambda: DryRun answers 204 and runs nothing", out["StatusCode"] == 204
+          and len(emu.api("GET", "/_bluegreen/lambda/invocations?name=smoke-throws")["invocations"]) == 1, out)
+    counted = emu.api("GET", "/_bluegreen/requests")
+    check("lambda: Invoke is counted with the AWS requests",
+          counted.get("by_action", {}).get("Invoke", 0) >= 7, counted.get("by_action"))
+    emu.api("POST", "/_bluegreen/lambda/reset")
+    code, _ = _error(lambda: lam.invoke(FunctionName=arn, Payload=b"{}"))
+    check("lambda: reset forgets the functions", code == "ResourceNotFoundException", code)
 
 
 def dynatrace(emu: Any, check: Check) -> None:

@@ -22,8 +22,7 @@
 use crate::aws_clients::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
-use crate::promotion_gate::Strategy;
-use crate::promotion_gate::{Operation, Promotion};
+use crate::promotion_gate::{self, HookStage, Operation, Promotion};
 use crate::release_spec::{self, ReleaseSpec};
 use crate::resource_ecs_release;
 use crate::traffic_pointer::{Color, Traffic};
@@ -149,6 +148,17 @@ pub fn rollback_schema() -> ActionSchema {
         Type::String,
         "How long to wait for enough healthy targets before failing, e.g. `1m`. Defaults to `5m`.",
     ));
+    // The promotion's steps and hooks, defined once in the resource's schema.
+    let mut gate = gate;
+    if let Some(promotion) = resource_block("promotion") {
+        let steps = promotion.block;
+        if let Some(a) = steps.attributes.iter().find(|a| a.name == "strategy") {
+            gate = gate.attribute(a.clone());
+        }
+        for b in steps.blocks.into_iter().filter(|b| ["canary", "linear", "hook"].contains(&b.name.as_str())) {
+            gate = gate.block(b);
+        }
+    }
     block = block.block(NestedBlock::list_max_one("promotion", gate));
     ActionSchema { schema: Schema { version: 0, block } }
 }
@@ -225,18 +235,34 @@ fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
                 check_services: false,
                 // A rollback is usually why the SLOs fail: they do not gate it.
                 dynatrace: None,
-                // A rollback moves all traffic back at once.
-                strategy: Strategy::AllAtOnce,
+                // The same steps and hooks as a promotion: a team that ramps up in steps
+                // may want to ramp back the same way, with its hooks told at each step.
+                strategy: spec.promotion.strategy.clone(),
+                hooks: spec.promotion.hooks.clone(),
             };
             Ok(Plan { spec, desired: if to.is_some() { None } else { Some(roll_back) } })
         }
     }
 }
 
-/// How long an invoke may run: the gate's wait and the bake, plus time for the AWS
-/// calls around them (the action has no `timeouts` block; each wait has its own bound).
+/// How long an invoke may run: every step's gate wait and bake, every hook's timeout at
+/// every stage it may run at, and the final bake, plus time for the AWS calls around
+/// them (the action has no `timeouts` block; each wait has its own bound).
 fn invoke_deadline(p: &Promotion) -> Duration {
-    p.wait_timeout + p.bake_time + Duration::from_secs(120)
+    let blue = Traffic { active: Color::Blue, standby_percent: 0 };
+    let green = Traffic { active: Color::Green, standby_percent: 0 };
+    let steps = promotion_gate::steps(&p.strategy, blue, green);
+    let n = u32::try_from(steps.len()).unwrap_or(u32::MAX);
+    let hooks: Duration = p
+        .hooks
+        .iter()
+        .map(|h| if h.stage == HookStage::ProductionTrafficShift { h.timeout.saturating_mul(n) } else { h.timeout })
+        .sum();
+    p.wait_timeout.saturating_mul(n)
+        + promotion_gate::least_time(&steps)
+        + hooks
+        + p.bake_time
+        + Duration::from_secs(120)
 }
 
 fn not_configured() -> Diagnostics {
@@ -532,7 +558,13 @@ mod tests {
         assert!(attrs.contains(&"to_color".to_string()));
         assert_eq!(blocks, ["blue", "green", "promotion"]);
         let gate = rollback.blocks.iter().find(|b| b.name == "promotion").unwrap();
-        assert_eq!(names(&gate.block).0, ["min_healthy_targets", "wait_timeout"]);
+        assert_eq!(
+            names(&gate.block),
+            (
+                vec!["min_healthy_targets".to_string(), "strategy".into(), "wait_timeout".into()],
+                vec!["canary".to_string(), "hook".into(), "linear".into()]
+            )
+        );
     }
 
     #[test]

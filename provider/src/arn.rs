@@ -96,6 +96,28 @@ pub fn same_cluster(a: &str, b: &str) -> bool {
     a == b || (is_ecs_cluster(a) != is_ecs_cluster(b) && name(a) == name(b))
 }
 
+/// `arn:aws:lambda:REGION:ACCOUNT:function:NAME`, optionally `:VERSION` or `:ALIAS`
+/// (Lambda's FunctionName pattern: letters, digits, `-` and `_`, up to 64).
+pub fn is_lambda_function(s: &str) -> bool {
+    let Some(a) = parse(s) else { return false };
+    let Some(rest) = a.resource.strip_prefix("function:") else { return false };
+    let mut parts = rest.split(':');
+    let name_ok = |n: &str| {
+        !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    let qualifier_ok = |q: &str| {
+        !q.is_empty()
+            && q.len() <= 128
+            && q.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '$')
+    };
+    a.service == "lambda"
+        && !a.region.is_empty()
+        && !a.account.is_empty()
+        && parts.next().is_some_and(name_ok)
+        && parts.next().is_none_or(qualifier_ok)
+        && parts.next().is_none()
+}
+
 /// ECS cluster names: 1-255 letters, digits, hyphens and underscores.
 pub fn is_cluster_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 255 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -104,6 +126,29 @@ pub fn is_cluster_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lambda_function_arns_with_and_without_a_qualifier() {
+        for ok in [
+            "arn:aws:lambda:us-east-1:123456789012:function:smoke",
+            "arn:aws:lambda:us-east-1:123456789012:function:smoke-test_2:live",
+            "arn:aws:lambda:us-east-1:123456789012:function:smoke:$LATEST",
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:smoke:7",
+        ] {
+            assert!(is_lambda_function(ok), "{ok}");
+        }
+        for bad in [
+            "smoke",
+            "arn:aws:lambda:us-east-1:123456789012:smoke",
+            "arn:aws:lambda:us-east-1:123456789012:function:",
+            "arn:aws:lambda:us-east-1:123456789012:function:a:b:c",
+            "arn:aws:lambda::123456789012:function:smoke",
+            "arn:aws:ecs:us-east-1:123456789012:function:smoke",
+            "arn:aws:lambda:us-east-1:123456789012:function:has space",
+        ] {
+            assert!(!is_lambda_function(bad), "{bad}");
+        }
+    }
 
     const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
     const LISTENER: &str =

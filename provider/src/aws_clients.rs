@@ -226,6 +226,8 @@ pub struct AwsClients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// Reads the Dynatrace tokens when a gate runs (`secrets`).
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    /// Invokes the lifecycle hooks (`promotion_gate::hooks`).
+    pub lambda: aws_sdk_lambda::Client,
     /// Coalesced pointer reads for refresh and plan.
     pub pointers: crate::pointer_loader::PointerLoader,
     /// Target-group facts that hold for the whole run.
@@ -294,6 +296,20 @@ impl AwsClients {
             }
             aws_sdk_secretsmanager::Client::from_conf(b.build())
         };
+        let lambda = {
+            // A hook runs synchronously for up to Lambda's 15-minute limit: the attempt
+            // timeout of the other clients would cut it short (and its retry would run
+            // the hook again). The hook's own `timeout` bounds the wait instead.
+            let hook_timeouts = aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(16 * 60))
+                .build();
+            let mut b = aws_sdk_lambda::config::Builder::from(&base).timeout_config(hook_timeouts);
+            if let Some(url) = &cfg.endpoints.lambda {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_lambda::Client::from_conf(b.build())
+        };
         let window = std::env::var("BLUEGREEN_COALESCE_WINDOW_MS")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -305,6 +321,7 @@ impl AwsClients {
             elbv2,
             cloudwatch,
             secretsmanager,
+            lambda,
             pointers,
             target_groups: Default::default(),
             region: base.region().map(|r| r.to_string()),

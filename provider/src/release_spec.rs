@@ -3,7 +3,9 @@
 
 use crate::arn;
 use crate::duration;
-use crate::promotion_gate::{DynatraceGate, GuardianGate, Promotion, Strategy};
+use crate::promotion_gate::{
+    DEFAULT_HOOK_TIMEOUT, DynatraceGate, GuardianGate, HookStage, LifecycleHook, Promotion, Strategy,
+};
 use crate::secrets::SecretRef;
 use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
 use std::time::Duration;
@@ -15,6 +17,8 @@ pub const MAX_STANDBY_PERCENT: i64 = 50;
 /// The gate reads alarms 100 names per DescribeAlarms call (the API's limit), so every
 /// poll costs one call per hundred; beyond this many, a release's gate is misconfigured.
 const MAX_ALARMS: usize = 500;
+/// `promotion.hook` blocks at most (each runs at its stage, one after another).
+pub const MAX_HOOKS: usize = 10;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReleaseSpec {
@@ -251,6 +255,7 @@ pub fn validate(c: &Value) -> Diagnostics {
             validate_dynatrace(&mut d, dt);
         }
         validate_strategy(&mut d, p);
+        validate_hooks(&mut d, p);
     }
     let timeouts = c.get("timeouts");
     for op in ["create", "update"] {
@@ -385,6 +390,54 @@ fn validate_strategy(d: &mut Diagnostics, p: &Value) {
     }
 }
 
+fn validate_hooks(d: &mut Diagnostics, p: &Value) {
+    for (i, h) in p.get("hook").elements().iter().enumerate() {
+        let at = |attr: &str| AttrPath::root("promotion").index(0).attr("hook").index(i as i64).attr(attr);
+        if let Some(stage) = h.get("stage").as_str()
+            && HookStage::parse(stage).is_none()
+        {
+            d.error_at(
+                at("stage"),
+                "Invalid hook stage",
+                format!("{stage:?} is not a stage this provider runs hooks at. Use \"POST_TEST_TRAFFIC_SHIFT\", \"PRODUCTION_TRAFFIC_SHIFT\" or \"POST_PRODUCTION_TRAFFIC_SHIFT\" (ECS's names)."),
+            );
+        }
+        if let Some(f) = h.get("lambda_function_arn").as_str()
+            && !arn::is_lambda_function(f)
+        {
+            d.error_at(
+                at("lambda_function_arn"),
+                "Invalid Lambda function ARN",
+                format!("{f:?} is not a Lambda function ARN. Use arn:aws:lambda:REGION:ACCOUNT:function:NAME (optionally :VERSION or :ALIAS), e.g. aws_lambda_function.smoke.arn."),
+            );
+        }
+        check_duration(d, h.get("timeout"), at("timeout"), "hook timeout");
+        if let Some(t) = h.get("timeout").as_str()
+            && duration::parse(t).is_ok_and(|t| t.is_zero())
+        {
+            d.error_at(
+                at("timeout"),
+                "Invalid hook timeout",
+                "A hook needs time to answer: use a duration such as \"5m\".",
+            );
+        }
+    }
+}
+
+fn hooks_of(p: &Value) -> Vec<LifecycleHook> {
+    p.get("hook")
+        .elements()
+        .iter()
+        .filter_map(|h| {
+            Some(LifecycleHook {
+                stage: HookStage::parse(h.get("stage").as_str()?)?,
+                function_arn: h.get("lambda_function_arn").as_str()?.to_string(),
+                timeout: parsed_duration(h.get("timeout"), DEFAULT_HOOK_TIMEOUT),
+            })
+        })
+        .collect()
+}
+
 fn dynatrace_of(d: &Value) -> Option<DynatraceGate> {
     Some(DynatraceGate {
         environment_url: d.get("environment_url").as_str()?.trim_end_matches('/').to_string(),
@@ -450,6 +503,7 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
             check_services: defaults.check_services,
             dynatrace: p.get("dynatrace").single_block().and_then(dynatrace_of),
             strategy: strategy_of(p),
+            hooks: hooks_of(p),
         },
     };
     let test_pointer = match (c.get("test_listener_rule_arn").as_str(), c.get("test_listener_arn").as_str()) {

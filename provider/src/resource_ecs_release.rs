@@ -67,6 +67,28 @@ fn dynatrace_block() -> Block {
     ))
 }
 
+/// `promotion.hook`: the ECS-native Lambda lifecycle-hook contract (repeatable).
+fn hook_block() -> Block {
+    Block::new(
+        "A Lambda lifecycle hook, invoked as ECS-native blue/green invokes one (same payload, same `hookStatus` answers), so existing hook functions work unchanged. FAILED, a function error, an invoke error or the timeout fails the promotion: before any write nothing moves, after one traffic returns to where the apply found it.",
+    )
+    .attribute(Attribute::required(
+        "stage",
+        Type::String,
+        "`POST_TEST_TRAFFIC_SHIFT` (before any production traffic moves, once the test pointer forwards to the color gaining traffic), `PRODUCTION_TRAFFIC_SHIFT` (after every step's write, with that step's weights) or `POST_PRODUCTION_TRAFFIC_SHIFT` (at 100 %, before `bake_time` runs).",
+    ))
+    .attribute(Attribute::required(
+        "lambda_function_arn",
+        Type::String,
+        "The function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`, optionally with a version or alias). The provider's credentials need `lambda:InvokeFunction` on it.",
+    ))
+    .attribute(Attribute::optional(
+        "timeout",
+        Type::String,
+        "How long the hook may take, IN_PROGRESS answers included (each is asked again after its `callBackDelay`, default 30 s), e.g. `5m`. Defaults to `5m`.",
+    ))
+}
+
 pub fn schema() -> ResourceSchema {
     let promotion = Block::new("Safety gate applied whenever a write gives a color more traffic.")
         .attribute(Attribute::optional(
@@ -123,7 +145,12 @@ pub fn schema() -> ResourceSchema {
                     "How long each step before the last is held and checked, e.g. `1m`. Defaults to `1m`.",
                 )),
         ))
-        .block(NestedBlock::list_max_one("dynatrace", dynatrace_block()));
+        .block(NestedBlock::list_max_one("dynatrace", dynatrace_block()))
+        .block(NestedBlock::list(
+            "hook",
+            hook_block(),
+            i64::try_from(release_spec::MAX_HOOKS).unwrap_or(10),
+        ));
     let timeouts = Block::new("Operation timeouts.")
         .attribute(Attribute::optional("create", Type::String, "Timeout for create, e.g. `10m`. Defaults to `10m`."))
         .attribute(Attribute::optional("update", Type::String, "Timeout for update, e.g. `10m`. Defaults to `10m`."));

@@ -13,7 +13,7 @@
 
 use crate::aws_clients::AwsClients;
 use crate::errors::Error;
-use crate::promotion_gate::{self, GateTarget, Operation, Reporter};
+use crate::promotion_gate::{self, GateTarget, HookStage, HookSubject, Operation, Reporter};
 use crate::release_spec::ReleaseSpec;
 use crate::traffic_pointer::{self, Color, Pointer, PointerRef, Traffic};
 use aws_sdk_elasticloadbalancingv2::types::Action;
@@ -254,6 +254,30 @@ impl Switch<'_> {
                 ),
             });
         }
+        // The lifecycle hooks run on a promotion, not on pulling a canary back (an abort
+        // must not wait on the checks of the version it aborts).
+        let hooks = match gaining {
+            Some(color) if !pulling_back && !spec.promotion.hooks.is_empty() => Some(self.hook_subject(color).await),
+            _ => None,
+        };
+        if let (Some(subject), Some(color)) = (&hooks, gaining) {
+            if let Some(test) = &spec.test_pointer {
+                // POST_TEST_TRAFFIC_SHIFT: once the test pointer forwards to the color
+                // gaining traffic (the standby, so this is where it belongs anyway).
+                self.point_test_at(test, color).await?;
+            }
+            let share = promotion_gate::share(live, color);
+            let failed = self.run_hooks(HookStage::PostTestTrafficShift, subject, share).await?;
+            if let Some(reason) = failed {
+                return Err(Error::Gate {
+                    summary: "Lifecycle hook failed".into(),
+                    detail: format!(
+                        "Traffic was not moved: {reason}. Nothing was written to {}; it still sends {live}.",
+                        spec.pointer.describe()
+                    ),
+                });
+            }
+        }
         for step in &plan {
             if step.number > 1 {
                 // Every step that gives the color more traffic passes the gate first.
@@ -312,9 +336,26 @@ impl Switch<'_> {
             } else {
                 self.say(format!("traffic moved: {want}"));
             }
+            let label = (plan.len() > 1).then(|| step.label());
+            if let Some(subject) = &hooks {
+                let last = step.number == plan.len();
+                let stages: &[HookStage] = if last {
+                    &[HookStage::ProductionTrafficShift, HookStage::PostProductionTrafficShift]
+                } else {
+                    &[HookStage::ProductionTrafficShift]
+                };
+                for stage in stages {
+                    let failure = match self.run_hooks(*stage, subject, step.gaining_percent).await {
+                        Ok(None) => continue,
+                        Ok(Some(reason)) => reason,
+                        Err(Error::Stopped { .. }) => "the apply was interrupted (Ctrl-C)".to_string(),
+                        Err(e) => e.to_diagnostic().detail,
+                    };
+                    return Err(self.roll_back(p, live, step.traffic, failure, label.as_deref()).await);
+                }
+            }
             if !step.bake.is_zero() {
-                let label = step.label();
-                self.bake_or_roll_back(p, live, step.bake, Some(&label)).await?;
+                self.bake_or_roll_back(p, live, step.bake, label.as_deref()).await?;
             }
         }
         Ok(if bakes { Some(live) } else { None })
@@ -595,6 +636,51 @@ impl Switch<'_> {
             spec.pointer.describe()
         ));
         Ok(())
+    }
+
+    /// What this apply's hooks are told about it: one execution id for all its stages,
+    /// the production pointer, each color's target group, and the ECS service serving
+    /// the gaining color (one ListServices and DescribeServices; left out if none is
+    /// found or the listing fails: a hook must not fail for want of it).
+    async fn hook_subject(&self, gaining: Color) -> HookSubject {
+        let spec = self.spec;
+        let tg = spec.pair.target_group(gaining);
+        let service_arn = match promotion_gate::services_on_target_groups(self.aws, &spec.cluster, &[tg]).await {
+            Ok(mut found) => found.pop().unwrap_or_default().into_iter().find(|s| s.desired > 0).map(|s| s.arn),
+            Err(e) => {
+                hclog::warn("no ECS service for the lifecycle hooks' serviceArn", &[("error", &e.to_string())]);
+                None
+            }
+        };
+        HookSubject {
+            execution_id: promotion_gate::execution_id(),
+            resource_arn: spec.pointer.arn().to_string(),
+            service_arn,
+            gaining_tg: tg.to_string(),
+            other_tg: spec.pair.target_group(gaining.other()).to_string(),
+            has_test_pointer: spec.test_pointer.is_some(),
+        }
+    }
+
+    /// Runs the hooks of `stage`: `Ok(Some(reason))` when one failed.
+    async fn run_hooks(
+        &self,
+        stage: HookStage,
+        subject: &HookSubject,
+        gaining_percent: u8,
+    ) -> Result<Option<String>, Error> {
+        let hooks = &self.spec.promotion.hooks;
+        promotion_gate::run_stage(
+            self.ctx,
+            self.aws,
+            hooks,
+            stage,
+            subject,
+            gaining_percent,
+            self.op.deadline,
+            self.progress,
+        )
+        .await
     }
 
     /// Reports a progress line, when someone listens.

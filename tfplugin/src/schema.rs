@@ -86,6 +86,10 @@ impl NestedBlock {
     pub fn list_exactly_one(name: &str, block: Block) -> NestedBlock {
         NestedBlock { name: name.to_string(), block, nesting: Nesting::List, min_items: 1, max_items: 1 }
     }
+    /// A repeatable block (`hook { ... }` written 0..=max_items times), stored as a list.
+    pub fn list(name: &str, block: Block, max_items: i64) -> NestedBlock {
+        NestedBlock { name: name.to_string(), block, nesting: Nesting::List, min_items: 0, max_items }
+    }
     pub fn single(name: &str, block: Block) -> NestedBlock {
         NestedBlock { name: name.to_string(), block, nesting: Nesting::Single, min_items: 0, max_items: 0 }
     }

@@ -23,6 +23,8 @@ pub struct Promotion {
     pub dynatrace: Option<DynatraceGate>,
     /// How a change of the active color moves traffic.
     pub strategy: Strategy,
+    /// `promotion.hook`: Lambda lifecycle hooks, in configuration order.
+    pub hooks: Vec<LifecycleHook>,
 }
 
 impl Default for Promotion {
@@ -36,6 +38,7 @@ impl Default for Promotion {
             check_services: true,
             dynatrace: None,
             strategy: Strategy::AllAtOnce,
+            hooks: Vec::new(),
         }
     }
 }
@@ -63,6 +66,7 @@ mod alarms;
 mod dynatrace;
 mod ecs;
 mod guardian;
+mod hooks;
 mod strategy;
 mod targets;
 
@@ -70,7 +74,8 @@ pub use dynatrace::DynatraceGate;
 use dynatrace::SloCheck;
 use guardian::GuardianCheck;
 pub use guardian::GuardianGate;
-pub use strategy::{Strategy, least_time, steps};
+pub use hooks::{DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, execution_id, run_stage};
+pub use strategy::{Strategy, least_time, share, steps};
 
 #[cfg(test)]
 use alarms::alarm_name_chunks;

@@ -1,0 +1,508 @@
+//! Lambda lifecycle hooks: the team's own checks at fixed stages of a promotion, with
+//! the contract of ECS-native blue/green deployments, so functions written for ECS work
+//! unchanged (AWS, Amazon ECS Developer Guide: "Lifecycle hooks for Amazon ECS service
+//! deployments", deployment-lifecycle-hooks.html, and "Lambda hooks for Amazon ECS
+//! service deployments", lambda-lifecycle-hooks.html).
+//!
+//! - The function is invoked synchronously (`Invoke`, RequestResponse) with the
+//!   lifecycle payload: `executionId`, `lifecycleStage`, `resourceArn` and
+//!   `executionDetails` (`testTrafficWeights`, `productionTrafficWeights`,
+//!   `serviceArn`, `targetServiceRevisionArn`), plus `hookDetails` when an earlier
+//!   answer returned some.
+//! - It answers `{"hookStatus": "SUCCEEDED" | "FAILED" | "IN_PROGRESS"}`. IN_PROGRESS
+//!   is asked again after `callBackDelay` seconds (default 30), with the `hookDetails`
+//!   it returned, until the hook's `timeout`.
+//! - FAILED, a function error, an answer without a valid `hookStatus`, an invoke error
+//!   or the timeout is a failed check: before any write nothing moves; after one, the
+//!   switch rolls back.
+//!
+//! Where this provider differs from ECS, because it moves target-group weights rather
+//! than deploying service revisions: the weights are keyed by target group ARN (each
+//! color's), `serviceArn` is the ECS service serving the color gaining traffic (left
+//! out when none is found), `targetServiceRevisionArn` is left out (there is no service
+//! deployment, so no revision applies), and `resourceArn` is the production pointer
+//! (listener rule or listener) being shifted.
+
+use crate::aws_clients::AwsClients;
+use crate::duration;
+use crate::errors::{self, Error, Result};
+use serde_json::{Value as Json, json};
+use std::time::Duration;
+use tfplugin::{Ctx, hclog};
+use tokio::time::Instant;
+
+use super::Reporter;
+
+/// The stages a hook can run at (the subset of ECS's lifecycle stages where this
+/// provider's promotion has an equivalent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookStage {
+    /// Before any production traffic moves, once the test pointer (if any) points at
+    /// the color gaining traffic.
+    PostTestTrafficShift,
+    /// After each step's production write, with that step's weights.
+    ProductionTrafficShift,
+    /// At 100 %, before `promotion.bake_time` ends (it runs first).
+    PostProductionTrafficShift,
+}
+
+impl HookStage {
+    pub const ALL: [HookStage; 3] =
+        [HookStage::PostTestTrafficShift, HookStage::ProductionTrafficShift, HookStage::PostProductionTrafficShift];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookStage::PostTestTrafficShift => "POST_TEST_TRAFFIC_SHIFT",
+            HookStage::ProductionTrafficShift => "PRODUCTION_TRAFFIC_SHIFT",
+            HookStage::PostProductionTrafficShift => "POST_PRODUCTION_TRAFFIC_SHIFT",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HookStage> {
+        HookStage::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// One `promotion.hook` block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifecycleHook {
+    pub stage: HookStage,
+    pub function_arn: String,
+    pub timeout: Duration,
+}
+
+/// The default `hook.timeout`.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(300);
+/// ECS's default wait before asking an IN_PROGRESS hook again.
+const DEFAULT_CALLBACK_DELAY: Duration = Duration::from_secs(30);
+
+/// What one promotion's hooks say about it (the same for every stage of one apply).
+#[derive(Clone, Debug)]
+pub struct HookSubject {
+    /// One id per apply (or action invoke): a function can tell its invocations apart.
+    pub execution_id: String,
+    /// The production pointer's ARN.
+    pub resource_arn: String,
+    /// The ECS service serving the color gaining traffic, when one is found.
+    pub service_arn: Option<String>,
+    /// The target group of each color, gaining first.
+    pub gaining_tg: String,
+    pub other_tg: String,
+    /// Whether a test pointer exists (it points at the gaining color by the time any
+    /// hook runs, during a promotion).
+    pub has_test_pointer: bool,
+}
+
+impl HookSubject {
+    /// The invocation payload at `stage` with the gaining color at `gaining_percent` %
+    /// of production traffic.
+    pub fn payload(&self, stage: HookStage, gaining_percent: u8, hook_details: Option<&Json>) -> Json {
+        let production = json!({
+            self.gaining_tg.clone(): gaining_percent,
+            self.other_tg.clone(): 100 - gaining_percent,
+        });
+        let test = if self.has_test_pointer {
+            json!({ self.gaining_tg.clone(): 100, self.other_tg.clone(): 0 })
+        } else {
+            json!({})
+        };
+        let mut details = json!({
+            "testTrafficWeights": test,
+            "productionTrafficWeights": production,
+        });
+        if let Some(arn) = &self.service_arn {
+            details["serviceArn"] = json!(arn);
+        }
+        let mut payload = json!({
+            "executionDetails": details,
+            "executionId": self.execution_id,
+            "lifecycleStage": stage.as_str(),
+            "resourceArn": self.resource_arn,
+        });
+        if let Some(d) = hook_details {
+            payload["hookDetails"] = d.clone();
+        }
+        payload
+    }
+}
+
+/// A fresh execution id, in the UUID form ECS uses (random, version 4).
+pub fn execution_id() -> String {
+    let mut b = [0u8; 16];
+    let random = rustls::crypto::aws_lc_rs::default_provider().secure_random;
+    if random.fill(&mut b).is_err() {
+        // No randomness: a time-based id is still unique enough to tell applies apart.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        b = nanos.to_le_bytes();
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// What one invocation answered.
+#[derive(Clone, Debug, PartialEq)]
+enum Answer {
+    Succeeded,
+    /// FAILED, a function error or no valid hookStatus: the reason.
+    Failed(String),
+    InProgress {
+        delay: Duration,
+        details: Option<Json>,
+    },
+}
+
+/// Reads an invocation's result: `function_error` is Lambda's `X-Amz-Function-Error`
+/// (the function threw, timed out or ran out of memory), `payload` what it returned.
+fn answer_of(function_error: Option<&str>, payload: &[u8]) -> Answer {
+    let body: Option<Json> = serde_json::from_slice(payload).ok();
+    if let Some(kind) = function_error {
+        let message = body
+            .as_ref()
+            .and_then(|b| b.get("errorMessage"))
+            .and_then(Json::as_str)
+            .map(|m| format!(": {}", clip(m)))
+            .unwrap_or_default();
+        return Answer::Failed(format!("the function failed ({kind}){message}"));
+    }
+    let Some(body) = body else {
+        return Answer::Failed(format!("it returned no JSON object with a hookStatus ({})", clip_bytes(payload)));
+    };
+    match body.get("hookStatus").and_then(Json::as_str) {
+        Some("SUCCEEDED") => Answer::Succeeded,
+        Some("FAILED") => Answer::Failed("it answered hookStatus FAILED".into()),
+        Some("IN_PROGRESS") => {
+            let delay = body
+                .get("callBackDelay")
+                .and_then(Json::as_f64)
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+                .unwrap_or(DEFAULT_CALLBACK_DELAY);
+            Answer::InProgress { delay, details: body.get("hookDetails").filter(|d| d.is_object()).cloned() }
+        }
+        Some(other) => Answer::Failed(format!(
+            "it answered hookStatus {:?}, which is none of SUCCEEDED, FAILED, IN_PROGRESS",
+            clip(other)
+        )),
+        None => Answer::Failed(format!("it returned no hookStatus ({})", clip_bytes(payload))),
+    }
+}
+
+fn clip(s: &str) -> String {
+    const MAX: usize = 300;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+fn clip_bytes(b: &[u8]) -> String {
+    if b.is_empty() { "an empty answer".into() } else { clip(&String::from_utf8_lossy(b)) }
+}
+
+/// The short name of a function, for progress lines (`smoke` of `...:function:smoke`).
+fn short_name(arn: &str) -> &str {
+    match arn.split_once(":function:") {
+        Some((_, rest)) => rest,
+        None => arn,
+    }
+}
+
+/// One invocation, over and over: the live one calls Lambda; tests script it.
+pub(super) trait Invoke {
+    /// `Ok((function_error, payload))`, or the invoke's own error.
+    async fn invoke(&self, function_arn: &str, payload: Vec<u8>) -> Result<(Option<String>, Vec<u8>)>;
+}
+
+struct LambdaInvoke<'a>(&'a AwsClients);
+
+impl Invoke for LambdaInvoke<'_> {
+    async fn invoke(&self, function_arn: &str, payload: Vec<u8>) -> Result<(Option<String>, Vec<u8>)> {
+        let out = self
+            .0
+            .lambda
+            .invoke()
+            .function_name(function_arn)
+            .invocation_type(aws_sdk_lambda::types::InvocationType::RequestResponse)
+            .payload(aws_sdk_lambda::primitives::Blob::new(payload))
+            .send()
+            .await
+            .map_err(|e| errors::aws("Invoke", format!("function {function_arn}"), e))?;
+        Ok((out.function_error().map(str::to_string), out.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default()))
+    }
+}
+
+/// Runs every hook of `stage`, in order, with the gaining color at `gaining_percent`
+/// %. `Ok(None)`: all answered SUCCEEDED. `Ok(Some(reason))`: one failed (FAILED, a
+/// function or invoke error, no valid answer, or its timeout); the rest are not run.
+/// `Err(Stopped)` on Ctrl-C. Each hook's wait ends at its `timeout` or at `deadline`,
+/// whichever comes first.
+pub async fn run_stage(
+    ctx: &Ctx,
+    aws: &AwsClients,
+    hooks: &[LifecycleHook],
+    stage: HookStage,
+    subject: &HookSubject,
+    gaining_percent: u8,
+    deadline: Instant,
+    report: Reporter<'_>,
+) -> Result<Option<String>> {
+    run_stage_with(ctx, &LambdaInvoke(aws), hooks, stage, subject, gaining_percent, deadline, report).await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn run_stage_with(
+    ctx: &Ctx,
+    lambda: &impl Invoke,
+    hooks: &[LifecycleHook],
+    stage: HookStage,
+    subject: &HookSubject,
+    gaining_percent: u8,
+    deadline: Instant,
+    report: Reporter<'_>,
+) -> Result<Option<String>> {
+    for hook in hooks.iter().filter(|h| h.stage == stage) {
+        if let Some(reason) = run_one(ctx, lambda, hook, subject, gaining_percent, deadline, report).await? {
+            return Ok(Some(reason));
+        }
+    }
+    Ok(None)
+}
+
+async fn run_one(
+    ctx: &Ctx,
+    lambda: &impl Invoke,
+    hook: &LifecycleHook,
+    subject: &HookSubject,
+    gaining_percent: u8,
+    deadline: Instant,
+    report: Reporter<'_>,
+) -> Result<Option<String>> {
+    let stage = hook.stage.as_str();
+    let name = short_name(&hook.function_arn);
+    let say = |line: String| {
+        if let Some(r) = report {
+            r(line);
+        }
+    };
+    let started = Instant::now();
+    let ends = (started + hook.timeout).min(deadline);
+    let failed = |why: String| Some(format!("lifecycle hook {} at {stage} failed: {why}", hook.function_arn));
+    let out_of_time = |asked: u32| {
+        let bound = if deadline < started + hook.timeout {
+            "the operation's timeout ran out first".to_string()
+        } else {
+            format!("its timeout is {}", duration::display(hook.timeout))
+        };
+        Some(format!(
+            "lifecycle hook {} at {stage} did not answer SUCCEEDED in time ({bound}; asked {asked} time{})",
+            hook.function_arn,
+            if asked == 1 { "" } else { "s" }
+        ))
+    };
+    let stopped = || Error::Stopped { during: format!("the lifecycle hook {name} at {stage}") };
+    let mut details: Option<Json> = None;
+    let mut asked = 0u32;
+    say(format!("hook {name} ({stage}): invoking"));
+    loop {
+        let payload = subject.payload(hook.stage, gaining_percent, details.as_ref());
+        let bytes = serde_json::to_vec(&payload).unwrap_or_default();
+        asked += 1;
+        hclog::debug(
+            "invoking lifecycle hook",
+            &[("function", &hook.function_arn), ("stage", &stage), ("attempt", &asked)],
+        );
+        let result = tokio::select! {
+            biased;
+            _ = ctx.stopped() => return Err(stopped()),
+            r = lambda.invoke(&hook.function_arn, bytes) => r,
+            _ = tokio::time::sleep_until(ends) => return Ok(out_of_time(asked)),
+        };
+        let answer = match result {
+            Ok((function_error, body)) => answer_of(function_error.as_deref(), &body),
+            Err(e) => return Ok(failed(format!("it could not be invoked ({})", e.to_diagnostic().detail))),
+        };
+        match answer {
+            Answer::Succeeded => {
+                hclog::info("lifecycle hook succeeded", &[("function", &hook.function_arn), ("stage", &stage)]);
+                say(format!("hook {name} ({stage}): SUCCEEDED"));
+                return Ok(None);
+            }
+            Answer::Failed(why) => {
+                hclog::warn(
+                    "lifecycle hook failed",
+                    &[("function", &hook.function_arn), ("stage", &stage), ("reason", &why)],
+                );
+                say(format!("hook {name} ({stage}): failed: {why}"));
+                return Ok(failed(why));
+            }
+            Answer::InProgress { delay, details: returned } => {
+                if returned.is_some() {
+                    details = returned;
+                }
+                say(format!("hook {name} ({stage}): IN_PROGRESS; asking again in {}", duration::display(delay)));
+                let next = Instant::now() + delay;
+                if next >= ends {
+                    return Ok(out_of_time(asked));
+                }
+                tokio::select! {
+                    _ = ctx.stopped() => return Err(stopped()),
+                    _ = tokio::time::sleep_until(next) => {}
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn subject() -> HookSubject {
+        HookSubject {
+            execution_id: "00000000-0000-4000-8000-000000000000".into(),
+            resource_arn: "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/lb/1/2/3".into(),
+            service_arn: Some("arn:aws:ecs:us-east-1:1:service/c/app-green".into()),
+            gaining_tg: "tg-green".into(),
+            other_tg: "tg-blue".into(),
+            has_test_pointer: true,
+        }
+    }
+
+    fn hook(stage: HookStage, timeout: Duration) -> LifecycleHook {
+        LifecycleHook { stage, function_arn: "arn:aws:lambda:us-east-1:1:function:smoke".into(), timeout }
+    }
+
+    /// Answers from a script (the last answer repeats) and records what it was sent.
+    struct Scripted {
+        answers: Vec<Result<(Option<String>, Vec<u8>)>>,
+        sent: Mutex<Vec<(Instant, Json)>>,
+    }
+
+    impl Scripted {
+        fn new(answers: Vec<Result<(Option<String>, Vec<u8>)>>) -> Scripted {
+            Scripted { answers, sent: Mutex::new(Vec::new()) }
+        }
+        fn status(s: &str) -> Result<(Option<String>, Vec<u8>)> {
+            Ok((None, s.as_bytes().to_vec()))
+        }
+    }
+
+    impl Invoke for Scripted {
+        async fn invoke(&self, _: &str, payload: Vec<u8>) -> Result<(Option<String>, Vec<u8>)> {
+            let mut sent = self.sent.lock().unwrap();
+            sent.push((Instant::now(), serde_json::from_slice(&payload).unwrap()));
+            let i = (sent.len() - 1).min(self.answers.len() - 1);
+            self.answers[i].clone()
+        }
+    }
+
+    async fn run(lambda: &Scripted, hooks: &[LifecycleHook], stage: HookStage) -> Result<Option<String>> {
+        let ctx = Ctx::detached();
+        let deadline = Instant::now() + Duration::from_secs(3600);
+        run_stage_with(&ctx, lambda, hooks, stage, &subject(), 30, deadline, None).await
+    }
+
+    #[test]
+    fn the_payload_has_the_ecs_fields_with_the_steps_weights() {
+        let p = subject().payload(HookStage::ProductionTrafficShift, 30, None);
+        assert_eq!(p["lifecycleStage"], "PRODUCTION_TRAFFIC_SHIFT");
+        assert_eq!(p["executionId"], "00000000-0000-4000-8000-000000000000");
+        assert_eq!(p["resourceArn"], "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/lb/1/2/3");
+        let d = &p["executionDetails"];
+        assert_eq!(d["productionTrafficWeights"], json!({"tg-green": 30, "tg-blue": 70}));
+        assert_eq!(d["testTrafficWeights"], json!({"tg-green": 100, "tg-blue": 0}));
+        assert_eq!(d["serviceArn"], "arn:aws:ecs:us-east-1:1:service/c/app-green");
+        assert!(d.get("targetServiceRevisionArn").is_none());
+        assert!(p.get("hookDetails").is_none());
+    }
+
+    #[test]
+    fn answers_are_read_as_ecs_reads_them() {
+        assert_eq!(answer_of(None, br#"{"hookStatus":"SUCCEEDED"}"#), Answer::Succeeded);
+        assert!(matches!(answer_of(None, br#"{"hookStatus":"FAILED"}"#), Answer::Failed(_)));
+        assert_eq!(
+            answer_of(None, br#"{"hookStatus":"IN_PROGRESS"}"#),
+            Answer::InProgress { delay: Duration::from_secs(30), details: None }
+        );
+        assert_eq!(
+            answer_of(None, br#"{"hookStatus":"IN_PROGRESS","callBackDelay":2,"hookDetails":{"n":1}}"#),
+            Answer::InProgress { delay: Duration::from_secs(2), details: Some(json!({"n": 1})) }
+        );
+        for bad in [&b"null"[..], b"", b"{}", br#"{"hookStatus":"succeeded"}"#, b"not json"] {
+            assert!(matches!(answer_of(None, bad), Answer::Failed(_)), "{:?}", String::from_utf8_lossy(bad));
+        }
+        let thrown = answer_of(Some("Unhandled"), br#"{"errorMessage":"boom","errorType":"Error"}"#);
+        assert_eq!(thrown, Answer::Failed("the function failed (Unhandled): boom".into()));
+        // A function error wins over a hookStatus in its payload.
+        assert!(matches!(answer_of(Some("Unhandled"), br#"{"hookStatus":"SUCCEEDED"}"#), Answer::Failed(_)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_progress_is_asked_again_after_its_callback_delay_with_its_hook_details() {
+        let lambda = Scripted::new(vec![
+            Scripted::status(r#"{"hookStatus":"IN_PROGRESS","callBackDelay":5,"hookDetails":{"try":1}}"#),
+            Scripted::status(r#"{"hookStatus":"IN_PROGRESS"}"#),
+            Scripted::status(r#"{"hookStatus":"SUCCEEDED"}"#),
+        ]);
+        let hooks = [hook(HookStage::PostTestTrafficShift, Duration::from_secs(600))];
+        assert_eq!(run(&lambda, &hooks, HookStage::PostTestTrafficShift).await.unwrap(), None);
+        let sent = lambda.sent.lock().unwrap();
+        assert_eq!(sent.len(), 3);
+        assert_eq!(sent[1].0 - sent[0].0, Duration::from_secs(5));
+        // No callBackDelay: ECS's default, 30 s.
+        assert_eq!(sent[2].0 - sent[1].0, Duration::from_secs(30));
+        assert!(sent[0].1.get("hookDetails").is_none());
+        assert_eq!(sent[1].1["hookDetails"], json!({"try": 1}));
+        assert_eq!(sent[2].1["hookDetails"], json!({"try": 1}));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hook_still_in_progress_at_its_timeout_fails() {
+        let lambda = Scripted::new(vec![Scripted::status(r#"{"hookStatus":"IN_PROGRESS","callBackDelay":20}"#)]);
+        let hooks = [hook(HookStage::PostTestTrafficShift, Duration::from_secs(60))];
+        let started = Instant::now();
+        let reason = run(&lambda, &hooks, HookStage::PostTestTrafficShift).await.unwrap().unwrap();
+        assert!(reason.contains("did not answer SUCCEEDED in time (its timeout is 1m; asked 3 times)"), "{reason}");
+        assert!(Instant::now() - started <= Duration::from_secs(60));
+        assert_eq!(lambda.sent.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failed_or_an_invoke_error_fails_and_later_hooks_do_not_run() {
+        let denied = Err(Error::Aws {
+            call: "Invoke",
+            target: "function smoke".into(),
+            code: "AccessDeniedException".into(),
+            message: "not authorized to perform lambda:InvokeFunction".into(),
+        });
+        let lambda = Scripted::new(vec![denied]);
+        let hooks = [
+            hook(HookStage::ProductionTrafficShift, Duration::from_secs(60)),
+            hook(HookStage::ProductionTrafficShift, Duration::from_secs(60)),
+        ];
+        let reason = run(&lambda, &hooks, HookStage::ProductionTrafficShift).await.unwrap().unwrap();
+        assert!(reason.contains("at PRODUCTION_TRAFFIC_SHIFT failed: it could not be invoked"), "{reason}");
+        assert!(reason.contains("lambda:InvokeFunction"), "{reason}");
+        assert_eq!(lambda.sent.lock().unwrap().len(), 1);
+        // Hooks of other stages do not run.
+        let none = Scripted::new(vec![Scripted::status(r#"{"hookStatus":"FAILED"}"#)]);
+        assert_eq!(run(&none, &hooks, HookStage::PostTestTrafficShift).await.unwrap(), None);
+        assert!(none.sent.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn execution_ids_are_random_version_4_uuids() {
+        let (a, b) = (execution_id(), execution_id());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
+    }
+}
