@@ -198,6 +198,23 @@ impl Emulator {
         self.control("GET", "/dynatrace/requests", None)["requests"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Registers (or replaces) a Lambda function that answers `answers` in order, the
+    /// last repeating (tools/aws_lambda_invoke.py): each a JSON value it returns, or
+    /// `{"function_error": "Unhandled", "errorMessage": ..}` for a throw.
+    pub fn lambda_function(&self, name: &str, answers: serde_json::Value) {
+        let body = serde_json::json!({"name": name, "answers": answers});
+        self.control("POST", "/lambda/function", Some(&body.to_string()));
+    }
+
+    /// Every invocation of the function, in order: `[{"payload", "at" (epoch seconds),
+    /// "invocation_type", "qualifier", "answer"}]`.
+    pub fn lambda_invocations(&self, name: &str) -> Vec<serde_json::Value> {
+        self.control("GET", &format!("/lambda/invocations?name={name}"), None)["invocations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// An AWS SDK config pointed at this emulator, with dummy credentials.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())

@@ -23,4 +23,5 @@ pub const PROVIDER_SOURCE: &str = "bluegreen-ecs/bluegreen";
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/bluegreen-ecs/bluegreen";
 
 pub mod reliability_report;
+pub mod sampler;
 pub mod scaffold;

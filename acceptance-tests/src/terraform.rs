@@ -34,6 +34,20 @@ pub struct Output {
 }
 
 impl Output {
+    /// What a finished `terraform` process printed, and its exit code.
+    pub fn of(out: std::process::Output) -> Output {
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Waits for a process started by [`Workdir::applying`].
+    pub fn finish(child: std::process::Child) -> Output {
+        Output::of(child.wait_with_output().expect("wait for terraform"))
+    }
+
     /// Terraform's words for a provider that crashed or stopped answering.
     pub fn reports_crash(&self) -> bool {
         let all = format!("{}{}", self.stdout, self.stderr);
@@ -115,15 +129,21 @@ impl Workdir {
         cmd
     }
 
+    /// `terraform apply -auto-approve` started in the background (to act on the release
+    /// while it runs); [`Output::finish`] waits for it.
+    pub fn applying(&self) -> std::process::Child {
+        self.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start terraform apply")
+    }
+
     /// Runs `terraform ARGS` in this directory (no stdin, no colour).
     pub fn run(&self, args: &[&str]) -> Output {
         let out =
             self.command(args).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", terraform_bin().display()));
-        let out = Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
+        let out = Output::of(out);
         self.runs.fetch_add(1, Ordering::Relaxed);
         if out.reports_crash() {
             self.crashes.fetch_add(1, Ordering::Relaxed);
@@ -176,6 +196,7 @@ provider "bluegreen" {{
     elbv2      = "{endpoint}"
     cloudwatch = "{endpoint}"
     secretsmanager = "{endpoint}"
+    lambda     = "{endpoint}"
   }}
   max_retries = 2
 }}

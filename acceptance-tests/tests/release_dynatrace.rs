@@ -6,7 +6,6 @@
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Output, Workdir, provider_block};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "dt0c01.ACCEPTANCE7TOKEN.S3CR3TVALUE0123456789";
@@ -169,12 +168,7 @@ fn slos_in_success_pass_and_the_token_appears_only_in_the_request_to_dynatrace()
 fn an_slo_that_fails_during_the_bake_rolls_traffic_back_and_is_named() {
     let t = setup("SUCCESS");
     t.promote_with(&format!("    wait_timeout = \"30s\"\n    bake_time    = \"8s\"\n{}", t.dynatrace(&[SLO], "")));
-    let child =
-        t.wd.command(&["apply", "-input=false", "-auto-approve", "-no-color"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+    let child = t.wd.applying();
     let deadline = Instant::now() + Duration::from_secs(60);
     while t.serving() != [t.s.green_tg.clone()] {
         assert!(Instant::now() < deadline, "traffic never moved to green");
@@ -182,12 +176,7 @@ fn an_slo_that_fails_during_the_bake_rolls_traffic_back_and_is_named() {
     }
     // Green took the traffic; its SLO breaks during the bake.
     t.emu.dynatrace_slo(slo("FAILURE", 97.25));
-    let out = child.wait_with_output().unwrap();
-    let out = Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let out = Output::finish(child);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = one_line(&out);
     assert!(err.contains("Bake failed; traffic rolled back"), "{err}");

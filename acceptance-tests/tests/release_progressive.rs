@@ -4,87 +4,10 @@
 //! over, and Ctrl-C mid-way rolls back. A second reader samples the rule throughout.
 
 use acceptance_tests::emulator::Emulator;
+use acceptance_tests::sampler::Sampler;
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Output, Workdir, provider_block};
-use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Samples green's share of the rule every 50 ms on its own thread (the AWS SDK, not
-/// Terraform) and keeps each new value, in order.
-struct Sampler {
-    seen: Arc<Mutex<Vec<i64>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Sampler {
-    fn start(emu: &Emulator, s: &Scaffold) -> Sampler {
-        let (seen, stop) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
-        let (rule, green) = (s.rule().to_string(), s.green_tg.clone());
-        let (seen2, stop2) = (seen.clone(), stop.clone());
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let config = rt.block_on(emu.sdk_config());
-        let thread = std::thread::spawn(move || {
-            rt.block_on(async {
-                let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-                while !stop2.load(Ordering::Relaxed) {
-                    if let Ok(out) = elb.describe_rules().rule_arns(&rule).send().await
-                        && let Some(share) = green_share(&out, &green)
-                    {
-                        let mut v = seen2.lock().unwrap();
-                        if v.last() != Some(&share) {
-                            v.push(share);
-                        }
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            });
-        });
-        Sampler { seen, stop, thread: Some(thread) }
-    }
-
-    fn seen(&self) -> Vec<i64> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn wait_for(&self, share: i64, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while self.seen().last() != Some(&share) {
-            assert!(Instant::now() < deadline, "green never reached {share} %: {:?}", self.seen());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(mut self) -> Vec<i64> {
-        // A few more samples: the last write may have landed a moment ago.
-        std::thread::sleep(Duration::from_millis(250));
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        self.seen()
-    }
-}
-
-fn green_share(
-    out: &aws_sdk_elasticloadbalancingv2::operation::describe_rules::DescribeRulesOutput,
-    green: &str,
-) -> Option<i64> {
-    let rule = out.rules().first()?;
-    let forward = rule.actions().iter().find(|a| a.r#type().map(|t| t.as_str()) == Some("forward"))?;
-    let groups: Vec<(String, i64)> = match forward.forward_config().map(|f| f.target_groups()) {
-        Some(tgs) if !tgs.is_empty() => tgs
-            .iter()
-            .map(|t| (t.target_group_arn().unwrap_or_default().to_string(), i64::from(t.weight().unwrap_or(1))))
-            .collect(),
-        _ => vec![(forward.target_group_arn()?.to_string(), 1)],
-    };
-    let total: i64 = groups.iter().map(|(_, w)| w).sum();
-    let green: i64 = groups.iter().filter(|(tg, _)| tg == green).map(|(_, w)| w).sum();
-    (total > 0).then(|| green * 100 / total)
-}
 
 fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, body: &str) {
     wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", body)));
@@ -96,23 +19,6 @@ fn promotion(active: &str, strategy: &str, extra: &str) -> String {
 
 const LINEAR_25: &str =
     "    strategy = \"linear\"\n    linear {\n      step_percent   = 25\n      step_bake_time = \"2s\"\n    }\n";
-
-fn applying(wd: &Workdir) -> std::process::Child {
-    wd.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform apply")
-}
-
-fn finish(child: std::process::Child) -> Output {
-    let out = child.wait_with_output().unwrap();
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// Blue live and applied.
 fn blue(alarm: bool) -> (Emulator, Scaffold, Workdir) {
@@ -164,10 +70,10 @@ fn an_alarm_during_step_2_returns_traffic_to_the_start_and_names_the_alarm_and_t
     let linear = LINEAR_25.replace("\"2s\"", "\"4s\"");
     write(&wd, &emu, &s, &promotion("green", &linear, "    alarm_names = [\"app-5xx\"]\n"));
     let sampler = Sampler::start(&emu, &s);
-    let apply = applying(&wd);
+    let apply = wd.applying();
     sampler.wait_for(50, Duration::from_secs(60));
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
-    let out = finish(apply);
+    let out = Output::finish(apply);
     let seen = sampler.stop();
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
@@ -185,12 +91,12 @@ fn a_second_writers_split_during_step_3_is_neither_overwritten_nor_rolled_back_o
     let linear = LINEAR_25.replace("\"2s\"", "\"3s\"");
     write(&wd, &emu, &s, &promotion("green", &linear, ""));
     let sampler = Sampler::start(&emu, &s);
-    let apply = applying(&wd);
+    let apply = wd.applying();
     sampler.wait_for(75, Duration::from_secs(60));
     // An operator takes over: 60 / 40.
     let weights = format!("{}=60,{}=40", s.blue_tg, s.green_tg);
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &weights]);
-    let out = finish(apply);
+    let out = Output::finish(apply);
     std::thread::sleep(Duration::from_millis(300));
     let seen = sampler.stop();
     assert_eq!(out.code, 1, "{}", out.all());
@@ -207,11 +113,11 @@ fn ctrl_c_mid_way_rolls_back_to_the_start() {
     let linear = LINEAR_25.replace("\"2s\"", "\"30s\"");
     write(&wd, &emu, &s, &promotion("green", &linear, ""));
     let sampler = Sampler::start(&emu, &s);
-    let apply = applying(&wd);
+    let apply = wd.applying();
     sampler.wait_for(25, Duration::from_secs(60));
     let ok = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().unwrap().success();
     assert!(ok, "kill -INT terraform");
-    let out = finish(apply);
+    let out = Output::finish(apply);
     let seen = sampler.stop();
     assert_ne!(out.code, 0, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
@@ -255,12 +161,12 @@ fn a_failed_write_at_step_2_returns_traffic_to_the_start() {
     let linear = LINEAR_25.replace("\"2s\"", "\"3s\"");
     write(&wd, &emu, &s, &promotion("green", &linear, ""));
     let sampler = Sampler::start(&emu, &s);
-    let apply = applying(&wd);
+    let apply = wd.applying();
     sampler.wait_for(25, Duration::from_secs(60));
     // Step 2's write is denied (not retried); the rollback's write goes through.
     emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 1, "kind": "error",
         "status": 400, "code": "AccessDenied", "message": "not now"}));
-    let out = finish(apply);
+    let out = Output::finish(apply);
     let seen = sampler.stop();
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");

@@ -7,7 +7,6 @@ use acceptance_tests::emulator::Emulator;
 use acceptance_tests::reliability_report::Scenario;
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Output, Workdir, provider_block};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn emulator() -> Emulator {
@@ -63,23 +62,6 @@ fn no_provider_bug(out: &Output) {
     assert!(!all.contains("bug in the provider") && !all.contains("inconsistent"), "{all}");
 }
 
-fn applying(wd: &Workdir) -> std::process::Child {
-    wd.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform apply")
-}
-
-fn finish(child: std::process::Child) -> Output {
-    let out = child.wait_with_output().unwrap();
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 const WAITING_GATE: &str = "  promotion {\n    wait_timeout = \"60s\"\n  }";
 
 /// Blue live and applied, green without targets: the next promotion waits in the gate.
@@ -99,14 +81,14 @@ fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
     let wd = Workdir::new(&emu.endpoint());
     blue_release_waiting_for_green(&emu, &s, &wd);
     emu.reset_requests();
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
     // The deploy tool flips to green itself, then green's targets come up.
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
     let flipped = rule(&emu, &s);
     let writes_after_flip = count(&emu, "ModifyRule");
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
-    let out = finish(apply);
+    let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     no_provider_bug(&out);
     let err = out.stderr.replace('\n', " ");
@@ -134,7 +116,7 @@ fn a_refusal_whose_live_pointer_is_no_split_of_the_pair_records_no_traffic() {
     let other = scaffold::run(&emu, "target-group", &["--like", &s.blue_tg, "--name", "maintenance"]);
     let other = other["target_group_arn"].as_str().unwrap().to_string();
     emu.reset_requests();
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
     // An operator sends all traffic to a maintenance target group, neither blue nor
     // green (keeping both attached at weight 0, so green still health-checks).
@@ -142,7 +124,7 @@ fn a_refusal_whose_live_pointer_is_no_split_of_the_pair_records_no_traffic() {
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &weights]);
     let theirs = rule(&emu, &s);
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
-    let out = finish(apply);
+    let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     no_provider_bug(&out);
     assert!(out.stderr.contains("The pointer changed during the apply"), "{}", out.all());
@@ -197,12 +179,12 @@ fn refusals_write_nothing_at_all_not_even_the_test_pointer() {
     scaffold::run(&emu, "flip", &["--rule-arn", &test_rule, "--to", &s.green_tg]);
     write(&wd, &emu, &s, 2, &body("green", "60s"));
     emu.reset_requests();
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
     let writes_after_flip = count(&emu, "ModifyRule");
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
-    let out = finish(apply);
+    let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.replace('\n', " ").contains("The pointer changed during the apply"), "{}", out.all());
     assert_eq!(count(&emu, "ModifyRule"), writes_after_flip, "nothing written after the flip");
@@ -229,13 +211,13 @@ fn a_create_whose_write_is_refused_leaves_no_state_not_a_tainted_one() {
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
     write(&wd, &emu, &s, 2, &format!("  active_color = \"green\"\n{WAITING_GATE}"));
     emu.reset_requests();
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
     // An operator moves traffic meanwhile (a canary share on green's target group).
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
     let flipped = rule(&emu, &s);
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
-    let out = finish(apply);
+    let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     no_provider_bug(&out);
     assert!(out.stderr.replace('\n', " ").contains("The pointer changed during the apply"), "{}", out.all());
@@ -293,11 +275,11 @@ fn an_oidc_edit_during_the_gate_wait_is_not_lost() {
     let wd = Workdir::new(&emu.endpoint());
     blue_release_waiting_for_green(&emu, &s, &wd);
     emu.reset_requests();
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
     edit_oidc_scope(&emu, s.rule(), "openid email");
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
-    let out = finish(apply);
+    let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("action 1 (authenticate-oidc) was edited"), "{err}");
@@ -334,14 +316,14 @@ fn an_operator_switch_during_the_bake_is_not_rolled_back() {
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_promoting_with_bake(&emu, &s, &wd, "30s", "");
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
     // The operator splits traffic by hand, then the alarm fires: the bake fails.
     let split = format!("{}=50,{}=50", s.blue_tg, s.green_tg);
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &split]);
     let operator = rule(&emu, &s);
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
-    let out = finish(apply);
+    let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     no_provider_bug(&out);
     let err = out.stderr.replace('\n', " ");
@@ -491,10 +473,10 @@ fn a_failed_test_pointer_write_still_bakes_and_rolls_back() {
         "action": "ModifyListener", "count": 100, "kind": "error", "status": 400,
         "code": "AccessDenied", "message": "not authorized to perform elasticloadbalancing:ModifyListener"
     }));
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
-    let out = finish(apply);
+    let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Bake failed; traffic rolled back"), "the bake ran and rolled back: {err}");
@@ -546,13 +528,13 @@ fn an_aws_error_during_the_bake_rolls_back() {
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_promoting_with_bake(&emu, &s, &wd, "20s", "");
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
     emu.inject_fault(serde_json::json!({
         "action": "DescribeAlarms", "count": 100, "kind": "error", "status": 400,
         "code": "AccessDenied", "message": "not authorized to perform cloudwatch:DescribeAlarms"
     }));
-    let out = finish(apply);
+    let out = Output::finish(apply);
     emu.clear_faults();
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
@@ -570,12 +552,12 @@ fn ctrl_c_during_the_bake_rolls_back() {
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_promoting_with_bake(&emu, &s, &wd, "60s", "");
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
     let interrupted = Instant::now();
     let ok = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().unwrap().success();
     assert!(ok, "kill -INT terraform");
-    let out = finish(apply);
+    let out = Output::finish(apply);
     assert!(interrupted.elapsed() < Duration::from_secs(30), "Ctrl-C took {:?}", interrupted.elapsed());
     assert_ne!(out.code, 0, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
@@ -621,14 +603,14 @@ fn a_bake_overrunning_the_update_timeout_is_cut_at_the_deadline_and_rolled_back(
     write(&wd, &emu, &s, 2, &body("blue"));
     wd.apply();
     write(&wd, &emu, &s, 2, &body("green"));
-    let apply = applying(&wd);
+    let apply = wd.applying();
     wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
     // The bake's health checks stall: the bake would end long after the 12 s timeout.
     emu.inject_fault(
         serde_json::json!({"action": "DescribeTargetHealth", "count": 5, "kind": "slow", "delay_seconds": 30}),
     );
     let started = Instant::now();
-    let out = finish(apply);
+    let out = Output::finish(apply);
     assert!(
         started.elapsed() < Duration::from_secs(25),
         "cut at the deadline, not after the stall: {:?}",

@@ -1,0 +1,84 @@
+//! A second reader of the production rule: samples green's share every 50 ms on its
+//! own thread, through the AWS SDK (not Terraform), while an apply runs.
+
+use crate::emulator::Emulator;
+use crate::scaffold::Scaffold;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Samples green's share of the rule every 50 ms on its own thread (the AWS SDK, not
+/// Terraform) and keeps each new value, in order.
+pub struct Sampler {
+    seen: Arc<Mutex<Vec<i64>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sampler {
+    pub fn start(emu: &Emulator, s: &Scaffold) -> Sampler {
+        let (seen, stop) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
+        let (rule, green) = (s.rule().to_string(), s.green_tg.clone());
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let config = rt.block_on(emu.sdk_config());
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async {
+                let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+                while !stop2.load(Ordering::Relaxed) {
+                    if let Ok(out) = elb.describe_rules().rule_arns(&rule).send().await
+                        && let Some(share) = green_share(&out, &green)
+                    {
+                        let mut v = seen2.lock().unwrap();
+                        if v.last() != Some(&share) {
+                            v.push(share);
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            });
+        });
+        Sampler { seen, stop, thread: Some(thread) }
+    }
+
+    pub fn seen(&self) -> Vec<i64> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    pub fn wait_for(&self, share: i64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.seen().last() != Some(&share) {
+            assert!(Instant::now() < deadline, "green never reached {share} %: {:?}", self.seen());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn stop(mut self) -> Vec<i64> {
+        // A few more samples: the last write may have landed a moment ago.
+        std::thread::sleep(Duration::from_millis(250));
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.seen()
+    }
+}
+
+fn green_share(
+    out: &aws_sdk_elasticloadbalancingv2::operation::describe_rules::DescribeRulesOutput,
+    green: &str,
+) -> Option<i64> {
+    let rule = out.rules().first()?;
+    let forward = rule.actions().iter().find(|a| a.r#type().map(|t| t.as_str()) == Some("forward"))?;
+    let groups: Vec<(String, i64)> = match forward.forward_config().map(|f| f.target_groups()) {
+        Some(tgs) if !tgs.is_empty() => tgs
+            .iter()
+            .map(|t| (t.target_group_arn().unwrap_or_default().to_string(), i64::from(t.weight().unwrap_or(1))))
+            .collect(),
+        _ => vec![(forward.target_group_arn()?.to_string(), 1)],
+    };
+    let total: i64 = groups.iter().map(|(_, w)| w).sum();
+    let green: i64 = groups.iter().filter(|(tg, _)| tg == green).map(|(_, w)| w).sum();
+    (total > 0).then(|| green * 100 / total)
+}
+

@@ -1,0 +1,230 @@
+//! Lambda lifecycle hooks with real Terraform: the emulator's Lambda (tools/
+//! aws_lambda_invoke.py) answers from a script and records each payload, and a second
+//! reader samples the production rule throughout. A hook that fails before the first
+//! write moves nothing; IN_PROGRESS is asked again after its callBackDelay; every step
+//! tells PRODUCTION_TRAFFIC_SHIFT its weights; a failure at step 3 rolls back.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::sampler::Sampler;
+use acceptance_tests::scaffold::{Scaffold, forward_weights};
+use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "123456789012";
+
+fn function_arn(name: &str) -> String {
+    format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}")
+}
+
+fn hook(stage: &str, name: &str, timeout: &str) -> String {
+    format!(
+        "    hook {{\n      stage               = \"{stage}\"\n      lambda_function_arn = \"{}\"\n      timeout             = \"{timeout}\"\n    }}\n",
+        function_arn(name)
+    )
+}
+
+const LINEAR_25: &str =
+    "    strategy = \"linear\"\n    linear {\n      step_percent   = 25\n      step_bake_time = \"1s\"\n    }\n";
+
+fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, body: &str) {
+    wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", body)));
+}
+
+/// `active_color = green` with a promotion gate made of `promotion` lines.
+fn to_green(s: &Scaffold, promotion: &str) -> String {
+    let test = s.test_rule_arn.as_deref().map(|r| format!("  test_listener_rule_arn = \"{r}\"\n")).unwrap_or_default();
+    format!("  active_color = \"green\"\n{test}  promotion {{\n    wait_timeout = \"30s\"\n{promotion}  }}")
+}
+
+/// Blue live and applied, with a test listener rule forwarding to green.
+fn blue() -> (Emulator, Scaffold, Workdir) {
+    let emu = Emulator::start();
+    let s = Scaffold::create(&emu, "app", &["--test-listener"]);
+    let wd = Workdir::new(&emu.endpoint());
+    let test = format!("  test_listener_rule_arn = \"{}\"\n", s.test_rule_arn.as_deref().expect("test rule"));
+    write(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{test}"));
+    wd.apply();
+    (emu, s, wd)
+}
+
+fn one_line(out: &Output) -> String {
+    out.stderr.replace('\n', " ")
+}
+
+fn weights(payload: &Value, which: &str) -> Value {
+    payload["executionDetails"][which].clone()
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_failed_post_test_traffic_shift_hook_moves_no_production_traffic() {
+    let (emu, s, wd) = blue();
+    emu.lambda_function("smoke", json!([{"hookStatus": "FAILED"}]));
+    write(&wd, &emu, &s, &to_green(&s, &hook("POST_TEST_TRAFFIC_SHIFT", "smoke", "30s")));
+    let sampler = Sampler::start(&emu, &s);
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(sampler.stop(), [0], "green never got production traffic");
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Lifecycle hook failed") && err.contains("Traffic was not moved"), "{err}");
+    assert!(err.contains(&function_arn("smoke")) && err.contains("POST_TEST_TRAFFIC_SHIFT"), "{err}");
+    assert!(err.contains("hookStatus FAILED"), "{err}");
+
+    // What the hook was told, field by field as ECS sends it.
+    let calls = emu.lambda_invocations("smoke");
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    let p = &calls[0]["payload"];
+    assert_eq!(calls[0]["invocation_type"], "RequestResponse");
+    assert_eq!(p["lifecycleStage"], "POST_TEST_TRAFFIC_SHIFT");
+    assert_eq!(p["resourceArn"], s.rule());
+    let id = p["executionId"].as_str().unwrap_or_default();
+    assert!(id.len() == 36 && id.matches('-').count() == 4, "a UUID: {id:?}");
+    assert_eq!(weights(p, "productionTrafficWeights"), json!({s.blue_tg.clone(): 100, s.green_tg.clone(): 0}));
+    assert_eq!(weights(p, "testTrafficWeights"), json!({s.green_tg.clone(): 100, s.blue_tg.clone(): 0}));
+    let service = p["executionDetails"]["serviceArn"].as_str().unwrap_or_default();
+    assert!(service.starts_with("arn:aws:ecs:") && service.contains("app-green"), "{p:#}");
+    let rule = forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    assert_eq!(rule, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue): the change is still to do");
+
+    // A function that does not exist is an invoke error: a failed check, nothing moves.
+    write(&wd, &emu, &s, &to_green(&s, &hook("POST_TEST_TRAFFIC_SHIFT", "missing", "30s")));
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("could not be invoked") && err.contains("ResourceNotFoundException"), "{err}");
+    assert_eq!(wd.plan_exit_code().code, 2);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn in_progress_twice_then_succeeded_proceeds_after_the_callback_delays() {
+    let (emu, s, wd) = blue();
+    emu.lambda_function(
+        "approval",
+        json!([
+            {"hookStatus": "IN_PROGRESS", "callBackDelay": 2, "hookDetails": {"ticket": "CHG-1"}},
+            {"hookStatus": "IN_PROGRESS", "callBackDelay": 2},
+            {"hookStatus": "SUCCEEDED"}
+        ]),
+    );
+    write(&wd, &emu, &s, &to_green(&s, &hook("POST_TEST_TRAFFIC_SHIFT", "approval", "1m")));
+    let sampler = Sampler::start(&emu, &s);
+    wd.apply();
+    assert_eq!(sampler.stop(), [0, 100]);
+    let calls = emu.lambda_invocations("approval");
+    assert_eq!(calls.len(), 3, "asked until SUCCEEDED: {calls:#?}");
+    let at: Vec<f64> = calls.iter().map(|c| c["at"].as_f64().unwrap()).collect();
+    assert!(at[1] - at[0] >= 2.0 && at[2] - at[1] >= 2.0, "each callBackDelay waited out: {at:?}");
+    assert!(calls[0]["payload"].get("hookDetails").is_none());
+    assert_eq!(calls[1]["payload"]["hookDetails"], json!({"ticket": "CHG-1"}), "hookDetails passed back");
+    assert_eq!(calls[2]["payload"]["hookDetails"], json!({"ticket": "CHG-1"}));
+    let ids: Vec<&Value> = calls.iter().map(|c| &c["payload"]["executionId"]).collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "one execution: {ids:?}");
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn production_traffic_shift_receives_each_steps_weights_and_post_production_runs_at_100() {
+    let (emu, s, wd) = blue();
+    emu.lambda_function("per-step", json!([{"hookStatus": "SUCCEEDED"}]));
+    emu.lambda_function("after", json!([{"hookStatus": "SUCCEEDED"}]));
+    let hooks = format!(
+        "{}{}",
+        hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s"),
+        hook("POST_PRODUCTION_TRAFFIC_SHIFT", "after", "30s")
+    );
+    write(&wd, &emu, &s, &to_green(&s, &format!("{LINEAR_25}{hooks}")));
+    let sampler = Sampler::start(&emu, &s);
+    wd.apply();
+    assert_eq!(sampler.stop(), [0, 25, 50, 75, 100]);
+    let steps = emu.lambda_invocations("per-step");
+    let seen: Vec<(i64, i64)> = steps
+        .iter()
+        .map(|c| {
+            let w = weights(&c["payload"], "productionTrafficWeights");
+            (w[&s.green_tg].as_i64().unwrap(), w[&s.blue_tg].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(seen, [(25, 75), (50, 50), (75, 25), (100, 0)], "each step's weights, in order");
+    assert!(steps.iter().all(|c| c["payload"]["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"));
+    let after = emu.lambda_invocations("after");
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0]["payload"]["lifecycleStage"], "POST_PRODUCTION_TRAFFIC_SHIFT");
+    assert_eq!(weights(&after[0]["payload"], "productionTrafficWeights")[&s.green_tg], 100);
+    assert!(after[0]["at"].as_f64() >= steps[3]["at"].as_f64(), "after the last step");
+    assert_eq!(after[0]["payload"]["executionId"], steps[0]["payload"]["executionId"], "one execution");
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_hook_that_fails_at_step_3_rolls_traffic_back_to_the_start() {
+    let (emu, s, wd) = blue();
+    // The third run throws after half a second of checking (long enough for the
+    // second reader, which samples every 50 ms, to see step 3).
+    emu.lambda_function(
+        "per-step",
+        json!([{"hookStatus": "SUCCEEDED"}, {"hookStatus": "SUCCEEDED"}, {"function_error": "Unhandled",
+            "errorMessage": "p99 latency 2.3 s over 1 s", "delay_seconds": 0.5}]),
+    );
+    emu.lambda_function("after", json!([{"hookStatus": "SUCCEEDED"}]));
+    let hooks = format!(
+        "{}{}",
+        hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s"),
+        hook("POST_PRODUCTION_TRAFFIC_SHIFT", "after", "30s")
+    );
+    write(&wd, &emu, &s, &to_green(&s, &format!("{LINEAR_25}{hooks}")));
+    let sampler = Sampler::start(&emu, &s);
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("traffic rolled back"), "{err}");
+    assert!(err.contains("step 3 of 4, green 75 %"), "names the step: {err}");
+    assert!(err.contains(&function_arn("per-step")) && err.contains("p99 latency 2.3 s over 1 s"), "{err}");
+    assert_eq!(seen, [0, 25, 50, 75, 0], "back to where the apply found it");
+    assert_eq!(emu.lambda_invocations("per-step").len(), 3);
+    assert!(emu.lambda_invocations("after").is_empty(), "the promotion never reached 100 %");
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn the_rollback_action_takes_the_strategy_and_the_hooks() {
+    let (emu, s, wd) = blue();
+    // Green live first (all at once), then roll back to blue in two steps.
+    write(&wd, &emu, &s, &to_green(&s, ""));
+    wd.apply();
+    emu.lambda_function("per-step", json!([{"hookStatus": "SUCCEEDED"}]));
+    let action = format!(
+        "\naction \"bluegreen_ecs_rollback\" \"app\" {{\n  config {{\n    cluster           = \"{}\"\n    listener_rule_arn = \"{}\"\n    blue {{\n      target_group_arn = \"{}\"\n    }}\n    green {{\n      target_group_arn = \"{}\"\n    }}\n    promotion {{\n      strategy = \"linear\"\n      linear {{\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }}\n{}    }}\n  }}\n}}\n",
+        s.cluster,
+        s.rule(),
+        s.blue_tg,
+        s.green_tg,
+        hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s")
+    );
+    wd.write(
+        "main.tf",
+        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
+    );
+    wd.apply();
+    let sampler = Sampler::start(&emu, &s);
+    let out =
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_rollback.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(sampler.stop(), [100, 50, 0], "green's share, stepping back");
+    let lines: Vec<&str> =
+        out.stdout.lines().filter(|l| l.starts_with("Action action.bluegreen_ecs_rollback.app (")).collect();
+    let said = |what: &str| lines.iter().any(|l| l.contains(what));
+    assert!(said("step 1 of 2, blue 50 %") && said("step 2 of 2, blue 100 %"), "{lines:#?}");
+    assert!(said("hook per-step (PRODUCTION_TRAFFIC_SHIFT): SUCCEEDED"), "{lines:#?}");
+    let blue_shares: Vec<i64> = emu
+        .lambda_invocations("per-step")
+        .iter()
+        .map(|c| weights(&c["payload"], "productionTrafficWeights")[&s.blue_tg].as_i64().unwrap())
+        .collect();
+    assert_eq!(blue_shares, [50, 100]);
+}
