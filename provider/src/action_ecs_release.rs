@@ -121,10 +121,10 @@ pub fn promote_schema() -> ActionSchema {
 
 pub fn rollback_schema() -> ActionSchema {
     let mut block = locators(
-        "Moves all traffic of a release back at once (standby share 0): during a canary, to the color carrying most \
-         traffic (the canary ends); otherwise to the standby color. It checks only that the color taking the \
-         traffic back has healthy targets: no alarms (they are usually why one rolls back), no service \
-         steadiness, no bake. Writes are guarded like the resource's: nothing is written over a change someone \
+        "Moves all traffic of a release back (standby share 0), at once or in the steps of `promotion.strategy`: \
+         during a canary, to the color carrying most traffic (the canary ends); otherwise to the standby color. \
+         It checks only that the color taking the traffic back has healthy targets (and runs `promotion.hook`): \
+         no alarms (they are usually why one rolls back), no service steadiness, no final bake. Writes are guarded like the resource's: nothing is written over a change someone \
          else made meanwhile.",
     )
     .attribute(Attribute::optional(
