@@ -175,3 +175,25 @@ fn a_failed_write_at_step_2_returns_traffic_to_the_start() {
     assert_eq!(seen, [0, 25, 0]);
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_failed_ecs_rollout_of_the_gaining_color_during_a_step_rolls_back() {
+    let (emu, s, wd) = blue(false);
+    let linear = LINEAR_25.replace("\"2s\"", "\"4s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = wd.applying();
+    sampler.wait_for(25, Duration::from_secs(60));
+    // Green's service fails a rollout while green holds 25 %.
+    emu.fail_rollout(&s.cluster, "app-green", "ECS deployment circuit breaker: tasks failed to start.");
+    let out = Output::finish(apply);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Bake failed; traffic rolled back"), "{err}");
+    assert!(err.contains("step 1 of 4, green 25 %"), "names the step: {err}");
+    assert!(err.contains("ECS service app-green") && err.contains("circuit breaker"), "names the service: {err}");
+    assert_eq!(seen, [0, 25, 0]);
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
+}

@@ -13,7 +13,7 @@
 
 use crate::aws_clients::AwsClients;
 use crate::errors::Error;
-use crate::promotion_gate::{self, GateTarget, HookStage, HookSubject, Operation, Reporter};
+use crate::promotion_gate::{self, BakeOf, GateTarget, HookStage, HookSubject, Operation, Reporter};
 use crate::release_spec::ReleaseSpec;
 use crate::traffic_pointer::{self, Color, Pointer, PointerRef, Traffic};
 use aws_sdk_elasticloadbalancingv2::types::Action;
@@ -126,7 +126,7 @@ impl Switch<'_> {
         let mut errors: Vec<Error> = production_error.into_iter().collect();
         if errors.is_empty()
             && let Some(before) = moved_from
-            && let Err(e) = self.bake_or_roll_back(&mut p, before, self.spec.promotion.bake_time, None).await
+            && let Err(e) = self.bake_or_roll_back(&mut p, before, self.spec.promotion.bake_time, BakeOf::Final, None).await
         {
             errors.push(e);
         }
@@ -355,7 +355,7 @@ impl Switch<'_> {
                 }
             }
             if !step.bake.is_zero() {
-                self.bake_or_roll_back(p, live, step.bake, label.as_deref()).await?;
+                self.bake_or_roll_back(p, live, step.bake, BakeOf::Step, label.as_deref()).await?;
             }
         }
         Ok(if bakes { Some(live) } else { None })
@@ -470,6 +470,7 @@ impl Switch<'_> {
         p: &mut Progress,
         before: Traffic,
         bake_time: std::time::Duration,
+        of: BakeOf,
         at: Option<&str>,
     ) -> Result<(), Error> {
         let spec = self.spec;
@@ -480,7 +481,7 @@ impl Switch<'_> {
         }
         let target = self.gate_target(color);
         let promotion = promotion_gate::Promotion { bake_time, ..spec.promotion.clone() };
-        let bake = promotion_gate::bake(self.ctx, self.aws, &promotion, &target, self.progress);
+        let bake = promotion_gate::bake(self.ctx, self.aws, &promotion, &target, of, self.progress);
         let failure = tokio::select! {
             r = bake => match r {
                 Ok(None) => return Ok(()),

@@ -423,6 +423,14 @@ async fn wait_until_passing(
     }
 }
 
+/// Which bake: a step's (a stepped promotion's hold before its next step) or the final
+/// one (`promotion.bake_time`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BakeOf {
+    Step,
+    Final,
+}
+
 /// Watches health and alarms of the newly active color for `bake_time`. Returns the
 /// failure reason if the bake fails. With a reporter, every poll reports what it saw
 /// and how far the bake is; polls start at most 5 s apart.
@@ -431,11 +439,15 @@ pub async fn bake(
     aws: &AwsClients,
     p: &Promotion,
     t: &GateTarget<'_>,
+    of: BakeOf,
     report: Reporter<'_>,
 ) -> Result<Option<String>> {
-    // Services are not re-checked while baking: a deploy tool scaling the old color
-    // down must not fail the bake of the new one.
-    let mut live = LivePoll::new(aws, p, t, None);
+    // A step's bake also watches the gaining color's ECS services (a rollout that fails
+    // or tasks that stop while it holds a share stop the promotion). The final bake does
+    // not: once the promotion is done, a deploy tool may start the next deployment, or
+    // scale, and that must not roll the finished promotion back.
+    let watch = (of == BakeOf::Step && p.check_services).then(|| ServiceWatch::new(t.cluster, t.target_group_arn));
+    let mut live = LivePoll::new(aws, p, t, watch);
     live.bake_end = Some(Instant::now() + p.bake_time);
     bake_until_done(ctx, p, t, &mut live, report).await
 }
