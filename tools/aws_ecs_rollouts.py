@@ -14,6 +14,12 @@ circuit breaker and DescribeServices, in our words):
 - A service is steady when it has one deployment, COMPLETED, with runningCount ==
   desiredCount. The service's runningCount is the sum over its deployments and its
   pendingCount what the PRIMARY still has to start.
+- DescribeServices lists the service's current service revisions
+  (`currentServiceRevisions`: arn, requestedTaskCount, runningTaskCount,
+  pendingTaskCount), one per deployment that still has tasks or is the PRIMARY; the
+  ARN is `arn:aws:ecs:REGION:ACCOUNT:service-revision/CLUSTER/SERVICE/ID` (ECS API
+  Reference, Service and ServiceCurrentRevisionSummary). A new deployment is a new
+  revision, and a drained one leaves the list with its deployment.
 - A deployment that cannot finish (tasks fail to start, the circuit breaker trips) is
   FAILED with a rolloutStateReason; it stops where it is, and the ACTIVE deployment
   it was replacing keeps its tasks.
@@ -160,8 +166,19 @@ class Rollout:
                 entry["networkConfiguration"] = d.network
             out.append(entry)
         service.deployments = out
+        service.current_service_revisions = [{
+            "arn": revision_arn(service, d), "requestedTaskCount": d.desired if d is p else n,
+            "runningTaskCount": n, "pendingTaskCount": max(0, d.desired - n) if d is p else 0,
+        } for d, n in counts]
         service.running_count = sum(n for _, n in counts)
         service.pending_count = out[0]["pendingCount"]
+
+
+def revision_arn(service: Any, d: Deployment) -> str:
+    """The service revision a deployment deploys (its id's digits as the revision id)."""
+    digits = "".join(c for c in d.id if c.isdigit()) or "1"
+    return (f"arn:aws:ecs:{service.region_name}:{service._account_id}:service-revision/"
+            f"{service.cluster_name}/{service.name}/{digits}")
 
 
 def rollout_of(service: Any) -> Rollout | None:

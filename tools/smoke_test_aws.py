@@ -373,10 +373,17 @@ def rollouts(emu: Any, check: Check, ecs: Any, elb: Any, lb: str, tg: str, subne
     check("new service COMPLETED and steady after ~0.6 s",
           steady(last) and last["runningCount"] == 2 and 0.5 <= waited <= 1.5, (summary(last), round(waited, 2)))
 
+    revs = last.get("currentServiceRevisions", [])
+    check("a steady service lists one current service revision with its task counts",
+          len(revs) == 1 and revs[0]["arn"].startswith("arn:aws:ecs:us-east-1:")
+          and ":service-revision/m/m-roll/" in revs[0]["arn"] and revs[0]["runningTaskCount"] == 2, revs)
     td2 = taskdef(ecs, "m:2")
     t1 = time.monotonic()
     svc = ecs.update_service(cluster="m", service="m-roll", taskDefinition=td2)["service"]
     d = svc["deployments"]
+    revs2 = [r["arn"] for r in svc.get("currentServiceRevisions", [])]
+    check("a new deployment is a new revision, listed beside the old one while it drains",
+          len(revs2) == 2 and revs2[1] == revs[0]["arn"] and revs2[0] != revs[0]["arn"], revs2)
     check("new task definition: PRIMARY IN_PROGRESS + the old one ACTIVE with its tasks",
           [x["status"] for x in d] == ["PRIMARY", "ACTIVE"] and d[0]["rolloutState"] == "IN_PROGRESS"
           and d[0]["taskDefinition"] == td2 and d[1]["taskDefinition"] == td1 and d[1]["runningCount"] == 2,

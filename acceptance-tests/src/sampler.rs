@@ -81,4 +81,3 @@ fn green_share(
     let green: i64 = groups.iter().filter(|(tg, _)| tg == green).map(|(_, w)| w).sum();
     (total > 0).then(|| green * 100 / total)
 }
-

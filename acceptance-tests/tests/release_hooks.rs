@@ -55,6 +55,26 @@ fn weights(payload: &Value, which: &str) -> Value {
     payload["executionDetails"][which].clone()
 }
 
+/// The service's one current service revision, as ECS reports it (DescribeServices).
+fn revision(emu: &Emulator, s: &Scaffold, service: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config().await);
+        let out = ecs.describe_services().cluster(&s.cluster).services(service).send().await.unwrap();
+        let revisions = out.services()[0].current_service_revisions();
+        assert_eq!(revisions.len(), 1, "{service} is steady: {revisions:?}");
+        revisions[0].arn().unwrap().to_string()
+    })
+}
+
+/// `(green %, blue %)` of a payload's production weights, keyed (as ECS keys them) by
+/// each color's service revision.
+fn shares(emu: &Emulator, s: &Scaffold, payload: &Value) -> (i64, i64) {
+    let w = weights(payload, "productionTrafficWeights");
+    let share = |service: &str| w[&revision(emu, s, service)].as_i64().unwrap_or_else(|| panic!("{service}: {w:#}"));
+    (share("app-green"), share("app-blue"))
+}
+
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_post_test_traffic_shift_hook_moves_no_production_traffic() {
@@ -79,11 +99,15 @@ fn a_failed_post_test_traffic_shift_hook_moves_no_production_traffic() {
     assert_eq!(p["resourceArn"], s.rule());
     let id = p["executionId"].as_str().unwrap_or_default();
     assert!(id.len() == 36 && id.matches('-').count() == 4, "a UUID: {id:?}");
-    assert_eq!(weights(p, "productionTrafficWeights"), json!({s.blue_tg.clone(): 100, s.green_tg.clone(): 0}));
-    assert_eq!(weights(p, "testTrafficWeights"), json!({s.green_tg.clone(): 100, s.blue_tg.clone(): 0}));
+    // Keyed by service revision, as ECS keys them; the target is green's revision.
+    let (green_rev, blue_rev) = (revision(&emu, &s, "app-green"), revision(&emu, &s, "app-blue"));
+    assert_eq!(p["executionDetails"]["targetServiceRevisionArn"], green_rev.as_str());
+    assert_eq!(weights(p, "productionTrafficWeights"), json!({blue_rev.clone(): 100, green_rev.clone(): 0}));
+    assert_eq!(weights(p, "testTrafficWeights"), json!({green_rev: 100, blue_rev: 0}));
     let service = p["executionDetails"]["serviceArn"].as_str().unwrap_or_default();
     assert!(service.starts_with("arn:aws:ecs:") && service.contains("app-green"), "{p:#}");
-    let rule = forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    let rule =
+        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
     assert_eq!(rule, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue): the change is still to do");
 
@@ -140,19 +164,13 @@ fn production_traffic_shift_receives_each_steps_weights_and_post_production_runs
     wd.apply();
     assert_eq!(sampler.stop(), [0, 25, 50, 75, 100]);
     let steps = emu.lambda_invocations("per-step");
-    let seen: Vec<(i64, i64)> = steps
-        .iter()
-        .map(|c| {
-            let w = weights(&c["payload"], "productionTrafficWeights");
-            (w[&s.green_tg].as_i64().unwrap(), w[&s.blue_tg].as_i64().unwrap())
-        })
-        .collect();
+    let seen: Vec<(i64, i64)> = steps.iter().map(|c| shares(&emu, &s, &c["payload"])).collect();
     assert_eq!(seen, [(25, 75), (50, 50), (75, 25), (100, 0)], "each step's weights, in order");
     assert!(steps.iter().all(|c| c["payload"]["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"));
     let after = emu.lambda_invocations("after");
     assert_eq!(after.len(), 1);
     assert_eq!(after[0]["payload"]["lifecycleStage"], "POST_PRODUCTION_TRAFFIC_SHIFT");
-    assert_eq!(weights(&after[0]["payload"], "productionTrafficWeights")[&s.green_tg], 100);
+    assert_eq!(shares(&emu, &s, &after[0]["payload"]), (100, 0));
     assert!(after[0]["at"].as_f64() >= steps[3]["at"].as_f64(), "after the last step");
     assert_eq!(after[0]["payload"]["executionId"], steps[0]["payload"]["executionId"], "one execution");
     assert_eq!(wd.plan_exit_code().code, 0);
@@ -221,10 +239,7 @@ fn the_rollback_action_takes_the_strategy_and_the_hooks() {
     let said = |what: &str| lines.iter().any(|l| l.contains(what));
     assert!(said("step 1 of 2, blue 50 %") && said("step 2 of 2, blue 100 %"), "{lines:#?}");
     assert!(said("hook per-step (PRODUCTION_TRAFFIC_SHIFT): SUCCEEDED"), "{lines:#?}");
-    let blue_shares: Vec<i64> = emu
-        .lambda_invocations("per-step")
-        .iter()
-        .map(|c| weights(&c["payload"], "productionTrafficWeights")[&s.blue_tg].as_i64().unwrap())
-        .collect();
+    let blue_shares: Vec<i64> =
+        emu.lambda_invocations("per-step").iter().map(|c| shares(&emu, &s, &c["payload"]).1).collect();
     assert_eq!(blue_shares, [50, 100]);
 }

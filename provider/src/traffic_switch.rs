@@ -126,7 +126,8 @@ impl Switch<'_> {
         let mut errors: Vec<Error> = production_error.into_iter().collect();
         if errors.is_empty()
             && let Some(before) = moved_from
-            && let Err(e) = self.bake_or_roll_back(&mut p, before, self.spec.promotion.bake_time, BakeOf::Final, None).await
+            && let Err(e) =
+                self.bake_or_roll_back(&mut p, before, self.spec.promotion.bake_time, BakeOf::Final, None).await
         {
             errors.push(e);
         }
@@ -640,25 +641,31 @@ impl Switch<'_> {
     }
 
     /// What this apply's hooks are told about it: one execution id for all its stages,
-    /// the production pointer, each color's target group, and the ECS service serving
-    /// the gaining color (one ListServices and DescribeServices; left out if none is
-    /// found or the listing fails: a hook must not fail for want of it).
+    /// the production pointer, and each color's key in the weights (its service
+    /// revision, else its target group) and the gaining color's ECS service, from one
+    /// listing of the cluster (left out if the listing fails: a hook must not fail for
+    /// want of them).
     async fn hook_subject(&self, gaining: Color) -> HookSubject {
         let spec = self.spec;
-        let tg = spec.pair.target_group(gaining);
-        let service_arn = match promotion_gate::services_on_target_groups(self.aws, &spec.cluster, &[tg]).await {
-            Ok(mut found) => found.pop().unwrap_or_default().into_iter().find(|s| s.desired > 0).map(|s| s.arn),
+        let (tg, other_tg) = (spec.pair.target_group(gaining), spec.pair.target_group(gaining.other()));
+        let found = match promotion_gate::services_on_target_groups(self.aws, &spec.cluster, &[tg, other_tg]).await {
+            Ok(found) => found,
             Err(e) => {
-                hclog::warn("no ECS service for the lifecycle hooks' serviceArn", &[("error", &e.to_string())]);
-                None
+                hclog::warn("no ECS services for the lifecycle hooks' payload", &[("error", &e.to_string())]);
+                Vec::new()
             }
         };
+        let none = Vec::new();
+        let (gaining_services, other_services) = (found.first().unwrap_or(&none), found.get(1).unwrap_or(&none));
+        let (gaining_key, target_revision) = promotion_gate::weight_key(gaining_services, tg);
+        let (other_key, _) = promotion_gate::weight_key(other_services, other_tg);
         HookSubject {
             execution_id: promotion_gate::execution_id(),
             resource_arn: spec.pointer.arn().to_string(),
-            service_arn,
-            gaining_tg: tg.to_string(),
-            other_tg: spec.pair.target_group(gaining.other()).to_string(),
+            service_arn: gaining_services.iter().find(|s| s.desired > 0).map(|s| s.arn.clone()),
+            gaining_key,
+            other_key,
+            target_revision,
             has_test_pointer: spec.test_pointer.is_some(),
         }
     }

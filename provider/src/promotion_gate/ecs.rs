@@ -32,6 +32,9 @@ pub struct ServiceStatus {
     /// `UNKNOWN` when ECS does not say.
     pub deployment_status: String,
     pub deployments: Vec<DeploymentStatus>,
+    /// The service's current service revisions (`currentServiceRevisions`): one while
+    /// it is steady, more while a deployment replaces another.
+    pub revisions: Vec<String>,
 }
 
 /// Whether a service can take traffic now, will after waiting, or will not.
@@ -71,6 +74,7 @@ impl ServiceStatus {
             running: i64::from(s.running_count()),
             deployment_status,
             deployments,
+            revisions: s.current_service_revisions().iter().filter_map(|r| r.arn().map(str::to_string)).collect(),
         }
     }
 

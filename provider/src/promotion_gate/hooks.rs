@@ -17,11 +17,12 @@
 //!   switch rolls back.
 //!
 //! Where this provider differs from ECS, because it moves target-group weights rather
-//! than deploying service revisions: the weights are keyed by target group ARN (each
-//! color's), `serviceArn` is the ECS service serving the color gaining traffic (left
-//! out when none is found), `targetServiceRevisionArn` is left out (there is no service
-//! deployment, so no revision applies), and `resourceArn` is the production pointer
-//! (listener rule or listener) being shifted.
+//! than deploying one service's revisions: the weights are keyed by each color's
+//! current service revision ARN (its ECS service's `currentServiceRevisions`) when it
+//! has exactly one, else by the color's target group ARN; `targetServiceRevisionArn`
+//! is the gaining color's revision, left out when it has none (or several); `serviceArn`
+//! is the ECS service serving the gaining color (left out when none is found); and
+//! `resourceArn` is the production pointer (listener rule or listener) being shifted.
 
 use crate::aws_clients::AwsClients;
 use crate::duration;
@@ -36,6 +37,7 @@ use super::Reporter;
 /// The stages a hook can run at (the subset of ECS's lifecycle stages where this
 /// provider's promotion has an equivalent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names, reason = "ECS's own stage names")]
 pub enum HookStage {
     /// Before any production traffic moves, once the test pointer (if any) points at
     /// the color gaining traffic.
@@ -85,12 +87,25 @@ pub struct HookSubject {
     pub resource_arn: String,
     /// The ECS service serving the color gaining traffic, when one is found.
     pub service_arn: Option<String>,
-    /// The target group of each color, gaining first.
-    pub gaining_tg: String,
-    pub other_tg: String,
+    /// What the weights are keyed by, gaining color first: each color's service
+    /// revision ARN when exactly one is current on it, else its target group ARN.
+    pub gaining_key: String,
+    pub other_key: String,
+    /// The gaining color's service revision, when its key is one.
+    pub target_revision: Option<String>,
     /// Whether a test pointer exists (it points at the gaining color by the time any
     /// hook runs, during a promotion).
     pub has_test_pointer: bool,
+}
+
+/// The weights' key of one color: its one current service revision among `services`
+/// (those serving it with desired count > 0), else `target_group`.
+pub fn weight_key(services: &[super::ServiceStatus], target_group: &str) -> (String, Option<String>) {
+    let serving: Vec<&super::ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
+    match serving.as_slice() {
+        [one] if one.revisions.len() == 1 => (one.revisions[0].clone(), Some(one.revisions[0].clone())),
+        _ => (target_group.to_string(), None),
+    }
 }
 
 impl HookSubject {
@@ -98,11 +113,11 @@ impl HookSubject {
     /// of production traffic.
     pub fn payload(&self, stage: HookStage, gaining_percent: u8, hook_details: Option<&Json>) -> Json {
         let production = json!({
-            self.gaining_tg.clone(): gaining_percent,
-            self.other_tg.clone(): 100 - gaining_percent,
+            self.gaining_key.clone(): gaining_percent,
+            self.other_key.clone(): 100 - gaining_percent,
         });
         let test = if self.has_test_pointer {
-            json!({ self.gaining_tg.clone(): 100, self.other_tg.clone(): 0 })
+            json!({ self.gaining_key.clone(): 100, self.other_key.clone(): 0 })
         } else {
             json!({})
         };
@@ -112,6 +127,9 @@ impl HookSubject {
         });
         if let Some(arn) = &self.service_arn {
             details["serviceArn"] = json!(arn);
+        }
+        if let Some(arn) = &self.target_revision {
+            details["targetServiceRevisionArn"] = json!(arn);
         }
         let mut payload = json!({
             "executionDetails": details,
@@ -242,6 +260,7 @@ impl Invoke for LambdaInvoke<'_> {
 /// function or invoke error, no valid answer, or its timeout); the rest are not run.
 /// `Err(Stopped)` on Ctrl-C. Each hook's wait ends at its `timeout` or at `deadline`,
 /// whichever comes first.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_stage(
     ctx: &Ctx,
     aws: &AwsClients,
@@ -369,8 +388,9 @@ mod tests {
             execution_id: "00000000-0000-4000-8000-000000000000".into(),
             resource_arn: "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/lb/1/2/3".into(),
             service_arn: Some("arn:aws:ecs:us-east-1:1:service/c/app-green".into()),
-            gaining_tg: "tg-green".into(),
-            other_tg: "tg-blue".into(),
+            gaining_key: "rev-green".into(),
+            other_key: "tg-blue".into(),
+            target_revision: Some("rev-green".into()),
             has_test_pointer: true,
         }
     }
@@ -416,10 +436,13 @@ mod tests {
         assert_eq!(p["executionId"], "00000000-0000-4000-8000-000000000000");
         assert_eq!(p["resourceArn"], "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/lb/1/2/3");
         let d = &p["executionDetails"];
-        assert_eq!(d["productionTrafficWeights"], json!({"tg-green": 30, "tg-blue": 70}));
-        assert_eq!(d["testTrafficWeights"], json!({"tg-green": 100, "tg-blue": 0}));
+        assert_eq!(d["productionTrafficWeights"], json!({"rev-green": 30, "tg-blue": 70}));
+        assert_eq!(d["testTrafficWeights"], json!({"rev-green": 100, "tg-blue": 0}));
         assert_eq!(d["serviceArn"], "arn:aws:ecs:us-east-1:1:service/c/app-green");
-        assert!(d.get("targetServiceRevisionArn").is_none());
+        assert_eq!(d["targetServiceRevisionArn"], "rev-green");
+        let without =
+            HookSubject { target_revision: None, ..subject() }.payload(HookStage::PostTestTrafficShift, 0, None);
+        assert!(without["executionDetails"].get("targetServiceRevisionArn").is_none());
         assert!(p.get("hookDetails").is_none());
     }
 

@@ -74,7 +74,7 @@ pub use dynatrace::DynatraceGate;
 use dynatrace::SloCheck;
 use guardian::GuardianCheck;
 pub use guardian::GuardianGate;
-pub use hooks::{DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, execution_id, run_stage};
+pub use hooks::{DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, execution_id, run_stage, weight_key};
 pub use strategy::{Strategy, least_time, share, steps};
 
 #[cfg(test)]
@@ -526,6 +526,7 @@ mod tests {
             running,
             deployment_status: "n/a".into(),
             deployments,
+            revisions: Vec::new(),
         }
     }
 
