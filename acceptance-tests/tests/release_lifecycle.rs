@@ -348,3 +348,25 @@ fn replacing_the_standbys_target_group_renames_it_in_place_and_frees_the_old_one
     assert!(err.contains("The blue target group carries traffic") && err.contains("Promote first"), "{err}");
     assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (new_green.clone(), 0)], "nothing written");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn replacing_the_standbys_target_group_with_one_of_another_load_balancer_is_refused_at_plan_time() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let other = Scaffold::create(&emu, "other", &[]);
+    let body = "  active_color = \"blue\"";
+    let wd = workdir(&emu, &s, "listener_rule_arn", body);
+    wd.apply();
+    let replaced = s.release_hcl("listener_rule_arn", body).replace(&s.green_tg, &other.green_tg);
+    wd.write("main.tf", &format!("{}{replaced}", provider_block(&emu.endpoint())));
+    emu.reset_requests();
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let err = plan.stderr.replace('\n', " ");
+    assert!(err.contains("Target group on a different load balancer") && err.contains(&other.green_tg), "{err}");
+    let at = format!("target_group_arn = \"{}\"", other.green_tg);
+    assert!(err.contains(&at), "Terraform shows the attribute's line: {err}");
+    assert_eq!(emu.requests()["by_action"]["ModifyRule"].as_i64().unwrap_or(0), 0, "nothing written");
+    assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
+}

@@ -451,7 +451,26 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         }
     }
     if !creating {
-        diagnostics.extend(replaced_target_group_refusals(&req.prior_state, &planned));
+        let refusals = replaced_target_group_refusals(&req.prior_state, &planned);
+        let refused = refusals.has_errors();
+        diagnostics.extend(refusals);
+        // A replaced target group must be on the pointer's load balancer too, as at
+        // create: said here, at its attribute, rather than by ModifyRule during apply.
+        if !refused
+            && let (Some(aws), Some(before), Ok(spec)) = (
+                aws,
+                release_spec::pair_of(&req.prior_state),
+                release_spec::from_value(&planned_known_inputs(&planned)),
+            )
+            && before != spec.pair
+            && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await
+        {
+            let color = [Color::Blue, Color::Green]
+                .into_iter()
+                .find(|c| before.target_group(*c) != spec.pair.target_group(*c))
+                .unwrap_or(Color::Green);
+            diagnostics.push(e.to_diagnostic().at(AttrPath::root(color.as_str()).index(0).attr("target_group_arn")));
+        }
     }
     if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned))
         && let Some(from) = recorded_traffic(&req.prior_state)
@@ -577,15 +596,18 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
         identity: Some(identity(&spec.cluster, &spec.pointer)),
         ..Default::default()
     };
-    if creating && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await {
-        return fail(Value::Null, vec![e]);
+    let prior_pair = if creating { None } else { release_spec::pair_of(&req.prior_state) };
+    let replacing_a_group = prior_pair.as_ref().is_some_and(|p| *p != spec.pair);
+    if (creating || replacing_a_group)
+        && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await
+    {
+        return fail(if creating { Value::Null } else { req.prior_state.clone() }, vec![e]);
     }
     // An update compares live with the traffic its plan was made against (the prior
     // state, refreshed by that plan). A create cannot: Terraform re-plans during apply
     // and hands over only the re-plan's private data, so what the first plan saw is
     // gone (docs/guides: "What a saved plan guarantees").
     let planned_from = if creating { None } else { recorded_traffic(&req.prior_state) };
-    let prior_pair = if creating { None } else { release_spec::pair_of(&req.prior_state) };
     let outcome = Switch {
         ctx: &ctx,
         aws,
