@@ -160,6 +160,14 @@ fn production_traffic_shift_receives_each_steps_weights_and_post_production_runs
         hook("POST_PRODUCTION_TRAFFIC_SHIFT", "after", "30s")
     );
     write(&wd, &emu, &s, &to_green(&s, &format!("{LINEAR_25}{hooks}")));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    let said = plan.all().replace('\n', " ");
+    assert!(
+        said.contains("Lifecycle hooks: per-step after every step's write (PRODUCTION_TRAFFIC_SHIFT), after at 100 %"),
+        "the plan says which hooks run when: {said}"
+    );
+    assert!(emu.lambda_invocations("per-step").is_empty(), "planning invokes nothing");
     let sampler = Sampler::start(&emu, &s);
     wd.apply();
     assert_eq!(sampler.stop(), [0, 25, 50, 75, 100]);

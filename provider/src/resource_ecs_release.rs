@@ -479,6 +479,22 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         // What the apply will do, step by step: a warning, so -detailed-exitcode is
         // the same as for any other update.
         let steps = promotion_gate::steps(&spec.promotion.strategy, from, spec.desired(from));
+        let to = spec.desired(from);
+        // As the apply: hooks run when a write gives the standby more, not when a
+        // canary is pulled back.
+        let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
+        let gains =
+            !pulling_back && steps.first().is_some_and(|s| promotion_gate::share(from, s.gaining) < s.gaining_percent);
+        let hooks = promotion_gate::hooks_said(&spec.promotion.hooks);
+        if steps.len() == 1 && gains && !hooks.is_empty() {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "The promotion runs lifecycle hooks",
+                    format!("{} gets its new share in one write. {hooks}.", steps[0].gaining),
+                )
+                .at(AttrPath::root("promotion").index(0).attr("hook")),
+            );
+        }
         if steps.len() > 1 {
             let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
             let least = promotion_gate::least_time(&steps) + spec.promotion.bake_time;
@@ -486,7 +502,7 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
                 Diagnostic::warning(
                     format!("The promotion moves traffic in {} steps", steps.len()),
                     format!(
-                        "{} goes to {} in {} steps ({}), each gated and checked throughout its bake, then promotion.bake_time; at least {} in all. A failure at any step returns traffic to {from}.",
+                        "{} goes to {} in {} steps ({}), each gated and checked throughout its bake, then promotion.bake_time; at least {} in all.{} A failure at any step returns traffic to {from}.",
                         steps[0].gaining,
                         shares.join(", "),
                         steps.len(),
@@ -496,6 +512,7 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
                             .collect::<Vec<_>>()
                             .join("; "),
                         crate::duration::display(least),
+                        if hooks.is_empty() { String::new() } else { format!(" {hooks}.") },
                     ),
                 )
                 .at(AttrPath::root("promotion").index(0).attr("strategy")),

@@ -78,6 +78,24 @@ pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(300);
 /// ECS's default wait before asking an IN_PROGRESS hook again.
 const DEFAULT_CALLBACK_DELAY: Duration = Duration::from_secs(30);
 
+/// The hooks a promotion runs, for the plan: `Lifecycle hooks: smoke before any
+/// production traffic moves (POST_TEST_TRAFFIC_SHIFT), ...`; empty without hooks.
+pub fn hooks_said(hooks: &[LifecycleHook]) -> String {
+    if hooks.is_empty() {
+        return String::new();
+    }
+    let when = |stage: HookStage| match stage {
+        HookStage::PostTestTrafficShift => "before any production traffic moves",
+        HookStage::ProductionTrafficShift => "after every step's write",
+        HookStage::PostProductionTrafficShift => "at 100 %, before the bake",
+    };
+    let each: Vec<String> = hooks
+        .iter()
+        .map(|h| format!("{} {} ({})", short_name(&h.function_arn), when(h.stage), h.stage.as_str()))
+        .collect();
+    format!("Lifecycle hooks: {}", each.join(", "))
+}
+
 /// What one promotion's hooks say about it (the same for every stage of one apply).
 #[derive(Clone, Debug)]
 pub struct HookSubject {
