@@ -138,6 +138,7 @@ provider "bluegreen" {
     elbv2          = "$endpoint"
     cloudwatch     = "$endpoint"
     secretsmanager = "$endpoint"
+    lambda         = "$endpoint"
   }
 }
 EOF
@@ -436,7 +437,16 @@ excerpt "$work/invoke8.out" '^Action action\.bluegreen_ecs_promote\.shop' | uniq
 expect_serving green
 result "the gate waited on the Dynatrace SLO (said so while it waited), then passed and moved traffic"
 
-step "9. A linear promotion back to blue: 25 % steps, each held 1 s and checked"
+step "9. A linear promotion back to blue: 25 % steps, each held 1 s, checked and told to a Lambda hook"
+# The team's hook function, as ECS-native blue/green would call it: the emulator's
+# Lambda answers IN_PROGRESS once (ask again in 1 s), then SUCCEEDED.
+lambda_function() {
+  "$py" -c 'import sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + "/_bluegreen/lambda/function", data=sys.argv[2].encode(),
+                             method="POST", headers={"Content-Type": "application/json"})
+urllib.request.urlopen(req, timeout=10).read()' "$endpoint" "$1"
+}
+lambda_function '{"name": "shop-step-check", "answers": [{"hookStatus": "IN_PROGRESS", "callBackDelay": 1}, {"hookStatus": "SUCCEEDED"}]}'
 cat >"$work/actions.tf" <<EOF
 action "bluegreen_ecs_promote" "shop" {
   config {
@@ -451,6 +461,11 @@ action "bluegreen_ecs_promote" "shop" {
         step_percent   = 25
         step_bake_time = "1s"
       }
+      hook {
+        stage               = "PRODUCTION_TRAFFIC_SHIFT"
+        lambda_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:shop-step-check"
+        timeout             = "1m"
+      }
     }
   }
 }
@@ -461,9 +476,11 @@ for n in 1 2 3 4; do
   grep -q "^Action action\.bluegreen_ecs_promote\.shop .*step $n of 4, blue $((n * 25)) %: traffic moved" \
     "$work/invoke9.out" || die "no line for step $n of 4" "$work/invoke9.out"
 done
-excerpt "$work/invoke9.out" '^Action action\.bluegreen_ecs_promote\.shop .*(step [0-9] of 4|gate passed)' | uniq
+[[ $(grep -c "^Action action\.bluegreen_ecs_promote\.shop .*hook shop-step-check (PRODUCTION_TRAFFIC_SHIFT): SUCCEEDED" \
+  "$work/invoke9.out") -eq 4 ]] || die "the hook did not answer SUCCEEDED at each of the 4 steps" "$work/invoke9.out"
+excerpt "$work/invoke9.out" '^Action action\.bluegreen_ecs_promote\.shop .*(step [0-9] of 4|gate passed|hook )' | uniq
 expect_serving blue
-result "blue took 25, 50, 75, then 100 % of the traffic, each step gated and held"
+result "blue took 25, 50, 75, then 100 % of the traffic, each step gated, held and approved by the hook"
 
 step "10. Summary"
 say "1. apply created the release on the live pointer: traffic on blue"
@@ -474,7 +491,7 @@ say "5. an alarm during the bake rolled traffic back to green; state says green"
 say "6. terraform query found the release from the cluster alone, and wrote its config and import block"
 say "7. the bluegreen_ecs_promote action waited for blue's targets (progress streamed), moved traffic to blue; plan clean"
 say "8. the promote action waited on a Dynatrace SLO in FAILURE, passed once it was SUCCESS, moved traffic to green"
-say "9. a linear promotion moved blue up 25 % per step to 100 %, each step gated and held"
+say "9. a linear promotion moved blue up 25 % per step to 100 %, each step gated, held and told to a Lambda hook"
 pid=$emulator_pid
 stop_emulator
 ! kill -0 "$pid" 2>/dev/null || die "the emulator (pid $pid) is still running"
