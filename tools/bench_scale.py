@@ -95,6 +95,7 @@ provider "bluegreen" {{
     elbv2      = "{endpoint}"
     cloudwatch = "{endpoint}"
     secretsmanager = "{endpoint}"
+    lambda     = "{endpoint}"
   }}
 }}
 '''
@@ -457,7 +458,12 @@ def linear_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
     each, no bake), in total and per step: each step is a gate poll and a guarded write."""
     s = scaffold(endpoint, "create", "--name", "linear")
 
-    def release(color: str) -> str:
+    def release(color: str, hook: bool = False) -> str:
+        hook_block = ('''    hook {
+      stage               = "PRODUCTION_TRAFFIC_SHIFT"
+      lambda_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-step"
+    }
+''' if hook else "")
         return provider_block(endpoint) + f'''resource "bluegreen_ecs_release" "linear" {{
   cluster           = "{s['cluster']}"
   listener_rule_arn = "{s['rule_arn']}"
@@ -474,7 +480,7 @@ def linear_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
       step_percent   = {100 // LINEAR_STEPS}
       step_bake_time = "0s"
     }}
-  }}
+{hook_block}  }}
 }}
 '''
     wd = Workdir(tmp, "linear", provider_dir)
@@ -491,8 +497,17 @@ def linear_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
     wd.run(*apply)
     base = control(endpoint, "GET", "/requests")["total"]
     steps = promote["total"] - base
+    # The same promotion with a PRODUCTION_TRAFFIC_SHIFT hook answering SUCCEEDED.
+    wd.write(release("blue"))
+    wd.run(*apply)
+    control(endpoint, "POST", "/lambda/function", {"name": "bench-step", "answers": [{"hookStatus": "SUCCEEDED"}]})
+    wd.write(release("green", hook=True))
+    control(endpoint, "POST", "/requests/reset")
+    wd.run(*apply)
+    hooked = control(endpoint, "GET", "/requests")
     return {"steps": LINEAR_STEPS, "total": promote["total"], "by_action": promote["by_action"],
-            "per_step": steps / LINEAR_STEPS, "without_steps": base}
+            "per_step": steps / LINEAR_STEPS, "without_steps": base,
+            "with_hook": hooked["total"], "hook_by_action": hooked["by_action"]}
 
 
 def linear_lines(d: dict) -> list[str]:
@@ -503,6 +518,12 @@ def linear_lines(d: dict) -> list[str]:
         "",
         f"By action: {parts}. Each step gates the gaining color (targets, services), re-reads the",
         "rule and writes it once.",
+        "",
+        f"With a PRODUCTION_TRAFFIC_SHIFT hook: {d['with_hook']} requests in all, "
+        f"{d['with_hook'] - d['total']} more: Invoke {d['hook_by_action'].get('Invoke', 0)} (one per step), "
+        f"and the cluster's services listed once for the payload (ListServices "
+        f"{d['hook_by_action'].get('ListServices', 0) - d['by_action'].get('ListServices', 0):+d}, "
+        f"DescribeServices {d['hook_by_action'].get('DescribeServices', 0) - d['by_action'].get('DescribeServices', 0):+d}).",
     ]
 
 
