@@ -370,3 +370,24 @@ fn replacing_the_standbys_target_group_with_one_of_another_load_balancer_is_refu
     assert_eq!(emu.requests()["by_action"]["ModifyRule"].as_i64().unwrap_or(0), 0, "nothing written");
     assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_state_written_before_the_promotion_blocks_were_added_plans_clean() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &[]);
+    let body = "  active_color = \"blue\"\n  promotion {\n    wait_timeout = \"30s\"\n  }";
+    let wd = workdir(&emu, &s, "listener_rule_arn", body);
+    wd.apply();
+    // Strip what later versions added to `promotion` (strategy, canary, linear,
+    // dynatrace, hook) from the stored state, as an older provider wrote it.
+    let path = wd.path().join("terraform.tfstate");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let promotion = &mut state["resources"][0]["instances"][0]["attributes"]["promotion"][0];
+    for key in ["strategy", "canary", "linear", "dynatrace", "hook"] {
+        assert!(promotion.as_object_mut().unwrap().remove(key).is_some(), "{key} is in today's state");
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "no diff from blocks the old state did not have: {}", plan.all());
+}
