@@ -251,3 +251,33 @@ fn the_rollback_action_takes_the_strategy_and_the_hooks() {
         emu.lambda_invocations("per-step").iter().map(|c| shares(&emu, &s, &c["payload"]).1).collect();
     assert_eq!(blue_shares, [50, 100]);
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn targets_that_fail_while_a_post_test_hook_runs_stop_the_promotion_before_any_write() {
+    let (emu, s, wd) = blue();
+    emu.lambda_function(
+        "slow-smoke",
+        json!([{"hookStatus": "IN_PROGRESS", "callBackDelay": 2}, {"hookStatus": "IN_PROGRESS", "callBackDelay": 2},
+            {"hookStatus": "SUCCEEDED"}]),
+    );
+    let gate = format!("    wait_timeout = \"3s\"\n{}", hook("POST_TEST_TRAFFIC_SHIFT", "slow-smoke", "1m"));
+    write(&wd, &emu, &s, &to_green(&s, &gate).replace("    wait_timeout = \"30s\"\n", ""));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = wd.applying();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while emu.lambda_invocations("slow-smoke").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the hook was never invoked");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The gate passed before the hook; green's targets fail while it runs.
+    emu.fail_targets(&s.green_tg, "Target.Timeout");
+    let out = Output::finish(apply);
+    assert_eq!(sampler.stop(), [0], "no production traffic moved");
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Promotion gate refused the switch"), "{err}");
+    assert!(err.contains(&s.green_tg) && err.contains("unhealthy"), "names green's unhealthy targets: {err}");
+    assert_eq!(emu.lambda_invocations("slow-smoke").len(), 3, "the hook answered SUCCEEDED first");
+    assert_eq!(wd.plan_exit_code().code, 2);
+}

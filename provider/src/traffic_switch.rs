@@ -278,6 +278,20 @@ impl Switch<'_> {
                     ),
                 });
             }
+            if spec.promotion.hooks.iter().any(|h| h.stage == HookStage::PostTestTrafficShift) {
+                // The hooks may have taken minutes (IN_PROGRESS): the gate is checked again
+                // right before the first write, as before every later step.
+                self.say(format!("re-checking the promotion gate on {color} after the hooks"));
+                promotion_gate::wait_for_gate(
+                    self.ctx,
+                    self.aws,
+                    &spec.promotion,
+                    &self.gate_target(color),
+                    self.op,
+                    self.progress,
+                )
+                .await?;
+            }
         }
         for step in &plan {
             if step.number > 1 {
