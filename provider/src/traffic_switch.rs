@@ -671,8 +671,8 @@ impl Switch<'_> {
         };
         let none = Vec::new();
         let (gaining_services, other_services) = (found.first().unwrap_or(&none), found.get(1).unwrap_or(&none));
-        let (gaining_key, target_revision) = promotion_gate::weight_key(gaining_services, tg);
-        let (other_key, _) = promotion_gate::weight_key(other_services, other_tg);
+        let (gaining_key, other_key, target_revision) =
+            promotion_gate::weight_keys((gaining_services, tg), (other_services, other_tg));
         HookSubject {
             execution_id: promotion_gate::execution_id(),
             resource_arn: spec.pointer.arn().to_string(),

@@ -116,14 +116,27 @@ pub struct HookSubject {
     pub has_test_pointer: bool,
 }
 
-/// The weights' key of one color: its one current service revision among `services`
-/// (those serving it with desired count > 0), else `target_group`.
-pub fn weight_key(services: &[super::ServiceStatus], target_group: &str) -> (String, Option<String>) {
-    let serving: Vec<&super::ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
-    match serving.as_slice() {
-        [one] if one.revisions.len() == 1 => (one.revisions[0].clone(), Some(one.revisions[0].clone())),
-        _ => (target_group.to_string(), None),
+/// The weights' keys of the gaining and the other color, and the gaining color's
+/// revision when it is a key: each color's one current service revision among the
+/// services serving it (desired count > 0), else its target group ARN. One revision
+/// cannot key both colors (one ECS-native service on both target groups): then both are
+/// keyed by target group.
+pub fn weight_keys(
+    gaining: (&[super::ServiceStatus], &str),
+    other: (&[super::ServiceStatus], &str),
+) -> (String, String, Option<String>) {
+    fn key(services: &[super::ServiceStatus]) -> Option<String> {
+        let serving: Vec<&super::ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
+        match serving.as_slice() {
+            [one] if one.revisions.len() == 1 => Some(one.revisions[0].clone()),
+            _ => None,
+        }
     }
+    let (g, o) = (key(gaining.0), key(other.0));
+    if g.is_some() && g == o {
+        return (gaining.1.to_string(), other.1.to_string(), None);
+    }
+    (g.clone().unwrap_or_else(|| gaining.1.to_string()), o.unwrap_or_else(|| other.1.to_string()), g)
 }
 
 impl HookSubject {
@@ -536,6 +549,37 @@ mod tests {
         let none = Scripted::new(vec![Scripted::status(r#"{"hookStatus":"FAILED"}"#)]);
         assert_eq!(run(&none, &hooks, HookStage::PostTestTrafficShift).await.unwrap(), None);
         assert!(none.sent.lock().unwrap().is_empty());
+    }
+
+    fn service(name: &str, desired: i64, revisions: &[&str]) -> super::super::ServiceStatus {
+        super::super::ServiceStatus {
+            name: name.into(),
+            arn: format!("arn:aws:ecs:us-east-1:1:service/c/{name}"),
+            task_definition: "td:1".into(),
+            desired,
+            running: desired,
+            deployment_status: "COMPLETED".into(),
+            deployments: Vec::new(),
+            revisions: revisions.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn weights_are_keyed_by_each_colors_one_revision_else_its_target_group() {
+        let green = [service("app-green", 2, &["rev-g"])];
+        let blue = [service("app-blue", 2, &["rev-b"])];
+        let keys = weight_keys((&green, "tg-g"), (&blue, "tg-b"));
+        assert_eq!(keys, ("rev-g".into(), "rev-b".into(), Some("rev-g".into())));
+        // A rollout in progress (two revisions), no service, or one scaled to 0: the
+        // target group.
+        let rolling = [service("app-green", 2, &["rev-g2", "rev-g"])];
+        assert_eq!(weight_keys((&rolling, "tg-g"), (&blue, "tg-b")), ("tg-g".into(), "rev-b".into(), None));
+        let idle = [service("app-blue", 0, &["rev-b"])];
+        assert_eq!(weight_keys((&green, "tg-g"), (&idle, "tg-b")).1, "tg-b");
+        assert_eq!(weight_keys((&[], "tg-g"), (&[], "tg-b")), ("tg-g".into(), "tg-b".into(), None));
+        // One ECS-native service on both target groups: its revision cannot key both.
+        let native = [service("app", 2, &["rev"])];
+        assert_eq!(weight_keys((&native, "tg-g"), (&native, "tg-b")), ("tg-g".into(), "tg-b".into(), None));
     }
 
     #[test]

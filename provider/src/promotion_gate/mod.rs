@@ -75,7 +75,7 @@ use dynatrace::SloCheck;
 use guardian::GuardianCheck;
 pub use guardian::GuardianGate;
 pub use hooks::{
-    DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, execution_id, hooks_said, run_stage, weight_key,
+    DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, execution_id, hooks_said, run_stage, weight_keys,
 };
 pub use strategy::{Strategy, least_time, share, steps};
 
