@@ -99,11 +99,11 @@ fn a_failed_post_test_traffic_shift_hook_moves_no_production_traffic() {
     assert_eq!(p["resourceArn"], s.rule());
     let id = p["executionId"].as_str().unwrap_or_default();
     assert!(id.len() == 36 && id.matches('-').count() == 4, "a UUID: {id:?}");
-    // Keyed by service revision, as ECS keys them; the target is green's revision.
-    let (green_rev, blue_rev) = (revision(&emu, &s, "app-green"), revision(&emu, &s, "app-blue"));
-    assert_eq!(p["executionDetails"]["targetServiceRevisionArn"], green_rev.as_str());
-    assert_eq!(weights(p, "productionTrafficWeights"), json!({blue_rev.clone(): 100, green_rev.clone(): 0}));
-    assert_eq!(weights(p, "testTrafficWeights"), json!({green_rev: 100, blue_rev: 0}));
+    // The target is green's service revision; at POST_TEST_TRAFFIC_SHIFT ECS sends
+    // both weight maps empty.
+    assert_eq!(p["executionDetails"]["targetServiceRevisionArn"], revision(&emu, &s, "app-green").as_str());
+    assert_eq!(weights(p, "productionTrafficWeights"), json!({}));
+    assert_eq!(weights(p, "testTrafficWeights"), json!({}));
     let service = p["executionDetails"]["serviceArn"].as_str().unwrap_or_default();
     assert!(service.starts_with("arn:aws:ecs:") && service.contains("app-green"), "{p:#}");
     let rule =
@@ -144,7 +144,7 @@ fn in_progress_twice_then_succeeded_proceeds_after_the_callback_delays() {
     assert_eq!(calls[1]["payload"]["hookDetails"], json!({"ticket": "CHG-1"}), "hookDetails passed back");
     assert_eq!(calls[2]["payload"]["hookDetails"], json!({"ticket": "CHG-1"}));
     let ids: Vec<&Value> = calls.iter().map(|c| &c["payload"]["executionId"]).collect();
-    assert!(ids.iter().all(|id| *id == ids[0]), "one execution: {ids:?}");
+    assert!(ids.iter().all(|id| *id == ids[0]), "one execution of the hook: {ids:?}");
     assert_eq!(wd.plan_exit_code().code, 0);
 }
 
@@ -178,9 +178,11 @@ fn production_traffic_shift_receives_each_steps_weights_and_post_production_runs
     let after = emu.lambda_invocations("after");
     assert_eq!(after.len(), 1);
     assert_eq!(after[0]["payload"]["lifecycleStage"], "POST_PRODUCTION_TRAFFIC_SHIFT");
-    assert_eq!(shares(&emu, &s, &after[0]["payload"]), (100, 0));
+    assert_eq!(weights(&after[0]["payload"], "productionTrafficWeights"), json!({}), "empty, as ECS sends it");
     assert!(after[0]["at"].as_f64() >= steps[3]["at"].as_f64(), "after the last step");
-    assert_eq!(after[0]["payload"]["executionId"], steps[0]["payload"]["executionId"], "one execution");
+    let mut ids: Vec<&Value> = steps.iter().chain(&after).map(|c| &c["payload"]["executionId"]).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "one execution per run of a hook");
     assert_eq!(wd.plan_exit_code().code, 0);
 }
 
@@ -193,7 +195,7 @@ fn a_hook_that_fails_at_step_3_rolls_traffic_back_to_the_start() {
     emu.lambda_function(
         "per-step",
         json!([{"hookStatus": "SUCCEEDED"}, {"hookStatus": "SUCCEEDED"}, {"function_error": "Unhandled",
-            "errorMessage": "p99 latency 2.3 s over 1 s", "delay_seconds": 0.5}]),
+            "errorMessage": "p99 latency 2.3 s over 1 s", "delay_seconds": 0.5}, {"hookStatus": "SUCCEEDED"}]),
     );
     emu.lambda_function("after", json!([{"hookStatus": "SUCCEEDED"}]));
     let hooks = format!(
@@ -211,7 +213,11 @@ fn a_hook_that_fails_at_step_3_rolls_traffic_back_to_the_start() {
     assert!(err.contains("step 3 of 4, green 75 %"), "names the step: {err}");
     assert!(err.contains(&function_arn("per-step")) && err.contains("p99 latency 2.3 s over 1 s"), "{err}");
     assert_eq!(seen, [0, 25, 50, 75, 0], "back to where the apply found it");
-    assert_eq!(emu.lambda_invocations("per-step").len(), 3);
+    // As ECS does after a rollback, the hook is told the reversed weights once more.
+    let calls = emu.lambda_invocations("per-step");
+    let seen: Vec<(i64, i64)> = calls.iter().map(|c| shares(&emu, &s, &c["payload"])).collect();
+    assert_eq!(seen, [(25, 75), (50, 50), (75, 25), (0, 100)], "three steps, then the rollback");
+    assert!(!err.contains("Telling the hooks of the rollback failed"), "{err}");
     assert!(emu.lambda_invocations("after").is_empty(), "the promotion never reached 100 %");
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
 }

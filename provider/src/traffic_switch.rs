@@ -88,6 +88,8 @@ struct Progress {
     writes_sent: u32,
     live_pair: LivePair,
     live_unparsable: bool,
+    /// What the lifecycle hooks are told, once they ran (a rollback tells them too).
+    hooks: Option<std::sync::Arc<HookSubject>>,
 }
 
 impl Switch<'_> {
@@ -103,6 +105,7 @@ impl Switch<'_> {
             writes_sent: 0,
             live_pair: LivePair::Configured,
             live_unparsable: false,
+            hooks: None,
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
@@ -258,9 +261,12 @@ impl Switch<'_> {
         // The lifecycle hooks run on a promotion, not on pulling a canary back (an abort
         // must not wait on the checks of the version it aborts).
         let hooks = match gaining {
-            Some(color) if !pulling_back && !spec.promotion.hooks.is_empty() => Some(self.hook_subject(color).await),
+            Some(color) if !pulling_back && !spec.promotion.hooks.is_empty() => {
+                Some(std::sync::Arc::new(self.hook_subject(color).await))
+            }
             _ => None,
         };
+        p.hooks = hooks.clone();
         if let (Some(subject), Some(color)) = (&hooks, gaining) {
             if let Some(test) = &spec.test_pointer {
                 // POST_TEST_TRAFFIC_SHIFT: once the test pointer forwards to the color
@@ -544,11 +550,12 @@ impl Switch<'_> {
                 self.refresh(p).await;
                 hclog::warn("bake failed; traffic rolled back", &[("reason", &failure), ("restored", &before)]);
                 self.say(format!("bake failed; traffic rolled back to {before}"));
+                let told = self.tell_hooks_of_the_rollback(p, before, now).await;
                 let live = p.live.unwrap_or(before);
                 Error::Gate {
                     summary: "Bake failed; traffic rolled back".into(),
                     detail: format!(
-                        "{after}: {failure}. Traffic was restored to {before}; {} now sends {live}, and the state records that.",
+                        "{after}: {failure}. Traffic was restored to {before}; {} now sends {live}, and the state records that.{told}",
                         spec.pointer.describe()
                     ),
                 }
@@ -674,13 +681,27 @@ impl Switch<'_> {
         let (gaining_key, other_key, target_revision) =
             promotion_gate::weight_keys((gaining_services, tg), (other_services, other_tg));
         HookSubject {
-            execution_id: promotion_gate::execution_id(),
             resource_arn: spec.pointer.arn().to_string(),
             service_arn: gaining_services.iter().find(|s| s.desired > 0).map(|s| s.arn.clone()),
             gaining_key,
             other_key,
             target_revision,
-            has_test_pointer: spec.test_pointer.is_some(),
+            details: Default::default(),
+        }
+    }
+
+    /// After a rollback, ECS invokes the PRODUCTION_TRAFFIC_SHIFT hooks again with the
+    /// weights reversed (the gaining color at its share before the promotion), so that
+    /// hooks that keep state (feature flags, parameters) follow it; so does this. Their
+    /// answer cannot stop anything now: a failure is only reported (the returned
+    /// sentence, empty when all succeeded or none ran).
+    async fn tell_hooks_of_the_rollback(&self, p: &Progress, before: Traffic, now: Traffic) -> String {
+        let (Some(subject), Some(color)) = (&p.hooks, before.gaining(&now)) else { return String::new() };
+        let share = promotion_gate::share(before, color);
+        match self.run_hooks(HookStage::ProductionTrafficShift, subject, share).await {
+            Ok(None) => String::new(),
+            Ok(Some(reason)) => format!(" Telling the hooks of the rollback failed: {reason}."),
+            Err(e) => format!(" The hooks were not told of the rollback: {}.", e.to_diagnostic().detail),
         }
     }
 

@@ -5,10 +5,15 @@
 //! service deployments", lambda-lifecycle-hooks.html).
 //!
 //! - The function is invoked synchronously (`Invoke`, RequestResponse) with the
-//!   lifecycle payload: `executionId`, `lifecycleStage`, `resourceArn` and
-//!   `executionDetails` (`testTrafficWeights`, `productionTrafficWeights`,
+//!   lifecycle payload: `executionId` (one UUID per run of a hook), `lifecycleStage`,
+//!   `resourceArn` and `executionDetails` (`testTrafficWeights`,
+//!   `productionTrafficWeights` — revision ARN to percent, filled at
+//!   PRODUCTION_TRAFFIC_SHIFT and empty at the POST_ stages, as in ECS's examples —
 //!   `serviceArn`, `targetServiceRevisionArn`), plus `hookDetails` when an earlier
-//!   answer returned some.
+//!   IN_PROGRESS answer of the same hook returned some.
+//! - After a rollback, ECS invokes the PRODUCTION_TRAFFIC_SHIFT hooks again with the
+//!   weights reversed; so does the switch, once traffic is back, and their answer can
+//!   no longer stop anything (it is reported).
 //! - It answers `{"hookStatus": "SUCCEEDED" | "FAILED" | "IN_PROGRESS"}`. IN_PROGRESS
 //!   is asked again after `callBackDelay` seconds (default 30), with the `hookDetails`
 //!   it returned, until the hook's `timeout`.
@@ -96,11 +101,10 @@ pub fn hooks_said(hooks: &[LifecycleHook]) -> String {
     format!("Lifecycle hooks: {}", each.join(", "))
 }
 
-/// What one promotion's hooks say about it (the same for every stage of one apply).
-#[derive(Clone, Debug)]
+/// What one promotion's hooks say about it (the same for every stage of one apply),
+/// and the `hookDetails` each hook returned so far.
+#[derive(Debug, Default)]
 pub struct HookSubject {
-    /// One id per apply (or action invoke): a function can tell its invocations apart.
-    pub execution_id: String,
     /// The production pointer's ARN.
     pub resource_arn: String,
     /// The ECS service serving the color gaining traffic, when one is found.
@@ -111,9 +115,9 @@ pub struct HookSubject {
     pub other_key: String,
     /// The gaining color's service revision, when its key is one.
     pub target_revision: Option<String>,
-    /// Whether a test pointer exists (it points at the gaining color by the time any
-    /// hook runs, during a promotion).
-    pub has_test_pointer: bool,
+    /// The last `hookDetails` each hook (stage and function) returned with IN_PROGRESS:
+    /// ECS passes them to that hook's later invocations within the deployment.
+    pub details: std::sync::Mutex<std::collections::HashMap<(&'static str, String), Json>>,
 }
 
 /// The weights' keys of the gaining and the other color, and the gaining color's
@@ -140,20 +144,27 @@ pub fn weight_keys(
 }
 
 impl HookSubject {
-    /// The invocation payload at `stage` with the gaining color at `gaining_percent` %
-    /// of production traffic.
-    pub fn payload(&self, stage: HookStage, gaining_percent: u8, hook_details: Option<&Json>) -> Json {
-        let production = json!({
-            self.gaining_key.clone(): gaining_percent,
-            self.other_key.clone(): 100 - gaining_percent,
-        });
-        let test = if self.has_test_pointer {
-            json!({ self.gaining_key.clone(): 100, self.other_key.clone(): 0 })
+    /// The invocation payload at `stage`, as ECS sends it: the production weights (the
+    /// gaining color at `gaining_percent` %) at PRODUCTION_TRAFFIC_SHIFT only; at the
+    /// POST_ stages, and for the test weights at every stage here, ECS's examples send
+    /// empty maps (lambda-lifecycle-hooks.html, "Lifecycle payloads").
+    pub fn payload(
+        &self,
+        stage: HookStage,
+        gaining_percent: u8,
+        execution_id: &str,
+        hook_details: Option<&Json>,
+    ) -> Json {
+        let production = if stage == HookStage::ProductionTrafficShift {
+            json!({
+                self.gaining_key.clone(): gaining_percent,
+                self.other_key.clone(): 100 - gaining_percent,
+            })
         } else {
             json!({})
         };
         let mut details = json!({
-            "testTrafficWeights": test,
+            "testTrafficWeights": {},
             "productionTrafficWeights": production,
         });
         if let Some(arn) = &self.service_arn {
@@ -164,7 +175,7 @@ impl HookSubject {
         }
         let mut payload = json!({
             "executionDetails": details,
-            "executionId": self.execution_id,
+            "executionId": execution_id,
             "lifecycleStage": stage.as_str(),
             "resourceArn": self.resource_arn,
         });
@@ -172,6 +183,16 @@ impl HookSubject {
             payload["hookDetails"] = d.clone();
         }
         payload
+    }
+
+    fn remembered(&self, hook: &LifecycleHook) -> Option<Json> {
+        self.details.lock().ok()?.get(&(hook.stage.as_str(), hook.function_arn.clone())).cloned()
+    }
+
+    fn remember(&self, hook: &LifecycleHook, details: &Json) {
+        if let Ok(mut map) = self.details.lock() {
+            map.insert((hook.stage.as_str(), hook.function_arn.clone()), details.clone());
+        }
     }
 }
 
@@ -356,11 +377,13 @@ async fn run_one(
         ))
     };
     let stopped = || Error::Stopped { during: format!("the lifecycle hook {name} at {stage}") };
-    let mut details: Option<Json> = None;
+    // One execution per run of a hook (its IN_PROGRESS re-invocations included).
+    let execution = execution_id();
+    let mut details: Option<Json> = subject.remembered(hook);
     let mut asked = 0u32;
     say(format!("hook {name} ({stage}): invoking"));
     loop {
-        let payload = subject.payload(hook.stage, gaining_percent, details.as_ref());
+        let payload = subject.payload(hook.stage, gaining_percent, &execution, details.as_ref());
         let bytes = serde_json::to_vec(&payload).unwrap_or_default();
         asked += 1;
         hclog::debug(
@@ -392,8 +415,9 @@ async fn run_one(
                 return Ok(failed(why));
             }
             Answer::InProgress { delay, details: returned } => {
-                if returned.is_some() {
-                    details = returned;
+                if let Some(d) = returned {
+                    subject.remember(hook, &d);
+                    details = Some(d);
                 }
                 say(format!("hook {name} ({stage}): IN_PROGRESS; asking again in {}", duration::display(delay)));
                 let next = Instant::now() + delay;
@@ -416,13 +440,12 @@ mod tests {
 
     fn subject() -> HookSubject {
         HookSubject {
-            execution_id: "00000000-0000-4000-8000-000000000000".into(),
             resource_arn: "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/lb/1/2/3".into(),
             service_arn: Some("arn:aws:ecs:us-east-1:1:service/c/app-green".into()),
             gaining_key: "rev-green".into(),
             other_key: "tg-blue".into(),
             target_revision: Some("rev-green".into()),
-            has_test_pointer: true,
+            ..HookSubject::default()
         }
     }
 
@@ -462,18 +485,23 @@ mod tests {
 
     #[test]
     fn the_payload_has_the_ecs_fields_with_the_steps_weights() {
-        let p = subject().payload(HookStage::ProductionTrafficShift, 30, None);
+        let p = subject().payload(HookStage::ProductionTrafficShift, 30, "exec-1", None);
         assert_eq!(p["lifecycleStage"], "PRODUCTION_TRAFFIC_SHIFT");
-        assert_eq!(p["executionId"], "00000000-0000-4000-8000-000000000000");
+        assert_eq!(p["executionId"], "exec-1");
         assert_eq!(p["resourceArn"], "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/lb/1/2/3");
         let d = &p["executionDetails"];
         assert_eq!(d["productionTrafficWeights"], json!({"rev-green": 30, "tg-blue": 70}));
-        assert_eq!(d["testTrafficWeights"], json!({"rev-green": 100, "tg-blue": 0}));
+        assert_eq!(d["testTrafficWeights"], json!({}));
         assert_eq!(d["serviceArn"], "arn:aws:ecs:us-east-1:1:service/c/app-green");
         assert_eq!(d["targetServiceRevisionArn"], "rev-green");
-        let without =
-            HookSubject { target_revision: None, ..subject() }.payload(HookStage::PostTestTrafficShift, 0, None);
-        assert!(without["executionDetails"].get("targetServiceRevisionArn").is_none());
+        let post = HookSubject { target_revision: None, ..subject() }.payload(
+            HookStage::PostTestTrafficShift,
+            0,
+            "exec-2",
+            None,
+        );
+        assert!(post["executionDetails"].get("targetServiceRevisionArn").is_none());
+        assert_eq!(post["executionDetails"]["productionTrafficWeights"], json!({}), "as ECS: empty at POST_ stages");
         assert!(p.get("hookDetails").is_none());
     }
 
@@ -515,6 +543,37 @@ mod tests {
         assert!(sent[0].1.get("hookDetails").is_none());
         assert_eq!(sent[1].1["hookDetails"], json!({"try": 1}));
         assert_eq!(sent[2].1["hookDetails"], json!({"try": 1}));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hooks_details_carry_over_to_its_next_run_and_each_run_is_its_own_execution() {
+        let lambda = Scripted::new(vec![
+            Scripted::status(
+                r#"{"hookStatus":"IN_PROGRESS","callBackDelay":1,"hookDetails":{"baseline":"p99=120ms"}}"#,
+            ),
+            Scripted::status(r#"{"hookStatus":"SUCCEEDED"}"#),
+        ]);
+        let hooks = [hook(HookStage::ProductionTrafficShift, Duration::from_secs(60))];
+        let (ctx, subject) = (Ctx::detached(), subject());
+        let deadline = Instant::now() + Duration::from_secs(3600);
+        for share in [50, 100] {
+            let run = run_stage_with(
+                &ctx,
+                &lambda,
+                &hooks,
+                HookStage::ProductionTrafficShift,
+                &subject,
+                share,
+                deadline,
+                None,
+            );
+            assert_eq!(run.await.unwrap(), None);
+        }
+        let sent = lambda.sent.lock().unwrap();
+        assert_eq!(sent.len(), 3, "step 1: IN_PROGRESS then SUCCEEDED; step 2: SUCCEEDED");
+        assert_eq!(sent[2].1["hookDetails"], json!({"baseline": "p99=120ms"}), "the next step's run gets them");
+        assert_eq!(sent[0].1["executionId"], sent[1].1["executionId"]);
+        assert_ne!(sent[1].1["executionId"], sent[2].1["executionId"]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -74,9 +74,7 @@ pub use dynatrace::DynatraceGate;
 use dynatrace::SloCheck;
 use guardian::GuardianCheck;
 pub use guardian::GuardianGate;
-pub use hooks::{
-    DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, execution_id, hooks_said, run_stage, weight_keys,
-};
+pub use hooks::{DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, hooks_said, run_stage, weight_keys};
 pub use strategy::{Strategy, least_time, share, steps};
 
 #[cfg(test)]
