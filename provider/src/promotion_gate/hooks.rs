@@ -1,8 +1,13 @@
 //! Lambda lifecycle hooks: the team's own checks at fixed stages of a promotion, with
 //! the contract of ECS-native blue/green deployments, so functions written for ECS work
-//! unchanged (AWS, Amazon ECS Developer Guide: "Lifecycle hooks for Amazon ECS service
-//! deployments", deployment-lifecycle-hooks.html, and "Lambda hooks for Amazon ECS
-//! service deployments", lambda-lifecycle-hooks.html).
+//! unchanged. Sources: Amazon ECS Developer Guide, "Lambda hooks for Amazon ECS service
+//! deployments" (docs.aws.amazon.com/AmazonECS/latest/developerguide/
+//! lambda-lifecycle-hooks.html: hookStatus, callBackDelay, hookDetails, the payload of
+//! each stage, rollback) and "Lifecycle hooks for Amazon ECS service deployments"
+//! (deployment-lifecycle-hooks.html); the API Reference's DeploymentLifecycleHook (the
+//! stage names); a logged POST_TEST_TRAFFIC_SHIFT event in the AWS News Blog post of
+//! 17 July 2025 on built-in blue/green deployments (the nesting under
+//! `executionDetails`).
 //!
 //! - The function is invoked synchronously (`Invoke`, RequestResponse) with the
 //!   lifecycle payload: `executionId` (one UUID per run of a hook), `lifecycleStage`,
