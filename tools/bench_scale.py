@@ -307,8 +307,10 @@ GATE_SERVICES = int(os.environ.get("BENCH_GATE_SERVICES", "500"))
 GATE_WAITS = ("1s", "2s")  # both poll every 250 ms (a tenth of the wait, at least 250 ms)
 
 
-def gate_release(endpoint: str, s: dict, color: str, wait: str) -> str:
-    return provider_block(endpoint) + f'''resource "bluegreen_ecs_release" "gate" {{
+def release_hcl(endpoint: str, s: dict, name: str, color: str, promotion: str) -> str:
+    """The provider and one release of scaffold `s`, with `promotion` as its promotion
+    block's lines (indented four spaces)."""
+    return provider_block(endpoint) + f'''resource "bluegreen_ecs_release" "{name}" {{
   cluster           = "{s['cluster']}"
   listener_rule_arn = "{s['rule_arn']}"
   blue {{
@@ -319,12 +321,17 @@ def gate_release(endpoint: str, s: dict, color: str, wait: str) -> str:
   }}
   active_color = "{color}"
   promotion {{
-    min_healthy_targets = 1
-    alarm_names         = ["gate-5xx"]
-    wait_timeout        = "{wait}"
-  }}
+{promotion}  }}
 }}
 '''
+
+
+def gate_release(endpoint: str, s: dict, color: str, wait: str) -> str:
+    return release_hcl(endpoint, s, "gate", color,
+                       f'''    min_healthy_targets = 1
+    alarm_names         = ["gate-5xx"]
+    wait_timeout        = "{wait}"
+''')
 
 
 def add_services(endpoint: str, s: dict, n: int) -> None:
@@ -399,27 +406,14 @@ def dynatrace_poll_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
                                                      "target": 99.0})
     def release(color: str) -> str:
         quoted = ", ".join(f'"{i}"' for i in ids)
-        return provider_block(endpoint) + f'''resource "bluegreen_ecs_release" "slo" {{
-  cluster           = "{s['cluster']}"
-  listener_rule_arn = "{s['rule_arn']}"
-  blue {{
-    target_group_arn = "{s['blue_tg']}"
-  }}
-  green {{
-    target_group_arn = "{s['green_tg']}"
-  }}
-  active_color = "{color}"
-  promotion {{
-    wait_timeout = "3s"
+        return release_hcl(endpoint, s, "slo", color, f'''    wait_timeout = "3s"
     dynatrace {{
       environment_url      = "{endpoint}"
       api_token_secret_arn = "{secret['arn']}"
       api_token_secret_key = "DT_API_TOKEN"
       slo_ids              = [{quoted}]
     }}
-  }}
-}}
-'''
+''')
     wd = Workdir(tmp, "slo", provider_dir)
     apply = ("apply", "-auto-approve", "-input=false", "-no-color")
     wd.write(release("blue"))
@@ -464,25 +458,12 @@ def linear_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
       lambda_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-step"
     }
 ''' if hook else "")
-        return provider_block(endpoint) + f'''resource "bluegreen_ecs_release" "linear" {{
-  cluster           = "{s['cluster']}"
-  listener_rule_arn = "{s['rule_arn']}"
-  blue {{
-    target_group_arn = "{s['blue_tg']}"
-  }}
-  green {{
-    target_group_arn = "{s['green_tg']}"
-  }}
-  active_color = "{color}"
-  promotion {{
-    strategy = "linear"
+        return release_hcl(endpoint, s, "linear", color, f'''    strategy = "linear"
     linear {{
       step_percent   = {100 // LINEAR_STEPS}
       step_bake_time = "0s"
     }}
-{hook_block}  }}
-}}
-'''
+{hook_block}''')
     wd = Workdir(tmp, "linear", provider_dir)
     apply = ("apply", "-auto-approve", "-input=false", "-no-color")
     wd.write(release("blue"))

@@ -36,6 +36,16 @@ say() { printf '    %s\n' "$*"; }
 result() { printf '    => %s\n' "$*"; }
 # Indented excerpt: the lines of FILE matching the extended regex PATTERN.
 excerpt() { grep -E -- "$2" "$1" | sed 's/^[[:space:]]*/    | /' || true; }
+# wait_for_line PATTERN FILE: until the background apply ($apply_pid) has written a line
+# matching PATTERN to FILE (30 s at most); fails if it never does.
+wait_for_line() {
+  for _ in $(seq 1 300); do
+    grep -q "$1" "$2" && return 0
+    kill -0 "$apply_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -q "$1" "$2"
+}
 # The "Error: ..." lines of a Terraform stderr file and their detail, without the
 # "with ... / on main.tf line N" context lines.
 error_excerpt() {
@@ -345,15 +355,7 @@ say "blue's targets are being replaced: the old ones are deregistered (draining)
 "$terraform" -chdir="$work" apply -invoke=action.bluegreen_ecs_promote.shop -auto-approve -input=false -no-color \
   >"$work/invoke7.out" 2>"$work/invoke7.err" &
 apply_pid=$!
-waiting=""
-for _ in $(seq 1 300); do
-  if grep -q '^Action action\.bluegreen_ecs_promote\.shop .*blue: 0/[0-9]* targets healthy' "$work/invoke7.out"; then
-    waiting=yes; break
-  fi
-  kill -0 "$apply_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -n "$waiting" ]] || die "the action never reported its gate waiting for blue" "$work/invoke7.out" "$work/invoke7.err"
+wait_for_line '^Action action\.bluegreen_ecs_promote\.shop .*blue: 0/[0-9]* targets healthy' "$work/invoke7.out" || die "the action never reported its gate waiting for blue" "$work/invoke7.out" "$work/invoke7.err"
 scaffold targets --tg "$blue_tg" --register 2 >/dev/null
 say "the gate is waiting; registered 2 fresh targets in blue (initial for ~1.5 s, then healthy)"
 rc=0; wait "$apply_pid" || rc=$?
@@ -378,12 +380,14 @@ step "8. A Dynatrace SLO gates the promotion (the promote action, back to green)
 scaffold secret --name shop-dynatrace --key DT_API_TOKEN --value "dt0c01.DEMO.TOKEN" >"$demo_dir/secret.json"
 secret_arn=$(json_get "$demo_dir/secret.json" arn)
 # The emulator's Dynatrace control calls (tools/dynatrace_api.py).
-dynatrace() {
+# POST JSON to the emulator's control API: emulator_control PATH JSON.
+emulator_control() {
   "$py" -c 'import sys, urllib.request
-req = urllib.request.Request(sys.argv[1] + "/_bluegreen/dynatrace/" + sys.argv[2], data=sys.argv[3].encode(),
+req = urllib.request.Request(sys.argv[1] + "/_bluegreen/" + sys.argv[2], data=sys.argv[3].encode(),
                              method="POST", headers={"Content-Type": "application/json"})
 urllib.request.urlopen(req, timeout=10).read()' "$endpoint" "$1" "$2"
 }
+dynatrace() { emulator_control "dynatrace/$1" "$2"; }
 slo() {
   dynatrace slo "{\"id\": \"shop-slo\", \"name\": \"shop-availability\", \"status\": \"$1\", \"evaluatedPercentage\": $2, \"target\": 99.9}"
 }
@@ -414,15 +418,7 @@ say "(the demo re-reads SLOs every 2 s, BLUEGREEN_SLO_INTERVAL_MS; a real SLO is
 BLUEGREEN_SLO_INTERVAL_MS=2000 "$terraform" -chdir="$work" apply -invoke=action.bluegreen_ecs_promote.shop \
   -auto-approve -input=false -no-color >"$work/invoke8.out" 2>"$work/invoke8.err" &
 apply_pid=$!
-waiting=""
-for _ in $(seq 1 300); do
-  if grep -q '^Action action\.bluegreen_ecs_promote\.shop .*SLO shop-availability FAILURE' "$work/invoke8.out"; then
-    waiting=yes; break
-  fi
-  kill -0 "$apply_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -n "$waiting" ]] || die "the action never reported its gate waiting on the SLO" "$work/invoke8.out" "$work/invoke8.err"
+wait_for_line '^Action action\.bluegreen_ecs_promote\.shop .*SLO shop-availability FAILURE' "$work/invoke8.out" || die "the action never reported its gate waiting on the SLO" "$work/invoke8.out" "$work/invoke8.err"
 slo SUCCESS 99.95
 say "the gate is waiting on the SLO; Dynatrace now evaluates it SUCCESS (99.95 %)"
 rc=0; wait "$apply_pid" || rc=$?
@@ -440,13 +436,7 @@ result "the gate waited on the Dynatrace SLO (said so while it waited), then pas
 step "9. A linear promotion back to blue: 25 % steps, each held 1 s, checked and told to a Lambda hook"
 # The team's hook function, as ECS-native blue/green would call it: the emulator's
 # Lambda answers IN_PROGRESS once (ask again in 1 s), then SUCCEEDED.
-lambda_function() {
-  "$py" -c 'import sys, urllib.request
-req = urllib.request.Request(sys.argv[1] + "/_bluegreen/lambda/function", data=sys.argv[2].encode(),
-                             method="POST", headers={"Content-Type": "application/json"})
-urllib.request.urlopen(req, timeout=10).read()' "$endpoint" "$1"
-}
-lambda_function '{"name": "shop-step-check", "answers": [{"hookStatus": "IN_PROGRESS", "callBackDelay": 1}, {"hookStatus": "SUCCEEDED"}]}'
+emulator_control lambda/function '{"name": "shop-step-check", "answers": [{"hookStatus": "IN_PROGRESS", "callBackDelay": 1}, {"hookStatus": "SUCCEEDED"}]}'
 cat >"$work/actions.tf" <<EOF
 action "bluegreen_ecs_promote" "shop" {
   config {

@@ -80,6 +80,32 @@ resource "bluegreen_ecs_release" "app" {{
             green = self.green_tg,
         )
     }
+
+    /// An `action "KIND" "app"` block on the scaffold's rule; `body` adds lines to its
+    /// config.
+    pub fn action_hcl(&self, kind: &str, body: &str) -> String {
+        format!(
+            r#"
+action "{kind}" "app" {{
+  config {{
+    cluster           = "{cluster}"
+    listener_rule_arn = "{rule}"
+    blue {{
+      target_group_arn = "{blue}"
+    }}
+    green {{
+      target_group_arn = "{green}"
+    }}
+{body}
+  }}
+}}
+"#,
+            cluster = self.cluster,
+            rule = self.rule(),
+            blue = self.blue_tg,
+            green = self.green_tg,
+        )
+    }
 }
 
 /// `(target id, state, reason code)` of every target DescribeTargetHealth lists for `tg`

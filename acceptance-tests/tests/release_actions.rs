@@ -15,31 +15,6 @@ use std::time::{Duration, Instant};
 const PROMOTE: &str = "bluegreen_ecs_promote";
 const ROLLBACK: &str = "bluegreen_ecs_rollback";
 
-/// An `action "KIND" "app"` block on the scaffold's rule; `body` adds lines to its config.
-fn action_hcl(s: &Scaffold, kind: &str, body: &str) -> String {
-    format!(
-        r#"
-action "{kind}" "app" {{
-  config {{
-    cluster           = "{cluster}"
-    listener_rule_arn = "{rule}"
-    blue {{
-      target_group_arn = "{blue}"
-    }}
-    green {{
-      target_group_arn = "{green}"
-    }}
-{body}
-  }}
-}}
-"#,
-        cluster = s.cluster,
-        rule = s.rule(),
-        blue = s.blue_tg,
-        green = s.green_tg,
-    )
-}
-
 /// main.tf: the provider, the release (with `release` lines) and the actions.
 fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, release: &str, actions: &[String]) {
     let text = format!(
@@ -166,7 +141,7 @@ fn promote_streams_the_gate_wait_and_an_adopt_mode_plan_after_it_is_clean() {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    let promote = action_hcl(&s, PROMOTE, "    promotion {\n      wait_timeout = \"60s\"\n    }");
+    let promote = s.action_hcl(PROMOTE, "    promotion {\n      wait_timeout = \"60s\"\n    }");
     write(&wd, &emu, &s, "", std::slice::from_ref(&promote));
     wd.apply();
     assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
@@ -201,7 +176,7 @@ fn a_promote_whose_gate_fails_writes_nothing_and_exits_non_zero_with_the_gates_r
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    let promote = action_hcl(&s, PROMOTE, "    promotion {\n      wait_timeout = \"2s\"\n    }");
+    let promote = s.action_hcl(PROMOTE, "    promotion {\n      wait_timeout = \"2s\"\n    }");
     write(&wd, &emu, &s, "", &[promote]);
     wd.apply();
     // Green has no targets: it never gets healthy within the 2 s wait.
@@ -238,7 +213,7 @@ fn in_enforce_mode_the_plan_after_a_promote_shows_the_drift() {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    let promote = action_hcl(&s, PROMOTE, "    to_color = \"green\"");
+    let promote = s.action_hcl(PROMOTE, "    to_color = \"green\"");
     write(&wd, &emu, &s, "  active_color = \"blue\"", std::slice::from_ref(&promote));
     wd.apply();
     let out = invoke(&wd, PROMOTE);
@@ -259,7 +234,7 @@ fn in_enforce_mode_the_plan_after_a_promote_shows_the_drift() {
     assert!(progress(&again, PROMOTE).iter().any(|l| l.ends_with("already sends green 100%; nothing to move")));
     assert_eq!(count(&emu, "ModifyRule"), 0);
     // Bad input is a diagnostic at the attribute, at plan time.
-    let bad = action_hcl(&s, PROMOTE, "    to_color = \"purple\"");
+    let bad = s.action_hcl(PROMOTE, "    to_color = \"purple\"");
     write(&wd, &emu, &s, "  active_color = \"blue\"", &[bad]);
     let out = invoke(&wd, PROMOTE);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -274,8 +249,8 @@ fn rollback_moves_all_traffic_back_and_its_health_check_is_relaxed_only_explicit
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
-    let promote = action_hcl(&s, PROMOTE, "");
-    let rollback = |body: &str| action_hcl(&s, ROLLBACK, body);
+    let promote = s.action_hcl(PROMOTE, "");
+    let rollback = |body: &str| s.action_hcl(ROLLBACK, body);
     write(&wd, &emu, &s, "", &[promote.clone(), rollback("")]);
     wd.apply();
     assert_eq!(invoke(&wd, PROMOTE).code, 0);
@@ -321,7 +296,7 @@ fn a_rollback_during_a_canary_ends_it_on_the_majority_color_unless_to_color_says
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     let canary = "  active_color = \"blue\"\n  standby_traffic_percent = 10";
-    write(&wd, &emu, &s, canary, &[action_hcl(&s, ROLLBACK, "")]);
+    write(&wd, &emu, &s, canary, &[s.action_hcl(ROLLBACK, "")]);
     wd.apply();
     let weights = |emu: &Emulator| forward_weights(&rule(emu, &s)["actions"]);
     assert_eq!(weights(&emu), [(s.blue_tg.clone(), 90), (s.green_tg.clone(), 10)], "the canary is live");
@@ -336,7 +311,7 @@ fn a_rollback_during_a_canary_ends_it_on_the_majority_color_unless_to_color_says
 
     // Giving the canary's color all traffic takes to_color, and the plan says so.
     wd.apply();
-    let to_green = action_hcl(&s, ROLLBACK, "    to_color = \"green\"");
+    let to_green = s.action_hcl(ROLLBACK, "    to_color = \"green\"");
     write(&wd, &emu, &s, canary, &[to_green]);
     let out = invoke(&wd, ROLLBACK);
     assert_eq!(out.code, 0, "{}", out.all());
@@ -354,7 +329,7 @@ fn ctrl_c_during_an_invokes_gate_wait_writes_nothing() {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    let promote = action_hcl(&s, PROMOTE, "    promotion {\n      wait_timeout = \"2m\"\n    }");
+    let promote = s.action_hcl(PROMOTE, "    promotion {\n      wait_timeout = \"2m\"\n    }");
     write(&wd, &emu, &s, "", &[promote]);
     wd.apply();
     let before = rule(&emu, &s);
@@ -381,7 +356,7 @@ fn ctrl_c_during_an_invokes_bake_rolls_back() {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    let promote = action_hcl(&s, PROMOTE, "    promotion {\n      bake_time = \"2m\"\n    }");
+    let promote = s.action_hcl(PROMOTE, "    promotion {\n      bake_time = \"2m\"\n    }");
     write(&wd, &emu, &s, "", &[promote]);
     wd.apply();
     let mut run = Invoking::invoke(&wd, PROMOTE);
@@ -455,7 +430,7 @@ fn a_throttled_pointer_write_is_re_read_before_it_is_sent_again() {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, "", &[action_hcl(&s, PROMOTE, "")]);
+    write(&wd, &emu, &s, "", &[s.action_hcl(PROMOTE, "")]);
     wd.apply();
     // max_retries = 2 (provider_block): three attempts, the first two throttled.
     emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 2, "kind": "throttle"}));

@@ -47,6 +47,20 @@ fn blue() -> (Emulator, Scaffold, Workdir) {
     (emu, s, wd)
 }
 
+/// `active_color = green` in linear 25 % steps, with a PRODUCTION_TRAFFIC_SHIFT hook
+/// `per-step` answering `per_step` and a POST_PRODUCTION_TRAFFIC_SHIFT hook `after`
+/// answering SUCCEEDED.
+fn linear_to_green_with_hooks(emu: &Emulator, s: &Scaffold, wd: &Workdir, per_step: Value) {
+    emu.lambda_function("per-step", per_step);
+    emu.lambda_function("after", json!([{"hookStatus": "SUCCEEDED"}]));
+    let hooks = format!(
+        "{}{}",
+        hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s"),
+        hook("POST_PRODUCTION_TRAFFIC_SHIFT", "after", "30s")
+    );
+    write(wd, emu, s, &to_green(s, &format!("{LINEAR_25}{hooks}")));
+}
+
 fn one_line(out: &Output) -> String {
     out.stderr.replace('\n', " ")
 }
@@ -152,14 +166,7 @@ fn in_progress_twice_then_succeeded_proceeds_after_the_callback_delays() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn production_traffic_shift_receives_each_steps_weights_and_post_production_runs_at_100() {
     let (emu, s, wd) = blue();
-    emu.lambda_function("per-step", json!([{"hookStatus": "SUCCEEDED"}]));
-    emu.lambda_function("after", json!([{"hookStatus": "SUCCEEDED"}]));
-    let hooks = format!(
-        "{}{}",
-        hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s"),
-        hook("POST_PRODUCTION_TRAFFIC_SHIFT", "after", "30s")
-    );
-    write(&wd, &emu, &s, &to_green(&s, &format!("{LINEAR_25}{hooks}")));
+    linear_to_green_with_hooks(&emu, &s, &wd, json!([{"hookStatus": "SUCCEEDED"}]));
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}", plan.all());
     let said = plan.all().replace('\n', " ");
@@ -192,18 +199,9 @@ fn a_hook_that_fails_at_step_3_rolls_traffic_back_to_the_start() {
     let (emu, s, wd) = blue();
     // The third run throws after half a second of checking (long enough for the
     // second reader, which samples every 50 ms, to see step 3).
-    emu.lambda_function(
-        "per-step",
-        json!([{"hookStatus": "SUCCEEDED"}, {"hookStatus": "SUCCEEDED"}, {"function_error": "Unhandled",
-            "errorMessage": "p99 latency 2.3 s over 1 s", "delay_seconds": 0.5}, {"hookStatus": "SUCCEEDED"}]),
-    );
-    emu.lambda_function("after", json!([{"hookStatus": "SUCCEEDED"}]));
-    let hooks = format!(
-        "{}{}",
-        hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s"),
-        hook("POST_PRODUCTION_TRAFFIC_SHIFT", "after", "30s")
-    );
-    write(&wd, &emu, &s, &to_green(&s, &format!("{LINEAR_25}{hooks}")));
+    let per_step = json!([{"hookStatus": "SUCCEEDED"}, {"hookStatus": "SUCCEEDED"}, {"function_error": "Unhandled",
+        "errorMessage": "p99 latency 2.3 s over 1 s", "delay_seconds": 0.5}, {"hookStatus": "SUCCEEDED"}]);
+    linear_to_green_with_hooks(&emu, &s, &wd, per_step);
     let sampler = Sampler::start(&emu, &s);
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     let seen = sampler.stop();
@@ -230,14 +228,11 @@ fn the_rollback_action_takes_the_strategy_and_the_hooks() {
     write(&wd, &emu, &s, &to_green(&s, ""));
     wd.apply();
     emu.lambda_function("per-step", json!([{"hookStatus": "SUCCEEDED"}]));
-    let action = format!(
-        "\naction \"bluegreen_ecs_rollback\" \"app\" {{\n  config {{\n    cluster           = \"{}\"\n    listener_rule_arn = \"{}\"\n    blue {{\n      target_group_arn = \"{}\"\n    }}\n    green {{\n      target_group_arn = \"{}\"\n    }}\n    promotion {{\n      strategy = \"linear\"\n      linear {{\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }}\n{}    }}\n  }}\n}}\n",
-        s.cluster,
-        s.rule(),
-        s.blue_tg,
-        s.green_tg,
+    let gate = format!(
+        "    promotion {{\n      strategy = \"linear\"\n      linear {{\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }}\n{}    }}",
         hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s")
     );
+    let action = s.action_hcl("bluegreen_ecs_rollback", &gate);
     wd.write(
         "main.tf",
         &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),

@@ -131,12 +131,9 @@ fn ctrl_c_mid_way_rolls_back_to_the_start() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn the_promote_action_with_linear_prints_a_line_per_step() {
     let (emu, s, wd) = blue(false);
-    let action = format!(
-        "\naction \"bluegreen_ecs_promote\" \"app\" {{\n  config {{\n    cluster           = \"{}\"\n    listener_rule_arn = \"{}\"\n    blue {{\n      target_group_arn = \"{}\"\n    }}\n    green {{\n      target_group_arn = \"{}\"\n    }}\n    promotion {{\n      strategy = \"linear\"\n      linear {{\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }}\n    }}\n  }}\n}}\n",
-        s.cluster,
-        s.rule(),
-        s.blue_tg,
-        s.green_tg
+    let action = s.action_hcl(
+        "bluegreen_ecs_promote",
+        "    promotion {\n      strategy = \"linear\"\n      linear {\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }\n    }",
     );
     wd.write(
         "main.tf",

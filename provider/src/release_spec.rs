@@ -292,14 +292,18 @@ fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
             );
         }
     }
-    if let Some(arn) = dt.get("api_token_secret_arn").as_str()
-        && !(arn.starts_with("arn:") && arn.split(':').nth(2) == Some("secretsmanager"))
-    {
-        d.error_at(
-            at("api_token_secret_arn"),
-            "Invalid secret ARN",
-            format!("{arn:?} is not a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."),
-        );
+    for attr in ["api_token_secret_arn", "platform_token_secret_arn"] {
+        if let Some(arn) = dt.get(attr).as_str()
+            && !(arn.starts_with("arn:") && arn.split(':').nth(2) == Some("secretsmanager"))
+        {
+            d.error_at(
+                at(attr),
+                "Invalid secret ARN",
+                format!(
+                    "{arn:?} is not a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."
+                ),
+            );
+        }
     }
     let ids = dt.get("slo_ids");
     if !ids.is_unknown() && ids.elements().is_empty() {
@@ -319,15 +323,6 @@ fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
             at("guardian_workflow_id"),
             "No platform token for the guardian",
             "The Site Reliability Guardian runs through the platform API, which takes a platform token, not the API token: set platform_token_secret_arn (or platform_token_secret_key, a key of the API token's JSON secret).",
-        );
-    }
-    if let Some(arn) = dt.get("platform_token_secret_arn").as_str()
-        && !(arn.starts_with("arn:") && arn.split(':').nth(2) == Some("secretsmanager"))
-    {
-        d.error_at(
-            at("platform_token_secret_arn"),
-            "Invalid secret ARN",
-            format!("{arn:?} is not a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."),
         );
     }
 }

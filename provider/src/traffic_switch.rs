@@ -715,7 +715,7 @@ impl Switch<'_> {
         let hooks = &self.spec.promotion.hooks;
         promotion_gate::run_stage(
             self.ctx,
-            self.aws,
+            &promotion_gate::lambda(self.aws),
             hooks,
             stage,
             subject,

@@ -289,12 +289,12 @@ fn short_name(arn: &str) -> &str {
 }
 
 /// One invocation, over and over: the live one calls Lambda; tests script it.
-pub(super) trait Invoke {
+pub trait Invoke {
     /// `Ok((function_error, payload))`, or the invoke's own error.
     async fn invoke(&self, function_arn: &str, payload: Vec<u8>) -> Result<(Option<String>, Vec<u8>)>;
 }
 
-struct LambdaInvoke<'a>(&'a AwsClients);
+pub struct LambdaInvoke<'a>(&'a AwsClients);
 
 impl Invoke for LambdaInvoke<'_> {
     async fn invoke(&self, function_arn: &str, payload: Vec<u8>) -> Result<(Option<String>, Vec<u8>)> {
@@ -312,6 +312,11 @@ impl Invoke for LambdaInvoke<'_> {
     }
 }
 
+/// The live invoker: Lambda's `Invoke` through the provider's client.
+pub fn lambda(aws: &AwsClients) -> LambdaInvoke<'_> {
+    LambdaInvoke(aws)
+}
+
 /// Runs every hook of `stage`, in order, with the gaining color at `gaining_percent`
 /// %. `Ok(None)`: all answered SUCCEEDED. `Ok(Some(reason))`: one failed (FAILED, a
 /// function or invoke error, no valid answer, or its timeout); the rest are not run.
@@ -319,20 +324,6 @@ impl Invoke for LambdaInvoke<'_> {
 /// whichever comes first.
 #[allow(clippy::too_many_arguments)]
 pub async fn run_stage(
-    ctx: &Ctx,
-    aws: &AwsClients,
-    hooks: &[LifecycleHook],
-    stage: HookStage,
-    subject: &HookSubject,
-    gaining_percent: u8,
-    deadline: Instant,
-    report: Reporter<'_>,
-) -> Result<Option<String>> {
-    run_stage_with(ctx, &LambdaInvoke(aws), hooks, stage, subject, gaining_percent, deadline, report).await
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn run_stage_with(
     ctx: &Ctx,
     lambda: &impl Invoke,
     hooks: &[LifecycleHook],
@@ -485,7 +476,7 @@ mod tests {
     async fn run(lambda: &Scripted, hooks: &[LifecycleHook], stage: HookStage) -> Result<Option<String>> {
         let ctx = Ctx::detached();
         let deadline = Instant::now() + Duration::from_secs(3600);
-        run_stage_with(&ctx, lambda, hooks, stage, &subject(), 30, deadline, None).await
+        run_stage(&ctx, lambda, hooks, stage, &subject(), 30, deadline, None).await
     }
 
     #[test]
@@ -562,16 +553,8 @@ mod tests {
         let (ctx, subject) = (Ctx::detached(), subject());
         let deadline = Instant::now() + Duration::from_secs(3600);
         for share in [50, 100] {
-            let run = run_stage_with(
-                &ctx,
-                &lambda,
-                &hooks,
-                HookStage::ProductionTrafficShift,
-                &subject,
-                share,
-                deadline,
-                None,
-            );
+            let run =
+                run_stage(&ctx, &lambda, &hooks, HookStage::ProductionTrafficShift, &subject, share, deadline, None);
             assert_eq!(run.await.unwrap(), None);
         }
         let sent = lambda.sent.lock().unwrap();

@@ -74,7 +74,9 @@ pub use dynatrace::DynatraceGate;
 use dynatrace::SloCheck;
 use guardian::GuardianCheck;
 pub use guardian::GuardianGate;
-pub use hooks::{DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, hooks_said, run_stage, weight_keys};
+pub use hooks::{
+    DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, hooks_said, lambda, run_stage, weight_keys,
+};
 pub use strategy::{Strategy, least_time, share, steps};
 
 #[cfg(test)]
