@@ -282,3 +282,34 @@ fn targets_that_fail_while_a_post_test_hook_runs_stop_the_promotion_before_any_w
     assert_eq!(emu.lambda_invocations("slow-smoke").len(), 3, "the hook answered SUCCEEDED first");
     assert_eq!(wd.plan_exit_code().code, 2);
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_second_writer_while_a_step_hook_is_in_progress_is_not_rolled_back_over() {
+    let (emu, s, wd) = blue();
+    // Step 1's hook succeeds; step 2's keeps answering IN_PROGRESS, then FAILED.
+    let per_step = json!([{"hookStatus": "SUCCEEDED"}, {"hookStatus": "IN_PROGRESS", "callBackDelay": 2},
+        {"hookStatus": "IN_PROGRESS", "callBackDelay": 2}, {"hookStatus": "FAILED"}]);
+    linear_to_green_with_hooks(&emu, &s, &wd, per_step);
+    let sampler = Sampler::start(&emu, &s);
+    let apply = wd.applying();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while emu.lambda_invocations("per-step").len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "step 2's hook was never invoked");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // An operator takes over while the hook is still checking step 2: 60 / 40.
+    let weights = format!("{}=60,{}=40", s.blue_tg, s.green_tg);
+    acceptance_tests::scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &weights]);
+    let out = Output::finish(apply);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("not rolled back: someone else changed the pointer"), "{err}");
+    assert!(err.contains("step 2 of 4, green 50 %") && err.contains("hookStatus FAILED"), "{err}");
+    assert_eq!(seen, [0, 25, 50, 40], "the operator's split stands");
+    let rule =
+        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    assert_eq!(rule, [(s.blue_tg.clone(), 60), (s.green_tg.clone(), 40)]);
+    assert_eq!(emu.lambda_invocations("per-step").len(), 4, "no rollback was written, so none is told");
+}
