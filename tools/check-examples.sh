@@ -185,6 +185,7 @@ check "envs dev/qa/prod: module arguments, required variables, outputs match mod
 check "spinnaker: every pipeline parameter names an output of modules/ecs/outputs.tf" py params
 check "spinnaker: parameters used; release variables of the read job are Terraform outputs" py pipeline
 check "spinnaker: CodeBuild stages name accounts of igor-local.yml" py igor
+check "spinnaker: one pipeline per environment, each dev's with its own queue, webhook and registry" py per-env
 if grep -rqs 'action "bluegreen_ecs_promote"' examples/complete/infrastructure; then
   check "spinnaker: the promote job's action is declared next to the release" py action
 else

@@ -18,6 +18,8 @@ wrong and exits 1, or exits 0 silently.
   igor      every awsCodeBuild stage, in every environment, names a CodeBuild account
             of spinnaker/igor-local.yml (parsed with PyYAML when available), which
             holds no AWS keys
+  per-env   the pipelines of qa and prod are dev's with their own environment, webhook
+            and registry account (pipeline_for); `--write` regenerates them
   action    the action the promote job invokes (scripts/promote.sh) is declared in the
             module or the env directory, with to_color taken from var.active_color
 
@@ -37,7 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPLETE = ROOT / "examples" / "complete"
 MODULE = COMPLETE / "infrastructure" / "modules" / "ecs"
 ENVS = COMPLETE / "infrastructure" / "envs"
-PIPELINE = COMPLETE / "spinnaker" / "pipelines" / "ecs-bluegreen.json"
+PIPELINES = COMPLETE / "spinnaker" / "pipelines"
+PIPELINE = PIPELINES / "ecs-bluegreen-dev.json"  # the others are it with another environment
+# What each environment's pipeline has of its own: its queue (one pipeline per environment,
+# so a prod run waiting for its judgment does not hold dev and qa back), its webhook, and
+# the registry (account) its images come from.
+ENV_ACCOUNTS = {"dev": "123456789012", "qa": "123456789012", "prod": "210987654321"}
 TEMPLATE = COMPLETE / "spinnaker" / "pipelines" / "artifact-template.json"
 IGOR = COMPLETE / "spinnaker" / "igor-local.yml"
 READ_BUILDSPEC = COMPLETE / "spinnaker" / "codebuild" / "read-release.yml"
@@ -164,6 +171,40 @@ def pipeline_parameters() -> list[str]:
     return [p["name"] for p in json.loads(PIPELINE.read_text())["parameterConfig"]]
 
 
+def pipeline_for(dev: dict, env: str) -> dict:
+    """Dev's pipeline for ENV: the same stages and rules, ENV's name, queue, webhook,
+    payload constraint, parameter and registry account."""
+    text = json.dumps(dev)
+    text = text.replace("ecs-bluegreen-dev", f"ecs-bluegreen-{env}").replace("in dev (", f"in {env} (")
+    text = text.replace("dev's registry", f"{env}'s registry").replace("serves dev only", f"serves {env} only")
+    text = text.replace("^dev$", f"^{env}$").replace('"value": "dev"', f'"value": "{env}"')
+    text = text.replace('"default": "dev"', f'"default": "{env}"')
+    acct = ENV_ACCOUNTS[env]
+    text = text.replace("123456789012\\\\.dkr", f"{acct}\\\\.dkr")  # the matchArtifact regexes
+    text = text.replace('"registry": "123456789012.dkr', f'"registry": "{acct}.dkr')
+    return json.loads(text)
+
+
+def check_per_env(write: bool = False) -> list[str]:
+    dev = json.loads(PIPELINE.read_text())
+    errors = []
+    found = sorted(p.name for p in PIPELINES.glob("ecs-bluegreen*.json"))
+    want = sorted(f"ecs-bluegreen-{e}.json" for e in ENV_ACCOUNTS)
+    if found != want and not write:
+        errors.append(f"expected one pipeline per environment {want}, found {found}")
+    for env in ENV_ACCOUNTS:
+        path = PIPELINES / f"ecs-bluegreen-{env}.json"
+        doc = pipeline_for(dev, env)
+        if write:
+            path.write_text(json.dumps(doc, indent=2) + "\n")
+        elif not path.exists() or json.loads(path.read_text()) != doc:
+            errors.append(f"{path.name} is not ecs-bluegreen-dev.json for {env} (tools/check_examples.py per-env --write)")
+        for opt in doc["parameterConfig"][0].get("options", []):
+            if opt["value"] != env:
+                errors.append(f"{path.name} offers environment {opt['value']!r}: one queue per environment")
+    return errors
+
+
 # --- checks ---------------------------------------------------------------------
 
 def check_module() -> list[str]:
@@ -219,7 +260,7 @@ def check_params() -> list[str]:
                if p not in module_outputs]
     for env in env_dirs():
         env_outputs = set(outputs(env))
-        errors += [f"pipeline parameter {p!r} is not an output of envs/{env.name} (trigger.sh reads those)"
+        errors += [f"pipeline parameter {p!r} is not an output of envs/{env.name}"
                    for p in params if p not in env_outputs]
     if not params:
         errors.append("the pipeline declares no parameters")
@@ -354,10 +395,13 @@ CHECKS = {
     "pipeline": check_pipeline,
     "igor": check_igor,
     "action": check_action,
+    "per-env": check_per_env,
 }
 
 
 def main(argv: list[str]) -> int:
+    if argv == ["per-env", "--write"]:
+        return 1 if check_per_env(write=True) else 0
     if len(argv) != 1 or argv[0] not in CHECKS:
         print(f"usage: check_examples.py {{{'|'.join(CHECKS)}}}", file=sys.stderr)
         return 2

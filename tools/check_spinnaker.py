@@ -40,9 +40,14 @@ SPINNAKER = {  # repository: (tag, commit) the rules were read at
     "spinnaker/clouddriver": ("v5.95.0", "5e0ce2abb37cce236e4fb65b5f1ffa4ee781346e"),
     "spinnaker/igor": ("v4.22.0", "627ec479540511c3b46708f56b3fd4967bf40e25"),
     "spinnaker/kork": ("v7.254.0", "a7b6fdea15ec2e98c80093947f194afb0ee552f3"),
+    "spinnaker/echo": ("v2.47.0", "4c0e2959f1a9613d23011e316df98b5862bf44e5"),
 }
 
-ORCA, CLOUDDRIVER, KORK = "spinnaker/orca", "spinnaker/clouddriver", "spinnaker/kork"
+ORCA, CLOUDDRIVER, KORK, ECHO = "spinnaker/orca", "spinnaker/clouddriver", "spinnaker/kork", "spinnaker/echo"
+ECHO_TRIGGERS = "echo-pipelinetriggers/src/main/java/com/netflix/spinnaker/echo/pipelinetriggers/"
+ORCA_CLUSTER = "orca-clouddriver/src/main/groovy/com/netflix/spinnaker/orca/clouddriver/tasks/cluster/"
+# Cluster-wide stages (AbstractClusterWideClouddriverOperationStage and its tasks).
+CLUSTER_WIDE = {"shrinkCluster", "disableCluster", "scaleDownCluster"}
 ECS = "clouddriver-ecs/src/main/java/com/netflix/spinnaker/clouddriver/ecs/"
 ECS_VALIDATOR = ECS + "deploy/validators/EcsCreateServerGroupDescriptionValidator.java"
 ECS_OPERATION = ECS + "deploy/ops/CreateServerGroupAtomicOperation.java"
@@ -1071,6 +1076,121 @@ def orca_limit_concurrent(p):
         yield "pipeline", "limitConcurrent is not true: concurrent runs read the same standby color and deploy into it"
 
 
+@rule("orca-keep-waiting", ORCA, ORCA_QUEUE + "handler/StartWaitingExecutionsHandler.kt",
+      "With limitConcurrent, keepWaitingPipelines is true: otherwise, when a run ends, orca starts "
+      "only the newest waiting run and cancels the others (CompleteExecutionHandler pushes "
+      "StartWaitingExecutions with purgeQueue = !keepWaitingPipelines); and one pipeline (one "
+      "queue) serves one environment, so a run waiting at a judgment holds back no other environment.")
+def orca_keep_waiting(p):
+    if p.doc.get("limitConcurrent") is True and p.doc.get("keepWaitingPipelines") is not True:
+        yield "pipeline", ("keepWaitingPipelines is not true: a finished run starts the newest waiting run and "
+                           "cancels the rest, so an image queued behind another is never deployed")
+    if p.doc.get("limitConcurrent") is True:
+        for param in p.doc.get("parameterConfig") or []:
+            if (param or {}).get("name") == "environment":
+                options = [o.get("value") for o in param.get("options") or [] if isinstance(o, dict)]
+                if len(options) != 1:
+                    yield "pipeline", (f"parameter 'environment' offers {options or 'any value'}: one queue for several "
+                                       "environments (a prod run waiting for its judgment blocks dev); one pipeline per environment")
+
+
+@rule("orca-cluster-selection", ORCA, "orca-clouddriver/src/main/java/com/netflix/spinnaker/orca/clouddriver/pipeline/"
+      "cluster/AbstractClusterWideClouddriverOperationStage.java",
+      "A cluster-wide stage (shrinkCluster, disableCluster, scaleDownCluster) names its cluster (or "
+      "moniker.cluster), its credentials (required) and regions, and its cloudProvider: the "
+      "default is aws, which finds no ECS cluster.")
+def orca_cluster_selection(p):
+    for s in p.stages:
+        if s.get("type") not in CLUSTER_WIDE:
+            continue
+        if not (s.get("cluster") or (s.get("moniker") or {}).get("cluster")):
+            yield p.where(s), "no cluster and no moniker.cluster (\"At least one of 'cluster' and 'moniker' is required\")"
+        if not s.get("credentials"):
+            yield p.where(s), "no credentials: ClusterSelection requires them"
+        if not (s.get("regions") or s.get("zones") or s.get("namespaces")):
+            yield p.where(s), "no regions: the stage has no location to act in"
+        deploys_ecs = any(True for _ in p.clusters())
+        if deploys_ecs and s.get("cloudProvider") != "ecs":
+            yield p.where(s), (f"cloudProvider is {s.get('cloudProvider')!r} (default aws) in a pipeline that deploys "
+                               "to ECS: clouddriver looks for an AWS cluster of that name")
+
+
+@rule("echo-webhook-constraints", ECHO, ECHO_TRIGGERS + "eventhandlers/WebhookEventHandler.java",
+      "A webhook trigger has payloadConstraints, and each constraint is an anchored regex (^...$): "
+      "echo matches it with find() (ArtifactMatcher), so an unanchored 'dev' also accepts 'notdev'. "
+      "The webhook itself takes any caller; the constraints and the expected artifact decide what runs.")
+def echo_webhook_constraints(p):
+    for t in p.triggers:
+        if t.get("type") != "webhook":
+            continue
+        constraints = t.get("payloadConstraints")
+        if not isinstance(constraints, dict) or not constraints:
+            yield "pipeline", f"webhook trigger {t.get('source')!r} has no payloadConstraints: any payload starts the run"
+            continue
+        for key, value in constraints.items():
+            if not (isinstance(value, str) and value.startswith("^") and value.endswith("$")):
+                yield "pipeline", f"payloadConstraints.{key} = {value!r} is not anchored (^...$): echo matches with find()"
+        params = {q.get("name") for q in p.doc.get("parameterConfig") or [] if isinstance(q, dict) and q.get("options")}
+        for name in sorted(params):
+            if not any(k in (name, f"parameters.{name}", f"$.parameters.{name}") for k in constraints):
+                yield "pipeline", f"webhook trigger {t.get('source')!r} does not constrain parameters.{name}"
+
+
+def _regex_literal(pattern: str) -> str:
+    """A string a simple regex of escaped literals stands for (for sample names)."""
+    return re.sub(r"\\(.)", r"\1", pattern)
+
+
+@rule("kork-expected-artifact-match", KORK, "kork-artifacts/src/main/java/com/netflix/spinnaker/kork/artifacts/"
+      "model/ExpectedArtifact.java",
+      "An image artifact a trigger binds is constrained beyond type and name: matchArtifact's fields "
+      "are whole-string regexes (Pattern.matches), and an unset field matches anything. The "
+      "reference must admit only an image of the named repository by digest (name@sha256:<64 hex>), "
+      "never a tag, never another registry.")
+def kork_expected_artifact_match(p):
+    for t in p.triggers:
+        for i in t.get("expectedArtifactIds") or []:
+            match = (p.artifacts.get(i) or {}).get("matchArtifact") or {}
+            if match.get("type") != "docker/image":
+                continue
+            name, ref = match.get("name") or "", match.get("reference") or ""
+            if not name:
+                yield "pipeline", f"expected artifact {i!r}: matchArtifact has no name: any repository matches"
+            if not ref:
+                yield "pipeline", (f"expected artifact {i!r}: matchArtifact has no reference: ExpectedArtifact.matches "
+                                   "then compares type and name only, so any tag or registry is deployed")
+                continue
+            try:
+                rx = re.compile(ref)
+            except re.error as e:
+                yield "pipeline", f"expected artifact {i!r}: reference {ref!r} is not a regex ({e})"
+                continue
+            repo = _regex_literal(name) or "registry.example.com/app"
+            digest = "sha256:" + "0" * 64
+            if not rx.fullmatch(f"{repo}@{digest}"):
+                yield "pipeline", f"expected artifact {i!r}: reference {ref!r} does not admit {repo}@sha256:<digest>"
+            for bad in (f"{repo}:latest", f"{repo}@{digest}:latest", f"evil.example.com/{repo.split('/')[-1]}@{digest}",
+                        f"x{repo}@{digest}"):
+                if rx.fullmatch(bad):
+                    yield "pipeline", f"expected artifact {i!r}: reference {ref!r} admits {bad!r}: only the repository's digests may deploy"
+
+
+@rule("ecs-task-role-from-template", CLOUDDRIVER, ECS_OPERATION,
+      "With a task definition artifact clouddriver takes the task role from the template only: it "
+      "sets TaskRoleArn from iamRole only when no artifact is used (makeTaskDefinitionRequest, not "
+      "makeTaskDefinitionRequestFromArtifact). The template sets taskRoleArn; iamRole beside an "
+      "artifact is ignored.")
+def ecs_task_role_from_template(p):
+    for s, c in p.clusters():
+        if not c.get("useTaskDefinitionArtifact"):
+            continue
+        path, template = p.template(c)
+        if template is not None and not template.get("taskRoleArn"):
+            yield f"template {path}", "no taskRoleArn: tasks of the server group get no task role"
+        if c.get("iamRole"):
+            yield p.where(s), "iamRole with a task definition artifact: clouddriver ignores it (set taskRoleArn in the template)"
+
+
 # --- this example's safety contract (issue 14), and the Spinnaker code behind it ---
 
 
@@ -1166,12 +1286,18 @@ def _targets_standby_cluster(value: str) -> bool:
     return value.endswith("-" + STANDBY) or ("-" + STANDBY + "-v") in value
 
 
+def _targets_cluster(value: str, color: str) -> bool:
+    return value.endswith("-" + color) or ("-" + color + "-v") in value
+
+
 @rule("safe-live-color-untouched", ORCA, ORCA_STRATEGIES + "HighlanderStrategy.groovy",
       "Nothing disables, resizes or destroys a server group of the live color: deploys go to the "
       "standby color's cluster and target group (highlander, red/black and rolling red/black act "
-      "only on the deploy's own cluster), and every cluster or server-group stage targets that "
-      "cluster; nothing names the live color, a literal color or the bootstrap services.")
+      "only on the deploy's own cluster); a cluster or server-group stage before the promotion "
+      "targets the standby color's cluster, one after it only the old color's (...-${active_color}, "
+      "live no more); nothing names a literal color or the bootstrap services.")
 def safe_live_color_untouched(p):
+    promotions = [s for s in p.stages if s.get("type") in JOB_STAGES and is_promotion(p, s)]
     for s, c in p.clusters(ecs_only=False):
         details = (("freeFormDetails", c.get("freeFormDetails")), ("moniker.detail", (c.get("moniker") or {}).get("detail")))
         for field, value in details:
@@ -1183,23 +1309,92 @@ def safe_live_color_untouched(p):
                 yield p.where(s), f"registers with target group {(m or {}).get('targetGroup')!r}, not {STANDBY_TARGET_GROUP}"
         if str(c.get("strategy", "")).lower() in {"custom", "monitored"}:
             yield p.where(s), f"strategy {c.get('strategy')!r} runs stages outside the deploy's own cluster"
+        if any(pr in p.upstream(s) for pr in promotions):
+            yield p.where(s), "deploys after the promotion: the standby color is live by then"
     for s in p.stages:
+        after = any(pr in p.upstream(s) for pr in promotions)
+        allowed = "${active_color}" if after else STANDBY
         if s.get("type") in CLUSTER_OPS:
             targets = [v for k, v in strings(s, keys=False) if k.split(".")[-1] in {"cluster", "serverGroupName", "asgName", "serverGroup"}
                        and isinstance(v, str)]
             if not targets:
                 yield p.where(s), f"a {s.get('type')} stage that names no cluster"
             for value in targets:
-                if not _targets_standby_cluster(value):
-                    yield p.where(s), f"{s.get('type')} on {value!r}: only the standby color's cluster ...-{STANDBY}"
+                if not _targets_cluster(value, allowed):
+                    when = "after the promotion only the old color's cluster" if after else "only the standby color's cluster"
+                    yield p.where(s), f"{s.get('type')} on {value!r}: {when} ...-{allowed}"
         if s.get("type") in CLUSTER_OPS or s.get("type") == "deploy":
             for path, text in strings(s, keys=False):
                 if path.split(".")[-1] in PROSE:
                     continue
-                if "active_color" in text:
+                if "active_color" in text and not after:
                     yield p.where(s), f"{path}: names the live color ({text[:50]!r})"
+                if "standby_color" in text and after:
+                    yield p.where(s), f"{path}: names the color the promotion made live ({text[:50]!r})"
                 if re.search(r"-(blue|green)(-|$)|bootstrap", text) and "${" not in text:
                     yield p.where(s), f"{path}: {text!r} names a color or the bootstrap services literally"
+
+
+def _job_sets(p: Pipeline, s: dict, name: str, value: str) -> bool:
+    return (s.get("environmentVariables") or {}).get(name) == value and name in p.job_commands(s)
+
+
+@rule("safe-recheck-before-deploy", ORCA, ORCA_STRATEGIES + "HighlanderStrategy.groovy",
+      "Right before each deploy a job re-reads the release (EXPECT_ACTIVE_COLOR=${active_color}, "
+      "a script that compares it): if a rollback moved traffic since the run read it, the standby "
+      "color read at the start is live, the deploy would go into it and highlander would then "
+      "destroy the live server group.")
+def safe_recheck_before_deploy(p):
+    for s, _ in p.clusters(ecs_only=False):
+        direct = [p.by_ref.get(r) for r in s.get("requisiteStageRefIds") or []]
+        if not any(d and d.get("type") in JOB_STAGES and _job_sets(p, d, "EXPECT_ACTIVE_COLOR", "${active_color}")
+                   for d in direct):
+            yield p.where(s), ("the stage right before it is no job re-reading the release with "
+                               "EXPECT_ACTIVE_COLOR=${active_color}: a rollback since the read sends the deploy into the live color")
+
+
+@rule("safe-retire-after-promotion", ORCA, ORCA_CLUSTER + "DisableClusterTask.groovy",
+      "After the promotion (and only after it succeeded: it runs downstream of the promotion stage) "
+      "one disableCluster stage retires the old color's cluster ...-${active_color}: "
+      "remainingEnabledServerGroups 0 (the default 1 leaves the newest one running) and "
+      "continueIfClusterNotFound true (AbstractClusterWideClouddriverTask fails on an empty or "
+      "missing cluster, as the old color's is on the first run).")
+def safe_retire_after_promotion(p):
+    promotions = [s for s in p.stages if s.get("type") in JOB_STAGES and is_promotion(p, s)]
+    retires = [s for s in p.stages if s.get("type") == "disableCluster"
+               and _targets_cluster(str(s.get("cluster") or (s.get("moniker") or {}).get("cluster") or ""), "${active_color}")]
+    if len(retires) != 1:
+        yield "pipeline", f"{len(retires)} disableCluster stages retire the old color's cluster ...-${{active_color}}; expected 1"
+    for s in retires:
+        if not any(pr in p.upstream(s) for pr in promotions):
+            yield p.where(s), "does not run after the promotion: the old color would be retired while it is live"
+        if s.get("remainingEnabledServerGroups") != 0:
+            yield p.where(s), (f"remainingEnabledServerGroups is {s.get('remainingEnabledServerGroups')!r} (default 1): "
+                               "the newest server group of the old color keeps running")
+        if s.get("continueIfClusterNotFound") is not True:
+            yield p.where(s), "continueIfClusterNotFound is not true: the first run, with no server group in the old color, fails"
+
+
+@rule("safe-same-commit", ORCA, ORCA_CORE + "util/ArtifactUtils.java",
+      "Every stage after the read runs at the commit the read ran at (${source_commit}): job stages "
+      "as their sourceVersion, the deploy's task definition template as an inline artifact whose "
+      "version is ${source_commit}. An expected artifact's default version (a branch) is resolved "
+      "when the run is triggered, and a branch moves under a waiting run.")
+def safe_same_commit(p):
+    roots = p.roots()
+    for s in p.stages:
+        if s in roots or s.get("type") not in JOB_STAGES or s.get("type") != "awsCodeBuild":
+            continue
+        if ((s.get("source") or {}).get("sourceVersion")) != "${source_commit}":
+            yield p.where(s), f"sourceVersion is {(s.get('source') or {}).get('sourceVersion')!r}, not ${{source_commit}}"
+    for s, c in p.clusters():
+        if not c.get("useTaskDefinitionArtifact"):
+            continue
+        ref = c.get("taskDefinitionArtifact") or {}
+        version = (ref.get("artifact") or {}).get("version")
+        if version != "${source_commit}":
+            yield p.where(s), (f"the task definition template is read at {version or 'the expected artifact default'!r}, "
+                               "not at ${source_commit} (the commit the release was read at)")
 
 
 @rule("safe-promote-by-action", ORCA, ORCA_IGOR + "pipeline/AwsCodeBuildStage.java",

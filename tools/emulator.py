@@ -91,6 +91,9 @@ Where moto is kinder than AWS, modules beside this file model the AWS behaviour
   aws_lambda_invoke.py    Lambda Invoke (moto runs function code only in Docker): functions
                           registered by a control call answer a scripted sequence, and
                           every payload is recorded (the lifecycle hooks' tests).
+  aws_moto_fields.py      two fields moto drops and the hashicorp/aws provider reads back
+                          (ECS availabilityZoneRebalancing, a referencing security group
+                          rule's Description); checked by tools/run_pipeline.py.
   dynatrace_api.py        not AWS: Dynatrace's classic SLO API v2 (GET /api/v2/slo/{id}
                           with Api-Token auth, 401/404/429), for the promotion gate.
 Their control endpoints (JSON in, JSON out; a bad request answers 400 {"error"}):
@@ -133,6 +136,7 @@ import aws_clock  # noqa: E402
 import aws_cloudwatch_alarms  # noqa: E402
 import aws_ecs_rollouts  # noqa: E402
 import aws_lambda_invoke  # noqa: E402
+import aws_moto_fields  # noqa: E402
 import aws_target_health  # noqa: E402
 import dynatrace_api  # noqa: E402
 
@@ -148,6 +152,7 @@ def install_aws_models() -> None:
     aws_attachment.install()  # after rollouts: its ECS target-group check runs first
     aws_target_health.install()
     aws_cloudwatch_alarms.install()
+    aws_moto_fields.install()
 PREWARM_SERVICES = ("ecs", "elasticloadbalancing", "ec2", "monitoring", "sts")
 CALL_LOG_SIZE = 10_000
 

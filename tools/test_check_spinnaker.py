@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import check_spinnaker as cs  # noqa: E402
 
-PIPELINE = cs.PIPELINES / "ecs-bluegreen.json"
+PIPELINE = cs.PIPELINES / "ecs-bluegreen-dev.json"
 TEMPLATE = "examples/complete/spinnaker/pipelines/artifact-template.json"
 READ_BUILDSPEC = "examples/complete/spinnaker/codebuild/read-release.yml"
 PROMOTE_BUILDSPEC = "examples/complete/spinnaker/codebuild/promote.yml"
@@ -334,7 +334,9 @@ def _(doc):
 
 @mutation("orca-artifacts", "the template artifact is neither bound by the trigger nor defaulted")
 def _(doc):
-    doc["expectedArtifacts"][1]["useDefaultArtifact"] = False
+    doc["expectedArtifacts"].append({"id": "task-def", "matchArtifact": {"type": "github/file", "name": TEMPLATE},
+                                     "useDefaultArtifact": False, "usePriorArtifact": False})
+    cluster(doc)["taskDefinitionArtifact"] = {"artifactId": "task-def"}
 
 
 @mutation("orca-artifact-functions", "the trigger binds no docker/image artifact")
@@ -377,7 +379,8 @@ def _(doc):
 
 @mutation("safe-read-at-start", "the run starts with the deploy, not with reading the release")
 def _(doc):
-    doc["stages"] = [s for s in doc["stages"] if s["name"] not in {"Read release", "Release as read", "Check release"}]
+    doc["stages"] = [s for s in doc["stages"] if s["name"] not in {"Read release", "Release as read", "Check release",
+                                                                   "Re-check release"}]
     stage(doc, "Deploy to standby color")["requisiteStageRefIds"] = []
 
 
@@ -391,13 +394,17 @@ def _(doc):
     stage(doc, "Check release")["stageEnabled"] = {"type": "expression", "expression": "quality_gate != 'none'"}
 
 
-@mutation("safe-live-color-untouched", "disable the live color's cluster after the promotion")
+@mutation("safe-live-color-untouched", "retire the color the promotion made live")
 def _(doc):
-    doc["stages"].append({
-        "refId": "7", "requisiteStageRefIds": ["6"], "type": "disableCluster", "name": "Disable old color",
-        "cloudProvider": "ecs", "credentials": "${spinnaker_account}", "regions": ["us-east-1"],
-        "cluster": "myapp-${environment}-${active_color}", "remainingEnabledServerGroups": 0,
-        "failOnFailedExpressions": True})
+    retire = stage(doc, "Retire old color")
+    retire["cluster"] = "myapp-${environment}-${standby_color}"
+    retire["moniker"]["detail"] = "${standby_color}"
+
+
+@mutation("safe-live-color-untouched", "disable the live color before the promotion")
+def _(doc):
+    stage(doc, "Retire old color")["requisiteStageRefIds"] = ["5"]
+    stage(doc, "Approve promotion")["requisiteStageRefIds"] = ["8"]
 
 
 @mutation("safe-live-color-untouched", "deploy into the live color (red/black there disables its server group)")
@@ -409,9 +416,9 @@ def _(doc):
 
 @mutation("safe-live-color-untouched", "shrink a literal cluster name")
 def _(doc):
-    stage(doc, "Promote standby color")["requisiteStageRefIds"] = ["7"]
+    stage(doc, "Approve promotion")["requisiteStageRefIds"] = ["9"]
     doc["stages"].append({
-        "refId": "7", "requisiteStageRefIds": ["5"], "type": "shrinkCluster", "name": "Shrink",
+        "refId": "9", "requisiteStageRefIds": ["5"], "type": "shrinkCluster", "name": "Shrink",
         "cloudProvider": "ecs", "credentials": "ecs-prod", "regions": ["us-east-1"],
         "cluster": "myapp-prod-blue", "shrinkToSize": 1, "allowDeleteActive": True})
 
@@ -423,7 +430,7 @@ def _(doc):
 
 @mutation("safe-promote-by-action", "the promotion does not wait for the judgment")
 def _(doc):
-    stage(doc, "Promote standby color")["requisiteStageRefIds"] = ["4"]
+    stage(doc, "Promote standby color")["requisiteStageRefIds"] = ["5"]
 
 
 @mutation("safe-promote-by-action", "promotion by terraform apply -var (the resource), not the action")
@@ -432,6 +439,104 @@ def _(doc):
     stage(doc, "Promote standby color")["source"]["buildspec"] = "codebuild/promote-by-apply.yml"
     return {"codebuild/promote-by-apply.yml": f"version: 0.2\nphases:\n  build:\n    commands:\n      - {script}\n",
             script: 'terraform -chdir="$env_dir" apply -auto-approve -var "active_color=$TO_COLOR"\n'}
+
+
+# --- issue 21: the pipeline run release after release ----------------------------------
+
+@mutation("orca-keep-waiting", "waiting runs are cancelled when a run ends (keepWaitingPipelines false)")
+def _(doc):
+    doc["keepWaitingPipelines"] = False
+
+
+@mutation("orca-keep-waiting", "one queue for three environments")
+def _(doc):
+    doc["parameterConfig"][0]["options"] = [{"value": "dev"}, {"value": "qa"}, {"value": "prod"}]
+
+
+@mutation("orca-cluster-selection", "the retire stage without cloudProvider (orca's default is aws)")
+def _(doc):
+    del stage(doc, "Retire old color")["cloudProvider"]
+
+
+@mutation("orca-cluster-selection", "the retire stage without credentials")
+def _(doc):
+    del stage(doc, "Retire old color")["credentials"]
+
+
+@mutation("echo-webhook-constraints", "a webhook anyone can trigger with any payload")
+def _(doc):
+    del doc["triggers"][0]["payloadConstraints"]
+
+
+@mutation("echo-webhook-constraints", "an unanchored payload constraint (echo uses find())")
+def _(doc):
+    doc["triggers"][0]["payloadConstraints"] = {"parameters.environment": "dev"}
+
+
+@mutation("kork-expected-artifact-match", "matchArtifact compares type and name only")
+def _(doc):
+    del doc["expectedArtifacts"][0]["matchArtifact"]["reference"]
+
+
+@mutation("kork-expected-artifact-match", "the reference admits a tag")
+def _(doc):
+    m = doc["expectedArtifacts"][0]["matchArtifact"]
+    m["reference"] = m["name"] + "[:@].+"
+
+
+@mutation("kork-expected-artifact-match", "the reference admits any registry")
+def _(doc):
+    m = doc["expectedArtifacts"][0]["matchArtifact"]
+    m["reference"] = ".*/myapp@sha256:[0-9a-f]{64}"
+
+
+@mutation("ecs-task-role-from-template", "the task role passed as iamRole beside a template (ignored)")
+def _(doc):
+    cluster(doc)["iamRole"] = "${task_role_arn}"
+    t = template()
+    del t["taskRoleArn"]
+    return {TEMPLATE: json.dumps(t)}
+
+
+@mutation("safe-recheck-before-deploy", "no re-check between the read and the deploy")
+def _(doc):
+    doc["stages"] = [s for s in doc["stages"] if s["name"] != "Re-check release"]
+    stage(doc, "Deploy to standby color")["requisiteStageRefIds"] = ["3"]
+
+
+@mutation("safe-recheck-before-deploy", "the re-check does not compare the live color")
+def _(doc):
+    del stage(doc, "Re-check release")["environmentVariables"]["EXPECT_ACTIVE_COLOR"]
+
+
+@mutation("safe-retire-after-promotion", "the old color is never retired")
+def _(doc):
+    doc["stages"] = [s for s in doc["stages"] if s["name"] != "Retire old color"]
+
+
+@mutation("safe-retire-after-promotion", "the retire leaves the newest server group running (default 1)")
+def _(doc):
+    del stage(doc, "Retire old color")["remainingEnabledServerGroups"]
+
+
+@mutation("safe-retire-after-promotion", "the first run fails: no server group in the old color yet")
+def _(doc):
+    del stage(doc, "Retire old color")["continueIfClusterNotFound"]
+
+
+@mutation("safe-retire-after-promotion", "retired in parallel with the promotion")
+def _(doc):
+    stage(doc, "Retire old color")["requisiteStageRefIds"] = ["6"]
+
+
+@mutation("safe-same-commit", "the template read at main, not at the commit the release was read at")
+def _(doc):
+    cluster(doc)["taskDefinitionArtifact"]["artifact"]["version"] = "main"
+
+
+@mutation("safe-same-commit", "the promote job runs at main")
+def _(doc):
+    stage(doc, "Promote standby color")["source"]["sourceVersion"] = "main"
 
 
 # --- the tests ----------------------------------------------------------------------------

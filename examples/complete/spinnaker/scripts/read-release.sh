@@ -5,12 +5,14 @@
 # lists under exported-variables to Spinnaker.
 #
 #   ENVIRONMENT=prod examples/complete/spinnaker/scripts/read-release.sh
+#   ENVIRONMENT=prod EXPECT_ACTIVE_COLOR=blue .../read-release.sh   (the re-check before the deploy)
 #
 # Why here and not in the trigger: a queued Spinnaker execution keeps the parameters it
 # was triggered with, and the run ahead of it may have promoted in the meantime. The
 # colors and the target group must be the ones live when this run starts.
 #
-# Needs terraform, jq, read access to the state and to AWS. It never writes state.
+# Needs terraform, jq, read access to the state and to AWS. It never writes state and
+# never takes the state lock.
 set -euo pipefail
 
 environment=${ENVIRONMENT:?set ENVIRONMENT (dev, qa, prod)}
@@ -22,17 +24,25 @@ if [[ ! $environment =~ ^[a-z0-9-]+$ || ! -d $env_dir ]]; then
   exit 2
 fi
 
-terraform -chdir="$env_dir" init -input=false >&2
+terraform -chdir="$env_dir" init -input=false -no-color >&2
 
-# The outputs must describe what is live. With the release in adopt mode, state differs
-# from AWS only if traffic moved outside Terraform: then the refresh-only plan has
-# changes (exit 2) and the run stops rather than deploy into what may be the live color.
-if ! terraform -chdir="$env_dir" plan -refresh-only -detailed-exitcode -input=false -lock=false >&2; then
-  echo "read-release.sh: the Terraform state of $environment differs from AWS (or the plan failed)." >&2
-  echo "Review it with 'terraform plan -refresh-only', record it with 'terraform apply -refresh-only', then re-run." >&2
-  exit 1
+# The outputs as AWS has them now. Stops (exit 3) only if the release's traffic moved
+# outside Terraform since the state was written, and says what moved; other refreshed
+# attributes are listed as a note and do not stop the run.
+outputs=$("$here/refreshed-release.sh" "$env_dir")
+
+# The re-check right before the deploy sets EXPECT_ACTIVE_COLOR to what "Read release"
+# read: if another color is live now (a rollback, another run), nothing is deployed.
+live=$(jq -r .active_color <<<"$outputs")
+if [[ -n ${EXPECT_ACTIVE_COLOR:-} && $live != "$EXPECT_ACTIVE_COLOR" ]]; then
+  echo "read-release.sh: $EXPECT_ACTIVE_COLOR was live when this run started, now $live is (a rollback or another run moved traffic)." >&2
+  echo "Stopping before the deploy: it would go into the live color. Re-run the pipeline." >&2
+  exit 4
 fi
-outputs=$(terraform -chdir="$env_dir" output -json)
+if [[ -n ${EXPECT_ACTIVE_COLOR:-} && $(jq -r .standby_traffic_percent <<<"$outputs") != 0 ]]; then
+  echo "read-release.sh: the standby color takes production traffic now (a canary started). Stopping before the deploy." >&2
+  exit 4
+fi
 
 quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
@@ -43,7 +53,7 @@ for name in "${names[@]}"; do
     value=${CODEBUILD_RESOLVED_SOURCE_VERSION:-$(git -C "$here" rev-parse HEAD)}
   else
     value=$(jq -er --arg name "${name,,}" \
-      'if has($name) then .[$name].value | tostring else error("no output \($name)") end' <<<"$outputs") || {
+      'if has($name) then .[$name] | tostring else error("no output \($name)") end' <<<"$outputs") || {
       echo "read-release.sh: infrastructure/envs/$environment has no output '${name,,}'" >&2
       exit 1
     }
@@ -51,8 +61,8 @@ for name in "${names[@]}"; do
   echo "export $name=$(quote "$value")"
 done
 
-if [[ $(jq -r .environment.value <<<"$outputs") != "$environment" ]]; then
-  echo "read-release.sh: envs/$environment reports environment '$(jq -r .environment.value <<<"$outputs")'" >&2
+if [[ $(jq -r .environment <<<"$outputs") != "$environment" ]]; then
+  echo "read-release.sh: envs/$environment reports environment '$(jq -r .environment <<<"$outputs")'" >&2
   exit 1
 fi
-echo "read-release.sh: $environment: $(jq -r .active_color.value <<<"$outputs") is live, this run deploys to $(jq -r .standby_color.value <<<"$outputs")" >&2
+echo "read-release.sh: $environment: $live is live, this run deploys to $(jq -r .standby_color <<<"$outputs")" >&2

@@ -1,13 +1,14 @@
 # qa: like prod in shape, with a short bake watching the alarms and the Dynatrace
 # quality gate alone deciding.
 #
-# Promotion: Spinnaker's promote job runs, in this directory,
-#   terraform apply -var active_color=<standby color>
-# Every other plan leaves active_color null, so the release adopts what is live and
-# the plan stays empty after a deploy or a promotion.
+# Promotion: the pipeline's promote job (spinnaker/scripts/promote.sh) runs, here,
+#   terraform apply -invoke=module.ecs.action.bluegreen_ecs_promote.app -var active_color=<standby>
+# and then records the new traffic with a refresh-only apply of the release. Every other
+# run leaves active_color null, so the release adopts what is live and
+# `terraform plan -detailed-exitcode` exits 0 after a deploy or a promotion.
 
 terraform {
-  required_version = ">= 1.10"
+  required_version = ">= 1.14" # action blocks (the promote job), as the module
 
   required_providers {
     aws = {
@@ -78,8 +79,15 @@ module "ecs" {
   bootstrap_image         = "123456789012.dkr.ecr.us-east-1.amazonaws.com/myapp:bootstrap"
   bootstrap_desired_count = { blue = 1, green = 0 }
 
-  # The ARN only: ECS reads the token at task start, Terraform never does.
+  # The ARN only: ECS reads the token at task start and the provider when the gate
+  # runs; no token is ever in Terraform state, plans or task definitions.
   dynatrace_token_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dynatrace/tokens-Xy12Ab"
+
+  # The promotion gate's Dynatrace check (release and promote action alike): these SLOs
+  # must be SUCCESS before traffic moves and during the bake. The provider reads the
+  # token from the secret above (JSON key DT_API_TOKEN, scope slo.read) when it runs.
+  dynatrace_environment_url = "https://abc12345.live.dynatrace.com"
+  dynatrace_slo_ids         = ["myapp-qa-availability", "myapp-qa-latency"]
 
   active_color = var.active_color
 

@@ -1,6 +1,6 @@
 # The module's pipeline outputs, re-exported under the same names: `terraform output
-# -json` in this directory is what spinnaker/scripts/trigger.sh turns into the
-# pipeline's parameters. (Identical in every environment.)
+# -json` in this directory is what spinnaker/scripts/read-release.sh exports to the
+# pipeline. (Identical in every environment.)
 
 output "app_name" { value = module.ecs.app_name }
 output "environment" { value = module.ecs.environment }
@@ -26,7 +26,7 @@ output "task_cpu" { value = module.ecs.task_cpu }
 output "task_memory" { value = module.ecs.task_memory }
 output "desired_count" { value = module.ecs.desired_count }
 output "max_count" { value = module.ecs.max_count }
-output "task_role_name" { value = module.ecs.task_role_name }
+output "task_role_arn" { value = module.ecs.task_role_arn }
 output "task_execution_role_arn" { value = module.ecs.task_execution_role_arn }
 output "service_security_group_name" { value = module.ecs.service_security_group_name }
 output "subnet_type" { value = module.ecs.subnet_type }

@@ -348,8 +348,9 @@ resource "aws_iam_role_policy" "read_dynatrace_token" {
   policy = data.aws_iam_policy_document.read_dynatrace_token.json
 }
 
-# Task role: the application's own AWS permissions (none in this example). Spinnaker
-# passes it by name (iamRole) to every server group it creates.
+# Task role: the application's own AWS permissions (none in this example). Spinnaker's
+# task definition template sets it (taskRoleArn, output task_role_arn): with a template
+# artifact clouddriver ignores the deploy's iamRole.
 resource "aws_iam_role" "task" {
   name               = "${local.name}-task"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
@@ -492,15 +493,36 @@ resource "bluegreen_ecs_release" "app" {
     target_group_arn = aws_lb_target_group.color["green"].arn
   }
 
-  # null: follow what is live (adopt). The promote job passes -var active_color=...
+  # null: follow what is live (adopt). The promote job invokes the action below with
+  # -var active_color=<standby color>; no other run sets it.
   active_color = var.active_color
 
+  # The one place the gate is written: the action below reads every field from here.
   promotion {
     min_healthy_targets = var.promotion.min_healthy_targets
     wait_timeout        = var.promotion.wait_timeout
     alarm_names         = concat(var.promotion.alarms ? local.alarm_names : [], var.promotion.extra_alarm_names)
     bake_time           = var.promotion.bake_time
     rollback_on_failure = true
+
+    # Dynatrace SLOs (and optionally a Site Reliability Guardian) must pass before
+    # traffic moves and throughout the bake. The provider reads the token from Secrets
+    # Manager when the gate runs; only the ARN is in this configuration.
+    dynamic "dynatrace" {
+      for_each = var.dynatrace_environment_url == null ? [] : [var.dynatrace_environment_url]
+      content {
+        environment_url           = dynatrace.value
+        api_token_secret_arn      = var.dynatrace_token_secret_arn
+        api_token_secret_key      = var.dynatrace_token_secret_key
+        slo_ids                   = var.dynatrace_slo_ids
+        allow_warning             = var.dynatrace_allow_warning
+        evaluation_window         = var.dynatrace_evaluation_window
+        guardian_workflow_id      = var.dynatrace_guardian_workflow_id
+        platform_url              = var.dynatrace_platform_url
+        platform_token_secret_arn = var.dynatrace_platform_token_secret_arn
+        platform_token_secret_key = var.dynatrace_platform_token_secret_key
+      }
+    }
   }
 
   timeouts {
@@ -512,10 +534,12 @@ resource "bluegreen_ecs_release" "app" {
   depends_on = [aws_ecs_service.bootstrap]
 }
 
-# The promote job (Spinnaker's "Promote standby color" CodeBuild stage) runs
+# The promote job (Spinnaker's "Promote standby color" CodeBuild stage, scripts/promote.sh)
+# runs, in an env directory (Terraform 1.14+):
 #   terraform apply -invoke=module.ecs.action.bluegreen_ecs_promote.app -var active_color=STANDBY
-# (Terraform 1.14+). The gate is this configuration's, the same as the release's: the
-# caller chooses only the color, and to_color makes a late or repeated invoke a no-op.
+# Every input and every promotion field is read from the release, the dynatrace block
+# included, so the action's gate cannot drift from the release's: the caller chooses only
+# the color, and to_color makes a late or repeated invoke a no-op.
 action "bluegreen_ecs_promote" "app" {
   config {
     cluster                = bluegreen_ecs_release.app.cluster
@@ -529,30 +553,48 @@ action "bluegreen_ecs_promote" "app" {
     }
     to_color = var.active_color
 
-    # The release's own gate, read from it, so the two cannot drift apart.
     promotion {
       min_healthy_targets = bluegreen_ecs_release.app.promotion[0].min_healthy_targets
       wait_timeout        = bluegreen_ecs_release.app.promotion[0].wait_timeout
       alarm_names         = bluegreen_ecs_release.app.promotion[0].alarm_names
       bake_time           = bluegreen_ecs_release.app.promotion[0].bake_time
       rollback_on_failure = bluegreen_ecs_release.app.promotion[0].rollback_on_failure
+
+      dynamic "dynatrace" {
+        for_each = bluegreen_ecs_release.app.promotion[0].dynatrace
+        content {
+          environment_url           = dynatrace.value.environment_url
+          api_token_secret_arn      = dynatrace.value.api_token_secret_arn
+          api_token_secret_key      = dynatrace.value.api_token_secret_key
+          slo_ids                   = dynatrace.value.slo_ids
+          allow_warning             = dynatrace.value.allow_warning
+          evaluation_window         = dynatrace.value.evaluation_window
+          guardian_workflow_id      = dynatrace.value.guardian_workflow_id
+          platform_url              = dynatrace.value.platform_url
+          platform_token_secret_arn = dynatrace.value.platform_token_secret_arn
+          platform_token_secret_key = dynatrace.value.platform_token_secret_key
+        }
+      }
     }
   }
 }
 
-# Health warnings on every plan and apply, from a read-only view of the release (the
-# bluegreen_ecs_release data source). A check block only warns: it never fails a plan
-# and never counts as a change for -detailed-exitcode. Nothing the data source reads
-# (Spinnaker server groups, their task definitions and counts) goes into an output
-# either, since those change with every deploy and would break "no changes" plans.
-check "release_is_served" {
-  data "bluegreen_ecs_release" "live" {
-    cluster                = bluegreen_ecs_release.app.cluster
-    listener_rule_arn      = bluegreen_ecs_release.app.listener_rule_arn
-    blue_target_group_arn  = aws_lb_target_group.color["blue"].arn
-    green_target_group_arn = aws_lb_target_group.color["green"].arn
-  }
+# A read-only view of the release for the health warnings below. It is a top-level data
+# source on purpose: Terraform plans a data source nested in a check block as a read to
+# repeat at apply, which makes every `terraform plan -detailed-exitcode` exit 2. A
+# top-level one is read during the plan and costs nothing. Nothing it reads (Spinnaker
+# server groups, their task definitions and counts) goes into an output: those change
+# with every deploy and would break "no changes" plans.
+data "bluegreen_ecs_release" "live" {
+  cluster                = bluegreen_ecs_release.app.cluster
+  listener_rule_arn      = bluegreen_ecs_release.app.listener_rule_arn
+  blue_target_group_arn  = aws_lb_target_group.color["blue"].arn
+  green_target_group_arn = aws_lb_target_group.color["green"].arn
+}
 
+# Health warnings on every plan and apply. A check block only warns: it never fails a
+# plan and never counts as a change for -detailed-exitcode.
+check "release_is_served" {
   assert {
     condition = length([
       for s in {

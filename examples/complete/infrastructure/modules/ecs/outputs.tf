@@ -1,6 +1,6 @@
-# Outputs for the deploy pipeline. spinnaker/pipelines/ecs-bluegreen.json has one
-# parameter per output it uses, with exactly the output's name, and
-# spinnaker/scripts/trigger.sh passes `terraform output -json` to it as parameters.
+# Outputs for the deploy pipeline. spinnaker/scripts/read-release.sh (the pipeline's
+# "Read release" CodeBuild job) exports the ones codebuild/read-release.yml lists, by
+# upper-cased name; the pipeline's "Release as read" stage names them again in lower case.
 #
 # Every value here is owned by Terraform (or is the release pointer, which only moves
 # through Terraform), so a Spinnaker deploy changes none of them: `terraform plan
@@ -127,9 +127,9 @@ output "max_count" {
   value       = var.max_count
 }
 
-output "task_role_name" {
-  description = "Task role; Spinnaker's ECS deploy takes it by name (iamRole)."
-  value       = aws_iam_role.task.name
+output "task_role_arn" {
+  description = "Task role for the task definition template's taskRoleArn (with a template, clouddriver sets no task role itself)."
+  value       = aws_iam_role.task.arn
 }
 
 output "task_execution_role_arn" {

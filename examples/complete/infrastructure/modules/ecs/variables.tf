@@ -178,13 +178,75 @@ variable "secrets_kms_key_arn" {
   default     = null
 }
 
+# --- Dynatrace gate (optional) --------------------------------------------------
+# Set dynatrace_environment_url and the release AND the promote action gate on these
+# SLOs (and the guardian, if given): both read the same promotion block. The API token
+# is read by the provider from dynatrace_token_secret_arn / dynatrace_token_secret_key
+# when the gate runs (it needs the slo.read scope), never stored.
+
+variable "dynatrace_environment_url" {
+  description = "Dynatrace environment API URL (e.g. https://abc12345.live.dynatrace.com); null = no Dynatrace gate."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dynatrace_environment_url == null || can(regex("^https?://[^/\\s]+", coalesce(var.dynatrace_environment_url, "-")))
+    error_message = "dynatrace_environment_url must be the environment's URL, e.g. https://abc12345.live.dynatrace.com."
+  }
+}
+
+variable "dynatrace_slo_ids" {
+  description = "SLOs (classic SLO API v2 ids) that must each be SUCCESS before and while traffic moves."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "dynatrace_allow_warning" {
+  description = "Whether an SLO (or guardian validation) in WARNING passes the gate."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "dynatrace_evaluation_window" {
+  description = "SLOs are evaluated over now minus this .. now."
+  type        = string
+  default     = "10m"
+  nullable    = false
+}
+
+variable "dynatrace_guardian_workflow_id" {
+  description = "Optional Site Reliability Guardian: a workflow running one validation; its validation_status decides."
+  type        = string
+  default     = null
+}
+
+variable "dynatrace_platform_url" {
+  description = "Platform API URL for the guardian; null = the environment URL with .live. replaced by .apps."
+  type        = string
+  default     = null
+}
+
+variable "dynatrace_platform_token_secret_arn" {
+  description = "Secrets Manager secret with a platform token for the guardian; null = dynatrace_token_secret_arn."
+  type        = string
+  default     = null
+}
+
+variable "dynatrace_platform_token_secret_key" {
+  description = "JSON key of the platform token in its secret; null = the whole secret string."
+  type        = string
+  default     = null
+}
+
 # --- Release and promotion gate --------------------------------------------------
 
 variable "active_color" {
   description = <<-EOT
     null (the default): the release adopts whatever is live, so plans stay empty after
-    a promotion. The pipeline's promote job sets it for one run:
-    terraform apply -var active_color=<standby color>.
+    a promotion. Only the pipeline's promote job sets it, for the action it invokes:
+    terraform apply -invoke=module.ecs.action.bluegreen_ecs_promote.app -var active_color=<standby>.
   EOT
   type        = string
   default     = null
