@@ -4,6 +4,8 @@
 #                    the real provider binary against the moto emulator (tools/emulator.py)
 #   make test-unit   cargo tests only, no acceptance tests (no TF_ACC, no Python needed)
 #   make test-tools  smoke test of tools/terraform and tools/emulator.py themselves
+#   make test-pipeline  examples/complete and its Spinnaker pipeline run release after
+#                    release against the emulator (tools/run_pipeline.py; part of make test)
 #   make build / release / fmt / fmt-check / clippy / bench / clean / distclean
 #
 # Everything the tests need beyond Rust is installed on first use into .venv/
@@ -46,12 +48,13 @@ ACC_ENV := TF_ACC=1 \
 	BLUEGREEN_TOOLS_DIR="$(TOOLS_DIR)" \
 	PATH="$(ACC_PATH)"
 
-.PHONY: test-matrix test-spinnaker deny deny-advisories fuzz reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean docs docs-check test-examples
+.PHONY: test-pipeline test-matrix test-spinnaker deny deny-advisories fuzz reliability dist help test test-unit test-tools python build release demo bench fmt fmt-check clippy clean distclean docs docs-check test-examples
 
 help:
 	@echo "make test        unit + acceptance tests (real Terraform, real emulator)"
 	@echo "make test-unit   unit tests only"
 	@echo "make test-tools  smoke test of tools/terraform and tools/emulator.py"
+	@echo "make test-pipeline  examples/complete and its Spinnaker pipeline, release after release"
 	@echo "make test-matrix core acceptance scenarios on Terraform 1.11 .. 1.15"
 	@echo "make build       cargo build (debug)"
 	@echo "make release     cargo build --release"
@@ -76,7 +79,14 @@ test-examples: python build
 test-spinnaker: python
 	$(VENV_PYTHON) tools/check_spinnaker.py && $(VENV_PYTHON) tools/test_check_spinnaker.py
 
-test: fmt-check python test-tools build dist docs-check test-examples test-spinnaker
+# The seed flow run for real, release after release: examples/complete's envs/dev with the
+# real hashicorp/aws provider and an S3 backend, and its Spinnaker pipeline's stages run as
+# their executors run them, all against the emulator. See tools/run_pipeline.py.
+test-pipeline: python build
+	TF_ACC_TERRAFORM_PATH="$(TF_ACC_TERRAFORM_PATH)" BLUEGREEN_PROVIDER_DIR="$(BLUEGREEN_PROVIDER_DIR)" \
+		$(VENV_PYTHON) tools/run_pipeline.py
+
+test: fmt-check python test-tools build dist docs-check test-examples test-spinnaker test-pipeline
 	$(ACC_ENV) $(CARGO) test $(CARGO_FLAGS)
 
 test-unit:

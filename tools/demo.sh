@@ -472,7 +472,18 @@ excerpt "$work/invoke9.out" '^Action action\.bluegreen_ecs_promote\.shop .*(step
 expect_serving blue
 result "blue took 25, 50, 75, then 100 % of the traffic, each step gated, held and approved by the hook"
 
-step "10. Summary"
+step "10. The seed example, run as its pipeline runs it: examples/complete + Spinnaker's stages"
+say "envs/dev with the real hashicorp/aws provider and an S3 backend; each stage as its executor runs it"
+say "(tools/run_pipeline.py --demo; make test-pipeline runs more releases, and a rollback mid-run)"
+emulator_pid_was=$emulator_pid
+stop_emulator  # the pipeline run starts its own emulator
+BLUEGREEN_PROVIDER_DIR="$provider_dir" "$py" "$root/tools/run_pipeline.py" --demo >"$demo_dir/pipeline.out" 2>&1 ||
+  die "the pipeline run failed" "$demo_dir/pipeline.out"
+grep -E '^(==|  [A-Z][a-z].{24} (SUCCEEDED|SKIPPED|TERMINAL)|  FAIL|  \.\.\.|run_pipeline: [0-9])' "$demo_dir/pipeline.out" |
+  sed 's/^/    | /'
+result "read, re-check, deploy, promote, retire; an SLO in FAILURE stopped the promotion until it passed; plans exit 0"
+
+step "11. Summary"
 say "1. apply created the release on the live pointer: traffic on blue"
 say "2. a Spinnaker deploy to green was not drift: plan -detailed-exitcode exited 0"
 say "3. promotion moved traffic to green through the gate"
@@ -482,7 +493,6 @@ say "6. terraform query found the release from the cluster alone, and wrote its 
 say "7. the bluegreen_ecs_promote action waited for blue's targets (progress streamed), moved traffic to blue; plan clean"
 say "8. the promote action waited on a Dynatrace SLO in FAILURE, passed once it was SUCCESS, moved traffic to green"
 say "9. a linear promotion moved blue up 25 % per step to 100 %, each step gated, held and told to a Lambda hook"
-pid=$emulator_pid
-stop_emulator
-! kill -0 "$pid" 2>/dev/null || die "the emulator (pid $pid) is still running"
+say "10. the seed example's pipeline released twice; the Dynatrace gate held a release until its SLO passed"
+! kill -0 "$emulator_pid_was" 2>/dev/null || die "the emulator (pid $emulator_pid_was) is still running"
 result "emulator stopped; nothing left running (demo took $((SECONDS - started)) s)"

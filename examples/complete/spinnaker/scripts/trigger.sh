@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Start the ecs-bluegreen pipeline for a new image in one environment. Run by CI after
-# the image is pushed:
+# Start the ecs-bluegreen-<environment> pipeline for a new image. Run by CI after the
+# image is pushed, with the image BY DIGEST (what was built, not a tag that can move):
 #
-#   examples/complete/spinnaker/scripts/trigger.sh prod 123456789012.dkr.ecr.us-east-1.amazonaws.com/myapp:1.4.2
+#   examples/complete/spinnaker/scripts/trigger.sh prod \
+#     210987654321.dkr.ecr.us-east-1.amazonaws.com/myapp@sha256:<64 hex digits>
+#
+# Each environment has its own pipeline (its own queue) and webhook, whose expected
+# artifact accepts only that environment's registry and a digest, and whose payload
+# constraint accepts only that environment: anything else starts nothing.
 #
 # The trigger carries only the environment and the image. Everything the deploy and the
 # promotion depend on (colors, target group, capacity, roles) is read from Terraform by
@@ -18,8 +23,8 @@ case "$environment" in
   dev | qa | prod) ;;
   *) echo "trigger.sh: ENVIRONMENT is dev, qa or prod, not '$environment'" >&2; exit 2 ;;
 esac
-if [[ ! $image =~ :[^:/]+$ ]]; then
-  echo "trigger.sh: IMAGE needs a tag (registry/repository:tag)" >&2
+if [[ ! $image =~ ^[^@:]+(:[0-9]+)?/[^@:]+@sha256:[0-9a-f]{64}$ ]]; then
+  echo "trigger.sh: IMAGE must be registry/repository@sha256:<digest> (the pipeline deploys digests only)" >&2
   exit 2
 fi
 
@@ -27,8 +32,8 @@ payload=$(jq -n --arg environment "$environment" --arg image "$image" '{
   parameters: { environment: $environment },
   artifacts: [{
     type: "docker/image",
-    name: ($image | sub(":[^:/]+$"; "")),
-    version: ($image | capture(":(?<tag>[^:/]+)$").tag),
+    name: ($image | sub("@sha256:.*$"; "")),
+    version: ($image | capture("@(?<digest>sha256:.*)$").digest),
     reference: $image
   }]
 }')
@@ -36,6 +41,6 @@ payload=$(jq -n --arg environment "$environment" --arg image "$image" '{
 curl --fail --silent --show-error -X POST \
   -H 'Content-Type: application/json' \
   --data "$payload" \
-  "${SPINNAKER_GATE_URL:?set SPINNAKER_GATE_URL}/webhooks/webhook/myapp-ecs-bluegreen"
+  "${SPINNAKER_GATE_URL:?set SPINNAKER_GATE_URL}/webhooks/webhook/myapp-ecs-bluegreen-$environment"
 echo
-echo "trigger.sh: started ecs-bluegreen for $image in $environment"
+echo "trigger.sh: started ecs-bluegreen-$environment for $image"

@@ -15,9 +15,12 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 5.70, < 7.0"
     }
+    # Exact: both pipeline jobs (read, promote) must run the same provider. hashicorp/aws
+    # is pinned by .terraform.lock.hcl; this provider's checksums join the lock when you
+    # adopt a release (terraform providers lock -platform=... for your CI platforms).
     bluegreen = {
       source  = "bluegreen-ecs/bluegreen"
-      version = "~> 0.1"
+      version = "0.1.0"
     }
   }
 

@@ -16,9 +16,12 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 5.70, < 7.0"
     }
+    # Exact: both pipeline jobs (read, promote) must run the same provider. hashicorp/aws
+    # is pinned by .terraform.lock.hcl; this provider's checksums join the lock when you
+    # adopt a release (terraform providers lock -platform=... for your CI platforms).
     bluegreen = {
       source  = "bluegreen-ecs/bluegreen"
-      version = "~> 0.1"
+      version = "0.1.0"
     }
   }
 
@@ -89,8 +92,10 @@ module "ecs" {
   # token from the secret above (JSON key DT_API_TOKEN, scope slo.read) when it runs.
   dynatrace_environment_url = "https://abc12345.live.dynatrace.com"
   dynatrace_slo_ids         = ["myapp-prod-availability", "myapp-prod-latency"]
-  # ...and a Site Reliability Guardian validation (an AutomationEngine workflow).
-  dynatrace_guardian_workflow_id = "0f4bd5a8-6c1e-4d57-9a3c-2b8e7f1d6c90"
+  # ...and a Site Reliability Guardian validation (an AutomationEngine workflow), run
+  # with a platform token kept under a second key of the same secret.
+  dynatrace_guardian_workflow_id      = "0f4bd5a8-6c1e-4d57-9a3c-2b8e7f1d6c90"
+  dynatrace_platform_token_secret_key = "DT_PLATFORM_TOKEN"
 
   active_color = var.active_color
 

@@ -176,3 +176,44 @@ run "bootstrap_next_to_a_server_group_warns" {
 
   expect_failures = [check.release_is_served]
 }
+
+run "no_dynatrace_gate_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(bluegreen_ecs_release.app.promotion[0].dynatrace) == 0
+    error_message = "without dynatrace_environment_url the release has no Dynatrace gate"
+  }
+}
+
+run "dynatrace_gate_from_the_module_inputs" {
+  command = apply
+
+  variables {
+    dynatrace_environment_url      = "https://abc12345.live.dynatrace.com"
+    dynatrace_slo_ids              = ["myapp-dev-availability"]
+    dynatrace_guardian_workflow_id = "0f4bd5a8-6c1e-4d57-9a3c-2b8e7f1d6c90"
+    # The guardian runs through the platform API: a platform token, here a second key of
+    # the same JSON secret.
+    dynatrace_platform_token_secret_key = "DT_PLATFORM_TOKEN"
+  }
+
+  # The token is the existing secret reference; the action reads this same block.
+  assert {
+    condition = (bluegreen_ecs_release.app.promotion[0].dynatrace[0].slo_ids == tolist(["myapp-dev-availability"])
+      && bluegreen_ecs_release.app.promotion[0].dynatrace[0].api_token_secret_arn == "arn:aws:secretsmanager:us-east-1:123456789012:secret:dynatrace/tokens-Xy12Ab"
+      && bluegreen_ecs_release.app.promotion[0].dynatrace[0].api_token_secret_key == "DT_API_TOKEN"
+    && bluegreen_ecs_release.app.promotion[0].dynatrace[0].guardian_workflow_id == "0f4bd5a8-6c1e-4d57-9a3c-2b8e7f1d6c90")
+    error_message = "the release's dynatrace block must come from the module's dynatrace_* inputs and token secret"
+  }
+}
+
+run "a_dynatrace_url_must_be_a_url" {
+  command = plan
+
+  variables {
+    dynatrace_environment_url = "abc12345.live.dynatrace.com"
+  }
+
+  expect_failures = [var.dynatrace_environment_url]
+}
