@@ -263,7 +263,7 @@ class Flow:
                 self.world.ecs.enable(f"myapp-{ENV}", name)
                 self.world.ecs.wait_up(f"myapp-{ENV}", name)
             p = self.script("promote.sh", ENVIRONMENT=ENV, FROM_COLOR=live, TO_COLOR=back)
-            self.check(f"  rollback: promote.sh FROM_COLOR={live} TO_COLOR={back} succeeds", p.returncode == 0,
+            self.check(f"rollback: promote.sh FROM_COLOR={live} TO_COLOR={back} succeeds", p.returncode == 0,
                        (p.stderr + p.stdout)[-1500:])
             print(f"  ... rolled back: traffic {self.traffic()}")
 

@@ -80,8 +80,10 @@ trap 'stop "stopped (SIGTERM)" 143' TERM
 trap 'stop "interrupted (SIGINT)" 130' INT
 
 # Only the action runs: nothing else in the configuration is planned or applied.
-# active_color is the action's to_color: a repeated invoke does nothing.
-terraform -chdir="$env_dir" apply -input=false -auto-approve -no-color -invoke="$action" -var "active_color=$to" &
+# active_color is the action's to_color: a repeated invoke does nothing. -refresh=false:
+# the refresh above just compared the release with AWS, and the action reads the live
+# pointer itself before it writes (compare-before-write).
+terraform -chdir="$env_dir" apply -input=false -auto-approve -no-color -refresh=false -invoke="$action" -var "active_color=$to" &
 tf_pid=$!
 rc=0
 wait "$tf_pid" || rc=$?
