@@ -18,7 +18,8 @@
 # - structural checks that need no provider (tools/check_examples.py): module variables
 #   and outputs wired up in every env, Spinnaker pipeline parameters and release
 #   variables named exactly like the module's outputs, CodeBuild accounts of
-#   igor-local.yml, the promote job's action declared next to the release (skipped,
+#   igor-local.yml, one pipeline per environment (qa's and prod's are dev's with their
+#   own environment, webhook and registry), the promote job's action declared next to the release (skipped,
 #   saying so, while the infrastructure declares no bluegreen_ecs_promote action)
 # - the Spinnaker pipelines against the rules read from Spinnaker's source
 #   (tools/check_spinnaker.py; its own test runs in make test-spinnaker)

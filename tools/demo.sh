@@ -4,7 +4,8 @@
 # gate refusal, bake rollback, discovery with `terraform query`, and a promotion by the
 # bluegreen_ecs_promote action with its progress -- with real Terraform (tools/terraform)
 # and the built provider against the local AWS emulator (tools/emulator.py), in a temp
-# directory.
+# directory. Then the seed example (examples/complete and its Spinnaker pipeline) released
+# twice, as its pipeline runs it (tools/run_pipeline.py --demo).
 #
 # Expected failures are checked, not ignored: any unexpected outcome ends the demo
 # with "demo: FAILED: ..." and a non-zero exit (its files are then kept). The emulator,

@@ -348,5 +348,13 @@ def main() -> int:
     return 1 if flow.failed else 0
 
 
+def run_main() -> int:
+    try:
+        return main()
+    except RuntimeError as e:  # the setup could not start (no emulator, no aws provider mirror)
+        print(f"run_pipeline: FAILED: {e}", file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main())
