@@ -287,13 +287,19 @@ variable "alarm_p99_latency_seconds" {
 }
 
 variable "quality_gate" {
-  description = "Human approval in the Spinnaker pipeline: manual or both add a manual judgment before the promote job; dynatrace adds none (the checks run in the promote action's gate, not in Spinnaker)."
+  description = "Human approval in the Spinnaker pipeline: manual or both add a manual judgment before the promote job; dynatrace adds none (the Dynatrace SLOs, dynatrace_environment_url, run in the promote action's gate, not in Spinnaker)."
   type        = string
-  default     = "dynatrace"
+  default     = "manual"
 
   validation {
     condition     = contains(["dynatrace", "manual", "both"], var.quality_gate)
     error_message = "quality_gate must be dynatrace, manual or both."
+  }
+
+  # "dynatrace" skips the person: only with a Dynatrace gate to take their place.
+  validation {
+    condition     = var.quality_gate != "dynatrace" || (var.dynatrace_environment_url != null && (length(var.dynatrace_slo_ids) > 0 || var.dynatrace_guardian_workflow_id != null))
+    error_message = "quality_gate = \"dynatrace\" skips the manual judgment: set dynatrace_environment_url and dynatrace_slo_ids (or a guardian), or use manual or both."
   }
 }
 

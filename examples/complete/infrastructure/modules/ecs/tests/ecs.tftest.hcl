@@ -151,6 +151,19 @@ run "a_token_value_is_refused" {
   expect_failures = [var.dynatrace_token_secret_arn]
 }
 
+run "dynatrace_quality_gate_needs_a_dynatrace_gate" {
+  command = plan
+
+  # No person and no Dynatrace check would leave only the health checks.
+  variables {
+    quality_gate = "dynatrace"
+  }
+
+  # The plan goes on past a cross-variable validation; the health check then cannot be
+  # evaluated in a plan-only run and is expected not to pass either.
+  expect_failures = [var.quality_gate, check.release_is_served]
+}
+
 run "colors_are_blue_and_green" {
   command = plan
 
