@@ -478,10 +478,15 @@ say "envs/dev with the real hashicorp/aws provider and an S3 backend; each stage
 say "(tools/run_pipeline.py --demo; make test-pipeline runs more releases, and a rollback mid-run)"
 emulator_pid_was=$emulator_pid
 stop_emulator  # the pipeline run starts its own emulator
-BLUEGREEN_PROVIDER_DIR="$provider_dir" "$py" "$root/tools/run_pipeline.py" --demo >"$demo_dir/pipeline.out" 2>&1 ||
-  die "the pipeline run failed" "$demo_dir/pipeline.out"
-grep -E '^(==|  [A-Z][a-z].{24} (SUCCEEDED|SKIPPED|TERMINAL)|  FAIL|  \.\.\.|run_pipeline: [0-9])' "$demo_dir/pipeline.out" |
-  sed 's/^/    | /'
+# Streamed as it runs (a few minutes): the stages, the SLO's verdict, the plans after each release.
+set +e
+BLUEGREEN_PROVIDER_DIR="$provider_dir" "$py" -u "$root/tools/run_pipeline.py" --demo 2>&1 |
+  tee "$demo_dir/pipeline.out" |
+  grep --line-buffered -E '^(==|  [A-Z][a-z].{24} (SUCCEEDED|SKIPPED|TERMINAL)|  FAIL|  \.\.\.|run_pipeline: [0-9])|names the SLO|traffic stays|nothing is retired|plan -detailed-exitcode exits 0' |
+  sed -u 's/^ *//; s/^/    | /'
+pipeline_rc=${PIPESTATUS[0]}
+set -e
+((pipeline_rc == 0)) || die "the pipeline run failed (exit $pipeline_rc)" "$demo_dir/pipeline.out"
 result "read, re-check, deploy, promote, retire; an SLO in FAILURE stopped the promotion until it passed; plans exit 0"
 
 step "11. Summary"
