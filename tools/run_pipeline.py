@@ -22,6 +22,9 @@ What it shows, and checks:
 - release 5: a rollback (the old color enabled again, promote.sh with the colors
   swapped) between "Read release" and the deploy: the re-check stops the run before it
   deploys anything;
+- release 6: traffic moved with the ELB API outside the pipeline: the read stops and says
+  what moved (and only then: every first read after an apply also finds unrelated
+  differences, which are noted and do not stop it);
 - cancelling the promote job (SIGTERM, as a stopped CodeBuild build may get) while the
   gate waits: nothing is written, the job exits 143, no lock is left;
 - after every release `terraform plan -detailed-exitcode` in envs/dev exits 0 and no
@@ -227,6 +230,10 @@ class Flow:
             self.slo("SUCCESS")
             failed = run.execute(start_at="Promote standby color")
         self.check(f"release {n}: every stage succeeded", failed == "", f"failed at {failed!r}")
+        if n == 1:  # the first read after the apply: AWS shows more than state, none of it traffic
+            log = run.context["Read release"]["buildInfo"]["log"]
+            self.check("the read passed although the refresh found changes outside the release (noted, not traffic)",
+                       "note: AWS differs from state outside the release" in log, log[-800:])
         deployed = run.context.get("Deploy to standby color", {}).get("deploy.server.groups", {}).get(ps.REGION, [])
         self.check(f"release {n}: production traffic on {new}", self.traffic() == {new: 100, old: 0}, self.traffic())
         groups = self.server_groups(new)
@@ -279,6 +286,32 @@ class Flow:
                    self.traffic())
         self.plan_is_clean(f"release {n} (stopped)")
 
+
+    def traffic_moved_outside(self, n: int) -> None:
+        """A person moves the traffic with the ELB API: the next run's read stops, naming
+        what moved; recorded as the message says, the run after that reads again."""
+        live = self.live()
+        other = {"blue": "green", "green": "blue"}[live]
+        print(f"\n== release {n}: someone moves production traffic {live} -> {other} with ModifyRule, outside the pipeline")
+        rule = self.elb.describe_rules(RuleArns=[self.rule_arn])["Rules"][0]
+        arn_of = {c: a for a, c in self.color_of.items()}
+        actions = [{k: v for k, v in a.items() if k in ("Type", "Order", "ForwardConfig")} for a in rule["Actions"]]
+        for a in actions:
+            if a["Type"] == "forward":
+                a["ForwardConfig"] = {"TargetGroups": [{"TargetGroupArn": arn_of[other], "Weight": 100},
+                                                       {"TargetGroupArn": arn_of[live], "Weight": 0}]}
+        self.elb.modify_rule(RuleArn=self.rule_arn, Actions=actions)
+        run, failed = self.run(n)
+        log = run.context.get("Read release", {}).get("buildInfo", {}).get("log", "")
+        self.check("the run stops at \"Read release\"", failed == "Read release", f"failed {failed!r}")
+        self.check("it says the release's traffic moved, and what",
+                   "traffic moved outside this pipeline" in log and f"active_color was {live} in state, is {other} in AWS" in log,
+                   log[-800:])
+        p = self.tf("apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color",
+                    "-target=module.ecs.bluegreen_ecs_release.app")
+        self.check("recorded as the message says (apply -refresh-only -target=the release)", p.returncode == 0,
+                   (p.stderr or p.stdout)[-800:])
+        self.plan_is_clean(f"release {n} (stopped)")
 
     def cancel_promotion(self) -> None:
         """What cancelling the promote stage does (spinnaker/README.md): the job gets a
@@ -335,6 +368,7 @@ def main() -> int:
             flow.release(3, slo_failure=True)
             flow.release(4)
             flow.rollback_between_read_and_deploy(5)
+            flow.traffic_moved_outside(6)
             flow.cancel_promotion()
     finally:
         if flow:
