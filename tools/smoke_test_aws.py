@@ -399,11 +399,16 @@ def rollouts(emu: Any, check: Check, ecs: Any, elb: Any, lb: str, tg: str, subne
           steady(last) and last["taskDefinition"] == td2 and last["deployments"][0]["taskDefinition"] == td2
           and 0.8 <= waited <= 2.0, (summary(last), round(waited, 2)))
 
+    primary_id = last["deployments"][0]["id"]
     ecs.update_service(cluster="m", service="m-roll", desiredCount=3)
     svc = service(ecs, "m-roll")
-    check("desired count change: same PRIMARY, IN_PROGRESS, running below desired",
-          len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "IN_PROGRESS"
-          and svc["runningCount"] == 2 and svc["desiredCount"] == 3, summary(svc))
+    # A scale action starts no deployment and leaves rolloutState as it was; desired
+    # changes at once and running follows (ECS API Reference: Deployment.rolloutState,
+    # Service.pendingCount; service auto scaling only sets desiredCount).
+    check("scale action: same PRIMARY still COMPLETED, desired 3 at once, running 2, pending 1",
+          len(svc["deployments"]) == 1 and svc["deployments"][0]["id"] == primary_id
+          and svc["deployments"][0]["rolloutState"] == "COMPLETED"
+          and svc["runningCount"] == 2 and svc["desiredCount"] == 3 and svc["pendingCount"] == 1, summary(svc))
     last, _, _ = _poll(lambda: service(ecs, "m-roll"), steady, 5)
     check("scaled out: COMPLETED with running 3", steady(last) and last["runningCount"] == 3, summary(last))
 

@@ -194,3 +194,28 @@ fn a_failed_ecs_rollout_of_the_gaining_color_during_a_step_rolls_back() {
     assert_eq!(seen, [0, 25, 0]);
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn ctrl_c_with_a_throttled_rollback_write_still_returns_traffic_to_the_start() {
+    let (emu, s, wd) = blue(false);
+    let linear = LINEAR_25.replace("\"2s\"", "\"30s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = wd.applying();
+    sampler.wait_for(25, Duration::from_secs(60));
+    // ELB throttles the next ModifyRule, the rollback's first write (routine under
+    // parallel applies), and the user presses Ctrl-C during step 1's bake.
+    emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 1, "kind": "throttle"}));
+    let ok = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().unwrap().success();
+    assert!(ok, "kill -INT terraform");
+    let out = Output::finish(apply);
+    let seen = sampler.stop();
+    assert_ne!(out.code, 0, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("traffic rolled back") && err.contains("interrupted"), "{err}");
+    assert_eq!(seen, [0, 25, 0], "the throttled rollback was retried through the interrupt");
+    let w = forward_weights(&scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    assert_eq!(w, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
+}

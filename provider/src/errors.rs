@@ -50,7 +50,7 @@ impl Error {
                         " The credentials lack permission for this call; see the IAM policy guide in the provider docs."
                     }
                     "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
-                        " AWS kept throttling after all retries; raise max_retries or run with lower -parallelism."
+                        " AWS is throttling these calls: raise max_retries, or run with lower -parallelism."
                     }
                     "ExpiredToken"
                     | "ExpiredTokenException"

@@ -214,7 +214,7 @@ impl Switch<'_> {
             // A color nothing forwards to has `unused` targets that are never
             // health-checked: attach it at weight 0 (no traffic moves) so the gate can
             // see its real health.
-            self.guarded_write(p, &spec.pointer, "attaching the gaining color at weight 0", |ptr| {
+            self.guarded_write(p, &spec.pointer, Purpose::Move("attaching the gaining color at weight 0"), |ptr| {
                 ptr.with_traffic(&spec.pair, live)
             })
             .await?;
@@ -329,7 +329,9 @@ impl Switch<'_> {
             }
             let sent_before = p.writes_sent;
             let moved = self
-                .guarded_write(p, &spec.pointer, "moving traffic", |ptr| ptr.with_traffic(&spec.pair, step.traffic))
+                .guarded_write(p, &spec.pointer, Purpose::Move("moving traffic"), |ptr| {
+                    ptr.with_traffic(&spec.pair, step.traffic)
+                })
                 .await;
             // A refused write moved nothing; a sent one may have, even if it failed.
             p.moved_traffic = p.moved_traffic || moved.is_ok() || p.writes_sent > sent_before;
@@ -394,14 +396,20 @@ impl Switch<'_> {
         &self,
         p: &mut Progress,
         target: &PointerRef,
-        purpose: &str,
+        purpose: Purpose<'_>,
         make: impl Fn(&Pointer) -> crate::errors::Result<Vec<Action>>,
     ) -> Result<(), Error> {
         let (attempts, first_backoff, max_backoff) = self.write_retries();
+        // A rollback keeps retrying after Ctrl-C, for at most ROLLBACK_GRACE from here:
+        // giving up at the first throttle would leave traffic mid-way.
+        let grace_end = tokio::time::Instant::now() + ROLLBACK_GRACE;
+        let purpose_text = purpose.describe();
         // The last write sent that failed, and whether another may follow it.
         let mut failed: Option<(Vec<Action>, Error)> = None;
         let mut may_retry = true;
         let mut attempt = 0;
+        // Why the retries ended before `attempts`, when they did.
+        let mut cut_short: Option<String> = None;
         loop {
             let now = match traffic_pointer::read(&self.aws.elbv2, target).await {
                 Ok(now) => now,
@@ -428,7 +436,7 @@ impl Switch<'_> {
                     // It did not land and no other write follows: what is live is
                     // what this read says.
                     let _ = self.observe(p, &now);
-                    return Err(e);
+                    return Err(gave_up(e, attempt, attempts, cut_short));
                 }
             }
             let changed = traffic_pointer::changes(&p.accepted, &now.actions);
@@ -437,7 +445,7 @@ impl Switch<'_> {
                 return Err(Error::live(
                     "The pointer changed during the apply",
                     format!(
-                        "Right before {purpose}, {} no longer matched what this apply had read: {}. Someone else (a deploy tool or an operator) wrote to it meanwhile, so nothing was written over their change. Run terraform plan again.",
+                        "Right before {purpose_text}, {} no longer matched what this apply had read: {}. Someone else (a deploy tool or an operator) wrote to it meanwhile, so nothing was written over their change. Run terraform plan again.",
                         target.describe(),
                         changed.join("; ")
                     ),
@@ -463,9 +471,27 @@ impl Switch<'_> {
                     &[("pointer", &target.arn()), ("attempt", &attempt), ("error", &e.to_string())],
                 );
                 let wait = backoff(attempt, first_backoff, max_backoff);
-                tokio::select! {
-                    _ = self.ctx.stopped() => may_retry = false,
-                    _ = tokio::time::sleep(wait) => {}
+                match purpose {
+                    // A rollback is what Ctrl-C asks for: it goes on through the stop,
+                    // within the grace.
+                    Purpose::RollBack => {
+                        if self.ctx.is_stopped() && tokio::time::Instant::now() + wait > grace_end {
+                            may_retry = false;
+                            cut_short = Some(format!(
+                                "the apply was interrupted (Ctrl-C), and a rollback after an interrupt is retried for at most {}",
+                                crate::duration::display(ROLLBACK_GRACE)
+                            ));
+                        } else {
+                            tokio::time::sleep(wait).await;
+                        }
+                    }
+                    Purpose::Move(_) => tokio::select! {
+                        _ = self.ctx.stopped() => {
+                            may_retry = false;
+                            cut_short = Some("the apply was interrupted (Ctrl-C), so it was not sent again".into());
+                        }
+                        _ = tokio::time::sleep(wait) => {}
+                    },
                 }
             }
             // The next read decides whether it landed.
@@ -541,7 +567,7 @@ impl Switch<'_> {
             };
         }
         let rollback =
-            self.guarded_write(p, &spec.pointer, "rolling back", |ptr| ptr.with_traffic(&spec.pair, before)).await;
+            self.guarded_write(p, &spec.pointer, Purpose::RollBack, |ptr| ptr.with_traffic(&spec.pair, before)).await;
         match rollback {
             Ok(()) => {
                 p.live = Some(before);
@@ -648,7 +674,7 @@ impl Switch<'_> {
                 return Err(carries_traffic(color, prior.target_group(color), live));
             }
         }
-        self.guarded_write(p, &spec.pointer, "replacing the standby's target group", |ptr| {
+        self.guarded_write(p, &spec.pointer, Purpose::Move("replacing the standby's target group"), |ptr| {
             ptr.with_traffic(&spec.pair, live)
         })
         .await?;
@@ -752,6 +778,44 @@ pub fn carries_traffic(color: Color, target_group: &str, live: Traffic) -> Error
     )
 }
 
+/// How long a rollback's write keeps being retried after Ctrl-C (Terraform waits for
+/// the provider to return; a second Ctrl-C kills it).
+pub const ROLLBACK_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What a guarded write is for: moving traffic forward (Ctrl-C ends its retries), or
+/// putting it back (retried through Ctrl-C, within [`ROLLBACK_GRACE`]).
+#[derive(Clone, Copy, Debug)]
+enum Purpose<'a> {
+    Move(&'a str),
+    RollBack,
+}
+
+impl Purpose<'_> {
+    fn describe(&self) -> &str {
+        match self {
+            Purpose::Move(what) => what,
+            Purpose::RollBack => "rolling back",
+        }
+    }
+}
+
+/// The error of a guarded write that was not retried any more: an AWS error says how
+/// often it was sent and why it stopped there, so no remedy is a guess.
+fn gave_up(e: Error, sent: u32, attempts: u32, cut_short: Option<String>) -> Error {
+    if !worth_retrying(&e) {
+        return e;
+    }
+    let Error::Aws { call, target, code, message } = e else { return e };
+    let why = cut_short.unwrap_or_else(|| format!("that is every attempt max_retries allows ({attempts})"));
+    let times = if sent == 1 { "once".to_string() } else { format!("{sent} times") };
+    Error::Aws {
+        call,
+        target,
+        code,
+        message: format!("{message} (sent {times}, always right after a fresh read; {why})"),
+    }
+}
+
 /// Whether a failed pointer write may succeed if tried again: throttling, a server
 /// error, or no answer at all (no error code: a dropped connection, a timeout).
 fn worth_retrying(e: &Error) -> bool {
@@ -795,6 +859,33 @@ mod tests {
             assert!(!worth_retrying(&aws(code)), "{code}");
         }
         assert!(!worth_retrying(&Error::live("x", "y")));
+    }
+
+    #[test]
+    fn a_write_that_gave_up_says_how_often_it_was_sent_and_why_it_stopped() {
+        let throttled = || Error::Aws {
+            call: "ModifyRule",
+            target: "r".into(),
+            code: "Throttling".into(),
+            message: "Rate exceeded".into(),
+        };
+        let all = gave_up(throttled(), 3, 3, None).to_diagnostic().detail;
+        assert!(
+            all.contains(
+                "Rate exceeded (sent 3 times, always right after a fresh read; that is every attempt max_retries allows (3))"
+            ),
+            "{all}"
+        );
+        let cut = gave_up(throttled(), 1, 3, Some("the apply was interrupted (Ctrl-C)".into())).to_diagnostic().detail;
+        assert!(
+            cut.contains("(sent once, always right after a fresh read; the apply was interrupted (Ctrl-C))"),
+            "{cut}"
+        );
+        assert!(!cut.contains("every attempt"), "{cut}");
+        // An error no retry could help is returned as it is.
+        let denied =
+            Error::Aws { call: "ModifyRule", target: "r".into(), code: "AccessDenied".into(), message: "no".into() };
+        assert_eq!(gave_up(denied.clone(), 1, 3, None), denied);
     }
 
     #[test]

@@ -119,6 +119,7 @@ fn decide(
     firing: &[String],
     health: Option<&HealthSummary>,
     services: Option<&[ServiceStatus]>,
+    rule: &ServiceRule,
 ) -> Verdict {
     let mut reasons = Vec::new();
     match firing {
@@ -146,7 +147,7 @@ fn decide(
             ));
         }
         for s in serving {
-            match s.steadiness() {
+            match rule.judge(s) {
                 Steadiness::Steady => {}
                 Steadiness::Settling(why) => {
                     reasons.push(format!("ECS service {} on {} is not steady: {why}", s.name, t.color))
@@ -168,6 +169,7 @@ fn summarize(
     firing: &[String],
     health: Option<&HealthSummary>,
     services: Option<&[ServiceStatus]>,
+    rule: &ServiceRule,
 ) -> String {
     let mut parts = Vec::new();
     match health {
@@ -194,11 +196,15 @@ fn summarize(
     }
     if let Some(services) = services {
         let serving: Vec<&ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
-        let steady = serving.iter().filter(|s| s.steadiness() == Steadiness::Steady).count();
+        let steady = serving.iter().filter(|s| rule.judge(s) == Steadiness::Steady).count();
+        let judged = match rule {
+            ServiceRule::Steady => "steady services",
+            ServiceRule::Holding(_) => "services holding",
+        };
         if serving.is_empty() {
             parts.push("no ECS service with desired count > 0".into());
         } else {
-            parts.push(format!("steady services {steady}/{}", serving.len()));
+            parts.push(format!("{judged} {steady}/{}", serving.len()));
         }
     }
     match (p.alarm_names.len(), firing) {
@@ -223,14 +229,18 @@ async fn evaluate(
     };
     let services = async {
         match watch {
-            Some(w) => w.poll(aws).await.map(Some),
+            Some(w) => w.poll_and_judge(aws).await.map(|found| Some((found, w.rule.clone()))),
             None => Ok(None),
         }
     };
     let (firing, health, services) = tokio::try_join!(alarms, health, services)?;
+    let (services, rule) = match services {
+        Some((found, rule)) => (Some(found), rule),
+        None => (None, ServiceRule::Steady),
+    };
     Ok(Reading {
-        verdict: decide(p, t, &firing, health.as_ref(), services.as_deref()),
-        seen: summarize(p, &firing, health.as_ref(), services.as_deref()),
+        verdict: decide(p, t, &firing, health.as_ref(), services.as_deref(), &rule),
+        seen: summarize(p, &firing, health.as_ref(), services.as_deref(), &rule),
     })
 }
 
@@ -448,7 +458,10 @@ pub async fn bake(
     // or tasks that stop while it holds a share stop the promotion). The final bake does
     // not: once the promotion is done, a deploy tool may start the next deployment, or
     // scale, and that must not roll the finished promotion back.
-    let watch = (of == BakeOf::Step && p.check_services).then(|| ServiceWatch::new(t.cluster, t.target_group_arn));
+    // Services are judged by what ECS promises while a color holds traffic (a failed
+    // rollout, tasks stopping), not by "steady": a scale-out the step's traffic
+    // triggers (target tracking) is still starting tasks, and that is no failure.
+    let watch = (of == BakeOf::Step && p.check_services).then(|| ServiceWatch::holding(t.cluster, t.target_group_arn));
     let mut live = LivePoll::new(aws, p, t, watch);
     live.bake_end = Some(Instant::now() + p.bake_time);
     bake_until_done(ctx, p, t, &mut live, report).await
@@ -657,20 +670,53 @@ mod tests {
         ]);
         let steady = [svc(2, 2, vec![dep("d", "PRIMARY", Some("COMPLETED"), 2, 2)])];
         assert_eq!(
-            decide(&p, &target(), &[], Some(&h), Some(&steady)),
+            decide(&p, &target(), &[], Some(&h), Some(&steady), &ServiceRule::Steady),
             Verdict::Wait(format!(
                 "green target group {TG} has 0 healthy of 3 registered targets (2 initial: Elb.RegistrationInProgress, \
                  1 unhealthy: Target.ResponseCodeMismatch); needs 2"
             ))
         );
         let healthy = HealthSummary::from_targets([("healthy", None), ("healthy", None)]);
-        assert_eq!(decide(&p, &target(), &[], Some(&healthy), Some(&steady)), Verdict::Pass);
+        assert_eq!(decide(&p, &target(), &[], Some(&healthy), Some(&steady), &ServiceRule::Steady), Verdict::Pass);
         // Health off, bake (no services): only alarms count.
-        assert_eq!(decide(&p, &target(), &[], None, None), Verdict::Pass);
+        assert_eq!(decide(&p, &target(), &[], None, None, &ServiceRule::Steady), Verdict::Pass);
         assert_eq!(
-            decide(&p, &target(), &["a".into()], None, None),
+            decide(&p, &target(), &["a".into()], None, None, &ServiceRule::Steady),
             Verdict::Wait("CloudWatch alarm a is in ALARM".into())
         );
+    }
+
+    #[test]
+    fn a_bake_fails_a_service_only_on_a_failed_rollout_or_stopped_tasks() {
+        let p = Promotion::default();
+        let h = HealthSummary::from_targets([("healthy", None)]);
+        let arn = svc(0, 0, vec![]).arn;
+        let holding = ServiceRule::Holding([(arn, 2)].into_iter().collect());
+        // Target tracking raised desired from 2 to 4: rollout still COMPLETED, 2 running.
+        let scaling = svc(4, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 4, 2)]);
+        assert_eq!(ServiceRule::Steady.judge(&scaling), Steadiness::Settling("running 2 of desired 4".into()));
+        assert_eq!(holding.judge(&scaling), Steadiness::Steady, "a scale-out in progress is no failure");
+        assert_eq!(decide(&p, &target(), &[], Some(&h), Some(&[scaling.clone()]), &holding), Verdict::Pass);
+        assert!(matches!(
+            decide(&p, &target(), &[], Some(&h), Some(&[scaling]), &ServiceRule::Steady),
+            Verdict::Wait(_)
+        ));
+        // A deployment in progress that keeps its tasks running is not one either.
+        let rolling = svc(2, 2, vec![dep("d3", "PRIMARY", Some("IN_PROGRESS"), 2, 1), dep("d2", "ACTIVE", None, 2, 1)]);
+        assert_eq!(holding.judge(&rolling), Steadiness::Steady);
+        // Tasks stopping: fewer running than when the bake began.
+        let stopped = svc(2, 1, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 1)]);
+        assert_eq!(
+            holding.judge(&stopped),
+            Steadiness::Failed("it runs 1 tasks, fewer than the 2 it ran when the bake began (tasks stopped)".into())
+        );
+        // The circuit breaker.
+        let mut failed = svc(2, 2, vec![dep("d3", "PRIMARY", Some("FAILED"), 2, 0)]);
+        failed.deployments[0].rollout_state_reason = Some("circuit breaker".into());
+        assert!(matches!(holding.judge(&failed), Steadiness::Failed(r) if r.contains("circuit breaker")));
+        // A service that appeared after the bake began is judged on its rollout only.
+        let newcomer = ServiceStatus { arn: "arn:other".into(), ..svc(3, 0, vec![]) };
+        assert_eq!(holding.judge(&newcomer), Steadiness::Steady);
     }
 
     #[test]
@@ -682,7 +728,7 @@ mod tests {
             ServiceStatus { name: "old".into(), ..svc(0, 0, vec![]) },
         ];
         assert_eq!(
-            decide(&p, &target(), &["a".into(), "b".into()], Some(&h), Some(&rolling)),
+            decide(&p, &target(), &["a".into(), "b".into()], Some(&h), Some(&rolling), &ServiceRule::Steady),
             Verdict::Wait(
                 "CloudWatch alarms a, b are in ALARM; ECS service app-green on green is not steady: \
                  deployment d2 is IN_PROGRESS, running 1 of desired 2"
@@ -692,7 +738,7 @@ mod tests {
         let mut failed = svc(2, 0, vec![dep("d2", "PRIMARY", Some("FAILED"), 2, 0)]);
         failed.deployments[0].rollout_state_reason = Some("circuit breaker: tasks failed to start".into());
         assert_eq!(
-            decide(&p, &target(), &[], Some(&h), Some(&[failed])),
+            decide(&p, &target(), &[], Some(&h), Some(&[failed]), &ServiceRule::Steady),
             Verdict::Refuse(
                 "ECS service app-green on green failed its rollout: deployment d2 of td:2 FAILED: \
                  circuit breaker: tasks failed to start"
@@ -701,7 +747,7 @@ mod tests {
         );
         let idle = [svc(0, 0, vec![])];
         assert_eq!(
-            decide(&p, &target(), &[], Some(&h), Some(&idle)),
+            decide(&p, &target(), &[], Some(&h), Some(&idle), &ServiceRule::Steady),
             Verdict::Wait(format!(
                 "no ECS service in cluster c with desired count > 0 serves the green target group {TG}"
             ))
@@ -943,15 +989,18 @@ mod tests {
         let rolling = svc(2, 1, vec![dep("d3", "PRIMARY", Some("IN_PROGRESS"), 2, 1)]);
         let idle = svc(0, 0, vec![]);
         assert_eq!(
-            summarize(&p, &[], Some(&h), Some(&[steady.clone(), rolling, idle.clone()])),
+            summarize(&p, &[], Some(&h), Some(&[steady.clone(), rolling, idle.clone()]), &ServiceRule::Steady),
             "1/4 targets healthy (1 initial, 2 unhealthy), needs 2; steady services 1/2; alarms OK (2)"
         );
         assert_eq!(
-            summarize(&p, &["b".into()], None, Some(&[idle])),
+            summarize(&p, &["b".into()], None, Some(&[idle]), &ServiceRule::Steady),
             "health check off (min_healthy_targets = 0); no ECS service with desired count > 0; in ALARM: b"
         );
         let healthy = HealthSummary::from_targets([("healthy", None), ("healthy", None)]);
-        assert_eq!(summarize(&Promotion::default(), &[], Some(&healthy), None), "2/2 targets healthy, needs 1");
+        assert_eq!(
+            summarize(&Promotion::default(), &[], Some(&healthy), None, &ServiceRule::Steady),
+            "2/2 targets healthy, needs 1"
+        );
     }
 
     #[test]
