@@ -313,3 +313,28 @@ fn a_second_writer_while_a_step_hook_is_in_progress_is_not_rolled_back_over() {
     assert_eq!(rule, [(s.blue_tg.clone(), 60), (s.green_tg.clone(), 40)]);
     assert_eq!(emu.lambda_invocations("per-step").len(), 4, "no rollback was written, so none is told");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_slow_post_test_hook_that_leaves_no_time_to_bake_moves_nothing() {
+    let (emu, s, wd) = blue();
+    // The hook takes 12 s (IN_PROGRESS, then SUCCEEDED); the 10 s bake fitted the 20 s
+    // update timeout before it, and no longer does after it.
+    emu.lambda_function(
+        "slow",
+        json!([{"hookStatus": "IN_PROGRESS", "callBackDelay": 12}, {"hookStatus": "SUCCEEDED"}]),
+    );
+    let gate = format!("    bake_time = \"10s\"\n{}", hook("POST_TEST_TRAFFIC_SHIFT", "slow", "60s"));
+    write(&wd, &emu, &s, &format!("{}\n  timeouts {{\n    update = \"20s\"\n  }}", to_green(&s, &gate)));
+    let sampler = Sampler::start(&emu, &s);
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(sampler.stop(), [0], "production never moved (no flip that the deadline rolls back)");
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("No time left to bake") && err.contains("promotion.bake_time (10s)"), "{err}");
+    assert_eq!(emu.lambda_invocations("slow").len(), 2, "the hook ran to its answer first");
+    let live =
+        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    assert_eq!(live, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue); the promotion is still to do");
+}

@@ -219,3 +219,47 @@ fn ctrl_c_with_a_throttled_rollback_write_still_returns_traffic_to_the_start() {
     assert_eq!(w, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
 }
+
+/// Sets a service's desired count as a scale action does (UpdateService with only
+/// desiredCount: no new deployment); returns the count it had.
+fn scale(emu: &Emulator, cluster: &str, service: &str, by: i32) -> i32 {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config().await);
+        let out = ecs.describe_services().cluster(cluster).services(service).send().await.unwrap();
+        let before = out.services()[0].desired_count();
+        ecs.update_service().cluster(cluster).service(service).desired_count(before + by).send().await.unwrap();
+        before
+    })
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn the_gaining_color_scaling_out_during_a_step_bake_is_not_a_failure() {
+    // 3 real seconds per task start: the scale-out is still starting tasks when the
+    // step's bake polls.
+    let emu = Emulator::start_with_env(&[("BLUEGREEN_EMULATOR_TIME_SCALE", "0.1")]);
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, "  active_color = \"blue\"");
+    wd.apply();
+    let linear = LINEAR_25.replace("25", "50").replace("\"2s\"", "\"10s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = wd.applying();
+    sampler.wait_for(50, Duration::from_secs(120));
+    // Target tracking on ALBRequestCountPerTarget reacts to the step's traffic.
+    let before = scale(&emu, &s.cluster, "app-green", 2);
+    let out = Output::finish(apply);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 0, "a scale-out in progress does not roll the step back: {}", out.all());
+    assert_eq!(seen, [0, 50, 100]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let desired = rt.block_on(async {
+        let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config().await);
+        let out = ecs.describe_services().cluster(&s.cluster).services("app-green").send().await.unwrap();
+        out.services()[0].desired_count()
+    });
+    assert_eq!(desired, before + 2);
+    assert_eq!(wd.plan_exit_code().code, 0);
+}

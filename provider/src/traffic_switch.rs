@@ -90,6 +90,11 @@ struct Progress {
     live_unparsable: bool,
     /// What the lifecycle hooks are told, once they ran (a rollback tells them too).
     hooks: Option<std::sync::Arc<HookSubject>>,
+    /// Writes that moved no traffic, made before the gate so that ALB health-checks
+    /// the gaining color's targets (an attach at weight 0, a replaced standby group).
+    prepared: Vec<String>,
+    /// Whether the standby's replaced target group was written.
+    replaced: bool,
 }
 
 impl Switch<'_> {
@@ -106,10 +111,13 @@ impl Switch<'_> {
             live_pair: LivePair::Configured,
             live_unparsable: false,
             hooks: None,
+            prepared: Vec::new(),
+            replaced: false,
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
             Ok(moved_from) => (moved_from, None),
+            Err(e) if !p.prepared.is_empty() && !p.moved_traffic => (None, Some(said_what_was_written(e, &p.prepared))),
             Err(e) => (None, Some(e)),
         };
         // The test pointer follows what is live on every apply that went through or
@@ -119,7 +127,12 @@ impl Switch<'_> {
         // the writer that just moved traffic owns it now, and a re-apply reconciles it.
         let mut test_errors: Vec<Error> = Vec::new();
         let reconciled_for = p.live;
-        if production_error.is_none() {
+        let refused_after_replacing =
+            p.replaced && !p.moved_traffic && !matches!(production_error, Some(Error::Live { .. }));
+        if production_error.is_none() || refused_after_replacing {
+            // A refusal after the standby's group was replaced: the test pointer follows
+            // the new group in the same apply, so the old one is free to delete and
+            // state says exactly what is live.
             test_errors.extend(self.reconcile_test_pointer(&mut p).await);
         } else if self.spec.test_pointer.is_some() && p.live.map(|t| t.active) != self.planned_from.map(|t| t.active) {
             // Someone else moved the standby: the test pointer is not where it should
@@ -222,6 +235,7 @@ impl Switch<'_> {
                 "attached the gaining color at weight 0",
                 &[("pointer", &spec.pointer.arn()), ("color", &color)],
             );
+            p.prepared.push(format!("{color}'s target group was attached at weight 0"));
             self.say(format!("attached {color} at weight 0 so that ALB health-checks its targets; no traffic moved"));
         }
         if let Some(color) = gaining {
@@ -238,26 +252,9 @@ impl Switch<'_> {
         }
         let plan = promotion_gate::steps(&spec.promotion.strategy, live, want);
         let final_bake = if bakes { spec.promotion.bake_time } else { std::time::Duration::ZERO };
-        let least = promotion_gate::least_time(&plan) + final_bake;
-        if !least.is_zero() && tokio::time::Instant::now() + least > self.op.deadline {
-            // Moving now would only be rolled back when the deadline cuts a bake short.
-            let what = if plan.len() > 1 {
-                format!(
-                    "the {} steps' bakes and promotion.bake_time ({} in all)",
-                    plan.len(),
-                    crate::duration::display(least)
-                )
-            } else {
-                format!("promotion.bake_time ({})", crate::duration::display(least))
-            };
-            return Err(Error::Gate {
-                summary: "No time left to bake".into(),
-                detail: format!(
-                    "The promotion gate passed, but {what} no longer fit in what is left of the {} timeout, so traffic was not moved. Raise timeouts.{} or shorten promotion.wait_timeout or the bakes.",
-                    self.op.name, self.op.name
-                ),
-            });
-        }
+        // Checked before the hooks (they may take minutes) and again right before the
+        // first write, after them and the re-gate.
+        self.time_to_bake(&plan, final_bake)?;
         // The lifecycle hooks run on a promotion, not on pulling a canary back (an abort
         // must not wait on the checks of the version it aborts).
         let hooks = match gaining {
@@ -298,6 +295,9 @@ impl Switch<'_> {
                 )
                 .await?;
             }
+        }
+        if hooks.is_some() {
+            self.time_to_bake(&plan, final_bake)?;
         }
         for step in &plan {
             if step.number > 1 {
@@ -382,6 +382,32 @@ impl Switch<'_> {
             }
         }
         Ok(if bakes { Some(live) } else { None })
+    }
+
+    /// Refuses before the first write when the steps' bakes and the final bake no
+    /// longer fit in what is left of the operation's timeout: moving now would only be
+    /// rolled back when the deadline cuts a bake short.
+    fn time_to_bake(&self, plan: &[promotion_gate::Step], final_bake: std::time::Duration) -> Result<(), Error> {
+        let least = promotion_gate::least_time(plan) + final_bake;
+        if least.is_zero() || tokio::time::Instant::now() + least <= self.op.deadline {
+            return Ok(());
+        }
+        let what = if plan.len() > 1 {
+            format!(
+                "the {} steps' bakes and promotion.bake_time ({} in all)",
+                plan.len(),
+                crate::duration::display(least)
+            )
+        } else {
+            format!("promotion.bake_time ({})", crate::duration::display(least))
+        };
+        Err(Error::Gate {
+            summary: "No time left to bake".into(),
+            detail: format!(
+                "The promotion gate passed, but {what} no longer fit in what is left of the {} timeout, so traffic was not moved. Raise timeouts.{} or shorten promotion.wait_timeout, the hooks' waits or the bakes.",
+                self.op.name, self.op.name
+            ),
+        })
     }
 
     /// Re-reads the pointer and, if it is exactly what this apply accepted, writes
@@ -679,6 +705,17 @@ impl Switch<'_> {
         })
         .await?;
         p.live_pair = LivePair::Configured;
+        p.replaced = true;
+        for color in [Color::Blue, Color::Green] {
+            if prior.target_group(color) != spec.pair.target_group(color) {
+                p.prepared.push(format!(
+                    "{} now names {} in place of {} for {color}, at the same weight",
+                    spec.pointer.describe(),
+                    spec.pair.target_group(color),
+                    prior.target_group(color)
+                ));
+            }
+        }
         hclog::info("standby target group replaced", &[("pointer", &spec.pointer.arn()), ("traffic", &live)]);
         self.say(format!(
             "{} now names the configured target groups; traffic unchanged: {live}",
@@ -813,6 +850,33 @@ fn gave_up(e: Error, sent: u32, attempts: u32, cut_short: Option<String>) -> Err
         target,
         code,
         message: format!("{message} (sent {times}, always right after a fresh read; {why})"),
+    }
+}
+
+/// A refusal's "nothing was written" is about traffic: when writes that moved none
+/// came first (they must: ALB health-checks only target groups an action forwards to),
+/// the error says what they were.
+fn said_what_was_written(e: Error, prepared: &[String]) -> Error {
+    let what = prepared.join("; ");
+    let sentence = format!("No traffic moved; written before the gate, so that ALB health-checks its targets: {what}.");
+    let amend = |text: String| {
+        if text.contains("Nothing was written.") {
+            text.replace("Nothing was written.", &sentence)
+        } else if text.contains("nothing was written") {
+            text.replace("nothing was written", &format!("no traffic moved (written before the gate: {what})"))
+        } else if text.contains("Nothing was written") {
+            format!("{} {sentence}", text.replace("Nothing was written", "No traffic was written"))
+        } else {
+            format!("{text} {sentence}")
+        }
+    };
+    match e {
+        Error::Gate { summary, detail } => Error::Gate { summary, detail: amend(detail) },
+        Error::Timeout { operation, elapsed, waiting_for } => {
+            Error::Timeout { operation, elapsed, waiting_for: amend(waiting_for) }
+        }
+        Error::Stopped { during } => Error::Stopped { during: amend(during) },
+        e => e,
     }
 }
 
