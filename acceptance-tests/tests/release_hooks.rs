@@ -338,3 +338,53 @@ fn a_slow_post_test_hook_that_leaves_no_time_to_bake_moves_nothing() {
     assert_eq!(live, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue); the promotion is still to do");
 }
+
+/// Green live, and a rollback action to blue in two 50 % steps (with `hooks`).
+fn green_with_a_stepped_rollback(emu: &Emulator, s: &Scaffold, wd: &Workdir, bake: &str, hooks: &str) {
+    write(wd, emu, s, &to_green(s, ""));
+    wd.apply();
+    let gate = format!(
+        "    promotion {{\n      wait_timeout = \"2s\"\n      strategy = \"linear\"\n      linear {{\n        step_percent   = 50\n        step_bake_time = \"{bake}\"\n      }}\n{hooks}    }}"
+    );
+    let action = s.action_hcl("bluegreen_ecs_rollback", &gate);
+    wd.write(
+        "main.tf",
+        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
+    );
+    wd.apply();
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_hook_that_fails_during_a_stepped_rollback_is_reported_and_the_rollback_goes_on() {
+    let (emu, s, wd) = blue();
+    emu.lambda_function("per-step", json!([{"hookStatus": "FAILED"}]));
+    green_with_a_stepped_rollback(&emu, &s, &wd, "1s", &hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s"));
+    let sampler = Sampler::start(&emu, &s);
+    let out =
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_rollback.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(sampler.stop(), [100, 50, 0], "green's share: the rollback went all the way");
+    assert_eq!(out.code, 0, "{}", out.all());
+    let all = out.all().replace('\n', " ");
+    assert!(all.contains("Lifecycle hook failed during the rollback") && all.contains("step 1 of 2"), "{all}");
+    assert_eq!(emu.lambda_invocations("per-step").len(), 2, "told at each step");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_stepped_rollback_whose_target_loses_its_health_stops_where_it_is() {
+    let (emu, s, wd) = blue();
+    green_with_a_stepped_rollback(&emu, &s, &wd, "4s", "");
+    let sampler = Sampler::start(&emu, &s);
+    let apply = wd.invoking("action.bluegreen_ecs_rollback.app");
+    sampler.wait_for(50, std::time::Duration::from_secs(60));
+    // Blue, taking the traffic back, loses its targets during step 1's bake.
+    acceptance_tests::scaffold::run(&emu, "targets", &["--tg", &s.blue_tg, "--deregister-all"]);
+    let out = Output::finish(apply);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Rollback stopped") && err.contains("step 1 of 2, blue 50 %"), "{err}");
+    assert!(err.contains("never hands traffic back") && err.contains("Invoke the rollback again"), "{err}");
+    assert_eq!(seen, [100, 50], "stopped at 50 %: neither back to green nor on to blue");
+}

@@ -125,7 +125,10 @@ pub fn rollback_schema() -> ActionSchema {
          during a canary, to the color carrying most traffic (the canary ends); otherwise to the standby color. \
          It checks only that the color taking the traffic back has healthy targets (and runs `promotion.hook`): \
          no alarms (they are usually why one rolls back), no service steadiness, no final bake. Writes are guarded like the resource's: nothing is written over a change someone \
-         else made meanwhile.",
+         else made meanwhile. In steps, a health check that fails before a step or during its bake stops the rollback where it is \
+         (traffic is never handed back to the color it moves away from; the error names the step and the traffic left, and \
+         invoking it again goes on from there), and a lifecycle hook is told each step but never stops a rollback, as ECS does: \
+         its failure is a warning.",
     )
     .attribute(Attribute::optional(
         "to_color",
@@ -239,6 +242,7 @@ fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
                 // may want to ramp back the same way, with its hooks told at each step.
                 strategy: spec.promotion.strategy.clone(),
                 hooks: spec.promotion.hooks.clone(),
+                rolling_back: true,
             };
             Ok(Plan { spec, desired: if to.is_some() { None } else { Some(roll_back) } })
         }
@@ -454,6 +458,9 @@ fn report(kind: Kind, spec: &ReleaseSpec, outcome: &Outcome) -> Diagnostics {
                 d.push(diag);
             }
         }
+    }
+    for (summary, detail) in &outcome.warnings {
+        d.warning(summary.clone(), detail.clone());
     }
     if !outcome.errors.is_empty()
         && let Some(color) = outcome.attached

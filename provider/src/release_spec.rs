@@ -499,6 +499,7 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
             dynatrace: p.get("dynatrace").single_block().and_then(dynatrace_of),
             strategy: strategy_of(p),
             hooks: hooks_of(p),
+            rolling_back: defaults.rolling_back,
         },
     };
     let test_pointer = match (c.get("test_listener_rule_arn").as_str(), c.get("test_listener_arn").as_str()) {

@@ -40,6 +40,9 @@ pub struct Outcome {
     /// The pointer was read but its forward action is no split of the pair (someone
     /// pointed it elsewhere): `live` is then unknown, not the last traffic seen.
     pub live_unparsable: bool,
+    /// What went wrong without stopping the switch (summary, detail): a hook that failed
+    /// during a rollback.
+    pub warnings: Vec<(String, String)>,
     pub errors: Vec<Error>,
 }
 
@@ -90,6 +93,8 @@ struct Progress {
     live_unparsable: bool,
     /// What the lifecycle hooks are told, once they ran (a rollback tells them too).
     hooks: Option<std::sync::Arc<HookSubject>>,
+    /// Warnings for the outcome (summary, detail): what went wrong without stopping it.
+    warnings: Vec<(String, String)>,
     /// Writes that moved no traffic, made before the gate so that ALB health-checks
     /// the gaining color's targets (an attach at weight 0, a replaced standby group).
     prepared: Vec<String>,
@@ -113,6 +118,7 @@ impl Switch<'_> {
             hooks: None,
             prepared: Vec::new(),
             replaced: false,
+            warnings: Vec::new(),
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
@@ -165,6 +171,7 @@ impl Switch<'_> {
             test_pointer_ok: p.test_pointer_ok,
             live_pair: p.live_pair,
             live_unparsable: p.live_unparsable,
+            warnings: p.warnings,
             errors,
         }
     }
@@ -372,8 +379,17 @@ impl Switch<'_> {
                         Ok(None) => continue,
                         Ok(Some(reason)) => reason,
                         Err(Error::Stopped { .. }) => "the apply was interrupted (Ctrl-C)".to_string(),
+                        Err(e) if spec.promotion.rolling_back => {
+                            self.hook_failed_during_a_rollback(p, step, e.to_diagnostic().detail);
+                            continue;
+                        }
                         Err(e) => e.to_diagnostic().detail,
                     };
+                    if spec.promotion.rolling_back && !self.ctx.is_stopped() {
+                        // ECS never lets a hook block a rollback: reported, and it goes on.
+                        self.hook_failed_during_a_rollback(p, step, failure);
+                        continue;
+                    }
                     return Err(self.roll_back(p, live, step.traffic, failure, label.as_deref()).await);
                 }
             }
@@ -382,6 +398,21 @@ impl Switch<'_> {
             }
         }
         Ok(if bakes { Some(live) } else { None })
+    }
+
+    /// Reports a hook that failed while traffic moves back: a warning of the outcome and a
+    /// progress line, never a stop.
+    fn hook_failed_during_a_rollback(&self, p: &mut Progress, step: &promotion_gate::Step, failure: String) {
+        hclog::warn("lifecycle hook failed during a rollback; going on", &[("reason", &failure)]);
+        self.say(format!("{}: {failure}; the rollback goes on (a hook never stops one)", step.label()));
+        p.warnings.push((
+            "Lifecycle hook failed during the rollback".into(),
+            format!(
+                "At {} (traffic {}): {failure}. A hook is told of each step of a rollback but never stops one, as ECS does; the rollback went on.",
+                step.label(),
+                step.traffic
+            ),
+        ));
     }
 
     /// Refuses before the first write when the steps' bakes and the final bake no
@@ -586,6 +617,16 @@ impl Switch<'_> {
             Some(step) => format!("At {step} (traffic {now})"),
             None => format!("After moving traffic to {now}"),
         };
+        if spec.promotion.rolling_back {
+            // The color this rollback gives traffic to (it gained from `before` to `now`).
+            let taking_back = before.gaining(&now).unwrap_or(now.active);
+            return Error::Gate {
+                summary: "Rollback stopped".into(),
+                detail: format!(
+                    "{after}: {failure}. A rollback never hands traffic back to the color it moves traffic away from, so traffic stays at {now}. Invoke the rollback again once {taking_back} passes its health check (or with promotion.min_healthy_targets = 0 to move without it)."
+                ),
+            };
+        }
         if !spec.promotion.rollback_on_failure {
             return Error::Gate {
                 summary: "Bake failed".into(),

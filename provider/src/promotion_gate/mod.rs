@@ -25,6 +25,10 @@ pub struct Promotion {
     pub strategy: Strategy,
     /// `promotion.hook`: Lambda lifecycle hooks, in configuration order.
     pub hooks: Vec<LifecycleHook>,
+    /// This move is a rollback (the rollback action): lifecycle hooks are told each step
+    /// but cannot stop it (as ECS), and a failed health check stops it where it is,
+    /// never handing traffic back to the color it moves traffic away from.
+    pub rolling_back: bool,
 }
 
 impl Default for Promotion {
@@ -39,6 +43,7 @@ impl Default for Promotion {
             dynatrace: None,
             strategy: Strategy::AllAtOnce,
             hooks: Vec::new(),
+            rolling_back: false,
         }
     }
 }
