@@ -90,6 +90,9 @@ struct Progress {
     live_unparsable: bool,
     /// What the lifecycle hooks are told, once they ran (a rollback tells them too).
     hooks: Option<std::sync::Arc<HookSubject>>,
+    /// When this apply's last write that moved traffic landed: a bake's SLO window
+    /// starts there.
+    moved_at: Option<tokio::time::Instant>,
 }
 
 impl Switch<'_> {
@@ -106,6 +109,7 @@ impl Switch<'_> {
             live_pair: LivePair::Configured,
             live_unparsable: false,
             hooks: None,
+            moved_at: None,
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
@@ -348,6 +352,7 @@ impl Switch<'_> {
                 }
             }
             p.live = Some(step.traffic);
+            p.moved_at = Some(tokio::time::Instant::now());
             hclog::info(
                 "traffic moved",
                 &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &step.traffic), ("step", &step.number)],
@@ -502,8 +507,12 @@ impl Switch<'_> {
         }
         let target = self.gate_target(color);
         let promotion = promotion_gate::Promotion { bake_time, ..spec.promotion.clone() };
-        let bake = promotion_gate::bake(self.ctx, self.aws, &promotion, &target, of, self.progress);
+        let moved_at = p.moved_at.unwrap_or_else(tokio::time::Instant::now);
+        let bake = promotion_gate::bake(self.ctx, self.aws, &promotion, &target, of, self.op, moved_at, self.progress);
         let failure = tokio::select! {
+            // The bake watches the deadline itself once its time is over (waiting out an
+            // undecided SLO read): at the deadline, its reason is the more precise one.
+            biased;
             r = bake => match r {
                 Ok(None) => return Ok(()),
                 Ok(Some(reason)) => reason,
