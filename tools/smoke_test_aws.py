@@ -5,7 +5,8 @@ target group attachment, ECS rejection, target health (initial -> healthy timing
 unused, draining then gone, fail / recover), ECS rollouts (IN_PROGRESS -> COMPLETED
 with the replaced deployment ACTIVE while it drains, scaling, FAILED with a reason),
 CloudWatch DescribeAlarms (composite only when asked, paging at MaxRecords), the
-Dynatrace SLO API (tools/dynatrace_api.py: Api-Token auth, 401/404/429, the SLO's fields),
+Dynatrace SLO API (tools/dynatrace_api.py: Api-Token auth, 401/404, scripted 429/5xx, the
+from/to forms, the SLO's fields),
 and Lambda Invoke (tools/aws_lambda_invoke.py: scripted answers, recorded payloads, the
 FunctionName spellings, function errors, 404 and bad payloads).
 
