@@ -39,7 +39,8 @@ Control endpoints (under the emulator's /_bluegreen prefix; JSON in, JSON out):
                              "retry_after"?}  the next requests of that API (SLO reads by
                             default; "automation": the workflow API) answer each STATUS
                             in turn: 200 answers as usual, 429 throttles (with
-                            Retry-After), 500/502/503/504 fail; then as usual again
+                            Retry-After), 500/502/503/504 fail, 0 closes the
+                            connection with no answer at all; then as usual again
   POST /dynatrace/guardian  {"workflow_id", "validation_status", "validation_summary"?,
                              "running_polls"?}  runs of that workflow stay RUNNING for
                             RUNNING_POLLS execution reads (default 1), then end SUCCESS
@@ -56,6 +57,8 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -67,7 +70,7 @@ AUTOMATION_PREFIX = "/platform/automation/v1/"
 VALIDATION_STATUSES = ("pass", "warning", "fail", "error")
 TASK = "run_validation"
 STATUSES = ("SUCCESS", "WARNING", "FAILURE")
-FAULT_STATUSES = (200, 429, 500, 502, 503, 504)
+FAULT_STATUSES = (0, 200, 429, 500, 502, 503, 504)
 # Relative time as Dynatrace takes it: now, or now-NU with an optional /A alignment.
 RELATIVE = re.compile(r"^now(?:-(\d+)([mhdwMy]))?(?:/([mhdwMy]))?$")
 UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000,
@@ -130,7 +133,18 @@ def _next_fault(api: str) -> int:
     return queue.pop(0) if queue else 200
 
 
-def _fault(start_response: Callable, status: int) -> list[bytes]:
+def _fault(environ: dict, start_response: Callable, status: int) -> list[bytes]:
+    if status == 0:
+        # No answer at all: the socket is reset (SO_LINGER 0), and werkzeug's handler
+        # gives up on a ConnectionError silently (as tools/emulator.py's "drop" fault).
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        raise ConnectionAbortedError("fault injection: Dynatrace connection dropped")
     if status == 429:
         return _error(start_response, 429, "Too many requests", [("Retry-After", str(_state["retry_after"]))])
     return _error(start_response, status, "The server encountered an unexpected condition")
@@ -169,7 +183,7 @@ def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
     with _lock:
         fault = _next_fault("slo")
         if fault != 200:
-            return _fault(answered, fault)
+            return _fault(environ, answered, fault)
         slo_id = unquote(path[len(SLO_PREFIX):])
         slo = _state["slos"].get(slo_id)
     if slo is None:
@@ -190,7 +204,7 @@ def _automation(environ: dict, start_response: Callable, method: str, rest: str,
     with _lock:
         fault = _next_fault("automation")
         if fault != 200:
-            return _fault(start_response, fault)
+            return _fault(environ, start_response, fault)
         if method == "POST" and len(parts) == 3 and parts[0] == "workflows" and parts[2] == "run":
             workflow = _state["workflows"].get(parts[1])
             if workflow is None:

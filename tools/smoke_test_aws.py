@@ -15,6 +15,7 @@ All waits assume the default time scale (0.01: 30 modelled seconds = 0.3 s).
 
 from __future__ import annotations
 
+import http.client
 import subprocess
 import sys
 import time
@@ -171,6 +172,13 @@ def dynatrace(emu: Any, check: Check) -> None:
           [a[0] for a in answers] == [429, 503, 200] and answers[0][2].get("Retry-After") == "2"
           and "Retry-After" not in answers[1][2] and answers[1][1]["error"]["code"] == 503,
           [(a[0], a[2].get("Retry-After")) for a in answers])
+    emu.api("POST", "/_bluegreen/dynatrace/faults", {"answers": [0]})
+    try:
+        dropped = get(path, "Api-Token dt0c01.GOOD")[0]
+    except (ConnectionError, urllib.error.URLError, http.client.HTTPException) as e:
+        dropped = type(e).__name__
+    check("dynatrace: a scripted 0 closes the connection with no answer, then as usual",
+          not isinstance(dropped, int) and get(path, "Api-Token dt0c01.GOOD")[0] == 200, dropped)
     # from/to as Dynatrace takes them: epoch ms, ISO 8601, now-NU[/A]; anything else 400.
     code, body, _ = get("/api/v2/slo/slo-1?from=1700000000000&to=now&timeFrame=GTF", "Api-Token dt0c01.GOOD")
     last = emu.api("GET", "/_bluegreen/dynatrace/requests")["requests"][-1]

@@ -194,8 +194,8 @@ impl Emulator {
     }
 
     /// The next requests of `api` (`slo`: SLO reads; `automation`: the workflow API)
-    /// answer `answers` in turn (200 as usual, 429 with `Retry-After: retry_after`, or a
-    /// 5xx), then as usual again.
+    /// answer `answers` in turn (200 as usual, 429 with `Retry-After: retry_after`, a 5xx,
+    /// or 0: the connection is closed with no answer), then as usual again.
     pub fn dynatrace_faults(&self, api: &str, answers: &[u16], retry_after: u32) {
         let body = serde_json::json!({"api": api, "answers": answers, "retry_after": retry_after});
         self.control("POST", "/dynatrace/faults", Some(&body.to_string()));

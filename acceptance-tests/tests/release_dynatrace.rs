@@ -343,12 +343,13 @@ fn ms(v: &serde_json::Value) -> i64 {
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
-fn a_429_and_a_503_at_the_end_of_a_bake_are_waited_out_and_traffic_stays_on_green() {
+fn a_429_a_503_and_a_dropped_connection_at_the_end_of_a_bake_are_waited_out_and_traffic_stays_on_green() {
     let t = setup("SUCCESS");
     t.promote_with(&format!("    wait_timeout = \"30s\"\n    bake_time    = \"4s\"\n{}", t.dynatrace(&[SLO], "")));
     // The gate's read and the bake's first answer; the bake's last read, the one that
-    // decides it, is throttled (Retry-After: 1), its retry gets a 503, the next answers.
-    t.emu.dynatrace_faults("slo", &[200, 200, 429, 503], 1);
+    // decides it, is throttled (Retry-After: 1), its retry gets a 503, the next one's
+    // connection is dropped with no answer (0), and the one after answers.
+    t.emu.dynatrace_faults("slo", &[200, 200, 429, 503, 0], 1);
     let sampler = Sampler::start(&t.emu, &t.s);
     let out = apply(&t.wd);
     let seen = sampler.stop();
@@ -356,12 +357,14 @@ fn a_429_and_a_503_at_the_end_of_a_bake_are_waited_out_and_traffic_stays_on_gree
     assert_eq!(seen, [0, 100], "a second reader saw green take the traffic and keep it");
     assert_eq!(t.serving(), [t.s.green_tg.clone()]);
     let reads = slo_reads(&t.emu);
-    let statuses: Vec<i64> = reads.iter().map(|r| ms(&r["status"])).collect();
-    assert_eq!(statuses, [200, 200, 429, 503, 200], "{reads:?}");
+    // A dropped request was never answered: no status.
+    let statuses: Vec<i64> = reads.iter().map(|r| r["status"].as_i64().unwrap_or(0)).collect();
+    assert_eq!(statuses, [200, 200, 429, 503, 0, 200], "{reads:?}");
     let at: Vec<i64> = reads.iter().map(|r| ms(&r["at_ms"])).collect();
     assert!(at[2] - at[1] >= 3_900, "the throttled read was the bake's last, 4 s in: {at:?}");
     assert!(at[3] - at[2] >= 1_000, "Retry-After: 1 was waited out: {at:?}");
     assert!(at[4] - at[3] >= 1_000, "the 503 was retried after a pause: {at:?}");
+    assert!(at[5] - at[4] >= 1_000, "the dropped connection too: {at:?}");
     assert_eq!(t.wd.plan_exit_code().code, 0, "state records green");
 }
 
