@@ -47,8 +47,9 @@ use tokio::time::Instant;
 /// The shortest spacing of two reads of one SLO (its metrics' resolution).
 pub const SLO_INTERVAL: Duration = Duration::from_secs(60);
 
-/// [`SLO_INTERVAL`], or `BLUEGREEN_SLO_INTERVAL_MS` (for demos against an emulator that
-/// changes an SLO at will; a real SLO does not change faster than its metrics).
+/// [`SLO_INTERVAL`], or `BLUEGREEN_SLO_INTERVAL_MS` (for demos and tests against an
+/// emulator that changes an SLO at will; a real SLO does not change faster than its
+/// metrics). It is also the shortest window a bake reads ([`window`]).
 fn slo_interval() -> Duration {
     std::env::var("BLUEGREEN_SLO_INTERVAL_MS")
         .ok()
