@@ -43,7 +43,7 @@ fn dynatrace_block() -> Block {
     .attribute(Attribute::optional(
         "evaluation_window",
         Type::String,
-        "SLOs are evaluated over now minus this .. now (whole minutes), e.g. `10m`. Defaults to `10m`.",
+        "How far back the gate before a write evaluates the SLOs (now minus this .. now, whole minutes), e.g. `10m`; a bake reads from when its step's traffic moved, at most this far back and at least one minute. Defaults to `10m`.",
     ))
     .attribute(Attribute::optional(
         "guardian_workflow_id",

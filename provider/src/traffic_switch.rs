@@ -100,6 +100,9 @@ struct Progress {
     prepared: Vec<String>,
     /// Whether the standby's replaced target group was written.
     replaced: bool,
+    /// When this apply's last write that moved traffic landed: a bake's SLO window
+    /// starts there.
+    moved_at: Option<tokio::time::Instant>,
 }
 
 impl Switch<'_> {
@@ -119,6 +122,7 @@ impl Switch<'_> {
             prepared: Vec::new(),
             replaced: false,
             warnings: Vec::new(),
+            moved_at: None,
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
@@ -357,6 +361,7 @@ impl Switch<'_> {
                 }
             }
             p.live = Some(step.traffic);
+            p.moved_at = Some(tokio::time::Instant::now());
             hclog::info(
                 "traffic moved",
                 &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &step.traffic), ("step", &step.number)],
@@ -585,8 +590,12 @@ impl Switch<'_> {
         }
         let target = self.gate_target(color);
         let promotion = promotion_gate::Promotion { bake_time, ..spec.promotion.clone() };
-        let bake = promotion_gate::bake(self.ctx, self.aws, &promotion, &target, of, self.progress);
+        let moved_at = p.moved_at.unwrap_or_else(tokio::time::Instant::now);
+        let bake = promotion_gate::bake(self.ctx, self.aws, &promotion, &target, of, self.op, moved_at, self.progress);
         let failure = tokio::select! {
+            // The bake watches the deadline itself once its time is over (waiting out an
+            // undecided SLO read): at the deadline, its reason is the more precise one.
+            biased;
             r = bake => match r {
                 Ok(None) => return Ok(()),
                 Ok(Some(reason)) => reason,
