@@ -406,6 +406,20 @@ fn validate_hooks(d: &mut Diagnostics, p: &Value) {
                 format!("{f:?} is not a Lambda function ARN. Use arn:aws:lambda:REGION:ACCOUNT:function:NAME (optionally :VERSION or :ALIAS), e.g. aws_lambda_function.smoke.arn."),
             );
         }
+        if let Some(text) = h.get("hook_details").as_str() {
+            let problem = match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(_)) => None,
+                Ok(other) => Some(format!("it is a JSON {}, not an object", json_kind(&other))),
+                Err(e) => Some(format!("it is not JSON ({e})")),
+            };
+            if let Some(problem) = problem {
+                d.error_at(
+                    at("hook_details"),
+                    "Invalid hook_details",
+                    format!("hook_details is sent to the function as the payload's `hookDetails`, a JSON object, but {problem}. Write it with jsonencode, e.g. hook_details = jsonencode({{ S3_BUCKET_NAME = \"my-approval-bucket\" }})."),
+                );
+            }
+        }
         check_duration(d, h.get("timeout"), at("timeout"), "hook timeout");
         if let Some(t) = h.get("timeout").as_str()
             && duration::parse(t).is_ok_and(|t| t.is_zero())
@@ -419,6 +433,45 @@ fn validate_hooks(d: &mut Diagnostics, p: &Value) {
     }
 }
 
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// Hook functions in another region than the provider's (`region`), as plan-time
+/// errors at each `promotion.hook[N].lambda_function_arn`. The provider's one Lambda
+/// client calls its own region, and Lambda answers Invoke of another region's function
+/// with ResourceNotFoundException ("Functions from 'R' are not reachable in this
+/// region"): the hook would fail only mid-promotion. Validation cannot say this (it has
+/// no provider configuration); plan can.
+pub fn hook_region_errors(config: &Value, region: &str) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let Some(p) = config.get("promotion").single_block() else { return d };
+    for (i, h) in p.get("hook").elements().iter().enumerate() {
+        let Some(f) = h.get("lambda_function_arn").as_str() else { continue };
+        let Some(parsed) = arn::parse(f) else { continue };
+        if parsed.service != "lambda" || parsed.region.is_empty() || parsed.region == region {
+            continue;
+        }
+        let at = AttrPath::root("promotion").index(0).attr("hook").index(i as i64).attr("lambda_function_arn");
+        d.error_at(
+            at,
+            "Lifecycle hook in another region",
+            format!(
+                "{f} is in {fn_region}, but this provider invokes Lambda in {region} (its configured region), and Lambda refuses that: ResourceNotFoundException \"Functions from '{fn_region}' are not reachable in this region ('{region}')\". The promotion would fail at this hook. Deploy the hook function in {region} (the release's region) and use that ARN.",
+                fn_region = parsed.region
+            ),
+        );
+    }
+    d
+}
+
 fn hooks_of(p: &Value) -> Vec<LifecycleHook> {
     p.get("hook")
         .elements()
@@ -428,6 +481,7 @@ fn hooks_of(p: &Value) -> Vec<LifecycleHook> {
                 stage: HookStage::parse(h.get("stage").as_str()?)?,
                 function_arn: h.get("lambda_function_arn").as_str()?.to_string(),
                 timeout: parsed_duration(h.get("timeout"), DEFAULT_HOOK_TIMEOUT),
+                details: h.get("hook_details").as_str().and_then(|t| serde_json::from_str(t).ok()),
             })
         })
         .collect()
