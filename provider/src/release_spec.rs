@@ -625,6 +625,52 @@ pub(crate) mod tests {
         assert!(validate(&v).is_empty(), "{}", validate(&v));
     }
 
+    fn with_hook(arn: &str, details: Option<&str>) -> Value {
+        let hook = Value::object([
+            ("stage", Value::from("POST_TEST_TRAFFIC_SHIFT")),
+            ("lambda_function_arn", Value::from(arn)),
+            ("hook_details", details.map(Value::from).unwrap_or(Value::Null)),
+        ]);
+        with(good(), "promotion", promotion("hook", Value::List(vec![hook])))
+    }
+
+    #[test]
+    fn hook_details_must_be_a_json_object_and_reach_the_parsed_hook() {
+        const SMOKE: &str = "arn:aws:lambda:us-east-1:123456789012:function:smoke";
+        let ok = with_hook(SMOKE, Some(r#"{"S3_BUCKET_NAME":"my-approval-bucket"}"#));
+        assert!(validate(&ok).is_empty(), "{}", validate(&ok));
+        let hooks = from_value(&ok).unwrap().promotion.hooks;
+        assert_eq!(hooks[0].details, Some(serde_json::json!({"S3_BUCKET_NAME": "my-approval-bucket"})));
+        assert_eq!(from_value(&with_hook(SMOKE, None)).unwrap().promotion.hooks[0].details, None);
+        for (bad, says) in
+            [("bucket=b", "it is not JSON"), ("[1,2]", "a JSON array, not an object"), (r#""b""#, "a JSON string")]
+        {
+            let d = validate(&with_hook(SMOKE, Some(bad)));
+            let hit = d.iter().find(|d| {
+                d.path.as_ref().map(|p| p.to_string()).as_deref() == Some("promotion[0].hook[0].hook_details")
+            });
+            let hit = hit.unwrap_or_else(|| panic!("{bad}: no error at hook_details: {d}"));
+            assert!(hit.detail.contains(says) && hit.detail.contains("jsonencode"), "{bad}: {}", hit.detail);
+        }
+    }
+
+    #[test]
+    fn a_hook_in_another_region_is_refused_at_its_attribute_once_the_region_is_known() {
+        let far = with_hook("arn:aws:lambda:eu-west-1:123456789012:function:smoke", None);
+        assert!(validate(&far).is_empty(), "validation has no provider region");
+        let d = hook_region_errors(&far, "us-east-1");
+        let e = d.iter().next().expect("an error");
+        assert_eq!(e.path.as_ref().map(|p| p.to_string()).as_deref(), Some("promotion[0].hook[0].lambda_function_arn"));
+        assert!(
+            e.detail.contains("Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"),
+            "{}",
+            e.detail
+        );
+        assert!(e.detail.contains("Deploy the hook function in us-east-1"), "{}", e.detail);
+        assert!(hook_region_errors(&far, "eu-west-1").is_empty());
+        assert!(hook_region_errors(&good(), "us-east-1").is_empty());
+    }
+
     /// Bad configurations: each must produce an error at the named attribute whose text
     /// says what to do.
     #[test]

@@ -674,6 +674,86 @@ mod tests {
         assert!(none.sent.lock().unwrap().is_empty());
     }
 
+    #[test]
+    fn static_hook_details_are_sent_every_time_with_returned_keys_laid_over_them() {
+        let configured = json!({"S3_BUCKET_NAME": "my-approval-bucket", "stage": "configured"});
+        assert_eq!(combined_details(None, None), None);
+        assert_eq!(combined_details(Some(&configured), None), Some(configured.clone()));
+        assert_eq!(combined_details(None, Some(&json!({"n": 1}))), Some(json!({"n": 1})));
+        assert_eq!(
+            combined_details(Some(&configured), Some(&json!({"stage": "returned", "n": 1}))),
+            Some(json!({"S3_BUCKET_NAME": "my-approval-bucket", "stage": "returned", "n": 1})),
+            "both kept; the function's own key wins"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_configured_hook_details_reach_every_invocation_of_their_hook() {
+        let lambda = Scripted::new(vec![
+            Scripted::status(r#"{"hookStatus":"IN_PROGRESS","callBackDelay":1,"hookDetails":{"ticket":"CHG-1"}}"#),
+            Scripted::status(r#"{"hookStatus":"SUCCEEDED"}"#),
+        ]);
+        let mut h = hook(HookStage::PostTestTrafficShift, Duration::from_secs(60));
+        h.details = Some(json!({"S3_BUCKET_NAME": "my-approval-bucket"}));
+        assert_eq!(run(&lambda, &[h], HookStage::PostTestTrafficShift).await.unwrap(), None);
+        let sent = lambda.sent.lock().unwrap();
+        assert_eq!(sent[0].1["hookDetails"], json!({"S3_BUCKET_NAME": "my-approval-bucket"}));
+        assert_eq!(sent[1].1["hookDetails"], json!({"S3_BUCKET_NAME": "my-approval-bucket", "ticket": "CHG-1"}));
+    }
+
+    /// Like [`Scripted`], but every invocation takes `latency` (a real Lambda round trip).
+    struct Slow(Scripted, Duration);
+
+    impl Invoke for Slow {
+        async fn invoke(&self, arn: &str, payload: Vec<u8>) -> Result<(Option<String>, Vec<u8>)> {
+            tokio::time::sleep(self.1).await;
+            self.0.invoke(arn, payload).await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rollback_after_the_deadline_is_still_told_each_hook_with_a_budget_of_its_own() {
+        let ctx = Ctx::detached();
+        let (subject, latency) = (subject(), Duration::from_millis(200));
+        let long = hook(HookStage::ProductionTrafficShift, Duration::from_secs(600));
+        let short = LifecycleHook {
+            function_arn: "arn:aws:lambda:us-east-1:1:function:flags".into(),
+            ..hook(HookStage::ProductionTrafficShift, Duration::from_secs(10))
+        };
+        let hooks = [long, short];
+        // The operation's deadline is past (the bake ran into it): bounded by it, as
+        // before, the hooks are never heard.
+        let past = Instant::now();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let bounded = Slow(Scripted::new(vec![Scripted::status(r#"{"hookStatus":"SUCCEEDED"}"#)]), latency);
+        let reason = run_stage(&ctx, &bounded, &hooks[..1], HookStage::ProductionTrafficShift, &subject, 0, past, None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(reason.contains("the operation's timeout ran out first"), "{reason}");
+        assert!(bounded.0.sent.lock().unwrap().is_empty(), "never heard");
+
+        // Told of the rollback: each hook gets min(its timeout, 30 s) from its own start.
+        let told =
+            Slow(Scripted::new(vec![Scripted::status(r#"{"hookStatus":"IN_PROGRESS","callBackDelay":4}"#)]), latency);
+        let started = Instant::now();
+        let reason = tell_of_rollback(&ctx, &told, &hooks, &subject, 0, None).await.unwrap().unwrap();
+        let took = Instant::now() - started;
+        // An IN_PROGRESS whose next call would come after the budget ends the wait then.
+        assert!(
+            took <= Duration::from_secs(40),
+            "at most 30 s for the first, 10 s (its timeout) for the second: {took:?}"
+        );
+        assert!(reason.contains("function:smoke") && reason.contains("a rollback notice gets at most 30s"), "{reason}");
+        assert!(reason.contains("function:flags") && reason.contains("its timeout is 10s"), "{reason}");
+        let sent = told.0.sent.lock().unwrap();
+        let mut executions: Vec<&Json> = sent.iter().map(|(_, p)| &p["executionId"]).collect();
+        executions.dedup();
+        assert_eq!(executions.len(), 2, "both hooks were invoked");
+        assert!(sent.iter().all(|(_, p)| p["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"));
+        assert_eq!(sent[0].1["executionDetails"]["productionTrafficWeights"], json!({"rev-green": 0, "tg-blue": 100}));
+    }
+
     fn service(name: &str, desired: i64, revisions: &[&str]) -> super::super::ServiceStatus {
         super::super::ServiceStatus {
             name: name.into(),
