@@ -313,3 +313,68 @@ fn a_second_writer_while_a_step_hook_is_in_progress_is_not_rolled_back_over() {
     assert_eq!(rule, [(s.blue_tg.clone(), 60), (s.green_tg.clone(), 40)]);
     assert_eq!(emu.lambda_invocations("per-step").len(), 4, "no rollback was written, so none is told");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_hook_in_another_region_is_refused_at_plan_at_its_attribute_by_the_resource_and_the_action() {
+    let (emu, s, wd) = blue();
+    // The function exists in the emulator under that name: only its region is wrong.
+    emu.lambda_function("smoke", json!([{"hookStatus": "SUCCEEDED"}]));
+    let far = function_arn("smoke").replace(":us-east-1:", ":eu-west-1:");
+    let far_hook = format!(
+        "    hook {{\n      stage               = \"POST_TEST_TRAFFIC_SHIFT\"\n      lambda_function_arn = \"{far}\"\n    }}\n"
+    );
+    write(&wd, &emu, &s, &to_green(&s, &far_hook));
+    let out = wd.run(&["plan", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Lifecycle hook in another region"), "{err}");
+    assert!(err.contains(&format!("lambda_function_arn = \"{far}\"")), "points at the attribute: {err}");
+    assert!(err.contains("Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"), "{err}");
+    assert!(err.contains("Deploy the hook function in us-east-1"), "says the fix: {err}");
+
+    // The promote action's plan refuses it too, before anything is invoked or written.
+    let action = s.action_hcl("bluegreen_ecs_promote", &format!("    promotion {{\n{far_hook}    }}"));
+    wd.write(
+        "main.tf",
+        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
+    );
+    let out =
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Lifecycle hook in another region") && err.contains("eu-west-1"), "{err}");
+    assert!(emu.lambda_invocations("smoke").is_empty(), "nothing was invoked");
+    let rule =
+        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    assert_eq!(rule, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)], "nothing moved");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn static_hook_details_reach_every_invocation_with_the_returned_ones_laid_over_them() {
+    let (emu, s, wd) = blue();
+    emu.lambda_function(
+        "approval",
+        json!([
+            {"hookStatus": "IN_PROGRESS", "callBackDelay": 1, "hookDetails": {"ticket": "CHG-1"}},
+            {"hookStatus": "SUCCEEDED"}
+        ]),
+    );
+    // As AWS's own example: the bucket the hook reads its approvals from.
+    let hook = format!(
+        "    hook {{\n      stage               = \"POST_TEST_TRAFFIC_SHIFT\"\n      lambda_function_arn = \"{}\"\n      hook_details        = jsonencode({{ S3_BUCKET_NAME = \"my-approval-bucket\" }})\n    }}\n",
+        function_arn("approval")
+    );
+    write(&wd, &emu, &s, &to_green(&s, &hook));
+    wd.apply();
+    let calls = emu.lambda_invocations("approval");
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert_eq!(calls[0]["payload"]["hookDetails"], json!({"S3_BUCKET_NAME": "my-approval-bucket"}));
+    assert_eq!(
+        calls[1]["payload"]["hookDetails"],
+        json!({"S3_BUCKET_NAME": "my-approval-bucket", "ticket": "CHG-1"}),
+        "the configured details stay; what the function returned is passed back too"
+    );
+    assert_eq!(wd.plan_exit_code().code, 0);
+}

@@ -682,7 +682,7 @@ fn cannot_fit(
     op: &str,
     timeout: std::time::Duration,
 ) -> String {
-    let show = crate::duration::display;
+    let show = |d: std::time::Duration| if d.is_zero() { "0s".to_string() } else { crate::duration::display(d) };
     let p = &spec.promotion;
     let held = steps.iter().filter(|s| !s.bake.is_zero()).count();
     let (parts, shorten) = match &p.strategy {
