@@ -590,6 +590,7 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
                     );
                 }
             }
+            // Adopt mode (no active_color): this release never starts a promotion.
             None => {}
         }
         let p = &spec.promotion;
