@@ -378,3 +378,35 @@ fn static_hook_details_reach_every_invocation_with_the_returned_ones_laid_over_t
     );
     assert_eq!(wd.plan_exit_code().code, 0);
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn hooks_are_told_of_a_rollback_that_the_update_timeout_caused() {
+    let (emu, s, wd) = blue();
+    // Step 1's hook takes about 6 s (IN_PROGRESS twice), so step 1's 4 s bake runs into
+    // the 10 s update timeout: the deadline rolls the promotion back, and is past by
+    // the time the hooks are told.
+    emu.lambda_function(
+        "per-step",
+        json!([{"hookStatus": "IN_PROGRESS", "callBackDelay": 3}, {"hookStatus": "IN_PROGRESS", "callBackDelay": 3},
+            {"hookStatus": "SUCCEEDED"}]),
+    );
+    let linear =
+        "    strategy = \"linear\"\n    linear {\n      step_percent   = 50\n      step_bake_time = \"4s\"\n    }\n";
+    let body = format!(
+        "{}\n  timeouts {{\n    update = \"10s\"\n  }}",
+        to_green(&s, &format!("{linear}{}", hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "1m")))
+    );
+    write(&wd, &emu, &s, &body);
+    let sampler = Sampler::start(&emu, &s);
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(sampler.stop(), [0, 50, 0], "rolled back at step 1");
+    let err = one_line(&out);
+    assert!(err.contains("traffic rolled back") && err.contains("timeout"), "the deadline caused it: {err}");
+    assert!(!err.contains("Telling the hooks of the rollback failed") && !err.contains("not told"), "{err}");
+    let calls = emu.lambda_invocations("per-step");
+    let last = calls.last().expect("invocations");
+    assert_eq!(shares(&emu, &s, &last["payload"]), (0, 100), "told of the rollback after the deadline: {calls:#?}");
+    assert_eq!(calls.len(), 4, "three for step 1, one for the rollback");
+}
