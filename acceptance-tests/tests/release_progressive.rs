@@ -211,6 +211,12 @@ fn a_stepped_promotion_that_cannot_fit_its_timeout_is_a_plan_error_naming_the_at
     assert_eq!(plan.code, 0, "{}", plan.all());
     let said = plan.all().replace('\n', " ");
     assert!(said.contains("The next promotion cannot fit in the update timeout"), "{said}");
+    assert!(said.contains("step_bake_time = \"5m\""), "at the step bake: {said}");
+    // Adopting (no active_color), the release never starts a promotion: no warning.
+    write(&wd, &emu, &s, &body("blue").replace("  active_color = \"blue\"\n", ""));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(!plan.all().contains("cannot fit"), "{}", plan.all());
 
     write(&wd, &emu, &s, &body("green"));
     let sampler = Sampler::start(&emu, &s);

@@ -567,7 +567,9 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
                     }
                 }
             }
-            None if spec.active_color.is_some() => {
+            // (The configuration's active_color: the planned one carries the prior
+            // state's in adopt mode.)
+            None if !req.config.get("active_color").is_null() => {
                 // Nothing moves now, so nothing can fail now: a warning, not an error.
                 // An error would block every unrelated change (a test pointer, a
                 // timeout being raised in steps) of a release that moves no traffic.
