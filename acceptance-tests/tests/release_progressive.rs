@@ -263,4 +263,23 @@ fn stickiness_on_the_pointer_draws_a_plan_warning_when_steps_or_a_bake_meet_it()
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(plan.all().contains("Stickiness holds returning clients on their color"), "{}", plan.all());
+
+    // The promote action's plan warns too; the invoke goes ahead.
+    let action = s.action_hcl(
+        "bluegreen_ecs_promote",
+        "    promotion {\n      strategy = \"linear\"\n      linear {\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }\n    }",
+    );
+    wd.write(
+        "main.tf",
+        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
+    );
+    wd.apply();
+    let out =
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let said = out.all().replace('\n', " ");
+    assert!(
+        said.contains("Stickiness holds returning clients on their color") && said.contains("50 %, 100 %"),
+        "{said}"
+    );
 }
