@@ -96,6 +96,15 @@ def lambda_invoke(emu: Any, check: Check) -> None:
           and all(a[0] == 200 and a[1] is None for a in answers), answers)
     check("lambda: IN_PROGRESS carries its callBackDelay and hookDetails as scripted",
           answers[0][2] == {"hookStatus": "IN_PROGRESS", "callBackDelay": 1, "hookDetails": {"n": 1}}, answers[0])
+    # Lambda has no cross-region Invoke: a client in us-east-1 asking for an eu-west-1
+    # ARN gets ResourceNotFoundException naming both regions (the AWS message users
+    # report, e.g. alexcasalboni/aws-lambda-power-tuning#18), even for a function that
+    # exists under that name here.
+    far = arn.replace(":us-east-1:", ":eu-west-1:")
+    code, message = _error(lambda: lam.invoke(FunctionName=far, Payload=b"{}"))
+    check("lambda: a function ARN in another region answers ResourceNotFoundException, as Lambda does",
+          code == "ResourceNotFoundException"
+          and message == "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')", (code, message))
     code, _ = _error(lambda: lam.invoke(FunctionName=f"{arn}:nope", Payload=b"{}"))
     check("lambda: an unknown qualifier answers ResourceNotFoundException", code == "ResourceNotFoundException", code)
     code, _ = _error(lambda: lam.invoke(FunctionName=arn, Payload=b"not json"))

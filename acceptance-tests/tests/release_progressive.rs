@@ -263,3 +263,92 @@ fn the_gaining_color_scaling_out_during_a_step_bake_is_not_a_failure() {
     assert_eq!(desired, before + 2);
     assert_eq!(wd.plan_exit_code().code, 0);
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_stepped_promotion_that_cannot_fit_its_timeout_is_a_plan_error_naming_the_attributes() {
+    let (emu, s, wd) = blue(false);
+    // Linear 10 % with 5m step bakes: nine bakes, 45m, against a 10m update timeout.
+    let slow =
+        "    strategy = \"linear\"\n    linear {\n      step_percent   = 10\n      step_bake_time = \"5m\"\n    }\n";
+    let body = |color: &str| format!("{}\n  timeouts {{\n    update = \"10m\"\n  }}", promotion(color, slow, ""));
+    // While it moves nothing, a warning (exit codes unchanged) says the next promotion
+    // cannot complete.
+    write(&wd, &emu, &s, &body("blue"));
+    wd.apply();
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let said = plan.all().replace('\n', " ");
+    assert!(said.contains("The next promotion cannot fit in the update timeout"), "{said}");
+    assert!(said.contains("step_bake_time = \"5m\""), "at the step bake: {said}");
+    // Adopting (no active_color), the release never starts a promotion: no warning.
+    write(&wd, &emu, &s, &body("blue").replace("  active_color = \"blue\"\n", ""));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(!plan.all().contains("cannot fit"), "{}", plan.all());
+
+    write(&wd, &emu, &s, &body("green"));
+    let sampler = Sampler::start(&emu, &s);
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let err = plan.stderr.replace('\n', " ");
+    assert!(err.contains("The promotion cannot fit in the update timeout"), "{err}");
+    assert!(err.contains("step_bake_time = \"5m\""), "points at the step bake: {err}");
+    for named in
+        ["promotion.linear.step_bake_time (5m)", "promotion.bake_time (0s)", "timeouts.update is 10m", "at least 45m"]
+    {
+        assert!(err.contains(named), "names {named:?}: {err}");
+    }
+    assert!(err.contains("Raise timeouts.update above 45m"), "says the fix: {err}");
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "the apply refuses too: {}", out.all());
+    assert_eq!(sampler.stop(), [0], "nothing moved");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn stickiness_on_the_pointer_draws_a_plan_warning_when_steps_or_a_bake_meet_it() {
+    let emu = Emulator::start();
+    // The rule forwards with target-group stickiness on for an hour.
+    let s = Scaffold::create(&emu, "app", &["--stickiness"]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, "  active_color = \"blue\"");
+    wd.apply();
+    let linear = LINEAR_25.replace("\"2s\"", "\"1s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "a warning, the exit code of any change: {}", plan.all());
+    let said = plan.all().replace('\n', " ");
+    assert!(said.contains("Stickiness holds returning clients on their color"), "{said}");
+    assert!(said.contains("stickiness on for 1h (3600s)") && said.contains("25 %, 50 %, 75 %, 100 %"), "{said}");
+    assert!(said.contains("keep reaching it for up to 1h"), "says what a rollback means: {said}");
+    // A plain switch with no bake: nothing for stickiness to blur.
+    write(&wd, &emu, &s, &promotion("green", "", ""));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(!plan.all().contains("Stickiness holds"), "{}", plan.all());
+    // A bake alone meets it too.
+    write(&wd, &emu, &s, &promotion("green", "", "    bake_time = \"1s\"\n"));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.all().contains("Stickiness holds returning clients on their color"), "{}", plan.all());
+
+    // The promote action's plan warns too; the invoke goes ahead.
+    let action = s.action_hcl(
+        "bluegreen_ecs_promote",
+        "    promotion {\n      strategy = \"linear\"\n      linear {\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }\n    }",
+    );
+    wd.write(
+        "main.tf",
+        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
+    );
+    wd.apply();
+    let out =
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let said = out.all().replace('\n', " ");
+    assert!(
+        said.contains("Stickiness holds returning clients on their color") && said.contains("50 %, 100 %"),
+        "{said}"
+    );
+}

@@ -308,9 +308,22 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanActionRequest) -> PlanActio
         diagnostics.push(no_health_check_warning());
     }
     let Some(aws) = aws else { return PlanActionResponse { diagnostics } };
+    if let Some(region) = aws.region.as_deref() {
+        diagnostics.extend(release_spec::hook_region_errors(&req.config, region));
+    }
     let read = aws.pointers.read(&spec.pointer).await;
-    match read.and_then(|p| Ok((p.traffic(&spec.pair, None)?, p.detached(&spec.pair)?))) {
-        Ok((live, detached)) => {
+    match read.and_then(|p| Ok((p.traffic(&spec.pair, None)?, p.detached(&spec.pair)?, p.stickiness_seconds()))) {
+        Ok((live, detached, sticky)) => {
+            let want = match plan.desired {
+                Some(desired) => desired(live),
+                None => spec.desired(live),
+            };
+            let (steps, least) = resource_ecs_release::least_time_of_move(&spec.promotion, live, want);
+            if let Some(seconds) = sticky
+                && (steps.len() > 1 || least > promotion_gate::least_time(&steps))
+            {
+                diagnostics.push(resource_ecs_release::stickiness_warning(spec, &steps, seconds));
+            }
             if let Some(color) = detached {
                 diagnostics.push(resource_ecs_release::detached_warning(&spec.pointer, &spec.pair, color));
             }

@@ -83,6 +83,11 @@ fn hook_block() -> Block {
         "The function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`, optionally with a version or alias). The provider's credentials need `lambda:InvokeFunction` on it.",
     ))
     .attribute(Attribute::optional(
+        "hook_details",
+        Type::String,
+        "A JSON object (write it with `jsonencode({...})`) sent as the payload's `hookDetails` on every invocation, as ECS sends a hook configuration's `hookDetails`, e.g. `jsonencode({ S3_BUCKET_NAME = \"my-approval-bucket\" })`. When the function answers IN_PROGRESS with `hookDetails`, its next invocations get these with the returned keys laid over them (a returned key wins).",
+    ))
+    .attribute(Attribute::optional(
         "timeout",
         Type::String,
         "How long the hook may take, IN_PROGRESS answers included (each is asked again after its `callBackDelay`, default 30 s), e.g. `5m`. Defaults to `5m`.",
@@ -423,17 +428,28 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
             set(&mut planned, attr, Value::Unknown);
         }
     }
+    if let Some(region) = aws.and_then(|a| a.region.as_deref()) {
+        diagnostics.extend(release_spec::hook_region_errors(&req.config, region));
+    }
+    // The traffic this plan's apply moves (from, to), and the live pointer when this
+    // plan read it.
+    let mut moving: Option<(Traffic, Traffic, Option<traffic_pointer::Pointer>)> = None;
     if creating {
         // Read what is live now: it validates the pointer at plan time and makes the
         // adopted values known. Without known inputs this waits for apply.
         if let (Some(aws), Ok(spec)) = (aws, release_spec::from_value(&planned_known_inputs(&planned))) {
             let read = aws.pointers.read(&spec.pointer).await;
-            match read.and_then(|p| Ok((p.traffic(&spec.pair, spec.active_color)?, p.detached(&spec.pair)?))) {
-                Ok((live, detached)) => {
+            let parsed = read.and_then(|p| {
+                let (t, d) = (p.traffic(&spec.pair, spec.active_color)?, p.detached(&spec.pair)?);
+                Ok((t, d, p))
+            });
+            match parsed {
+                Ok((live, detached, pointer)) => {
                     // Values left to adopt stay unknown: Terraform re-plans during apply
                     // and would call a different live value an inconsistent plan.
                     let desired = spec.desired(live);
                     if desired != live {
+                        moving = Some((live, desired, Some(pointer)));
                         diagnostics.warning(
                             "Creating this release moves traffic",
                             format!(
@@ -476,6 +492,9 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         && let Some(from) = recorded_traffic(&req.prior_state)
         && !creating
     {
+        if spec.desired(from) != from {
+            moving = Some((from, spec.desired(from), None));
+        }
         // What the apply will do, step by step: a warning, so -detailed-exitcode is
         // the same as for any other update.
         let steps = promotion_gate::steps(&spec.promotion.strategy, from, spec.desired(from));
@@ -521,6 +540,61 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
     }
     if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned)) {
         let (op, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
+        match moving {
+            Some((from, to, live_pointer)) => {
+                let (steps, least) = least_time_of_move(&spec.promotion, from, to);
+                if least >= timeout {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            format!("The promotion cannot fit in the {op} timeout"),
+                            cannot_fit(&spec, &steps, least, op, timeout),
+                        )
+                        .at(fit_attribute(&req.config, &spec, steps.len())),
+                    );
+                }
+                let bakes = least > promotion_gate::least_time(&steps);
+                if (steps.len() > 1 || bakes)
+                    && let Some(aws) = aws
+                {
+                    // Only a move that steps or bakes reads the pointer again here (the
+                    // refresh read it; a plain switch costs no extra call).
+                    let pointer = match live_pointer {
+                        Some(p) => Some(p),
+                        None => aws.pointers.read(&spec.pointer).await.ok(),
+                    };
+                    if let Some(seconds) = pointer.as_ref().and_then(traffic_pointer::Pointer::stickiness_seconds) {
+                        diagnostics.push(stickiness_warning(&spec, &steps, seconds));
+                    }
+                }
+            }
+            // (The configuration's active_color: the planned one carries the prior
+            // state's in adopt mode.)
+            None if !req.config.get("active_color").is_null() => {
+                // Nothing moves now, so nothing can fail now: a warning, not an error.
+                // An error would block every unrelated change (a test pointer, a
+                // timeout being raised in steps) of a release that moves no traffic.
+                // The plan that does change active_color refuses (above).
+                let (blue, green) = (
+                    Traffic { active: Color::Blue, standby_percent: 0 },
+                    Traffic { active: Color::Green, standby_percent: 0 },
+                );
+                let (steps, least) = least_time_of_move(&spec.promotion, blue, green);
+                if least >= spec.update_timeout {
+                    diagnostics.push(
+                        Diagnostic::warning(
+                            "The next promotion cannot fit in the update timeout",
+                            format!(
+                                "This plan moves no traffic, but the next change of active_color will fail: {}",
+                                cannot_fit(&spec, &steps, least, "update", spec.update_timeout)
+                            ),
+                        )
+                        .at(fit_attribute(&req.config, &spec, steps.len())),
+                    );
+                }
+            }
+            // Adopt mode (no active_color): this release never starts a promotion.
+            None => {}
+        }
         let p = &spec.promotion;
         if !p.bake_time.is_zero() && p.wait_timeout + p.bake_time > timeout {
             diagnostics.push(
@@ -555,6 +629,114 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         _ => None,
     };
     PlanResourceResponse { planned_state: planned, requires_replace, planned_private, planned_identity, diagnostics }
+}
+
+/// The steps a move from `from` to `to` takes and the least time they take: every
+/// step's bake, plus `promotion.bake_time` when the move bakes, as the apply counts
+/// them (traffic_switch: a move that only pulls a canary back does not bake).
+pub fn least_time_of_move(
+    p: &promotion_gate::Promotion,
+    from: Traffic,
+    to: Traffic,
+) -> (Vec<promotion_gate::Step>, std::time::Duration) {
+    let steps = promotion_gate::steps(&p.strategy, from, to);
+    let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
+    let bakes = from.gaining(&to).is_some() && !pulling_back && !p.bake_time.is_zero();
+    let least = promotion_gate::least_time(&steps) + if bakes { p.bake_time } else { std::time::Duration::ZERO };
+    (steps, least)
+}
+
+/// The attribute that makes a move too long: the step bake of a stepped strategy
+/// (its block when written, else `promotion.strategy`), else `promotion.bake_time`.
+fn fit_attribute(config: &Value, spec: &release_spec::ReleaseSpec, steps: usize) -> AttrPath {
+    let promotion = AttrPath::root("promotion").index(0);
+    let written = |block: &str, attr: &str| {
+        config
+            .get("promotion")
+            .single_block()
+            .and_then(|p| p.get(block).single_block())
+            .is_some_and(|b| !b.get(attr).is_null())
+    };
+    match &spec.promotion.strategy {
+        promotion_gate::Strategy::Linear { .. } if steps > 1 => {
+            if written("linear", "step_bake_time") {
+                promotion.attr("linear").index(0).attr("step_bake_time")
+            } else {
+                promotion.attr("strategy")
+            }
+        }
+        promotion_gate::Strategy::Canary { .. } if steps > 1 => {
+            if written("canary", "bake_time") {
+                promotion.attr("canary").index(0).attr("bake_time")
+            } else {
+                promotion.attr("strategy")
+            }
+        }
+        _ => promotion.attr("bake_time"),
+    }
+}
+
+/// Why a move of `least` cannot fit in `timeout`, naming the attributes that add up
+/// to it and the fixes.
+fn cannot_fit(
+    spec: &release_spec::ReleaseSpec,
+    steps: &[promotion_gate::Step],
+    least: std::time::Duration,
+    op: &str,
+    timeout: std::time::Duration,
+) -> String {
+    let show = |d: std::time::Duration| if d.is_zero() { "0s".to_string() } else { crate::duration::display(d) };
+    let p = &spec.promotion;
+    let held = steps.iter().filter(|s| !s.bake.is_zero()).count();
+    let (parts, shorten) = match &p.strategy {
+        promotion_gate::Strategy::Linear { step_percent, step_bake_time } if steps.len() > 1 => (
+            format!(
+                "{held} steps of {step_percent} % each held for promotion.linear.step_bake_time ({}), then promotion.bake_time ({})",
+                show(*step_bake_time),
+                show(p.bake_time)
+            ),
+            "promotion.linear.step_bake_time or promotion.bake_time, or take larger steps (promotion.linear.step_percent)",
+        ),
+        promotion_gate::Strategy::Canary { percent, bake_time } if steps.len() > 1 => (
+            format!(
+                "the {percent} % canary held for promotion.canary.bake_time ({}), then promotion.bake_time ({})",
+                show(*bake_time),
+                show(p.bake_time)
+            ),
+            "promotion.canary.bake_time or promotion.bake_time",
+        ),
+        _ => (format!("promotion.bake_time ({})", show(p.bake_time)), "promotion.bake_time"),
+    };
+    format!(
+        "Moving traffic to {} takes {parts}: at least {} before any gate wait or hook, and timeouts.{op} is {}. The apply stops at its timeout and rolls back, so this promotion can never complete. Raise timeouts.{op} above {} (plus time for the gate's waits and the hooks), or shorten {shorten}.",
+        steps.last().map(|s| s.gaining.as_str()).unwrap_or("the gaining color"),
+        show(least),
+        show(timeout),
+        show(least),
+    )
+}
+
+/// The plan warning for a promotion whose steps or bake meet target-group stickiness
+/// on the pointer's forward action (`seconds` long).
+pub fn stickiness_warning(
+    spec: &release_spec::ReleaseSpec,
+    steps: &[promotion_gate::Step],
+    seconds: i32,
+) -> Diagnostic {
+    let how_long = crate::duration::display(std::time::Duration::from_secs(u64::try_from(seconds).unwrap_or(0)));
+    let gaining = steps.last().map(|s| s.gaining.as_str()).unwrap_or("the gaining color");
+    let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
+    let stepped = steps.len() > 1;
+    let at = AttrPath::root("promotion").index(0).attr(if stepped { "strategy" } else { "bake_time" });
+    Diagnostic::warning(
+        "Stickiness holds returning clients on their color",
+        format!(
+            "{} forwards with target group stickiness on for {how_long} ({seconds}s). ALB sends a client back to the target group its stickiness cookie names, whatever the weights, for up to that long. So the shares this promotion writes ({}) hold for new clients only, the bake judges {gaining} on fewer clients than its share, and if a step or the bake fails, \"traffic was restored\" holds for new clients only: clients that reached {gaining} keep reaching it for up to {how_long}. The provider leaves stickiness as it is (it writes back every setting of the forward action but the weights). For shares and rollbacks that hold for every client, turn stickiness off on the forward action, or shorten its duration well below the bakes, before promoting.",
+            spec.pointer.describe(),
+            shares.join(", "),
+        ),
+    )
+    .at(at)
 }
 
 /// A configuration that replaces the target group of a color carrying traffic (as the
@@ -893,4 +1075,56 @@ fn unreachable_pair(service: &str) -> Result<Pair, Error> {
 
 pub fn validate(config: &Value) -> Diagnostics {
     release_spec::validate(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::promotion_gate::{Promotion, Strategy};
+    use std::time::Duration;
+
+    const BLUE: Traffic = Traffic { active: Color::Blue, standby_percent: 0 };
+    const GREEN: Traffic = Traffic { active: Color::Green, standby_percent: 0 };
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn the_least_time_of_a_move_counts_what_the_apply_counts() {
+        let linear = Promotion {
+            strategy: Strategy::Linear { step_percent: 10, step_bake_time: 5 * MIN },
+            bake_time: 2 * MIN,
+            ..Promotion::default()
+        };
+        let (steps, least) = least_time_of_move(&linear, BLUE, GREEN);
+        assert_eq!((steps.len(), least), (10, 47 * MIN), "nine step bakes and the final bake");
+        // Pulling a canary back neither steps nor bakes.
+        let held = Traffic { active: Color::Blue, standby_percent: 20 };
+        assert_eq!(least_time_of_move(&linear, held, BLUE).1, Duration::ZERO);
+        let canary =
+            Promotion { strategy: Strategy::Canary { percent: 10, bake_time: 5 * MIN }, ..Promotion::default() };
+        assert_eq!(least_time_of_move(&canary, BLUE, GREEN).1, 5 * MIN);
+    }
+
+    #[test]
+    fn a_move_that_cannot_fit_names_its_attributes_and_the_least_time() {
+        let mut config = release_spec::tests::good();
+        let linear = Value::object([("step_percent", Value::from(10)), ("step_bake_time", Value::from("5m"))]);
+        let promotion = Value::object([("strategy", Value::from("linear")), ("linear", Value::List(vec![linear]))]);
+        set(&mut config, "promotion", Value::List(vec![promotion]));
+        let spec = release_spec::from_value(&config).unwrap();
+        let (steps, least) = least_time_of_move(&spec.promotion, BLUE, GREEN);
+        let detail = cannot_fit(&spec, &steps, least, "update", 10 * MIN);
+        for named in [
+            "9 steps of 10 % each held for promotion.linear.step_bake_time (5m)",
+            "promotion.bake_time (0s)",
+            "at least 45m",
+            "timeouts.update is 10m",
+            "Raise timeouts.update above 45m",
+        ] {
+            assert!(detail.contains(named), "{named:?} in {detail}");
+        }
+        assert_eq!(fit_attribute(&config, &spec, steps.len()).to_string(), "promotion[0].linear[0].step_bake_time");
+        // All at once: only the final bake can be too long.
+        let spec = release_spec::from_value(&release_spec::tests::good()).unwrap();
+        assert_eq!(fit_attribute(&config, &spec, 1).to_string(), "promotion[0].bake_time");
+    }
 }

@@ -807,11 +807,15 @@ impl Switch<'_> {
     /// weights reversed (the gaining color at its share before the promotion), so that
     /// hooks that keep state (feature flags, parameters) follow it; so does this. Their
     /// answer cannot stop anything now: a failure is only reported (the returned
-    /// sentence, empty when all succeeded or none ran).
+    /// sentence, empty when all succeeded or none ran). Each hook gets a short budget
+    /// of its own (`promotion_gate::hooks::ROLLBACK_NOTICE_BUDGET`), not the operation's
+    /// deadline: when that deadline caused the rollback, it is already past.
     async fn tell_hooks_of_the_rollback(&self, p: &Progress, before: Traffic, now: Traffic) -> String {
         let (Some(subject), Some(color)) = (&p.hooks, before.gaining(&now)) else { return String::new() };
         let share = promotion_gate::share(before, color);
-        match self.run_hooks(HookStage::ProductionTrafficShift, subject, share).await {
+        let hooks = &self.spec.promotion.hooks;
+        let lambda = promotion_gate::lambda(self.aws);
+        match promotion_gate::tell_of_rollback(self.ctx, &lambda, hooks, subject, share, self.progress).await {
             Ok(None) => String::new(),
             Ok(Some(reason)) => format!(" Telling the hooks of the rollback failed: {reason}."),
             Err(e) => format!(" The hooks were not told of the rollback: {}.", e.to_diagnostic().detail),

@@ -80,7 +80,8 @@ use dynatrace::SloCheck;
 use guardian::GuardianCheck;
 pub use guardian::GuardianGate;
 pub use hooks::{
-    DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, hooks_said, lambda, run_stage, weight_keys,
+    DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, hooks_said, lambda, run_stage, tell_of_rollback,
+    weight_keys,
 };
 pub use strategy::{Step, Strategy, least_time, share, steps};
 
