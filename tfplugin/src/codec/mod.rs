@@ -64,9 +64,10 @@
 //! # Layout
 //!
 //! * `mod.rs`: [`CodecError`], [`MAX_DEPTH`], the path-carrying internal error and the
-//!   helpers every encoder and decoder shares (kind names, sequence/entry access, the
-//!   object-key check, the null fill-in budget).
+//!   helpers the parts share (type kind names, the depth error, the null fill-in budget).
 //! * `number.rs`: decimal number text: [`parse_number`] and the float/integer rules.
+//! * `encode.rs`: the type-directed walk both encoders share; each encoding supplies
+//!   its `Writer`.
 //! * `msgpack/`: the msgpack encoding (`encode.rs`, `decode.rs`).
 //! * `type_json.rs`: the JSON type syntax ([`Type::to_json`], [`Type::from_json`], …).
 //! * `infer.rs`: [`infer_type`], the type of a value written as `dynamic`.
@@ -79,6 +80,7 @@
 //! [`Number::Float`]: crate::value::Number::Float
 //! [`Number::Big`]: crate::value::Number::Big
 
+mod encode;
 mod infer;
 mod json;
 mod msgpack;
@@ -184,51 +186,8 @@ fn type_kind(ty: &Type) -> &'static str {
     }
 }
 
-fn value_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Unknown => "unknown",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::List(_) => "list",
-        Value::Set(_) => "set",
-        Value::Map(_) => "map",
-        Value::Object(_) => "object",
-        Value::Tuple(_) => "tuple",
-    }
-}
-
-fn mismatch<T>(ty: &Type, v: &Value) -> R<T> {
-    fail(format!("expected {} value, got {}", type_kind(ty), value_kind(v)))
-}
-
 fn too_deep<T>() -> R<T> {
     fail(format!("value nested deeper than {MAX_DEPTH} levels"))
-}
-
-/// The elements of any sequence value: the type decides how it is encoded, so a
-/// `Value::List` may be written for a set-typed attribute and vice versa.
-fn seq_elements(v: &Value) -> Option<&[Value]> {
-    match v {
-        Value::List(e) | Value::Set(e) | Value::Tuple(e) => Some(e),
-        _ => None,
-    }
-}
-
-/// The entries of a map or object value (either is accepted for map and object types).
-fn entries(v: &Value) -> Option<&BTreeMap<String, Value>> {
-    match v {
-        Value::Map(m) | Value::Object(m) => Some(m),
-        _ => None,
-    }
-}
-
-fn check_object_keys(m: &BTreeMap<String, Value>, attrs: &BTreeMap<String, Type>) -> R<()> {
-    match m.keys().find(|k| !attrs.contains_key(*k)) {
-        Some(k) => fail(format!("attribute {k:?} is not part of the object type")),
-        None => Ok(()),
-    }
 }
 
 /// Caps how many absent object attributes decoding may fill in with null, so that a

@@ -1,18 +1,86 @@
 //! Writes cty JSON: numbers exactly (a whole float in i64 range as an integer, a big
 //! number as its normalised text), `dynamic` as `{"value": …, "type": …}`.
 
-use crate::codec::infer::infer;
+use crate::codec::encode::{Writer, encode};
 use crate::codec::number::{TWO_POW_63, big_text};
-use crate::codec::{
-    AtPath, CodecError, MAX_DEPTH, R, Seg, check_object_keys, entries, fail, mismatch, seq_elements, too_deep,
-};
+use crate::codec::{CodecError, R, fail};
 use crate::value::{Number, Type, Value};
 
 /// Encodes `value` as cty JSON of type `ty`. Unknown values are an error.
 pub fn encode_json(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
-    let mut out = Vec::new();
-    js_encode(&mut out, value, ty, 0)?;
-    Ok(out)
+    let mut out = Json(Vec::new());
+    encode(&mut out, value, ty, 0)?;
+    Ok(out.0)
+}
+
+/// The cty JSON [`Writer`]: sequences are arrays, mappings are objects.
+struct Json(Vec<u8>);
+
+impl Writer for Json {
+    fn null(&mut self) -> R<()> {
+        self.0.extend_from_slice(b"null");
+        Ok(())
+    }
+
+    fn unknown(&mut self) -> R<()> {
+        fail("unknown values cannot be encoded as JSON")
+    }
+
+    fn bool(&mut self, b: bool) -> R<()> {
+        self.0.extend_from_slice(if b { b"true" } else { b"false" });
+        Ok(())
+    }
+
+    fn number(&mut self, n: &Number) -> R<()> {
+        js_number(&mut self.0, n)
+    }
+
+    fn string(&mut self, s: &str) -> R<()> {
+        js_string(&mut self.0, s)
+    }
+
+    fn start_sequence(&mut self, _len: usize) -> R<()> {
+        self.0.push(b'[');
+        Ok(())
+    }
+
+    fn element(&mut self, index: usize) {
+        if index > 0 {
+            self.0.push(b',');
+        }
+    }
+
+    fn end_sequence(&mut self) {
+        self.0.push(b']');
+    }
+
+    fn start_mapping(&mut self, _len: usize) -> R<()> {
+        self.0.push(b'{');
+        Ok(())
+    }
+
+    fn key(&mut self, index: usize, key: &str) -> R<()> {
+        if index > 0 {
+            self.0.push(b',');
+        }
+        js_string(&mut self.0, key)?;
+        self.0.push(b':');
+        Ok(())
+    }
+
+    fn end_mapping(&mut self) {
+        self.0.push(b'}');
+    }
+
+    /// `{"value": value, "type": type JSON}`.
+    fn dynamic(&mut self, ty: &Type, value: impl FnOnce(&mut Self) -> R<()>) -> R<()> {
+        self.0.extend_from_slice(b"{\"value\":");
+        value(self)?;
+        self.0.extend_from_slice(b",\"type\":");
+        self.0.extend_from_slice(&ty.to_json_bytes());
+        self.0.push(b'}');
+        Ok(())
+    }
 }
 
 fn js_string(out: &mut Vec<u8>, s: &str) -> R<()> {
@@ -38,105 +106,4 @@ fn js_number(out: &mut Vec<u8>, n: &Number) -> R<()> {
         Number::Big(s) => out.extend_from_slice(big_text(s)?.as_bytes()),
     }
     Ok(())
-}
-
-fn js_encode(out: &mut Vec<u8>, v: &Value, ty: &Type, depth: usize) -> R<()> {
-    if depth > MAX_DEPTH {
-        return too_deep();
-    }
-    match v {
-        Value::Null => {
-            out.extend_from_slice(b"null");
-            return Ok(());
-        }
-        Value::Unknown => return fail("unknown values cannot be encoded as JSON"),
-        _ => {}
-    }
-    match ty {
-        Type::Dynamic => {
-            let t = infer(v, depth)?;
-            out.extend_from_slice(b"{\"value\":");
-            js_encode(out, v, &t, depth + 1)?;
-            out.extend_from_slice(b",\"type\":");
-            out.extend_from_slice(&t.to_json_bytes());
-            out.push(b'}');
-            Ok(())
-        }
-        Type::Bool => match v {
-            Value::Bool(b) => {
-                out.extend_from_slice(if *b { b"true" } else { b"false" });
-                Ok(())
-            }
-            _ => mismatch(ty, v),
-        },
-        Type::Number => match v {
-            Value::Number(n) => js_number(out, n),
-            _ => mismatch(ty, v),
-        },
-        Type::String => match v {
-            Value::String(s) => js_string(out, s),
-            _ => mismatch(ty, v),
-        },
-        Type::List(et) | Type::Set(et) => {
-            let Some(es) = seq_elements(v) else {
-                return mismatch(ty, v);
-            };
-            out.push(b'[');
-            for (i, e) in es.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                js_encode(out, e, et, depth + 1).at(|| Seg::Index(i))?;
-            }
-            out.push(b']');
-            Ok(())
-        }
-        Type::Tuple(ts) => {
-            let Some(es) = seq_elements(v) else {
-                return mismatch(ty, v);
-            };
-            if es.len() != ts.len() {
-                return fail(format!("tuple type has {} elements, value has {}", ts.len(), es.len()));
-            }
-            out.push(b'[');
-            for (i, (e, et)) in es.iter().zip(ts).enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                js_encode(out, e, et, depth + 1).at(|| Seg::Index(i))?;
-            }
-            out.push(b']');
-            Ok(())
-        }
-        Type::Map(et) => {
-            let Some(m) = entries(v) else { return mismatch(ty, v) };
-            out.push(b'{');
-            for (i, (k, e)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                js_string(out, k)?;
-                out.push(b':');
-                js_encode(out, e, et, depth + 1).at(|| Seg::Key(k.clone()))?;
-            }
-            out.push(b'}');
-            Ok(())
-        }
-        Type::Object(attrs) => {
-            let Some(m) = entries(v) else { return mismatch(ty, v) };
-            check_object_keys(m, attrs)?;
-            out.push(b'{');
-            for (i, (name, at)) in attrs.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                js_string(out, name)?;
-                out.push(b':');
-                let e = m.get(name).unwrap_or(&Value::Null);
-                js_encode(out, e, at, depth + 1).at(|| Seg::Attr(name.clone()))?;
-            }
-            out.push(b'}');
-            Ok(())
-        }
-    }
 }

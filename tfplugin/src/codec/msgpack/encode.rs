@@ -2,11 +2,9 @@
 //! every attribute in sorted order, `dynamic` as `[type JSON, value]`.
 
 use super::{MP_NIL, MP_UNKNOWN};
-use crate::codec::infer::infer;
+use crate::codec::encode::{Writer, encode};
 use crate::codec::number::{TWO_POW_63, big_text};
-use crate::codec::{
-    AtPath, CodecError, MAX_DEPTH, R, Seg, check_object_keys, entries, fail, mismatch, seq_elements, too_deep,
-};
+use crate::codec::{CodecError, R, fail};
 use crate::value::{Number, Type, Value};
 
 fn put_int(out: &mut Vec<u8>, i: i64) {
@@ -119,91 +117,61 @@ fn put_number(out: &mut Vec<u8>, n: &Number) -> R<()> {
 
 /// Encodes `value` as cty msgpack of type `ty` (the bytes of a `DynamicValue.msgpack`).
 pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
-    let mut out = Vec::new();
-    mp_encode(&mut out, value, ty, 0)?;
-    Ok(out)
+    let mut out = Msgpack(Vec::new());
+    encode(&mut out, value, ty, 0)?;
+    Ok(out.0)
 }
 
-fn mp_encode(out: &mut Vec<u8>, v: &Value, ty: &Type, depth: usize) -> R<()> {
-    if depth > MAX_DEPTH {
-        return too_deep();
+/// The msgpack [`Writer`]: sequences are arrays, mappings are maps with string keys.
+struct Msgpack(Vec<u8>);
+
+impl Writer for Msgpack {
+    fn null(&mut self) -> R<()> {
+        self.0.push(MP_NIL);
+        Ok(())
     }
-    match v {
-        Value::Null => {
-            out.push(MP_NIL);
-            return Ok(());
-        }
-        Value::Unknown => {
-            out.extend_from_slice(&MP_UNKNOWN);
-            return Ok(());
-        }
-        _ => {}
+
+    fn unknown(&mut self) -> R<()> {
+        self.0.extend_from_slice(&MP_UNKNOWN);
+        Ok(())
     }
-    match ty {
-        Type::Dynamic => {
-            let t = infer(v, depth)?;
-            put_array_len(out, 2)?;
-            put_bin(out, &t.to_json_bytes())?;
-            mp_encode(out, v, &t, depth + 1)
-        }
-        Type::Bool => match v {
-            Value::Bool(b) => {
-                out.push(if *b { 0xc3 } else { 0xc2 });
-                Ok(())
-            }
-            _ => mismatch(ty, v),
-        },
-        Type::Number => match v {
-            Value::Number(n) => put_number(out, n),
-            _ => mismatch(ty, v),
-        },
-        Type::String => match v {
-            Value::String(s) => put_str(out, s),
-            _ => mismatch(ty, v),
-        },
-        Type::List(et) | Type::Set(et) => {
-            let Some(es) = seq_elements(v) else {
-                return mismatch(ty, v);
-            };
-            put_array_len(out, es.len())?;
-            for (i, e) in es.iter().enumerate() {
-                mp_encode(out, e, et, depth + 1).at(|| Seg::Index(i))?;
-            }
-            Ok(())
-        }
-        Type::Tuple(ts) => {
-            let Some(es) = seq_elements(v) else {
-                return mismatch(ty, v);
-            };
-            if es.len() != ts.len() {
-                return fail(format!("tuple type has {} elements, value has {}", ts.len(), es.len()));
-            }
-            put_array_len(out, es.len())?;
-            for (i, (e, et)) in es.iter().zip(ts).enumerate() {
-                mp_encode(out, e, et, depth + 1).at(|| Seg::Index(i))?;
-            }
-            Ok(())
-        }
-        Type::Map(et) => {
-            let Some(m) = entries(v) else { return mismatch(ty, v) };
-            put_map_len(out, m.len())?;
-            for (k, e) in m {
-                put_str(out, k)?;
-                mp_encode(out, e, et, depth + 1).at(|| Seg::Key(k.clone()))?;
-            }
-            Ok(())
-        }
-        Type::Object(attrs) => {
-            let Some(m) = entries(v) else { return mismatch(ty, v) };
-            check_object_keys(m, attrs)?;
-            put_map_len(out, attrs.len())?;
-            for (name, at) in attrs {
-                put_str(out, name)?;
-                let e = m.get(name).unwrap_or(&Value::Null);
-                mp_encode(out, e, at, depth + 1).at(|| Seg::Attr(name.clone()))?;
-            }
-            Ok(())
-        }
+
+    fn bool(&mut self, b: bool) -> R<()> {
+        self.0.push(if b { 0xc3 } else { 0xc2 });
+        Ok(())
+    }
+
+    fn number(&mut self, n: &Number) -> R<()> {
+        put_number(&mut self.0, n)
+    }
+
+    fn string(&mut self, s: &str) -> R<()> {
+        put_str(&mut self.0, s)
+    }
+
+    fn start_sequence(&mut self, len: usize) -> R<()> {
+        put_array_len(&mut self.0, len)
+    }
+
+    fn element(&mut self, _index: usize) {}
+
+    fn end_sequence(&mut self) {}
+
+    fn start_mapping(&mut self, len: usize) -> R<()> {
+        put_map_len(&mut self.0, len)
+    }
+
+    fn key(&mut self, _index: usize, key: &str) -> R<()> {
+        put_str(&mut self.0, key)
+    }
+
+    fn end_mapping(&mut self) {}
+
+    /// `[type JSON as bin, value]`.
+    fn dynamic(&mut self, ty: &Type, value: impl FnOnce(&mut Self) -> R<()>) -> R<()> {
+        put_array_len(&mut self.0, 2)?;
+        put_bin(&mut self.0, &ty.to_json_bytes())?;
+        value(self)
     }
 }
 
