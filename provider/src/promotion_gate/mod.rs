@@ -765,7 +765,7 @@ mod tests {
         let scaling = svc(4, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 4, 2)]);
         assert_eq!(ServiceRule::Steady.judge(&scaling), Steadiness::Settling("running 2 of desired 4".into()));
         assert_eq!(holding.judge(&scaling), Steadiness::Steady, "a scale-out in progress is no failure");
-        assert_eq!(decide(&p, &target(), &[], Some(&h), Some(&[scaling.clone()]), &holding), Verdict::Pass);
+        assert_eq!(decide(&p, &target(), &[], Some(&h), Some(std::slice::from_ref(&scaling)), &holding), Verdict::Pass);
         assert!(matches!(
             decide(&p, &target(), &[], Some(&h), Some(&[scaling]), &ServiceRule::Steady),
             Verdict::Wait(_)
