@@ -26,7 +26,7 @@ use crate::promotion_gate::{self, HookStage, Operation, Promotion};
 use crate::release_spec::{self, ReleaseSpec};
 use crate::resource_ecs_release;
 use crate::traffic_pointer::{Color, Traffic};
-use crate::traffic_switch::{Outcome, Switch};
+use crate::traffic_switch::{Live, Outcome, Switch};
 use std::time::Duration;
 use tfplugin::provider::{ActionProgressSink, InvokeActionRequest, PlanActionRequest, PlanActionResponse};
 use tfplugin::schema::{ActionSchema, Attribute, Block, NestedBlock, Schema};
@@ -455,8 +455,9 @@ async fn forward_progress(
 fn report(kind: Kind, spec: &ReleaseSpec, outcome: &Outcome) -> Diagnostics {
     let mut d = Diagnostics::new();
     let live = match outcome.live {
-        Some(t) => format!("{} sends {t}", spec.pointer.describe()),
-        None => format!("{} could not be read", spec.pointer.describe()),
+        Live::Traffic(t) => format!("{} sends {t}", spec.pointer.describe()),
+        Live::NotASplit => format!("{} forwards to no split of the pair", spec.pointer.describe()),
+        Live::Unread => format!("{} could not be read", spec.pointer.describe()),
     };
     for e in &outcome.errors {
         match e {

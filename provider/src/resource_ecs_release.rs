@@ -243,8 +243,9 @@ use crate::import_adoption::{self, ConfigWriter, RecentImports, Refresh};
 use crate::import_id::{self, ImportTarget};
 use crate::promotion_gate;
 use crate::release_spec;
+use crate::release_spec::ReleaseSpec;
 use crate::traffic_pointer::{self, Color, Pair, PointerRef, Traffic};
-use crate::traffic_switch::{LivePair, Switch};
+use crate::traffic_switch::{Live, LivePair, Switch};
 use tfplugin::provider::*;
 use tfplugin::{AttrPath, Ctx, Diagnostic, Diagnostics, Value, hclog};
 use tokio::time::Instant;
@@ -411,224 +412,259 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         return PlanResourceResponse { planned_state: req.proposed_new_state, diagnostics, ..Default::default() };
     }
     let mut planned = req.proposed_new_state;
-    let mut requires_replace = Vec::new();
     let planned_private = req.prior_private.clone();
-    let creating = req.prior_state.is_null()
-        || REPLACING.iter().any(|a| {
-            let changed = replaces(&req.prior_state, &planned, a);
-            if changed {
-                requires_replace.push(AttrPath::root(*a));
-            }
-            changed
-        });
-    for (attr, config_attr) in
-        [("active_color", "active_color"), ("standby_traffic_percent", "standby_traffic_percent")]
-    {
-        if req.config.get(config_attr).is_null() && creating {
-            set(&mut planned, attr, Value::Unknown);
-        }
+    let requires_replace: Vec<AttrPath> =
+        REPLACING.iter().filter(|a| replaces(&req.prior_state, &planned, a)).map(|a| AttrPath::root(*a)).collect();
+    let creating = req.prior_state.is_null() || !requires_replace.is_empty();
+    if creating {
+        leave_adopted_values_unknown(&req.config, &mut planned);
     }
     if let Some(region) = aws.and_then(|a| a.region.as_deref()) {
         diagnostics.extend(release_spec::hook_region_errors(&req.config, region));
     }
-    // The traffic this plan's apply moves (from, to), and the live pointer when this
-    // plan read it.
-    let mut moving: Option<(Traffic, Traffic, Option<traffic_pointer::Pointer>)> = None;
-    if creating {
-        // Read what is live now: it validates the pointer at plan time and makes the
-        // adopted values known. Without known inputs this waits for apply.
-        if let (Some(aws), Ok(spec)) = (aws, release_spec::from_value(&planned_known_inputs(&planned))) {
-            let read = aws.pointers.read(&spec.pointer).await;
-            let parsed = read.and_then(|p| {
-                let (t, d) = (p.traffic(&spec.pair, spec.active_color)?, p.detached(&spec.pair)?);
-                Ok((t, d, p))
-            });
-            match parsed {
-                Ok((live, detached, pointer)) => {
-                    // Values left to adopt stay unknown: Terraform re-plans during apply
-                    // and would call a different live value an inconsistent plan.
-                    let desired = spec.desired(live);
-                    if desired != live {
-                        moving = Some((live, desired, Some(pointer)));
-                        diagnostics.warning(
-                            "Creating this release moves traffic",
-                            format!(
-                                "{} sends {live} now; creating the release with this configuration moves it to {desired}, through the promotion gate. Omit active_color and standby_traffic_percent to adopt what is live instead.",
-                                spec.pointer.describe()
-                            ),
-                        );
-                    }
-                    if let Some(color) = detached {
-                        diagnostics.push(detached_warning(&spec.pointer, &spec.pair, color));
-                    }
-                }
-                Err(e) => diagnostics.push(e.to_diagnostic()),
+    let spec = release_spec::from_value(&planned_known_inputs(&planned)).ok();
+    let moving = match (creating, aws, &spec) {
+        (true, Some(aws), Some(spec)) => read_live_at_create(aws, spec, &mut diagnostics).await,
+        (true, _, _) => None,
+        (false, _, _) => {
+            check_replaced_target_groups(aws, &req.prior_state, &planned, spec.as_ref(), &mut diagnostics).await;
+            match (&spec, recorded_traffic(&req.prior_state)) {
+                (Some(spec), Some(from)) => say_the_steps(spec, from, &mut diagnostics),
+                _ => None,
             }
         }
-    }
-    if !creating {
-        let refusals = replaced_target_group_refusals(&req.prior_state, &planned);
-        let refused = refusals.has_errors();
-        diagnostics.extend(refusals);
-        // A replaced target group must be on the pointer's load balancer too, as at
-        // create: said here, at its attribute, rather than by ModifyRule during apply.
-        if !refused
-            && let (Some(aws), Some(before), Ok(spec)) = (
-                aws,
-                release_spec::pair_of(&req.prior_state),
-                release_spec::from_value(&planned_known_inputs(&planned)),
-            )
-            && before != spec.pair
-            && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await
-        {
-            let color = [Color::Blue, Color::Green]
-                .into_iter()
-                .find(|c| before.target_group(*c) != spec.pair.target_group(*c))
-                .unwrap_or(Color::Green);
-            diagnostics.push(e.to_diagnostic().at(AttrPath::root(color.as_str()).index(0).attr("target_group_arn")));
-        }
-    }
-    if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned))
-        && let Some(from) = recorded_traffic(&req.prior_state)
-        && !creating
-    {
-        if spec.desired(from) != from {
-            moving = Some((from, spec.desired(from), None));
-        }
-        // What the apply will do, step by step: a warning, so -detailed-exitcode is
-        // the same as for any other update.
-        let steps = promotion_gate::steps(&spec.promotion.strategy, from, spec.desired(from));
-        let to = spec.desired(from);
-        // As the apply: hooks run when a write gives the standby more, not when a
-        // canary is pulled back.
-        let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
-        let gains =
-            !pulling_back && steps.first().is_some_and(|s| promotion_gate::share(from, s.gaining) < s.gaining_percent);
-        let hooks = promotion_gate::hooks_said(&spec.promotion.hooks);
-        if steps.len() == 1 && gains && !hooks.is_empty() {
-            diagnostics.push(
-                Diagnostic::warning(
-                    "The promotion runs lifecycle hooks",
-                    format!("{} gets its new share in one write. {hooks}.", steps[0].gaining),
-                )
-                .at(AttrPath::root("promotion").index(0).attr("hook")),
-            );
-        }
-        if steps.len() > 1 {
-            let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
-            let least = promotion_gate::least_time(&steps) + spec.promotion.bake_time;
-            diagnostics.push(
-                Diagnostic::warning(
-                    format!("The promotion moves traffic in {} steps", steps.len()),
-                    format!(
-                        "{} goes to {} in {} steps ({}), each gated and checked throughout its bake, then promotion.bake_time; at least {} in all.{} A failure at any step returns traffic to {from}.",
-                        steps[0].gaining,
-                        shares.join(", "),
-                        steps.len(),
-                        steps
-                            .iter()
-                            .map(|s| format!("{} held {}", s.label(), crate::duration::display(s.bake)))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                        crate::duration::display(least),
-                        if hooks.is_empty() { String::new() } else { format!(" {hooks}.") },
-                    ),
-                )
-                .at(AttrPath::root("promotion").index(0).attr("strategy")),
-            );
-        }
-    }
-    if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned)) {
-        let (op, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
-        match moving {
-            Some((from, to, live_pointer)) => {
-                let (steps, least) = least_time_of_move(&spec.promotion, from, to);
-                if least >= timeout {
-                    diagnostics.push(
-                        Diagnostic::error(
-                            format!("The promotion cannot fit in the {op} timeout"),
-                            cannot_fit(&spec, &steps, least, op, timeout),
-                        )
-                        .at(fit_attribute(&req.config, &spec, steps.len())),
-                    );
-                }
-                let bakes = least > promotion_gate::least_time(&steps);
-                if (steps.len() > 1 || bakes)
-                    && let Some(aws) = aws
-                {
-                    // Only a move that steps or bakes reads the pointer again here (the
-                    // refresh read it; a plain switch costs no extra call).
-                    let pointer = match live_pointer {
-                        Some(p) => Some(p),
-                        None => aws.pointers.read(&spec.pointer).await.ok(),
-                    };
-                    if let Some(seconds) = pointer.as_ref().and_then(traffic_pointer::Pointer::stickiness_seconds) {
-                        diagnostics.push(stickiness_warning(&spec, &steps, seconds));
-                    }
-                }
-            }
-            // (The configuration's active_color: the planned one carries the prior
-            // state's in adopt mode.)
-            None if !req.config.get("active_color").is_null() => {
-                // Nothing moves now, so nothing can fail now: a warning, not an error.
-                // An error would block every unrelated change (a test pointer, a
-                // timeout being raised in steps) of a release that moves no traffic.
-                // The plan that does change active_color refuses (above).
-                let (blue, green) = (
-                    Traffic { active: Color::Blue, standby_percent: 0 },
-                    Traffic { active: Color::Green, standby_percent: 0 },
-                );
-                let (steps, least) = least_time_of_move(&spec.promotion, blue, green);
-                if least >= spec.update_timeout {
-                    diagnostics.push(
-                        Diagnostic::warning(
-                            "The next promotion cannot fit in the update timeout",
-                            format!(
-                                "This plan moves no traffic, but the next change of active_color will fail: {}",
-                                cannot_fit(&spec, &steps, least, "update", spec.update_timeout)
-                            ),
-                        )
-                        .at(fit_attribute(&req.config, &spec, steps.len())),
-                    );
-                }
-            }
-            // Adopt mode (no active_color): this release never starts a promotion.
-            None => {}
-        }
-        let p = &spec.promotion;
-        if !p.bake_time.is_zero() && p.wait_timeout + p.bake_time > timeout {
-            diagnostics.push(
-                Diagnostic::warning(
-                    "The bake may not fit in the timeout",
-                    format!(
-                        "promotion.wait_timeout ({}) plus promotion.bake_time ({}) exceed the {op} timeout ({}). The bake counts toward the timeout: a promotion whose gate waits long leaves no time to bake, and then it does not move traffic. Raise timeouts.{op} or shorten the wait.",
-                        crate::duration::display(p.wait_timeout),
-                        crate::duration::display(p.bake_time),
-                        crate::duration::display(timeout)
-                    ),
-                )
-                .at(AttrPath::root("promotion").index(0).attr("bake_time")),
-            );
-        }
+    };
+    if let Some(spec) = &spec {
+        check_the_time(aws, &req.config, spec, creating, moving, &mut diagnostics).await;
     }
     plan_derived(&mut planned);
     if import_adoption::is_withheld(&req.prior_private) {
-        if planned.get("active_color").is_null() {
-            // The import's refresh withheld the traffic and the configuration adopts:
-            // what derives from it is as the import found it, until the next refresh.
-            for attr in &DERIVED[..3] {
-                set(&mut planned, attr, req.prior_state.get(attr).clone());
-            }
-        } else if planned.get("standby_traffic_percent").is_null() {
-            // The configuration sets active_color only: the apply records the live share.
-            set(&mut planned, "standby_traffic_percent", Value::Unknown);
-        }
+        keep_what_the_import_withheld(&req.prior_state, &mut planned);
     }
     let planned_identity = match (planned.get("cluster").as_str(), release_spec::pointer_of(&planned)) {
         (Some(c), Some(p)) => Some(identity(c, &p)),
         _ => None,
     };
     PlanResourceResponse { planned_state: planned, requires_replace, planned_private, planned_identity, diagnostics }
+}
+
+/// The traffic a plan's apply moves, and the live pointer when this plan read it.
+struct Moving {
+    from: Traffic,
+    to: Traffic,
+    pointer: Option<traffic_pointer::Pointer>,
+}
+
+/// A create adopts what the configuration leaves out: unknown until the apply reads it.
+fn leave_adopted_values_unknown(config: &Value, planned: &mut Value) {
+    for attr in ["active_color", "standby_traffic_percent"] {
+        if config.get(attr).is_null() {
+            set(planned, attr, Value::Unknown);
+        }
+    }
+}
+
+/// At create, reads what is live: it validates the pointer at plan time and warns when
+/// creating the release moves traffic or the pointer names one group only.
+async fn read_live_at_create(aws: &AwsClients, spec: &ReleaseSpec, diagnostics: &mut Diagnostics) -> Option<Moving> {
+    let read = aws.pointers.read(&spec.pointer).await;
+    let parsed = read.and_then(|p| {
+        let (t, d) = (p.traffic(&spec.pair, spec.active_color)?, p.detached(&spec.pair)?);
+        Ok((t, d, p))
+    });
+    let (live, detached, pointer) = match parsed {
+        Ok(read) => read,
+        Err(e) => {
+            diagnostics.push(e.to_diagnostic());
+            return None;
+        }
+    };
+    // Values left to adopt stay unknown: Terraform re-plans during apply and would call
+    // a different live value an inconsistent plan.
+    let desired = spec.desired(live);
+    let moving = (desired != live).then_some(Moving { from: live, to: desired, pointer: Some(pointer) });
+    if moving.is_some() {
+        diagnostics.warning(
+            "Creating this release moves traffic",
+            format!(
+                "{} sends {live} now; creating the release with this configuration moves it to {desired}, through the promotion gate. Omit active_color and standby_traffic_percent to adopt what is live instead.",
+                spec.pointer.describe()
+            ),
+        );
+    }
+    if let Some(color) = detached {
+        diagnostics.push(detached_warning(&spec.pointer, &spec.pair, color));
+    }
+    moving
+}
+
+/// An update that replaces a target group: refused when the group carries traffic, and
+/// when the new one is on another load balancer (said here, at its attribute, rather
+/// than by ModifyRule during apply).
+async fn check_replaced_target_groups(
+    aws: Option<&AwsClients>,
+    prior_state: &Value,
+    planned: &Value,
+    spec: Option<&ReleaseSpec>,
+    diagnostics: &mut Diagnostics,
+) {
+    let refusals = replaced_target_group_refusals(prior_state, planned);
+    let refused = refusals.has_errors();
+    diagnostics.extend(refusals);
+    if !refused
+        && let (Some(aws), Some(before), Some(spec)) = (aws, release_spec::pair_of(prior_state), spec)
+        && before != spec.pair
+        && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await
+    {
+        let color = [Color::Blue, Color::Green]
+            .into_iter()
+            .find(|c| before.target_group(*c) != spec.pair.target_group(*c))
+            .unwrap_or(Color::Green);
+        diagnostics.push(e.to_diagnostic().at(AttrPath::root(color.as_str()).index(0).attr("target_group_arn")));
+    }
+}
+
+/// What an update's apply will do, step by step, from the recorded traffic: warnings,
+/// so -detailed-exitcode is the same as for any other update.
+fn say_the_steps(spec: &ReleaseSpec, from: Traffic, diagnostics: &mut Diagnostics) -> Option<Moving> {
+    let to = spec.desired(from);
+    let steps = promotion_gate::steps(&spec.promotion.strategy, from, to);
+    // As the apply: hooks run when a write gives the standby more, not when a canary is
+    // pulled back.
+    let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
+    let gains =
+        !pulling_back && steps.first().is_some_and(|s| promotion_gate::share(from, s.gaining) < s.gaining_percent);
+    let hooks = promotion_gate::hooks_said(&spec.promotion.hooks);
+    if steps.len() == 1 && gains && !hooks.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                "The promotion runs lifecycle hooks",
+                format!("{} gets its new share in one write. {hooks}.", steps[0].gaining),
+            )
+            .at(AttrPath::root("promotion").index(0).attr("hook")),
+        );
+    }
+    if steps.len() > 1 {
+        let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
+        let least = promotion_gate::least_time(&steps) + spec.promotion.bake_time;
+        diagnostics.push(
+            Diagnostic::warning(
+                format!("The promotion moves traffic in {} steps", steps.len()),
+                format!(
+                    "{} goes to {} in {} steps ({}), each gated and checked throughout its bake, then promotion.bake_time; at least {} in all.{} A failure at any step returns traffic to {from}.",
+                    steps[0].gaining,
+                    shares.join(", "),
+                    steps.len(),
+                    steps
+                        .iter()
+                        .map(|s| format!("{} held {}", s.label(), crate::duration::display(s.bake)))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    crate::duration::display(least),
+                    if hooks.is_empty() { String::new() } else { format!(" {hooks}.") },
+                ),
+            )
+            .at(AttrPath::root("promotion").index(0).attr("strategy")),
+        );
+    }
+    (to != from).then_some(Moving { from, to, pointer: None })
+}
+
+/// Whether the move fits its timeout (an error when it never can), whether stickiness
+/// holds clients through its steps or bake, and whether the bake fits after the wait.
+async fn check_the_time(
+    aws: Option<&AwsClients>,
+    config: &Value,
+    spec: &ReleaseSpec,
+    creating: bool,
+    moving: Option<Moving>,
+    diagnostics: &mut Diagnostics,
+) {
+    let (op, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
+    match moving {
+        Some(Moving { from, to, pointer: live_pointer }) => {
+            let (steps, least) = least_time_of_move(&spec.promotion, from, to);
+            if least >= timeout {
+                diagnostics.push(
+                    Diagnostic::error(
+                        format!("The promotion cannot fit in the {op} timeout"),
+                        cannot_fit(spec, &steps, least, op, timeout),
+                    )
+                    .at(fit_attribute(config, spec, steps.len())),
+                );
+            }
+            let bakes = least > promotion_gate::least_time(&steps);
+            if (steps.len() > 1 || bakes)
+                && let Some(aws) = aws
+            {
+                // Only a move that steps or bakes reads the pointer again here (the
+                // refresh read it; a plain switch costs no extra call).
+                let pointer = match live_pointer {
+                    Some(p) => Some(p),
+                    None => aws.pointers.read(&spec.pointer).await.ok(),
+                };
+                if let Some(seconds) = pointer.as_ref().and_then(traffic_pointer::Pointer::stickiness_seconds) {
+                    diagnostics.push(stickiness_warning(spec, &steps, seconds));
+                }
+            }
+        }
+        // (The configuration's active_color: the planned one carries the prior state's
+        // in adopt mode.)
+        None if !config.get("active_color").is_null() => {
+            // Nothing moves now, so nothing can fail now: a warning, not an error. An
+            // error would block every unrelated change (a test pointer, a timeout being
+            // raised in steps) of a release that moves no traffic. The plan that does
+            // change active_color refuses (above).
+            let (blue, green) = (
+                Traffic { active: Color::Blue, standby_percent: 0 },
+                Traffic { active: Color::Green, standby_percent: 0 },
+            );
+            let (steps, least) = least_time_of_move(&spec.promotion, blue, green);
+            if least >= spec.update_timeout {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "The next promotion cannot fit in the update timeout",
+                        format!(
+                            "This plan moves no traffic, but the next change of active_color will fail: {}",
+                            cannot_fit(spec, &steps, least, "update", spec.update_timeout)
+                        ),
+                    )
+                    .at(fit_attribute(config, spec, steps.len())),
+                );
+            }
+        }
+        // Adopt mode (no active_color): this release never starts a promotion.
+        None => {}
+    }
+    let p = &spec.promotion;
+    if !p.bake_time.is_zero() && p.wait_timeout + p.bake_time > timeout {
+        diagnostics.push(
+            Diagnostic::warning(
+                "The bake may not fit in the timeout",
+                format!(
+                    "promotion.wait_timeout ({}) plus promotion.bake_time ({}) exceed the {op} timeout ({}). The bake counts toward the timeout: a promotion whose gate waits long leaves no time to bake, and then it does not move traffic. Raise timeouts.{op} or shorten the wait.",
+                    crate::duration::display(p.wait_timeout),
+                    crate::duration::display(p.bake_time),
+                    crate::duration::display(timeout)
+                ),
+            )
+            .at(AttrPath::root("promotion").index(0).attr("bake_time")),
+        );
+    }
+}
+
+/// After an import that withheld the traffic (Terraform <= 1.13 writes generated config
+/// from it): what derives from the traffic stays as the import found it while the
+/// configuration adopts, and a configuration that sets active_color only records the
+/// live share at apply.
+fn keep_what_the_import_withheld(prior_state: &Value, planned: &mut Value) {
+    if planned.get("active_color").is_null() {
+        for attr in &DERIVED[..3] {
+            set(planned, attr, prior_state.get(attr).clone());
+        }
+    } else if planned.get("standby_traffic_percent").is_null() {
+        set(planned, "standby_traffic_percent", Value::Unknown);
+    }
 }
 
 /// The steps a move from `from` to `to` takes and the least time they take: every
@@ -819,7 +855,7 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     }
     .run()
     .await;
-    let mut state = match (outcome.live, outcome.live_pair, &prior_pair) {
+    let mut state = match (outcome.live.traffic(), outcome.live_pair, &prior_pair) {
         (Some(live), LivePair::Prior, Some(prior)) => {
             // A replaced target group was not written: state keeps the one live names.
             let mut base = req.planned_state.clone();
@@ -829,7 +865,7 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
             with_traffic(base, &spec.cluster, &spec.pointer, prior, live)
         }
         (Some(live), _, _) => with_traffic(req.planned_state.clone(), &spec.cluster, &spec.pointer, &spec.pair, live),
-        (None, _, _) if outcome.live_unparsable => {
+        (None, _, _) if outcome.live == Live::NotASplit => {
             // The pointer was read and is no split of the pair: the traffic the prior
             // state records is not live, so state records none (the next refresh says
             // why; a plan with active_color set shows it being put back).

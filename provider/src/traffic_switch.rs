@@ -23,8 +23,8 @@ use tfplugin::{Ctx, hclog};
 /// errors if it did not reach the desired traffic (the production pointer's first).
 #[derive(Debug)]
 pub struct Outcome {
-    /// `None` only when the pointer could not be read at all.
-    pub live: Option<Traffic>,
+    /// What the production pointer sends at the end, as last read or written.
+    pub live: Live,
     /// Whether this apply wrote to the production pointer (even if it rolled back).
     pub wrote: bool,
     /// Whether it sent a write that moves traffic (a switch or a rollback); an attach at
@@ -37,13 +37,31 @@ pub struct Outcome {
     /// Which target groups the live pointer names: the configuration's, or the prior
     /// state's when a replaced target group was not written (a refusal).
     pub live_pair: LivePair,
-    /// The pointer was read but its forward action is no split of the pair (someone
-    /// pointed it elsewhere): `live` is then unknown, not the last traffic seen.
-    pub live_unparsable: bool,
     /// What went wrong without stopping the switch (summary, detail): a hook that failed
     /// during a rollback.
     pub warnings: Vec<(String, String)>,
     pub errors: Vec<Error>,
+}
+
+/// What the production pointer sends at the end of a switch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Live {
+    /// This split of the pair, as last read or written.
+    Traffic(Traffic),
+    /// It was read, and its forward action is no split of the pair (someone pointed it
+    /// elsewhere): the traffic is unknown, not the last traffic seen.
+    NotASplit,
+    /// It could not be read at all.
+    Unread,
+}
+
+impl Live {
+    pub fn traffic(self) -> Option<Traffic> {
+        match self {
+            Live::Traffic(t) => Some(t),
+            Live::NotASplit | Live::Unread => None,
+        }
+    }
 }
 
 /// The pair of target groups the live pointer names.
@@ -168,13 +186,16 @@ impl Switch<'_> {
         }
         errors.extend(test_errors);
         Outcome {
-            live: p.live,
+            live: match (p.live, p.live_unparsable) {
+                (Some(t), _) => Live::Traffic(t),
+                (None, true) => Live::NotASplit,
+                (None, false) => Live::Unread,
+            },
             wrote: p.wrote,
             moved_traffic: p.moved_traffic,
             attached: p.attached,
             test_pointer_ok: p.test_pointer_ok,
             live_pair: p.live_pair,
-            live_unparsable: p.live_unparsable,
             warnings: p.warnings,
             errors,
         }
@@ -194,11 +215,47 @@ impl Switch<'_> {
         result.err()
     }
 
-    /// Read, compare, attach, gate, write. Returns the traffic before the switch when
-    /// this apply moved traffic to a color that gained some (the bake's subject).
+    /// The named steps of DESIGN.md, in order: read and compare with the plan, name a
+    /// replaced standby group, attach a detached gaining color, gate, check the time to
+    /// bake, run the POST_TEST_TRAFFIC_SHIFT hooks (and gate again), then take each step
+    /// of the strategy (gate, guarded write, hooks, bake). Returns the traffic before
+    /// the switch when this apply moved traffic to a color that gained some and the
+    /// final bake is to watch it.
     async fn production(&self, p: &mut Progress) -> Result<Option<Traffic>, Error> {
+        let (pointer, live) = self.read_and_compare(p).await?;
+        let want = match self.desired {
+            Some(desired) => desired(live),
+            None => self.spec.desired(live),
+        };
+        let pointer = self.name_replaced_groups(p, pointer, live).await?;
+        if want == live {
+            self.say(format!("{} already sends {live}; nothing to move", self.spec.pointer.describe()));
+            return Ok(None);
+        }
+        self.say(format!("{} sends {live}; moving it to {want}", self.spec.pointer.describe()));
+        let m = Move::new(self.spec, live, want);
+        self.attach_if_detached(p, &pointer, &m).await?;
+        self.gate_before_the_first_write(&m).await?;
+        let plan = promotion_gate::steps(&self.spec.promotion.strategy, live, want);
+        let final_bake = if m.bakes { self.spec.promotion.bake_time } else { std::time::Duration::ZERO };
+        // Checked before the hooks (they may take minutes) and again right before the
+        // first write, after them and the re-gate.
+        self.time_to_bake(&plan, final_bake)?;
+        let hooks = self.post_test_traffic_shift(p, &m).await?;
+        if hooks.is_some() {
+            self.time_to_bake(&plan, final_bake)?;
+        }
+        for step in &plan {
+            self.take_step(p, &m, step, plan.len(), hooks.as_deref()).await?;
+        }
+        Ok(m.bakes.then_some(live))
+    }
+
+    /// Reads the production pointer and refuses if it no longer sends what the plan was
+    /// made against (a deploy tool moved traffic in between).
+    async fn read_and_compare(&self, p: &mut Progress) -> Result<(Pointer, Traffic), Error> {
         let spec = self.spec;
-        let mut pointer = traffic_pointer::read(&self.aws.elbv2, &spec.pointer).await?;
+        let pointer = traffic_pointer::read(&self.aws.elbv2, &spec.pointer).await?;
         let live = self.observe(p, &pointer)?;
         p.accepted = pointer.actions.clone();
         if let Some(seen) = self.planned_from
@@ -212,197 +269,213 @@ impl Switch<'_> {
                 ),
             ));
         }
-        let want = match self.desired {
-            Some(desired) => desired(live),
-            None => spec.desired(live),
+        Ok((pointer, live))
+    }
+
+    /// When live still names the prior state's target groups (the configuration
+    /// replaces the standby's), names the configured ones at the same weights; returns
+    /// the pointer as it now is.
+    async fn name_replaced_groups(&self, p: &mut Progress, pointer: Pointer, live: Traffic) -> Result<Pointer, Error> {
+        if p.live_pair != LivePair::Prior {
+            return Ok(pointer);
+        }
+        self.replace_target_groups(p, live).await?;
+        Ok(Pointer { target: self.spec.pointer.clone(), actions: p.accepted.clone() })
+    }
+
+    /// A color nothing forwards to has `unused` targets that are never health-checked:
+    /// attaches the gaining color at weight 0 (no traffic moves) so the gate can see its
+    /// real health.
+    async fn attach_if_detached(&self, p: &mut Progress, pointer: &Pointer, m: &Move) -> Result<(), Error> {
+        let spec = self.spec;
+        let Some(color) = m.gaining else { return Ok(()) };
+        if pointer.detached(&spec.pair)? != Some(color) {
+            return Ok(());
+        }
+        let live = m.from;
+        self.guarded_write(p, &spec.pointer, Purpose::Move("attaching the gaining color at weight 0"), |ptr| {
+            ptr.with_traffic(&spec.pair, live)
+        })
+        .await?;
+        hclog::info("attached the gaining color at weight 0", &[("pointer", &spec.pointer.arn()), ("color", &color)]);
+        p.prepared.push(format!("{color}'s target group was attached at weight 0"));
+        self.say(format!("attached {color} at weight 0 so that ALB health-checks its targets; no traffic moved"));
+        Ok(())
+    }
+
+    /// The promotion gate on the gaining color before anything moves; pulling a canary
+    /// back is gated without the alarms.
+    async fn gate_before_the_first_write(&self, m: &Move) -> Result<(), Error> {
+        let Some(color) = m.gaining else { return Ok(()) };
+        self.say(format!("waiting for the promotion gate on {color}"));
+        let without_alarms;
+        let gate = if m.pulling_back {
+            without_alarms = promotion_gate::Promotion { alarm_names: Vec::new(), ..self.spec.promotion.clone() };
+            &without_alarms
+        } else {
+            &self.spec.promotion
         };
-        if p.live_pair == LivePair::Prior {
-            self.replace_target_groups(p, live).await?;
-            pointer = Pointer { target: spec.pointer.clone(), actions: p.accepted.clone() };
+        promotion_gate::wait_for_gate(self.ctx, self.aws, gate, &self.gate_target(color), self.op, self.progress).await
+    }
+
+    /// POST_TEST_TRAFFIC_SHIFT: once the test pointer forwards to the gaining color, its
+    /// hooks run; a failure refuses with nothing written to production, and the gate is
+    /// checked again after them (they may have taken minutes). Returns what the later
+    /// stages' hooks are told, when this move runs hooks at all.
+    async fn post_test_traffic_shift(
+        &self,
+        p: &mut Progress,
+        m: &Move,
+    ) -> Result<Option<std::sync::Arc<HookSubject>>, Error> {
+        let spec = self.spec;
+        // The hooks run on a promotion, not on pulling a canary back (an abort must not
+        // wait on the checks of the version it aborts).
+        let color = match m.gaining {
+            Some(color) if !m.pulling_back && !spec.promotion.hooks.is_empty() => color,
+            _ => return Ok(None),
+        };
+        let subject = std::sync::Arc::new(self.hook_subject(color).await);
+        p.hooks = Some(subject.clone());
+        if let Some(test) = &spec.test_pointer {
+            // The standby, so this is where the test pointer belongs anyway.
+            self.point_test_at(test, color).await?;
         }
-        if want == live {
-            self.say(format!("{} already sends {live}; nothing to move", spec.pointer.describe()));
-            return Ok(None);
+        let share = promotion_gate::share(m.from, color);
+        if let Some(reason) = self.run_hooks(HookStage::PostTestTrafficShift, &subject, share).await? {
+            return Err(Error::Gate {
+                summary: "Lifecycle hook failed".into(),
+                detail: format!(
+                    "Traffic was not moved: {reason}. Nothing was written to {}; it still sends {}.",
+                    spec.pointer.describe(),
+                    m.from
+                ),
+            });
         }
-        self.say(format!("{} sends {live}; moving it to {want}", spec.pointer.describe()));
-        let gaining = live.gaining(&want);
-        // Shrinking a canary (or ending it) only gives the color that already carries
-        // most traffic more of it. The alarms are usually why: they neither gate nor bake
-        // such a move, or an abort during an incident would wait on the very alarm that
-        // prompted it, and a bake would roll the abort back. Health is still checked.
-        let pulling_back = want.active == live.active && want.standby_percent < live.standby_percent;
-        let bakes = gaining.is_some() && !pulling_back && !spec.promotion.bake_time.is_zero();
-        if let Some(color) = gaining
-            && pointer.detached(&spec.pair)? == Some(color)
-        {
-            // A color nothing forwards to has `unused` targets that are never
-            // health-checked: attach it at weight 0 (no traffic moves) so the gate can
-            // see its real health.
-            self.guarded_write(p, &spec.pointer, Purpose::Move("attaching the gaining color at weight 0"), |ptr| {
-                ptr.with_traffic(&spec.pair, live)
-            })
+        if spec.promotion.hooks.iter().any(|h| h.stage == HookStage::PostTestTrafficShift) {
+            self.say(format!("re-checking the promotion gate on {color} after the hooks"));
+            promotion_gate::wait_for_gate(
+                self.ctx,
+                self.aws,
+                &spec.promotion,
+                &self.gate_target(color),
+                self.op,
+                self.progress,
+            )
             .await?;
-            hclog::info(
-                "attached the gaining color at weight 0",
-                &[("pointer", &spec.pointer.arn()), ("color", &color)],
-            );
-            p.prepared.push(format!("{color}'s target group was attached at weight 0"));
-            self.say(format!("attached {color} at weight 0 so that ALB health-checks its targets; no traffic moved"));
         }
-        if let Some(color) = gaining {
-            self.say(format!("waiting for the promotion gate on {color}"));
-            let without_alarms;
-            let gate = if pulling_back {
-                without_alarms = promotion_gate::Promotion { alarm_names: Vec::new(), ..spec.promotion.clone() };
-                &without_alarms
-            } else {
-                &spec.promotion
-            };
-            promotion_gate::wait_for_gate(self.ctx, self.aws, gate, &self.gate_target(color), self.op, self.progress)
-                .await?;
+        Ok(Some(subject))
+    }
+
+    /// One step of the strategy: the gate (every step after the first), the guarded
+    /// write, the PRODUCTION_TRAFFIC_SHIFT hooks (and POST_PRODUCTION after the last),
+    /// the step's bake. Any failure after the first write rolls back to the start.
+    async fn take_step(
+        &self,
+        p: &mut Progress,
+        m: &Move,
+        step: &promotion_gate::Step,
+        steps: usize,
+        hooks: Option<&HookSubject>,
+    ) -> Result<(), Error> {
+        let spec = self.spec;
+        let live = m.from;
+        if step.number > 1 {
+            // Every step that gives the color more traffic passes the gate first.
+            let target = self.gate_target(step.gaining);
+            let gate =
+                promotion_gate::wait_for_gate(self.ctx, self.aws, &spec.promotion, &target, self.op, self.progress)
+                    .await;
+            if let Err(e) = gate {
+                let failure = match &e {
+                    Error::Stopped { .. } => "the apply was interrupted (Ctrl-C)".to_string(),
+                    e => e.to_diagnostic().detail,
+                };
+                let label = format!("before {}", step.label());
+                return Err(self.roll_back(p, live, p.live.unwrap_or(live), failure, Some(&label)).await);
+            }
         }
-        let plan = promotion_gate::steps(&spec.promotion.strategy, live, want);
-        let final_bake = if bakes { spec.promotion.bake_time } else { std::time::Duration::ZERO };
-        // Checked before the hooks (they may take minutes) and again right before the
-        // first write, after them and the re-gate.
-        self.time_to_bake(&plan, final_bake)?;
-        // The lifecycle hooks run on a promotion, not on pulling a canary back (an abort
-        // must not wait on the checks of the version it aborts).
-        let hooks = match gaining {
-            Some(color) if !pulling_back && !spec.promotion.hooks.is_empty() => {
-                Some(std::sync::Arc::new(self.hook_subject(color).await))
-            }
-            _ => None,
-        };
-        p.hooks = hooks.clone();
-        if let (Some(subject), Some(color)) = (&hooks, gaining) {
-            if let Some(test) = &spec.test_pointer {
-                // POST_TEST_TRAFFIC_SHIFT: once the test pointer forwards to the color
-                // gaining traffic (the standby, so this is where it belongs anyway).
-                self.point_test_at(test, color).await?;
-            }
-            let share = promotion_gate::share(live, color);
-            let failed = self.run_hooks(HookStage::PostTestTrafficShift, subject, share).await?;
-            if let Some(reason) = failed {
-                return Err(Error::Gate {
-                    summary: "Lifecycle hook failed".into(),
-                    detail: format!(
-                        "Traffic was not moved: {reason}. Nothing was written to {}; it still sends {live}.",
-                        spec.pointer.describe()
-                    ),
+        if self.ctx.is_stopped() {
+            if step.number == 1 {
+                return Err(Error::Stopped {
+                    during: format!("{}, before traffic was moved; nothing was written", self.op.name),
                 });
             }
-            if spec.promotion.hooks.iter().any(|h| h.stage == HookStage::PostTestTrafficShift) {
-                // The hooks may have taken minutes (IN_PROGRESS): the gate is checked again
-                // right before the first write, as before every later step.
-                self.say(format!("re-checking the promotion gate on {color} after the hooks"));
-                promotion_gate::wait_for_gate(
-                    self.ctx,
-                    self.aws,
-                    &spec.promotion,
-                    &self.gate_target(color),
-                    self.op,
-                    self.progress,
-                )
-                .await?;
-            }
+            let label = format!("before {}", step.label());
+            let now = p.live.unwrap_or(live);
+            return Err(self.roll_back(p, live, now, "the apply was interrupted (Ctrl-C)".into(), Some(&label)).await);
         }
-        if hooks.is_some() {
-            self.time_to_bake(&plan, final_bake)?;
+        self.write_step(p, m, step).await?;
+        let label = (steps > 1).then(|| step.label());
+        if steps > 1 {
+            self.say(format!("{}: traffic moved: {}", step.label(), step.traffic));
+        } else {
+            self.say(format!("traffic moved: {}", m.to));
         }
-        for step in &plan {
-            if step.number > 1 {
-                // Every step that gives the color more traffic passes the gate first.
-                let target = self.gate_target(step.gaining);
-                let gate =
-                    promotion_gate::wait_for_gate(self.ctx, self.aws, &spec.promotion, &target, self.op, self.progress)
-                        .await;
-                if let Err(e) = gate {
-                    let failure = match &e {
-                        Error::Stopped { .. } => "the apply was interrupted (Ctrl-C)".to_string(),
-                        e => e.to_diagnostic().detail,
-                    };
-                    let label = format!("before {}", step.label());
-                    return Err(self.roll_back(p, live, p.live.unwrap_or(live), failure, Some(&label)).await);
-                }
-            }
-            if self.ctx.is_stopped() {
-                if step.number == 1 {
-                    return Err(Error::Stopped {
-                        during: format!("{}, before traffic was moved; nothing was written", self.op.name),
-                    });
-                }
-                let label = format!("before {}", step.label());
-                let now = p.live.unwrap_or(live);
-                return Err(self
-                    .roll_back(p, live, now, "the apply was interrupted (Ctrl-C)".into(), Some(&label))
-                    .await);
-            }
-            let sent_before = p.writes_sent;
-            let moved = self
-                .guarded_write(p, &spec.pointer, Purpose::Move("moving traffic"), |ptr| {
-                    ptr.with_traffic(&spec.pair, step.traffic)
-                })
-                .await;
-            // A refused write moved nothing; a sent one may have, even if it failed.
-            p.moved_traffic = p.moved_traffic || moved.is_ok() || p.writes_sent > sent_before;
-            match moved {
-                Ok(()) => {}
-                // Someone else wrote (a refusal): theirs stands, nothing is rolled back over it.
-                Err(e @ Error::Live { .. }) => return Err(e),
-                Err(e) if step.number == 1 => return Err(e),
-                Err(e) => {
-                    // A later step's write failed: live is still this apply's last step
-                    // (or the fresh read says otherwise, and the rollback refuses).
-                    let label = step.label();
-                    let now = p.live.unwrap_or(live);
-                    let failure = format!("its write failed ({})", e.to_diagnostic().detail);
-                    return Err(self.roll_back(p, live, now, failure, Some(&label)).await);
-                }
-            }
-            p.live = Some(step.traffic);
-            p.moved_at = Some(tokio::time::Instant::now());
-            hclog::info(
-                "traffic moved",
-                &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &step.traffic), ("step", &step.number)],
-            );
-            if plan.len() > 1 {
-                self.say(format!("{}: traffic moved: {}", step.label(), step.traffic));
+        if let Some(subject) = hooks {
+            let stages: &[HookStage] = if step.number == steps {
+                &[HookStage::ProductionTrafficShift, HookStage::PostProductionTrafficShift]
             } else {
-                self.say(format!("traffic moved: {want}"));
-            }
-            let label = (plan.len() > 1).then(|| step.label());
-            if let Some(subject) = &hooks {
-                let last = step.number == plan.len();
-                let stages: &[HookStage] = if last {
-                    &[HookStage::ProductionTrafficShift, HookStage::PostProductionTrafficShift]
-                } else {
-                    &[HookStage::ProductionTrafficShift]
-                };
-                for stage in stages {
-                    let failure = match self.run_hooks(*stage, subject, step.gaining_percent).await {
-                        Ok(None) => continue,
-                        Ok(Some(reason)) => reason,
-                        Err(Error::Stopped { .. }) => "the apply was interrupted (Ctrl-C)".to_string(),
-                        Err(e) if spec.promotion.rolling_back => {
-                            self.hook_failed_during_a_rollback(p, step, e.to_diagnostic().detail);
-                            continue;
-                        }
-                        Err(e) => e.to_diagnostic().detail,
-                    };
-                    if spec.promotion.rolling_back && !self.ctx.is_stopped() {
-                        // ECS never lets a hook block a rollback: reported, and it goes on.
-                        self.hook_failed_during_a_rollback(p, step, failure);
+                &[HookStage::ProductionTrafficShift]
+            };
+            for stage in stages {
+                let failure = match self.run_hooks(*stage, subject, step.gaining_percent).await {
+                    Ok(None) => continue,
+                    Ok(Some(reason)) => reason,
+                    Err(Error::Stopped { .. }) => "the apply was interrupted (Ctrl-C)".to_string(),
+                    Err(e) if spec.promotion.rolling_back => {
+                        self.hook_failed_during_a_rollback(p, step, e.to_diagnostic().detail);
                         continue;
                     }
-                    return Err(self.roll_back(p, live, step.traffic, failure, label.as_deref()).await);
+                    Err(e) => e.to_diagnostic().detail,
+                };
+                if spec.promotion.rolling_back && !self.ctx.is_stopped() {
+                    // ECS never lets a hook block a rollback: reported, and it goes on.
+                    self.hook_failed_during_a_rollback(p, step, failure);
+                    continue;
                 }
-            }
-            if !step.bake.is_zero() {
-                self.bake_or_roll_back(p, live, step.bake, BakeOf::Step, label.as_deref()).await?;
+                return Err(self.roll_back(p, live, step.traffic, failure, label.as_deref()).await);
             }
         }
-        Ok(if bakes { Some(live) } else { None })
+        if !step.bake.is_zero() {
+            self.bake_or_roll_back(p, live, step.bake, BakeOf::Step, label.as_deref()).await?;
+        }
+        Ok(())
+    }
+
+    /// The step's guarded write. A refusal (someone else wrote) stands; a failed first
+    /// write moved nothing; a failed later write rolls back to the start.
+    async fn write_step(&self, p: &mut Progress, m: &Move, step: &promotion_gate::Step) -> Result<(), Error> {
+        let spec = self.spec;
+        let live = m.from;
+        let sent_before = p.writes_sent;
+        let moved = self
+            .guarded_write(p, &spec.pointer, Purpose::Move("moving traffic"), |ptr| {
+                ptr.with_traffic(&spec.pair, step.traffic)
+            })
+            .await;
+        // A refused write moved nothing; a sent one may have, even if it failed.
+        p.moved_traffic = p.moved_traffic || moved.is_ok() || p.writes_sent > sent_before;
+        match moved {
+            Ok(()) => {}
+            // Someone else wrote (a refusal): theirs stands, nothing is rolled back over it.
+            Err(e @ Error::Live { .. }) => return Err(e),
+            Err(e) if step.number == 1 => return Err(e),
+            Err(e) => {
+                // A later step's write failed: live is still this apply's last step
+                // (or the fresh read says otherwise, and the rollback refuses).
+                let label = step.label();
+                let now = p.live.unwrap_or(live);
+                let failure = format!("its write failed ({})", e.to_diagnostic().detail);
+                return Err(self.roll_back(p, live, now, failure, Some(&label)).await);
+            }
+        }
+        p.live = Some(step.traffic);
+        p.moved_at = Some(tokio::time::Instant::now());
+        hclog::info(
+            "traffic moved",
+            &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &step.traffic), ("step", &step.number)],
+        );
+        Ok(())
     }
 
     /// Reports a hook that failed while traffic moves back: a warning of the outcome and a
@@ -856,6 +929,30 @@ impl Switch<'_> {
             target_group_arn: self.spec.pair.target_group(color),
             cluster: &self.spec.cluster,
         }
+    }
+}
+
+/// One move of the production pointer, as the switch decides it once it read live.
+struct Move {
+    from: Traffic,
+    to: Traffic,
+    /// The color that gains traffic, if any.
+    gaining: Option<Color>,
+    /// Shrinking a canary (or ending it) only gives the color that already carries most
+    /// traffic more of it. The alarms are usually why: they neither gate nor bake such a
+    /// move, or an abort during an incident would wait on the very alarm that prompted
+    /// it, and a bake would roll the abort back. Health is still checked.
+    pulling_back: bool,
+    /// Whether the final bake (`promotion.bake_time`) watches this move.
+    bakes: bool,
+}
+
+impl Move {
+    fn new(spec: &ReleaseSpec, from: Traffic, to: Traffic) -> Move {
+        let gaining = from.gaining(&to);
+        let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
+        let bakes = gaining.is_some() && !pulling_back && !spec.promotion.bake_time.is_zero();
+        Move { from, to, gaining, pulling_back, bakes }
     }
 }
 
