@@ -173,7 +173,7 @@ pub fn rollback_schema() -> ActionSchema {
 /// plus `to_color`. Unknown values are skipped.
 pub fn validate(type_name: &str, config: &Value) -> Diagnostics {
     let Some(kind) = Kind::of(type_name) else {
-        return Diagnostic::error("Unsupported action", format!("This provider has no action {type_name:?}.")).into();
+        return crate::errors::unknown_type("action", type_name);
     };
     let mut d = release_spec::validate(config);
     if let Some(color) = config.get("to_color").as_str()
@@ -270,11 +270,7 @@ fn invoke_deadline(p: &Promotion) -> Duration {
 }
 
 fn not_configured() -> Diagnostics {
-    Diagnostic::error(
-        "Provider not configured",
-        "The bluegreen provider was not configured before this action; check the provider block.",
-    )
-    .into()
+    crate::errors::not_configured("action")
 }
 
 fn no_health_check_warning() -> Diagnostic {

@@ -93,6 +93,21 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Terraform called an operation before `ConfigureProvider` succeeded (or a unit test
+/// runs without AWS). `what`: "operation", "action", "query", "read".
+pub fn not_configured(what: &str) -> tfplugin::Diagnostics {
+    Diagnostic::error(
+        "Provider not configured",
+        format!("The bluegreen provider was not configured before this {what}; check the provider block."),
+    )
+    .into()
+}
+
+/// A type name this provider does not serve (`kind`: "resource", "action", ...).
+pub fn unknown_type(kind: &str, type_name: &str) -> tfplugin::Diagnostics {
+    Diagnostic::error(format!("Unsupported {kind}"), format!("This provider has no {kind} {type_name:?}.")).into()
+}
+
 /// Converts an SDK error, keeping the error code for typed handling.
 pub fn aws<E>(call: &'static str, target: impl Into<String>, err: aws_sdk_ecs::error::SdkError<E>) -> Error
 where

@@ -290,11 +290,7 @@ fn recorded_traffic(state: &Value) -> Option<Traffic> {
 }
 
 fn not_configured() -> Diagnostics {
-    Diagnostic::error(
-        "Provider not configured",
-        "The bluegreen provider was not configured before this operation; check the provider block.",
-    )
-    .into()
+    crate::errors::not_configured("operation")
 }
 
 pub async fn read(
