@@ -9,8 +9,14 @@ circuit breaker and DescribeServices, in our words):
   PRIMARY deployment. The deployment it replaces becomes ACTIVE and keeps serving while
   its tasks are stopped one by one as new ones come up; when its last task stopped it
   disappears from the service's deployments. Only then is the PRIMARY COMPLETED.
-- Changing only desiredCount does not start a new deployment: the PRIMARY scales out
-  or in, is IN_PROGRESS until running equals desired, then COMPLETED again.
+- Changing only desiredCount (a scale action: target tracking, step scaling, a
+  person) does not start a new deployment and leaves rolloutState as it was: the
+  PRIMARY's desiredCount changes at once and runningCount follows as tasks start
+  (pendingCount the rest). A COMPLETED rollout stays COMPLETED while it scales; one
+  still IN_PROGRESS stays IN_PROGRESS until it completes. (ECS API Reference,
+  Deployment.rolloutState: set by the rolling-update deployment, which a desired
+  count change does not start; ECS service auto scaling only calls UpdateService
+  with desiredCount.)
 - A service is steady when it has one deployment, COMPLETED, with runningCount ==
   desiredCount. The service's runningCount is the sum over its deployments and its
   pendingCount what the PRIMARY still has to start.
@@ -69,6 +75,8 @@ class Deployment:
         self.status = "PRIMARY"
         self.failed_at: float | None = None
         self.reason: str | None = None
+        # Once its rollout completed, a deployment stays COMPLETED through scale actions.
+        self.completed = False
         self.created = self.updated = _utc()
         self.launch_type = service.launch_type
         self.platform_version = service.platform_version
@@ -124,7 +132,10 @@ class Rollout:
 
     def scale(self, desired: int) -> None:
         p = self.primary
-        n = dict((id(d), c) for d, c in self.counts())[id(p)]
+        counts = self.counts()
+        n = dict((id(d), c) for d, c in counts)[id(p)]
+        if n == p.desired and len(counts) == 1 and p.failed_at is None:
+            p.completed = True
         p.start_running, p.desired, p.phase_start, p.updated = n, desired, aws_clock.now(), _utc()
 
     def fail(self, reason: str) -> None:
@@ -143,7 +154,8 @@ class Rollout:
         if p.failed_at is not None:
             state = "FAILED"
             reason = p.reason
-        elif primary_running == p.desired and len(counts) == 1:
+        elif p.completed or (primary_running == p.desired and len(counts) == 1):
+            p.completed = True
             state, reason = "COMPLETED", f"ECS deployment {p.id} completed."
         else:
             state, reason = "IN_PROGRESS", f"ECS deployment {p.id} in progress."

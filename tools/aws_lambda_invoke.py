@@ -18,7 +18,12 @@ latest/api/API_Invoke.html), in our words:
   `X-Amz-Function-Error: Unhandled` and a body `{"errorMessage", "errorType",
   "stackTrace"}`.
 - Errors answer `x-amzn-ErrorType` and a JSON body: 404 ResourceNotFoundException for
-  an unknown function or qualifier; 400 InvalidRequestContentException when the
+  an unknown function or qualifier, and for a full ARN in another region than the
+  request's (the region of its SigV4 credential scope): Lambda has no cross-region
+  Invoke and answers "Functions from 'eu-west-1' are not reachable in this region
+  ('us-east-1')" (the message AWS SDK users report, e.g. aws-lambda-power-tuning
+  issue #18; the API Reference lists ResourceNotFoundException for a function that
+  does not exist, which is what another region's function is to this endpoint); 400 InvalidRequestContentException when the
   payload is not JSON; 413 RequestTooLargeException above 6 MB (the synchronous
   limit); throttling (429 TooManyRequestsException) through the emulator's faults.
 
@@ -78,6 +83,15 @@ def resolve(function_name: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+def request_region(environ: dict) -> str | None:
+    """The region a SigV4-signed request was signed for (`Credential=AK/DATE/REGION/...`)."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if "Credential=" not in auth:
+        return None
+    scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+    return scope[2] if len(scope) > 2 and scope[2] else None
+
+
 def _json(start_response: Callable, status: int, body: Any, headers: list | None = None) -> list[bytes]:
     raw = json.dumps(body).encode()
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 413: "Request Entity Too Large"}.get(status, "")
@@ -100,6 +114,11 @@ def invoke(environ: dict, body: bytes, start_response: Callable) -> list[bytes]:
         return _error(start_response, 400, "ValidationException",
                       f"1 validation error detected: Value '{function_name}' at 'functionName' failed to satisfy "
                       "constraint: Member must satisfy regular expression pattern")
+    arn_region = function_name.split(":")[3] if FULL_ARN.match(function_name) else None
+    region = request_region(environ)
+    if arn_region and region and arn_region != region:
+        return _error(start_response, 404, "ResourceNotFoundException",
+                      f"Functions from '{arn_region}' are not reachable in this region ('{region}')")
     query = parse_qs(environ.get("QUERY_STRING", ""))
     qualifier = query.get("Qualifier", [None])[0]
     if in_name and qualifier and in_name != qualifier:

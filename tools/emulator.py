@@ -95,7 +95,8 @@ Where moto is kinder than AWS, modules beside this file model the AWS behaviour
                           (ECS availabilityZoneRebalancing, a referencing security group
                           rule's Description); checked by tools/run_pipeline.py.
   dynatrace_api.py        not AWS: Dynatrace's classic SLO API v2 (GET /api/v2/slo/{id}
-                          with Api-Token auth, 401/404/429), for the promotion gate.
+                          with Api-Token auth, 400/401/404, scripted 429/5xx), for the
+                          promotion gate.
 Their control endpoints (JSON in, JSON out; a bad request answers 400 {"error"}):
   POST   /_bluegreen/targets/fail     {"target_group_arn", "target_id"?, "reason"?, "description"?}
                                       unhealthy with that reason (default

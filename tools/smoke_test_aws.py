@@ -5,7 +5,8 @@ target group attachment, ECS rejection, target health (initial -> healthy timing
 unused, draining then gone, fail / recover), ECS rollouts (IN_PROGRESS -> COMPLETED
 with the replaced deployment ACTIVE while it drains, scaling, FAILED with a reason),
 CloudWatch DescribeAlarms (composite only when asked, paging at MaxRecords), the
-Dynatrace SLO API (tools/dynatrace_api.py: Api-Token auth, 401/404/429, the SLO's fields),
+Dynatrace SLO API (tools/dynatrace_api.py: Api-Token auth, 401/404, scripted 429/5xx, the
+from/to forms, the SLO's fields),
 and Lambda Invoke (tools/aws_lambda_invoke.py: scripted answers, recorded payloads, the
 FunctionName spellings, function errors, 404 and bad payloads).
 
@@ -14,6 +15,7 @@ All waits assume the default time scale (0.01: 30 modelled seconds = 0.3 s).
 
 from __future__ import annotations
 
+import http.client
 import subprocess
 import sys
 import time
@@ -94,6 +96,15 @@ def lambda_invoke(emu: Any, check: Check) -> None:
           and all(a[0] == 200 and a[1] is None for a in answers), answers)
     check("lambda: IN_PROGRESS carries its callBackDelay and hookDetails as scripted",
           answers[0][2] == {"hookStatus": "IN_PROGRESS", "callBackDelay": 1, "hookDetails": {"n": 1}}, answers[0])
+    # Lambda has no cross-region Invoke: a client in us-east-1 asking for an eu-west-1
+    # ARN gets ResourceNotFoundException naming both regions (the AWS message users
+    # report, e.g. alexcasalboni/aws-lambda-power-tuning#18), even for a function that
+    # exists under that name here.
+    far = arn.replace(":us-east-1:", ":eu-west-1:")
+    code, message = _error(lambda: lam.invoke(FunctionName=far, Payload=b"{}"))
+    check("lambda: a function ARN in another region answers ResourceNotFoundException, as Lambda does",
+          code == "ResourceNotFoundException"
+          and message == "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')", (code, message))
     code, _ = _error(lambda: lam.invoke(FunctionName=f"{arn}:nope", Payload=b"{}"))
     check("lambda: an unknown qualifier answers ResourceNotFoundException", code == "ResourceNotFoundException", code)
     code, _ = _error(lambda: lam.invoke(FunctionName=arn, Payload=b"not json"))
@@ -161,6 +172,39 @@ def dynatrace(emu: Any, check: Check) -> None:
     seen = emu.api("GET", "/_bluegreen/dynatrace/requests")["requests"]
     check("dynatrace: every request and its Authorization header are recorded",
           len(seen) == 8 and seen[0]["authorization"] == "Api-Token dt0c01.GOOD", seen)
+    check("dynatrace: each request's status is recorded",
+          [r["status"] for r in seen[-3:]] == [404, 429, 200], [r["status"] for r in seen])
+    # Scripted transient answers: 429 with Retry-After, then a 503, then as usual.
+    emu.api("POST", "/_bluegreen/dynatrace/faults", {"answers": [429, 503], "retry_after": 2})
+    answers = [get(path, "Api-Token dt0c01.GOOD") for _ in range(3)]
+    check("dynatrace: scripted faults answer 429 with Retry-After, then 503, then as usual",
+          [a[0] for a in answers] == [429, 503, 200] and answers[0][2].get("Retry-After") == "2"
+          and "Retry-After" not in answers[1][2] and answers[1][1]["error"]["code"] == 503,
+          [(a[0], a[2].get("Retry-After")) for a in answers])
+    emu.api("POST", "/_bluegreen/dynatrace/faults", {"answers": [0]})
+    try:
+        dropped = get(path, "Api-Token dt0c01.GOOD")[0]
+    except (ConnectionError, urllib.error.URLError, http.client.HTTPException) as e:
+        dropped = type(e).__name__
+    check("dynatrace: a scripted 0 closes the connection with no answer, then as usual",
+          not isinstance(dropped, int) and get(path, "Api-Token dt0c01.GOOD")[0] == 200, dropped)
+    # from/to as Dynatrace takes them: epoch ms, ISO 8601, now-NU[/A]; anything else 400.
+    code, body, _ = get("/api/v2/slo/slo-1?from=1700000000000&to=now&timeFrame=GTF", "Api-Token dt0c01.GOOD")
+    last = emu.api("GET", "/_bluegreen/dynatrace/requests")["requests"][-1]
+    check("dynatrace: an absolute from (epoch ms) is accepted and recorded as evaluated",
+          code == 200 and last["from_ms"] == 1700000000000 and abs(last["to_ms"] - last["at_ms"]) < 5
+          and body.get("timeframe") == "1700000000000 to now", (code, last, body))
+    code, _, _ = get("/api/v2/slo/slo-1?from=now-2h/h&timeFrame=GTF", "Api-Token dt0c01.GOOD")
+    last = emu.api("GET", "/_bluegreen/dynatrace/requests")["requests"][-1]
+    check("dynatrace: now-2h/h is two hours back, aligned to the hour",
+          code == 200 and last["from_ms"] % 3_600_000 == 0
+          and 7_200_000 <= last["at_ms"] - last["from_ms"] < 10_800_000, last)
+    code, _, _ = get("/api/v2/slo/slo-1?from=2023-11-14T22:13:20Z&timeFrame=GTF", "Api-Token dt0c01.GOOD")
+    last = emu.api("GET", "/_bluegreen/dynatrace/requests")["requests"][-1]
+    check("dynatrace: an ISO 8601 from is accepted", code == 200 and last["from_ms"] == 1700000000000, last)
+    for bad in ("now-90s", "yesterday", "-5"):
+        code, body, _ = get(f"/api/v2/slo/slo-1?from={bad}&timeFrame=GTF", "Api-Token dt0c01.GOOD")
+        check(f"dynatrace: from={bad} answers 400", code == 400 and body["error"]["code"] == 400, (code, body))
     # The guardian through the AutomationEngine API (Bearer platform token).
     def call(method: str, path: str, auth: str, body: dict | None = None) -> tuple[int, dict]:
         req = urllib.request.Request(emu.url + path, method=method, headers={"Authorization": auth},
@@ -180,6 +224,9 @@ def dynatrace(emu: Any, check: Check) -> None:
     check("dynatrace: the platform API refuses an API token (401)", code == 401, code)
     code, _ = call("POST", f"{base}/workflows/nope/run", "Bearer dt0s16.PLAT", {"input": {}})
     check("dynatrace: an unknown workflow answers 404", code == 404, code)
+    emu.api("POST", "/_bluegreen/dynatrace/faults", {"api": "automation", "answers": [429, 502]})
+    codes = [call("POST", f"{base}/workflows/wf-1/run", "Bearer dt0s16.PLAT", {"input": {}})[0] for _ in range(2)]
+    check("dynatrace: scripted faults of the workflow API answer 429, then 502", codes == [429, 502], codes)
     code, run = call("POST", f"{base}/workflows/wf-1/run", "Bearer dt0s16.PLAT", {"input": {}})
     check("dynatrace: a workflow run answers 201 with a RUNNING execution", code == 201
           and run.get("state") == "RUNNING" and run.get("workflow") == "wf-1", (code, run))
@@ -399,11 +446,16 @@ def rollouts(emu: Any, check: Check, ecs: Any, elb: Any, lb: str, tg: str, subne
           steady(last) and last["taskDefinition"] == td2 and last["deployments"][0]["taskDefinition"] == td2
           and 0.8 <= waited <= 2.0, (summary(last), round(waited, 2)))
 
+    primary_id = last["deployments"][0]["id"]
     ecs.update_service(cluster="m", service="m-roll", desiredCount=3)
     svc = service(ecs, "m-roll")
-    check("desired count change: same PRIMARY, IN_PROGRESS, running below desired",
-          len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "IN_PROGRESS"
-          and svc["runningCount"] == 2 and svc["desiredCount"] == 3, summary(svc))
+    # A scale action starts no deployment and leaves rolloutState as it was; desired
+    # changes at once and running follows (ECS API Reference: Deployment.rolloutState,
+    # Service.pendingCount; service auto scaling only sets desiredCount).
+    check("scale action: same PRIMARY still COMPLETED, desired 3 at once, running 2, pending 1",
+          len(svc["deployments"]) == 1 and svc["deployments"][0]["id"] == primary_id
+          and svc["deployments"][0]["rolloutState"] == "COMPLETED"
+          and svc["runningCount"] == 2 and svc["desiredCount"] == 3 and svc["pendingCount"] == 1, summary(svc))
     last, _, _ = _poll(lambda: service(ecs, "m-roll"), steady, 5)
     check("scaled out: COMPLETED with running 3", steady(last) and last["runningCount"] == 3, summary(last))
 

@@ -193,7 +193,16 @@ impl Emulator {
         self.control("POST", "/dynatrace/throttle", Some(&body.to_string()));
     }
 
-    /// Every request the Dynatrace API got: `[{"method", "path", "query", "authorization"}]`.
+    /// The next requests of `api` (`slo`: SLO reads; `automation`: the workflow API)
+    /// answer `answers` in turn (200 as usual, 429 with `Retry-After: retry_after`, a 5xx,
+    /// or 0: the connection is closed with no answer), then as usual again.
+    pub fn dynatrace_faults(&self, api: &str, answers: &[u16], retry_after: u32) {
+        let body = serde_json::json!({"api": api, "answers": answers, "retry_after": retry_after});
+        self.control("POST", "/dynatrace/faults", Some(&body.to_string()));
+    }
+
+    /// Every request the Dynatrace API got: `[{"method", "path", "query", "authorization",
+    /// "status", "at_ms", "from_ms", "to_ms"}]` (see tools/dynatrace_api.py).
     pub fn dynatrace_requests(&self) -> Vec<serde_json::Value> {
         self.control("GET", "/dynatrace/requests", None)["requests"].as_array().cloned().unwrap_or_default()
     }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 /// Terraform) and keeps each new value, in order.
 pub struct Sampler {
     seen: Arc<Mutex<Vec<i64>>>,
+    /// Each new value with when it was first seen (epoch milliseconds).
+    changes: Arc<Mutex<Vec<(u128, i64)>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -20,6 +22,8 @@ impl Sampler {
         let (seen, stop) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
         let (rule, green) = (s.rule().to_string(), s.green_tg.clone());
         let (seen2, stop2) = (seen.clone(), stop.clone());
+        let changes = Arc::new(Mutex::new(Vec::new()));
+        let changes2 = changes.clone();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let config = rt.block_on(emu.sdk_config());
         let thread = std::thread::spawn(move || {
@@ -32,17 +36,24 @@ impl Sampler {
                         let mut v = seen2.lock().unwrap();
                         if v.last() != Some(&share) {
                             v.push(share);
+                            changes2.lock().unwrap().push((epoch_ms(), share));
                         }
                     }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             });
         });
-        Sampler { seen, stop, thread: Some(thread) }
+        Sampler { seen, changes, stop, thread: Some(thread) }
     }
 
     pub fn seen(&self) -> Vec<i64> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// Each new value with when it was first seen, in epoch milliseconds (the samples
+    /// are 50 ms apart: a change is seen at most ~50 ms plus one read after it landed).
+    pub fn changes(&self) -> Vec<(u128, i64)> {
+        self.changes.lock().unwrap().clone()
     }
 
     pub fn wait_for(&self, share: i64, timeout: Duration) {
@@ -80,4 +91,8 @@ fn green_share(
     let total: i64 = groups.iter().map(|(_, w)| w).sum();
     let green: i64 = groups.iter().filter(|(tg, _)| tg == green).map(|(_, w)| w).sum();
     (total > 0).then(|| green * 100 / total)
+}
+
+fn epoch_ms() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default()
 }

@@ -139,6 +139,17 @@ impl Workdir {
             .expect("start terraform apply")
     }
 
+    /// `terraform apply -invoke=ACTION -auto-approve` started in the background;
+    /// [`Output::finish`] waits for it.
+    pub fn invoking(&self, action: &str) -> std::process::Child {
+        let invoke = format!("-invoke={action}");
+        self.command(&["apply", &invoke, "-auto-approve", "-input=false", "-no-color"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start terraform apply -invoke")
+    }
+
     /// Runs `terraform ARGS` in this directory (no stdin, no colour).
     pub fn run(&self, args: &[&str]) -> Output {
         let out =

@@ -4,6 +4,7 @@
 //! comes from Secrets Manager and appears nowhere else.
 
 use acceptance_tests::emulator::Emulator;
+use acceptance_tests::sampler::Sampler;
 use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
 use acceptance_tests::terraform::{Output, Workdir, provider_block};
 use std::time::{Duration, Instant};
@@ -326,4 +327,158 @@ fn the_promote_action_uses_the_same_slo_gate_and_says_each_slos_status_while_it_
     assert!(one_line(&out).contains("Dynatrace SLO \"checkout-availability\""), "{}", out.all());
     assert_eq!(t.writes(), 0);
     assert_eq!(t.serving(), [t.s.blue_tg.clone()]);
+}
+
+/// The SLO reads the emulator got, in order (see tools/dynatrace_api.py for the fields).
+fn slo_reads(emu: &Emulator) -> Vec<serde_json::Value> {
+    emu.dynatrace_requests()
+        .into_iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").starts_with("/api/v2/slo/"))
+        .collect()
+}
+
+fn ms(v: &serde_json::Value) -> i64 {
+    v.as_i64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_429_a_503_and_a_dropped_connection_at_the_end_of_a_bake_are_waited_out_and_traffic_stays_on_green() {
+    let t = setup("SUCCESS");
+    t.promote_with(&format!("    wait_timeout = \"30s\"\n    bake_time    = \"4s\"\n{}", t.dynatrace(&[SLO], "")));
+    // The gate's read and the bake's first answer; the bake's last read, the one that
+    // decides it, is throttled (Retry-After: 1), its retry gets a 503, the next one's
+    // connection is dropped with no answer (0), and the one after answers.
+    t.emu.dynatrace_faults("slo", &[200, 200, 429, 503, 0], 1);
+    let sampler = Sampler::start(&t.emu, &t.s);
+    let out = apply(&t.wd);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(seen, [0, 100], "a second reader saw green take the traffic and keep it");
+    assert_eq!(t.serving(), [t.s.green_tg.clone()]);
+    let reads = slo_reads(&t.emu);
+    // A dropped request was never answered: no status.
+    let statuses: Vec<i64> = reads.iter().map(|r| r["status"].as_i64().unwrap_or(0)).collect();
+    assert_eq!(statuses, [200, 200, 429, 503, 0, 200], "{reads:?}");
+    let at: Vec<i64> = reads.iter().map(|r| ms(&r["at_ms"])).collect();
+    assert!(at[2] - at[1] >= 3_900, "the throttled read was the bake's last, 4 s in: {at:?}");
+    assert!(at[3] - at[2] >= 1_000, "Retry-After: 1 was waited out: {at:?}");
+    assert!(at[4] - at[3] >= 1_000, "the 503 was retried after a pause: {at:?}");
+    assert!(at[5] - at[4] >= 1_000, "the dropped connection too: {at:?}");
+    assert_eq!(t.wd.plan_exit_code().code, 0, "state records green");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_dynatrace_that_stays_throttled_past_the_deadline_rolls_back_and_says_so() {
+    let t = setup("SUCCESS");
+    let promotion = format!("    wait_timeout = \"30s\"\n    bake_time    = \"3s\"\n{}", t.dynatrace(&[SLO], ""));
+    let body = format!(
+        "  active_color = \"green\"\n  promotion {{\n{promotion}  }}\n  timeouts {{\n    update = \"15s\"\n  }}"
+    );
+    t.wd.write(
+        "main.tf",
+        &format!("{}{}", provider_block(&t.emu.endpoint()), t.s.release_hcl("listener_rule_arn", &body)),
+    );
+    let mut answers = vec![200, 200];
+    answers.extend([429; 200]);
+    t.emu.dynatrace_faults("slo", &answers, 1);
+    let sampler = Sampler::start(&t.emu, &t.s);
+    let started = Instant::now();
+    let out = apply(&t.wd);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(started.elapsed() >= Duration::from_secs(13), "it kept asking until the deadline");
+    let err = one_line(&out);
+    assert!(err.contains("Bake failed; traffic rolled back"), "{err}");
+    assert!(
+        err.contains("Dynatrace stayed unreachable or throttled until the update timeout ran out")
+            && err.contains("(429, Retry-After 1s)")
+            && err.contains("no SLO was seen failing"),
+        "says Dynatrace never answered, not that an SLO failed: {err}"
+    );
+    assert_eq!(seen, [0, 100, 0], "rolled back once the deadline came");
+    assert_eq!(t.serving(), [t.s.blue_tg.clone()]);
+    let throttled = slo_reads(&t.emu).iter().filter(|r| r["status"] == 429).count();
+    assert!(throttled >= 5, "retried about once a second (Retry-After: 1): {throttled}");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_guardian_request_throttled_or_failing_transiently_is_asked_again_and_the_promotion_completes() {
+    let t = setup("SUCCESS");
+    t.emu.dynatrace_guardian(WORKFLOW, "pass", serde_json::json!({"pass": 4}), 1);
+    // The run's start is throttled (Retry-After: 1), then fails with a 503.
+    t.emu.dynatrace_faults("automation", &[429, 503], 1);
+    t.promote_with(&t.guardian("30s"));
+    let sampler = Sampler::start(&t.emu, &t.s);
+    let out = apply(&t.wd);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(seen, [0, 100]);
+    assert_eq!(t.serving(), [t.s.green_tg.clone()]);
+    let runs: Vec<(String, i64)> = t
+        .emu
+        .dynatrace_requests()
+        .into_iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").starts_with("/platform/automation/v1/"))
+        .map(|r| (r["method"].as_str().unwrap_or("").to_string(), ms(&r["status"])))
+        .collect();
+    assert_eq!(
+        runs[..3],
+        [("POST".to_string(), 429), ("POST".to_string(), 503), ("POST".to_string(), 201)],
+        "the start was asked again after each transient answer: {runs:?}"
+    );
+    assert_eq!(runs.iter().filter(|(m, s)| m == "POST" && *s == 201).count(), 1, "one run: {runs:?}");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn each_steps_slos_are_read_over_a_window_that_starts_when_its_traffic_moved() {
+    let mut t = setup("SUCCESS");
+    // One data point per second instead of per minute, so that seconds-long steps show
+    // the window's start (the provider's floor is the metrics' resolution).
+    t.wd.set_env("BLUEGREEN_SLO_INTERVAL_MS", "1000");
+    let linear =
+        "    strategy = \"linear\"\n    linear {\n      step_percent   = 50\n      step_bake_time = \"4s\"\n    }\n";
+    t.promote_with(&format!(
+        "    wait_timeout = \"30s\"\n    bake_time    = \"4s\"\n{linear}{}",
+        t.dynatrace(&[SLO], "")
+    ));
+    let sampler = Sampler::start(&t.emu, &t.s);
+    let out = apply(&t.wd);
+    let changes = sampler.changes();
+    assert_eq!(sampler.stop(), [0, 50, 100]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let moved = |share: i64| changes.iter().find(|(_, s)| *s == share).map(|(at, _)| *at as i64).unwrap();
+    let (step1, step2) = (moved(50), moved(100));
+    let reads = slo_reads(&t.emu);
+    let mut baked = [0, 0];
+    for r in &reads {
+        let (at, from, query) = (ms(&r["at_ms"]), ms(&r["from_ms"]), r["query"].as_str().unwrap());
+        if query.contains("from=now-10m") {
+            // The gate before a write reads the whole evaluation_window.
+            continue;
+        }
+        // A bake's read: from its step's move (epoch ms; the second reader sees a move up
+        // to a sample, 50 ms, and a read after it landed), or one resolution (1 s here)
+        // back while the step is younger than that; never the whole 10 minutes.
+        assert!(at > step1 - 600, "an absolute window only during a bake: {r}");
+        if let Some(i) = [step1, step2].iter().position(|moved| (from - moved).abs() <= 600) {
+            // Well after the move, so the window is the step's, not one resolution back.
+            if at - from >= 1_500 {
+                baked[i] += 1;
+            }
+        } else {
+            assert!(
+                (from - (at - 1_000)).abs() <= 200,
+                "from {from}: not a step's start ({step1}, {step2}) nor 1 s back: {r}"
+            );
+        }
+    }
+    assert!(baked[0] >= 1 && baked[1] >= 1, "reads from the step's start in both bakes: {baked:?} {reads:?}");
+    assert!(
+        reads.iter().filter(|r| r["query"].as_str().unwrap().contains("from=now-10m")).count() >= 2,
+        "the gates before each write read evaluation_window: {reads:?}"
+    );
 }

@@ -313,3 +313,175 @@ fn a_second_writer_while_a_step_hook_is_in_progress_is_not_rolled_back_over() {
     assert_eq!(rule, [(s.blue_tg.clone(), 60), (s.green_tg.clone(), 40)]);
     assert_eq!(emu.lambda_invocations("per-step").len(), 4, "no rollback was written, so none is told");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_slow_post_test_hook_that_leaves_no_time_to_bake_moves_nothing() {
+    let (emu, s, wd) = blue();
+    // The hook takes 12 s (IN_PROGRESS, then SUCCEEDED); the 10 s bake fitted the 20 s
+    // update timeout before it, and no longer does after it.
+    emu.lambda_function(
+        "slow",
+        json!([{"hookStatus": "IN_PROGRESS", "callBackDelay": 12}, {"hookStatus": "SUCCEEDED"}]),
+    );
+    let gate = format!("    bake_time = \"10s\"\n{}", hook("POST_TEST_TRAFFIC_SHIFT", "slow", "60s"));
+    write(&wd, &emu, &s, &format!("{}\n  timeouts {{\n    update = \"20s\"\n  }}", to_green(&s, &gate)));
+    let sampler = Sampler::start(&emu, &s);
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(sampler.stop(), [0], "production never moved (no flip that the deadline rolls back)");
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("No time left to bake") && err.contains("promotion.bake_time (10s)"), "{err}");
+    assert_eq!(emu.lambda_invocations("slow").len(), 2, "the hook ran to its answer first");
+    let live =
+        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    assert_eq!(live, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue); the promotion is still to do");
+}
+
+/// Green live, and a rollback action to blue in two 50 % steps (with `hooks`).
+fn green_with_a_stepped_rollback(emu: &Emulator, s: &Scaffold, wd: &Workdir, bake: &str, hooks: &str) {
+    write(wd, emu, s, &to_green(s, ""));
+    wd.apply();
+    let gate = format!(
+        "    promotion {{\n      wait_timeout = \"2s\"\n      strategy = \"linear\"\n      linear {{\n        step_percent   = 50\n        step_bake_time = \"{bake}\"\n      }}\n{hooks}    }}"
+    );
+    let action = s.action_hcl("bluegreen_ecs_rollback", &gate);
+    wd.write(
+        "main.tf",
+        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
+    );
+    wd.apply();
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_hook_that_fails_during_a_stepped_rollback_is_reported_and_the_rollback_goes_on() {
+    let (emu, s, wd) = blue();
+    emu.lambda_function("per-step", json!([{"hookStatus": "FAILED"}]));
+    green_with_a_stepped_rollback(&emu, &s, &wd, "1s", &hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s"));
+    let sampler = Sampler::start(&emu, &s);
+    let out =
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_rollback.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(sampler.stop(), [100, 50, 0], "green's share: the rollback went all the way");
+    assert_eq!(out.code, 0, "{}", out.all());
+    let all = out.all().replace('\n', " ");
+    assert!(all.contains("Lifecycle hook failed during the rollback") && all.contains("step 1 of 2"), "{all}");
+    assert_eq!(emu.lambda_invocations("per-step").len(), 2, "told at each step");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_stepped_rollback_whose_target_loses_its_health_stops_where_it_is() {
+    let (emu, s, wd) = blue();
+    green_with_a_stepped_rollback(&emu, &s, &wd, "4s", "");
+    let sampler = Sampler::start(&emu, &s);
+    let apply = wd.invoking("action.bluegreen_ecs_rollback.app");
+    sampler.wait_for(50, std::time::Duration::from_secs(60));
+    // Blue, taking the traffic back, loses its targets during step 1's bake.
+    acceptance_tests::scaffold::run(&emu, "targets", &["--tg", &s.blue_tg, "--deregister-all"]);
+    let out = Output::finish(apply);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Rollback stopped") && err.contains("step 1 of 2, blue 50 %"), "{err}");
+    assert!(err.contains("never hands traffic back") && err.contains("Invoke the rollback again"), "{err}");
+    assert_eq!(seen, [100, 50], "stopped at 50 %: neither back to green nor on to blue");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_hook_in_another_region_is_refused_at_plan_at_its_attribute_by_the_resource_and_the_action() {
+    let (emu, s, wd) = blue();
+    // The function exists in the emulator under that name: only its region is wrong.
+    emu.lambda_function("smoke", json!([{"hookStatus": "SUCCEEDED"}]));
+    let far = function_arn("smoke").replace(":us-east-1:", ":eu-west-1:");
+    let far_hook = format!(
+        "    hook {{\n      stage               = \"POST_TEST_TRAFFIC_SHIFT\"\n      lambda_function_arn = \"{far}\"\n    }}\n"
+    );
+    write(&wd, &emu, &s, &to_green(&s, &far_hook));
+    let out = wd.run(&["plan", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Lifecycle hook in another region"), "{err}");
+    assert!(err.contains(&format!("lambda_function_arn = \"{far}\"")), "points at the attribute: {err}");
+    assert!(err.contains("Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"), "{err}");
+    assert!(err.contains("Deploy the hook function in us-east-1"), "says the fix: {err}");
+
+    // The promote action's plan refuses it too, before anything is invoked or written.
+    let action = s.action_hcl("bluegreen_ecs_promote", &format!("    promotion {{\n{far_hook}    }}"));
+    wd.write(
+        "main.tf",
+        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
+    );
+    let out =
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out);
+    assert!(err.contains("Lifecycle hook in another region") && err.contains("eu-west-1"), "{err}");
+    assert!(emu.lambda_invocations("smoke").is_empty(), "nothing was invoked");
+    let rule =
+        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    assert_eq!(rule, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)], "nothing moved");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn static_hook_details_reach_every_invocation_with_the_returned_ones_laid_over_them() {
+    let (emu, s, wd) = blue();
+    emu.lambda_function(
+        "approval",
+        json!([
+            {"hookStatus": "IN_PROGRESS", "callBackDelay": 1, "hookDetails": {"ticket": "CHG-1"}},
+            {"hookStatus": "SUCCEEDED"}
+        ]),
+    );
+    // As AWS's own example: the bucket the hook reads its approvals from.
+    let hook = format!(
+        "    hook {{\n      stage               = \"POST_TEST_TRAFFIC_SHIFT\"\n      lambda_function_arn = \"{}\"\n      hook_details        = jsonencode({{ S3_BUCKET_NAME = \"my-approval-bucket\" }})\n    }}\n",
+        function_arn("approval")
+    );
+    write(&wd, &emu, &s, &to_green(&s, &hook));
+    wd.apply();
+    let calls = emu.lambda_invocations("approval");
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert_eq!(calls[0]["payload"]["hookDetails"], json!({"S3_BUCKET_NAME": "my-approval-bucket"}));
+    assert_eq!(
+        calls[1]["payload"]["hookDetails"],
+        json!({"S3_BUCKET_NAME": "my-approval-bucket", "ticket": "CHG-1"}),
+        "the configured details stay; what the function returned is passed back too"
+    );
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn hooks_are_told_of_a_rollback_that_the_update_timeout_caused() {
+    let (emu, s, wd) = blue();
+    // Step 1's hook takes about 6 s (IN_PROGRESS twice), so step 1's 4 s bake runs into
+    // the 10 s update timeout: the deadline rolls the promotion back, and is past by
+    // the time the hooks are told.
+    emu.lambda_function(
+        "per-step",
+        json!([{"hookStatus": "IN_PROGRESS", "callBackDelay": 3}, {"hookStatus": "IN_PROGRESS", "callBackDelay": 3},
+            {"hookStatus": "SUCCEEDED"}]),
+    );
+    let linear =
+        "    strategy = \"linear\"\n    linear {\n      step_percent   = 50\n      step_bake_time = \"4s\"\n    }\n";
+    let body = format!(
+        "{}\n  timeouts {{\n    update = \"10s\"\n  }}",
+        to_green(&s, &format!("{linear}{}", hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "1m")))
+    );
+    write(&wd, &emu, &s, &body);
+    let sampler = Sampler::start(&emu, &s);
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(sampler.stop(), [0, 50, 0], "rolled back at step 1");
+    let err = one_line(&out);
+    assert!(err.contains("traffic rolled back") && err.contains("timeout"), "the deadline caused it: {err}");
+    assert!(!err.contains("Telling the hooks of the rollback failed") && !err.contains("not told"), "{err}");
+    let calls = emu.lambda_invocations("per-step");
+    let last = calls.last().expect("invocations");
+    assert_eq!(shares(&emu, &s, &last["payload"]), (0, 100), "told of the rollback after the deadline: {calls:#?}");
+    assert_eq!(calls.len(), 4, "three for step 1, one for the rollback");
+}

@@ -351,6 +351,44 @@ fn replacing_the_standbys_target_group_renames_it_in_place_and_frees_the_old_one
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_refused_promotion_that_replaces_the_standbys_group_says_what_it_wrote_and_frees_the_old_one() {
+    let emu = emulator();
+    let s = Scaffold::create(&emu, "app", &["--test-listener"]);
+    let test_rule = s.test_rule_arn.clone().unwrap();
+    let blue = format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\"");
+    let wd = workdir(&emu, &s, "listener_rule_arn", &blue);
+    wd.apply();
+    // The new green group has 2 targets; the gate asks for 5: it refuses.
+    let new_green = replacement_target_group(&emu, &s, "app-tg-e", "green");
+    let promote = format!(
+        "  active_color = \"green\"\n  test_listener_rule_arn = \"{test_rule}\"\n  promotion {{\n    min_healthy_targets = 5\n    wait_timeout = \"3s\"\n  }}"
+    );
+    let replaced = s.release_hcl("listener_rule_arn", &promote).replace(&s.green_tg, &new_green);
+    wd.write("main.tf", &format!("{}{replaced}", provider_block(&emu.endpoint())));
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("Promotion gate refused the switch"), "{err}");
+    assert!(!err.contains("Nothing was written"), "the replacement was written, and the error says so: {err}");
+    assert!(err.contains("No traffic moved") && err.contains(&new_green) && err.contains(&s.green_tg), "{err}");
+    // Live: blue keeps all traffic, the new group is the standby, the test rule follows it.
+    assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (new_green.clone(), 0)]);
+    let test = rule(&emu, &test_rule);
+    assert_eq!(forward_weights(&test["actions"]), [(new_green.clone(), 100)], "the test rule serves the new standby");
+    // State says exactly that: the new group, blue active, the test rule managed.
+    let shown = wd.ok(&["state", "show", "-no-color", "bluegreen_ecs_release.app"]).stdout;
+    assert!(shown.contains(&new_green) && !shown.contains(&s.green_tg), "{shown}");
+    assert!(shown.contains(&test_rule), "the test rule is recorded as managed: {shown}");
+    // The old group is free: nothing forwards to it any more.
+    scaffold::run(&emu, "delete-target-group", &["--tg", &s.green_tg]);
+    // The promotion itself is still to do, and nothing else.
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.stdout.contains("active_color") && !plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn replacing_the_standbys_target_group_with_one_of_another_load_balancer_is_refused_at_plan_time() {
     let emu = emulator();
     let s = Scaffold::create(&emu, "app", &[]);

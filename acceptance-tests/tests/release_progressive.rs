@@ -194,3 +194,161 @@ fn a_failed_ecs_rollout_of_the_gaining_color_during_a_step_rolls_back() {
     assert_eq!(seen, [0, 25, 0]);
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn ctrl_c_with_a_throttled_rollback_write_still_returns_traffic_to_the_start() {
+    let (emu, s, wd) = blue(false);
+    let linear = LINEAR_25.replace("\"2s\"", "\"30s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = wd.applying();
+    sampler.wait_for(25, Duration::from_secs(60));
+    // ELB throttles the next ModifyRule, the rollback's first write (routine under
+    // parallel applies), and the user presses Ctrl-C during step 1's bake.
+    emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 1, "kind": "throttle"}));
+    let ok = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().unwrap().success();
+    assert!(ok, "kill -INT terraform");
+    let out = Output::finish(apply);
+    let seen = sampler.stop();
+    assert_ne!(out.code, 0, "{}", out.all());
+    let err = out.stderr.replace('\n', " ");
+    assert!(err.contains("traffic rolled back") && err.contains("interrupted"), "{err}");
+    assert_eq!(seen, [0, 25, 0], "the throttled rollback was retried through the interrupt");
+    let w = forward_weights(&scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    assert_eq!(w, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
+    assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
+}
+
+/// Sets a service's desired count as a scale action does (UpdateService with only
+/// desiredCount: no new deployment); returns the count it had.
+fn scale(emu: &Emulator, cluster: &str, service: &str, by: i32) -> i32 {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config().await);
+        let out = ecs.describe_services().cluster(cluster).services(service).send().await.unwrap();
+        let before = out.services()[0].desired_count();
+        ecs.update_service().cluster(cluster).service(service).desired_count(before + by).send().await.unwrap();
+        before
+    })
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn the_gaining_color_scaling_out_during_a_step_bake_is_not_a_failure() {
+    // 3 real seconds per task start: the scale-out is still starting tasks when the
+    // step's bake polls.
+    let emu = Emulator::start_with_env(&[("BLUEGREEN_EMULATOR_TIME_SCALE", "0.1")]);
+    let s = Scaffold::create(&emu, "app", &[]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, "  active_color = \"blue\"");
+    wd.apply();
+    let linear = LINEAR_25.replace("25", "50").replace("\"2s\"", "\"10s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let sampler = Sampler::start(&emu, &s);
+    let apply = wd.applying();
+    sampler.wait_for(50, Duration::from_secs(120));
+    // Target tracking on ALBRequestCountPerTarget reacts to the step's traffic.
+    let before = scale(&emu, &s.cluster, "app-green", 2);
+    let out = Output::finish(apply);
+    let seen = sampler.stop();
+    assert_eq!(out.code, 0, "a scale-out in progress does not roll the step back: {}", out.all());
+    assert_eq!(seen, [0, 50, 100]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let desired = rt.block_on(async {
+        let ecs = aws_sdk_ecs::Client::new(&emu.sdk_config().await);
+        let out = ecs.describe_services().cluster(&s.cluster).services("app-green").send().await.unwrap();
+        out.services()[0].desired_count()
+    });
+    assert_eq!(desired, before + 2);
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_stepped_promotion_that_cannot_fit_its_timeout_is_a_plan_error_naming_the_attributes() {
+    let (emu, s, wd) = blue(false);
+    // Linear 10 % with 5m step bakes: nine bakes, 45m, against a 10m update timeout.
+    let slow =
+        "    strategy = \"linear\"\n    linear {\n      step_percent   = 10\n      step_bake_time = \"5m\"\n    }\n";
+    let body = |color: &str| format!("{}\n  timeouts {{\n    update = \"10m\"\n  }}", promotion(color, slow, ""));
+    // While it moves nothing, a warning (exit codes unchanged) says the next promotion
+    // cannot complete.
+    write(&wd, &emu, &s, &body("blue"));
+    wd.apply();
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let said = plan.all().replace('\n', " ");
+    assert!(said.contains("The next promotion cannot fit in the update timeout"), "{said}");
+    assert!(said.contains("step_bake_time = \"5m\""), "at the step bake: {said}");
+    // Adopting (no active_color), the release never starts a promotion: no warning.
+    write(&wd, &emu, &s, &body("blue").replace("  active_color = \"blue\"\n", ""));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(!plan.all().contains("cannot fit"), "{}", plan.all());
+
+    write(&wd, &emu, &s, &body("green"));
+    let sampler = Sampler::start(&emu, &s);
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let err = plan.stderr.replace('\n', " ");
+    assert!(err.contains("The promotion cannot fit in the update timeout"), "{err}");
+    assert!(err.contains("step_bake_time = \"5m\""), "points at the step bake: {err}");
+    for named in
+        ["promotion.linear.step_bake_time (5m)", "promotion.bake_time (0s)", "timeouts.update is 10m", "at least 45m"]
+    {
+        assert!(err.contains(named), "names {named:?}: {err}");
+    }
+    assert!(err.contains("Raise timeouts.update above 45m"), "says the fix: {err}");
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "the apply refuses too: {}", out.all());
+    assert_eq!(sampler.stop(), [0], "nothing moved");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn stickiness_on_the_pointer_draws_a_plan_warning_when_steps_or_a_bake_meet_it() {
+    let emu = Emulator::start();
+    // The rule forwards with target-group stickiness on for an hour.
+    let s = Scaffold::create(&emu, "app", &["--stickiness"]);
+    let wd = Workdir::new(&emu.endpoint());
+    write(&wd, &emu, &s, "  active_color = \"blue\"");
+    wd.apply();
+    let linear = LINEAR_25.replace("\"2s\"", "\"1s\"");
+    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "a warning, the exit code of any change: {}", plan.all());
+    let said = plan.all().replace('\n', " ");
+    assert!(said.contains("Stickiness holds returning clients on their color"), "{said}");
+    assert!(said.contains("stickiness on for 1h (3600s)") && said.contains("25 %, 50 %, 75 %, 100 %"), "{said}");
+    assert!(said.contains("keep reaching it for up to 1h"), "says what a rollback means: {said}");
+    // A plain switch with no bake: nothing for stickiness to blur.
+    write(&wd, &emu, &s, &promotion("green", "", ""));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(!plan.all().contains("Stickiness holds"), "{}", plan.all());
+    // A bake alone meets it too.
+    write(&wd, &emu, &s, &promotion("green", "", "    bake_time = \"1s\"\n"));
+    let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.all().contains("Stickiness holds returning clients on their color"), "{}", plan.all());
+
+    // The promote action's plan warns too; the invoke goes ahead.
+    let action = s.action_hcl(
+        "bluegreen_ecs_promote",
+        "    promotion {\n      strategy = \"linear\"\n      linear {\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }\n    }",
+    );
+    wd.write(
+        "main.tf",
+        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
+    );
+    wd.apply();
+    let out =
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let said = out.all().replace('\n', " ");
+    assert!(
+        said.contains("Stickiness holds returning clients on their color") && said.contains("50 %, 100 %"),
+        "{said}"
+    );
+}

@@ -69,6 +69,14 @@ fn bad_configurations_are_diagnostics_at_their_attribute() {
         (base(&[], "  promotion {\n    alarm_names = [\"\"]\n  }\n"), "alarm_names", "alarm name"),
         (base(&[], "  timeouts {\n    update = \"soon\"\n  }\n"), "update", "\"10m\""),
         (base(&[("test_listener_rule_arn", &format!("\"{RULE}\""))], ""), "test_listener_rule_arn", "must differ"),
+        (
+            base(
+                &[],
+                "  promotion {\n    hook {\n      stage = \"POST_TEST_TRAFFIC_SHIFT\"\n      lambda_function_arn = \"arn:aws:lambda:us-east-1:123456789012:function:smoke\"\n      hook_details = \"S3_BUCKET_NAME=my-approval-bucket\"\n    }\n  }\n",
+            ),
+            "hook_details",
+            "jsonencode",
+        ),
         (base(&[("cluster", &format!("\"{}\"", "\u{1F600}".repeat(3)))], ""), "cluster", "cluster name"),
     ];
     assert!(cases.len() >= 15);

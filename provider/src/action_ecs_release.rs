@@ -26,7 +26,7 @@ use crate::promotion_gate::{self, HookStage, Operation, Promotion};
 use crate::release_spec::{self, ReleaseSpec};
 use crate::resource_ecs_release;
 use crate::traffic_pointer::{Color, Traffic};
-use crate::traffic_switch::{Outcome, Switch};
+use crate::traffic_switch::{Live, Outcome, Switch};
 use std::time::Duration;
 use tfplugin::provider::{ActionProgressSink, InvokeActionRequest, PlanActionRequest, PlanActionResponse};
 use tfplugin::schema::{ActionSchema, Attribute, Block, NestedBlock, Schema};
@@ -125,7 +125,10 @@ pub fn rollback_schema() -> ActionSchema {
          during a canary, to the color carrying most traffic (the canary ends); otherwise to the standby color. \
          It checks only that the color taking the traffic back has healthy targets (and runs `promotion.hook`): \
          no alarms (they are usually why one rolls back), no service steadiness, no final bake. Writes are guarded like the resource's: nothing is written over a change someone \
-         else made meanwhile.",
+         else made meanwhile. In steps, a health check that fails before a step or during its bake stops the rollback where it is \
+         (traffic is never handed back to the color it moves away from; the error names the step and the traffic left, and \
+         invoking it again goes on from there), and a lifecycle hook is told each step but never stops a rollback, as ECS does: \
+         its failure is a warning.",
     )
     .attribute(Attribute::optional(
         "to_color",
@@ -170,7 +173,7 @@ pub fn rollback_schema() -> ActionSchema {
 /// plus `to_color`. Unknown values are skipped.
 pub fn validate(type_name: &str, config: &Value) -> Diagnostics {
     let Some(kind) = Kind::of(type_name) else {
-        return Diagnostic::error("Unsupported action", format!("This provider has no action {type_name:?}.")).into();
+        return crate::errors::unknown_type("action", type_name);
     };
     let mut d = release_spec::validate(config);
     if let Some(color) = config.get("to_color").as_str()
@@ -239,6 +242,7 @@ fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
                 // may want to ramp back the same way, with its hooks told at each step.
                 strategy: spec.promotion.strategy.clone(),
                 hooks: spec.promotion.hooks.clone(),
+                rolling_back: true,
             };
             Ok(Plan { spec, desired: if to.is_some() { None } else { Some(roll_back) } })
         }
@@ -266,11 +270,7 @@ fn invoke_deadline(p: &Promotion) -> Duration {
 }
 
 fn not_configured() -> Diagnostics {
-    Diagnostic::error(
-        "Provider not configured",
-        "The bluegreen provider was not configured before this action; check the provider block.",
-    )
-    .into()
+    crate::errors::not_configured("action")
 }
 
 fn no_health_check_warning() -> Diagnostic {
@@ -304,9 +304,22 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanActionRequest) -> PlanActio
         diagnostics.push(no_health_check_warning());
     }
     let Some(aws) = aws else { return PlanActionResponse { diagnostics } };
+    if let Some(region) = aws.region.as_deref() {
+        diagnostics.extend(release_spec::hook_region_errors(&req.config, region));
+    }
     let read = aws.pointers.read(&spec.pointer).await;
-    match read.and_then(|p| Ok((p.traffic(&spec.pair, None)?, p.detached(&spec.pair)?))) {
-        Ok((live, detached)) => {
+    match read.and_then(|p| Ok((p.traffic(&spec.pair, None)?, p.detached(&spec.pair)?, p.stickiness_seconds()))) {
+        Ok((live, detached, sticky)) => {
+            let want = match plan.desired {
+                Some(desired) => desired(live),
+                None => spec.desired(live),
+            };
+            let (steps, least) = resource_ecs_release::least_time_of_move(&spec.promotion, live, want);
+            if let Some(seconds) = sticky
+                && (steps.len() > 1 || least > promotion_gate::least_time(&steps))
+            {
+                diagnostics.push(resource_ecs_release::stickiness_warning(spec, &steps, seconds));
+            }
             if let Some(color) = detached {
                 diagnostics.push(resource_ecs_release::detached_warning(&spec.pointer, &spec.pair, color));
             }
@@ -438,8 +451,9 @@ async fn forward_progress(
 fn report(kind: Kind, spec: &ReleaseSpec, outcome: &Outcome) -> Diagnostics {
     let mut d = Diagnostics::new();
     let live = match outcome.live {
-        Some(t) => format!("{} sends {t}", spec.pointer.describe()),
-        None => format!("{} could not be read", spec.pointer.describe()),
+        Live::Traffic(t) => format!("{} sends {t}", spec.pointer.describe()),
+        Live::NotASplit => format!("{} forwards to no split of the pair", spec.pointer.describe()),
+        Live::Unread => format!("{} could not be read", spec.pointer.describe()),
     };
     for e in &outcome.errors {
         match e {
@@ -454,6 +468,9 @@ fn report(kind: Kind, spec: &ReleaseSpec, outcome: &Outcome) -> Diagnostics {
                 d.push(diag);
             }
         }
+    }
+    for (summary, detail) in &outcome.warnings {
+        d.warning(summary.clone(), detail.clone());
     }
     if !outcome.errors.is_empty()
         && let Some(color) = outcome.attached

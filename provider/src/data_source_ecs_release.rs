@@ -74,7 +74,7 @@ use crate::promotion_gate::{self, ServiceStatus};
 use crate::release_spec;
 use crate::traffic_pointer::{self, Pair, PointerRef};
 use tfplugin::provider::{ReadDataSourceRequest, ReadDataSourceResponse};
-use tfplugin::{AttrPath, Diagnostic, Diagnostics, Value};
+use tfplugin::{AttrPath, Diagnostics, Value};
 
 pub fn validate(c: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
@@ -124,10 +124,7 @@ fn services_value(services: &[ServiceStatus]) -> Value {
 
 pub async fn read(aws: Option<&AwsClients>, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
     let Some(aws) = aws else {
-        return ReadDataSourceResponse {
-            diagnostics: Diagnostic::error("Provider not configured", "Configure the bluegreen provider.").into(),
-            ..Default::default()
-        };
+        return ReadDataSourceResponse { diagnostics: crate::errors::not_configured("read"), ..Default::default() };
     };
     let c = req.config;
     let diags = validate(&c);

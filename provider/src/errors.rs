@@ -50,7 +50,7 @@ impl Error {
                         " The credentials lack permission for this call; see the IAM policy guide in the provider docs."
                     }
                     "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
-                        " AWS kept throttling after all retries; raise max_retries or run with lower -parallelism."
+                        " AWS is throttling these calls: raise max_retries, or run with lower -parallelism."
                     }
                     "ExpiredToken"
                     | "ExpiredTokenException"
@@ -92,6 +92,21 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Terraform called an operation before `ConfigureProvider` succeeded (or a unit test
+/// runs without AWS). `what`: "operation", "action", "query", "read".
+pub fn not_configured(what: &str) -> tfplugin::Diagnostics {
+    Diagnostic::error(
+        "Provider not configured",
+        format!("The bluegreen provider was not configured before this {what}; check the provider block."),
+    )
+    .into()
+}
+
+/// A type name this provider does not serve (`kind`: "resource", "action", ...).
+pub fn unknown_type(kind: &str, type_name: &str) -> tfplugin::Diagnostics {
+    Diagnostic::error(format!("Unsupported {kind}"), format!("This provider has no {kind} {type_name:?}.")).into()
+}
 
 /// Converts an SDK error, keeping the error code for typed handling.
 pub fn aws<E>(call: &'static str, target: impl Into<String>, err: aws_sdk_ecs::error::SdkError<E>) -> Error

@@ -705,11 +705,9 @@ fn error_event(d: Diagnostic) -> ListResourceEvent {
 /// (`limit` reached).
 pub async fn list(aws: Option<&AwsClients>, req: ListResourceRequest, sink: ListResourceSink) {
     let Some(aws) = aws else {
-        sink.send(error_event(Diagnostic::error(
-            "Provider not configured",
-            "The bluegreen provider was not configured before this query; check the provider block.",
-        )))
-        .await;
+        for d in crate::errors::not_configured("query").iter() {
+            sink.send(error_event(d.clone())).await;
+        }
         return;
     };
     let diags = validate(&req.config);

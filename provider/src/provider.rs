@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tfplugin::hclog;
 use tfplugin::provider::*;
 use tfplugin::schema::ProviderSchemas;
-use tfplugin::{Ctx, Diagnostic, Diagnostics, Provider, Value};
+use tfplugin::{Ctx, Diagnostics, Provider, Value};
 use tokio::sync::RwLock;
 
 pub struct BluegreenProvider {
@@ -34,10 +34,6 @@ impl BluegreenProvider {
     fn config_writer(&self) -> ConfigWriter {
         self.config_writer.read().map(|w| *w).unwrap_or(ConfigWriter::ClientFromState)
     }
-}
-
-fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
-    Diagnostic::error(format!("Unsupported {kind}"), format!("This provider has no {kind} {type_name:?}.")).into()
 }
 
 #[async_trait]
@@ -90,14 +86,14 @@ impl Provider for BluegreenProvider {
     async fn validate_resource_config(&self, type_name: String, config: Value) -> Diagnostics {
         match type_name.as_str() {
             resource_ecs_release::TYPE_NAME => resource_ecs_release::validate(&config),
-            _ => unknown_type("resource", &type_name),
+            _ => crate::errors::unknown_type("resource", &type_name),
         }
     }
 
     async fn validate_data_source_config(&self, type_name: String, config: Value) -> Diagnostics {
         match type_name.as_str() {
             data_source_ecs_release::TYPE_NAME => data_source_ecs_release::validate(&config),
-            _ => unknown_type("data source", &type_name),
+            _ => crate::errors::unknown_type("data source", &type_name),
         }
     }
 
@@ -129,13 +125,13 @@ impl Provider for BluegreenProvider {
     async fn validate_list_resource_config(&self, type_name: String, config: Value) -> Diagnostics {
         match type_name.as_str() {
             list_ecs_release::TYPE_NAME => list_ecs_release::validate(&config),
-            _ => unknown_type("list resource", &type_name),
+            _ => crate::errors::unknown_type("list resource", &type_name),
         }
     }
 
     async fn list_resource(&self, _ctx: Ctx, req: ListResourceRequest, sink: ListResourceSink) {
         if req.type_name != list_ecs_release::TYPE_NAME {
-            let diagnostics = unknown_type("list resource", &req.type_name);
+            let diagnostics = crate::errors::unknown_type("list resource", &req.type_name);
             sink.send(ListResourceEvent { diagnostics, ..Default::default() }).await;
             return;
         }
@@ -151,7 +147,7 @@ impl Provider for BluegreenProvider {
         match req.type_name.as_str() {
             resource_ecs_release::TYPE_NAME => resource_ecs_release::generate_config(req, &self.recent_imports),
             _ => GenerateResourceConfigResponse {
-                diagnostics: unknown_type("resource", &req.type_name),
+                diagnostics: crate::errors::unknown_type("resource", &req.type_name),
                 ..Default::default()
             },
         }

@@ -406,6 +406,20 @@ fn validate_hooks(d: &mut Diagnostics, p: &Value) {
                 format!("{f:?} is not a Lambda function ARN. Use arn:aws:lambda:REGION:ACCOUNT:function:NAME (optionally :VERSION or :ALIAS), e.g. aws_lambda_function.smoke.arn."),
             );
         }
+        if let Some(text) = h.get("hook_details").as_str() {
+            let problem = match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(_)) => None,
+                Ok(other) => Some(format!("it is a JSON {}, not an object", json_kind(&other))),
+                Err(e) => Some(format!("it is not JSON ({e})")),
+            };
+            if let Some(problem) = problem {
+                d.error_at(
+                    at("hook_details"),
+                    "Invalid hook_details",
+                    format!("hook_details is sent to the function as the payload's `hookDetails`, a JSON object, but {problem}. Write it with jsonencode, e.g. hook_details = jsonencode({{ S3_BUCKET_NAME = \"my-approval-bucket\" }})."),
+                );
+            }
+        }
         check_duration(d, h.get("timeout"), at("timeout"), "hook timeout");
         if let Some(t) = h.get("timeout").as_str()
             && duration::parse(t).is_ok_and(|t| t.is_zero())
@@ -419,6 +433,45 @@ fn validate_hooks(d: &mut Diagnostics, p: &Value) {
     }
 }
 
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// Hook functions in another region than the provider's (`region`), as plan-time
+/// errors at each `promotion.hook[N].lambda_function_arn`. The provider's one Lambda
+/// client calls its own region, and Lambda answers Invoke of another region's function
+/// with ResourceNotFoundException ("Functions from 'R' are not reachable in this
+/// region"): the hook would fail only mid-promotion. Validation cannot say this (it has
+/// no provider configuration); plan can.
+pub fn hook_region_errors(config: &Value, region: &str) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let Some(p) = config.get("promotion").single_block() else { return d };
+    for (i, h) in p.get("hook").elements().iter().enumerate() {
+        let Some(f) = h.get("lambda_function_arn").as_str() else { continue };
+        let Some(parsed) = arn::parse(f) else { continue };
+        if parsed.service != "lambda" || parsed.region.is_empty() || parsed.region == region {
+            continue;
+        }
+        let at = AttrPath::root("promotion").index(0).attr("hook").index(i as i64).attr("lambda_function_arn");
+        d.error_at(
+            at,
+            "Lifecycle hook in another region",
+            format!(
+                "{f} is in {fn_region}, but this provider invokes Lambda in {region} (its configured region), and Lambda refuses that: ResourceNotFoundException \"Functions from '{fn_region}' are not reachable in this region ('{region}')\". The promotion would fail at this hook. Deploy the hook function in {region} (the release's region) and use that ARN.",
+                fn_region = parsed.region
+            ),
+        );
+    }
+    d
+}
+
 fn hooks_of(p: &Value) -> Vec<LifecycleHook> {
     p.get("hook")
         .elements()
@@ -428,6 +481,7 @@ fn hooks_of(p: &Value) -> Vec<LifecycleHook> {
                 stage: HookStage::parse(h.get("stage").as_str()?)?,
                 function_arn: h.get("lambda_function_arn").as_str()?.to_string(),
                 timeout: parsed_duration(h.get("timeout"), DEFAULT_HOOK_TIMEOUT),
+                details: h.get("hook_details").as_str().and_then(|t| serde_json::from_str(t).ok()),
             })
         })
         .collect()
@@ -499,6 +553,7 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
             dynatrace: p.get("dynatrace").single_block().and_then(dynatrace_of),
             strategy: strategy_of(p),
             hooks: hooks_of(p),
+            rolling_back: defaults.rolling_back,
         },
     };
     let test_pointer = match (c.get("test_listener_rule_arn").as_str(), c.get("test_listener_arn").as_str()) {
@@ -569,6 +624,52 @@ pub(crate) mod tests {
     fn unknown_values_are_not_errors() {
         let v = with(with(good(), "listener_rule_arn", Value::Unknown), "active_color", Value::Unknown);
         assert!(validate(&v).is_empty(), "{}", validate(&v));
+    }
+
+    fn with_hook(arn: &str, details: Option<&str>) -> Value {
+        let hook = Value::object([
+            ("stage", Value::from("POST_TEST_TRAFFIC_SHIFT")),
+            ("lambda_function_arn", Value::from(arn)),
+            ("hook_details", details.map(Value::from).unwrap_or(Value::Null)),
+        ]);
+        with(good(), "promotion", promotion("hook", Value::List(vec![hook])))
+    }
+
+    #[test]
+    fn hook_details_must_be_a_json_object_and_reach_the_parsed_hook() {
+        const SMOKE: &str = "arn:aws:lambda:us-east-1:123456789012:function:smoke";
+        let ok = with_hook(SMOKE, Some(r#"{"S3_BUCKET_NAME":"my-approval-bucket"}"#));
+        assert!(validate(&ok).is_empty(), "{}", validate(&ok));
+        let hooks = from_value(&ok).unwrap().promotion.hooks;
+        assert_eq!(hooks[0].details, Some(serde_json::json!({"S3_BUCKET_NAME": "my-approval-bucket"})));
+        assert_eq!(from_value(&with_hook(SMOKE, None)).unwrap().promotion.hooks[0].details, None);
+        for (bad, says) in
+            [("bucket=b", "it is not JSON"), ("[1,2]", "a JSON array, not an object"), (r#""b""#, "a JSON string")]
+        {
+            let d = validate(&with_hook(SMOKE, Some(bad)));
+            let hit = d.iter().find(|d| {
+                d.path.as_ref().map(|p| p.to_string()).as_deref() == Some("promotion[0].hook[0].hook_details")
+            });
+            let hit = hit.unwrap_or_else(|| panic!("{bad}: no error at hook_details: {d}"));
+            assert!(hit.detail.contains(says) && hit.detail.contains("jsonencode"), "{bad}: {}", hit.detail);
+        }
+    }
+
+    #[test]
+    fn a_hook_in_another_region_is_refused_at_its_attribute_once_the_region_is_known() {
+        let far = with_hook("arn:aws:lambda:eu-west-1:123456789012:function:smoke", None);
+        assert!(validate(&far).is_empty(), "validation has no provider region");
+        let d = hook_region_errors(&far, "us-east-1");
+        let e = d.iter().next().expect("an error");
+        assert_eq!(e.path.as_ref().map(|p| p.to_string()).as_deref(), Some("promotion[0].hook[0].lambda_function_arn"));
+        assert!(
+            e.detail.contains("Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"),
+            "{}",
+            e.detail
+        );
+        assert!(e.detail.contains("Deploy the hook function in us-east-1"), "{}", e.detail);
+        assert!(hook_region_errors(&far, "eu-west-1").is_empty());
+        assert!(hook_region_errors(&good(), "us-east-1").is_empty());
     }
 
     /// Bad configurations: each must produce an error at the named attribute whose text

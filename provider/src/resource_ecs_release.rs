@@ -43,7 +43,7 @@ fn dynatrace_block() -> Block {
     .attribute(Attribute::optional(
         "evaluation_window",
         Type::String,
-        "SLOs are evaluated over now minus this .. now (whole minutes), e.g. `10m`. Defaults to `10m`.",
+        "How far back the gate before a write evaluates the SLOs (now minus this .. now, whole minutes), e.g. `10m`; a bake reads from when its step's traffic moved, at most this far back and at least one minute. Defaults to `10m`.",
     ))
     .attribute(Attribute::optional(
         "guardian_workflow_id",
@@ -81,6 +81,11 @@ fn hook_block() -> Block {
         "lambda_function_arn",
         Type::String,
         "The function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`, optionally with a version or alias). The provider's credentials need `lambda:InvokeFunction` on it.",
+    ))
+    .attribute(Attribute::optional(
+        "hook_details",
+        Type::String,
+        "A JSON object (write it with `jsonencode({...})`) sent as the payload's `hookDetails` on every invocation, as ECS sends a hook configuration's `hookDetails`, e.g. `jsonencode({ S3_BUCKET_NAME = \"my-approval-bucket\" })`. When the function answers IN_PROGRESS with `hookDetails`, its next invocations get these with the returned keys laid over them (a returned key wins).",
     ))
     .attribute(Attribute::optional(
         "timeout",
@@ -238,8 +243,9 @@ use crate::import_adoption::{self, ConfigWriter, RecentImports, Refresh};
 use crate::import_id::{self, ImportTarget};
 use crate::promotion_gate;
 use crate::release_spec;
+use crate::release_spec::ReleaseSpec;
 use crate::traffic_pointer::{self, Color, Pair, PointerRef, Traffic};
-use crate::traffic_switch::{LivePair, Switch};
+use crate::traffic_switch::{Live, LivePair, Switch};
 use tfplugin::provider::*;
 use tfplugin::{AttrPath, Ctx, Diagnostic, Diagnostics, Value, hclog};
 use tokio::time::Instant;
@@ -284,11 +290,7 @@ fn recorded_traffic(state: &Value) -> Option<Traffic> {
 }
 
 fn not_configured() -> Diagnostics {
-    Diagnostic::error(
-        "Provider not configured",
-        "The bluegreen provider was not configured before this operation; check the provider block.",
-    )
-    .into()
+    crate::errors::not_configured("operation")
 }
 
 pub async fn read(
@@ -406,155 +408,367 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         return PlanResourceResponse { planned_state: req.proposed_new_state, diagnostics, ..Default::default() };
     }
     let mut planned = req.proposed_new_state;
-    let mut requires_replace = Vec::new();
     let planned_private = req.prior_private.clone();
-    let creating = req.prior_state.is_null()
-        || REPLACING.iter().any(|a| {
-            let changed = replaces(&req.prior_state, &planned, a);
-            if changed {
-                requires_replace.push(AttrPath::root(*a));
-            }
-            changed
-        });
-    for (attr, config_attr) in
-        [("active_color", "active_color"), ("standby_traffic_percent", "standby_traffic_percent")]
-    {
-        if req.config.get(config_attr).is_null() && creating {
-            set(&mut planned, attr, Value::Unknown);
-        }
-    }
+    let requires_replace: Vec<AttrPath> =
+        REPLACING.iter().filter(|a| replaces(&req.prior_state, &planned, a)).map(|a| AttrPath::root(*a)).collect();
+    let creating = req.prior_state.is_null() || !requires_replace.is_empty();
     if creating {
-        // Read what is live now: it validates the pointer at plan time and makes the
-        // adopted values known. Without known inputs this waits for apply.
-        if let (Some(aws), Ok(spec)) = (aws, release_spec::from_value(&planned_known_inputs(&planned))) {
-            let read = aws.pointers.read(&spec.pointer).await;
-            match read.and_then(|p| Ok((p.traffic(&spec.pair, spec.active_color)?, p.detached(&spec.pair)?))) {
-                Ok((live, detached)) => {
-                    // Values left to adopt stay unknown: Terraform re-plans during apply
-                    // and would call a different live value an inconsistent plan.
-                    let desired = spec.desired(live);
-                    if desired != live {
-                        diagnostics.warning(
-                            "Creating this release moves traffic",
-                            format!(
-                                "{} sends {live} now; creating the release with this configuration moves it to {desired}, through the promotion gate. Omit active_color and standby_traffic_percent to adopt what is live instead.",
-                                spec.pointer.describe()
-                            ),
-                        );
-                    }
-                    if let Some(color) = detached {
-                        diagnostics.push(detached_warning(&spec.pointer, &spec.pair, color));
-                    }
-                }
-                Err(e) => diagnostics.push(e.to_diagnostic()),
+        leave_adopted_values_unknown(&req.config, &mut planned);
+    }
+    if let Some(region) = aws.and_then(|a| a.region.as_deref()) {
+        diagnostics.extend(release_spec::hook_region_errors(&req.config, region));
+    }
+    let spec = release_spec::from_value(&planned_known_inputs(&planned)).ok();
+    let moving = match (creating, aws, &spec) {
+        (true, Some(aws), Some(spec)) => read_live_at_create(aws, spec, &mut diagnostics).await,
+        (true, _, _) => None,
+        (false, _, _) => {
+            check_replaced_target_groups(aws, &req.prior_state, &planned, spec.as_ref(), &mut diagnostics).await;
+            match (&spec, recorded_traffic(&req.prior_state)) {
+                (Some(spec), Some(from)) => say_the_steps(spec, from, &mut diagnostics),
+                _ => None,
             }
         }
-    }
-    if !creating {
-        let refusals = replaced_target_group_refusals(&req.prior_state, &planned);
-        let refused = refusals.has_errors();
-        diagnostics.extend(refusals);
-        // A replaced target group must be on the pointer's load balancer too, as at
-        // create: said here, at its attribute, rather than by ModifyRule during apply.
-        if !refused
-            && let (Some(aws), Some(before), Ok(spec)) = (
-                aws,
-                release_spec::pair_of(&req.prior_state),
-                release_spec::from_value(&planned_known_inputs(&planned)),
-            )
-            && before != spec.pair
-            && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await
-        {
-            let color = [Color::Blue, Color::Green]
-                .into_iter()
-                .find(|c| before.target_group(*c) != spec.pair.target_group(*c))
-                .unwrap_or(Color::Green);
-            diagnostics.push(e.to_diagnostic().at(AttrPath::root(color.as_str()).index(0).attr("target_group_arn")));
-        }
-    }
-    if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned))
-        && let Some(from) = recorded_traffic(&req.prior_state)
-        && !creating
-    {
-        // What the apply will do, step by step: a warning, so -detailed-exitcode is
-        // the same as for any other update.
-        let steps = promotion_gate::steps(&spec.promotion.strategy, from, spec.desired(from));
-        let to = spec.desired(from);
-        // As the apply: hooks run when a write gives the standby more, not when a
-        // canary is pulled back.
-        let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
-        let gains =
-            !pulling_back && steps.first().is_some_and(|s| promotion_gate::share(from, s.gaining) < s.gaining_percent);
-        let hooks = promotion_gate::hooks_said(&spec.promotion.hooks);
-        if steps.len() == 1 && gains && !hooks.is_empty() {
-            diagnostics.push(
-                Diagnostic::warning(
-                    "The promotion runs lifecycle hooks",
-                    format!("{} gets its new share in one write. {hooks}.", steps[0].gaining),
-                )
-                .at(AttrPath::root("promotion").index(0).attr("hook")),
-            );
-        }
-        if steps.len() > 1 {
-            let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
-            let least = promotion_gate::least_time(&steps) + spec.promotion.bake_time;
-            diagnostics.push(
-                Diagnostic::warning(
-                    format!("The promotion moves traffic in {} steps", steps.len()),
-                    format!(
-                        "{} goes to {} in {} steps ({}), each gated and checked throughout its bake, then promotion.bake_time; at least {} in all.{} A failure at any step returns traffic to {from}.",
-                        steps[0].gaining,
-                        shares.join(", "),
-                        steps.len(),
-                        steps
-                            .iter()
-                            .map(|s| format!("{} held {}", s.label(), crate::duration::display(s.bake)))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                        crate::duration::display(least),
-                        if hooks.is_empty() { String::new() } else { format!(" {hooks}.") },
-                    ),
-                )
-                .at(AttrPath::root("promotion").index(0).attr("strategy")),
-            );
-        }
-    }
-    if let Ok(spec) = release_spec::from_value(&planned_known_inputs(&planned)) {
-        let (op, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
-        let p = &spec.promotion;
-        if !p.bake_time.is_zero() && p.wait_timeout + p.bake_time > timeout {
-            diagnostics.push(
-                Diagnostic::warning(
-                    "The bake may not fit in the timeout",
-                    format!(
-                        "promotion.wait_timeout ({}) plus promotion.bake_time ({}) exceed the {op} timeout ({}). The bake counts toward the timeout: a promotion whose gate waits long leaves no time to bake, and then it does not move traffic. Raise timeouts.{op} or shorten the wait.",
-                        crate::duration::display(p.wait_timeout),
-                        crate::duration::display(p.bake_time),
-                        crate::duration::display(timeout)
-                    ),
-                )
-                .at(AttrPath::root("promotion").index(0).attr("bake_time")),
-            );
-        }
+    };
+    if let Some(spec) = &spec {
+        check_the_time(aws, &req.config, spec, creating, moving, &mut diagnostics).await;
     }
     plan_derived(&mut planned);
     if import_adoption::is_withheld(&req.prior_private) {
-        if planned.get("active_color").is_null() {
-            // The import's refresh withheld the traffic and the configuration adopts:
-            // what derives from it is as the import found it, until the next refresh.
-            for attr in &DERIVED[..3] {
-                set(&mut planned, attr, req.prior_state.get(attr).clone());
-            }
-        } else if planned.get("standby_traffic_percent").is_null() {
-            // The configuration sets active_color only: the apply records the live share.
-            set(&mut planned, "standby_traffic_percent", Value::Unknown);
-        }
+        keep_what_the_import_withheld(&req.prior_state, &mut planned);
     }
     let planned_identity = match (planned.get("cluster").as_str(), release_spec::pointer_of(&planned)) {
         (Some(c), Some(p)) => Some(identity(c, &p)),
         _ => None,
     };
     PlanResourceResponse { planned_state: planned, requires_replace, planned_private, planned_identity, diagnostics }
+}
+
+/// The traffic a plan's apply moves, and the live pointer when this plan read it.
+struct Moving {
+    from: Traffic,
+    to: Traffic,
+    pointer: Option<traffic_pointer::Pointer>,
+}
+
+/// A create adopts what the configuration leaves out: unknown until the apply reads it.
+fn leave_adopted_values_unknown(config: &Value, planned: &mut Value) {
+    for attr in ["active_color", "standby_traffic_percent"] {
+        if config.get(attr).is_null() {
+            set(planned, attr, Value::Unknown);
+        }
+    }
+}
+
+/// At create, reads what is live: it validates the pointer at plan time and warns when
+/// creating the release moves traffic or the pointer names one group only.
+async fn read_live_at_create(aws: &AwsClients, spec: &ReleaseSpec, diagnostics: &mut Diagnostics) -> Option<Moving> {
+    let read = aws.pointers.read(&spec.pointer).await;
+    let parsed = read.and_then(|p| {
+        let (t, d) = (p.traffic(&spec.pair, spec.active_color)?, p.detached(&spec.pair)?);
+        Ok((t, d, p))
+    });
+    let (live, detached, pointer) = match parsed {
+        Ok(read) => read,
+        Err(e) => {
+            diagnostics.push(e.to_diagnostic());
+            return None;
+        }
+    };
+    // Values left to adopt stay unknown: Terraform re-plans during apply and would call
+    // a different live value an inconsistent plan.
+    let desired = spec.desired(live);
+    let moving = (desired != live).then_some(Moving { from: live, to: desired, pointer: Some(pointer) });
+    if moving.is_some() {
+        diagnostics.warning(
+            "Creating this release moves traffic",
+            format!(
+                "{} sends {live} now; creating the release with this configuration moves it to {desired}, through the promotion gate. Omit active_color and standby_traffic_percent to adopt what is live instead.",
+                spec.pointer.describe()
+            ),
+        );
+    }
+    if let Some(color) = detached {
+        diagnostics.push(detached_warning(&spec.pointer, &spec.pair, color));
+    }
+    moving
+}
+
+/// An update that replaces a target group: refused when the group carries traffic, and
+/// when the new one is on another load balancer (said here, at its attribute, rather
+/// than by ModifyRule during apply).
+async fn check_replaced_target_groups(
+    aws: Option<&AwsClients>,
+    prior_state: &Value,
+    planned: &Value,
+    spec: Option<&ReleaseSpec>,
+    diagnostics: &mut Diagnostics,
+) {
+    let refusals = replaced_target_group_refusals(prior_state, planned);
+    let refused = refusals.has_errors();
+    diagnostics.extend(refusals);
+    if !refused
+        && let (Some(aws), Some(before), Some(spec)) = (aws, release_spec::pair_of(prior_state), spec)
+        && before != spec.pair
+        && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await
+    {
+        let color = [Color::Blue, Color::Green]
+            .into_iter()
+            .find(|c| before.target_group(*c) != spec.pair.target_group(*c))
+            .unwrap_or(Color::Green);
+        diagnostics.push(e.to_diagnostic().at(AttrPath::root(color.as_str()).index(0).attr("target_group_arn")));
+    }
+}
+
+/// What an update's apply will do, step by step, from the recorded traffic: warnings,
+/// so -detailed-exitcode is the same as for any other update.
+fn say_the_steps(spec: &ReleaseSpec, from: Traffic, diagnostics: &mut Diagnostics) -> Option<Moving> {
+    let to = spec.desired(from);
+    let steps = promotion_gate::steps(&spec.promotion.strategy, from, to);
+    // As the apply: hooks run when a write gives the standby more, not when a canary is
+    // pulled back.
+    let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
+    let gains =
+        !pulling_back && steps.first().is_some_and(|s| promotion_gate::share(from, s.gaining) < s.gaining_percent);
+    let hooks = promotion_gate::hooks_said(&spec.promotion.hooks);
+    if steps.len() == 1 && gains && !hooks.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                "The promotion runs lifecycle hooks",
+                format!("{} gets its new share in one write. {hooks}.", steps[0].gaining),
+            )
+            .at(AttrPath::root("promotion").index(0).attr("hook")),
+        );
+    }
+    if steps.len() > 1 {
+        let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
+        let least = promotion_gate::least_time(&steps) + spec.promotion.bake_time;
+        diagnostics.push(
+            Diagnostic::warning(
+                format!("The promotion moves traffic in {} steps", steps.len()),
+                format!(
+                    "{} goes to {} in {} steps ({}), each gated and checked throughout its bake, then promotion.bake_time; at least {} in all.{} A failure at any step returns traffic to {from}.",
+                    steps[0].gaining,
+                    shares.join(", "),
+                    steps.len(),
+                    steps
+                        .iter()
+                        .map(|s| format!("{} held {}", s.label(), crate::duration::display(s.bake)))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    crate::duration::display(least),
+                    if hooks.is_empty() { String::new() } else { format!(" {hooks}.") },
+                ),
+            )
+            .at(AttrPath::root("promotion").index(0).attr("strategy")),
+        );
+    }
+    (to != from).then_some(Moving { from, to, pointer: None })
+}
+
+/// Whether the move fits its timeout (an error when it never can), whether stickiness
+/// holds clients through its steps or bake, and whether the bake fits after the wait.
+async fn check_the_time(
+    aws: Option<&AwsClients>,
+    config: &Value,
+    spec: &ReleaseSpec,
+    creating: bool,
+    moving: Option<Moving>,
+    diagnostics: &mut Diagnostics,
+) {
+    let (op, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
+    match moving {
+        Some(Moving { from, to, pointer: live_pointer }) => {
+            let (steps, least) = least_time_of_move(&spec.promotion, from, to);
+            if least >= timeout {
+                diagnostics.push(
+                    Diagnostic::error(
+                        format!("The promotion cannot fit in the {op} timeout"),
+                        cannot_fit(spec, &steps, least, op, timeout),
+                    )
+                    .at(fit_attribute(config, spec, steps.len())),
+                );
+            }
+            let bakes = least > promotion_gate::least_time(&steps);
+            if (steps.len() > 1 || bakes)
+                && let Some(aws) = aws
+            {
+                // Only a move that steps or bakes reads the pointer again here (the
+                // refresh read it; a plain switch costs no extra call).
+                let pointer = match live_pointer {
+                    Some(p) => Some(p),
+                    None => aws.pointers.read(&spec.pointer).await.ok(),
+                };
+                if let Some(seconds) = pointer.as_ref().and_then(traffic_pointer::Pointer::stickiness_seconds) {
+                    diagnostics.push(stickiness_warning(spec, &steps, seconds));
+                }
+            }
+        }
+        // (The configuration's active_color: the planned one carries the prior state's
+        // in adopt mode.)
+        None if !config.get("active_color").is_null() => {
+            // Nothing moves now, so nothing can fail now: a warning, not an error. An
+            // error would block every unrelated change (a test pointer, a timeout being
+            // raised in steps) of a release that moves no traffic. The plan that does
+            // change active_color refuses (above).
+            let (blue, green) = (
+                Traffic { active: Color::Blue, standby_percent: 0 },
+                Traffic { active: Color::Green, standby_percent: 0 },
+            );
+            let (steps, least) = least_time_of_move(&spec.promotion, blue, green);
+            if least >= spec.update_timeout {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "The next promotion cannot fit in the update timeout",
+                        format!(
+                            "This plan moves no traffic, but the next change of active_color will fail: {}",
+                            cannot_fit(spec, &steps, least, "update", spec.update_timeout)
+                        ),
+                    )
+                    .at(fit_attribute(config, spec, steps.len())),
+                );
+            }
+        }
+        // Adopt mode (no active_color): this release never starts a promotion.
+        None => {}
+    }
+    let p = &spec.promotion;
+    if !p.bake_time.is_zero() && p.wait_timeout + p.bake_time > timeout {
+        diagnostics.push(
+            Diagnostic::warning(
+                "The bake may not fit in the timeout",
+                format!(
+                    "promotion.wait_timeout ({}) plus promotion.bake_time ({}) exceed the {op} timeout ({}). The bake counts toward the timeout: a promotion whose gate waits long leaves no time to bake, and then it does not move traffic. Raise timeouts.{op} or shorten the wait.",
+                    crate::duration::display(p.wait_timeout),
+                    crate::duration::display(p.bake_time),
+                    crate::duration::display(timeout)
+                ),
+            )
+            .at(AttrPath::root("promotion").index(0).attr("bake_time")),
+        );
+    }
+}
+
+/// After an import that withheld the traffic (Terraform <= 1.13 writes generated config
+/// from it): what derives from the traffic stays as the import found it while the
+/// configuration adopts, and a configuration that sets active_color only records the
+/// live share at apply.
+fn keep_what_the_import_withheld(prior_state: &Value, planned: &mut Value) {
+    if planned.get("active_color").is_null() {
+        for attr in &DERIVED[..3] {
+            set(planned, attr, prior_state.get(attr).clone());
+        }
+    } else if planned.get("standby_traffic_percent").is_null() {
+        set(planned, "standby_traffic_percent", Value::Unknown);
+    }
+}
+
+/// The steps a move from `from` to `to` takes and the least time they take: every
+/// step's bake, plus `promotion.bake_time` when the move bakes, as the apply counts
+/// them (traffic_switch: a move that only pulls a canary back does not bake).
+pub fn least_time_of_move(
+    p: &promotion_gate::Promotion,
+    from: Traffic,
+    to: Traffic,
+) -> (Vec<promotion_gate::Step>, std::time::Duration) {
+    let steps = promotion_gate::steps(&p.strategy, from, to);
+    let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
+    let bakes = from.gaining(&to).is_some() && !pulling_back && !p.bake_time.is_zero();
+    let least = promotion_gate::least_time(&steps) + if bakes { p.bake_time } else { std::time::Duration::ZERO };
+    (steps, least)
+}
+
+/// The attribute that makes a move too long: the step bake of a stepped strategy
+/// (its block when written, else `promotion.strategy`), else `promotion.bake_time`.
+fn fit_attribute(config: &Value, spec: &release_spec::ReleaseSpec, steps: usize) -> AttrPath {
+    let promotion = AttrPath::root("promotion").index(0);
+    let written = |block: &str, attr: &str| {
+        config
+            .get("promotion")
+            .single_block()
+            .and_then(|p| p.get(block).single_block())
+            .is_some_and(|b| !b.get(attr).is_null())
+    };
+    match &spec.promotion.strategy {
+        promotion_gate::Strategy::Linear { .. } if steps > 1 => {
+            if written("linear", "step_bake_time") {
+                promotion.attr("linear").index(0).attr("step_bake_time")
+            } else {
+                promotion.attr("strategy")
+            }
+        }
+        promotion_gate::Strategy::Canary { .. } if steps > 1 => {
+            if written("canary", "bake_time") {
+                promotion.attr("canary").index(0).attr("bake_time")
+            } else {
+                promotion.attr("strategy")
+            }
+        }
+        _ => promotion.attr("bake_time"),
+    }
+}
+
+/// Why a move of `least` cannot fit in `timeout`, naming the attributes that add up
+/// to it and the fixes.
+fn cannot_fit(
+    spec: &release_spec::ReleaseSpec,
+    steps: &[promotion_gate::Step],
+    least: std::time::Duration,
+    op: &str,
+    timeout: std::time::Duration,
+) -> String {
+    let show = |d: std::time::Duration| if d.is_zero() { "0s".to_string() } else { crate::duration::display(d) };
+    let p = &spec.promotion;
+    let held = steps.iter().filter(|s| !s.bake.is_zero()).count();
+    let (parts, shorten) = match &p.strategy {
+        promotion_gate::Strategy::Linear { step_percent, step_bake_time } if steps.len() > 1 => (
+            format!(
+                "{held} steps of {step_percent} % each held for promotion.linear.step_bake_time ({}), then promotion.bake_time ({})",
+                show(*step_bake_time),
+                show(p.bake_time)
+            ),
+            "promotion.linear.step_bake_time or promotion.bake_time, or take larger steps (promotion.linear.step_percent)",
+        ),
+        promotion_gate::Strategy::Canary { percent, bake_time } if steps.len() > 1 => (
+            format!(
+                "the {percent} % canary held for promotion.canary.bake_time ({}), then promotion.bake_time ({})",
+                show(*bake_time),
+                show(p.bake_time)
+            ),
+            "promotion.canary.bake_time or promotion.bake_time",
+        ),
+        _ => (format!("promotion.bake_time ({})", show(p.bake_time)), "promotion.bake_time"),
+    };
+    format!(
+        "Moving traffic to {} takes {parts}: at least {} before any gate wait or hook, and timeouts.{op} is {}. The apply stops at its timeout and rolls back, so this promotion can never complete. Raise timeouts.{op} above {} (plus time for the gate's waits and the hooks), or shorten {shorten}.",
+        steps.last().map(|s| s.gaining.as_str()).unwrap_or("the gaining color"),
+        show(least),
+        show(timeout),
+        show(least),
+    )
+}
+
+/// The plan warning for a promotion whose steps or bake meet target-group stickiness
+/// on the pointer's forward action (`seconds` long).
+pub fn stickiness_warning(
+    spec: &release_spec::ReleaseSpec,
+    steps: &[promotion_gate::Step],
+    seconds: i32,
+) -> Diagnostic {
+    let how_long = crate::duration::display(std::time::Duration::from_secs(u64::try_from(seconds).unwrap_or(0)));
+    let gaining = steps.last().map(|s| s.gaining.as_str()).unwrap_or("the gaining color");
+    let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
+    let stepped = steps.len() > 1;
+    let at = AttrPath::root("promotion").index(0).attr(if stepped { "strategy" } else { "bake_time" });
+    Diagnostic::warning(
+        "Stickiness holds returning clients on their color",
+        format!(
+            "{} forwards with target group stickiness on for {how_long} ({seconds}s). ALB sends a client back to the target group its stickiness cookie names, whatever the weights, for up to that long. So the shares this promotion writes ({}) hold for new clients only, the bake judges {gaining} on fewer clients than its share, and if a step or the bake fails, \"traffic was restored\" holds for new clients only: clients that reached {gaining} keep reaching it for up to {how_long}. The provider leaves stickiness as it is (it writes back every setting of the forward action but the weights). For shares and rollbacks that hold for every client, turn stickiness off on the forward action, or shorten its duration well below the bakes, before promoting.",
+            spec.pointer.describe(),
+            shares.join(", "),
+        ),
+    )
+    .at(at)
 }
 
 /// A configuration that replaces the target group of a color carrying traffic (as the
@@ -637,7 +851,7 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     }
     .run()
     .await;
-    let mut state = match (outcome.live, outcome.live_pair, &prior_pair) {
+    let mut state = match (outcome.live.traffic(), outcome.live_pair, &prior_pair) {
         (Some(live), LivePair::Prior, Some(prior)) => {
             // A replaced target group was not written: state keeps the one live names.
             let mut base = req.planned_state.clone();
@@ -647,7 +861,7 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
             with_traffic(base, &spec.cluster, &spec.pointer, prior, live)
         }
         (Some(live), _, _) => with_traffic(req.planned_state.clone(), &spec.cluster, &spec.pointer, &spec.pair, live),
-        (None, _, _) if outcome.live_unparsable => {
+        (None, _, _) if outcome.live == Live::NotASplit => {
             // The pointer was read and is no split of the pair: the traffic the prior
             // state records is not live, so state records none (the next refresh says
             // why; a plan with active_color set shows it being put back).
@@ -893,4 +1107,56 @@ fn unreachable_pair(service: &str) -> Result<Pair, Error> {
 
 pub fn validate(config: &Value) -> Diagnostics {
     release_spec::validate(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::promotion_gate::{Promotion, Strategy};
+    use std::time::Duration;
+
+    const BLUE: Traffic = Traffic { active: Color::Blue, standby_percent: 0 };
+    const GREEN: Traffic = Traffic { active: Color::Green, standby_percent: 0 };
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn the_least_time_of_a_move_counts_what_the_apply_counts() {
+        let linear = Promotion {
+            strategy: Strategy::Linear { step_percent: 10, step_bake_time: 5 * MIN },
+            bake_time: 2 * MIN,
+            ..Promotion::default()
+        };
+        let (steps, least) = least_time_of_move(&linear, BLUE, GREEN);
+        assert_eq!((steps.len(), least), (10, 47 * MIN), "nine step bakes and the final bake");
+        // Pulling a canary back neither steps nor bakes.
+        let held = Traffic { active: Color::Blue, standby_percent: 20 };
+        assert_eq!(least_time_of_move(&linear, held, BLUE).1, Duration::ZERO);
+        let canary =
+            Promotion { strategy: Strategy::Canary { percent: 10, bake_time: 5 * MIN }, ..Promotion::default() };
+        assert_eq!(least_time_of_move(&canary, BLUE, GREEN).1, 5 * MIN);
+    }
+
+    #[test]
+    fn a_move_that_cannot_fit_names_its_attributes_and_the_least_time() {
+        let mut config = release_spec::tests::good();
+        let linear = Value::object([("step_percent", Value::from(10)), ("step_bake_time", Value::from("5m"))]);
+        let promotion = Value::object([("strategy", Value::from("linear")), ("linear", Value::List(vec![linear]))]);
+        set(&mut config, "promotion", Value::List(vec![promotion]));
+        let spec = release_spec::from_value(&config).unwrap();
+        let (steps, least) = least_time_of_move(&spec.promotion, BLUE, GREEN);
+        let detail = cannot_fit(&spec, &steps, least, "update", 10 * MIN);
+        for named in [
+            "9 steps of 10 % each held for promotion.linear.step_bake_time (5m)",
+            "promotion.bake_time (0s)",
+            "at least 45m",
+            "timeouts.update is 10m",
+            "Raise timeouts.update above 45m",
+        ] {
+            assert!(detail.contains(named), "{named:?} in {detail}");
+        }
+        assert_eq!(fit_attribute(&config, &spec, steps.len()).to_string(), "promotion[0].linear[0].step_bake_time");
+        // All at once: only the final bake can be too long.
+        let spec = release_spec::from_value(&release_spec::tests::good()).unwrap();
+        assert_eq!(fit_attribute(&config, &spec, 1).to_string(), "promotion[0].bake_time");
+    }
 }

@@ -148,6 +148,15 @@ impl Pointer {
         }
     }
 
+    /// The forward action's target-group stickiness duration (seconds), when it is on:
+    /// returning clients then go where their cookie says, whatever the weights.
+    pub fn stickiness_seconds(&self) -> Option<i32> {
+        match stickiness(&self.actions[self.forward_index().ok()?]) {
+            (true, seconds) => seconds,
+            (false, _) => None,
+        }
+    }
+
     /// Target groups and weights of the forward action, normalised: a scalar
     /// `TargetGroupArn` is weight 1, a weighted tuple without weight is weight 1.
     pub fn weights(&self) -> Result<Vec<(String, i32)>> {

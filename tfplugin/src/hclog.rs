@@ -6,6 +6,7 @@
 
 use std::fmt::Display;
 use std::io::Write;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -57,7 +58,14 @@ impl Level {
 }
 
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Off as u8);
-const MODULE: &str = "bluegreen";
+/// The `@module` of every line: the provider's type name, set by [`crate::serve::main`].
+static MODULE: OnceLock<&'static str> = OnceLock::new();
+
+/// Names the module the lines are logged under; the first call wins, as the process
+/// is one provider.
+pub fn set_module(module: &'static str) {
+    let _ = MODULE.set(module);
+}
 
 pub fn set_level(level: Level) {
     LEVEL.store(level as u8, Ordering::Relaxed);
@@ -72,7 +80,7 @@ pub fn log(level: Level, message: &str, fields: &[(&str, &dyn Display)]) {
     if !enabled(level) {
         return;
     }
-    let line = format_line(level, message, fields, SystemTime::now());
+    let line = format_line(level, message, fields, MODULE.get().copied(), SystemTime::now());
     let stderr = std::io::stderr();
     let mut out = stderr.lock();
     // A closed stderr must not take the provider down with it.
@@ -96,11 +104,21 @@ pub fn error(message: &str, fields: &[(&str, &dyn Display)]) {
     log(Level::Error, message, fields)
 }
 
-fn format_line(level: Level, message: &str, fields: &[(&str, &dyn Display)], at: SystemTime) -> String {
+/// One JSON line; without a module the `@module` key is left out, as hclog does for a
+/// logger with no name.
+fn format_line(
+    level: Level,
+    message: &str,
+    fields: &[(&str, &dyn Display)],
+    module: Option<&str>,
+    at: SystemTime,
+) -> String {
     let mut obj = serde_json::Map::new();
     obj.insert("@level".into(), level.name().into());
     obj.insert("@message".into(), message.into());
-    obj.insert("@module".into(), MODULE.into());
+    if let Some(module) = module {
+        obj.insert("@module".into(), module.into());
+    }
     obj.insert("@timestamp".into(), timestamp(at).into());
     for (k, v) in fields {
         if !k.starts_with('@') {
@@ -154,15 +172,19 @@ mod tests {
 
     #[test]
     fn line_is_one_json_object_with_hclog_keys() {
-        let line = format_line(Level::Debug, "configured", &[("region", &"us-east-1"), ("@level", &"x")], UNIX_EPOCH);
+        let fields: &[(&str, &dyn Display)] = &[("region", &"us-east-1"), ("@level", &"x")];
+        let line = format_line(Level::Debug, "configured", fields, Some("echo"), UNIX_EPOCH);
         assert!(line.ends_with('\n'));
         assert_eq!(line.matches('\n').count(), 1);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["@level"], "debug");
         assert_eq!(v["@message"], "configured");
-        assert_eq!(v["@module"], MODULE);
+        assert_eq!(v["@module"], "echo");
         assert_eq!(v["@timestamp"], "1970-01-01T00:00:00.000000Z");
         assert_eq!(v["region"], "us-east-1");
+        let unnamed: serde_json::Value =
+            serde_json::from_str(&format_line(Level::Info, "m", &[], None, UNIX_EPOCH)).unwrap();
+        assert!(unnamed.get("@module").is_none(), "{unnamed}");
     }
 
     #[test]

@@ -2,7 +2,19 @@
 //!
 //! It owns everything Terraform-specific — go-plugin handshake and AutoMTLS, the gRPC
 //! services, cty value encoding, schemas, diagnostics and hclog logging — and knows
-//! nothing about what the provider manages.
+//! nothing about what the provider manages; the provider names itself in
+//! [`serve::PluginInfo`].
+//!
+//! # Layout
+//!
+//! * `serve.rs`: the binary's `main`: flags, go-plugin handshake, listener, gRPC server.
+//! * `tls.rs`: AutoMTLS. `plugin_services.rs`: go-plugin's controller, stdio, broker, health.
+//! * `server.rs`: the tfplugin6 service: decodes requests, calls the [`Provider`], encodes answers.
+//! * `provider.rs`: the [`Provider`] trait and its request/response types.
+//! * `schema.rs`, `value.rs`, `diag.rs`: schemas, values ([`Value`], [`Type`]), diagnostics.
+//! * `codec/`: the cty wire encodings (msgpack, cty JSON, type JSON); its own `# Layout`.
+//! * `upgrade.rs`: state and identity upgrades across schema versions.
+//! * `hclog.rs`: logging in hclog's JSON lines.
 #![forbid(unsafe_code)]
 
 pub mod codec;

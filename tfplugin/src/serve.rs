@@ -37,14 +37,24 @@ pub const PLAINTEXT_WARNING: &str = "PLUGIN_CLIENT_CERT is not set, so this prov
      mutual TLS: any local process that can reach its socket can call it with the cloud credentials it holds, and the \
      plans and state it exchanges are unencrypted. Terraform always sets it; run the provider only from Terraform";
 
-/// What the binary says about itself.
+/// What the binary says about itself; tfplugin names the provider only from this.
 #[derive(Clone, Copy, Debug)]
 pub struct PluginInfo {
-    /// Executable name, e.g. `terraform-provider-bluegreen`.
+    /// Executable name, e.g. `terraform-provider-echo`: in messages, in the bug report
+    /// an internal error asks for, and as the organization of the AutoMTLS certificate.
     pub name: &'static str,
     pub version: &'static str,
-    /// Full registry address, e.g. `registry.terraform.io/ns/bluegreen`.
+    /// Full registry address, `HOSTNAME/NAMESPACE/TYPE`, e.g.
+    /// `registry.terraform.io/ns/echo`.
     pub address: &'static str,
+}
+
+impl PluginInfo {
+    /// The provider's type name, the last segment of [`PluginInfo::address`] (`echo`):
+    /// the hclog `@module` of its log lines.
+    pub fn provider_type(&self) -> &'static str {
+        self.address.rsplit('/').next().unwrap_or(self.address)
+    }
 }
 
 /// Where the server listens.
@@ -99,6 +109,7 @@ pub fn main(info: PluginInfo, make_provider: impl FnOnce() -> Arc<dyn Provider>)
         eprintln!("{}: {msg}", info.name);
         return ExitCode::from(1);
     }
+    hclog::set_module(info.provider_type());
     hclog::set_level(if debug { hclog::Level::Debug.min(hclog::Level::from_env()) } else { hclog::Level::from_env() });
     install_panic_hook();
 
@@ -216,7 +227,7 @@ fn bind_unix(dir: PathBuf) -> io::Result<Listener> {
 async fn serve_for_terraform(info: PluginInfo, provider: Arc<dyn Provider>) -> Result<(), String> {
     let listener = bind_from_env().map_err(|e| format!("cannot listen: {e}"))?;
     let mtls = match std::env::var("PLUGIN_CLIENT_CERT") {
-        Ok(pem) if !pem.trim().is_empty() => Some(tls::auto_mtls(&pem).map_err(|e| e.to_string())?),
+        Ok(pem) if !pem.trim().is_empty() => Some(tls::auto_mtls(&pem, info.name).map_err(|e| e.to_string())?),
         _ => {
             // Terraform always passes its client certificate (go-plugin AutoMTLS); without
             // one, nothing authenticates the caller and nothing encrypts the traffic.
@@ -237,7 +248,7 @@ async fn serve_for_terraform(info: PluginInfo, provider: Arc<dyn Provider>) -> R
     );
     let shutdown = Shutdown::new();
     tokio::spawn(ignore_interrupts(shutdown.clone()));
-    serve(listener, mtls, provider, shutdown).await
+    serve(listener, mtls, info.name, provider, shutdown).await
 }
 
 /// Terraform forwards Ctrl-C to the whole process group and then calls StopProvider;
@@ -290,14 +301,15 @@ async fn serve_debug(info: PluginInfo, provider: Arc<dyn Provider>) -> Result<()
         let _ = tokio::signal::ctrl_c().await;
         on_interrupt.trigger();
     });
-    serve(listener, None, provider, shutdown).await
+    serve(listener, None, info.name, provider, shutdown).await
 }
 
 /// Serves the provider on an already-bound listener until `shutdown` fires (tests bind
-/// `127.0.0.1:0` and call this directly).
+/// `127.0.0.1:0` and call this directly); `plugin_name` is [`PluginInfo::name`].
 pub async fn serve_until(
     listener: Listener,
     mtls: Option<AutoMtls>,
+    plugin_name: &'static str,
     provider: Arc<dyn Provider>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
@@ -307,12 +319,13 @@ pub async fn serve_until(
         stop.await;
         trigger.trigger();
     });
-    serve(listener, mtls, provider, shutdown).await
+    serve(listener, mtls, plugin_name, provider, shutdown).await
 }
 
 async fn serve(
     listener: Listener,
     mtls: Option<AutoMtls>,
+    plugin_name: &'static str,
     provider: Arc<dyn Provider>,
     shutdown: Shutdown,
 ) -> Result<(), String> {
@@ -322,7 +335,7 @@ async fn serve(
         Listener::Tcp(_) => None,
     };
     let incoming = accept_loop(listener, mtls, shutdown.clone());
-    let provider_service = tfplugin6::provider_server::ProviderServer::new(ProviderService::new(provider))
+    let provider_service = tfplugin6::provider_server::ProviderServer::new(ProviderService::new(provider, plugin_name))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let stopping = shutdown.clone();
@@ -479,6 +492,13 @@ mod tests {
             format!("{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|127.0.0.1:{port}|grpc|\n")
         );
         assert!(handshake_line(network, &address, "").contains(&format!("|tcp|127.0.0.1:{port}|")));
+    }
+
+    #[test]
+    fn provider_type_is_the_last_segment_of_the_address() {
+        let info =
+            PluginInfo { name: "terraform-provider-echo", version: "1.0.0", address: "registry.terraform.io/ns/echo" };
+        assert_eq!(info.provider_type(), "echo");
     }
 
     #[test]

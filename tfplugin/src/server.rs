@@ -20,6 +20,8 @@ use tonic::{Request, Response, Status};
 
 pub(crate) struct ProviderService {
     provider: Arc<dyn Provider>,
+    /// The executable's name, which an internal error asks to report a bug in.
+    plugin_name: &'static str,
     schemas: Arc<ProviderSchemas>,
     /// Precomputed once: Terraform asks for the schema many times per run.
     schema_response: pb::get_provider_schema::Response,
@@ -55,16 +57,58 @@ impl SchemaTypes {
 }
 
 impl ProviderService {
-    pub(crate) fn new(provider: Arc<dyn Provider>) -> ProviderService {
+    pub(crate) fn new(provider: Arc<dyn Provider>, plugin_name: &'static str) -> ProviderService {
         let schemas = provider.schemas();
         let schema_response = schema_response(&schemas);
         let types = SchemaTypes::new(&schemas);
         let (stop, _) = watch::channel(0);
-        ProviderService { provider, schemas: Arc::new(schemas), schema_response, types, stop }
+        ProviderService { provider, plugin_name, schemas: Arc::new(schemas), schema_response, types, stop }
     }
 
     fn ctx(&self) -> Ctx {
         Ctx::new(self.stop.subscribe())
+    }
+
+    /// Runs provider code on its own task so that a panic is caught and reported. The
+    /// future borrows nothing of `self`, so it may be moved into a spawned task.
+    fn guarded<T, F>(
+        &self,
+        rpc: &'static str,
+        fut: F,
+    ) -> impl Future<Output = Result<T, Diagnostics>> + Send + use<T, F>
+    where
+        T: Send + 'static,
+        F: Future<Output = T> + Send + 'static,
+    {
+        let plugin_name = self.plugin_name;
+        async move {
+            let started = Instant::now();
+            hclog::trace("rpc started", &[("rpc", &rpc)]);
+            let out = tokio::spawn(fut).await;
+            let elapsed_us = started.elapsed().as_micros();
+            hclog::trace("rpc finished", &[("rpc", &rpc), ("elapsed_us", &elapsed_us)]);
+            out.map_err(|e| {
+                let message = if e.is_panic() {
+                    let payload = e.into_panic();
+                    payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "panic with a non-string payload".to_string())
+                } else {
+                    "the request was cancelled".to_string()
+                };
+                hclog::error("internal error in provider", &[("rpc", &rpc), ("error", &message)]);
+                Diagnostic::error(
+                    "Internal error in provider",
+                    format!(
+                        "internal error in provider: {message} (during {rpc}). This is a bug in \
+                         {plugin_name}; please report it with the output of TF_LOG_PROVIDER=DEBUG."
+                    ),
+                )
+                .into()
+            })
+        }
     }
 
     fn resource_type(&self, type_name: &str) -> Result<&Type, Diagnostics> {
@@ -175,39 +219,6 @@ impl tokio_stream::Stream for ActionEvents {
 fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
     Diagnostic::error(format!("Unsupported {kind} type"), format!("This provider has no {kind} named {type_name:?}."))
         .into()
-}
-
-/// Runs provider code on its own task so that a panic is caught and reported.
-async fn guarded<T: Send + 'static>(
-    rpc: &'static str,
-    fut: impl Future<Output = T> + Send + 'static,
-) -> Result<T, Diagnostics> {
-    let started = Instant::now();
-    hclog::trace("rpc started", &[("rpc", &rpc)]);
-    let out = tokio::spawn(fut).await;
-    let elapsed_us = started.elapsed().as_micros();
-    hclog::trace("rpc finished", &[("rpc", &rpc), ("elapsed_us", &elapsed_us)]);
-    out.map_err(|e| {
-        let message = if e.is_panic() {
-            let payload = e.into_panic();
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic with a non-string payload".to_string())
-        } else {
-            "the request was cancelled".to_string()
-        };
-        hclog::error("internal error in provider", &[("rpc", &rpc), ("error", &message)]);
-        Diagnostic::error(
-            "Internal error in provider",
-            format!(
-                "internal error in provider: {message} (during {rpc}). This is a bug in \
-                 terraform-provider-bluegreen; please report it with the output of TF_LOG_PROVIDER=DEBUG."
-            ),
-        )
-        .into()
-    })
 }
 
 fn decode_dynamic(v: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
@@ -558,7 +569,8 @@ impl pb::provider_server::Provider for ProviderService {
         let ty = &self.types.provider;
         let config = try_decode!(decode_dynamic(req.get_ref().config.as_ref(), ty, "provider configuration"), R);
         let p = self.provider.clone();
-        let diags = guarded("ValidateProviderConfig", async move { p.validate_provider_config(config).await })
+        let diags = self
+            .guarded("ValidateProviderConfig", async move { p.validate_provider_config(config).await })
             .await
             .unwrap_or_else(|d| d);
         Ok(Response::new(R::with_diagnostics(&diags)))
@@ -574,7 +586,8 @@ impl pb::provider_server::Provider for ProviderService {
         let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "provider configuration"), R);
         let (p, ctx) = (self.provider.clone(), self.ctx());
         let version = req.terraform_version;
-        let diags = guarded("ConfigureProvider", async move { p.configure(ctx, config, version).await })
+        let diags = self
+            .guarded("ConfigureProvider", async move { p.configure(ctx, config, version).await })
             .await
             .unwrap_or_else(|d| d);
         Ok(Response::new(R::with_diagnostics(&diags)))
@@ -589,10 +602,10 @@ impl pb::provider_server::Provider for ProviderService {
         let ty = try_decode!(self.resource_type(&req.type_name), R);
         let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "resource configuration"), R);
         let p = self.provider.clone();
-        let diags =
-            guarded("ValidateResourceConfig", async move { p.validate_resource_config(req.type_name, config).await })
-                .await
-                .unwrap_or_else(|d| d);
+        let diags = self
+            .guarded("ValidateResourceConfig", async move { p.validate_resource_config(req.type_name, config).await })
+            .await
+            .unwrap_or_else(|d| d);
         Ok(Response::new(R::with_diagnostics(&diags)))
     }
 
@@ -606,10 +619,9 @@ impl pb::provider_server::Provider for ProviderService {
         let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "data source configuration"), R);
         let p = self.provider.clone();
         let diags =
-            guarded(
-                "ValidateDataResourceConfig",
-                async move { p.validate_data_source_config(req.type_name, config).await },
-            )
+            self.guarded("ValidateDataResourceConfig", async move {
+                p.validate_data_source_config(req.type_name, config).await
+            })
             .await
             .unwrap_or_else(|d| d);
         Ok(Response::new(R::with_diagnostics(&diags)))
@@ -680,7 +692,7 @@ impl pb::provider_server::Provider for ProviderService {
             type_name: req.type_name,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
-        let out = match guarded("ReadResource", async move { p.read_resource(ctx, request).await }).await {
+        let out = match self.guarded("ReadResource", async move { p.read_resource(ctx, request).await }).await {
             Ok(out) => out,
             Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
         };
@@ -713,10 +725,11 @@ impl pb::provider_server::Provider for ProviderService {
             type_name: req.type_name,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
-        let out = match guarded("PlanResourceChange", async move { p.plan_resource_change(ctx, request).await }).await {
-            Ok(out) => out,
-            Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
-        };
+        let out =
+            match self.guarded("PlanResourceChange", async move { p.plan_resource_change(ctx, request).await }).await {
+                Ok(out) => out,
+                Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
+            };
         let mut diags = out.diagnostics;
         let planned_state = encode_dynamic(&out.planned_state, ty, "planned state", &mut diags);
         let planned_identity = encode_identity(&out.planned_identity, id_ty, &mut diags);
@@ -748,11 +761,12 @@ impl pb::provider_server::Provider for ProviderService {
             type_name: req.type_name,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
-        let out = match guarded("ApplyResourceChange", async move { p.apply_resource_change(ctx, request).await }).await
-        {
-            Ok(out) => out,
-            Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
-        };
+        let out =
+            match self.guarded("ApplyResourceChange", async move { p.apply_resource_change(ctx, request).await }).await
+            {
+                Ok(out) => out,
+                Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
+            };
         let mut diags = out.diagnostics;
         let new_state = encode_dynamic(&out.new_state, ty, "new state", &mut diags);
         let new_identity = encode_identity(&out.identity, id_ty, &mut diags);
@@ -780,11 +794,12 @@ impl pb::provider_server::Provider for ProviderService {
             type_name: req.type_name,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
-        let out = match guarded("ImportResourceState", async move { p.import_resource_state(ctx, request).await }).await
-        {
-            Ok(out) => out,
-            Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
-        };
+        let out =
+            match self.guarded("ImportResourceState", async move { p.import_resource_state(ctx, request).await }).await
+            {
+                Ok(out) => out,
+                Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
+            };
         let mut diags = out.diagnostics;
         let imported_resources = out
             .imported
@@ -811,7 +826,7 @@ impl pb::provider_server::Provider for ProviderService {
             type_name: req.type_name,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
-        let out = match guarded("ReadDataSource", async move { p.read_data_source(ctx, request).await }).await {
+        let out = match self.guarded("ReadDataSource", async move { p.read_data_source(ctx, request).await }).await {
             Ok(out) => out,
             Err(d) => return Ok(Response::new(R::with_diagnostics(&d))),
         };
@@ -832,7 +847,8 @@ impl pb::provider_server::Provider for ProviderService {
             type_name: req.type_name,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
-        let out = match guarded("GenerateResourceConfig", async move { p.generate_resource_config(ctx, request).await })
+        let out = match self
+            .guarded("GenerateResourceConfig", async move { p.generate_resource_config(ctx, request).await })
             .await
         {
             Ok(out) => out,
@@ -856,11 +872,12 @@ impl pb::provider_server::Provider for ProviderService {
         let ty = try_decode!(self.list_resource_type(&req.type_name), R);
         let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "list configuration"), R);
         let p = self.provider.clone();
-        let diags = guarded("ValidateListResourceConfig", async move {
-            p.validate_list_resource_config(req.type_name, config).await
-        })
-        .await
-        .unwrap_or_else(|d| d);
+        let diags = self
+            .guarded("ValidateListResourceConfig", async move {
+                p.validate_list_resource_config(req.type_name, config).await
+            })
+            .await
+            .unwrap_or_else(|d| d);
         Ok(Response::new(R::with_diagnostics(&diags)))
     }
 
@@ -885,8 +902,8 @@ impl pb::provider_server::Provider for ProviderService {
         let (sink, rx) = ListResourceSink::channel(req.limit, STREAM_BUFFER);
         let (out, out_rx) = mpsc::channel(STREAM_BUFFER);
         let (p, ctx) = (self.provider.clone(), self.ctx());
+        let run = self.guarded("ListResource", async move { p.list_resource(ctx, request, sink).await });
         tokio::spawn(async move {
-            let run = guarded("ListResource", async move { p.list_resource(ctx, request, sink).await });
             let encode = |ev| list_event_to_pb(ev, state_ty.as_ref(), id_ty.as_ref(), include_resource);
             if let Err(d) = pump(run, rx, &out, encode).await {
                 let ev = ListResourceEvent { diagnostics: d, ..Default::default() };
@@ -905,10 +922,10 @@ impl pb::provider_server::Provider for ProviderService {
         let ty = try_decode!(self.action_type(&req.type_name), R);
         let config = try_decode!(decode_dynamic(req.config.as_ref(), ty, "action configuration"), R);
         let p = self.provider.clone();
-        let diags =
-            guarded("ValidateActionConfig", async move { p.validate_action_config(req.type_name, config).await })
-                .await
-                .unwrap_or_else(|d| d);
+        let diags = self
+            .guarded("ValidateActionConfig", async move { p.validate_action_config(req.type_name, config).await })
+            .await
+            .unwrap_or_else(|d| d);
         Ok(Response::new(R::with_diagnostics(&diags)))
     }
 
@@ -921,7 +938,7 @@ impl pb::provider_server::Provider for ProviderService {
             action_type: req.action_type,
         };
         let (p, ctx) = (self.provider.clone(), self.ctx());
-        let diags = match guarded("PlanAction", async move { p.plan_action(ctx, request).await }).await {
+        let diags = match self.guarded("PlanAction", async move { p.plan_action(ctx, request).await }).await {
             Ok(out) => out.diagnostics,
             Err(d) => d,
         };
@@ -948,9 +965,9 @@ impl pb::provider_server::Provider for ProviderService {
         let (out, out_rx) = mpsc::channel(1);
         let (p, ctx) = (self.provider.clone(), self.ctx());
         let events = ActionEvents { rx: out_rx, stop: ctx.clone() };
+        let pump_ctx = ctx.clone();
+        let run = self.guarded("InvokeAction", async move { p.invoke_action(ctx, request, sink).await });
         tokio::spawn(async move {
-            let pump_ctx = ctx.clone();
-            let run = guarded("InvokeAction", async move { p.invoke_action(ctx, request, sink).await });
             // Progress is dropped from the moment Terraform asked the provider to stop.
             let to_event = move |m: String| (!pump_ctx.is_stopped()).then(|| progress_event(m));
             let diags = pump_some(run, rx, &out, to_event).await.unwrap_or_else(|d| d);

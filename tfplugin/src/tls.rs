@@ -38,11 +38,13 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// Builds the AutoMTLS server config from the client certificate PEM Terraform sent.
-pub fn auto_mtls(client_cert_pem: &str) -> Result<AutoMtls, TlsError> {
+/// Builds the AutoMTLS server config from the client certificate PEM Terraform sent;
+/// the server certificate names `plugin_name` as its organization, as go-plugin's
+/// certificates name theirs.
+pub fn auto_mtls(client_cert_pem: &str, plugin_name: &str) -> Result<AutoMtls, TlsError> {
     let client_der = pem_certificate(client_cert_pem)
         .ok_or_else(|| TlsError("PLUGIN_CLIENT_CERT does not contain a PEM certificate".into()))?;
-    let (server_cert_der, server_key) = server_certificate()?;
+    let (server_cert_der, server_key) = server_certificate(plugin_name)?;
     let crypto = provider();
     let verifier = PinnedClientCert { expected: client_der, algorithms: crypto.signature_verification_algorithms };
     let mut config = rustls::ServerConfig::builder_with_provider(crypto)
@@ -58,13 +60,13 @@ pub fn auto_mtls(client_cert_pem: &str) -> Result<AutoMtls, TlsError> {
 
 /// A self-signed certificate for "localhost", shaped like go-plugin's own: Terraform
 /// puts it in its root pool and verifies the server against it.
-fn server_certificate() -> Result<(Vec<u8>, PrivateKeyDer<'static>), TlsError> {
+fn server_certificate(organization: &str) -> Result<(Vec<u8>, PrivateKeyDer<'static>), TlsError> {
     use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
     let err = |e: rcgen::Error| TlsError(format!("generating the server certificate: {e}"));
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(err)?;
     params.distinguished_name.push(DnType::CommonName, "localhost");
-    params.distinguished_name.push(DnType::OrganizationName, "terraform-provider-bluegreen");
+    params.distinguished_name.push(DnType::OrganizationName, organization);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
@@ -155,10 +157,10 @@ mod tests {
 
     #[test]
     fn announced_certificate_is_unpadded_base64_of_a_localhost_cert() {
-        let (client, _) = server_certificate().unwrap();
+        let (client, _) = server_certificate("terraform-provider-test").unwrap();
         let b64 = base64::engine::general_purpose::STANDARD.encode(&client);
         let pem = format!("-----BEGIN CERTIFICATE-----\n{b64}\n-----END CERTIFICATE-----\n");
-        let mtls = auto_mtls(&pem).unwrap();
+        let mtls = auto_mtls(&pem, "terraform-provider-test").unwrap();
         let announced = mtls.announced_cert();
         assert!(!announced.contains('='));
         let der = base64::engine::general_purpose::STANDARD_NO_PAD.decode(announced).unwrap();

@@ -203,7 +203,7 @@ async fn client_for(p: Arc<dyn Provider>) -> (Client, tokio::sync::oneshot::Send
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve_until(Listener::Tcp(listener), None, p, async move {
+    tokio::spawn(serve_until(Listener::Tcp(listener), None, "terraform-provider-test", p, async move {
         let _ = rx.await;
     }));
     let ch = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
@@ -216,7 +216,7 @@ async fn slow_reading_client_for(p: Arc<dyn Provider>) -> (Client, tokio::sync::
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve_until(Listener::Tcp(listener), None, p, async move {
+    tokio::spawn(serve_until(Listener::Tcp(listener), None, "terraform-provider-test", p, async move {
         let _ = rx.await;
     }));
     let ch = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))

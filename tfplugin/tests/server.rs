@@ -61,9 +61,15 @@ async fn client() -> (pb::provider_client::ProviderClient<tonic::transport::Chan
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve_until(Listener::Tcp(listener), None, Arc::new(TestProvider), async move {
-        let _ = rx.await;
-    }));
+    tokio::spawn(serve_until(
+        Listener::Tcp(listener),
+        None,
+        "terraform-provider-test",
+        Arc::new(TestProvider),
+        async move {
+            let _ = rx.await;
+        },
+    ));
     let ch = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
     (pb::provider_client::ProviderClient::new(ch), tx)
 }
@@ -95,6 +101,8 @@ async fn values_round_trip_and_a_panic_becomes_an_error_diagnostic() {
     let d = &boom.diagnostics[0];
     assert_eq!(d.severity, pb::diagnostic::Severity::Error as i32);
     assert!(d.detail.contains("internal error in provider: the thing exploded"), "{}", d.detail);
+    // The bug report names the plugin the provider said it is.
+    assert!(d.detail.contains("This is a bug in terraform-provider-test;"), "{}", d.detail);
 
     // The server keeps serving after the panic.
     let again = c.read_data_source(read_req("test_thing", config("b"))).await.unwrap().into_inner();

@@ -16,7 +16,20 @@
 //! How often: an SLO is evaluated from metrics of one-minute resolution, so within a
 //! minute a second answer is the same answer. Each SLO is read at most once every
 //! [`SLO_INTERVAL`], except that the bake's last check always reads afresh: that read
-//! decides the bake. A 429 waits out its `Retry-After` inside `wait_timeout`.
+//! decides the bake.
+//!
+//! Over what: the gate before a write reads `from=now-{evaluation_window}`. A bake reads
+//! from the moment its traffic moved (absolute epoch milliseconds), so a short step is
+//! not diluted by the minutes before it: see [`window`].
+//!
+//! Transient answers: a 429 (Dynatrace's access-limit page: the environment's request
+//! queue is full), a 5xx, or no answer within [`REQUEST_TIMEOUT`] say nothing about the
+//! SLO: the verdict is [`Verdict::Unsure`], and the next read waits out `Retry-After`
+//! (at least [`TRANSIENT_PAUSE`]). A gate wait treats it as "not yet"; a bake keeps
+//! polling. A connection that cannot be made is transient during a bake (the
+//! environment answered the gate minutes ago); before a write it is a hard error, since
+//! then it is almost always a wrong `environment_url` or a blocked network, and saying
+//! so at once beats waiting out `wait_timeout` to say the same.
 //!
 //! The token is read from Secrets Manager when the check starts and lives in this
 //! check only ([`crate::secrets`]); it is never formatted into anything.
@@ -34,8 +47,9 @@ use tokio::time::Instant;
 /// The shortest spacing of two reads of one SLO (its metrics' resolution).
 pub const SLO_INTERVAL: Duration = Duration::from_secs(60);
 
-/// [`SLO_INTERVAL`], or `BLUEGREEN_SLO_INTERVAL_MS` (for demos against an emulator that
-/// changes an SLO at will; a real SLO does not change faster than its metrics).
+/// [`SLO_INTERVAL`], or `BLUEGREEN_SLO_INTERVAL_MS` (for demos and tests against an
+/// emulator that changes an SLO at will; a real SLO does not change faster than its
+/// metrics). It is also the shortest window a bake reads ([`window`]).
 fn slo_interval() -> Duration {
     std::env::var("BLUEGREEN_SLO_INTERVAL_MS")
         .ok()
@@ -44,7 +58,41 @@ fn slo_interval() -> Duration {
         .unwrap_or(SLO_INTERVAL)
 }
 /// One request's bound: an environment that does not answer is not waited on forever.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The least pause after a transient answer before the next request (a 5xx or a
+/// timeout carries no Retry-After; a 429 without one waits [`DEFAULT_RETRY_AFTER`]).
+pub(super) const TRANSIENT_PAUSE: Duration = Duration::from_secs(1);
+
+/// What a 429 without a usable `Retry-After` waits.
+pub(super) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// The SLO window of a read `now` whose traffic moved at `since` (None: the gate before
+/// a write, which reads the whole `evaluation_window`): from the move, but never less
+/// than `resolution` (one data point of the SLO's metrics) nor more than
+/// `evaluation_window`.
+pub fn window(now: Instant, since: Option<Instant>, evaluation_window: Duration, resolution: Duration) -> Duration {
+    let longest = evaluation_window.max(resolution);
+    match since {
+        None => longest,
+        Some(since) => now.saturating_duration_since(since).max(resolution).min(longest),
+    }
+}
+
+/// The `from` of a read: `now-{minutes}m` for the gate (whole minutes, as Dynatrace's
+/// relative form has no seconds), the window's start in epoch milliseconds for a bake.
+fn from_param(since: Option<Instant>, window: Duration) -> String {
+    match since {
+        None => format!("now-{}m", window.as_secs().div_ceil(60).max(1)),
+        Some(_) => {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or_default();
+            now_ms.saturating_sub(window.as_millis()).to_string()
+        }
+    }
+}
 
 /// `promotion.dynatrace` as the gate uses it.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,22 +168,54 @@ type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::H
 pub(super) type HttpClient = hyper_util::client::legacy::Client<Https, Full<Bytes>>;
 
 /// One answer from Dynatrace: its status, `Retry-After` (seconds) and JSON body (null
-/// when it has none); `None` from [`send`] when it did not answer in time.
+/// when it has none). Status 0: no answer in time, or (with `unreachable`) no
+/// connection at all.
 pub(super) struct HttpAnswer {
     pub status: u16,
     pub retry_after: Option<u64>,
     pub json: serde_json::Value,
+    /// Why the environment could not be reached (a refused or reset connection, DNS).
+    pub unreachable: Option<String>,
 }
 
 impl HttpAnswer {
+    fn none(unreachable: Option<String>) -> HttpAnswer {
+        HttpAnswer { status: 0, retry_after: None, json: serde_json::Value::Null, unreachable }
+    }
+
     /// The `error.message` of Dynatrace's error envelope.
     pub fn message(&self) -> String {
         self.json["error"]["message"].as_str().unwrap_or("").to_string()
     }
+
+    /// Why this answer says nothing yet, and how long to wait before asking again, when
+    /// it is transient: a 429 (its Retry-After), a 5xx, no answer in time, or (with
+    /// `connection_is_transient`) no connection. `what` names the request.
+    pub fn transient(&self, what: &str, env_url: &str, connection_is_transient: bool) -> Option<(String, Duration)> {
+        match self.status {
+            0 => match &self.unreachable {
+                Some(why) if connection_is_transient => {
+                    Some((format!("Dynatrace at {env_url} could not be reached for {what}: {why}"), TRANSIENT_PAUSE))
+                }
+                Some(_) => None,
+                None => Some((
+                    format!("Dynatrace at {env_url} did not answer {what} within {}s", REQUEST_TIMEOUT.as_secs()),
+                    TRANSIENT_PAUSE,
+                )),
+            },
+            429 => {
+                let wait =
+                    self.retry_after.map(|s| Duration::from_secs(s.clamp(1, 300))).unwrap_or(DEFAULT_RETRY_AFTER);
+                Some((format!("Dynatrace throttled {what} (429, Retry-After {}s)", wait.as_secs()), wait))
+            }
+            s if s >= 500 => Some((format!("Dynatrace answered {s} to {what}"), TRANSIENT_PAUSE)),
+            _ => None,
+        }
+    }
 }
 
-/// Sends one request with `authorization`; an environment that cannot be reached is an
-/// error naming `env_url`, one that does not answer in time an answer of status 0.
+/// Sends one request with `authorization`. An environment that cannot be reached, or
+/// that does not answer in time, gives an answer of status 0 (see [`HttpAnswer`]).
 pub(super) async fn send(
     http: &HttpClient,
     method: &str,
@@ -152,10 +232,13 @@ pub(super) async fn send(
         .header("Accept", "application/json")
         .header("Content-Type", "application/json")
         .body(Full::new(bytes))
-        .map_err(|e| unreachable_env(env_url, &e.to_string()))?;
+        .map_err(|e| Error::Gate {
+            summary: "Dynatrace request not valid".into(),
+            detail: format!("A request to {env_url} could not be built: {e}. Check the URL. Nothing was written."),
+        })?;
     let response = match tokio::time::timeout(REQUEST_TIMEOUT, http.request(request)).await {
-        Err(_) => return Ok(HttpAnswer { status: 0, retry_after: None, json: serde_json::Value::Null }),
-        Ok(Err(e)) => return Err(unreachable_env(env_url, &error_chain(&e))),
+        Err(_) => return Ok(HttpAnswer::none(None)),
+        Ok(Err(e)) => return Ok(HttpAnswer::none(Some(error_chain(&e)))),
         Ok(Ok(r)) => r,
     };
     let status = response.status().as_u16();
@@ -163,10 +246,11 @@ pub(super) async fn send(
         response.headers().get("Retry-After").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let body = match tokio::time::timeout(REQUEST_TIMEOUT, response.into_body().collect()).await {
         Ok(Ok(b)) => b.to_bytes(),
-        _ => return Ok(HttpAnswer { status: 0, retry_after: None, json: serde_json::Value::Null }),
+        // An answer cut short is no answer: transient, as a timeout is.
+        _ => return Ok(HttpAnswer::none(None)),
     };
     let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-    Ok(HttpAnswer { status, retry_after, json })
+    Ok(HttpAnswer { status, retry_after, json, unreachable: None })
 }
 
 pub(super) fn http_client() -> Result<HttpClient> {
@@ -189,19 +273,30 @@ pub struct SloCheck<'a> {
     http: Option<HttpClient>,
     token: Option<Secret>,
     last: Option<(Instant, Finding)>,
-    /// A 429's Retry-After: no request before then.
-    not_before: Option<Instant>,
+    /// After a transient answer: no request before then, and why.
+    not_before: Option<(Instant, String)>,
+    /// A bake's: when its traffic moved (the window starts there), and a connection
+    /// that cannot be made is transient. None for the gate before a write.
+    since: Option<Instant>,
     /// Requests sent, for the benchmark.
     pub requests: u64,
 }
 
 impl<'a> SloCheck<'a> {
     pub fn new(aws: &'a AwsClients, gate: &'a DynatraceGate) -> SloCheck<'a> {
-        SloCheck { aws, gate, http: None, token: None, last: None, not_before: None, requests: 0 }
+        SloCheck { aws, gate, http: None, token: None, last: None, not_before: None, since: None, requests: 0 }
+    }
+
+    /// The check of a bake whose traffic moved at `since`.
+    pub fn since(mut self, since: Instant) -> SloCheck<'a> {
+        self.since = Some(since);
+        self
     }
 
     /// Every SLO's verdict: read afresh when the last read is older than
     /// [`SLO_INTERVAL`] or `fresh` asks for it (the bake's last check), else the last.
+    /// A transient answer is [`Verdict::Unsure`], and so is every call until its pause
+    /// is over (no request is sent then).
     pub async fn read(&mut self, fresh: bool) -> Result<Finding> {
         let now = Instant::now();
         if let Some((at, finding)) = &self.last
@@ -210,13 +305,13 @@ impl<'a> SloCheck<'a> {
         {
             return Ok(finding.clone());
         }
-        if let Some(until) = self.not_before
-            && now < until
+        if let Some((until, why)) = &self.not_before
+            && now < *until
         {
-            let wait = (until - now).as_secs().max(1);
+            let wait = (*until - now).as_secs().max(1);
             return Ok(Finding {
-                verdict: Verdict::Wait(format!("Dynatrace throttled the SLO reads (429); retrying in {wait}s")),
-                seen: format!("Dynatrace throttled (429); retrying in {wait}s"),
+                verdict: Verdict::Unsure(format!("{why}; retrying in {wait}s")),
+                seen: format!("{why}; retrying in {wait}s"),
             });
         }
         if self.token.is_none() {
@@ -227,23 +322,15 @@ impl<'a> SloCheck<'a> {
         for id in &self.gate.slo_ids {
             match self.read_slo(id).await? {
                 Answer::Slo(r) => readings.push(r),
-                Answer::Throttled(retry_after) => {
-                    self.not_before = Some(Instant::now() + retry_after);
-                    let finding = Finding {
-                        verdict: Verdict::Wait(format!(
-                            "Dynatrace throttled the SLO reads (429); retrying after {}s (Retry-After)",
-                            retry_after.as_secs()
-                        )),
-                        seen: format!("Dynatrace throttled (429); retrying after {}s", retry_after.as_secs()),
-                    };
-                    return Ok(finding);
-                }
-                Answer::Unavailable(why) => {
-                    // Transient (5xx): wait, and ask again at the next poll.
-                    return Ok(Finding { verdict: Verdict::Wait(why.clone()), seen: why });
+                Answer::Transient(why, pause) => {
+                    hclog::warn("Dynatrace SLO read was transient; retrying", &[("slo", &id), ("why", &why)]);
+                    self.not_before = Some((Instant::now() + pause, why.clone()));
+                    let why = format!("{why}; retrying in {}s", pause.as_secs().max(1));
+                    return Ok(Finding { verdict: Verdict::Unsure(why.clone()), seen: why });
                 }
             }
         }
+        self.not_before = None;
         let failing: Vec<String> =
             readings.iter().filter(|r| !r.passes(self.gate.allow_warning)).map(SloReading::reason).collect();
         let seen = readings.iter().map(SloReading::seen).collect::<Vec<_>>().join(", ");
@@ -257,25 +344,26 @@ impl<'a> SloCheck<'a> {
         let (Some(http), Some(token)) = (&self.http, &self.token) else {
             return Err(Error::live("Dynatrace client not ready", "internal error: no token or client"));
         };
-        let window = self.gate.evaluation_window.as_secs().div_ceil(60).max(1);
+        let window = window(Instant::now(), self.since, self.gate.evaluation_window, slo_interval());
         let url = format!(
-            "{}/api/v2/slo/{}?from=now-{window}m&to=now&timeFrame=GTF",
+            "{}/api/v2/slo/{}?from={}&to=now&timeFrame=GTF",
             self.gate.environment_url,
-            path_escape(id)
+            path_escape(id),
+            from_param(self.since, window)
         );
         self.requests += 1;
         let auth = format!("Api-Token {}", token.expose());
-        let answer = send(http, "GET", &url, &auth, None, &self.gate.environment_url).await?;
-        let (status, retry_after, json) = (answer.status, answer.retry_after, &answer.json);
+        let env = &self.gate.environment_url;
+        let answer = send(http, "GET", &url, &auth, None, env).await?;
+        let (status, json) = (answer.status, &answer.json);
         let message = answer.message();
-        if status == 0 {
-            return Ok(Answer::Unavailable(format!(
-                "Dynatrace at {} did not answer for SLO {id} within {}s",
-                self.gate.environment_url,
-                REQUEST_TIMEOUT.as_secs()
-            )));
-        }
         hclog::debug("Dynatrace SLO read", &[("slo", &id), ("status", &status)]);
+        if let Some((why, pause)) = answer.transient(&format!("the read of SLO {id}"), env, self.since.is_some()) {
+            return Ok(Answer::Transient(why, pause));
+        }
+        if let Some(why) = &answer.unreachable {
+            return Err(unreachable_env(env, "environment_url", why));
+        }
         match status {
             200 => parse_slo(id, json).map(Answer::Slo).ok_or_else(|| Error::Gate {
                 summary: "Unexpected Dynatrace answer".into(),
@@ -299,8 +387,6 @@ impl<'a> SloCheck<'a> {
                     self.gate.environment_url
                 ),
             }),
-            429 => Ok(Answer::Throttled(Duration::from_secs(retry_after.unwrap_or(10).clamp(1, 300)))),
-            s if s >= 500 => Ok(Answer::Unavailable(format!("Dynatrace answered {s} for SLO {id}"))),
             s => Err(Error::Gate {
                 summary: "Unexpected Dynatrace answer".into(),
                 detail: format!(
@@ -314,8 +400,8 @@ impl<'a> SloCheck<'a> {
 
 enum Answer {
     Slo(SloReading),
-    Throttled(Duration),
-    Unavailable(String),
+    /// Why, and how long to wait before the next request.
+    Transient(String, Duration),
 }
 
 fn parse_slo(id: &str, v: &serde_json::Value) -> Option<SloReading> {
@@ -331,11 +417,12 @@ fn parse_slo(id: &str, v: &serde_json::Value) -> Option<SloReading> {
     })
 }
 
-fn unreachable_env(url: &str, why: &str) -> Error {
+/// `attr`: the attribute that names `url` (`environment_url`, `platform_url`).
+pub(super) fn unreachable_env(url: &str, attr: &str, why: &str) -> Error {
     Error::Gate {
         summary: "Dynatrace unreachable".into(),
         detail: format!(
-            "The Dynatrace environment {url} (promotion.dynatrace.environment_url) could not be reached: {why}. Check the URL and that this network can reach it. Nothing was written."
+            "The Dynatrace environment {url} (promotion.dynatrace.{attr}) could not be reached: {why}. Check the URL and that this network can reach it. Nothing was written."
         ),
     }
 }
@@ -392,6 +479,62 @@ mod tests {
         );
         assert!(slo("SUCCESS", "NO_DATA").reason().ends_with("evaluation error \"NO_DATA\""));
         assert_eq!(slo("SUCCESS", "NONE").seen(), "SLO checkout-availability SUCCESS 98.5 % (target 99.9 %)");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bakes_window_starts_when_its_traffic_moved_but_spans_at_least_a_minute() {
+        let (ten_minutes, minute) = (Duration::from_secs(600), Duration::from_secs(60));
+        let moved = Instant::now();
+        // The gate before a write: the whole evaluation_window.
+        assert_eq!(window(Instant::now(), None, ten_minutes, minute), ten_minutes);
+        // Right after the move: one minute (one data point), not less.
+        tokio::time::advance(Duration::from_secs(20)).await;
+        assert_eq!(window(Instant::now(), Some(moved), ten_minutes, minute), minute);
+        // A 90 s step: from the move.
+        tokio::time::advance(Duration::from_secs(70)).await;
+        assert_eq!(window(Instant::now(), Some(moved), ten_minutes, minute), Duration::from_secs(90));
+        // A long bake: never more than evaluation_window.
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        assert_eq!(window(Instant::now(), Some(moved), ten_minutes, minute), ten_minutes);
+        // An evaluation_window under the resolution is one data point.
+        assert_eq!(window(Instant::now(), None, Duration::from_secs(10), minute), minute);
+        assert_eq!(window(Instant::now(), Some(moved), Duration::ZERO, minute), minute);
+    }
+
+    #[test]
+    fn the_gate_reads_relative_minutes_and_a_bake_an_absolute_start() {
+        assert_eq!(from_param(None, Duration::from_secs(600)), "now-10m");
+        assert_eq!(from_param(None, Duration::from_secs(61)), "now-2m");
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+        let from: u128 = from_param(Some(Instant::now()), Duration::from_secs(90)).parse().unwrap();
+        assert!((now_ms - 90_000..=now_ms - 90_000 + 5_000).contains(&from), "{from} vs {now_ms}");
+    }
+
+    #[test]
+    fn a_429_5xx_or_no_answer_is_transient_and_a_429_waits_its_retry_after() {
+        let answer = |status: u16, retry_after: Option<u64>, unreachable: Option<&str>| HttpAnswer {
+            status,
+            retry_after,
+            json: serde_json::Value::Null,
+            unreachable: unreachable.map(str::to_string),
+        };
+        let t = |a: HttpAnswer, bake: bool| a.transient("the read of SLO s", "https://dt", bake);
+        assert_eq!(
+            t(answer(429, Some(3), None), false),
+            Some(("Dynatrace throttled the read of SLO s (429, Retry-After 3s)".into(), Duration::from_secs(3)))
+        );
+        assert_eq!(t(answer(429, None, None), false).map(|(_, d)| d), Some(DEFAULT_RETRY_AFTER));
+        assert_eq!(
+            t(answer(503, None, None), false),
+            Some(("Dynatrace answered 503 to the read of SLO s".into(), TRANSIENT_PAUSE))
+        );
+        assert!(t(answer(0, None, None), false).unwrap().0.contains("did not answer the read of SLO s within 15s"));
+        // No connection: transient during a bake only.
+        assert_eq!(t(answer(0, None, Some("connection refused")), false), None);
+        assert!(t(answer(0, None, Some("connection refused")), true).unwrap().0.contains("connection refused"));
+        for status in [200, 401, 403, 404, 400] {
+            assert_eq!(t(answer(status, None, None), true), None, "{status}");
+        }
     }
 
     #[test]

@@ -200,6 +200,37 @@ pub async fn services_on_target_groups(
         .collect())
 }
 
+/// How the services on a color are judged: before a write they must be steady; while a
+/// color holds a share (a step's bake) only what ECS promises counts as a failure.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ServiceRule {
+    /// The gate before a write: running == desired, rollout COMPLETED, nothing draining.
+    #[default]
+    Steady,
+    /// A bake: a failed rollout (`rolloutState` FAILED, the circuit breaker), or a
+    /// service running fewer tasks than when the bake began (tasks stopping). A scale-out
+    /// still starting its tasks, or a deployment in progress, is not a failure. The map
+    /// holds each service's running count at the bake's first poll, by ARN.
+    Holding(std::collections::HashMap<String, i64>),
+}
+
+impl ServiceRule {
+    pub fn judge(&self, s: &ServiceStatus) -> Steadiness {
+        let steadiness = s.steadiness();
+        match self {
+            ServiceRule::Steady => steadiness,
+            ServiceRule::Holding(_) if matches!(steadiness, Steadiness::Failed(_)) => steadiness,
+            ServiceRule::Holding(began) => match began.get(&s.arn) {
+                Some(&before) if s.running < before => Steadiness::Failed(format!(
+                    "it runs {} tasks, fewer than the {before} it ran when the bake began (tasks stopped)",
+                    s.running
+                )),
+                _ => Steadiness::Steady,
+            },
+        }
+    }
+}
+
 /// The services one gate wait watches. The cluster is listed once, on the first poll;
 /// later polls describe only the services found then (DescribeServices by tens), so a
 /// poll's cost does not grow with the cluster. The cluster is listed again only when
@@ -211,11 +242,29 @@ pub(super) struct ServiceWatch<'a> {
     cluster: &'a str,
     tg: &'a str,
     arns: Option<Vec<String>>,
+    /// How what a poll sees is judged; a bake's rule fills in its baseline on the first poll.
+    pub(super) rule: ServiceRule,
+    holding: bool,
 }
 
 impl<'a> ServiceWatch<'a> {
+    /// The gate before a write: every service steady.
     pub(super) fn new(cluster: &'a str, tg: &'a str) -> Self {
-        ServiceWatch { cluster, tg, arns: None }
+        ServiceWatch { cluster, tg, arns: None, rule: ServiceRule::Steady, holding: false }
+    }
+
+    /// A bake: services judged against what they ran at its first poll.
+    pub(super) fn holding(cluster: &'a str, tg: &'a str) -> Self {
+        ServiceWatch { holding: true, ..ServiceWatch::new(cluster, tg) }
+    }
+
+    /// Polls, and on a bake's first poll records each service's running count.
+    pub(super) async fn poll_and_judge(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
+        let found = self.poll(aws).await?;
+        if self.holding && self.rule == ServiceRule::Steady {
+            self.rule = ServiceRule::Holding(found.iter().map(|s| (s.arn.clone(), s.running)).collect());
+        }
+        Ok(found)
     }
 
     pub(super) async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {

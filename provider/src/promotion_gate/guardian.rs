@@ -18,13 +18,22 @@
 //!
 //! One run per gate wait: the first poll starts it, later polls ask how it is going,
 //! within `wait_timeout` (a run still going when the wait ends refuses the write).
+//!
+//! A 429 (waited out per its `Retry-After`), a 5xx or no answer in time is transient, as
+//! for the SLO reads: the poll could not tell ([`Verdict::Unsure`], "not yet" to the
+//! gate) and the same request is asked again at a later poll, within `wait_timeout`. A
+//! run that could not be started is started again then (a 429 started nothing; after a
+//! 5xx or a timeout a second run may exist, which only costs a second validation). A
+//! connection that cannot be made at all refuses at once, as for the SLO gate.
 
 use super::Verdict;
 use super::dynatrace::HttpClient;
-use super::dynatrace::{Finding, HttpAnswer, http_client, send};
+use super::dynatrace::{Finding, HttpAnswer, http_client, send, unreachable_env};
 use crate::aws_clients::AwsClients;
 use crate::errors::{Error, Result};
 use crate::secrets::{self, Secret, SecretRef};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// `guardian_workflow_id` and what reaching it needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,17 +55,42 @@ pub struct GuardianCheck<'a> {
     token: Option<Secret>,
     execution: Option<String>,
     done: Option<Finding>,
+    /// After a transient answer: no request before then, and why.
+    not_before: Option<(Instant, String)>,
 }
 
 impl<'a> GuardianCheck<'a> {
     pub fn new(aws: &'a AwsClients, gate: &'a GuardianGate, input: serde_json::Value) -> GuardianCheck<'a> {
-        GuardianCheck { aws, gate, input, http: None, token: None, execution: None, done: None }
+        GuardianCheck { aws, gate, input, http: None, token: None, execution: None, done: None, not_before: None }
     }
 
     pub async fn read(&mut self) -> Result<Finding> {
         if let Some(done) = &self.done {
             return Ok(done.clone());
         }
+        let now = Instant::now();
+        if let Some((until, why)) = &self.not_before
+            && now < *until
+        {
+            let why = format!("{why}; retrying in {}s", (*until - now).as_secs().max(1));
+            return Ok(Finding { verdict: Verdict::Unsure(why.clone()), seen: why });
+        }
+        match self.ask().await? {
+            Asked::Finding(f) => {
+                self.not_before = None;
+                Ok(f)
+            }
+            Asked::Transient(why, pause) => {
+                tfplugin::hclog::warn("Dynatrace guardian request was transient; retrying", &[("why", &why)]);
+                self.not_before = Some((Instant::now() + pause, why.clone()));
+                let why = format!("{why}; retrying in {}s", pause.as_secs().max(1));
+                Ok(Finding { verdict: Verdict::Unsure(why.clone()), seen: why })
+            }
+        }
+    }
+
+    /// One poll's requests: the run (once), its state, then its validation.
+    async fn ask(&mut self) -> Result<Asked> {
         if self.token.is_none() {
             self.token = Some(secrets::read(self.aws, &self.gate.platform_token).await?);
             self.http = Some(http_client()?);
@@ -68,6 +102,9 @@ impl<'a> GuardianCheck<'a> {
                 let body = serde_json::json!({ "input": self.input });
                 let url = format!("{base}/workflows/{}/run", self.gate.workflow_id);
                 let answer = self.call("POST", &url, Some(body)).await?;
+                if let Some((why, pause)) = self.transient(&answer, "the start of a guardian run") {
+                    return Ok(Asked::Transient(why, pause));
+                }
                 let Some(id) = answer.json["id"].as_str().filter(|_| answer.status == 201 || answer.status == 200)
                 else {
                     return Err(self.unexpected("POST workflows/{id}/run", &answer));
@@ -77,6 +114,9 @@ impl<'a> GuardianCheck<'a> {
             }
         };
         let answer = self.call("GET", &format!("{base}/executions/{execution}"), None).await?;
+        if let Some((why, pause)) = self.transient(&answer, &format!("the state of guardian run {execution}")) {
+            return Ok(Asked::Transient(why, pause));
+        }
         if answer.status != 200 {
             return Err(self.unexpected("GET executions/{id}", &answer));
         }
@@ -86,27 +126,33 @@ impl<'a> GuardianCheck<'a> {
             "SUCCESS" => {}
             "ERROR" | "CANCELLED" => {
                 let info = answer.json["stateInfo"].as_str().unwrap_or("no reason given");
-                return Ok(self.finish(
+                return Ok(Asked::Finding(self.finish(
                     Verdict::Refuse(format!(
                         "the Site Reliability Guardian workflow {} (run {execution}) ended {state}: {info}",
                         self.gate.workflow_id
                     )),
                     seen,
-                ));
+                )));
             }
             _ => {
                 let reason = format!(
                     "the Site Reliability Guardian workflow {} (run {execution}) is {state}",
                     self.gate.workflow_id
                 );
-                return Ok(Finding { verdict: Verdict::Wait(reason), seen });
+                return Ok(Asked::Finding(Finding { verdict: Verdict::Wait(reason), seen }));
             }
         }
         let tasks = self.call("GET", &format!("{base}/executions/{execution}/tasks"), None).await?;
+        if let Some((why, pause)) = self.transient(&tasks, &format!("the tasks of guardian run {execution}")) {
+            return Ok(Asked::Transient(why, pause));
+        }
         let names: Vec<String> = tasks.json.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
         for name in names {
             let url = format!("{base}/executions/{execution}/tasks/{name}/result");
             let result = self.call("GET", &url, None).await?;
+            if let Some((why, pause)) = self.transient(&result, &format!("the result of guardian task {name}")) {
+                return Ok(Asked::Transient(why, pause));
+            }
             let Some(status) = result.json["validation_status"].as_str() else { continue };
             let summary = summary(&result.json["validation_summary"]);
             let link = result.json["validation_url"].as_str().map(|u| format!(" ({u})")).unwrap_or_default();
@@ -120,7 +166,7 @@ impl<'a> GuardianCheck<'a> {
                 "warning" if self.gate.allow_warning => Verdict::Pass,
                 _ => Verdict::Refuse(quoted),
             };
-            return Ok(self.finish(verdict, seen));
+            return Ok(Asked::Finding(self.finish(verdict, seen)));
         }
         Err(Error::Gate {
             summary: "No Site Reliability Guardian validation in the workflow".into(),
@@ -129,6 +175,11 @@ impl<'a> GuardianCheck<'a> {
                 self.gate.workflow_id
             ),
         })
+    }
+
+    /// A transient answer's reason and pause (see [`HttpAnswer::transient`]).
+    fn transient(&self, answer: &HttpAnswer, what: &str) -> Option<(String, Duration)> {
+        answer.transient(what, &self.gate.platform_url, false)
     }
 
     fn finish(&mut self, verdict: Verdict, seen: String) -> Finding {
@@ -143,6 +194,9 @@ impl<'a> GuardianCheck<'a> {
         };
         let answer =
             send(http, method, url, &format!("Bearer {}", token.expose()), body, &self.gate.platform_url).await?;
+        if let Some(why) = &answer.unreachable {
+            return Err(unreachable_env(&self.gate.platform_url, "platform_url", why));
+        }
         match answer.status {
             401 | 403 => Err(Error::Gate {
                 summary: "Dynatrace refused the platform token".into(),
@@ -178,6 +232,13 @@ impl<'a> GuardianCheck<'a> {
             ),
         }
     }
+}
+
+/// What one poll's requests came to.
+enum Asked {
+    Finding(Finding),
+    /// Why it could not tell, and how long to wait before asking again.
+    Transient(String, Duration),
 }
 
 /// `validation_summary` in words: `1 fail, 2 pass, 0 warning` (the counts as given), or

@@ -14,11 +14,15 @@
 //!   `resourceArn` and `executionDetails` (`testTrafficWeights`,
 //!   `productionTrafficWeights` — revision ARN to percent, filled at
 //!   PRODUCTION_TRAFFIC_SHIFT and empty at the POST_ stages, as in ECS's examples —
-//!   `serviceArn`, `targetServiceRevisionArn`), plus `hookDetails` when an earlier
-//!   IN_PROGRESS answer of the same hook returned some.
+//!   `serviceArn`, `targetServiceRevisionArn`), plus `hookDetails`: the hook's static
+//!   `hook_details` (ECS: the hook configuration's `hookDetails`, passed "on every
+//!   invocation") and what an earlier IN_PROGRESS answer of the same hook returned
+//!   (passed back "on the next invocation"), see [`combined_details`].
 //! - After a rollback, ECS invokes the PRODUCTION_TRAFFIC_SHIFT hooks again with the
 //!   weights reversed; so does the switch, once traffic is back, and their answer can
-//!   no longer stop anything (it is reported).
+//!   no longer stop anything (it is reported). Each gets [`ROLLBACK_NOTICE_BUDGET`] of
+//!   its own (at most its timeout): a rollback is often caused by the operation's
+//!   deadline, which is then already past.
 //! - It answers `{"hookStatus": "SUCCEEDED" | "FAILED" | "IN_PROGRESS"}`. IN_PROGRESS
 //!   is asked again after `callBackDelay` seconds (default 30), with the `hookDetails`
 //!   it returned, until the hook's `timeout`.
@@ -81,7 +85,16 @@ pub struct LifecycleHook {
     pub stage: HookStage,
     pub function_arn: String,
     pub timeout: Duration,
+    /// `hook_details`: the JSON object sent as `hookDetails` on every invocation.
+    pub details: Option<Json>,
 }
+
+/// How long each PRODUCTION_TRAFFIC_SHIFT hook may take to hear of a rollback (its
+/// own `timeout` if shorter), counted from when it is invoked. Not the operation's
+/// deadline: a bake cut short by that deadline rolls back after it, so a hook bounded
+/// by it would never be told. Short, because the apply has already failed and a
+/// rollback notice must not hold the user's terminal for a hook's full timeout.
+pub const ROLLBACK_NOTICE_BUDGET: Duration = Duration::from_secs(30);
 
 /// The default `hook.timeout`.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(300);
@@ -198,6 +211,28 @@ impl HookSubject {
         if let Ok(mut map) = self.details.lock() {
             map.insert((hook.stage.as_str(), hook.function_arn.clone()), details.clone());
         }
+    }
+}
+
+/// The `hookDetails` one invocation carries: the static `hook_details` (ECS passes the
+/// hook configuration's on every invocation) with what the hook last returned with
+/// IN_PROGRESS (ECS passes that back on its next invocation) laid over it key by key,
+/// so both promises hold and a key the function returned wins over the configured one
+/// (the function's own state is the fresher). ECS's guide gives both sources but not
+/// how they combine. A returned value that is not an object replaces the static one.
+pub fn combined_details(configured: Option<&Json>, returned: Option<&Json>) -> Option<Json> {
+    match (configured, returned) {
+        (None, None) => None,
+        (Some(c), None) => Some(c.clone()),
+        (None, Some(r)) => Some(r.clone()),
+        (Some(Json::Object(c)), Some(Json::Object(r))) => {
+            let mut merged = c.clone();
+            for (k, v) in r {
+                merged.insert(k.clone(), v.clone());
+            }
+            Some(Json::Object(merged))
+        }
+        (Some(_), Some(r)) => Some(r.clone()),
     }
 }
 
@@ -334,11 +369,45 @@ pub async fn run_stage(
     report: Reporter<'_>,
 ) -> Result<Option<String>> {
     for hook in hooks.iter().filter(|h| h.stage == stage) {
-        if let Some(reason) = run_one(ctx, lambda, hook, subject, gaining_percent, deadline, report).await? {
+        let bound = Bound { at: deadline, why: "the operation's timeout ran out first".into() };
+        if let Some(reason) = run_one(ctx, lambda, hook, subject, gaining_percent, bound, report).await? {
             return Ok(Some(reason));
         }
     }
     Ok(None)
+}
+
+/// Tells every PRODUCTION_TRAFFIC_SHIFT hook of a rollback (the gaining color back at
+/// `gaining_percent` %), each with [`ROLLBACK_NOTICE_BUDGET`] from when it is invoked
+/// (or its timeout if shorter), whatever the operation's deadline. All are told even
+/// when one fails: their answers stop nothing now. `Ok(Some(reasons))` names each hook
+/// that did not answer SUCCEEDED; `Err(Stopped)` on Ctrl-C.
+pub async fn tell_of_rollback(
+    ctx: &Ctx,
+    lambda: &impl Invoke,
+    hooks: &[LifecycleHook],
+    subject: &HookSubject,
+    gaining_percent: u8,
+    report: Reporter<'_>,
+) -> Result<Option<String>> {
+    let mut failed = Vec::new();
+    for hook in hooks.iter().filter(|h| h.stage == HookStage::ProductionTrafficShift) {
+        let bound = Bound {
+            at: Instant::now() + ROLLBACK_NOTICE_BUDGET,
+            why: format!("a rollback notice gets at most {}", duration::display(ROLLBACK_NOTICE_BUDGET)),
+        };
+        if let Some(reason) = run_one(ctx, lambda, hook, subject, gaining_percent, bound, report).await? {
+            failed.push(reason);
+        }
+    }
+    Ok(if failed.is_empty() { None } else { Some(failed.join("; ")) })
+}
+
+/// When a hook's wait ends at the latest besides its own timeout, and why (for the
+/// message when that comes first).
+struct Bound {
+    at: Instant,
+    why: String,
 }
 
 async fn run_one(
@@ -347,9 +416,10 @@ async fn run_one(
     hook: &LifecycleHook,
     subject: &HookSubject,
     gaining_percent: u8,
-    deadline: Instant,
+    bound: Bound,
     report: Reporter<'_>,
 ) -> Result<Option<String>> {
+    let deadline = bound.at;
     let stage = hook.stage.as_str();
     let name = short_name(&hook.function_arn);
     let say = |line: String| {
@@ -362,7 +432,7 @@ async fn run_one(
     let failed = |why: String| Some(format!("lifecycle hook {} at {stage} failed: {why}", hook.function_arn));
     let out_of_time = |asked: u32| {
         let bound = if deadline < started + hook.timeout {
-            "the operation's timeout ran out first".to_string()
+            bound.why.clone()
         } else {
             format!("its timeout is {}", duration::display(hook.timeout))
         };
@@ -379,7 +449,8 @@ async fn run_one(
     let mut asked = 0u32;
     say(format!("hook {name} ({stage}): invoking"));
     loop {
-        let payload = subject.payload(hook.stage, gaining_percent, &execution, details.as_ref());
+        let sent = combined_details(hook.details.as_ref(), details.as_ref());
+        let payload = subject.payload(hook.stage, gaining_percent, &execution, sent.as_ref());
         let bytes = serde_json::to_vec(&payload).unwrap_or_default();
         asked += 1;
         hclog::debug(
@@ -446,7 +517,12 @@ mod tests {
     }
 
     fn hook(stage: HookStage, timeout: Duration) -> LifecycleHook {
-        LifecycleHook { stage, function_arn: "arn:aws:lambda:us-east-1:1:function:smoke".into(), timeout }
+        LifecycleHook {
+            stage,
+            function_arn: "arn:aws:lambda:us-east-1:1:function:smoke".into(),
+            timeout,
+            details: None,
+        }
     }
 
     /// Answers from a script (the last answer repeats) and records what it was sent.
@@ -596,6 +672,86 @@ mod tests {
         let none = Scripted::new(vec![Scripted::status(r#"{"hookStatus":"FAILED"}"#)]);
         assert_eq!(run(&none, &hooks, HookStage::PostTestTrafficShift).await.unwrap(), None);
         assert!(none.sent.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn static_hook_details_are_sent_every_time_with_returned_keys_laid_over_them() {
+        let configured = json!({"S3_BUCKET_NAME": "my-approval-bucket", "stage": "configured"});
+        assert_eq!(combined_details(None, None), None);
+        assert_eq!(combined_details(Some(&configured), None), Some(configured.clone()));
+        assert_eq!(combined_details(None, Some(&json!({"n": 1}))), Some(json!({"n": 1})));
+        assert_eq!(
+            combined_details(Some(&configured), Some(&json!({"stage": "returned", "n": 1}))),
+            Some(json!({"S3_BUCKET_NAME": "my-approval-bucket", "stage": "returned", "n": 1})),
+            "both kept; the function's own key wins"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_configured_hook_details_reach_every_invocation_of_their_hook() {
+        let lambda = Scripted::new(vec![
+            Scripted::status(r#"{"hookStatus":"IN_PROGRESS","callBackDelay":1,"hookDetails":{"ticket":"CHG-1"}}"#),
+            Scripted::status(r#"{"hookStatus":"SUCCEEDED"}"#),
+        ]);
+        let mut h = hook(HookStage::PostTestTrafficShift, Duration::from_secs(60));
+        h.details = Some(json!({"S3_BUCKET_NAME": "my-approval-bucket"}));
+        assert_eq!(run(&lambda, &[h], HookStage::PostTestTrafficShift).await.unwrap(), None);
+        let sent = lambda.sent.lock().unwrap();
+        assert_eq!(sent[0].1["hookDetails"], json!({"S3_BUCKET_NAME": "my-approval-bucket"}));
+        assert_eq!(sent[1].1["hookDetails"], json!({"S3_BUCKET_NAME": "my-approval-bucket", "ticket": "CHG-1"}));
+    }
+
+    /// Like [`Scripted`], but every invocation takes `latency` (a real Lambda round trip).
+    struct Slow(Scripted, Duration);
+
+    impl Invoke for Slow {
+        async fn invoke(&self, arn: &str, payload: Vec<u8>) -> Result<(Option<String>, Vec<u8>)> {
+            tokio::time::sleep(self.1).await;
+            self.0.invoke(arn, payload).await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rollback_after_the_deadline_is_still_told_each_hook_with_a_budget_of_its_own() {
+        let ctx = Ctx::detached();
+        let (subject, latency) = (subject(), Duration::from_millis(200));
+        let long = hook(HookStage::ProductionTrafficShift, Duration::from_secs(600));
+        let short = LifecycleHook {
+            function_arn: "arn:aws:lambda:us-east-1:1:function:flags".into(),
+            ..hook(HookStage::ProductionTrafficShift, Duration::from_secs(10))
+        };
+        let hooks = [long, short];
+        // The operation's deadline is past (the bake ran into it): bounded by it, as
+        // before, the hooks are never heard.
+        let past = Instant::now();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let bounded = Slow(Scripted::new(vec![Scripted::status(r#"{"hookStatus":"SUCCEEDED"}"#)]), latency);
+        let reason = run_stage(&ctx, &bounded, &hooks[..1], HookStage::ProductionTrafficShift, &subject, 0, past, None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(reason.contains("the operation's timeout ran out first"), "{reason}");
+        assert!(bounded.0.sent.lock().unwrap().is_empty(), "never heard");
+
+        // Told of the rollback: each hook gets min(its timeout, 30 s) from its own start.
+        let told =
+            Slow(Scripted::new(vec![Scripted::status(r#"{"hookStatus":"IN_PROGRESS","callBackDelay":4}"#)]), latency);
+        let started = Instant::now();
+        let reason = tell_of_rollback(&ctx, &told, &hooks, &subject, 0, None).await.unwrap().unwrap();
+        let took = Instant::now() - started;
+        // An IN_PROGRESS whose next call would come after the budget ends the wait then.
+        assert!(
+            took <= Duration::from_secs(40),
+            "at most 30 s for the first, 10 s (its timeout) for the second: {took:?}"
+        );
+        assert!(reason.contains("function:smoke") && reason.contains("a rollback notice gets at most 30s"), "{reason}");
+        assert!(reason.contains("function:flags") && reason.contains("its timeout is 10s"), "{reason}");
+        let sent = told.0.sent.lock().unwrap();
+        let mut executions: Vec<&Json> = sent.iter().map(|(_, p)| &p["executionId"]).collect();
+        executions.dedup();
+        assert_eq!(executions.len(), 2, "both hooks were invoked");
+        assert!(sent.iter().all(|(_, p)| p["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"));
+        assert_eq!(sent[0].1["executionDetails"]["productionTrafficWeights"], json!({"rev-green": 0, "tg-blue": 100}));
     }
 
     fn service(name: &str, desired: i64, revisions: &[&str]) -> super::super::ServiceStatus {

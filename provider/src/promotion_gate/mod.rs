@@ -25,6 +25,10 @@ pub struct Promotion {
     pub strategy: Strategy,
     /// `promotion.hook`: Lambda lifecycle hooks, in configuration order.
     pub hooks: Vec<LifecycleHook>,
+    /// This move is a rollback (the rollback action): lifecycle hooks are told each step
+    /// but cannot stop it (as ECS), and a failed health check stops it where it is,
+    /// never handing traffic back to the color it moves traffic away from.
+    pub rolling_back: bool,
 }
 
 impl Default for Promotion {
@@ -39,6 +43,7 @@ impl Default for Promotion {
             dynatrace: None,
             strategy: Strategy::AllAtOnce,
             hooks: Vec::new(),
+            rolling_back: false,
         }
     }
 }
@@ -75,9 +80,10 @@ use dynatrace::SloCheck;
 use guardian::GuardianCheck;
 pub use guardian::GuardianGate;
 pub use hooks::{
-    DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, hooks_said, lambda, run_stage, weight_keys,
+    DEFAULT_HOOK_TIMEOUT, HookStage, HookSubject, LifecycleHook, hooks_said, lambda, run_stage, tell_of_rollback,
+    weight_keys,
 };
-pub use strategy::{Strategy, least_time, share, steps};
+pub use strategy::{Step, Strategy, least_time, share, steps};
 
 #[cfg(test)]
 use alarms::alarm_name_chunks;
@@ -100,6 +106,9 @@ enum Verdict {
     Wait(String),
     /// Not ever, without someone acting (a failed rollout).
     Refuse(String),
+    /// Could not tell this time (Dynatrace throttled, failed or did not answer): the
+    /// gate waits as for `Wait`; a bake keeps polling instead of failing.
+    Unsure(String),
 }
 
 /// What one poll saw: the verdict, and the numbers in a progress line's words
@@ -119,6 +128,7 @@ fn decide(
     firing: &[String],
     health: Option<&HealthSummary>,
     services: Option<&[ServiceStatus]>,
+    rule: &ServiceRule,
 ) -> Verdict {
     let mut reasons = Vec::new();
     match firing {
@@ -146,7 +156,7 @@ fn decide(
             ));
         }
         for s in serving {
-            match s.steadiness() {
+            match rule.judge(s) {
                 Steadiness::Steady => {}
                 Steadiness::Settling(why) => {
                     reasons.push(format!("ECS service {} on {} is not steady: {why}", s.name, t.color))
@@ -168,6 +178,7 @@ fn summarize(
     firing: &[String],
     health: Option<&HealthSummary>,
     services: Option<&[ServiceStatus]>,
+    rule: &ServiceRule,
 ) -> String {
     let mut parts = Vec::new();
     match health {
@@ -194,11 +205,15 @@ fn summarize(
     }
     if let Some(services) = services {
         let serving: Vec<&ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
-        let steady = serving.iter().filter(|s| s.steadiness() == Steadiness::Steady).count();
+        let steady = serving.iter().filter(|s| rule.judge(s) == Steadiness::Steady).count();
+        let judged = match rule {
+            ServiceRule::Steady => "steady services",
+            ServiceRule::Holding(_) => "services holding",
+        };
         if serving.is_empty() {
             parts.push("no ECS service with desired count > 0".into());
         } else {
-            parts.push(format!("steady services {steady}/{}", serving.len()));
+            parts.push(format!("{judged} {steady}/{}", serving.len()));
         }
     }
     match (p.alarm_names.len(), firing) {
@@ -223,14 +238,18 @@ async fn evaluate(
     };
     let services = async {
         match watch {
-            Some(w) => w.poll(aws).await.map(Some),
+            Some(w) => w.poll_and_judge(aws).await.map(|found| Some((found, w.rule.clone()))),
             None => Ok(None),
         }
     };
     let (firing, health, services) = tokio::try_join!(alarms, health, services)?;
+    let (services, rule) = match services {
+        Some((found, rule)) => (Some(found), rule),
+        None => (None, ServiceRule::Steady),
+    };
     Ok(Reading {
-        verdict: decide(p, t, &firing, health.as_ref(), services.as_deref()),
-        seen: summarize(p, &firing, health.as_ref(), services.as_deref()),
+        verdict: decide(p, t, &firing, health.as_ref(), services.as_deref(), &rule),
+        seen: summarize(p, &firing, health.as_ref(), services.as_deref(), &rule),
     })
 }
 
@@ -296,13 +315,17 @@ impl GatePoll for LivePoll<'_> {
     }
 }
 
-/// One reading of every check: a refusal wins, then every reason to wait, in order.
+/// One reading of every check: a refusal wins, then every reason to wait (a check that
+/// could not tell is named with them), then "could not tell", in order.
 fn combine(reading: Reading, verdict: Verdict, seen: &str) -> Reading {
+    use Verdict::*;
     let verdict = match (reading.verdict, verdict) {
-        (Verdict::Refuse(r), _) | (_, Verdict::Refuse(r)) => Verdict::Refuse(r),
-        (Verdict::Wait(a), Verdict::Wait(b)) => Verdict::Wait(format!("{a}; {b}")),
-        (Verdict::Wait(r), Verdict::Pass) | (Verdict::Pass, Verdict::Wait(r)) => Verdict::Wait(r),
-        (Verdict::Pass, Verdict::Pass) => Verdict::Pass,
+        (Refuse(r), _) | (_, Refuse(r)) => Refuse(r),
+        (Wait(a), Wait(b) | Unsure(b)) | (Unsure(a), Wait(b)) => Wait(format!("{a}; {b}")),
+        (Wait(r), Pass) | (Pass, Wait(r)) => Wait(r),
+        (Unsure(a), Unsure(b)) => Unsure(format!("{a}; {b}")),
+        (Unsure(r), Pass) | (Pass, Unsure(r)) => Unsure(r),
+        (Pass, Pass) => Pass,
     };
     let seen = if seen.is_empty() { reading.seen } else { format!("{}; {seen}", reading.seen) };
     Reading { verdict, seen }
@@ -399,7 +422,8 @@ async fn wait_until_passing(
                     ),
                 });
             }
-            Verdict::Wait(reason) => reason,
+            // Before a write, "could not tell" is "not yet".
+            Verdict::Wait(reason) | Verdict::Unsure(reason) => reason,
         };
         hclog::debug("promotion gate not yet passing", &[("reason", &reason)]);
         if let Some(r) = report {
@@ -436,28 +460,50 @@ pub enum BakeOf {
 /// Watches health and alarms of the newly active color for `bake_time`. Returns the
 /// failure reason if the bake fails. With a reporter, every poll reports what it saw
 /// and how far the bake is; polls start at most 5 s apart.
+///
+/// `moved_at`: when the traffic being baked moved; the SLOs are read over a window that
+/// starts there ([`dynatrace::window`]). A read that could not tell (Dynatrace throttled,
+/// failed or unreachable) does not fail the bake: it keeps polling, and when the bake
+/// time is over while the SLOs' last read still could not tell, it keeps asking until
+/// the operation's deadline (`op`), and fails then, naming why.
+#[allow(clippy::too_many_arguments)]
 pub async fn bake(
     ctx: &Ctx,
     aws: &AwsClients,
     p: &Promotion,
     t: &GateTarget<'_>,
     of: BakeOf,
+    op: &Operation<'_>,
+    moved_at: Instant,
     report: Reporter<'_>,
 ) -> Result<Option<String>> {
     // A step's bake also watches the gaining color's ECS services (a rollout that fails
     // or tasks that stop while it holds a share stop the promotion). The final bake does
     // not: once the promotion is done, a deploy tool may start the next deployment, or
     // scale, and that must not roll the finished promotion back.
-    let watch = (of == BakeOf::Step && p.check_services).then(|| ServiceWatch::new(t.cluster, t.target_group_arn));
+    // Services are judged by what ECS promises while a color holds traffic (a failed
+    // rollout, tasks stopping), not by "steady": a scale-out the step's traffic
+    // triggers (target tracking) is still starting tasks, and that is no failure.
+    let watch = (of == BakeOf::Step && p.check_services).then(|| ServiceWatch::holding(t.cluster, t.target_group_arn));
     let mut live = LivePoll::new(aws, p, t, watch);
+    live.slo = live.slo.map(|check| check.since(moved_at));
     live.bake_end = Some(Instant::now() + p.bake_time);
-    bake_until_done(ctx, p, t, &mut live, report).await
+    bake_until_done(ctx, p, t, op, &mut live, report).await
+}
+
+/// Why a bake fails when Dynatrace could not tell until the operation's deadline.
+fn unsure_until_the_deadline(op: &Operation<'_>, last: &str) -> String {
+    format!(
+        "the bake time was over, but Dynatrace stayed unreachable or throttled until the {} timeout ran out, so the SLOs' last read never came ({last}); no SLO was seen failing",
+        op.name
+    )
 }
 
 async fn bake_until_done(
     ctx: &Ctx,
     p: &Promotion,
     t: &GateTarget<'_>,
+    op: &Operation<'_>,
     gate: &mut impl GatePoll,
     report: Reporter<'_>,
 ) -> Result<Option<String>> {
@@ -467,14 +513,39 @@ async fn bake_until_done(
     let started = Instant::now();
     let end = started + p.bake_time;
     let interval = poll_interval(p.bake_time);
+    // What the last poll could not tell, if it could not.
+    let mut unsure: Option<String> = None;
     loop {
         let poll_started = Instant::now();
+        // Past the bake's end only an undecided read keeps the bake going, and only
+        // until the operation's deadline (checked here, so that the bake names why).
+        let overtime = poll_started >= end;
+        if overtime && poll_started >= op.deadline {
+            let reason = unsure_until_the_deadline(op, unsure.as_deref().unwrap_or("no answer"));
+            if let Some(r) = report {
+                r(format!("{}: bake failed after {}: {reason}", t.color, seconds(poll_started - started)));
+            }
+            return Ok(Some(reason));
+        }
         let reading = tokio::select! {
-            r = gate.poll() => r?,
+            biased;
             _ = ctx.stopped() => return Err(Error::Stopped { during: format!("the bake of {}", t.color) }),
+            _ = tokio::time::sleep_until(op.deadline), if overtime => {
+                let reason = unsure_until_the_deadline(op, unsure.as_deref().unwrap_or("no answer"));
+                if let Some(r) = report {
+                    r(format!("{}: bake failed after {}: {reason}", t.color, seconds(Instant::now() - started)));
+                }
+                return Ok(Some(reason));
+            }
+            r = gate.poll() => r?,
         };
+        unsure = None;
         match reading.verdict {
             Verdict::Pass => {}
+            Verdict::Unsure(reason) => {
+                hclog::debug("bake could not tell this time", &[("color", &t.color), ("reason", &reason)]);
+                unsure = Some(reason);
+            }
             Verdict::Wait(reason) | Verdict::Refuse(reason) => {
                 if let Some(r) = report {
                     r(format!("{}: bake failed after {}: {reason}", t.color, seconds(Instant::now() - started)));
@@ -484,19 +555,30 @@ async fn bake_until_done(
         }
         let now = Instant::now();
         if let Some(r) = report {
-            r(format!(
-                "{}: baking {} of {}: {}",
-                t.color,
-                seconds((now - started).min(p.bake_time)),
-                duration::display(p.bake_time),
-                reading.seen
-            ));
+            let line = if now >= end && unsure.is_some() {
+                format!(
+                    "{}: baked {}; waiting for a read that can tell: {}",
+                    t.color,
+                    duration::display(p.bake_time),
+                    reading.seen
+                )
+            } else {
+                format!(
+                    "{}: baking {} of {}: {}",
+                    t.color,
+                    seconds((now - started).min(p.bake_time)),
+                    duration::display(p.bake_time),
+                    reading.seen
+                )
+            };
+            r(line);
         }
-        if now >= end {
+        if now >= end && unsure.is_none() {
             hclog::info("bake passed", &[("color", &t.color), ("bake_time", &duration::display(p.bake_time))]);
             return Ok(None);
         }
-        let next = (poll_started + interval).max(now).min(end);
+        let until = if now >= end { op.deadline } else { end };
+        let next = (poll_started + interval).max(now).min(until);
         tokio::select! {
             _ = ctx.stopped() => return Err(Error::Stopped { during: format!("the bake of {}", t.color) }),
             _ = tokio::time::sleep_until(next) => {}
@@ -657,20 +739,53 @@ mod tests {
         ]);
         let steady = [svc(2, 2, vec![dep("d", "PRIMARY", Some("COMPLETED"), 2, 2)])];
         assert_eq!(
-            decide(&p, &target(), &[], Some(&h), Some(&steady)),
+            decide(&p, &target(), &[], Some(&h), Some(&steady), &ServiceRule::Steady),
             Verdict::Wait(format!(
                 "green target group {TG} has 0 healthy of 3 registered targets (2 initial: Elb.RegistrationInProgress, \
                  1 unhealthy: Target.ResponseCodeMismatch); needs 2"
             ))
         );
         let healthy = HealthSummary::from_targets([("healthy", None), ("healthy", None)]);
-        assert_eq!(decide(&p, &target(), &[], Some(&healthy), Some(&steady)), Verdict::Pass);
+        assert_eq!(decide(&p, &target(), &[], Some(&healthy), Some(&steady), &ServiceRule::Steady), Verdict::Pass);
         // Health off, bake (no services): only alarms count.
-        assert_eq!(decide(&p, &target(), &[], None, None), Verdict::Pass);
+        assert_eq!(decide(&p, &target(), &[], None, None, &ServiceRule::Steady), Verdict::Pass);
         assert_eq!(
-            decide(&p, &target(), &["a".into()], None, None),
+            decide(&p, &target(), &["a".into()], None, None, &ServiceRule::Steady),
             Verdict::Wait("CloudWatch alarm a is in ALARM".into())
         );
+    }
+
+    #[test]
+    fn a_bake_fails_a_service_only_on_a_failed_rollout_or_stopped_tasks() {
+        let p = Promotion::default();
+        let h = HealthSummary::from_targets([("healthy", None)]);
+        let arn = svc(0, 0, vec![]).arn;
+        let holding = ServiceRule::Holding([(arn, 2)].into_iter().collect());
+        // Target tracking raised desired from 2 to 4: rollout still COMPLETED, 2 running.
+        let scaling = svc(4, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 4, 2)]);
+        assert_eq!(ServiceRule::Steady.judge(&scaling), Steadiness::Settling("running 2 of desired 4".into()));
+        assert_eq!(holding.judge(&scaling), Steadiness::Steady, "a scale-out in progress is no failure");
+        assert_eq!(decide(&p, &target(), &[], Some(&h), Some(std::slice::from_ref(&scaling)), &holding), Verdict::Pass);
+        assert!(matches!(
+            decide(&p, &target(), &[], Some(&h), Some(&[scaling]), &ServiceRule::Steady),
+            Verdict::Wait(_)
+        ));
+        // A deployment in progress that keeps its tasks running is not one either.
+        let rolling = svc(2, 2, vec![dep("d3", "PRIMARY", Some("IN_PROGRESS"), 2, 1), dep("d2", "ACTIVE", None, 2, 1)]);
+        assert_eq!(holding.judge(&rolling), Steadiness::Steady);
+        // Tasks stopping: fewer running than when the bake began.
+        let stopped = svc(2, 1, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 1)]);
+        assert_eq!(
+            holding.judge(&stopped),
+            Steadiness::Failed("it runs 1 tasks, fewer than the 2 it ran when the bake began (tasks stopped)".into())
+        );
+        // The circuit breaker.
+        let mut failed = svc(2, 2, vec![dep("d3", "PRIMARY", Some("FAILED"), 2, 0)]);
+        failed.deployments[0].rollout_state_reason = Some("circuit breaker".into());
+        assert!(matches!(holding.judge(&failed), Steadiness::Failed(r) if r.contains("circuit breaker")));
+        // A service that appeared after the bake began is judged on its rollout only.
+        let newcomer = ServiceStatus { arn: "arn:other".into(), ..svc(3, 0, vec![]) };
+        assert_eq!(holding.judge(&newcomer), Steadiness::Steady);
     }
 
     #[test]
@@ -682,7 +797,7 @@ mod tests {
             ServiceStatus { name: "old".into(), ..svc(0, 0, vec![]) },
         ];
         assert_eq!(
-            decide(&p, &target(), &["a".into(), "b".into()], Some(&h), Some(&rolling)),
+            decide(&p, &target(), &["a".into(), "b".into()], Some(&h), Some(&rolling), &ServiceRule::Steady),
             Verdict::Wait(
                 "CloudWatch alarms a, b are in ALARM; ECS service app-green on green is not steady: \
                  deployment d2 is IN_PROGRESS, running 1 of desired 2"
@@ -692,7 +807,7 @@ mod tests {
         let mut failed = svc(2, 0, vec![dep("d2", "PRIMARY", Some("FAILED"), 2, 0)]);
         failed.deployments[0].rollout_state_reason = Some("circuit breaker: tasks failed to start".into());
         assert_eq!(
-            decide(&p, &target(), &[], Some(&h), Some(&[failed])),
+            decide(&p, &target(), &[], Some(&h), Some(&[failed]), &ServiceRule::Steady),
             Verdict::Refuse(
                 "ECS service app-green on green failed its rollout: deployment d2 of td:2 FAILED: \
                  circuit breaker: tasks failed to start"
@@ -701,7 +816,7 @@ mod tests {
         );
         let idle = [svc(0, 0, vec![])];
         assert_eq!(
-            decide(&p, &target(), &[], Some(&h), Some(&idle)),
+            decide(&p, &target(), &[], Some(&h), Some(&idle), &ServiceRule::Steady),
             Verdict::Wait(format!(
                 "no ECS service in cluster c with desired count > 0 serves the green target group {TG}"
             ))
@@ -908,7 +1023,10 @@ mod tests {
         let mut gate = Scripted::new(vec![Verdict::Pass]);
         let lines = Lines::new();
         let report = |l: String| lines.push(l);
-        let failed = bake_until_done(&Ctx::detached(), &p, &target(), &mut gate, Some(&report)).await.unwrap();
+        let failed =
+            bake_until_done(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, Some(&report))
+                .await
+                .unwrap();
         assert_eq!(failed, None);
         let got = lines.taken();
         // Polls at 0, 5, ..., 120 s.
@@ -922,12 +1040,126 @@ mod tests {
         let mut gate = Scripted::new(vec![Verdict::Pass, Verdict::Pass, alarm]);
         let lines = Lines::new();
         let report = |l: String| lines.push(l);
-        let failed = bake_until_done(&Ctx::detached(), &p, &target(), &mut gate, Some(&report)).await.unwrap();
+        let failed =
+            bake_until_done(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, Some(&report))
+                .await
+                .unwrap();
         assert_eq!(failed.as_deref(), Some("CloudWatch alarm app-5xx is in ALARM"));
         assert_eq!(
             lines.taken().last().unwrap(),
             &(10, "green: bake failed after 10s: CloudWatch alarm app-5xx is in ALARM".to_string())
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bake_whose_last_read_could_not_tell_keeps_asking_and_passes_on_the_next() {
+        let p = Promotion { bake_time: Duration::from_secs(10), ..Default::default() };
+        // Polls at 0, 1, ..., 10 s; Dynatrace is throttled, then fails (503), at the
+        // bake's last read, and answers at the one after.
+        let mut answers = vec![Verdict::Pass; 10];
+        answers.push(Verdict::Unsure("Dynatrace throttled the read of SLO s (429, Retry-After 1s)".into()));
+        answers.push(Verdict::Unsure("Dynatrace answered 503 to the read of SLO s".into()));
+        answers.push(Verdict::Pass);
+        let mut gate = Scripted::new(answers);
+        let lines = Lines::new();
+        let report = |l: String| lines.push(l);
+        let started = Instant::now();
+        let failed =
+            bake_until_done(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, Some(&report))
+                .await
+                .unwrap();
+        assert_eq!(failed, None, "a transient answer does not fail the bake");
+        assert_eq!((gate.polls, started.elapsed()), (13, Duration::from_secs(12)));
+        let got = lines.taken();
+        assert_eq!(got[10], (10, "green: baked 10s; waiting for a read that can tell: poll 11".to_string()));
+        assert_eq!(got.last().unwrap(), &(12, "green: baking 10s of 10s: poll 13".to_string()));
+
+        // Could not tell in the middle of the bake: the bake goes on to its end.
+        let mut answers = vec![Verdict::Pass, Verdict::Unsure("Dynatrace answered 502".into())];
+        answers.push(Verdict::Pass);
+        let mut gate = Scripted::new(answers);
+        let failed = bake_until_done(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, None)
+            .await
+            .unwrap();
+        assert_eq!((failed, gate.polls), (None, 11));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bake_that_can_never_tell_fails_at_the_deadline_naming_dynatrace() {
+        let p = Promotion { bake_time: Duration::from_secs(10), ..Default::default() };
+        let throttled = Verdict::Unsure("Dynatrace throttled the read of SLO s (429, Retry-After 1s)".into());
+        let mut gate = Scripted::new(vec![Verdict::Pass, throttled]);
+        let started = Instant::now();
+        let failed = bake_until_done(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(30)), &mut gate, None)
+            .await
+            .unwrap()
+            .expect("the bake fails");
+        assert_eq!(started.elapsed(), Duration::from_secs(30), "it kept asking until the operation's deadline");
+        assert_eq!(
+            failed,
+            "the bake time was over, but Dynatrace stayed unreachable or throttled until the update timeout ran out, \
+             so the SLOs' last read never came (Dynatrace throttled the read of SLO s (429, Retry-After 1s)); \
+             no SLO was seen failing"
+        );
+        // A poll that hangs past the deadline (a request that never answers) ends there too.
+        let mut gate = Scripted {
+            delay: Duration::from_secs(7),
+            ..Scripted::new(vec![Verdict::Unsure("Dynatrace did not answer".into())])
+        };
+        let started = Instant::now();
+        let failed = bake_until_done(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(20)), &mut gate, None)
+            .await
+            .unwrap()
+            .expect("the bake fails");
+        assert_eq!(started.elapsed(), Duration::from_secs(20));
+        assert!(failed.contains("(Dynatrace did not answer)"), "{failed}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_slo_that_dynatrace_evaluates_as_failing_fails_the_bake_at_once() {
+        let p = Promotion { bake_time: Duration::from_secs(10), ..Default::default() };
+        let failing = "Dynatrace SLO \"checkout\" (s) is FAILURE: 97 % against a target of 99.9 %";
+        let answers =
+            vec![Verdict::Pass, Verdict::Unsure("Dynatrace answered 503".into()), Verdict::Wait(failing.into())];
+        let mut gate = Scripted::new(answers);
+        let started = Instant::now();
+        let failed = bake_until_done(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, None)
+            .await
+            .unwrap();
+        assert_eq!(failed.as_deref(), Some(failing));
+        assert_eq!((gate.polls, started.elapsed()), (3, Duration::from_secs(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn before_a_write_could_not_tell_is_not_yet() {
+        let p = Promotion { wait_timeout: Duration::from_secs(10), ..Default::default() };
+        let mut gate = Scripted::new(vec![Verdict::Unsure("Dynatrace answered 503".into()), Verdict::Pass]);
+        wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, None)
+            .await
+            .unwrap();
+        assert_eq!(gate.polls, 2);
+        let mut gate = Scripted::new(vec![Verdict::Unsure("Dynatrace answered 503".into())]);
+        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, None)
+            .await
+            .unwrap_err();
+        assert!(e.to_diagnostic().detail.starts_with("Traffic was not moved: Dynatrace answered 503 (checked for 10s"));
+    }
+
+    #[test]
+    fn a_failing_check_outweighs_one_that_could_not_tell() {
+        let r = |v: Verdict| Reading { verdict: v, seen: "aws".into() };
+        let unsure = Verdict::Unsure("503".into());
+        assert_eq!(combine(r(Verdict::Pass), unsure.clone(), "dt").verdict, unsure);
+        assert_eq!(combine(r(Verdict::Pass), unsure.clone(), "dt").seen, "aws; dt");
+        assert_eq!(
+            combine(r(Verdict::Wait("alarm a".into())), unsure.clone(), "").verdict,
+            Verdict::Wait("alarm a; 503".into())
+        );
+        assert_eq!(
+            combine(r(unsure.clone()), Verdict::Refuse("fail".into()), "").verdict,
+            Verdict::Refuse("fail".into())
+        );
+        assert_eq!(combine(r(unsure.clone()), unsure, "").verdict, Verdict::Unsure("503; 503".into()));
     }
 
     #[test]
@@ -943,15 +1175,18 @@ mod tests {
         let rolling = svc(2, 1, vec![dep("d3", "PRIMARY", Some("IN_PROGRESS"), 2, 1)]);
         let idle = svc(0, 0, vec![]);
         assert_eq!(
-            summarize(&p, &[], Some(&h), Some(&[steady.clone(), rolling, idle.clone()])),
+            summarize(&p, &[], Some(&h), Some(&[steady.clone(), rolling, idle.clone()]), &ServiceRule::Steady),
             "1/4 targets healthy (1 initial, 2 unhealthy), needs 2; steady services 1/2; alarms OK (2)"
         );
         assert_eq!(
-            summarize(&p, &["b".into()], None, Some(&[idle])),
+            summarize(&p, &["b".into()], None, Some(&[idle]), &ServiceRule::Steady),
             "health check off (min_healthy_targets = 0); no ECS service with desired count > 0; in ALARM: b"
         );
         let healthy = HealthSummary::from_targets([("healthy", None), ("healthy", None)]);
-        assert_eq!(summarize(&Promotion::default(), &[], Some(&healthy), None), "2/2 targets healthy, needs 1");
+        assert_eq!(
+            summarize(&Promotion::default(), &[], Some(&healthy), None, &ServiceRule::Steady),
+            "2/2 targets healthy, needs 1"
+        );
     }
 
     #[test]
