@@ -399,11 +399,17 @@ async fn wait_until_passing(
             _ = ctx.stopped() => return Err(Error::Stopped { during: format!("the promotion gate for {}; nothing was written", t.color) }),
             r = gate.poll() => r?,
             _ = tokio::time::sleep_until(gate_deadline) => {
-                let unanswered = format!(
-                    "a gate poll got no answer from AWS in time (throttled or slow){}",
-                    last_reason.map(|r| format!("; before it: {r}")).unwrap_or_default()
-                );
-                return Err(out_of_time(&unanswered));
+                // The last poll starts when the wait ends; one that has not answered by
+                // then is no news: the reason is the last answer. Only a poll stuck for
+                // longer than the polling interval is worth naming.
+                let reason = match last_reason {
+                    Some(r) if Instant::now() - poll_started <= interval => r,
+                    _ => format!(
+                        "a gate poll got no answer from AWS in time (throttled or slow){}",
+                        last_reason.map(|r| format!("; before it: {r}")).unwrap_or_default()
+                    ),
+                };
+                return Err(out_of_time(&reason));
             }
         };
         let reason = match reading.verdict {
@@ -934,6 +940,25 @@ mod tests {
     fn op(timeout: Duration) -> Operation<'static> {
         let now = Instant::now();
         Operation { name: "update", started: now, deadline: now + timeout }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_that_runs_out_names_the_last_answer_not_the_poll_it_started_at_the_end() {
+        // Each poll takes 0.8 s (AWS answers, just not at once): the wait's last poll
+        // starts when the wait ends, and the refusal is about the SLO, not about AWS.
+        let p = Promotion { wait_timeout: Duration::from_secs(10), ..Default::default() };
+        let slo = Verdict::Wait("Dynatrace SLO \"availability\" is FAILURE".into());
+        let mut gate = Scripted { delay: Duration::from_millis(800), ..Scripted::new(vec![slo]) };
+        let e = wait_until_passing(&Ctx::detached(), &p, &target(), &op(Duration::from_secs(600)), &mut gate, None)
+            .await
+            .unwrap_err();
+        let d = e.to_diagnostic();
+        assert!(
+            d.detail.starts_with("Traffic was not moved: Dynatrace SLO \"availability\" is FAILURE (checked for 10s"),
+            "{}",
+            d.detail
+        );
+        assert!(!d.detail.contains("no answer from AWS"), "{}", d.detail);
     }
 
     #[tokio::test(start_paused = true)]
