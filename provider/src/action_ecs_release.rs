@@ -25,6 +25,7 @@ use crate::errors::Error;
 use crate::promotion_gate::{self, HookStage, Operation, Promotion};
 use crate::release_spec::{self, ReleaseSpec};
 use crate::resource_ecs_release;
+use crate::resource_ecs_release::attrs;
 use crate::traffic_pointer::{Color, Traffic};
 use crate::traffic_switch::{Live, Outcome, Switch};
 use std::time::Duration;
@@ -35,6 +36,8 @@ use tokio::time::Instant;
 
 pub const PROMOTE: &str = "bluegreen_ecs_promote";
 pub const ROLLBACK: &str = "bluegreen_ecs_rollback";
+/// The one input the actions add to the release's: the color that gets all traffic.
+const TO_COLOR: &str = "to_color";
 
 /// Which action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,28 +75,28 @@ fn resource_block(name: &str) -> Option<NestedBlock> {
 /// The locator inputs both actions share with the resource.
 fn locators(description: &str) -> Block {
     let mut block = Block::new(description)
-        .attribute(Attribute::required("cluster", Type::String, "ECS cluster name or ARN of the release."))
+        .attribute(Attribute::required(attrs::CLUSTER, Type::String, "ECS cluster name or ARN of the release."))
         .attribute(Attribute::optional(
-            "listener_rule_arn",
+            attrs::LISTENER_RULE_ARN,
             Type::String,
             "The listener rule whose forward action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`.",
         ))
         .attribute(Attribute::optional(
-            "listener_arn",
+            attrs::LISTENER_ARN,
             Type::String,
             "The listener whose default action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`.",
         ))
         .attribute(Attribute::optional(
-            "test_listener_rule_arn",
+            attrs::TEST_LISTENER_RULE_ARN,
             Type::String,
             "Optional listener rule that always forwards to the standby color; it follows the new standby.",
         ))
         .attribute(Attribute::optional(
-            "test_listener_arn",
+            attrs::TEST_LISTENER_ARN,
             Type::String,
             "Optional listener whose default action always forwards to the standby color; it follows the new standby.",
         ));
-    for color in ["blue", "green"] {
+    for color in attrs::COLORS {
         if let Some(b) = resource_block(color) {
             block = block.block(b);
         }
@@ -108,12 +111,12 @@ pub fn promote_schema() -> ActionSchema {
          as the `bluegreen_ecs_release` resource. Progress is reported while the gate waits and the bake runs.",
     )
     .attribute(Attribute::optional(
-        "to_color",
+        TO_COLOR,
         Type::String,
         "`blue` or `green`: the color that gets all traffic. Defaults to the standby color when the invoke starts; \
          set it to make a repeated or late invoke do nothing rather than switch back.",
     ));
-    if let Some(p) = resource_block("promotion") {
+    if let Some(p) = resource_block(attrs::PROMOTION) {
         block = block.block(p);
     }
     ActionSchema { schema: Schema { version: 0, block } }
@@ -131,7 +134,7 @@ pub fn rollback_schema() -> ActionSchema {
          its failure is a warning.",
     )
     .attribute(Attribute::optional(
-        "to_color",
+        TO_COLOR,
         Type::String,
         "`blue` or `green`: the color that gets all traffic back. Omitted: during a canary the majority color \
          (the canary, the version under suspicion, gets nothing); otherwise the standby color. Set it to send all \
@@ -153,7 +156,7 @@ pub fn rollback_schema() -> ActionSchema {
     ));
     // The promotion's steps and hooks, defined once in the resource's schema.
     let mut gate = gate;
-    if let Some(promotion) = resource_block("promotion") {
+    if let Some(promotion) = resource_block(attrs::PROMOTION) {
         let steps = promotion.block;
         if let Some(a) = steps.attributes.iter().find(|a| a.name == "strategy") {
             gate = gate.attribute(a.clone());
@@ -162,7 +165,7 @@ pub fn rollback_schema() -> ActionSchema {
             gate = gate.block(b);
         }
     }
-    block = block.block(NestedBlock::list_max_one("promotion", gate));
+    block = block.block(NestedBlock::list_max_one(attrs::PROMOTION, gate));
     ActionSchema { schema: Schema { version: 0, block } }
 }
 
@@ -176,7 +179,7 @@ pub fn validate(type_name: &str, config: &Value) -> Diagnostics {
         return crate::errors::unknown_type("action", type_name);
     };
     let mut d = release_spec::validate(config);
-    if let Some(color) = config.get("to_color").as_str()
+    if let Some(color) = config.get(TO_COLOR).as_str()
         && Color::parse(color).is_none()
     {
         let omitted = match kind {
@@ -184,7 +187,7 @@ pub fn validate(type_name: &str, config: &Value) -> Diagnostics {
             Kind::Rollback => "omit it to end a canary on the majority color (otherwise: the standby color)",
         };
         d.error_at(
-            AttrPath::root("to_color"),
+            AttrPath::root(TO_COLOR),
             "Invalid to_color",
             format!("{color:?} is not a color: use \"blue\" or \"green\", or {omitted}."),
         );
@@ -211,22 +214,37 @@ fn roll_back(live: Traffic) -> Traffic {
     if live.standby_percent > 0 { Traffic { active: live.active, standby_percent: 0 } } else { all_to_standby(live) }
 }
 
+/// An action's configuration, typed: the release it moves (the resource's inputs,
+/// parsed by [`release_spec`]) and `to_color`.
+#[derive(Debug)]
+struct ActionConfig {
+    release: ReleaseSpec,
+    /// None: the action picks (promote: the standby; rollback: [`roll_back`]).
+    to_color: Option<Color>,
+}
+
+impl ActionConfig {
+    /// A validated, wholly known configuration.
+    fn from_value(kind: Kind, config: &Value) -> Result<ActionConfig, Diagnostics> {
+        let d = validate(kind.name(), config);
+        if d.has_errors() {
+            return Err(d);
+        }
+        let release = release_spec::from_value(config)?;
+        Ok(ActionConfig { release, to_color: config.get(TO_COLOR).as_str().and_then(Color::parse) })
+    }
+}
+
 /// The invoke of a validated, wholly known configuration.
 fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
-    let d = validate(kind.name(), config);
-    if d.has_errors() {
-        return Err(d);
-    }
-    let mut spec = release_spec::from_value(config)?;
+    let ActionConfig { release: mut spec, to_color: to } = ActionConfig::from_value(kind, config)?;
     match kind {
         Kind::Promote => {
-            let to = config.get("to_color").as_str().and_then(Color::parse);
             spec.active_color = to;
             spec.standby_percent = Some(0);
             Ok(Plan { spec, desired: if to.is_some() { None } else { Some(all_to_standby) } })
         }
         Kind::Rollback => {
-            let to = config.get("to_color").as_str().and_then(Color::parse);
             spec.active_color = to;
             spec.standby_percent = Some(0);
             spec.promotion = Promotion {
@@ -278,7 +296,7 @@ fn no_health_check_warning() -> Diagnostic {
         "Rollback without a health check",
         "promotion.min_healthy_targets is 0, so the rollback moves all traffic without checking that it has healthy targets. Remove it (default 1) to keep the check.",
     )
-    .at(AttrPath::root("promotion").index(0).attr("min_healthy_targets"))
+    .at(AttrPath::root(attrs::PROMOTION).index(0).attr("min_healthy_targets"))
 }
 
 // ---------------------------------------------------------------------------------
@@ -527,14 +545,14 @@ mod tests {
 
     fn config(extra: &[(&str, Value)]) -> Value {
         let mut v = Value::object([
-            ("cluster", Value::from("prod")),
-            ("listener_rule_arn", Value::from(RULE)),
-            ("listener_arn", Value::Null),
-            ("test_listener_rule_arn", Value::Null),
-            ("test_listener_arn", Value::Null),
-            ("blue", color(BLUE)),
-            ("green", color(GREEN)),
-            ("promotion", Value::List(vec![])),
+            (attrs::CLUSTER, Value::from("prod")),
+            (attrs::LISTENER_RULE_ARN, Value::from(RULE)),
+            (attrs::LISTENER_ARN, Value::Null),
+            (attrs::TEST_LISTENER_RULE_ARN, Value::Null),
+            (attrs::TEST_LISTENER_ARN, Value::Null),
+            (attrs::BLUE, color(BLUE)),
+            (attrs::GREEN, color(GREEN)),
+            (attrs::PROMOTION, Value::List(vec![])),
         ]);
         for (k, x) in extra {
             v.as_object_mut().unwrap().insert(k.to_string(), x.clone());
@@ -557,9 +575,16 @@ mod tests {
         let (attrs, blocks) = names(&promote);
         assert_eq!(
             attrs,
-            ["cluster", "listener_arn", "listener_rule_arn", "test_listener_arn", "test_listener_rule_arn", "to_color"]
+            [
+                attrs::CLUSTER,
+                attrs::LISTENER_ARN,
+                attrs::LISTENER_RULE_ARN,
+                attrs::TEST_LISTENER_ARN,
+                attrs::TEST_LISTENER_RULE_ARN,
+                "to_color"
+            ]
         );
-        assert_eq!(blocks, ["blue", "green", "promotion"]);
+        assert_eq!(blocks, [attrs::BLUE, attrs::GREEN, attrs::PROMOTION]);
         for b in &promote.blocks {
             let r = resource.blocks.iter().find(|r| r.name == b.name).unwrap();
             assert_eq!((b.nesting, b.min_items, b.max_items), (r.nesting, r.min_items, r.max_items), "{}", b.name);
@@ -573,8 +598,8 @@ mod tests {
         let rollback = rollback_schema().schema.block;
         let (attrs, blocks) = names(&rollback);
         assert!(attrs.contains(&"to_color".to_string()));
-        assert_eq!(blocks, ["blue", "green", "promotion"]);
-        let gate = rollback.blocks.iter().find(|b| b.name == "promotion").unwrap();
+        assert_eq!(blocks, [attrs::BLUE, attrs::GREEN, attrs::PROMOTION]);
+        let gate = rollback.blocks.iter().find(|b| b.name == attrs::PROMOTION).unwrap();
         assert_eq!(
             names(&gate.block),
             (
@@ -589,18 +614,29 @@ mod tests {
         let cases: Vec<(&str, Value, &str, &str)> = vec![
             (PROMOTE, config(&[("to_color", "purple".into())]), "to_color", "omit it to promote the standby"),
             (ROLLBACK, config(&[("to_color", "red".into())]), "to_color", "omit it to end a canary on the majority"),
-            (PROMOTE, config(&[("listener_arn", LISTENER.into())]), "listener_arn", "exactly one"),
-            (ROLLBACK, config(&[("listener_rule_arn", "nope".into())]), "listener_rule_arn", "expected arn:aws"),
-            (PROMOTE, config(&[("green", color(BLUE))]), "green[0].target_group_arn", "two different"),
+            (PROMOTE, config(&[(attrs::LISTENER_ARN, LISTENER.into())]), attrs::LISTENER_ARN, "exactly one"),
             (
                 ROLLBACK,
-                config(&[("promotion", Value::List(vec![Value::object([("wait_timeout", Value::from("soon"))])]))]),
+                config(&[(attrs::LISTENER_RULE_ARN, "nope".into())]),
+                attrs::LISTENER_RULE_ARN,
+                "expected arn:aws",
+            ),
+            (PROMOTE, config(&[(attrs::GREEN, color(BLUE))]), "green[0].target_group_arn", "two different"),
+            (
+                ROLLBACK,
+                config(&[(
+                    attrs::PROMOTION,
+                    Value::List(vec![Value::object([("wait_timeout", Value::from("soon"))])]),
+                )]),
                 "promotion[0].wait_timeout",
                 "\"5m\"",
             ),
             (
                 PROMOTE,
-                config(&[("promotion", Value::List(vec![Value::object([("min_healthy_targets", Value::from(-1))])]))]),
+                config(&[(
+                    attrs::PROMOTION,
+                    Value::List(vec![Value::object([("min_healthy_targets", Value::from(-1))])]),
+                )]),
                 "promotion[0].min_healthy_targets",
                 "from 0",
             ),
@@ -629,7 +665,7 @@ mod tests {
         assert!(to_blue.desired.is_none());
         assert_eq!((to_blue.spec.desired(green), to_blue.spec.desired(canary)), (blue, blue));
         let baking = config(&[(
-            "promotion",
+            attrs::PROMOTION,
             Value::List(vec![Value::object([
                 ("bake_time", Value::from("2m")),
                 ("alarm_names", Value::List(vec!["a".into()])),
@@ -656,7 +692,7 @@ mod tests {
         assert!(to_green.desired.is_none());
         assert_eq!((to_green.spec.desired(canary), to_green.spec.desired(blue)), (green, green));
         let off = config(&[(
-            "promotion",
+            attrs::PROMOTION,
             Value::List(vec![Value::object([
                 ("min_healthy_targets", Value::from(0)),
                 ("wait_timeout", Value::from("1m")),
@@ -672,7 +708,8 @@ mod tests {
         let req = InvokeActionRequest { action_type: PROMOTE.into(), config: config(&[]) };
         let d = invoke(Ctx::detached(), None, req, sink).await;
         assert!(d.iter().any(|d| d.summary == "Provider not configured"), "{d}");
-        let off = config(&[("promotion", Value::List(vec![Value::object([("min_healthy_targets", Value::from(0))])]))]);
+        let off =
+            config(&[(attrs::PROMOTION, Value::List(vec![Value::object([("min_healthy_targets", Value::from(0))])]))]);
         let d = plan(None, PlanActionRequest { action_type: ROLLBACK.into(), config: off }).await.diagnostics;
         assert!(!d.has_errors() && d.iter().any(|d| d.summary == "Rollback without a health check"), "{d}");
         let d = plan(

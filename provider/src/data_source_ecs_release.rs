@@ -28,16 +28,16 @@ pub fn schema() -> Schema {
          weights, and the ECS services serving each color. Locate it by `listener_rule_arn` or `listener_arn`, \
          or by `service`.",
     )
-    .attribute(Attribute::computed("id", Type::String, "`CLUSTER/POINTER_ARN`."))
-    .attribute(Attribute::required("cluster", Type::String, "ECS cluster name or ARN."))
+    .attribute(Attribute::computed(attrs::ID, Type::String, "`CLUSTER/POINTER_ARN`."))
+    .attribute(Attribute::required(attrs::CLUSTER, Type::String, "ECS cluster name or ARN."))
     .attribute(Attribute::optional(
         "service",
         Type::String,
         "An ECS service of the pair; locates the pointer through its target groups.",
     ))
-    .attribute(Attribute::optional_computed("listener_rule_arn", Type::String, "The production listener rule."))
+    .attribute(Attribute::optional_computed(attrs::LISTENER_RULE_ARN, Type::String, "The production listener rule."))
     .attribute(Attribute::optional_computed(
-        "listener_arn",
+        attrs::LISTENER_ARN,
         Type::String,
         "The production listener (default-action pointer).",
     ))
@@ -51,14 +51,18 @@ pub fn schema() -> Schema {
         Type::String,
         "Green target group; found by tag or name when omitted.",
     ))
-    .attribute(Attribute::computed("active_color", Type::String, "`blue` or `green`: the color with most traffic."))
-    .attribute(Attribute::computed("standby_color", Type::String, "The other color."))
-    .attribute(Attribute::computed("active_target_group_arn", Type::String, "Target group of the active color."))
-    .attribute(Attribute::computed("standby_target_group_arn", Type::String, "Target group of the standby color."))
+    .attribute(Attribute::computed(
+        attrs::ACTIVE_COLOR,
+        Type::String,
+        "`blue` or `green`: the color with most traffic.",
+    ))
+    .attribute(Attribute::computed(attrs::STANDBY_COLOR, Type::String, "The other color."))
+    .attribute(Attribute::computed(attrs::ACTIVE_TARGET_GROUP_ARN, Type::String, "Target group of the active color."))
+    .attribute(Attribute::computed(attrs::STANDBY_TARGET_GROUP_ARN, Type::String, "Target group of the standby color."))
     .attribute(Attribute::computed("blue_weight", Type::Number, "Forward weight of blue, on ALB's 0..999 scale."))
     .attribute(Attribute::computed("green_weight", Type::Number, "Forward weight of green, on ALB's 0..999 scale."))
     .attribute(Attribute::computed(
-        "standby_traffic_percent",
+        attrs::STANDBY_TRAFFIC_PERCENT,
         Type::Number,
         "Share of traffic the standby color receives, 0..100.",
     ))
@@ -72,14 +76,17 @@ use crate::discovery;
 use crate::errors::Error;
 use crate::promotion_gate::{self, ServiceStatus};
 use crate::release_spec;
+use crate::resource_ecs_release::attrs;
 use crate::traffic_pointer::{self, Pair, PointerRef};
 use tfplugin::provider::{ReadDataSourceRequest, ReadDataSourceResponse};
 use tfplugin::{AttrPath, Diagnostics, Value};
 
 pub fn validate(c: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    let set: Vec<&str> =
-        ["service", "listener_rule_arn", "listener_arn"].into_iter().filter(|a| !c.get(a).is_null()).collect();
+    let set: Vec<&str> = ["service", attrs::LISTENER_RULE_ARN, attrs::LISTENER_ARN]
+        .into_iter()
+        .filter(|a| !c.get(a).is_null())
+        .collect();
     if set.len() > 1 {
         d.error_at(
             AttrPath::root(set[1]),
@@ -89,15 +96,15 @@ pub fn validate(c: &Value) -> Diagnostics {
     }
     if set.is_empty() {
         d.error_at(
-            AttrPath::root("listener_rule_arn"),
+            AttrPath::root(attrs::LISTENER_RULE_ARN),
             "Missing locator",
             "Set one of `listener_rule_arn`, `listener_arn` or `service` to say which release to read.",
         );
     }
-    release_spec::check_cluster(&mut d, c, "cluster");
+    release_spec::check_cluster(&mut d, c, attrs::CLUSTER);
     let target_groups_go_in = "`blue_target_group_arn` and `green_target_group_arn`";
-    release_spec::check_pointer_arn(&mut d, c, "listener_rule_arn", true, target_groups_go_in);
-    release_spec::check_pointer_arn(&mut d, c, "listener_arn", false, target_groups_go_in);
+    release_spec::check_pointer_arn(&mut d, c, attrs::LISTENER_RULE_ARN, true, target_groups_go_in);
+    release_spec::check_pointer_arn(&mut d, c, attrs::LISTENER_ARN, false, target_groups_go_in);
     for attr in ["blue_target_group_arn", "green_target_group_arn"] {
         release_spec::check_target_group(&mut d, c.get(attr), AttrPath::root(attr));
     }
@@ -138,7 +145,7 @@ pub async fn read(aws: Option<&AwsClients>, req: ReadDataSourceRequest) -> ReadD
 }
 
 async fn read_release(aws: &AwsClients, c: &Value) -> Result<Value, Error> {
-    let cluster = c.get("cluster").as_str().unwrap_or_default().to_string();
+    let cluster = c.get(attrs::CLUSTER).as_str().unwrap_or_default().to_string();
     let given_pair = match (c.get("blue_target_group_arn").as_str(), c.get("green_target_group_arn").as_str()) {
         (Some(b), Some(g)) => Some(Pair { blue: b.to_string(), green: g.to_string() }),
         _ => None,
@@ -162,7 +169,7 @@ async fn read_release(aws: &AwsClients, c: &Value) -> Result<Value, Error> {
         };
         (discovery::find_pointer_for_pair(aws, &pair).await?, pair)
     } else {
-        let target = match (c.get("listener_rule_arn").as_str(), c.get("listener_arn").as_str()) {
+        let target = match (c.get(attrs::LISTENER_RULE_ARN).as_str(), c.get(attrs::LISTENER_ARN).as_str()) {
             (Some(r), _) => PointerRef::Rule(r.to_string()),
             (None, Some(l)) => PointerRef::Listener(l.to_string()),
             _ => return Err(Error::live("Missing locator", "Set listener_rule_arn, listener_arn or service.")),
@@ -186,20 +193,20 @@ async fn read_release(aws: &AwsClients, c: &Value) -> Result<Value, Error> {
         PointerRef::Listener(a) => (Value::Null, Value::from(a.as_str())),
     };
     Ok(Value::object([
-        ("id", Value::from(format!("{cluster}/{}", pointer.target.arn()))),
-        ("cluster", Value::from(cluster.as_str())),
+        (attrs::ID, Value::from(format!("{cluster}/{}", pointer.target.arn()))),
+        (attrs::CLUSTER, Value::from(cluster.as_str())),
         ("service", c.get("service").clone()),
-        ("listener_rule_arn", rule),
-        ("listener_arn", listener),
+        (attrs::LISTENER_RULE_ARN, rule),
+        (attrs::LISTENER_ARN, listener),
         ("blue_target_group_arn", Value::from(pair.blue.as_str())),
         ("green_target_group_arn", Value::from(pair.green.as_str())),
-        ("active_color", Value::from(traffic.active.as_str())),
-        ("standby_color", Value::from(traffic.active.other().as_str())),
-        ("active_target_group_arn", Value::from(pair.target_group(traffic.active))),
-        ("standby_target_group_arn", Value::from(pair.target_group(traffic.active.other()))),
+        (attrs::ACTIVE_COLOR, Value::from(traffic.active.as_str())),
+        (attrs::STANDBY_COLOR, Value::from(traffic.active.other().as_str())),
+        (attrs::ACTIVE_TARGET_GROUP_ARN, Value::from(pair.target_group(traffic.active))),
+        (attrs::STANDBY_TARGET_GROUP_ARN, Value::from(pair.target_group(traffic.active.other()))),
         ("blue_weight", Value::from(weight_of(&pair.blue))),
         ("green_weight", Value::from(weight_of(&pair.green))),
-        ("standby_traffic_percent", Value::from(i64::from(traffic.standby_percent))),
+        (attrs::STANDBY_TRAFFIC_PERCENT, Value::from(i64::from(traffic.standby_percent))),
         ("blue_services", services_value(&blue_services)),
         ("green_services", services_value(&green_services)),
     ]))

@@ -103,10 +103,8 @@ pub fn not_configured(what: &str) -> tfplugin::Diagnostics {
     .into()
 }
 
-/// A type name this provider does not serve (`kind`: "resource", "action", ...).
-pub fn unknown_type(kind: &str, type_name: &str) -> tfplugin::Diagnostics {
-    Diagnostic::error(format!("Unsupported {kind}"), format!("This provider has no {kind} {type_name:?}.")).into()
-}
+/// A type name this provider does not serve: worded once, in tfplugin.
+pub use tfplugin::diag::unknown_type;
 
 /// Converts an SDK error, keeping the error code for typed handling.
 pub fn aws<E>(call: &'static str, target: impl Into<String>, err: aws_sdk_ecs::error::SdkError<E>) -> Error

@@ -36,7 +36,7 @@ use crate::discovery::{self, Found};
 use crate::errors::{self, Error, Result};
 use crate::promotion_gate;
 use crate::release_spec;
-use crate::resource_ecs_release;
+use crate::resource_ecs_release::{self, attrs};
 use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tfplugin::provider::{ListResourceEvent, ListResourceRequest, ListResourceSink};
@@ -56,9 +56,9 @@ pub fn schema() -> Schema {
          to it. With `-generate-config-out`, Terraform writes a `bluegreen_ecs_release` block and an \
          `import` block for each; the generated releases adopt the live traffic.",
     )
-    .attribute(Attribute::required("cluster", Type::String, "ECS cluster name or ARN whose releases to list."))
+    .attribute(Attribute::required(attrs::CLUSTER, Type::String, "ECS cluster name or ARN whose releases to list."))
     .attribute(Attribute::optional(
-        "listener_arn",
+        attrs::LISTENER_ARN,
         Type::String,
         "Only releases whose production pointer is this listener's default action or one of its rules.",
     ))
@@ -72,8 +72,8 @@ pub fn schema() -> Schema {
 
 pub fn validate(c: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    release_spec::check_cluster(&mut d, c, "cluster");
-    if let Some(l) = c.get("listener_arn").as_str()
+    release_spec::check_cluster(&mut d, c, attrs::CLUSTER);
+    if let Some(l) = c.get(attrs::LISTENER_ARN).as_str()
         && !arn::is_listener(l)
     {
         let hint = match arn::listener_of_rule(l) {
@@ -84,7 +84,7 @@ pub fn validate(c: &Value) -> Diagnostics {
             None => String::new(),
         };
         d.error_at(
-            AttrPath::root("listener_arn"),
+            AttrPath::root(attrs::LISTENER_ARN),
             "Invalid listener ARN",
             format!(
                 "{l:?} is not an Application Load Balancer listener ARN; expected arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/LB_NAME/LB_ID/LISTENER_ID.{hint}"
@@ -113,8 +113,8 @@ impl Filters {
     fn from_value(c: &Value) -> Filters {
         let s = |a: &str| c.get(a).as_str().map(str::to_string);
         Filters {
-            cluster: s("cluster").unwrap_or_default(),
-            listener_arn: s("listener_arn"),
+            cluster: s(attrs::CLUSTER).unwrap_or_default(),
+            listener_arn: s(attrs::LISTENER_ARN),
             service_name_prefix: s("service_name_prefix"),
         }
     }
@@ -956,15 +956,15 @@ mod tests {
         assert_eq!(ev.len(), 6);
         let app = &ev[0];
         let identity = app.identity.as_ref().unwrap();
-        assert_eq!(identity.get("cluster").as_str(), Some("prod"));
-        assert_eq!(identity.get("listener_rule_arn").as_str(), Some(rule("alb", "l80", "app1").as_str()));
-        assert!(identity.get("listener_arn").is_null());
+        assert_eq!(identity.get(attrs::CLUSTER).as_str(), Some("prod"));
+        assert_eq!(identity.get(attrs::LISTENER_RULE_ARN).as_str(), Some(rule("alb", "l80", "app1").as_str()));
+        assert!(identity.get(attrs::LISTENER_ARN).is_null());
         let state = app.resource_object.as_ref().unwrap();
-        assert_eq!(state.get("active_color").as_str(), Some("blue"));
-        assert_eq!(state.get("standby_traffic_percent").as_i64(), Some(0));
-        assert!(state.get("test_listener_rule_arn").is_null(), "no guessed test pointer: {state:?}");
+        assert_eq!(state.get(attrs::ACTIVE_COLOR).as_str(), Some("blue"));
+        assert_eq!(state.get(attrs::STANDBY_TRAFFIC_PERCENT).as_i64(), Some(0));
+        assert!(state.get(attrs::TEST_LISTENER_RULE_ARN).is_null(), "no guessed test pointer: {state:?}");
         let nat = ev.iter().find(|e| e.display_name.starts_with("nat")).unwrap().resource_object.as_ref().unwrap();
-        assert_eq!(nat.get("test_listener_rule_arn").as_str(), Some(rule("alb", "l8080", "natt").as_str()));
+        assert_eq!(nat.get(attrs::TEST_LISTENER_RULE_ARN).as_str(), Some(rule("alb", "l8080", "natt").as_str()));
         assert!(app.diagnostics.is_empty());
         // The detached standby of the ECS-native release is warned about on its result.
         let nat = ev.iter().find(|e| e.display_name.starts_with("nat")).unwrap();
@@ -1077,24 +1077,24 @@ mod tests {
         );
         assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
         let c = resp.config;
-        assert_eq!(c.get("cluster").as_str(), Some("prod"));
-        assert_eq!(c.get("listener_rule_arn").as_str(), Some(rule("alb", "l80", "app1").as_str()));
-        assert!(c.get("test_listener_rule_arn").is_null());
-        let blue = c.get("blue").single_block().unwrap().get("target_group_arn").as_str();
+        assert_eq!(c.get(attrs::CLUSTER).as_str(), Some("prod"));
+        assert_eq!(c.get(attrs::LISTENER_RULE_ARN).as_str(), Some(rule("alb", "l80", "app1").as_str()));
+        assert!(c.get(attrs::TEST_LISTENER_RULE_ARN).is_null());
+        let blue = c.get(attrs::BLUE).single_block().unwrap().get(attrs::TARGET_GROUP_ARN).as_str();
         assert_eq!(blue, Some(tg("app-tg-a").as_str()));
         for left_out in [
-            "active_color",
-            "standby_traffic_percent",
+            attrs::ACTIVE_COLOR,
+            attrs::STANDBY_TRAFFIC_PERCENT,
             "id",
-            "standby_color",
-            "active_target_group_arn",
-            "standby_target_group_arn",
-            "listener_arn",
-            "timeouts",
+            attrs::STANDBY_COLOR,
+            attrs::ACTIVE_TARGET_GROUP_ARN,
+            attrs::STANDBY_TARGET_GROUP_ARN,
+            attrs::LISTENER_ARN,
+            attrs::TIMEOUTS,
         ] {
             assert!(c.get(left_out).is_null(), "{left_out} must not be generated: {c:?}");
         }
-        assert!(c.get("promotion").elements().is_empty());
+        assert!(c.get(attrs::PROMOTION).elements().is_empty());
         // No state (Terraform 1.14.0) and no import to take it from, or two: no
         // configuration, and an error that says why and names the fix.
         let no_state = || GenerateResourceConfigRequest { type_name: TYPE_NAME.into(), state: Value::Null };
@@ -1111,7 +1111,7 @@ mod tests {
         assert!(two.config.is_null() && two.diagnostics.iter().any(|d| d.detail.contains("imported 2 releases")));
         let mut partly = ev[0].resource_object.clone().unwrap();
         if let Value::Object(m) = &mut partly {
-            m.insert("cluster".into(), Value::Unknown);
+            m.insert(attrs::CLUSTER.into(), Value::Unknown);
         }
         let unknown = resource_ecs_release::generate_config(
             GenerateResourceConfigRequest { type_name: TYPE_NAME.into(), state: partly },
@@ -1133,13 +1133,13 @@ mod tests {
     #[test]
     fn config_errors_name_the_attribute_and_the_fix() {
         let c = |pairs: &[(&str, &str)]| Value::object(pairs.iter().map(|(k, v)| (*k, Value::from(*v))));
-        assert!(validate(&c(&[("cluster", "prod"), ("listener_arn", &listener("alb", "l80"))])).is_empty());
-        let d = validate(&c(&[("cluster", "bad cluster"), ("listener_arn", &rule("alb", "l80", "r1"))]));
+        assert!(validate(&c(&[(attrs::CLUSTER, "prod"), (attrs::LISTENER_ARN, &listener("alb", "l80"))])).is_empty());
+        let d = validate(&c(&[(attrs::CLUSTER, "bad cluster"), (attrs::LISTENER_ARN, &rule("alb", "l80", "r1"))]));
         let text: Vec<String> = d.iter().map(|d| format!("{:?} {} {}", d.path, d.summary, d.detail)).collect();
         assert_eq!(d.iter().count(), 2, "{text:?}");
-        assert!(text[0].contains("cluster") && text[0].contains("Invalid ECS cluster"), "{text:?}");
-        assert!(text[1].contains("listener_arn") && text[1].contains(&listener("alb", "l80")), "{text:?}");
-        let d = validate(&c(&[("cluster", "prod"), ("service_name_prefix", "")]));
+        assert!(text[0].contains(attrs::CLUSTER) && text[0].contains("Invalid ECS cluster"), "{text:?}");
+        assert!(text[1].contains(attrs::LISTENER_ARN) && text[1].contains(&listener("alb", "l80")), "{text:?}");
+        let d = validate(&c(&[(attrs::CLUSTER, "prod"), ("service_name_prefix", "")]));
         assert!(d.iter().any(|d| d.summary == "Empty service name prefix"));
     }
 }

@@ -6,6 +6,7 @@ use crate::duration;
 use crate::promotion_gate::{
     DEFAULT_HOOK_TIMEOUT, DynatraceGate, GuardianGate, HookStage, LifecycleHook, Promotion, Strategy,
 };
+use crate::resource_ecs_release::{attrs, pair_of, pointer_of, test_pointer_of};
 use crate::secrets::SecretRef;
 use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
 use std::time::Duration;
@@ -49,20 +50,6 @@ fn path(name: &str) -> AttrPath {
 
 fn block_path(block: &str, attr: &str) -> AttrPath {
     AttrPath::root(block).index(0).attr(attr)
-}
-
-/// The production pointer of a configuration or state, when known.
-pub fn pointer_of(v: &Value) -> Option<PointerRef> {
-    match (v.get("listener_rule_arn").as_str(), v.get("listener_arn").as_str()) {
-        (Some(r), None) => Some(PointerRef::Rule(r.to_string())),
-        (None, Some(l)) => Some(PointerRef::Listener(l.to_string())),
-        _ => None,
-    }
-}
-
-pub fn pair_of(v: &Value) -> Option<Pair> {
-    let tg = |c: &str| v.get(c).single_block().and_then(|b| b.get("target_group_arn").as_str()).map(str::to_string);
-    Some(Pair { blue: tg("blue")?, green: tg("green")? })
 }
 
 fn check_duration(d: &mut Diagnostics, v: &Value, p: AttrPath, what: &str) {
@@ -119,7 +106,7 @@ pub fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: 
     let hint = if want_rule && arn::is_listener(s) {
         format!(" That is a listener ARN: use `{}` for a listener's default action.", attr.replace("_rule", ""))
     } else if !want_rule && arn::is_listener_rule(s) {
-        format!(" That is a listener rule ARN: use `{}`.", attr.replace("listener_arn", "listener_rule_arn"))
+        format!(" That is a listener rule ARN: use `{}`.", attr.replace(attrs::LISTENER_ARN, attrs::LISTENER_RULE_ARN))
     } else if arn::is_target_group(s) {
         format!(" That is a target group ARN: target groups go in {target_groups_go_in}.")
     } else {
@@ -144,33 +131,33 @@ pub fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: 
 /// checked again when known, at apply.
 pub fn validate(c: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    check_cluster(&mut d, c, "cluster");
-    let (rule, listener) = (c.get("listener_rule_arn"), c.get("listener_arn"));
+    check_cluster(&mut d, c, attrs::CLUSTER);
+    let (rule, listener) = (c.get(attrs::LISTENER_RULE_ARN), c.get(attrs::LISTENER_ARN));
     match (rule.is_null(), listener.is_null()) {
         (false, false) => d.error_at(
-            path("listener_arn"),
+            path(attrs::LISTENER_ARN),
             "Conflicting pointers",
             "Set exactly one of `listener_rule_arn` (a rule's forward action) and `listener_arn` (the listener's default action), not both.",
         ),
         (true, true) => d.error_at(
-            path("listener_rule_arn"),
+            path(attrs::LISTENER_RULE_ARN),
             "Missing pointer",
             "Set exactly one of `listener_rule_arn` (a rule's forward action) or `listener_arn` (the listener's default action): it is the production traffic pointer.",
         ),
         _ => {}
     }
-    check_pointer_arn(&mut d, c, "listener_rule_arn", true, RESOURCE_TARGET_GROUPS);
-    check_pointer_arn(&mut d, c, "listener_arn", false, RESOURCE_TARGET_GROUPS);
-    if !c.get("test_listener_rule_arn").is_null() && !c.get("test_listener_arn").is_null() {
+    check_pointer_arn(&mut d, c, attrs::LISTENER_RULE_ARN, true, RESOURCE_TARGET_GROUPS);
+    check_pointer_arn(&mut d, c, attrs::LISTENER_ARN, false, RESOURCE_TARGET_GROUPS);
+    if !c.get(attrs::TEST_LISTENER_RULE_ARN).is_null() && !c.get(attrs::TEST_LISTENER_ARN).is_null() {
         d.error_at(
-            path("test_listener_arn"),
+            path(attrs::TEST_LISTENER_ARN),
             "Conflicting test pointers",
             "Set at most one of `test_listener_rule_arn` and `test_listener_arn`.",
         );
     }
-    check_pointer_arn(&mut d, c, "test_listener_rule_arn", true, RESOURCE_TARGET_GROUPS);
-    check_pointer_arn(&mut d, c, "test_listener_arn", false, RESOURCE_TARGET_GROUPS);
-    for test_attr in ["test_listener_rule_arn", "test_listener_arn"] {
+    check_pointer_arn(&mut d, c, attrs::TEST_LISTENER_RULE_ARN, true, RESOURCE_TARGET_GROUPS);
+    check_pointer_arn(&mut d, c, attrs::TEST_LISTENER_ARN, false, RESOURCE_TARGET_GROUPS);
+    for test_attr in [attrs::TEST_LISTENER_RULE_ARN, attrs::TEST_LISTENER_ARN] {
         if let Some(t) = c.get(test_attr).as_str()
             && (Some(t) == rule.as_str() || Some(t) == listener.as_str())
         {
@@ -181,59 +168,59 @@ pub fn validate(c: &Value) -> Diagnostics {
                 );
         }
     }
-    for color in ["blue", "green"] {
+    for color in attrs::COLORS {
         if let Some(block) = c.get(color).single_block() {
-            check_target_group(&mut d, block.get("target_group_arn"), block_path(color, "target_group_arn"));
+            check_target_group(&mut d, block.get(attrs::TARGET_GROUP_ARN), block_path(color, attrs::TARGET_GROUP_ARN));
         }
     }
     if let Some(pair) = pair_of(c)
         && pair.blue == pair.green
     {
         d.error_at(
-            block_path("green", "target_group_arn"),
+            block_path(attrs::GREEN, attrs::TARGET_GROUP_ARN),
             "Blue and green are the same target group",
             format!("Both colors use {}. Blue and green need two different target groups.", pair.blue),
         );
     }
-    if let Some(color) = c.get("active_color").as_str()
+    if let Some(color) = c.get(attrs::ACTIVE_COLOR).as_str()
         && Color::parse(color).is_none()
     {
         d.error_at(
-            path("active_color"),
+            path(attrs::ACTIVE_COLOR),
             "Invalid active_color",
             format!("{color:?} is not a color: use \"blue\" or \"green\", or omit it to follow what is live."),
         );
     }
-    match c.get("standby_traffic_percent") {
+    match c.get(attrs::STANDBY_TRAFFIC_PERCENT) {
         Value::Null | Value::Unknown => {}
         v => match v.as_i64() {
             Some(p) if (0..=MAX_STANDBY_PERCENT).contains(&p) => {}
             Some(p) if (0..=100).contains(&p) => d.error_at(
-                path("standby_traffic_percent"),
+                path(attrs::STANDBY_TRAFFIC_PERCENT),
                 "Standby share above 50%",
                 format!("{p}% would send most traffic to the standby color. Switch `active_color` instead and set the share the other color keeps (0..50)."),
             ),
-            _ => d.error_at(path("standby_traffic_percent"), "Invalid standby_traffic_percent", "Use a whole number of percent from 0 to 50 (0 = no canary)."),
+            _ => d.error_at(path(attrs::STANDBY_TRAFFIC_PERCENT), "Invalid standby_traffic_percent", "Use a whole number of percent from 0 to 50 (0 = no canary)."),
         },
     }
-    if let Some(p) = c.get("promotion").single_block() {
+    if let Some(p) = c.get(attrs::PROMOTION).single_block() {
         match p.get("min_healthy_targets") {
             Value::Null | Value::Unknown => {}
             v => match v.as_i64() {
                 Some(n) if (0..=10_000).contains(&n) => {}
                 _ => d.error_at(
-                    block_path("promotion", "min_healthy_targets"),
+                    block_path(attrs::PROMOTION, "min_healthy_targets"),
                     "Invalid min_healthy_targets",
                     "Use a whole number from 0 (no health check) to 10000.",
                 ),
             },
         }
-        check_duration(&mut d, p.get("wait_timeout"), block_path("promotion", "wait_timeout"), "wait_timeout");
-        check_duration(&mut d, p.get("bake_time"), block_path("promotion", "bake_time"), "bake_time");
+        check_duration(&mut d, p.get("wait_timeout"), block_path(attrs::PROMOTION, "wait_timeout"), "wait_timeout");
+        check_duration(&mut d, p.get("bake_time"), block_path(attrs::PROMOTION, "bake_time"), "bake_time");
         let alarms = p.get("alarm_names").elements();
         if alarms.len() > MAX_ALARMS {
             d.error_at(
-                block_path("promotion", "alarm_names"),
+                block_path(attrs::PROMOTION, "alarm_names"),
                 "Too many alarms",
                 format!(
                     "At most {MAX_ALARMS} alarm names; each poll of the gate reads them 100 per DescribeAlarms call. Combine them into a composite alarm and list that instead."
@@ -245,7 +232,7 @@ pub fn validate(c: &Value) -> Diagnostics {
                 && (name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control))
             {
                 d.error_at(
-                    block_path("promotion", "alarm_names").index(i as i64),
+                    block_path(attrs::PROMOTION, "alarm_names").index(i as i64),
                     "Invalid alarm name",
                     format!("{name:?} is not a CloudWatch alarm name (1-255 printable characters)."),
                 );
@@ -257,13 +244,13 @@ pub fn validate(c: &Value) -> Diagnostics {
         validate_strategy(&mut d, p);
         validate_hooks(&mut d, p);
     }
-    let timeouts = c.get("timeouts");
-    for op in ["create", "update"] {
+    let timeouts = c.get(attrs::TIMEOUTS);
+    for op in [attrs::CREATE, attrs::UPDATE] {
         if let Some(s) = timeouts.get(op).as_str()
             && let Err(e) = duration::parse(s)
         {
             d.error_at(
-                AttrPath::root("timeouts").attr(op),
+                AttrPath::root(attrs::TIMEOUTS).attr(op),
                 format!("Invalid {op} timeout"),
                 format!("{e}. Write a duration such as \"10m\"."),
             );
@@ -278,7 +265,7 @@ fn parsed_duration(v: &Value, default: Duration) -> Duration {
 
 /// The release of a validated, wholly known configuration (or planned state).
 fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
-    let at = |attr: &str| AttrPath::root("promotion").index(0).attr("dynatrace").index(0).attr(attr);
+    let at = |attr: &str| AttrPath::root(attrs::PROMOTION).index(0).attr("dynatrace").index(0).attr(attr);
     if let Some(url) = dt.get("environment_url").as_str() {
         let ok = (url.starts_with("https://") || url.starts_with("http://"))
             && url.split("://").nth(1).is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace));
@@ -349,7 +336,7 @@ fn strategy_of(p: &Value) -> Strategy {
 }
 
 fn validate_strategy(d: &mut Diagnostics, p: &Value) {
-    let at = |attr: &str| AttrPath::root("promotion").index(0).attr(attr);
+    let at = |attr: &str| AttrPath::root(attrs::PROMOTION).index(0).attr(attr);
     match p.get("strategy") {
         Value::Null | Value::Unknown => {}
         v => match v.as_str() {
@@ -387,7 +374,7 @@ fn validate_strategy(d: &mut Diagnostics, p: &Value) {
 
 fn validate_hooks(d: &mut Diagnostics, p: &Value) {
     for (i, h) in p.get("hook").elements().iter().enumerate() {
-        let at = |attr: &str| AttrPath::root("promotion").index(0).attr("hook").index(i as i64).attr(attr);
+        let at = |attr: &str| AttrPath::root(attrs::PROMOTION).index(0).attr("hook").index(i as i64).attr(attr);
         if let Some(stage) = h.get("stage").as_str()
             && HookStage::parse(stage).is_none()
         {
@@ -452,14 +439,14 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 /// no provider configuration); plan can.
 pub fn hook_region_errors(config: &Value, region: &str) -> Diagnostics {
     let mut d = Diagnostics::new();
-    let Some(p) = config.get("promotion").single_block() else { return d };
+    let Some(p) = config.get(attrs::PROMOTION).single_block() else { return d };
     for (i, h) in p.get("hook").elements().iter().enumerate() {
         let Some(f) = h.get("lambda_function_arn").as_str() else { continue };
         let Some(parsed) = arn::parse(f) else { continue };
         if parsed.service != "lambda" || parsed.region.is_empty() || parsed.region == region {
             continue;
         }
-        let at = AttrPath::root("promotion").index(0).attr("hook").index(i as i64).attr("lambda_function_arn");
+        let at = AttrPath::root(attrs::PROMOTION).index(0).attr("hook").index(i as i64).attr("lambda_function_arn");
         d.error_at(
             at,
             "Lifecycle hook in another region",
@@ -525,7 +512,7 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
         return Err(d);
     }
     let mut missing = Diagnostics::new();
-    let cluster = c.get("cluster").as_str().map(str::to_string);
+    let cluster = c.get(attrs::CLUSTER).as_str().map(str::to_string);
     let pointer = pointer_of(c);
     let pair = pair_of(c);
     let (Some(cluster), Some(pointer), Some(pair)) = (cluster, pointer, pair) else {
@@ -536,7 +523,7 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
         return Err(missing);
     };
     let defaults = Promotion::default();
-    let promotion = match c.get("promotion").single_block() {
+    let promotion = match c.get(attrs::PROMOTION).single_block() {
         None => defaults,
         Some(p) => Promotion {
             min_healthy_targets: p.get("min_healthy_targets").as_i64().unwrap_or(defaults.min_healthy_targets),
@@ -556,21 +543,17 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
             rolling_back: defaults.rolling_back,
         },
     };
-    let test_pointer = match (c.get("test_listener_rule_arn").as_str(), c.get("test_listener_arn").as_str()) {
-        (Some(r), _) => Some(PointerRef::Rule(r.to_string())),
-        (None, Some(l)) => Some(PointerRef::Listener(l.to_string())),
-        _ => None,
-    };
+    let test_pointer = test_pointer_of(c);
     Ok(ReleaseSpec {
         cluster,
         pointer,
         pair,
-        active_color: c.get("active_color").as_str().and_then(Color::parse),
-        standby_percent: c.get("standby_traffic_percent").as_i64().map(|p| p as u8),
+        active_color: c.get(attrs::ACTIVE_COLOR).as_str().and_then(Color::parse),
+        standby_percent: c.get(attrs::STANDBY_TRAFFIC_PERCENT).as_i64().map(|p| p as u8),
         test_pointer,
         promotion,
-        create_timeout: parsed_duration(c.get("timeouts").get("create"), DEFAULT_TIMEOUT),
-        update_timeout: parsed_duration(c.get("timeouts").get("update"), DEFAULT_TIMEOUT),
+        create_timeout: parsed_duration(c.get(attrs::TIMEOUTS).get(attrs::CREATE), DEFAULT_TIMEOUT),
+        update_timeout: parsed_duration(c.get(attrs::TIMEOUTS).get(attrs::UPDATE), DEFAULT_TIMEOUT),
     })
 }
 
@@ -586,18 +569,18 @@ pub(crate) mod tests {
         "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-green/83e2d6bc24d8a068";
 
     pub fn color(tg: &str) -> Value {
-        Value::List(vec![Value::object([("target_group_arn", Value::from(tg))])])
+        Value::List(vec![Value::object([(attrs::TARGET_GROUP_ARN, Value::from(tg))])])
     }
 
     pub fn good() -> Value {
         Value::object([
-            ("cluster", Value::from("prod")),
-            ("listener_rule_arn", Value::from(RULE)),
-            ("blue", color(BLUE)),
-            ("green", color(GREEN)),
-            ("active_color", Value::from("blue")),
-            ("standby_traffic_percent", Value::from(0)),
-            ("promotion", Value::List(vec![])),
+            (attrs::CLUSTER, Value::from("prod")),
+            (attrs::LISTENER_RULE_ARN, Value::from(RULE)),
+            (attrs::BLUE, color(BLUE)),
+            (attrs::GREEN, color(GREEN)),
+            (attrs::ACTIVE_COLOR, Value::from("blue")),
+            (attrs::STANDBY_TRAFFIC_PERCENT, Value::from(0)),
+            (attrs::PROMOTION, Value::List(vec![])),
         ])
     }
 
@@ -622,7 +605,7 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_values_are_not_errors() {
-        let v = with(with(good(), "listener_rule_arn", Value::Unknown), "active_color", Value::Unknown);
+        let v = with(with(good(), attrs::LISTENER_RULE_ARN, Value::Unknown), attrs::ACTIVE_COLOR, Value::Unknown);
         assert!(validate(&v).is_empty(), "{}", validate(&v));
     }
 
@@ -632,7 +615,7 @@ pub(crate) mod tests {
             ("lambda_function_arn", Value::from(arn)),
             ("hook_details", details.map(Value::from).unwrap_or(Value::Null)),
         ]);
-        with(good(), "promotion", promotion("hook", Value::List(vec![hook])))
+        with(good(), attrs::PROMOTION, promotion("hook", Value::List(vec![hook])))
     }
 
     #[test]
@@ -677,68 +660,84 @@ pub(crate) mod tests {
     #[test]
     fn bad_configurations_are_reported_at_their_attribute() {
         let cases: Vec<(Value, &str, &str)> = vec![
-            (with(good(), "active_color", "purple".into()), "active_color", "\"blue\" or \"green\""),
-            (with(good(), "active_color", "Blue".into()), "active_color", "\"blue\" or \"green\""),
-            (with(good(), "standby_traffic_percent", Value::from(101)), "standby_traffic_percent", "0 to 50"),
-            (with(good(), "standby_traffic_percent", Value::from(-1)), "standby_traffic_percent", "0 to 50"),
+            (with(good(), attrs::ACTIVE_COLOR, "purple".into()), attrs::ACTIVE_COLOR, "\"blue\" or \"green\""),
+            (with(good(), attrs::ACTIVE_COLOR, "Blue".into()), attrs::ACTIVE_COLOR, "\"blue\" or \"green\""),
+            (with(good(), attrs::STANDBY_TRAFFIC_PERCENT, Value::from(101)), attrs::STANDBY_TRAFFIC_PERCENT, "0 to 50"),
+            (with(good(), attrs::STANDBY_TRAFFIC_PERCENT, Value::from(-1)), attrs::STANDBY_TRAFFIC_PERCENT, "0 to 50"),
             (
-                with(good(), "standby_traffic_percent", Value::from(75)),
-                "standby_traffic_percent",
+                with(good(), attrs::STANDBY_TRAFFIC_PERCENT, Value::from(75)),
+                attrs::STANDBY_TRAFFIC_PERCENT,
                 "Switch `active_color`",
             ),
             (
-                with(good(), "standby_traffic_percent", Value::Number(tfplugin::Number::Float(2.5))),
-                "standby_traffic_percent",
+                with(good(), attrs::STANDBY_TRAFFIC_PERCENT, Value::Number(tfplugin::Number::Float(2.5))),
+                attrs::STANDBY_TRAFFIC_PERCENT,
                 "whole number",
             ),
-            (with(good(), "green", color(BLUE)), "green[0].target_group_arn", "two different target groups"),
-            (with(good(), "listener_arn", LISTENER.into()), "listener_arn", "exactly one"),
-            (with(good(), "listener_rule_arn", Value::Null), "listener_rule_arn", "exactly one"),
-            (with(good(), "listener_rule_arn", LISTENER.into()), "listener_rule_arn", "use `listener_arn`"),
+            (with(good(), attrs::GREEN, color(BLUE)), "green[0].target_group_arn", "two different target groups"),
+            (with(good(), attrs::LISTENER_ARN, LISTENER.into()), attrs::LISTENER_ARN, "exactly one"),
+            (with(good(), attrs::LISTENER_RULE_ARN, Value::Null), attrs::LISTENER_RULE_ARN, "exactly one"),
+            (with(good(), attrs::LISTENER_RULE_ARN, LISTENER.into()), attrs::LISTENER_RULE_ARN, "use `listener_arn`"),
             (
-                with(good(), "listener_rule_arn", "not-an-arn".into()),
-                "listener_rule_arn",
+                with(good(), attrs::LISTENER_RULE_ARN, "not-an-arn".into()),
+                attrs::LISTENER_RULE_ARN,
                 "expected arn:aws:elasticloadbalancing",
             ),
             (
-                with(with(good(), "listener_rule_arn", Value::Null), "listener_arn", RULE.into()),
-                "listener_arn",
+                with(with(good(), attrs::LISTENER_RULE_ARN, Value::Null), attrs::LISTENER_ARN, RULE.into()),
+                attrs::LISTENER_ARN,
                 "use `listener_rule_arn`",
             ),
-            (with(good(), "blue", color("app-blue")), "blue[0].target_group_arn", "targetgroup/NAME/ID"),
-            (with(good(), "green", color(RULE)), "green[0].target_group_arn", "targetgroup/NAME/ID"),
-            (with(good(), "cluster", "my cluster".into()), "cluster", "cluster name"),
-            (with(good(), "cluster", "arn:aws:ecs:us-east-1:1:service/prod/x".into()), "cluster", "cluster ARN"),
+            (with(good(), attrs::BLUE, color("app-blue")), "blue[0].target_group_arn", "targetgroup/NAME/ID"),
+            (with(good(), attrs::GREEN, color(RULE)), "green[0].target_group_arn", "targetgroup/NAME/ID"),
+            (with(good(), attrs::CLUSTER, "my cluster".into()), attrs::CLUSTER, "cluster name"),
             (
-                with(good(), "promotion", promotion("wait_timeout", "5 minutes".into())),
+                with(good(), attrs::CLUSTER, "arn:aws:ecs:us-east-1:1:service/prod/x".into()),
+                attrs::CLUSTER,
+                "cluster ARN",
+            ),
+            (
+                with(good(), attrs::PROMOTION, promotion("wait_timeout", "5 minutes".into())),
                 "promotion[0].wait_timeout",
                 "\"5m\"",
             ),
-            (with(good(), "promotion", promotion("bake_time", "10".into())), "promotion[0].bake_time", "missing unit"),
             (
-                with(good(), "promotion", promotion("min_healthy_targets", Value::from(-2))),
+                with(good(), attrs::PROMOTION, promotion("bake_time", "10".into())),
+                "promotion[0].bake_time",
+                "missing unit",
+            ),
+            (
+                with(good(), attrs::PROMOTION, promotion("min_healthy_targets", Value::from(-2))),
                 "promotion[0].min_healthy_targets",
                 "from 0",
             ),
             (
-                with(good(), "promotion", promotion("alarm_names", Value::List(vec!["".into()]))),
+                with(good(), attrs::PROMOTION, promotion("alarm_names", Value::List(vec!["".into()]))),
                 "promotion[0].alarm_names[0]",
                 "alarm name",
             ),
             (
-                with(good(), "timeouts", Value::object([("create", Value::from("forever")), ("update", Value::Null)])),
+                with(
+                    good(),
+                    attrs::TIMEOUTS,
+                    Value::object([(attrs::CREATE, Value::from("forever")), (attrs::UPDATE, Value::Null)]),
+                ),
                 "timeouts.create",
                 "\"10m\"",
             ),
-            (with(good(), "test_listener_rule_arn", RULE.into()), "test_listener_rule_arn", "must differ"),
+            (with(good(), attrs::TEST_LISTENER_RULE_ARN, RULE.into()), attrs::TEST_LISTENER_RULE_ARN, "must differ"),
             (
-                with(with(good(), "test_listener_rule_arn", RULE.into()), "test_listener_arn", LISTENER.into()),
-                "test_listener_arn",
+                with(
+                    with(good(), attrs::TEST_LISTENER_RULE_ARN, RULE.into()),
+                    attrs::TEST_LISTENER_ARN,
+                    LISTENER.into(),
+                ),
+                attrs::TEST_LISTENER_ARN,
                 "at most one",
             ),
             (
-                with(good(), "test_listener_arn", BLUE.into()),
-                "test_listener_arn",
+                with(good(), attrs::TEST_LISTENER_ARN, BLUE.into()),
+                attrs::TEST_LISTENER_ARN,
                 "target groups go in the blue and green blocks",
             ),
         ];

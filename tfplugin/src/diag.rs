@@ -107,6 +107,17 @@ impl Diagnostics {
     }
 }
 
+/// A type name the provider does not serve (`kind`: "resource", "data source",
+/// "list resource", "action", "resource identity"): the one wording of this refusal,
+/// for the server, the provider trait's defaults and the provider itself.
+pub fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
+    Diagnostic::error(
+        format!("Unsupported {kind} type"),
+        format!("This provider has no {kind} named {type_name:?}. Check the spelling and the provider version."),
+    )
+    .into()
+}
+
 impl From<Diagnostic> for Diagnostics {
     fn from(d: Diagnostic) -> Self {
         Diagnostics(vec![d])

@@ -1,7 +1,7 @@
 //! The interface a provider implements. Values arrive decoded against the declared
 //! schemas; the provider never sees msgpack, JSON or protobuf.
 
-use crate::diag::{AttrPath, Diagnostics};
+use crate::diag::{AttrPath, Diagnostics, unknown_type};
 use crate::schema::ProviderSchemas;
 pub use crate::upgrade::Upgrade;
 use crate::value::Value;
@@ -283,15 +283,6 @@ impl ActionProgressSink {
     }
 }
 
-fn unsupported(kind: &str, type_name: &str) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    d.error(
-        format!("Unsupported {kind} type"),
-        format!("This provider has no {kind} named {type_name:?}. Check the spelling and the provider version."),
-    );
-    d
-}
-
 /// A Terraform provider. Every method has a conservative default so a provider only
 /// implements what it offers; schemas are fetched once at start-up.
 #[async_trait]
@@ -316,23 +307,23 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     async fn read_resource(&self, _ctx: Ctx, req: ReadResourceRequest) -> ReadResourceResponse {
-        ReadResourceResponse { diagnostics: unsupported("resource", &req.type_name), ..Default::default() }
+        ReadResourceResponse { diagnostics: unknown_type("resource", &req.type_name), ..Default::default() }
     }
 
     async fn plan_resource_change(&self, _ctx: Ctx, req: PlanResourceRequest) -> PlanResourceResponse {
-        PlanResourceResponse { diagnostics: unsupported("resource", &req.type_name), ..Default::default() }
+        PlanResourceResponse { diagnostics: unknown_type("resource", &req.type_name), ..Default::default() }
     }
 
     async fn apply_resource_change(&self, _ctx: Ctx, req: ApplyResourceRequest) -> ApplyResourceResponse {
-        ApplyResourceResponse { diagnostics: unsupported("resource", &req.type_name), ..Default::default() }
+        ApplyResourceResponse { diagnostics: unknown_type("resource", &req.type_name), ..Default::default() }
     }
 
     async fn import_resource_state(&self, _ctx: Ctx, req: ImportResourceRequest) -> ImportResourceResponse {
-        ImportResourceResponse { diagnostics: unsupported("resource", &req.type_name), ..Default::default() }
+        ImportResourceResponse { diagnostics: unknown_type("resource", &req.type_name), ..Default::default() }
     }
 
     async fn read_data_source(&self, _ctx: Ctx, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
-        ReadDataSourceResponse { diagnostics: unsupported("data source", &req.type_name), ..Default::default() }
+        ReadDataSourceResponse { diagnostics: unknown_type("data source", &req.type_name), ..Default::default() }
     }
 
     /// Static checks of a `list` block's `config`; unknown values must be accepted.
@@ -345,7 +336,7 @@ pub trait Provider: Send + Sync + 'static {
     /// server then ends the stream.
     async fn list_resource(&self, _ctx: Ctx, req: ListResourceRequest, sink: ListResourceSink) {
         let event =
-            ListResourceEvent { diagnostics: unsupported("list resource", &req.type_name), ..Default::default() };
+            ListResourceEvent { diagnostics: unknown_type("list resource", &req.type_name), ..Default::default() };
         sink.send(event).await;
     }
 
@@ -354,7 +345,7 @@ pub trait Provider: Send + Sync + 'static {
         _ctx: Ctx,
         req: GenerateResourceConfigRequest,
     ) -> GenerateResourceConfigResponse {
-        GenerateResourceConfigResponse { diagnostics: unsupported("resource", &req.type_name), ..Default::default() }
+        GenerateResourceConfigResponse { diagnostics: unknown_type("resource", &req.type_name), ..Default::default() }
     }
 
     /// Static checks of an action's configuration; unknown values must be accepted.
@@ -363,13 +354,13 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     async fn plan_action(&self, _ctx: Ctx, req: PlanActionRequest) -> PlanActionResponse {
-        PlanActionResponse { diagnostics: unsupported("action", &req.action_type) }
+        PlanActionResponse { diagnostics: unknown_type("action", &req.action_type) }
     }
 
     /// Runs the action, reporting through `progress`; the returned diagnostics end the
     /// invocation (Terraform's Completed event). Long waits should watch `ctx.stopped()`.
     async fn invoke_action(&self, _ctx: Ctx, req: InvokeActionRequest, _progress: ActionProgressSink) -> Diagnostics {
-        unsupported("action", &req.action_type)
+        unknown_type("action", &req.action_type)
     }
 
     /// The steps that bring a stored state of an older schema version to the current

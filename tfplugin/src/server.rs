@@ -3,7 +3,7 @@
 //! diagnostic instead of a crashed plugin.
 
 use crate::codec::{decode_json, decode_msgpack, encode_msgpack};
-use crate::diag::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
+use crate::diag::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity, unknown_type};
 use crate::hclog;
 use crate::proto::tfplugin6 as pb;
 use crate::provider::*;
@@ -214,11 +214,6 @@ impl tokio_stream::Stream for ActionEvents {
             }
         }
     }
-}
-
-fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
-    Diagnostic::error(format!("Unsupported {kind} type"), format!("This provider has no {kind} named {type_name:?}."))
-        .into()
 }
 
 fn decode_dynamic(v: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {

@@ -1,0 +1,116 @@
+//! Apply: create and update move traffic through the one write path
+//! ([`crate::traffic_switch::Switch`]) and record what is live; delete forgets the
+//! release and leaves traffic as it is.
+
+use super::attrs;
+use super::not_configured;
+use super::plan::replaces;
+use super::state::{ReleaseState, identity, pair_of, recorded_traffic, set};
+use crate::aws_clients::AwsClients;
+use crate::discovery;
+use crate::errors::Error;
+use crate::promotion_gate;
+use crate::release_spec;
+use crate::traffic_switch::{Live, LivePair, Switch};
+use tfplugin::provider::{ApplyResourceRequest, ApplyResourceResponse};
+use tfplugin::{Ctx, Diagnostics, Value, hclog};
+use tokio::time::Instant;
+
+/// Applies a planned change (a null planned state: delete).
+pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest) -> ApplyResourceResponse {
+    if req.planned_state.is_null() {
+        // Delete forgets the release: routing is left exactly as it is.
+        hclog::info("release removed from state; traffic left unchanged", &[]);
+        return ApplyResourceResponse { new_state: Value::Null, ..Default::default() };
+    }
+    let Some(aws) = aws else { return ApplyResourceResponse { diagnostics: not_configured(), ..Default::default() } };
+    let spec = match release_spec::from_value(&req.planned_state) {
+        Ok(s) => s,
+        Err(d) => return ApplyResourceResponse { new_state: req.prior_state, diagnostics: d, ..Default::default() },
+    };
+    let creating =
+        req.prior_state.is_null() || attrs::REPLACING.iter().any(|a| replaces(&req.prior_state, &req.planned_state, a));
+    let (operation, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
+    let started = Instant::now();
+    let op = promotion_gate::Operation { name: operation, started, deadline: started + timeout };
+    let fail = |new_state: Value, errors: Vec<Error>| ApplyResourceResponse {
+        new_state,
+        diagnostics: errors.iter().map(Error::to_diagnostic).fold(Diagnostics::new(), |mut d, e| {
+            d.push(e);
+            d
+        }),
+        identity: Some(identity(&spec.cluster, &spec.pointer)),
+        ..Default::default()
+    };
+    let prior_pair = if creating { None } else { pair_of(&req.prior_state) };
+    let replacing_a_group = prior_pair.as_ref().is_some_and(|p| *p != spec.pair);
+    if (creating || replacing_a_group)
+        && let Err(e) = discovery::check_same_load_balancer(aws, &spec.pointer, &spec.pair).await
+    {
+        return fail(if creating { Value::Null } else { req.prior_state.clone() }, vec![e]);
+    }
+    // An update compares live with the traffic its plan was made against (the prior
+    // state, refreshed by that plan). A create cannot: Terraform re-plans during apply
+    // and hands over only the re-plan's private data, so what the first plan saw is
+    // gone (docs/guides: "What a saved plan guarantees").
+    let planned_from = if creating { None } else { recorded_traffic(&req.prior_state) };
+    let outcome = Switch {
+        ctx: &ctx,
+        aws,
+        spec: &spec,
+        op: &op,
+        planned_from,
+        desired: None,
+        progress: None,
+        prior_pair: prior_pair.as_ref(),
+    }
+    .run()
+    .await;
+    let planned = ReleaseState::from_value(&req.planned_state);
+    let mut state = match (outcome.live.traffic(), outcome.live_pair, &prior_pair, planned) {
+        (Some(live), LivePair::Prior, Some(prior), Some(planned)) => {
+            // A replaced target group was not written: state keeps the one live names.
+            ReleaseState { pair: prior.clone(), ..planned }.with_traffic(live).to_value()
+        }
+        (Some(live), _, _, Some(planned)) => planned.with_traffic(live).to_value(),
+        (None, ..) if outcome.live == Live::NotASplit => {
+            // The pointer was read and is no split of the pair: the traffic the prior
+            // state records is not live, so state records none (the next refresh says
+            // why; a plan with active_color set shows it being put back).
+            let mut state = req.prior_state.clone();
+            for attr in attrs::TRAFFIC {
+                set(&mut state, attr, Value::Null);
+            }
+            state
+        }
+        _ => req.prior_state.clone(),
+    };
+    if !outcome.test_pointer_ok && !state.is_null() {
+        // The test pointer is not where it should be: record it as not managed, so the
+        // next plan shows it and its apply repairs it.
+        for attr in attrs::TEST_POINTERS {
+            set(&mut state, attr, Value::Null);
+        }
+    }
+    if outcome.errors.is_empty() {
+        return ApplyResourceResponse {
+            new_state: state,
+            identity: Some(identity(&spec.cluster, &spec.pointer)),
+            ..Default::default()
+        };
+    }
+    // A create that moved no traffic created nothing (at most it attached a color at
+    // weight 0); one that did is recorded as live, and Terraform marks it tainted.
+    let mut response = fail(if creating && !outcome.moved_traffic { Value::Null } else { state }, outcome.errors);
+    if let Some(color) = outcome.attached {
+        // The refusal's "nothing was written" is about traffic; say what was written.
+        response.diagnostics.warning(
+            format!("The {color} target group was attached at weight 0"),
+            format!(
+                "Before gating on it, this apply added the {color} target group to the forward action of {} at weight 0, so ALB health-checks its targets. No traffic moved.",
+                spec.pointer.describe()
+            ),
+        );
+    }
+    response
+}

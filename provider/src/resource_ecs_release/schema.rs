@@ -1,0 +1,244 @@
+//! The schema of `bluegreen_ecs_release` as Terraform sees it: attributes, blocks,
+//! descriptions and the resource identity.
+
+use super::attrs;
+use crate::release_spec;
+use tfplugin::Type;
+use tfplugin::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, ResourceSchema, Schema};
+
+fn color_block(color: &str) -> Block {
+    Block::new(&format!("The {color} side of the pair.")).attribute(Attribute::required(
+        attrs::TARGET_GROUP_ARN,
+        Type::String,
+        &format!("ARN of the {color} target group."),
+    ))
+}
+
+/// `promotion.dynatrace`: Dynatrace SLOs that must pass (promotion_gate::dynatrace).
+fn dynatrace_block() -> Block {
+    Block::new(
+        "Dynatrace SLOs that must pass before a write that gives a color more traffic and throughout the bake. \
+         The token is read from Secrets Manager when the gate runs and never stored.",
+    )
+    .attribute(Attribute::required(
+        "environment_url",
+        Type::String,
+        "The environment's classic API URL, e.g. `https://abc12345.live.dynatrace.com`.",
+    ))
+    .attribute(Attribute::required(
+        "api_token_secret_arn",
+        Type::String,
+        "Secrets Manager secret holding an API token with the `slo.read` scope.",
+    ))
+    .attribute(Attribute::optional(
+        "api_token_secret_key",
+        Type::String,
+        "Key of the token in a JSON secret; omitted, the whole secret string is the token.",
+    ))
+    .attribute(Attribute::required(
+        "slo_ids",
+        Type::List(Box::new(Type::String)),
+        "SLOs (classic SLO API v2) that must each be SUCCESS, with no evaluation error.",
+    ))
+    .attribute(Attribute::optional("allow_warning", Type::Bool, "Whether WARNING passes. Defaults to `false`."))
+    .attribute(Attribute::optional(
+        "evaluation_window",
+        Type::String,
+        "How far back the gate before a write evaluates the SLOs (now minus this .. now, whole minutes), e.g. `10m`; a bake reads from when its step's traffic moved, at most this far back and at least one minute. Defaults to `10m`.",
+    ))
+    .attribute(Attribute::optional(
+        "guardian_workflow_id",
+        Type::String,
+        "A workflow (AutomationEngine) running one Site Reliability Guardian validation, run before each write that gives a color more traffic; its `validation_status` decides.",
+    ))
+    .attribute(Attribute::optional(
+        "platform_url",
+        Type::String,
+        "The platform API URL for the guardian; defaults to `environment_url` with `.live.` replaced by `.apps.`.",
+    ))
+    .attribute(Attribute::optional(
+        "platform_token_secret_arn",
+        Type::String,
+        "Secrets Manager secret holding a platform token (`automation:workflows:run`, `automation:workflows:read`) for the guardian; defaults to `api_token_secret_arn`.",
+    ))
+    .attribute(Attribute::optional(
+        "platform_token_secret_key",
+        Type::String,
+        "Key of the platform token in a JSON secret; omitted, the whole secret string is the token.",
+    ))
+}
+
+/// `promotion.hook`: the ECS-native Lambda lifecycle-hook contract (repeatable).
+fn hook_block() -> Block {
+    Block::new(
+        "A Lambda lifecycle hook, invoked as ECS-native blue/green invokes one (same payload, same `hookStatus` answers), so existing hook functions work unchanged. FAILED, a function error, an invoke error or the timeout fails the promotion: before any write nothing moves, after one traffic returns to where the apply found it.",
+    )
+    .attribute(Attribute::required(
+        "stage",
+        Type::String,
+        "`POST_TEST_TRAFFIC_SHIFT` (before any production traffic moves, once the test pointer forwards to the color gaining traffic), `PRODUCTION_TRAFFIC_SHIFT` (after every step's write, with that step's weights) or `POST_PRODUCTION_TRAFFIC_SHIFT` (at 100 %, before `bake_time` runs).",
+    ))
+    .attribute(Attribute::required(
+        "lambda_function_arn",
+        Type::String,
+        "The function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`, optionally with a version or alias). The provider's credentials need `lambda:InvokeFunction` on it.",
+    ))
+    .attribute(Attribute::optional(
+        "hook_details",
+        Type::String,
+        "A JSON object (write it with `jsonencode({...})`) sent as the payload's `hookDetails` on every invocation, as ECS sends a hook configuration's `hookDetails`, e.g. `jsonencode({ S3_BUCKET_NAME = \"my-approval-bucket\" })`. When the function answers IN_PROGRESS with `hookDetails`, its next invocations get these with the returned keys laid over them (a returned key wins).",
+    ))
+    .attribute(Attribute::optional(
+        "timeout",
+        Type::String,
+        "How long the hook may take, IN_PROGRESS answers included (each is asked again after its `callBackDelay`, default 30 s), e.g. `5m`. Defaults to `5m`.",
+    ))
+}
+
+/// The resource's schema and identity schema.
+pub fn schema() -> ResourceSchema {
+    let promotion = Block::new("Safety gate applied whenever a write gives a color more traffic.")
+        .attribute(Attribute::optional(
+            "min_healthy_targets",
+            Type::Number,
+            "Healthy targets the color gaining traffic must have. Defaults to 1.",
+        ))
+        .attribute(Attribute::optional(
+            "wait_timeout",
+            Type::String,
+            "How long to wait for enough healthy targets and steady services before failing, e.g. `5m`. Defaults to `5m`.",
+        ))
+        .attribute(Attribute::optional(
+            "alarm_names",
+            Type::List(Box::new(Type::String)),
+            "CloudWatch alarms that must not be in ALARM before and during the switch.",
+        ))
+        .attribute(Attribute::optional(
+            "bake_time",
+            Type::String,
+            "After the switch, keep watching health and alarms this long, e.g. `2m`. Defaults to `0s`.",
+        ))
+        .attribute(Attribute::optional(
+            "rollback_on_failure",
+            Type::Bool,
+            "If the bake fails, put the previous pointer back and fail the apply. Defaults to `true`.",
+        ))
+        .attribute(Attribute::optional(
+            "strategy",
+            Type::String,
+            "How a change of `active_color` moves traffic: `all_at_once` (the default), `canary` (to `canary.percent`, held for `canary.bake_time`, then the rest) or `linear` (up by `linear.step_percent` per step, each held for `linear.step_bake_time`). Every step is gated and checked throughout its bake; a failure returns traffic to where the apply found it.",
+        ))
+        .block(NestedBlock::list_max_one(
+            "canary",
+            Block::new("`strategy = \"canary\"` (ECS native: canaryPercent, canaryBakeTimeInMinutes).")
+                .attribute(Attribute::optional("percent", Type::Number, "The first step's share, 1..99. Defaults to 10."))
+                .attribute(Attribute::optional(
+                    "bake_time",
+                    Type::String,
+                    "How long the first step is held and checked, e.g. `5m`. Defaults to `5m`.",
+                )),
+        ))
+        .block(NestedBlock::list_max_one(
+            "linear",
+            Block::new("`strategy = \"linear\"` (ECS native: stepPercent, stepBakeTimeInMinutes).")
+                .attribute(Attribute::optional(
+                    "step_percent",
+                    Type::Number,
+                    "The share each step adds to the gaining color, 1..99. Defaults to 10.",
+                ))
+                .attribute(Attribute::optional(
+                    "step_bake_time",
+                    Type::String,
+                    "How long each step before the last is held and checked, e.g. `1m`. Defaults to `1m`.",
+                )),
+        ))
+        .block(NestedBlock::list_max_one("dynatrace", dynatrace_block()))
+        .block(NestedBlock::list(
+            "hook",
+            hook_block(),
+            i64::try_from(release_spec::MAX_HOOKS).unwrap_or(10),
+        ));
+    let timeouts = Block::new("Operation timeouts.")
+        .attribute(Attribute::optional(
+            attrs::CREATE,
+            Type::String,
+            "Timeout for create, e.g. `10m`. Defaults to `10m`.",
+        ))
+        .attribute(Attribute::optional(
+            attrs::UPDATE,
+            Type::String,
+            "Timeout for update, e.g. `10m`. Defaults to `10m`.",
+        ));
+    let block = Block::new(
+        "The traffic pointer of one blue/green pair: which target group (blue or green) a production ALB \
+         listener rule, or a listener's default action, forwards to, and with what weight. It owns nothing a \
+         deploy tool owns (task definitions, images, counts, server groups), so deploys never show as drift. \
+         Destroying it forgets the release and leaves traffic exactly as it is.",
+    )
+    .attribute(Attribute::computed(attrs::ID, Type::String, "`CLUSTER/POINTER_ARN`."))
+    .attribute(Attribute::required(attrs::CLUSTER, Type::String, "ECS cluster name or ARN. Changing it forces a new release."))
+    .attribute(Attribute::optional(
+        attrs::LISTENER_RULE_ARN,
+        Type::String,
+        "The listener rule whose forward action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
+    ))
+    .attribute(Attribute::optional(
+        attrs::LISTENER_ARN,
+        Type::String,
+        "The listener whose default action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
+    ))
+    .attribute(Attribute::optional_computed(
+        attrs::ACTIVE_COLOR,
+        Type::String,
+        "`blue` or `green`. Set, it is enforced; omitted, the release follows whatever is live (adopt mode).",
+    ))
+    .attribute(Attribute::optional_computed(
+        attrs::STANDBY_TRAFFIC_PERCENT,
+        Type::Number,
+        "Canary share (0..50 %) sent to the standby color. Set, it is enforced; omitted, the release follows what is live (0 when nothing else set it).",
+    ))
+    .attribute(Attribute::optional(
+        attrs::TEST_LISTENER_RULE_ARN,
+        Type::String,
+        "Optional listener rule that always forwards to the standby color, for testing before promotion.",
+    ))
+    .attribute(Attribute::optional(
+        attrs::TEST_LISTENER_ARN,
+        Type::String,
+        "Optional listener whose default action always forwards to the standby color.",
+    ))
+    .attribute(Attribute::computed(attrs::ACTIVE_TARGET_GROUP_ARN, Type::String, "Target group of the active color."))
+    .attribute(Attribute::computed(attrs::STANDBY_COLOR, Type::String, "The color that is not active."))
+    .attribute(Attribute::computed(attrs::STANDBY_TARGET_GROUP_ARN, Type::String, "Target group of the standby color."))
+    .block(NestedBlock::list_exactly_one(attrs::BLUE, color_block(attrs::BLUE)))
+    .block(NestedBlock::list_exactly_one(attrs::GREEN, color_block(attrs::GREEN)))
+    .block(NestedBlock::list_max_one(attrs::PROMOTION, promotion))
+    .block(NestedBlock::single(attrs::TIMEOUTS, timeouts));
+    let identity = IdentitySchema {
+        version: 0,
+        attributes: vec![
+            IdentityAttribute {
+                name: attrs::CLUSTER.into(),
+                ty: Type::String,
+                description: "ECS cluster name or ARN.".into(),
+                required_for_import: true,
+                optional_for_import: false,
+            },
+            IdentityAttribute {
+                name: attrs::LISTENER_RULE_ARN.into(),
+                ty: Type::String,
+                description: "The production listener rule (when the pointer is a rule).".into(),
+                required_for_import: false,
+                optional_for_import: true,
+            },
+            IdentityAttribute {
+                name: attrs::LISTENER_ARN.into(),
+                ty: Type::String,
+                description: "The production listener (when the pointer is its default action).".into(),
+                required_for_import: false,
+                optional_for_import: true,
+            },
+        ],
+    };
+    ResourceSchema { schema: Schema { version: 0, block }, identity: Some(identity) }
+}
