@@ -1085,7 +1085,7 @@ mod tests {
         for left_out in [
             attrs::ACTIVE_COLOR,
             attrs::STANDBY_TRAFFIC_PERCENT,
-            "id",
+            attrs::ID,
             attrs::STANDBY_COLOR,
             attrs::ACTIVE_TARGET_GROUP_ARN,
             attrs::STANDBY_TARGET_GROUP_ARN,
