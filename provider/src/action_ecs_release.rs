@@ -144,13 +144,13 @@ pub fn rollback_schema() -> ActionSchema {
         "The health check before traffic moves back. It is never skipped unless `min_healthy_targets = 0` says so.",
     )
     .attribute(Attribute::optional(
-        "min_healthy_targets",
+        attrs::promotion::MIN_HEALTHY_TARGETS,
         Type::Number,
         "Healthy targets the standby color must have before it takes the traffic. Defaults to 1; `0` moves \
          traffic without checking (the plan warns).",
     ))
     .attribute(Attribute::optional(
-        "wait_timeout",
+        attrs::promotion::WAIT_TIMEOUT,
         Type::String,
         "How long to wait for enough healthy targets before failing, e.g. `1m`. Defaults to `5m`.",
     ));
@@ -158,10 +158,12 @@ pub fn rollback_schema() -> ActionSchema {
     let mut gate = gate;
     if let Some(promotion) = resource_block(attrs::PROMOTION) {
         let steps = promotion.block;
-        if let Some(a) = steps.attributes.iter().find(|a| a.name == "strategy") {
+        if let Some(a) = steps.attributes.iter().find(|a| a.name == attrs::promotion::STRATEGY) {
             gate = gate.attribute(a.clone());
         }
-        for b in steps.blocks.into_iter().filter(|b| ["canary", "linear", "hook"].contains(&b.name.as_str())) {
+        for b in steps.blocks.into_iter().filter(|b| {
+            [attrs::promotion::CANARY, attrs::promotion::LINEAR, attrs::promotion::HOOK].contains(&b.name.as_str())
+        }) {
             gate = gate.block(b);
         }
     }
@@ -296,7 +298,7 @@ fn no_health_check_warning() -> Diagnostic {
         "Rollback without a health check",
         "promotion.min_healthy_targets is 0, so the rollback moves all traffic without checking that it has healthy targets. Remove it (default 1) to keep the check.",
     )
-    .at(AttrPath::root(attrs::PROMOTION).index(0).attr("min_healthy_targets"))
+    .at(AttrPath::root(attrs::PROMOTION).index(0).attr(attrs::promotion::MIN_HEALTHY_TARGETS))
 }
 
 // ---------------------------------------------------------------------------------
@@ -603,8 +605,16 @@ mod tests {
         assert_eq!(
             names(&gate.block),
             (
-                vec!["min_healthy_targets".to_string(), "strategy".into(), "wait_timeout".into()],
-                vec!["canary".to_string(), "hook".into(), "linear".into()]
+                vec![
+                    attrs::promotion::MIN_HEALTHY_TARGETS.to_string(),
+                    attrs::promotion::STRATEGY.into(),
+                    attrs::promotion::WAIT_TIMEOUT.into()
+                ],
+                vec![
+                    attrs::promotion::CANARY.to_string(),
+                    attrs::promotion::HOOK.into(),
+                    attrs::promotion::LINEAR.into()
+                ]
             )
         );
     }
@@ -626,7 +636,7 @@ mod tests {
                 ROLLBACK,
                 config(&[(
                     attrs::PROMOTION,
-                    Value::List(vec![Value::object([("wait_timeout", Value::from("soon"))])]),
+                    Value::List(vec![Value::object([(attrs::promotion::WAIT_TIMEOUT, Value::from("soon"))])]),
                 )]),
                 "promotion[0].wait_timeout",
                 "\"5m\"",
@@ -635,7 +645,7 @@ mod tests {
                 PROMOTE,
                 config(&[(
                     attrs::PROMOTION,
-                    Value::List(vec![Value::object([("min_healthy_targets", Value::from(-1))])]),
+                    Value::List(vec![Value::object([(attrs::promotion::MIN_HEALTHY_TARGETS, Value::from(-1))])]),
                 )]),
                 "promotion[0].min_healthy_targets",
                 "from 0",
@@ -667,8 +677,8 @@ mod tests {
         let baking = config(&[(
             attrs::PROMOTION,
             Value::List(vec![Value::object([
-                ("bake_time", Value::from("2m")),
-                ("alarm_names", Value::List(vec!["a".into()])),
+                (attrs::promotion::BAKE_TIME, Value::from("2m")),
+                (attrs::promotion::ALARM_NAMES, Value::List(vec!["a".into()])),
             ])]),
         )]);
         let p = parse(Kind::Promote, &baking).unwrap();
@@ -694,8 +704,8 @@ mod tests {
         let off = config(&[(
             attrs::PROMOTION,
             Value::List(vec![Value::object([
-                ("min_healthy_targets", Value::from(0)),
-                ("wait_timeout", Value::from("1m")),
+                (attrs::promotion::MIN_HEALTHY_TARGETS, Value::from(0)),
+                (attrs::promotion::WAIT_TIMEOUT, Value::from("1m")),
             ])]),
         )]);
         let p = parse(Kind::Rollback, &off).unwrap();
@@ -708,8 +718,10 @@ mod tests {
         let req = InvokeActionRequest { action_type: PROMOTE.into(), config: config(&[]) };
         let d = invoke(Ctx::detached(), None, req, sink).await;
         assert!(d.iter().any(|d| d.summary == "Provider not configured"), "{d}");
-        let off =
-            config(&[(attrs::PROMOTION, Value::List(vec![Value::object([("min_healthy_targets", Value::from(0))])]))]);
+        let off = config(&[(
+            attrs::PROMOTION,
+            Value::List(vec![Value::object([(attrs::promotion::MIN_HEALTHY_TARGETS, Value::from(0))])]),
+        )]);
         let d = plan(None, PlanActionRequest { action_type: ROLLBACK.into(), config: off }).await.diagnostics;
         assert!(!d.has_errors() && d.iter().any(|d| d.summary == "Rollback without a health check"), "{d}");
         let d = plan(

@@ -58,3 +58,49 @@ pub const GENERATED_INPUTS: [&str; 5] =
 /// configuration.
 pub const COMPUTED: [&str; 6] =
     [ID, ACTIVE_COLOR, STANDBY_TRAFFIC_PERCENT, ACTIVE_TARGET_GROUP_ARN, STANDBY_COLOR, STANDBY_TARGET_GROUP_ARN];
+
+/// Inside the [`PROMOTION`] block, and its `canary` and `linear` blocks.
+pub mod promotion {
+    pub const MIN_HEALTHY_TARGETS: &str = "min_healthy_targets";
+    pub const WAIT_TIMEOUT: &str = "wait_timeout";
+    pub const ALARM_NAMES: &str = "alarm_names";
+    /// Also inside `canary`: that step's bake.
+    pub const BAKE_TIME: &str = "bake_time";
+    pub const ROLLBACK_ON_FAILURE: &str = "rollback_on_failure";
+    pub const STRATEGY: &str = "strategy";
+    /// A block, named as the strategy value that reads it.
+    pub const CANARY: &str = "canary";
+    /// A block, named as the strategy value that reads it.
+    pub const LINEAR: &str = "linear";
+    /// A block: [`super::dynatrace`].
+    pub const DYNATRACE: &str = "dynatrace";
+    /// Repeatable block: [`super::hook`].
+    pub const HOOK: &str = "hook";
+    /// Inside `canary`.
+    pub const PERCENT: &str = "percent";
+    /// Inside `linear`.
+    pub const STEP_PERCENT: &str = "step_percent";
+    pub const STEP_BAKE_TIME: &str = "step_bake_time";
+}
+
+/// Inside `promotion.dynatrace`.
+pub mod dynatrace {
+    pub const ENVIRONMENT_URL: &str = "environment_url";
+    pub const API_TOKEN_SECRET_ARN: &str = "api_token_secret_arn";
+    pub const API_TOKEN_SECRET_KEY: &str = "api_token_secret_key";
+    pub const SLO_IDS: &str = "slo_ids";
+    pub const ALLOW_WARNING: &str = "allow_warning";
+    pub const EVALUATION_WINDOW: &str = "evaluation_window";
+    pub const GUARDIAN_WORKFLOW_ID: &str = "guardian_workflow_id";
+    pub const PLATFORM_URL: &str = "platform_url";
+    pub const PLATFORM_TOKEN_SECRET_ARN: &str = "platform_token_secret_arn";
+    pub const PLATFORM_TOKEN_SECRET_KEY: &str = "platform_token_secret_key";
+}
+
+/// Inside each `promotion.hook`.
+pub mod hook {
+    pub const STAGE: &str = "stage";
+    pub const LAMBDA_FUNCTION_ARN: &str = "lambda_function_arn";
+    pub const HOOK_DETAILS: &str = "hook_details";
+    pub const TIMEOUT: &str = "timeout";
+}

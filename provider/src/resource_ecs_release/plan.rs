@@ -194,7 +194,7 @@ fn say_the_steps(spec: &ReleaseSpec, from: Traffic, diagnostics: &mut Diagnostic
                 "The promotion runs lifecycle hooks",
                 format!("{} gets its new share in one write. {hooks}.", steps[0].gaining),
             )
-            .at(AttrPath::root(attrs::PROMOTION).index(0).attr("hook")),
+            .at(AttrPath::root(attrs::PROMOTION).index(0).attr(attrs::promotion::HOOK)),
         );
     }
     if steps.len() > 1 {
@@ -217,7 +217,7 @@ fn say_the_steps(spec: &ReleaseSpec, from: Traffic, diagnostics: &mut Diagnostic
                     if hooks.is_empty() { String::new() } else { format!(" {hooks}.") },
                 ),
             )
-            .at(AttrPath::root(attrs::PROMOTION).index(0).attr("strategy")),
+            .at(AttrPath::root(attrs::PROMOTION).index(0).attr(attrs::promotion::STRATEGY)),
         );
     }
     (to != from).then_some(Moving { from, to, pointer: None })

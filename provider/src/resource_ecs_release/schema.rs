@@ -21,48 +21,48 @@ fn dynatrace_block() -> Block {
          The token is read from Secrets Manager when the gate runs and never stored.",
     )
     .attribute(Attribute::required(
-        "environment_url",
+        attrs::dynatrace::ENVIRONMENT_URL,
         Type::String,
         "The environment's classic API URL, e.g. `https://abc12345.live.dynatrace.com`.",
     ))
     .attribute(Attribute::required(
-        "api_token_secret_arn",
+        attrs::dynatrace::API_TOKEN_SECRET_ARN,
         Type::String,
         "Secrets Manager secret holding an API token with the `slo.read` scope.",
     ))
     .attribute(Attribute::optional(
-        "api_token_secret_key",
+        attrs::dynatrace::API_TOKEN_SECRET_KEY,
         Type::String,
         "Key of the token in a JSON secret; omitted, the whole secret string is the token.",
     ))
     .attribute(Attribute::required(
-        "slo_ids",
+        attrs::dynatrace::SLO_IDS,
         Type::List(Box::new(Type::String)),
         "SLOs (classic SLO API v2) that must each be SUCCESS, with no evaluation error.",
     ))
-    .attribute(Attribute::optional("allow_warning", Type::Bool, "Whether WARNING passes. Defaults to `false`."))
+    .attribute(Attribute::optional(attrs::dynatrace::ALLOW_WARNING, Type::Bool, "Whether WARNING passes. Defaults to `false`."))
     .attribute(Attribute::optional(
-        "evaluation_window",
+        attrs::dynatrace::EVALUATION_WINDOW,
         Type::String,
         "How far back the gate before a write evaluates the SLOs (now minus this .. now, whole minutes), e.g. `10m`; a bake reads from when its step's traffic moved, at most this far back and at least one minute. Defaults to `10m`.",
     ))
     .attribute(Attribute::optional(
-        "guardian_workflow_id",
+        attrs::dynatrace::GUARDIAN_WORKFLOW_ID,
         Type::String,
         "A workflow (AutomationEngine) running one Site Reliability Guardian validation, run before each write that gives a color more traffic; its `validation_status` decides.",
     ))
     .attribute(Attribute::optional(
-        "platform_url",
+        attrs::dynatrace::PLATFORM_URL,
         Type::String,
         "The platform API URL for the guardian; defaults to `environment_url` with `.live.` replaced by `.apps.`.",
     ))
     .attribute(Attribute::optional(
-        "platform_token_secret_arn",
+        attrs::dynatrace::PLATFORM_TOKEN_SECRET_ARN,
         Type::String,
         "Secrets Manager secret holding a platform token (`automation:workflows:run`, `automation:workflows:read`) for the guardian; defaults to `api_token_secret_arn`.",
     ))
     .attribute(Attribute::optional(
-        "platform_token_secret_key",
+        attrs::dynatrace::PLATFORM_TOKEN_SECRET_KEY,
         Type::String,
         "Key of the platform token in a JSON secret; omitted, the whole secret string is the token.",
     ))
@@ -74,22 +74,22 @@ fn hook_block() -> Block {
         "A Lambda lifecycle hook, invoked as ECS-native blue/green invokes one (same payload, same `hookStatus` answers), so existing hook functions work unchanged. FAILED, a function error, an invoke error or the timeout fails the promotion: before any write nothing moves, after one traffic returns to where the apply found it.",
     )
     .attribute(Attribute::required(
-        "stage",
+        attrs::hook::STAGE,
         Type::String,
         "`POST_TEST_TRAFFIC_SHIFT` (before any production traffic moves, once the test pointer forwards to the color gaining traffic), `PRODUCTION_TRAFFIC_SHIFT` (after every step's write, with that step's weights) or `POST_PRODUCTION_TRAFFIC_SHIFT` (at 100 %, before `bake_time` runs).",
     ))
     .attribute(Attribute::required(
-        "lambda_function_arn",
+        attrs::hook::LAMBDA_FUNCTION_ARN,
         Type::String,
         "The function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`, optionally with a version or alias). The provider's credentials need `lambda:InvokeFunction` on it.",
     ))
     .attribute(Attribute::optional(
-        "hook_details",
+        attrs::hook::HOOK_DETAILS,
         Type::String,
         "A JSON object (write it with `jsonencode({...})`) sent as the payload's `hookDetails` on every invocation, as ECS sends a hook configuration's `hookDetails`, e.g. `jsonencode({ S3_BUCKET_NAME = \"my-approval-bucket\" })`. When the function answers IN_PROGRESS with `hookDetails`, its next invocations get these with the returned keys laid over them (a returned key wins).",
     ))
     .attribute(Attribute::optional(
-        "timeout",
+        attrs::hook::TIMEOUT,
         Type::String,
         "How long the hook may take, IN_PROGRESS answers included (each is asked again after its `callBackDelay`, default 30 s), e.g. `5m`. Defaults to `5m`.",
     ))
@@ -99,62 +99,62 @@ fn hook_block() -> Block {
 pub fn schema() -> ResourceSchema {
     let promotion = Block::new("Safety gate applied whenever a write gives a color more traffic.")
         .attribute(Attribute::optional(
-            "min_healthy_targets",
+            attrs::promotion::MIN_HEALTHY_TARGETS,
             Type::Number,
             "Healthy targets the color gaining traffic must have. Defaults to 1.",
         ))
         .attribute(Attribute::optional(
-            "wait_timeout",
+            attrs::promotion::WAIT_TIMEOUT,
             Type::String,
             "How long to wait for enough healthy targets and steady services before failing, e.g. `5m`. Defaults to `5m`.",
         ))
         .attribute(Attribute::optional(
-            "alarm_names",
+            attrs::promotion::ALARM_NAMES,
             Type::List(Box::new(Type::String)),
             "CloudWatch alarms that must not be in ALARM before and during the switch.",
         ))
         .attribute(Attribute::optional(
-            "bake_time",
+            attrs::promotion::BAKE_TIME,
             Type::String,
             "After the switch, keep watching health and alarms this long, e.g. `2m`. Defaults to `0s`.",
         ))
         .attribute(Attribute::optional(
-            "rollback_on_failure",
+            attrs::promotion::ROLLBACK_ON_FAILURE,
             Type::Bool,
             "If the bake fails, put the previous pointer back and fail the apply. Defaults to `true`.",
         ))
         .attribute(Attribute::optional(
-            "strategy",
+            attrs::promotion::STRATEGY,
             Type::String,
             "How a change of `active_color` moves traffic: `all_at_once` (the default), `canary` (to `canary.percent`, held for `canary.bake_time`, then the rest) or `linear` (up by `linear.step_percent` per step, each held for `linear.step_bake_time`). Every step is gated and checked throughout its bake; a failure returns traffic to where the apply found it.",
         ))
         .block(NestedBlock::list_max_one(
-            "canary",
+            attrs::promotion::CANARY,
             Block::new("`strategy = \"canary\"` (ECS native: canaryPercent, canaryBakeTimeInMinutes).")
-                .attribute(Attribute::optional("percent", Type::Number, "The first step's share, 1..99. Defaults to 10."))
+                .attribute(Attribute::optional(attrs::promotion::PERCENT, Type::Number, "The first step's share, 1..99. Defaults to 10."))
                 .attribute(Attribute::optional(
-                    "bake_time",
+                    attrs::promotion::BAKE_TIME,
                     Type::String,
                     "How long the first step is held and checked, e.g. `5m`. Defaults to `5m`.",
                 )),
         ))
         .block(NestedBlock::list_max_one(
-            "linear",
+            attrs::promotion::LINEAR,
             Block::new("`strategy = \"linear\"` (ECS native: stepPercent, stepBakeTimeInMinutes).")
                 .attribute(Attribute::optional(
-                    "step_percent",
+                    attrs::promotion::STEP_PERCENT,
                     Type::Number,
                     "The share each step adds to the gaining color, 1..99. Defaults to 10.",
                 ))
                 .attribute(Attribute::optional(
-                    "step_bake_time",
+                    attrs::promotion::STEP_BAKE_TIME,
                     Type::String,
                     "How long each step before the last is held and checked, e.g. `1m`. Defaults to `1m`.",
                 )),
         ))
-        .block(NestedBlock::list_max_one("dynatrace", dynatrace_block()))
+        .block(NestedBlock::list_max_one(attrs::promotion::DYNATRACE, dynatrace_block()))
         .block(NestedBlock::list(
-            "hook",
+            attrs::promotion::HOOK,
             hook_block(),
             i64::try_from(release_spec::MAX_HOOKS).unwrap_or(10),
         ));

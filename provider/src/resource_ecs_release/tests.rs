@@ -32,8 +32,14 @@ fn the_least_time_of_a_move_counts_what_the_apply_counts() {
 #[test]
 fn a_move_that_cannot_fit_names_its_attributes_and_the_least_time() {
     let mut config = release_spec::tests::good();
-    let linear = Value::object([("step_percent", Value::from(10)), ("step_bake_time", Value::from("5m"))]);
-    let promotion = Value::object([("strategy", Value::from("linear")), ("linear", Value::List(vec![linear]))]);
+    let linear = Value::object([
+        (attrs::promotion::STEP_PERCENT, Value::from(10)),
+        (attrs::promotion::STEP_BAKE_TIME, Value::from("5m")),
+    ]);
+    let promotion = Value::object([
+        (attrs::promotion::STRATEGY, Value::from("linear")),
+        (attrs::promotion::LINEAR, Value::List(vec![linear])),
+    ]);
     set(&mut config, attrs::PROMOTION, Value::List(vec![promotion]));
     let spec = release_spec::from_value(&config).unwrap();
     let (steps, least) = least_time_of_move(&spec.promotion, BLUE, GREEN);
@@ -51,4 +57,47 @@ fn a_move_that_cannot_fit_names_its_attributes_and_the_least_time() {
     // All at once: only the final bake can be too long.
     let spec = release_spec::from_value(&release_spec::tests::good()).unwrap();
     assert_eq!(fit_attribute(&config, &spec, 1).to_string(), "promotion[0].bake_time");
+}
+
+#[test]
+fn a_release_state_reads_back_what_it_writes() {
+    use super::state::ReleaseState;
+    use crate::traffic_pointer::{Pair, PointerRef};
+    let pair = Pair { blue: "tg-b".into(), green: "tg-g".into() };
+    let pointer = PointerRef::Rule("arn:rule".into());
+    let test = PointerRef::Listener("arn:listener".into());
+    let canary = Traffic { active: Color::Green, standby_percent: 10 };
+    let found = ReleaseState::found("prod", &pointer, &pair, canary, Some(&test));
+    let value = found.to_value();
+    assert_eq!(value.get(attrs::ID).as_str(), Some("prod/arn:rule"));
+    assert_eq!(value.get(attrs::LISTENER_RULE_ARN).as_str(), Some("arn:rule"));
+    assert!(value.get(attrs::LISTENER_ARN).is_null());
+    assert_eq!(value.get(attrs::TEST_LISTENER_ARN).as_str(), Some("arn:listener"));
+    assert_eq!(value.get(attrs::ACTIVE_COLOR).as_str(), Some("green"));
+    assert_eq!(value.get(attrs::STANDBY_COLOR).as_str(), Some("blue"));
+    assert_eq!(value.get(attrs::STANDBY_TRAFFIC_PERCENT).as_i64(), Some(10));
+    assert_eq!(value.get(attrs::ACTIVE_TARGET_GROUP_ARN).as_str(), Some("tg-g"));
+    assert_eq!(value.get(attrs::STANDBY_TARGET_GROUP_ARN).as_str(), Some("tg-b"));
+    assert_eq!(ReleaseState::from_value(&value), Some(found.clone()));
+    // Withheld from an import: the adopted traffic is null, what derives from it stays.
+    let withheld = found.withholding_adopted();
+    let value = withheld.to_value();
+    assert!(value.get(attrs::ACTIVE_COLOR).is_null() && value.get(attrs::STANDBY_TRAFFIC_PERCENT).is_null());
+    assert_eq!(value.get(attrs::STANDBY_TARGET_GROUP_ARN).as_str(), Some("tg-b"));
+    assert_eq!(ReleaseState::from_value(&value), Some(withheld));
+}
+
+#[test]
+fn the_typed_state_writes_every_attribute_and_block_of_the_schema() {
+    use super::state::ReleaseState;
+    use crate::traffic_pointer::{Pair, PointerRef};
+    let pair = Pair { blue: "tg-b".into(), green: "tg-g".into() };
+    let traffic = Traffic { active: Color::Blue, standby_percent: 0 };
+    let value = ReleaseState::found("prod", &PointerRef::Rule("arn:rule".into()), &pair, traffic, None).to_value();
+    let written: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+    let block = super::schema().schema.block;
+    let mut declared: Vec<&str> = block.attributes.iter().map(|a| a.name.as_str()).collect();
+    declared.extend(block.blocks.iter().map(|b| b.name.as_str()));
+    declared.sort_unstable();
+    assert_eq!(written, declared);
 }

@@ -87,7 +87,7 @@ pub(super) async fn check_the_time(
                     crate::duration::display(timeout)
                 ),
             )
-            .at(AttrPath::root(attrs::PROMOTION).index(0).attr("bake_time")),
+            .at(AttrPath::root(attrs::PROMOTION).index(0).attr(attrs::promotion::BAKE_TIME)),
         );
     }
 }
@@ -120,20 +120,20 @@ pub(super) fn fit_attribute(config: &Value, spec: &release_spec::ReleaseSpec, st
     };
     match &spec.promotion.strategy {
         promotion_gate::Strategy::Linear { .. } if steps > 1 => {
-            if written("linear", "step_bake_time") {
-                promotion.attr("linear").index(0).attr("step_bake_time")
+            if written(attrs::promotion::LINEAR, attrs::promotion::STEP_BAKE_TIME) {
+                promotion.attr(attrs::promotion::LINEAR).index(0).attr(attrs::promotion::STEP_BAKE_TIME)
             } else {
-                promotion.attr("strategy")
+                promotion.attr(attrs::promotion::STRATEGY)
             }
         }
         promotion_gate::Strategy::Canary { .. } if steps > 1 => {
-            if written("canary", "bake_time") {
-                promotion.attr("canary").index(0).attr("bake_time")
+            if written(attrs::promotion::CANARY, attrs::promotion::BAKE_TIME) {
+                promotion.attr(attrs::promotion::CANARY).index(0).attr(attrs::promotion::BAKE_TIME)
             } else {
-                promotion.attr("strategy")
+                promotion.attr(attrs::promotion::STRATEGY)
             }
         }
-        _ => promotion.attr("bake_time"),
+        _ => promotion.attr(attrs::promotion::BAKE_TIME),
     }
 }
 
@@ -188,7 +188,11 @@ pub fn stickiness_warning(
     let gaining = steps.last().map(|s| s.gaining.as_str()).unwrap_or("the gaining color");
     let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
     let stepped = steps.len() > 1;
-    let at = AttrPath::root(attrs::PROMOTION).index(0).attr(if stepped { "strategy" } else { "bake_time" });
+    let at = AttrPath::root(attrs::PROMOTION).index(0).attr(if stepped {
+        attrs::promotion::STRATEGY
+    } else {
+        attrs::promotion::BAKE_TIME
+    });
     Diagnostic::warning(
         "Stickiness holds returning clients on their color",
         format!(

@@ -204,23 +204,33 @@ pub fn validate(c: &Value) -> Diagnostics {
         },
     }
     if let Some(p) = c.get(attrs::PROMOTION).single_block() {
-        match p.get("min_healthy_targets") {
+        match p.get(attrs::promotion::MIN_HEALTHY_TARGETS) {
             Value::Null | Value::Unknown => {}
             v => match v.as_i64() {
                 Some(n) if (0..=10_000).contains(&n) => {}
                 _ => d.error_at(
-                    block_path(attrs::PROMOTION, "min_healthy_targets"),
+                    block_path(attrs::PROMOTION, attrs::promotion::MIN_HEALTHY_TARGETS),
                     "Invalid min_healthy_targets",
                     "Use a whole number from 0 (no health check) to 10000.",
                 ),
             },
         }
-        check_duration(&mut d, p.get("wait_timeout"), block_path(attrs::PROMOTION, "wait_timeout"), "wait_timeout");
-        check_duration(&mut d, p.get("bake_time"), block_path(attrs::PROMOTION, "bake_time"), "bake_time");
-        let alarms = p.get("alarm_names").elements();
+        check_duration(
+            &mut d,
+            p.get(attrs::promotion::WAIT_TIMEOUT),
+            block_path(attrs::PROMOTION, attrs::promotion::WAIT_TIMEOUT),
+            attrs::promotion::WAIT_TIMEOUT,
+        );
+        check_duration(
+            &mut d,
+            p.get(attrs::promotion::BAKE_TIME),
+            block_path(attrs::PROMOTION, attrs::promotion::BAKE_TIME),
+            attrs::promotion::BAKE_TIME,
+        );
+        let alarms = p.get(attrs::promotion::ALARM_NAMES).elements();
         if alarms.len() > MAX_ALARMS {
             d.error_at(
-                block_path(attrs::PROMOTION, "alarm_names"),
+                block_path(attrs::PROMOTION, attrs::promotion::ALARM_NAMES),
                 "Too many alarms",
                 format!(
                     "At most {MAX_ALARMS} alarm names; each poll of the gate reads them 100 per DescribeAlarms call. Combine them into a composite alarm and list that instead."
@@ -232,13 +242,13 @@ pub fn validate(c: &Value) -> Diagnostics {
                 && (name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control))
             {
                 d.error_at(
-                    block_path(attrs::PROMOTION, "alarm_names").index(i as i64),
+                    block_path(attrs::PROMOTION, attrs::promotion::ALARM_NAMES).index(i as i64),
                     "Invalid alarm name",
                     format!("{name:?} is not a CloudWatch alarm name (1-255 printable characters)."),
                 );
             }
         }
-        if let Some(dt) = p.get("dynatrace").single_block() {
+        if let Some(dt) = p.get(attrs::promotion::DYNATRACE).single_block() {
             validate_dynatrace(&mut d, dt);
         }
         validate_strategy(&mut d, p);
@@ -259,19 +269,25 @@ pub fn validate(c: &Value) -> Diagnostics {
     d
 }
 
+/// The known strings of a list.
+fn strings(v: &Value) -> Vec<String> {
+    v.elements().iter().filter_map(|a| a.as_str().map(str::to_string)).collect()
+}
+
 fn parsed_duration(v: &Value, default: Duration) -> Duration {
     v.as_str().and_then(|s| duration::parse(s).ok()).unwrap_or(default)
 }
 
 /// The release of a validated, wholly known configuration (or planned state).
 fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
-    let at = |attr: &str| AttrPath::root(attrs::PROMOTION).index(0).attr("dynatrace").index(0).attr(attr);
-    if let Some(url) = dt.get("environment_url").as_str() {
+    let at =
+        |attr: &str| AttrPath::root(attrs::PROMOTION).index(0).attr(attrs::promotion::DYNATRACE).index(0).attr(attr);
+    if let Some(url) = dt.get(attrs::dynatrace::ENVIRONMENT_URL).as_str() {
         let ok = (url.starts_with("https://") || url.starts_with("http://"))
             && url.split("://").nth(1).is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace));
         if !ok {
             d.error_at(
-                at("environment_url"),
+                at(attrs::dynatrace::ENVIRONMENT_URL),
                 "Invalid Dynatrace environment URL",
                 format!(
                     "{url:?} is not a URL. Use the environment's API URL, e.g. https://abc12345.live.dynatrace.com."
@@ -279,7 +295,7 @@ fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
             );
         }
     }
-    for attr in ["api_token_secret_arn", "platform_token_secret_arn"] {
+    for attr in [attrs::dynatrace::API_TOKEN_SECRET_ARN, attrs::dynatrace::PLATFORM_TOKEN_SECRET_ARN] {
         if let Some(arn) = dt.get(attr).as_str()
             && !(arn.starts_with("arn:") && arn.split(':').nth(2) == Some("secretsmanager"))
         {
@@ -292,22 +308,35 @@ fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
             );
         }
     }
-    let ids = dt.get("slo_ids");
+    let ids = dt.get(attrs::dynatrace::SLO_IDS);
     if !ids.is_unknown() && ids.elements().is_empty() {
-        d.error_at(at("slo_ids"), "No SLO to check", "List at least one SLO id, or remove the dynatrace block.");
+        d.error_at(
+            at(attrs::dynatrace::SLO_IDS),
+            "No SLO to check",
+            "List at least one SLO id, or remove the dynatrace block.",
+        );
     }
     for (i, id) in ids.elements().iter().enumerate() {
         if id.as_str().is_some_and(|s| s.trim().is_empty()) {
-            d.error_at(at("slo_ids").index(i as i64), "Empty SLO id", "Give the SLO's id as Dynatrace shows it.");
+            d.error_at(
+                at(attrs::dynatrace::SLO_IDS).index(i as i64),
+                "Empty SLO id",
+                "Give the SLO's id as Dynatrace shows it.",
+            );
         }
     }
-    check_duration(d, dt.get("evaluation_window"), at("evaluation_window"), "evaluation_window");
-    if dt.get("guardian_workflow_id").as_str().is_some()
-        && dt.get("platform_token_secret_arn").is_null()
-        && dt.get("platform_token_secret_key").is_null()
+    check_duration(
+        d,
+        dt.get(attrs::dynatrace::EVALUATION_WINDOW),
+        at(attrs::dynatrace::EVALUATION_WINDOW),
+        attrs::dynatrace::EVALUATION_WINDOW,
+    );
+    if dt.get(attrs::dynatrace::GUARDIAN_WORKFLOW_ID).as_str().is_some()
+        && dt.get(attrs::dynatrace::PLATFORM_TOKEN_SECRET_ARN).is_null()
+        && dt.get(attrs::dynatrace::PLATFORM_TOKEN_SECRET_KEY).is_null()
     {
         d.error_at(
-            at("guardian_workflow_id"),
+            at(attrs::dynatrace::GUARDIAN_WORKFLOW_ID),
             "No platform token for the guardian",
             "The Site Reliability Guardian runs through the platform API, which takes a platform token, not the API token: set platform_token_secret_arn (or platform_token_secret_key, a key of the API token's JSON secret).",
         );
@@ -316,19 +345,19 @@ fn validate_dynatrace(d: &mut Diagnostics, dt: &Value) {
 
 fn strategy_of(p: &Value) -> Strategy {
     let percent = |v: &Value, default: u8| v.as_i64().and_then(|n| u8::try_from(n).ok()).unwrap_or(default);
-    match p.get("strategy").as_str() {
+    match p.get(attrs::promotion::STRATEGY).as_str() {
         Some("canary") => {
-            let c = p.get("canary").single_block().cloned().unwrap_or_default();
+            let c = p.get(attrs::promotion::CANARY).single_block().cloned().unwrap_or_default();
             Strategy::Canary {
-                percent: percent(c.get("percent"), 10),
-                bake_time: parsed_duration(c.get("bake_time"), Duration::from_secs(300)),
+                percent: percent(c.get(attrs::promotion::PERCENT), 10),
+                bake_time: parsed_duration(c.get(attrs::promotion::BAKE_TIME), Duration::from_secs(300)),
             }
         }
         Some("linear") => {
-            let l = p.get("linear").single_block().cloned().unwrap_or_default();
+            let l = p.get(attrs::promotion::LINEAR).single_block().cloned().unwrap_or_default();
             Strategy::Linear {
-                step_percent: percent(l.get("step_percent"), 10),
-                step_bake_time: parsed_duration(l.get("step_bake_time"), Duration::from_secs(60)),
+                step_percent: percent(l.get(attrs::promotion::STEP_PERCENT), 10),
+                step_bake_time: parsed_duration(l.get(attrs::promotion::STEP_BAKE_TIME), Duration::from_secs(60)),
             }
         }
         _ => Strategy::AllAtOnce,
@@ -337,18 +366,21 @@ fn strategy_of(p: &Value) -> Strategy {
 
 fn validate_strategy(d: &mut Diagnostics, p: &Value) {
     let at = |attr: &str| AttrPath::root(attrs::PROMOTION).index(0).attr(attr);
-    match p.get("strategy") {
+    match p.get(attrs::promotion::STRATEGY) {
         Value::Null | Value::Unknown => {}
         v => match v.as_str() {
             Some("all_at_once" | "canary" | "linear") => {}
             _ => d.error_at(
-                at("strategy"),
+                at(attrs::promotion::STRATEGY),
                 "Invalid strategy",
                 "Use \"all_at_once\" (the default), \"canary\" or \"linear\".",
             ),
         },
     }
-    for (block, attr, duration) in [("canary", "percent", "bake_time"), ("linear", "step_percent", "step_bake_time")] {
+    for (block, attr, duration) in [
+        (attrs::promotion::CANARY, attrs::promotion::PERCENT, attrs::promotion::BAKE_TIME),
+        (attrs::promotion::LINEAR, attrs::promotion::STEP_PERCENT, attrs::promotion::STEP_BAKE_TIME),
+    ] {
         let Some(b) = p.get(block).single_block() else { continue };
         let path = |a: &str| at(block).index(0).attr(a);
         if let Some(n) = b.get(attr).as_i64().or_else(|| if b.get(attr).is_null() { None } else { Some(-1) })
@@ -358,7 +390,7 @@ fn validate_strategy(d: &mut Diagnostics, p: &Value) {
             d.error_at(path(attr), format!("Invalid {attr}"), "Use a whole number of percent from 1 to 99.");
         }
         check_duration(d, b.get(duration), path(duration), duration);
-        if let Some(s) = p.get("strategy").as_str()
+        if let Some(s) = p.get(attrs::promotion::STRATEGY).as_str()
             && s != block
         {
             d.push(
@@ -373,27 +405,29 @@ fn validate_strategy(d: &mut Diagnostics, p: &Value) {
 }
 
 fn validate_hooks(d: &mut Diagnostics, p: &Value) {
-    for (i, h) in p.get("hook").elements().iter().enumerate() {
-        let at = |attr: &str| AttrPath::root(attrs::PROMOTION).index(0).attr("hook").index(i as i64).attr(attr);
-        if let Some(stage) = h.get("stage").as_str()
+    for (i, h) in p.get(attrs::promotion::HOOK).elements().iter().enumerate() {
+        let at = |attr: &str| {
+            AttrPath::root(attrs::PROMOTION).index(0).attr(attrs::promotion::HOOK).index(i as i64).attr(attr)
+        };
+        if let Some(stage) = h.get(attrs::hook::STAGE).as_str()
             && HookStage::parse(stage).is_none()
         {
             d.error_at(
-                at("stage"),
+                at(attrs::hook::STAGE),
                 "Invalid hook stage",
                 format!("{stage:?} is not a stage this provider runs hooks at. Use \"POST_TEST_TRAFFIC_SHIFT\", \"PRODUCTION_TRAFFIC_SHIFT\" or \"POST_PRODUCTION_TRAFFIC_SHIFT\" (ECS's names)."),
             );
         }
-        if let Some(f) = h.get("lambda_function_arn").as_str()
+        if let Some(f) = h.get(attrs::hook::LAMBDA_FUNCTION_ARN).as_str()
             && !arn::is_lambda_function(f)
         {
             d.error_at(
-                at("lambda_function_arn"),
+                at(attrs::hook::LAMBDA_FUNCTION_ARN),
                 "Invalid Lambda function ARN",
                 format!("{f:?} is not a Lambda function ARN. Use arn:aws:lambda:REGION:ACCOUNT:function:NAME (optionally :VERSION or :ALIAS), e.g. aws_lambda_function.smoke.arn."),
             );
         }
-        if let Some(text) = h.get("hook_details").as_str() {
+        if let Some(text) = h.get(attrs::hook::HOOK_DETAILS).as_str() {
             let problem = match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(serde_json::Value::Object(_)) => None,
                 Ok(other) => Some(format!("it is a JSON {}, not an object", json_kind(&other))),
@@ -401,18 +435,18 @@ fn validate_hooks(d: &mut Diagnostics, p: &Value) {
             };
             if let Some(problem) = problem {
                 d.error_at(
-                    at("hook_details"),
+                    at(attrs::hook::HOOK_DETAILS),
                     "Invalid hook_details",
                     format!("hook_details is sent to the function as the payload's `hookDetails`, a JSON object, but {problem}. Write it with jsonencode, e.g. hook_details = jsonencode({{ S3_BUCKET_NAME = \"my-approval-bucket\" }})."),
                 );
             }
         }
-        check_duration(d, h.get("timeout"), at("timeout"), "hook timeout");
-        if let Some(t) = h.get("timeout").as_str()
+        check_duration(d, h.get(attrs::hook::TIMEOUT), at(attrs::hook::TIMEOUT), "hook timeout");
+        if let Some(t) = h.get(attrs::hook::TIMEOUT).as_str()
             && duration::parse(t).is_ok_and(|t| t.is_zero())
         {
             d.error_at(
-                at("timeout"),
+                at(attrs::hook::TIMEOUT),
                 "Invalid hook timeout",
                 "A hook needs time to answer: use a duration such as \"5m\".",
             );
@@ -440,13 +474,17 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 pub fn hook_region_errors(config: &Value, region: &str) -> Diagnostics {
     let mut d = Diagnostics::new();
     let Some(p) = config.get(attrs::PROMOTION).single_block() else { return d };
-    for (i, h) in p.get("hook").elements().iter().enumerate() {
-        let Some(f) = h.get("lambda_function_arn").as_str() else { continue };
+    for (i, h) in p.get(attrs::promotion::HOOK).elements().iter().enumerate() {
+        let Some(f) = h.get(attrs::hook::LAMBDA_FUNCTION_ARN).as_str() else { continue };
         let Some(parsed) = arn::parse(f) else { continue };
         if parsed.service != "lambda" || parsed.region.is_empty() || parsed.region == region {
             continue;
         }
-        let at = AttrPath::root(attrs::PROMOTION).index(0).attr("hook").index(i as i64).attr("lambda_function_arn");
+        let at = AttrPath::root(attrs::PROMOTION)
+            .index(0)
+            .attr(attrs::promotion::HOOK)
+            .index(i as i64)
+            .attr(attrs::hook::LAMBDA_FUNCTION_ARN);
         d.error_at(
             at,
             "Lifecycle hook in another region",
@@ -460,15 +498,15 @@ pub fn hook_region_errors(config: &Value, region: &str) -> Diagnostics {
 }
 
 fn hooks_of(p: &Value) -> Vec<LifecycleHook> {
-    p.get("hook")
+    p.get(attrs::promotion::HOOK)
         .elements()
         .iter()
         .filter_map(|h| {
             Some(LifecycleHook {
-                stage: HookStage::parse(h.get("stage").as_str()?)?,
-                function_arn: h.get("lambda_function_arn").as_str()?.to_string(),
-                timeout: parsed_duration(h.get("timeout"), DEFAULT_HOOK_TIMEOUT),
-                details: h.get("hook_details").as_str().and_then(|t| serde_json::from_str(t).ok()),
+                stage: HookStage::parse(h.get(attrs::hook::STAGE).as_str()?)?,
+                function_arn: h.get(attrs::hook::LAMBDA_FUNCTION_ARN).as_str()?.to_string(),
+                timeout: parsed_duration(h.get(attrs::hook::TIMEOUT), DEFAULT_HOOK_TIMEOUT),
+                details: h.get(attrs::hook::HOOK_DETAILS).as_str().and_then(|t| serde_json::from_str(t).ok()),
             })
         })
         .collect()
@@ -476,33 +514,37 @@ fn hooks_of(p: &Value) -> Vec<LifecycleHook> {
 
 fn dynatrace_of(d: &Value) -> Option<DynatraceGate> {
     Some(DynatraceGate {
-        environment_url: d.get("environment_url").as_str()?.trim_end_matches('/').to_string(),
+        environment_url: d.get(attrs::dynatrace::ENVIRONMENT_URL).as_str()?.trim_end_matches('/').to_string(),
         api_token: SecretRef {
-            arn: d.get("api_token_secret_arn").as_str()?.to_string(),
-            key: d.get("api_token_secret_key").as_str().map(str::to_string),
+            arn: d.get(attrs::dynatrace::API_TOKEN_SECRET_ARN).as_str()?.to_string(),
+            key: d.get(attrs::dynatrace::API_TOKEN_SECRET_KEY).as_str().map(str::to_string),
             attribute: "promotion.dynatrace.api_token_secret_arn",
         },
-        slo_ids: d.get("slo_ids").elements().iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
-        allow_warning: d.get("allow_warning").as_bool().unwrap_or(false),
-        evaluation_window: parsed_duration(d.get("evaluation_window"), Duration::from_secs(600)),
+        slo_ids: strings(d.get(attrs::dynatrace::SLO_IDS)),
+        allow_warning: d.get(attrs::dynatrace::ALLOW_WARNING).as_bool().unwrap_or(false),
+        evaluation_window: parsed_duration(d.get(attrs::dynatrace::EVALUATION_WINDOW), Duration::from_secs(600)),
         guardian: guardian_of(d),
     })
 }
 
 fn guardian_of(d: &Value) -> Option<GuardianGate> {
-    let environment = d.get("environment_url").as_str()?.trim_end_matches('/');
+    let environment = d.get(attrs::dynatrace::ENVIRONMENT_URL).as_str()?.trim_end_matches('/');
     Some(GuardianGate {
-        workflow_id: d.get("guardian_workflow_id").as_str()?.to_string(),
-        platform_url: match d.get("platform_url").as_str() {
+        workflow_id: d.get(attrs::dynatrace::GUARDIAN_WORKFLOW_ID).as_str()?.to_string(),
+        platform_url: match d.get(attrs::dynatrace::PLATFORM_URL).as_str() {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => environment.replacen(".live.", ".apps.", 1),
         },
         platform_token: SecretRef {
-            arn: d.get("platform_token_secret_arn").as_str().or(d.get("api_token_secret_arn").as_str())?.to_string(),
-            key: d.get("platform_token_secret_key").as_str().map(str::to_string),
+            arn: d
+                .get(attrs::dynatrace::PLATFORM_TOKEN_SECRET_ARN)
+                .as_str()
+                .or(d.get(attrs::dynatrace::API_TOKEN_SECRET_ARN).as_str())?
+                .to_string(),
+            key: d.get(attrs::dynatrace::PLATFORM_TOKEN_SECRET_KEY).as_str().map(str::to_string),
             attribute: "promotion.dynatrace.platform_token_secret_arn",
         },
-        allow_warning: d.get("allow_warning").as_bool().unwrap_or(false),
+        allow_warning: d.get(attrs::dynatrace::ALLOW_WARNING).as_bool().unwrap_or(false),
     })
 }
 
@@ -526,18 +568,19 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
     let promotion = match c.get(attrs::PROMOTION).single_block() {
         None => defaults,
         Some(p) => Promotion {
-            min_healthy_targets: p.get("min_healthy_targets").as_i64().unwrap_or(defaults.min_healthy_targets),
-            wait_timeout: parsed_duration(p.get("wait_timeout"), defaults.wait_timeout),
-            alarm_names: p
-                .get("alarm_names")
-                .elements()
-                .iter()
-                .filter_map(|a| a.as_str().map(str::to_string))
-                .collect(),
-            bake_time: parsed_duration(p.get("bake_time"), defaults.bake_time),
-            rollback_on_failure: p.get("rollback_on_failure").as_bool().unwrap_or(defaults.rollback_on_failure),
+            min_healthy_targets: p
+                .get(attrs::promotion::MIN_HEALTHY_TARGETS)
+                .as_i64()
+                .unwrap_or(defaults.min_healthy_targets),
+            wait_timeout: parsed_duration(p.get(attrs::promotion::WAIT_TIMEOUT), defaults.wait_timeout),
+            alarm_names: strings(p.get(attrs::promotion::ALARM_NAMES)),
+            bake_time: parsed_duration(p.get(attrs::promotion::BAKE_TIME), defaults.bake_time),
+            rollback_on_failure: p
+                .get(attrs::promotion::ROLLBACK_ON_FAILURE)
+                .as_bool()
+                .unwrap_or(defaults.rollback_on_failure),
             check_services: defaults.check_services,
-            dynatrace: p.get("dynatrace").single_block().and_then(dynatrace_of),
+            dynatrace: p.get(attrs::promotion::DYNATRACE).single_block().and_then(dynatrace_of),
             strategy: strategy_of(p),
             hooks: hooks_of(p),
             rolling_back: defaults.rolling_back,
@@ -558,196 +601,4 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    pub const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
-    pub const LISTENER: &str =
-        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
-    pub const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-blue/73e2d6bc24d8a067";
-    pub const GREEN: &str =
-        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-green/83e2d6bc24d8a068";
-
-    pub fn color(tg: &str) -> Value {
-        Value::List(vec![Value::object([(attrs::TARGET_GROUP_ARN, Value::from(tg))])])
-    }
-
-    pub fn good() -> Value {
-        Value::object([
-            (attrs::CLUSTER, Value::from("prod")),
-            (attrs::LISTENER_RULE_ARN, Value::from(RULE)),
-            (attrs::BLUE, color(BLUE)),
-            (attrs::GREEN, color(GREEN)),
-            (attrs::ACTIVE_COLOR, Value::from("blue")),
-            (attrs::STANDBY_TRAFFIC_PERCENT, Value::from(0)),
-            (attrs::PROMOTION, Value::List(vec![])),
-        ])
-    }
-
-    fn with(mut v: Value, attr: &str, new: Value) -> Value {
-        v.as_object_mut().unwrap().insert(attr.into(), new);
-        v
-    }
-
-    fn promotion(attr: &str, v: Value) -> Value {
-        Value::List(vec![Value::object([(attr, v)])])
-    }
-
-    #[test]
-    fn a_good_configuration_passes_and_parses_with_defaults() {
-        assert!(validate(&good()).is_empty(), "{}", validate(&good()));
-        let spec = from_value(&good()).unwrap();
-        assert_eq!(spec.pointer, PointerRef::Rule(RULE.into()));
-        assert_eq!(spec.active_color, Some(Color::Blue));
-        assert_eq!(spec.promotion, Promotion::default());
-        assert_eq!(spec.update_timeout, DEFAULT_TIMEOUT);
-    }
-
-    #[test]
-    fn unknown_values_are_not_errors() {
-        let v = with(with(good(), attrs::LISTENER_RULE_ARN, Value::Unknown), attrs::ACTIVE_COLOR, Value::Unknown);
-        assert!(validate(&v).is_empty(), "{}", validate(&v));
-    }
-
-    fn with_hook(arn: &str, details: Option<&str>) -> Value {
-        let hook = Value::object([
-            ("stage", Value::from("POST_TEST_TRAFFIC_SHIFT")),
-            ("lambda_function_arn", Value::from(arn)),
-            ("hook_details", details.map(Value::from).unwrap_or(Value::Null)),
-        ]);
-        with(good(), attrs::PROMOTION, promotion("hook", Value::List(vec![hook])))
-    }
-
-    #[test]
-    fn hook_details_must_be_a_json_object_and_reach_the_parsed_hook() {
-        const SMOKE: &str = "arn:aws:lambda:us-east-1:123456789012:function:smoke";
-        let ok = with_hook(SMOKE, Some(r#"{"S3_BUCKET_NAME":"my-approval-bucket"}"#));
-        assert!(validate(&ok).is_empty(), "{}", validate(&ok));
-        let hooks = from_value(&ok).unwrap().promotion.hooks;
-        assert_eq!(hooks[0].details, Some(serde_json::json!({"S3_BUCKET_NAME": "my-approval-bucket"})));
-        assert_eq!(from_value(&with_hook(SMOKE, None)).unwrap().promotion.hooks[0].details, None);
-        for (bad, says) in
-            [("bucket=b", "it is not JSON"), ("[1,2]", "a JSON array, not an object"), (r#""b""#, "a JSON string")]
-        {
-            let d = validate(&with_hook(SMOKE, Some(bad)));
-            let hit = d.iter().find(|d| {
-                d.path.as_ref().map(|p| p.to_string()).as_deref() == Some("promotion[0].hook[0].hook_details")
-            });
-            let hit = hit.unwrap_or_else(|| panic!("{bad}: no error at hook_details: {d}"));
-            assert!(hit.detail.contains(says) && hit.detail.contains("jsonencode"), "{bad}: {}", hit.detail);
-        }
-    }
-
-    #[test]
-    fn a_hook_in_another_region_is_refused_at_its_attribute_once_the_region_is_known() {
-        let far = with_hook("arn:aws:lambda:eu-west-1:123456789012:function:smoke", None);
-        assert!(validate(&far).is_empty(), "validation has no provider region");
-        let d = hook_region_errors(&far, "us-east-1");
-        let e = d.iter().next().expect("an error");
-        assert_eq!(e.path.as_ref().map(|p| p.to_string()).as_deref(), Some("promotion[0].hook[0].lambda_function_arn"));
-        assert!(
-            e.detail.contains("Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"),
-            "{}",
-            e.detail
-        );
-        assert!(e.detail.contains("Deploy the hook function in us-east-1"), "{}", e.detail);
-        assert!(hook_region_errors(&far, "eu-west-1").is_empty());
-        assert!(hook_region_errors(&good(), "us-east-1").is_empty());
-    }
-
-    /// Bad configurations: each must produce an error at the named attribute whose text
-    /// says what to do.
-    #[test]
-    fn bad_configurations_are_reported_at_their_attribute() {
-        let cases: Vec<(Value, &str, &str)> = vec![
-            (with(good(), attrs::ACTIVE_COLOR, "purple".into()), attrs::ACTIVE_COLOR, "\"blue\" or \"green\""),
-            (with(good(), attrs::ACTIVE_COLOR, "Blue".into()), attrs::ACTIVE_COLOR, "\"blue\" or \"green\""),
-            (with(good(), attrs::STANDBY_TRAFFIC_PERCENT, Value::from(101)), attrs::STANDBY_TRAFFIC_PERCENT, "0 to 50"),
-            (with(good(), attrs::STANDBY_TRAFFIC_PERCENT, Value::from(-1)), attrs::STANDBY_TRAFFIC_PERCENT, "0 to 50"),
-            (
-                with(good(), attrs::STANDBY_TRAFFIC_PERCENT, Value::from(75)),
-                attrs::STANDBY_TRAFFIC_PERCENT,
-                "Switch `active_color`",
-            ),
-            (
-                with(good(), attrs::STANDBY_TRAFFIC_PERCENT, Value::Number(tfplugin::Number::Float(2.5))),
-                attrs::STANDBY_TRAFFIC_PERCENT,
-                "whole number",
-            ),
-            (with(good(), attrs::GREEN, color(BLUE)), "green[0].target_group_arn", "two different target groups"),
-            (with(good(), attrs::LISTENER_ARN, LISTENER.into()), attrs::LISTENER_ARN, "exactly one"),
-            (with(good(), attrs::LISTENER_RULE_ARN, Value::Null), attrs::LISTENER_RULE_ARN, "exactly one"),
-            (with(good(), attrs::LISTENER_RULE_ARN, LISTENER.into()), attrs::LISTENER_RULE_ARN, "use `listener_arn`"),
-            (
-                with(good(), attrs::LISTENER_RULE_ARN, "not-an-arn".into()),
-                attrs::LISTENER_RULE_ARN,
-                "expected arn:aws:elasticloadbalancing",
-            ),
-            (
-                with(with(good(), attrs::LISTENER_RULE_ARN, Value::Null), attrs::LISTENER_ARN, RULE.into()),
-                attrs::LISTENER_ARN,
-                "use `listener_rule_arn`",
-            ),
-            (with(good(), attrs::BLUE, color("app-blue")), "blue[0].target_group_arn", "targetgroup/NAME/ID"),
-            (with(good(), attrs::GREEN, color(RULE)), "green[0].target_group_arn", "targetgroup/NAME/ID"),
-            (with(good(), attrs::CLUSTER, "my cluster".into()), attrs::CLUSTER, "cluster name"),
-            (
-                with(good(), attrs::CLUSTER, "arn:aws:ecs:us-east-1:1:service/prod/x".into()),
-                attrs::CLUSTER,
-                "cluster ARN",
-            ),
-            (
-                with(good(), attrs::PROMOTION, promotion("wait_timeout", "5 minutes".into())),
-                "promotion[0].wait_timeout",
-                "\"5m\"",
-            ),
-            (
-                with(good(), attrs::PROMOTION, promotion("bake_time", "10".into())),
-                "promotion[0].bake_time",
-                "missing unit",
-            ),
-            (
-                with(good(), attrs::PROMOTION, promotion("min_healthy_targets", Value::from(-2))),
-                "promotion[0].min_healthy_targets",
-                "from 0",
-            ),
-            (
-                with(good(), attrs::PROMOTION, promotion("alarm_names", Value::List(vec!["".into()]))),
-                "promotion[0].alarm_names[0]",
-                "alarm name",
-            ),
-            (
-                with(
-                    good(),
-                    attrs::TIMEOUTS,
-                    Value::object([(attrs::CREATE, Value::from("forever")), (attrs::UPDATE, Value::Null)]),
-                ),
-                "timeouts.create",
-                "\"10m\"",
-            ),
-            (with(good(), attrs::TEST_LISTENER_RULE_ARN, RULE.into()), attrs::TEST_LISTENER_RULE_ARN, "must differ"),
-            (
-                with(
-                    with(good(), attrs::TEST_LISTENER_RULE_ARN, RULE.into()),
-                    attrs::TEST_LISTENER_ARN,
-                    LISTENER.into(),
-                ),
-                attrs::TEST_LISTENER_ARN,
-                "at most one",
-            ),
-            (
-                with(good(), attrs::TEST_LISTENER_ARN, BLUE.into()),
-                attrs::TEST_LISTENER_ARN,
-                "target groups go in the blue and green blocks",
-            ),
-        ];
-        assert!(cases.len() >= 15);
-        for (config, attr, fix) in cases {
-            let d = validate(&config);
-            let hit = d.iter().find(|d| d.path.as_ref().map(|p| p.to_string()).as_deref() == Some(attr));
-            let hit = hit.unwrap_or_else(|| panic!("no error at {attr}: {d}"));
-            assert!(hit.detail.contains(fix), "{attr}: {:?} does not say {fix:?}", hit.detail);
-            assert!(from_value(&config).is_err());
-        }
-    }
-}
+pub(crate) mod tests;
