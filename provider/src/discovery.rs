@@ -560,6 +560,23 @@ mod tests {
     }
 
     #[test]
+    fn color_tags_are_read_per_resource_and_other_tags_ignored() {
+        use aws_sdk_elasticloadbalancingv2::types::Tag;
+        let described = |arn: &str, tags: &[(&str, &str)]| {
+            let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build());
+            TagDescription::builder().resource_arn(arn).set_tags(Some(tags.collect())).build()
+        };
+        let tags = color_tags_of(&[
+            described(BLUE, &[("team", "shop"), (COLOR_TAG, "blue")]),
+            described(GREEN, &[("team", "shop")]),
+            TagDescription::builder().build(),
+        ]);
+        assert_eq!(tags.len(), 2, "{tags:?}");
+        assert_eq!(tags[BLUE].as_deref(), Some("blue"));
+        assert_eq!(tags[GREEN], None);
+    }
+
+    #[test]
     fn single_group_pointers_fall_back_to_the_production_port() {
         // Written by a deploy tool: production to blue only, test rule to green only.
         assert_eq!(chosen(vec![found("test", 8080, &[(GREEN, 1)]), found("prod", 443, &[(BLUE, 1)])]).unwrap(), "prod");

@@ -1,6 +1,8 @@
 //! Every AWS read the provider makes, one module per service, in the style of
 //! terraform-provider-aws's finders: `find_*` returns what AWS has, or the typed
-//! [`Error::NotFound`] when the object does not exist, whatever the call's own error code.
+//! [`Error::NotFound`] when the object asked about does not exist (AWS's not-found code
+//! for that call, or an answer that leaves the object out), so callers match on one
+//! variant instead of each call's error code.
 //!
 //! # Layout
 //! - [`clients`]: the provider block and the SDK clients built from it (retries,
