@@ -2,10 +2,13 @@
 //! green, the sibling target group of a service, and the pointer that forwards to them.
 
 use crate::arn;
-use crate::aws_clients::AwsClients;
-use crate::errors::{self, Error, Result};
+use crate::aws::AwsClients;
+use crate::aws::ecs as aws_ecs;
+use crate::aws::elbv2::{self, TargetGroupsBy};
+use crate::errors::{Error, Result};
 use crate::target_group_cache::{ColorTags, LoadBalancersByTargetGroup};
 use crate::traffic_pointer::{self, Color, Pair, Pointer, PointerRef};
+use aws_sdk_elasticloadbalancingv2::types::TagDescription;
 
 pub const COLOR_TAG: &str = "bluegreen:color";
 
@@ -50,12 +53,11 @@ pub fn twin_name(name: &str) -> Option<String> {
 
 /// The target group named like `tg` with the other color word: one DescribeTargetGroups.
 async fn name_twin(aws: &AwsClients, tg: &str) -> Result<Option<String>> {
-    use aws_sdk_ecs::error::ProvideErrorMetadata;
     let Some(twin) = arn::target_group_name(tg).and_then(twin_name) else { return Ok(None) };
-    match aws.elbv2.describe_target_groups().names(&twin).send().await {
-        Ok(out) => Ok(out.target_groups().first().and_then(|t| t.target_group_arn()).map(str::to_string)),
-        Err(e) if e.code() == Some("TargetGroupNotFound") => Ok(None),
-        Err(e) => Err(errors::aws("DescribeTargetGroups", twin, e)),
+    match elbv2::find_target_groups(&aws.elbv2, TargetGroupsBy::Names(&[twin])).await {
+        Ok(groups) => Ok(groups.first().and_then(|t| t.target_group_arn()).map(str::to_string)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -110,45 +112,23 @@ pub fn pair_from_colors(a: &str, b: &str, tag_a: Option<&str>, tag_b: Option<&st
 
 /// The `bluegreen:color` tags of two target groups (one DescribeTags).
 async fn color_tags(aws: &AwsClients, a: &str, b: &str) -> Result<ColorTags> {
-    let out = aws
-        .elbv2
-        .describe_tags()
-        .resource_arns(a)
-        .resource_arns(b)
-        .send()
-        .await
-        .map_err(|e| errors::aws("DescribeTags", format!("{a}, {b}"), e))?;
-    Ok(out
-        .tag_descriptions()
+    Ok(color_tags_of(&elbv2::find_tags(&aws.elbv2, &[a.to_string(), b.to_string()]).await?))
+}
+
+/// The `bluegreen:color` tag value of each resource described (None: no such tag).
+pub fn color_tags_of(descriptions: &[TagDescription]) -> ColorTags {
+    descriptions
         .iter()
         .filter_map(|d| {
             let color = d.tags().iter().find(|t| t.key() == Some(COLOR_TAG)).and_then(|t| t.value());
             Some((d.resource_arn()?.to_string(), color.map(str::to_string)))
         })
-        .collect())
+        .collect()
 }
 
 /// Target groups of one ECS service's load balancers (production and ECS-native alternate).
 pub async fn service_target_groups(aws: &AwsClients, cluster: &str, service: &str) -> Result<Vec<String>> {
-    let out = aws
-        .ecs
-        .describe_services()
-        .cluster(cluster)
-        .services(service)
-        .send()
-        .await
-        .map_err(|e| errors::aws("DescribeServices", format!("{cluster}/{service}"), e))?;
-    let s = out
-        .services()
-        .iter()
-        .find(|s| s.service_name() == Some(service) && s.status() != Some("INACTIVE"))
-        .ok_or_else(|| Error::NotFound { what: "ECS service", arn: format!("{cluster}/{service}") })?;
-    let mut tgs = Vec::new();
-    for tg in crate::promotion_gate::target_groups_of(s) {
-        if !tgs.iter().any(|t| t == tg) {
-            tgs.push(tg.to_string());
-        }
-    }
+    let tgs = aws_ecs::service_target_groups(&aws_ecs::find_service(&aws.ecs, cluster, service).await?);
     if tgs.is_empty() {
         return Err(Error::live(
             "Service has no target group",
@@ -254,7 +234,7 @@ pub async fn native_test_pointer(
         .target_groups
         .native_config
         .get_or_lookup(&cluster.to_string(), || async {
-            let services = crate::promotion_gate::cluster_services(aws, cluster).await?;
+            let services = aws_ecs::find_cluster_services(&aws.ecs, cluster).await?;
             Ok(natives_of(&services)
                 .into_iter()
                 .map(|(t, a, test)| (t.to_string(), a.to_string(), test.map(str::to_string)))
@@ -274,14 +254,8 @@ pub async fn native_test_pointer(
 /// The target groups each pointer on `tg`'s load balancers forwards to: one
 /// DescribeTargetGroups, then the load balancers' listeners and rules.
 async fn pointer_groups_of(aws: &AwsClients, tg: &str) -> Result<Vec<Vec<String>>> {
-    use aws_sdk_ecs::error::ProvideErrorMetadata;
-    let lbs: Vec<String> = match aws.elbv2.describe_target_groups().target_group_arns(tg).send().await {
-        Ok(out) => out.target_groups().iter().flat_map(|t| t.load_balancer_arns().iter().cloned()).collect(),
-        Err(e) if e.code() == Some("TargetGroupNotFound") => {
-            return Err(Error::NotFound { what: "Target group", arn: tg.to_string() });
-        }
-        Err(e) => return Err(errors::aws("DescribeTargetGroups", tg.to_string(), e)),
-    };
+    let groups = elbv2::find_target_groups(&aws.elbv2, TargetGroupsBy::Arns(&[tg.to_string()])).await?;
+    let lbs: Vec<String> = groups.iter().flat_map(|t| t.load_balancer_arns().iter().cloned()).collect();
     let mut groups = Vec::new();
     for lb in &lbs {
         for f in pointers_of_load_balancer(aws, lb).await? {
@@ -294,7 +268,7 @@ async fn pointer_groups_of(aws: &AwsClients, tg: &str) -> Result<Vec<Vec<String>
 /// The other color's target group for `tg`: the first of [`partner_order`] whose colors
 /// resolve, else a sibling service's target group of the opposite color in the cluster.
 pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Pair> {
-    let services = crate::promotion_gate::cluster_services(aws, cluster).await?;
+    let services = aws_ecs::find_cluster_services(&aws.ecs, cluster).await?;
     let natives: Vec<(&str, &str)> = natives_of(&services).into_iter().map(|(t, a, _)| (t, a)).collect();
     let pointer_groups = pointer_groups_of(aws, tg).await?;
     let twin = name_twin(aws, tg).await?;
@@ -375,32 +349,18 @@ pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Poin
 /// listener.
 pub async fn pointers_of_load_balancer(aws: &AwsClients, lb: &str) -> Result<Vec<Found>> {
     let mut found = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let listeners = aws
-            .elbv2
-            .describe_listeners()
-            .load_balancer_arn(lb)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|e| errors::aws("DescribeListeners", lb.to_string(), e))?;
-        for l in listeners.listeners() {
-            let Some(listener_arn) = l.listener_arn() else { continue };
-            for r in &traffic_pointer::list_rules(&aws.elbv2, listener_arn).await? {
-                let target = if r.is_default() == Some(true) {
-                    PointerRef::Listener(listener_arn.to_string())
-                } else {
-                    PointerRef::Rule(r.rule_arn().unwrap_or_default().to_string())
-                };
-                found.push(Found { pointer: Pointer { target, actions: r.actions().to_vec() }, port: l.port() });
-            }
-        }
-        match listeners.next_marker() {
-            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-            _ => return Ok(found),
+    for l in elbv2::find_load_balancer_listeners(&aws.elbv2, lb).await? {
+        let Some(listener_arn) = l.listener_arn() else { continue };
+        for r in elbv2::find_listener_rules(&aws.elbv2, listener_arn).await? {
+            let target = if r.is_default() == Some(true) {
+                PointerRef::Listener(listener_arn.to_string())
+            } else {
+                PointerRef::Rule(r.rule_arn().unwrap_or_default().to_string())
+            };
+            found.push(Found { pointer: Pointer { target, actions: r.actions().to_vec() }, port: l.port() });
         }
     }
+    Ok(found)
 }
 
 /// A pointer (a rule, or a listener's default action) and the port of its listener.
@@ -482,23 +442,9 @@ async fn pair_load_balancers(aws: &AwsClients, pair: &Pair) -> Result<LoadBalanc
 }
 
 async fn describe_pair(aws: &AwsClients, pair: &Pair) -> Result<LoadBalancersByTargetGroup> {
-    use aws_sdk_ecs::error::ProvideErrorMetadata;
-    let out = aws
-        .elbv2
-        .describe_target_groups()
-        .target_group_arns(&pair.blue)
-        .target_group_arns(&pair.green)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.code() == Some("TargetGroupNotFound") {
-                Error::NotFound { what: "Target group", arn: format!("{} or {}", pair.blue, pair.green) }
-            } else {
-                errors::aws("DescribeTargetGroups", format!("{}, {}", pair.blue, pair.green), e)
-            }
-        })?;
-    Ok(out
-        .target_groups()
+    let arns = [pair.blue.clone(), pair.green.clone()];
+    Ok(elbv2::find_target_groups(&aws.elbv2, TargetGroupsBy::Arns(&arns))
+        .await?
         .iter()
         .map(|t| (t.target_group_arn().unwrap_or_default().to_string(), t.load_balancer_arns().to_vec()))
         .collect())
@@ -611,6 +557,23 @@ mod tests {
         assert_eq!(native_test_rule([(BLUE, GREEN, Some("prod"))], &pair(), "prod"), None);
         assert_eq!(native_test_rule([("x", "y", Some("other"))], &pair(), "prod"), None);
         assert_eq!(native_test_rule([(BLUE, GREEN, None)], &pair(), "prod"), None);
+    }
+
+    #[test]
+    fn color_tags_are_read_per_resource_and_other_tags_ignored() {
+        use aws_sdk_elasticloadbalancingv2::types::Tag;
+        let described = |arn: &str, tags: &[(&str, &str)]| {
+            let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build());
+            TagDescription::builder().resource_arn(arn).set_tags(Some(tags.collect())).build()
+        };
+        let tags = color_tags_of(&[
+            described(BLUE, &[("team", "shop"), (COLOR_TAG, "blue")]),
+            described(GREEN, &[("team", "shop")]),
+            TagDescription::builder().build(),
+        ]);
+        assert_eq!(tags.len(), 2, "{tags:?}");
+        assert_eq!(tags[BLUE].as_deref(), Some("blue"));
+        assert_eq!(tags[GREEN], None);
     }
 
     #[test]

@@ -107,9 +107,10 @@ pub fn not_configured(what: &str) -> tfplugin::Diagnostics {
 pub use tfplugin::diag::unknown_type;
 
 /// Converts an SDK error, keeping the error code for typed handling.
-pub fn aws<E>(call: &'static str, target: impl Into<String>, err: aws_sdk_ecs::error::SdkError<E>) -> Error
+pub fn aws<E, R>(call: &'static str, target: impl Into<String>, err: aws_sdk_ecs::error::SdkError<E, R>) -> Error
 where
     E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
 {
     use aws_sdk_ecs::error::ProvideErrorMetadata;
     let code = err.code().unwrap_or_default().to_string();

@@ -4,7 +4,7 @@
 
 mod action_ecs_release;
 mod arn;
-mod aws_clients;
+mod aws;
 mod data_source_ecs_release;
 mod discovery;
 mod duration;
@@ -21,6 +21,10 @@ mod secrets;
 mod target_group_cache;
 mod traffic_pointer;
 mod traffic_switch;
+
+// The old path of the clients, for the modules not yet switched to `crate::aws`
+// (the promotion gate, the traffic switch, the resource, data source and action).
+use aws::clients as aws_clients;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -9,6 +9,7 @@
 //! this loader: compare-before-write needs its own fresh read.
 
 use crate::arn;
+use crate::aws::{self, elbv2};
 use crate::errors::{Error, Result};
 use crate::traffic_pointer::{self, Pointer, PointerRef};
 use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
@@ -23,8 +24,6 @@ use tokio::sync::oneshot;
 pub const DEFAULT_WINDOW: Duration = Duration::from_millis(5);
 /// How long a listener's rule listing answers further reads (within one plan).
 pub const LISTING_TTL: Duration = Duration::from_secs(5);
-/// DescribeListeners takes at most 20 listener ARNs per call.
-const LISTENERS_PER_CALL: usize = 20;
 
 type Reply = oneshot::Sender<Result<Vec<Action>>>;
 
@@ -128,7 +127,7 @@ impl PointerLoader {
             }
             Batch::Listeners => {
                 let waiting = std::mem::take(&mut self.pending.lock().unwrap_or_else(|p| p.into_inner()).listeners);
-                for chunk in chunked(waiting, LISTENERS_PER_CALL) {
+                for chunk in aws::batches(waiting, elbv2::LISTENERS_PER_CALL) {
                     self.answer_listeners(chunk).await;
                 }
             }
@@ -157,9 +156,10 @@ impl PointerLoader {
         };
         for (arn, reply) in waiting.into_iter().chain(late) {
             let result = match &listing {
-                Ok(by_arn) => {
-                    by_arn.get(&arn).cloned().ok_or_else(|| Error::NotFound { what: "Listener rule", arn: arn.clone() })
-                }
+                Ok(by_arn) => by_arn
+                    .get(&arn)
+                    .cloned()
+                    .ok_or_else(|| Error::NotFound { what: elbv2::LISTENER_RULE.what, arn: arn.clone() }),
                 Err(e) => Err(e.clone()),
             };
             let _ = reply.send(result);
@@ -168,7 +168,7 @@ impl PointerLoader {
 
     /// Every rule of a listener by ARN: one call per 400 rules.
     async fn rules_of_listener(&self, listener: &str) -> Result<HashMap<String, Vec<Action>>> {
-        let rules = traffic_pointer::list_rules(&self.elb, listener).await?;
+        let rules = elbv2::find_listener_rules(&self.elb, listener).await?;
         Ok(rules.into_iter().filter_map(|r| Some((r.rule_arn?, r.actions.unwrap_or_default()))).collect())
     }
 
@@ -180,18 +180,14 @@ impl PointerLoader {
             return;
         }
         let arns: Vec<String> = waiting.iter().map(|(a, _)| a.clone()).collect();
-        let out = self.elb.describe_listeners().set_listener_arns(Some(arns.clone())).send().await;
-        match out {
-            Ok(out) => {
-                let mut by_arn: HashMap<&str, Vec<Action>> = out
-                    .listeners()
-                    .iter()
-                    .filter_map(|l| Some((l.listener_arn()?, l.default_actions().to_vec())))
-                    .collect();
+        match elbv2::find_listeners_by_arns(&self.elb, &arns).await {
+            Ok(listeners) => {
+                let mut by_arn: HashMap<&str, Vec<Action>> =
+                    listeners.iter().filter_map(|l| Some((l.listener_arn()?, l.default_actions().to_vec()))).collect();
                 for (arn, reply) in waiting {
                     let result = by_arn
                         .remove(arn.as_str())
-                        .ok_or_else(|| Error::NotFound { what: "Listener", arn: arn.clone() });
+                        .ok_or_else(|| Error::NotFound { what: elbv2::LISTENER.what, arn: arn.clone() });
                     let _ = reply.send(result);
                 }
             }
@@ -210,32 +206,4 @@ impl PointerLoader {
 enum Batch {
     Rules(String),
     Listeners,
-}
-
-fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
-    let mut out = Vec::new();
-    let mut current = Vec::new();
-    for item in items {
-        current.push(item);
-        if current.len() == size {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_keep_order_and_size() {
-        let c = chunked((0..45).collect(), 20);
-        assert_eq!(c.iter().map(Vec::len).collect::<Vec<_>>(), [20, 20, 5]);
-        assert_eq!(c[2], [40, 41, 42, 43, 44]);
-        assert!(chunked(Vec::<u8>::new(), 20).is_empty());
-    }
 }

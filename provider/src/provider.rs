@@ -1,6 +1,6 @@
 //! The provider: configuration, and dispatch to the release resource and data source.
 
-use crate::aws_clients::{self, AwsClients, ProviderConfig};
+use crate::aws::clients::{self as aws_clients, AwsClients, ProviderConfig};
 use crate::import_adoption::{ConfigWriter, RecentImports};
 use crate::{action_ecs_release, data_source_ecs_release, list_ecs_release, resource_ecs_release};
 use async_trait::async_trait;

@@ -2,7 +2,7 @@
 //! operation. A [`Secret`] prints as `(redacted)` however it is formatted, so it cannot
 //! reach state, plans, diagnostics or logs by accident.
 
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::errors::{Error, Result};
 
 /// A token. Its value is only reachable through [`Secret::expose`], at the one place

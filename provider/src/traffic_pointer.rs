@@ -2,6 +2,7 @@
 //! default action. Reading normalises what ALB returns; writing changes only the
 //! forward action and puts every other action back as it was.
 
+use crate::aws::elbv2;
 use crate::errors::{self, Error, Result};
 use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
@@ -375,65 +376,14 @@ fn action_types(actions: &[Action]) -> String {
     if types.is_empty() { "none".into() } else { types.join(", ") }
 }
 
-/// Reads the pointer: one DescribeRules or DescribeListeners call.
+/// Reads the pointer: one DescribeRules or DescribeListeners call; NotFound when the
+/// rule or listener does not exist.
 pub async fn read(elb: &ElbClient, target: &PointerRef) -> Result<Pointer> {
-    use aws_sdk_ecs::error::ProvideErrorMetadata;
     let actions = match target {
-        PointerRef::Rule(arn) => {
-            let out = elb.describe_rules().rule_arns(arn).send().await.map_err(|e| {
-                if e.code() == Some("RuleNotFound") {
-                    Error::NotFound { what: "Listener rule", arn: arn.clone() }
-                } else {
-                    errors::aws("DescribeRules", arn.clone(), e)
-                }
-            })?;
-            let rule = out.rules().iter().find(|r| r.rule_arn() == Some(arn.as_str()));
-            rule.ok_or_else(|| Error::NotFound { what: "Listener rule", arn: arn.clone() })?.actions().to_vec()
-        }
-        PointerRef::Listener(arn) => {
-            let out = elb.describe_listeners().listener_arns(arn).send().await.map_err(|e| {
-                if e.code() == Some("ListenerNotFound") {
-                    Error::NotFound { what: "Listener", arn: arn.clone() }
-                } else {
-                    errors::aws("DescribeListeners", arn.clone(), e)
-                }
-            })?;
-            let listener = out.listeners().iter().find(|l| l.listener_arn() == Some(arn.as_str()));
-            listener.ok_or_else(|| Error::NotFound { what: "Listener", arn: arn.clone() })?.default_actions().to_vec()
-        }
+        PointerRef::Rule(arn) => elbv2::find_listener_rule_by_arn(elb, arn).await?.actions().to_vec(),
+        PointerRef::Listener(arn) => elbv2::find_listener_by_arn(elb, arn).await?.default_actions().to_vec(),
     };
     Ok(Pointer { target: target.clone(), actions })
-}
-
-/// DescribeRules page size (the API maximum is 400).
-const RULES_PAGE_SIZE: i32 = 400;
-
-/// Every rule of a listener, its default rule included: one call per 400 rules.
-pub async fn list_rules(elb: &ElbClient, listener: &str) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::Rule>> {
-    use aws_sdk_ecs::error::ProvideErrorMetadata;
-    let mut all = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = elb
-            .describe_rules()
-            .listener_arn(listener)
-            .page_size(RULES_PAGE_SIZE)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|e| {
-                if e.code() == Some("ListenerNotFound") {
-                    Error::NotFound { what: "Listener", arn: listener.to_string() }
-                } else {
-                    errors::aws("DescribeRules", listener.to_string(), e)
-                }
-            })?;
-        all.extend(out.rules().iter().cloned());
-        match out.next_marker() {
-            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-            _ => return Ok(all),
-        }
-    }
 }
 
 /// Writes a whole action list back (ALB replaces the list on modify) once, with the
