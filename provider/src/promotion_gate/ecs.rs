@@ -1,10 +1,83 @@
 //! ECS services: the services serving a color must be steady.
 
+use super::check::{Check, Phase, Setting};
+use super::promotion::{BakeOf, GateTarget};
+use super::verdict::{Reading, Verdict};
 use crate::aws_clients::AwsClients;
 use crate::errors::{self, Result};
+use async_trait::async_trait;
 use tfplugin::hclog;
 
-// ---------------------------------------------------------------- ECS services
+/// The ECS services serving the color (`check_services`): steady before a write, holding
+/// what they ran during a step's bake. The final bake does not watch them: once the
+/// promotion is done, a deploy tool may start the next deployment, or scale, and that
+/// must not roll the finished promotion back.
+pub struct ServiceCheck<'a> {
+    aws: &'a AwsClients,
+    target: &'a GateTarget<'a>,
+    watch: ServiceWatch<'a>,
+}
+
+impl<'a> ServiceCheck<'a> {
+    pub fn configured(s: &Setting<'a>) -> Option<ServiceCheck<'a>> {
+        let (cluster, tg) = (s.target.cluster, s.target.target_group_arn);
+        let watch = match s.phase {
+            _ if !s.promotion.check_services => return None,
+            Phase::BeforeWrite => ServiceWatch::new(cluster, tg),
+            // Judged by what ECS promises while a color holds traffic (a failed rollout,
+            // tasks stopping), not by "steady": a scale-out the step's traffic triggers
+            // (target tracking) is still starting tasks, and that is no failure.
+            Phase::Bake { of: BakeOf::Step, .. } => ServiceWatch::holding(cluster, tg),
+            Phase::Bake { of: BakeOf::Final, .. } => return None,
+        };
+        Some(ServiceCheck { aws: s.aws, target: s.target, watch })
+    }
+}
+
+#[async_trait]
+impl Check for ServiceCheck<'_> {
+    async fn read(&mut self) -> Result<Reading> {
+        let found = self.watch.poll_and_judge(self.aws).await?;
+        Ok(judge(self.target, &found, &self.watch.rule))
+    }
+}
+
+/// What the services found on the color mean for the gate, judged by `rule`; the
+/// progress line gives steady (or holding) services of those serving.
+pub fn judge(t: &GateTarget<'_>, services: &[ServiceStatus], rule: &ServiceRule) -> Reading {
+    let serving: Vec<&ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
+    let steady = serving.iter().filter(|s| rule.judge(s) == Steadiness::Steady).count();
+    let judged = match rule {
+        ServiceRule::Steady => "steady services",
+        ServiceRule::Holding(_) => "services holding",
+    };
+    let seen = if serving.is_empty() {
+        "no ECS service with desired count > 0".to_string()
+    } else {
+        format!("{judged} {steady}/{}", serving.len())
+    };
+    let mut reasons = Vec::new();
+    if serving.is_empty() {
+        reasons.push(format!(
+            "no ECS service in cluster {} with desired count > 0 serves the {} target group {}",
+            t.cluster, t.color, t.target_group_arn
+        ));
+    }
+    for s in serving {
+        match rule.judge(s) {
+            Steadiness::Steady => {}
+            Steadiness::Settling(why) => {
+                reasons.push(format!("ECS service {} on {} is not steady: {why}", s.name, t.color))
+            }
+            Steadiness::Failed(why) => {
+                let refusal = format!("ECS service {} on {} failed its rollout: {why}", s.name, t.color);
+                return Reading::new(Verdict::Refuse(refusal), seen);
+            }
+        }
+    }
+    let verdict = if reasons.is_empty() { Verdict::Pass } else { Verdict::Wait(reasons.join("; ")) };
+    Reading::new(verdict, seen)
+}
 
 /// One deployment of an ECS service, as DescribeServices reports it.
 #[derive(Clone, Debug, PartialEq)]
@@ -238,28 +311,28 @@ impl ServiceRule {
 /// may still be creating or scaling the service), or a watched service was deleted or
 /// moved off the target group. A service added to the color while the found ones stay
 /// put is not seen by this wait.
-pub(super) struct ServiceWatch<'a> {
+struct ServiceWatch<'a> {
     cluster: &'a str,
     tg: &'a str,
     arns: Option<Vec<String>>,
     /// How what a poll sees is judged; a bake's rule fills in its baseline on the first poll.
-    pub(super) rule: ServiceRule,
+    rule: ServiceRule,
     holding: bool,
 }
 
 impl<'a> ServiceWatch<'a> {
     /// The gate before a write: every service steady.
-    pub(super) fn new(cluster: &'a str, tg: &'a str) -> Self {
+    fn new(cluster: &'a str, tg: &'a str) -> Self {
         ServiceWatch { cluster, tg, arns: None, rule: ServiceRule::Steady, holding: false }
     }
 
     /// A bake: services judged against what they ran at its first poll.
-    pub(super) fn holding(cluster: &'a str, tg: &'a str) -> Self {
+    fn holding(cluster: &'a str, tg: &'a str) -> Self {
         ServiceWatch { holding: true, ..ServiceWatch::new(cluster, tg) }
     }
 
     /// Polls, and on a bake's first poll records each service's running count.
-    pub(super) async fn poll_and_judge(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
+    async fn poll_and_judge(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
         let found = self.poll(aws).await?;
         if self.holding && self.rule == ServiceRule::Steady {
             self.rule = ServiceRule::Holding(found.iter().map(|s| (s.arn.clone(), s.running)).collect());
@@ -267,7 +340,7 @@ impl<'a> ServiceWatch<'a> {
         Ok(found)
     }
 
-    pub(super) async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
+    async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
         if let Some(arns) = self.arns.as_deref().filter(|a| !a.is_empty()) {
             let mut found: Vec<ServiceStatus> = describe_services(aws, self.cluster, arns)
                 .await?

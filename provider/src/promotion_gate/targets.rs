@@ -1,9 +1,71 @@
 //! Target health: how many targets of a color's target group are healthy.
 
+use super::check::{Check, Setting};
+use super::promotion::GateTarget;
+use super::verdict::{Reading, Verdict};
 use crate::aws_clients::AwsClients;
 use crate::errors::{self, Result};
+use async_trait::async_trait;
 
-// ---------------------------------------------------------------- target health
+/// `promotion.min_healthy_targets` of the color's target group; with 0 it reads
+/// nothing and says the check is off.
+pub struct TargetHealthCheck<'a> {
+    aws: &'a AwsClients,
+    target: &'a GateTarget<'a>,
+    min_healthy: i64,
+}
+
+impl<'a> TargetHealthCheck<'a> {
+    pub fn configured(s: &Setting<'a>) -> Option<TargetHealthCheck<'a>> {
+        Some(TargetHealthCheck { aws: s.aws, target: s.target, min_healthy: s.promotion.min_healthy_targets })
+    }
+}
+
+#[async_trait]
+impl Check for TargetHealthCheck<'_> {
+    async fn read(&mut self) -> Result<Reading> {
+        let health = if self.min_healthy > 0 {
+            Some(target_health(self.aws, self.target.target_group_arn).await?)
+        } else {
+            None
+        };
+        Ok(judge(self.min_healthy, self.target, health.as_ref()))
+    }
+}
+
+/// What `health` means for the gate; None: the check is off (`min_healthy_targets = 0`).
+/// The progress line gives targets healthy of registered (the others by state) and
+/// how many are needed.
+pub fn judge(min_healthy: i64, t: &GateTarget<'_>, health: Option<&HealthSummary>) -> Reading {
+    let Some(h) = health else {
+        return Reading::new(Verdict::Pass, "health check off (min_healthy_targets = 0)");
+    };
+    let verdict = if h.healthy < min_healthy {
+        Verdict::Wait(format!(
+            "{} target group {} has {}; needs {}",
+            t.color,
+            t.target_group_arn,
+            h.describe(),
+            min_healthy
+        ))
+    } else {
+        Verdict::Pass
+    };
+    let mut states: Vec<(&str, i64)> = Vec::new();
+    for c in &h.not_healthy {
+        match states.iter_mut().find(|(s, _)| *s == c.state) {
+            Some((_, n)) => *n += c.count,
+            None => states.push((&c.state, c.count)),
+        }
+    }
+    let others = if states.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        format!(" ({})", list.join(", "))
+    };
+    Reading::new(verdict, format!("{}/{} targets healthy{others}, needs {}", h.healthy, h.registered, min_healthy))
+}
 
 /// Targets of one state and reason code, counted.
 #[derive(Clone, Debug, PartialEq, Eq)]
