@@ -360,3 +360,122 @@ impl<'a> ServiceWatch<'a> {
         Ok(found)
     }
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(in crate::promotion_gate) fn dep(
+        id: &str,
+        status: &str,
+        rollout: Option<&str>,
+        desired: i64,
+        running: i64,
+    ) -> DeploymentStatus {
+        DeploymentStatus {
+            id: id.into(),
+            status: status.into(),
+            rollout_state: rollout.map(str::to_string),
+            rollout_state_reason: rollout.map(|r| format!("ECS deployment {id} {r}.")),
+            desired,
+            running,
+        }
+    }
+
+    pub(in crate::promotion_gate) fn svc(
+        desired: i64,
+        running: i64,
+        deployments: Vec<DeploymentStatus>,
+    ) -> ServiceStatus {
+        ServiceStatus {
+            name: "app-green".into(),
+            arn: "arn:aws:ecs:us-east-1:1:service/c/app-green".into(),
+            task_definition: "td:2".into(),
+            desired,
+            running,
+            deployment_status: "n/a".into(),
+            deployments,
+            revisions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rollout_state_decides_steadiness_when_ecs_reports_it() {
+        let done = svc(2, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2)]);
+        assert_eq!(done.steadiness(), Steadiness::Steady);
+        // In progress waits, even when the counts already match.
+        let rolling = svc(2, 2, vec![dep("d2", "PRIMARY", Some("IN_PROGRESS"), 2, 1), dep("d1", "ACTIVE", None, 2, 1)]);
+        assert_eq!(
+            rolling.steadiness(),
+            Steadiness::Settling("deployment d2 is IN_PROGRESS, running 1 of desired 2".into())
+        );
+        // Failed fails at once, with ECS's reason.
+        let mut failed = svc(2, 0, vec![dep("d2", "PRIMARY", Some("FAILED"), 2, 0)]);
+        failed.deployments[0].rollout_state_reason = Some("tasks failed to start".into());
+        assert_eq!(
+            failed.steadiness(),
+            Steadiness::Failed("deployment d2 of td:2 FAILED: tasks failed to start".into())
+        );
+        failed.deployments[0].rollout_state_reason = None;
+        assert!(matches!(failed.steadiness(), Steadiness::Failed(r) if r.ends_with("ECS gave no reason")));
+        // Completed, but the old deployment is still draining.
+        let draining = svc(2, 3, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2), dep("d1", "ACTIVE", None, 0, 1)]);
+        assert_eq!(
+            draining.steadiness(),
+            Steadiness::Settling("the previous deployment d1 is still ACTIVE with 1 running tasks".into())
+        );
+        // Completed, then a task died and is being replaced.
+        let short = svc(2, 1, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 1)]);
+        assert_eq!(short.steadiness(), Steadiness::Settling("running 1 of desired 2".into()));
+        // Scaling in: more running than desired for a moment is fine.
+        assert_eq!(svc(2, 3, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 3)]).steadiness(), Steadiness::Steady);
+        // INACTIVE deployments are history.
+        let history = svc(2, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2), dep("d1", "INACTIVE", None, 0, 0)]);
+        assert_eq!(history.steadiness(), Steadiness::Steady);
+    }
+
+    #[test]
+    fn counts_decide_when_ecs_reports_no_rollout_state() {
+        assert_eq!(svc(2, 2, vec![dep("d1", "PRIMARY", None, 2, 2)]).steadiness(), Steadiness::Steady);
+        // CODE_DEPLOY / EXTERNAL controllers: no deployments at all.
+        assert_eq!(svc(2, 2, vec![]).steadiness(), Steadiness::Steady);
+        assert_eq!(
+            svc(2, 1, vec![]).steadiness(),
+            Steadiness::Settling("running 1 of desired 2 (ECS reports no rollout state)".into())
+        );
+        let two = svc(2, 2, vec![dep("d2", "PRIMARY", None, 2, 1), dep("d1", "ACTIVE", None, 2, 1)]);
+        assert!(matches!(two.steadiness(), Steadiness::Settling(r) if r.contains("d1 is still ACTIVE")));
+        // A rollout state this provider does not know falls back to the counts too.
+        assert_eq!(svc(2, 2, vec![dep("d1", "PRIMARY", Some("PAUSED"), 2, 2)]).steadiness(), Steadiness::Steady);
+    }
+
+    #[test]
+    fn service_status_reads_the_deployments_ecs_reports() {
+        use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
+        let s = Service::builder()
+            .service_name("app-green")
+            .service_arn("arn:svc")
+            .task_definition("td:3")
+            .desired_count(2)
+            .running_count(3)
+            .deployments(
+                Deployment::builder()
+                    .id("d3")
+                    .status("PRIMARY")
+                    .rollout_state(DeploymentRolloutState::InProgress)
+                    .rollout_state_reason("ECS deployment d3 in progress.")
+                    .desired_count(2)
+                    .running_count(1)
+                    .build(),
+            )
+            .deployments(Deployment::builder().id("d2").status("ACTIVE").desired_count(2).running_count(2).build())
+            .build();
+        let st = ServiceStatus::from_service(&s);
+        assert_eq!(st.deployment_status, "IN_PROGRESS");
+        assert_eq!((st.desired, st.running, st.deployments.len()), (2, 3, 2));
+        assert_eq!(st.deployments[1], dep("d2", "ACTIVE", None, 2, 2));
+        assert!(matches!(st.steadiness(), Steadiness::Settling(r) if r.contains("d3 is IN_PROGRESS")));
+        let none = ServiceStatus::from_service(&Service::builder().service_name("x").build());
+        assert_eq!(none.deployment_status, "UNKNOWN");
+    }
+}

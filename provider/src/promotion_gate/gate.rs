@@ -4,11 +4,12 @@
 
 use super::check::Phase;
 use super::poll::{GatePoll, LivePoll};
-use super::promotion::{BakeOf, GateTarget, Operation, Promotion, Reporter};
+use super::promotion::{BakeOf, GateTarget, Operation, Promotion};
 use super::verdict::Verdict;
 use crate::aws_clients::AwsClients;
 use crate::duration;
 use crate::errors::{Error, Result};
+use crate::progress::Reporter;
 use std::time::Duration;
 use tfplugin::{Ctx, hclog};
 use tokio::time::Instant;

@@ -1,6 +1,6 @@
 //! What the gate is asked to check and for whom: the release's `promotion` block
 //! ([`Promotion`]), the color gaining traffic ([`GateTarget`]), the apply operation it
-//! runs in ([`Operation`]), and where progress lines go ([`Reporter`]).
+//! runs in ([`Operation`]), and which bake ([`BakeOf`]).
 
 use super::dynatrace::DynatraceGate;
 use super::strategy::Strategy;
@@ -61,10 +61,6 @@ pub struct Operation<'a> {
     pub started: Instant,
     pub deadline: Instant,
 }
-
-/// Where progress lines go while the gate waits and the bake runs: an action streams
-/// them to Terraform; the resource passes none (its progress is in the provider log).
-pub type Reporter<'a> = Option<&'a (dyn Fn(String) + Send + Sync)>;
 
 /// Which bake: a step's (a stepped promotion's hold before its next step) or the final
 /// one (`promotion.bake_time`).

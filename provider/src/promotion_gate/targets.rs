@@ -154,3 +154,37 @@ pub async fn target_health(aws: &AwsClients, tg: &str) -> Result<HealthSummary> 
         (h.and_then(|h| h.state()).map_or("unknown", |s| s.as_str()), h.and_then(|h| h.reason()).map(|r| r.as_str()))
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_summary_names_states_and_reason_codes() {
+        let h = HealthSummary::from_targets([
+            ("unhealthy", Some("Target.ResponseCodeMismatch")),
+            ("initial", Some("Elb.RegistrationInProgress")),
+            ("initial", Some("Elb.RegistrationInProgress")),
+        ]);
+        assert_eq!((h.healthy, h.registered), (0, 3));
+        assert_eq!(
+            h.describe(),
+            "0 healthy of 3 registered targets (2 initial: Elb.RegistrationInProgress, 1 unhealthy: Target.ResponseCodeMismatch)"
+        );
+        let mixed = HealthSummary::from_targets([
+            ("healthy", None),
+            ("draining", Some("Target.DeregistrationInProgress")),
+            ("unhealthy", Some("Target.Timeout")),
+            ("unhealthy", Some("Target.FailedHealthChecks")),
+            ("unused", Some("Target.NotInUse")),
+            ("weird", None),
+        ]);
+        assert_eq!(
+            mixed.describe(),
+            "1 healthy of 6 registered targets (1 unhealthy: Target.FailedHealthChecks, 1 unhealthy: Target.Timeout, \
+             1 draining: Target.DeregistrationInProgress, 1 unused: Target.NotInUse, 1 weird)"
+        );
+        assert_eq!(HealthSummary::from_targets([("healthy", None)]).describe(), "1 healthy of 1 registered targets");
+        assert_eq!(HealthSummary::from_targets([]).describe(), "0 healthy of 0 registered targets");
+    }
+}

@@ -26,6 +26,11 @@ impl Reading {
     pub fn new(verdict: Verdict, seen: impl Into<String>) -> Reading {
         Reading { verdict, seen: seen.into() }
     }
+
+    /// Could not tell, and the progress line says why.
+    pub fn unsure(why: String) -> Reading {
+        Reading { verdict: Verdict::Unsure(why.clone()), seen: why }
+    }
 }
 
 /// Two readings as one: a refusal wins, then every reason to wait (a check that could

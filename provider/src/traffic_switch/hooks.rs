@@ -47,7 +47,8 @@ use tfplugin::{Ctx, hclog};
 use tokio::time::Instant;
 
 use super::{Progress, Switch};
-use crate::promotion_gate::{Reporter, ServiceStatus};
+use crate::progress::Reporter;
+use crate::promotion_gate::ServiceStatus;
 use crate::traffic_pointer::{Color, Traffic};
 
 /// The stages a hook can run at (the subset of ECS's lifecycle stages where this

@@ -30,7 +30,8 @@ use write::{Purpose, said_what_was_written};
 
 use crate::aws_clients::AwsClients;
 use crate::errors::Error;
-use crate::promotion_gate::{self, BakeOf, GateTarget, Operation, Reporter};
+use crate::progress::Reporter;
+use crate::promotion_gate::{self, BakeOf, GateTarget, Operation};
 use crate::release_spec::ReleaseSpec;
 use crate::traffic_pointer::{self, Color, Pointer, PointerRef, Traffic};
 use aws_sdk_elasticloadbalancingv2::types::Action;

@@ -7,6 +7,7 @@ use crate::errors::{Error, Result};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// One request's bound: an environment that does not answer is not waited on forever.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -139,6 +140,32 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     parts.dedup();
     parts.join(": ")
+}
+
+/// The pause after a transient answer: no request before it ends, and each read until
+/// then says why, with the seconds left.
+#[derive(Default)]
+pub struct Pause(Option<(Instant, String)>);
+
+impl Pause {
+    /// While the pause lasts: why, and how long is left (`...; retrying in 3s`).
+    pub fn pending(&self) -> Option<String> {
+        let now = Instant::now();
+        let (until, why) = self.0.as_ref().filter(|(until, _)| now < *until)?;
+        Some(format!("{why}; retrying in {}s", (*until - now).as_secs().max(1)))
+    }
+
+    /// Starts a pause of `pause` after a transient answer; answers why, with the pause.
+    pub fn start(&mut self, why: String, pause: Duration) -> String {
+        let said = format!("{why}; retrying in {}s", pause.as_secs().max(1));
+        self.0 = Some((Instant::now() + pause, why));
+        said
+    }
+
+    /// An answer that tells: no pause.
+    pub fn end(&mut self) {
+        self.0 = None;
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@
 //! 5xx or a timeout a second run may exist, which only costs a second validation). A
 //! connection that cannot be made at all refuses at once, as for the SLO gate.
 
-use super::client::{HttpAnswer, HttpClient, http_client, send, unreachable_env};
+use super::client::{HttpAnswer, HttpClient, Pause, http_client, send, unreachable_env};
 use crate::aws_clients::AwsClients;
 use crate::errors::{Error, Result};
 use crate::promotion_gate::check::{Check, Phase, Setting};
@@ -34,7 +34,6 @@ use crate::promotion_gate::verdict::{Reading, Verdict};
 use crate::secrets::{self, Secret, SecretRef};
 use async_trait::async_trait;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// `guardian_workflow_id` and what reaching it needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,7 +56,7 @@ pub struct GuardianCheck<'a> {
     execution: Option<String>,
     done: Option<Reading>,
     /// After a transient answer: no request before then, and why.
-    not_before: Option<(Instant, String)>,
+    not_before: Pause,
 }
 
 impl<'a> GuardianCheck<'a> {
@@ -74,7 +73,16 @@ impl<'a> GuardianCheck<'a> {
     }
 
     pub fn new(aws: &'a AwsClients, gate: &'a GuardianGate, input: serde_json::Value) -> GuardianCheck<'a> {
-        GuardianCheck { aws, gate, input, http: None, token: None, execution: None, done: None, not_before: None }
+        GuardianCheck {
+            aws,
+            gate,
+            input,
+            http: None,
+            token: None,
+            execution: None,
+            done: None,
+            not_before: Pause::default(),
+        }
     }
 }
 
@@ -84,23 +92,17 @@ impl Check for GuardianCheck<'_> {
         if let Some(done) = &self.done {
             return Ok(done.clone());
         }
-        let now = Instant::now();
-        if let Some((until, why)) = &self.not_before
-            && now < *until
-        {
-            let why = format!("{why}; retrying in {}s", (*until - now).as_secs().max(1));
-            return Ok(Reading { verdict: Verdict::Unsure(why.clone()), seen: why });
+        if let Some(why) = self.not_before.pending() {
+            return Ok(Reading::unsure(why));
         }
         match self.ask().await? {
             Asked::Found(f) => {
-                self.not_before = None;
+                self.not_before.end();
                 Ok(f)
             }
             Asked::Transient(why, pause) => {
                 tfplugin::hclog::warn("Dynatrace guardian request was transient; retrying", &[("why", &why)]);
-                self.not_before = Some((Instant::now() + pause, why.clone()));
-                let why = format!("{why}; retrying in {}s", pause.as_secs().max(1));
-                Ok(Reading { verdict: Verdict::Unsure(why.clone()), seen: why })
+                Ok(Reading::unsure(self.not_before.start(why, pause)))
             }
         }
     }

@@ -34,7 +34,7 @@
 //! The token is read from Secrets Manager when the check starts and lives in this
 //! check only ([`crate::secrets`]); it is never formatted into anything.
 
-use super::client::{HttpClient, http_client, send, unreachable_env};
+use super::client::{HttpClient, Pause, http_client, send, unreachable_env};
 use super::guardian::GuardianGate;
 use crate::aws_clients::AwsClients;
 use crate::errors::{Error, Result};
@@ -157,7 +157,7 @@ pub struct SloCheck<'a> {
     token: Option<Secret>,
     last: Option<(Instant, Reading)>,
     /// After a transient answer: no request before then, and why.
-    not_before: Option<(Instant, String)>,
+    not_before: Pause,
     /// A bake's: when its traffic moved (the window starts there), and a connection
     /// that cannot be made is transient. None for the gate before a write.
     since: Option<Instant>,
@@ -188,8 +188,8 @@ impl<'a> SloCheck<'a> {
     }
 
     pub fn new(aws: &'a AwsClients, gate: &'a DynatraceGate) -> SloCheck<'a> {
-        let (http, token, last, not_before, since, fresh_from) = (None, None, None, None, None, None);
-        SloCheck { aws, gate, http, token, last, not_before, since, fresh_from, requests: 0 }
+        let (http, token, last, since, fresh_from) = (None, None, None, None, None);
+        SloCheck { aws, gate, http, token, last, not_before: Pause::default(), since, fresh_from, requests: 0 }
     }
 
     /// Every SLO's verdict: read afresh when the last read is older than
@@ -204,14 +204,8 @@ impl<'a> SloCheck<'a> {
         {
             return Ok(reading.clone());
         }
-        if let Some((until, why)) = &self.not_before
-            && now < *until
-        {
-            let wait = (*until - now).as_secs().max(1);
-            return Ok(Reading {
-                verdict: Verdict::Unsure(format!("{why}; retrying in {wait}s")),
-                seen: format!("{why}; retrying in {wait}s"),
-            });
+        if let Some(why) = self.not_before.pending() {
+            return Ok(Reading::unsure(why));
         }
         if self.token.is_none() {
             self.token = Some(secrets::read(self.aws, &self.gate.api_token).await?);
@@ -223,13 +217,11 @@ impl<'a> SloCheck<'a> {
                 Answer::Slo(r) => readings.push(r),
                 Answer::Transient(why, pause) => {
                     hclog::warn("Dynatrace SLO read was transient; retrying", &[("slo", &id), ("why", &why)]);
-                    self.not_before = Some((Instant::now() + pause, why.clone()));
-                    let why = format!("{why}; retrying in {}s", pause.as_secs().max(1));
-                    return Ok(Reading { verdict: Verdict::Unsure(why.clone()), seen: why });
+                    return Ok(Reading::unsure(self.not_before.start(why, pause)));
                 }
             }
         }
-        self.not_before = None;
+        self.not_before.end();
         let failing: Vec<String> =
             readings.iter().filter(|r| !r.passes(self.gate.allow_warning)).map(SloReading::reason).collect();
         let seen = readings.iter().map(SloReading::seen).collect::<Vec<_>>().join(", ");
