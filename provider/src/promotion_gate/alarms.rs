@@ -21,6 +21,10 @@ impl<'a> AlarmCheck<'a> {
 
 #[async_trait]
 impl Check for AlarmCheck<'_> {
+    fn name(&self) -> &'static str {
+        "CloudWatch alarms"
+    }
+
     async fn read(&mut self) -> Result<Reading> {
         Ok(judge(self.names.len(), &alarms_firing(self.aws, self.names).await?))
     }

@@ -12,6 +12,9 @@ use tokio::time::Instant;
 /// One check of the gaining color, read on every poll of a gate wait or a bake.
 #[async_trait]
 pub trait Check: Send {
+    /// What it checks, for the provider log (`target health`, `CloudWatch alarms`).
+    fn name(&self) -> &'static str;
+
     /// One read: what the check found and the words for the progress line. An error
     /// ends the wait (a missing alarm, a refused token); "could not tell this time" is
     /// [`super::Verdict::Unsure`], not an error.

@@ -36,6 +36,10 @@ impl<'a> ServiceCheck<'a> {
 
 #[async_trait]
 impl Check for ServiceCheck<'_> {
+    fn name(&self) -> &'static str {
+        "ECS services"
+    }
+
     async fn read(&mut self) -> Result<Reading> {
         let found = self.watch.poll_and_judge(self.aws).await?;
         Ok(judge(self.target, &found, &self.watch.rule))

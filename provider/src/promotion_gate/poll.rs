@@ -1,8 +1,8 @@
 //! One poll of the gate: [`LivePoll`] builds the checks the release configures and
 //! reads them all at once, merging their readings into one.
 //!
-//! Adding a check: a file implementing [`Check`] with a `configured` constructor, and
-//! its line in [`configured_checks`].
+//! Adding a check: a file implementing [`super::check::Check`] with a `configured`
+//! constructor, and its line in [`configured_checks`].
 
 use super::alarms::AlarmCheck;
 use super::check::{BoxedCheck, Phase, Setting, boxed};
@@ -16,9 +16,7 @@ use crate::errors::Result;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
-
-#[cfg(doc)]
-use super::check::Check;
+use tfplugin::hclog;
 
 /// One poll of the gate, over and over: the live one reads AWS; tests script it.
 pub trait GatePoll {
@@ -46,7 +44,10 @@ pub struct LivePoll<'a> {
 
 impl<'a> LivePoll<'a> {
     pub fn new(aws: &'a AwsClients, promotion: &'a Promotion, target: &'a GateTarget<'a>, phase: Phase) -> Self {
-        LivePoll { checks: configured_checks(&Setting { aws, promotion, target, phase }) }
+        let checks = configured_checks(&Setting { aws, promotion, target, phase });
+        let names: Vec<&str> = checks.iter().map(|c| c.name()).collect();
+        hclog::debug("promotion gate checks", &[("color", &target.color), ("checks", &names.join(", "))]);
+        LivePoll { checks }
     }
 }
 
@@ -74,4 +75,65 @@ async fn read_all(mut reads: Vec<Read<'_>>) -> Result<Vec<Reading>> {
     })
     .await?;
     Ok(done.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws_clients::ProviderConfig;
+    use crate::promotion_gate::{BakeOf, DynatraceGate, GuardianGate};
+    use crate::secrets::SecretRef;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    fn secret(attribute: &'static str) -> SecretRef {
+        SecretRef { arn: "arn:aws:secretsmanager:us-east-1:1:secret:dt".into(), key: None, attribute }
+    }
+
+    #[tokio::test]
+    async fn a_poll_reads_the_checks_the_release_configures_for_its_phase() {
+        let aws = AwsClients::build(&ProviderConfig { region: Some("us-east-1".into()), ..Default::default() }).await;
+        let target = GateTarget { color: "green", target_group_arn: "tg", cluster: "c" };
+        let names = |p: &Promotion, phase: Phase| -> Vec<&'static str> {
+            LivePoll::new(&aws, p, &target, phase).checks.iter().map(|c| c.name()).collect()
+        };
+        let now = Instant::now();
+        let bake = |of| Phase::Bake { of, moved_at: now, ends: now + Duration::from_secs(60) };
+
+        let plain = Promotion::default();
+        assert_eq!(names(&plain, Phase::BeforeWrite), ["target health", "ECS services"]);
+        assert_eq!(names(&plain, bake(BakeOf::Step)), ["target health", "ECS services"]);
+        assert_eq!(names(&plain, bake(BakeOf::Final)), ["target health"], "the final bake leaves the services alone");
+
+        let guardian = GuardianGate {
+            workflow_id: "wf".into(),
+            platform_url: "https://dt.apps".into(),
+            platform_token: secret("promotion.dynatrace.platform_token_secret_arn"),
+            allow_warning: false,
+        };
+        let everything = Promotion {
+            alarm_names: vec!["app-5xx".into()],
+            dynatrace: Some(DynatraceGate {
+                environment_url: "https://dt".into(),
+                api_token: secret("promotion.dynatrace.api_token_secret_arn"),
+                slo_ids: vec!["s".into()],
+                allow_warning: false,
+                evaluation_window: Duration::from_secs(600),
+                guardian: Some(guardian),
+            }),
+            ..Promotion::default()
+        };
+        assert_eq!(
+            names(&everything, Phase::BeforeWrite),
+            ["target health", "ECS services", "CloudWatch alarms", "Dynatrace SLOs", "Site Reliability Guardian"]
+        );
+        assert_eq!(
+            names(&everything, bake(BakeOf::Step)),
+            ["target health", "ECS services", "CloudWatch alarms", "Dynatrace SLOs"],
+            "a bake starts no guardian run"
+        );
+        // A rollback checks healthy targets only.
+        let rollback = Promotion { check_services: false, ..Promotion::default() };
+        assert_eq!(names(&rollback, Phase::BeforeWrite), ["target health"]);
+    }
 }

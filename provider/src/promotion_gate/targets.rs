@@ -23,6 +23,10 @@ impl<'a> TargetHealthCheck<'a> {
 
 #[async_trait]
 impl Check for TargetHealthCheck<'_> {
+    fn name(&self) -> &'static str {
+        "target health"
+    }
+
     async fn read(&mut self) -> Result<Reading> {
         let health = if self.min_healthy > 0 {
             Some(target_health(self.aws, self.target.target_group_arn).await?)

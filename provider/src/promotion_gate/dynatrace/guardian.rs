@@ -88,6 +88,10 @@ impl<'a> GuardianCheck<'a> {
 
 #[async_trait]
 impl Check for GuardianCheck<'_> {
+    fn name(&self) -> &'static str {
+        "Site Reliability Guardian"
+    }
+
     async fn read(&mut self) -> Result<Reading> {
         if let Some(done) = &self.done {
             return Ok(done.clone());

@@ -169,6 +169,10 @@ pub struct SloCheck<'a> {
 
 #[async_trait]
 impl Check for SloCheck<'_> {
+    fn name(&self) -> &'static str {
+        "Dynatrace SLOs"
+    }
+
     async fn read(&mut self) -> Result<Reading> {
         let fresh = self.fresh_from.is_some_and(|end| Instant::now() >= end);
         self.read_slos(fresh).await
