@@ -6,7 +6,7 @@
 //! # Layout
 //! - `promotion.rs`: what the gate is asked ([`Promotion`], [`GateTarget`], [`Operation`]).
 //! - `check.rs`: the one shape of a check (`Check`), and what checks are built from.
-//! - `verdict.rs`: the one answer of a check ([`Verdict`] and `Reading`), and how
+//! - `verdict.rs`: the one answer of a check (`Verdict` and `Reading`), and how
 //!   the answers of all checks become one.
 //! - one file per check: `targets.rs`, `ecs.rs`, `alarms.rs`, `dynatrace/` (SLOs, the
 //!   guardian, and their shared HTTP client).
