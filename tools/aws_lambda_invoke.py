@@ -28,7 +28,7 @@ latest/api/API_Invoke.html), in our words:
   limit); throttling (429 TooManyRequestsException) through the emulator's faults.
 
 What ECS sends a hook and how it reads the answer (hookStatus, callBackDelay,
-hookDetails) is the provider's business (provider/src/promotion_gate/hooks.rs); this
+hookDetails) is the provider's business (provider/src/traffic_switch/hooks.rs); this
 module only answers what the script says.
 
 Control endpoints (under the emulator's /_bluegreen prefix; JSON in, JSON out):

@@ -22,12 +22,12 @@
 use crate::aws_clients::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
-use crate::promotion_gate::{self, HookStage, Operation, Promotion};
+use crate::promotion_gate::{self, Operation, Promotion};
 use crate::release_spec::{self, ReleaseSpec};
 use crate::resource_ecs_release;
 use crate::resource_ecs_release::attrs;
 use crate::traffic_pointer::{Color, Traffic};
-use crate::traffic_switch::{Live, Outcome, Switch};
+use crate::traffic_switch::{HookStage, Live, Outcome, Switch};
 use std::time::Duration;
 use tfplugin::provider::{ActionProgressSink, InvokeActionRequest, PlanActionRequest, PlanActionResponse};
 use tfplugin::schema::{ActionSchema, Attribute, Block, NestedBlock, Schema};

@@ -13,6 +13,7 @@ mod import_adoption;
 mod import_id;
 mod list_ecs_release;
 mod pointer_loader;
+mod progress;
 mod promotion_gate;
 mod provider;
 mod release_spec;

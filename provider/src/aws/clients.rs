@@ -226,7 +226,7 @@ pub struct AwsClients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// Reads the Dynatrace tokens when a gate runs (`secrets`).
     pub secretsmanager: aws_sdk_secretsmanager::Client,
-    /// Invokes the lifecycle hooks (`promotion_gate::hooks`).
+    /// Invokes the lifecycle hooks (`traffic_switch::hooks`).
     pub lambda: aws_sdk_lambda::Client,
     /// Coalesced pointer reads for refresh and plan.
     pub pointers: crate::pointer_loader::PointerLoader,

@@ -1,13 +1,57 @@
 //! CloudWatch alarms: none of `promotion.alarm_names` may be in ALARM.
 
+use super::check::{Check, Setting};
+use super::verdict::{Reading, Verdict};
 use crate::aws_clients::AwsClients;
 use crate::errors::{self, Error, Result};
+use async_trait::async_trait;
 
-// ---------------------------------------------------------------- alarms
+/// The alarms of `promotion.alarm_names`, when it lists any.
+pub struct AlarmCheck<'a> {
+    aws: &'a AwsClients,
+    names: &'a [String],
+}
+
+impl<'a> AlarmCheck<'a> {
+    pub fn configured(s: &Setting<'a>) -> Option<AlarmCheck<'a>> {
+        let names = s.promotion.alarm_names.as_slice();
+        (!names.is_empty()).then_some(AlarmCheck { aws: s.aws, names })
+    }
+}
+
+#[async_trait]
+impl Check for AlarmCheck<'_> {
+    fn name(&self) -> &'static str {
+        "CloudWatch alarms"
+    }
+
+    async fn read(&mut self) -> Result<Reading> {
+        Ok(judge(self.names.len(), &alarms_firing(self.aws, self.names).await?))
+    }
+
+    fn leads(&self) -> bool {
+        true
+    }
+}
+
+/// What `firing` (of `listed` alarm names) means for the gate.
+pub fn judge(listed: usize, firing: &[String]) -> Reading {
+    let verdict = match firing {
+        [] => Verdict::Pass,
+        [one] => Verdict::Wait(format!("CloudWatch alarm {one} is in ALARM")),
+        many => Verdict::Wait(format!("CloudWatch alarms {} are in ALARM", many.join(", "))),
+    };
+    let seen = match (listed, firing) {
+        (0, _) => String::new(),
+        (n, []) => format!("alarms OK ({n})"),
+        (_, firing) => format!("in ALARM: {}", firing.join(", ")),
+    };
+    Reading::new(verdict, seen)
+}
 
 /// The alarm names to ask about, without repeats, in chunks DescribeAlarms accepts
 /// (at most 100 names per call).
-pub(super) fn alarm_name_chunks(names: &[String]) -> Vec<Vec<String>> {
+fn alarm_name_chunks(names: &[String]) -> Vec<Vec<String>> {
     let mut unique: Vec<String> = Vec::new();
     for n in names {
         if !unique.contains(n) {
@@ -73,4 +117,20 @@ pub async fn alarms_firing(aws: &AwsClients, names: &[String]) -> Result<Vec<Str
         }
     }
     Ok(firing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alarm_names_are_asked_once_each_at_most_100_per_call() {
+        let mut names: Vec<String> = (0..250).map(|i| format!("alarm-{i}")).collect();
+        names.push("alarm-7".into());
+        let chunks = alarm_name_chunks(&names);
+        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+        assert_eq!(chunks[0][0], "alarm-0");
+        assert_eq!(chunks[2][49], "alarm-249");
+        assert!(alarm_name_chunks(&[]).is_empty());
+    }
 }

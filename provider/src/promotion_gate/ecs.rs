@@ -1,10 +1,87 @@
 //! ECS services: the services serving a color must be steady.
 
+use super::check::{Check, Phase, Setting};
+use super::promotion::{BakeOf, GateTarget};
+use super::verdict::{Reading, Verdict};
 use crate::aws_clients::AwsClients;
 use crate::errors::{self, Result};
+use async_trait::async_trait;
 use tfplugin::hclog;
 
-// ---------------------------------------------------------------- ECS services
+/// The ECS services serving the color (`check_services`): steady before a write, holding
+/// what they ran during a step's bake. The final bake does not watch them: once the
+/// promotion is done, a deploy tool may start the next deployment, or scale, and that
+/// must not roll the finished promotion back.
+pub struct ServiceCheck<'a> {
+    aws: &'a AwsClients,
+    target: &'a GateTarget<'a>,
+    watch: ServiceWatch<'a>,
+}
+
+impl<'a> ServiceCheck<'a> {
+    pub fn configured(s: &Setting<'a>) -> Option<ServiceCheck<'a>> {
+        let (cluster, tg) = (s.target.cluster, s.target.target_group_arn);
+        let watch = match s.phase {
+            _ if !s.promotion.check_services => return None,
+            Phase::BeforeWrite => ServiceWatch::new(cluster, tg),
+            // Judged by what ECS promises while a color holds traffic (a failed rollout,
+            // tasks stopping), not by "steady": a scale-out the step's traffic triggers
+            // (target tracking) is still starting tasks, and that is no failure.
+            Phase::Bake { of: BakeOf::Step, .. } => ServiceWatch::holding(cluster, tg),
+            Phase::Bake { of: BakeOf::Final, .. } => return None,
+        };
+        Some(ServiceCheck { aws: s.aws, target: s.target, watch })
+    }
+}
+
+#[async_trait]
+impl Check for ServiceCheck<'_> {
+    fn name(&self) -> &'static str {
+        "ECS services"
+    }
+
+    async fn read(&mut self) -> Result<Reading> {
+        let found = self.watch.poll_and_judge(self.aws).await?;
+        Ok(judge(self.target, &found, &self.watch.rule))
+    }
+}
+
+/// What the services found on the color mean for the gate, judged by `rule`; the
+/// progress line gives steady (or holding) services of those serving.
+pub fn judge(t: &GateTarget<'_>, services: &[ServiceStatus], rule: &ServiceRule) -> Reading {
+    let serving: Vec<&ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
+    let steady = serving.iter().filter(|s| rule.judge(s) == Steadiness::Steady).count();
+    let judged = match rule {
+        ServiceRule::Steady => "steady services",
+        ServiceRule::Holding(_) => "services holding",
+    };
+    let seen = if serving.is_empty() {
+        "no ECS service with desired count > 0".to_string()
+    } else {
+        format!("{judged} {steady}/{}", serving.len())
+    };
+    let mut reasons = Vec::new();
+    if serving.is_empty() {
+        reasons.push(format!(
+            "no ECS service in cluster {} with desired count > 0 serves the {} target group {}",
+            t.cluster, t.color, t.target_group_arn
+        ));
+    }
+    for s in serving {
+        match rule.judge(s) {
+            Steadiness::Steady => {}
+            Steadiness::Settling(why) => {
+                reasons.push(format!("ECS service {} on {} is not steady: {why}", s.name, t.color))
+            }
+            Steadiness::Failed(why) => {
+                let refusal = format!("ECS service {} on {} failed its rollout: {why}", s.name, t.color);
+                return Reading::new(Verdict::Refuse(refusal), seen);
+            }
+        }
+    }
+    let verdict = if reasons.is_empty() { Verdict::Pass } else { Verdict::Wait(reasons.join("; ")) };
+    Reading::new(verdict, seen)
+}
 
 /// One deployment of an ECS service, as DescribeServices reports it.
 #[derive(Clone, Debug, PartialEq)]
@@ -238,28 +315,28 @@ impl ServiceRule {
 /// may still be creating or scaling the service), or a watched service was deleted or
 /// moved off the target group. A service added to the color while the found ones stay
 /// put is not seen by this wait.
-pub(super) struct ServiceWatch<'a> {
+struct ServiceWatch<'a> {
     cluster: &'a str,
     tg: &'a str,
     arns: Option<Vec<String>>,
     /// How what a poll sees is judged; a bake's rule fills in its baseline on the first poll.
-    pub(super) rule: ServiceRule,
+    rule: ServiceRule,
     holding: bool,
 }
 
 impl<'a> ServiceWatch<'a> {
     /// The gate before a write: every service steady.
-    pub(super) fn new(cluster: &'a str, tg: &'a str) -> Self {
+    fn new(cluster: &'a str, tg: &'a str) -> Self {
         ServiceWatch { cluster, tg, arns: None, rule: ServiceRule::Steady, holding: false }
     }
 
     /// A bake: services judged against what they ran at its first poll.
-    pub(super) fn holding(cluster: &'a str, tg: &'a str) -> Self {
+    fn holding(cluster: &'a str, tg: &'a str) -> Self {
         ServiceWatch { holding: true, ..ServiceWatch::new(cluster, tg) }
     }
 
     /// Polls, and on a bake's first poll records each service's running count.
-    pub(super) async fn poll_and_judge(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
+    async fn poll_and_judge(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
         let found = self.poll(aws).await?;
         if self.holding && self.rule == ServiceRule::Steady {
             self.rule = ServiceRule::Holding(found.iter().map(|s| (s.arn.clone(), s.running)).collect());
@@ -267,7 +344,7 @@ impl<'a> ServiceWatch<'a> {
         Ok(found)
     }
 
-    pub(super) async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
+    async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
         if let Some(arns) = self.arns.as_deref().filter(|a| !a.is_empty()) {
             let mut found: Vec<ServiceStatus> = describe_services(aws, self.cluster, arns)
                 .await?
@@ -285,5 +362,124 @@ impl<'a> ServiceWatch<'a> {
         hclog::debug("promotion gate watches services", &[("target_group", &self.tg), ("services", &names.join(", "))]);
         self.arns = Some(found.iter().map(|s| s.arn.clone()).collect());
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(in crate::promotion_gate) fn dep(
+        id: &str,
+        status: &str,
+        rollout: Option<&str>,
+        desired: i64,
+        running: i64,
+    ) -> DeploymentStatus {
+        DeploymentStatus {
+            id: id.into(),
+            status: status.into(),
+            rollout_state: rollout.map(str::to_string),
+            rollout_state_reason: rollout.map(|r| format!("ECS deployment {id} {r}.")),
+            desired,
+            running,
+        }
+    }
+
+    pub(in crate::promotion_gate) fn svc(
+        desired: i64,
+        running: i64,
+        deployments: Vec<DeploymentStatus>,
+    ) -> ServiceStatus {
+        ServiceStatus {
+            name: "app-green".into(),
+            arn: "arn:aws:ecs:us-east-1:1:service/c/app-green".into(),
+            task_definition: "td:2".into(),
+            desired,
+            running,
+            deployment_status: "n/a".into(),
+            deployments,
+            revisions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rollout_state_decides_steadiness_when_ecs_reports_it() {
+        let done = svc(2, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2)]);
+        assert_eq!(done.steadiness(), Steadiness::Steady);
+        // In progress waits, even when the counts already match.
+        let rolling = svc(2, 2, vec![dep("d2", "PRIMARY", Some("IN_PROGRESS"), 2, 1), dep("d1", "ACTIVE", None, 2, 1)]);
+        assert_eq!(
+            rolling.steadiness(),
+            Steadiness::Settling("deployment d2 is IN_PROGRESS, running 1 of desired 2".into())
+        );
+        // Failed fails at once, with ECS's reason.
+        let mut failed = svc(2, 0, vec![dep("d2", "PRIMARY", Some("FAILED"), 2, 0)]);
+        failed.deployments[0].rollout_state_reason = Some("tasks failed to start".into());
+        assert_eq!(
+            failed.steadiness(),
+            Steadiness::Failed("deployment d2 of td:2 FAILED: tasks failed to start".into())
+        );
+        failed.deployments[0].rollout_state_reason = None;
+        assert!(matches!(failed.steadiness(), Steadiness::Failed(r) if r.ends_with("ECS gave no reason")));
+        // Completed, but the old deployment is still draining.
+        let draining = svc(2, 3, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2), dep("d1", "ACTIVE", None, 0, 1)]);
+        assert_eq!(
+            draining.steadiness(),
+            Steadiness::Settling("the previous deployment d1 is still ACTIVE with 1 running tasks".into())
+        );
+        // Completed, then a task died and is being replaced.
+        let short = svc(2, 1, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 1)]);
+        assert_eq!(short.steadiness(), Steadiness::Settling("running 1 of desired 2".into()));
+        // Scaling in: more running than desired for a moment is fine.
+        assert_eq!(svc(2, 3, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 3)]).steadiness(), Steadiness::Steady);
+        // INACTIVE deployments are history.
+        let history = svc(2, 2, vec![dep("d2", "PRIMARY", Some("COMPLETED"), 2, 2), dep("d1", "INACTIVE", None, 0, 0)]);
+        assert_eq!(history.steadiness(), Steadiness::Steady);
+    }
+
+    #[test]
+    fn counts_decide_when_ecs_reports_no_rollout_state() {
+        assert_eq!(svc(2, 2, vec![dep("d1", "PRIMARY", None, 2, 2)]).steadiness(), Steadiness::Steady);
+        // CODE_DEPLOY / EXTERNAL controllers: no deployments at all.
+        assert_eq!(svc(2, 2, vec![]).steadiness(), Steadiness::Steady);
+        assert_eq!(
+            svc(2, 1, vec![]).steadiness(),
+            Steadiness::Settling("running 1 of desired 2 (ECS reports no rollout state)".into())
+        );
+        let two = svc(2, 2, vec![dep("d2", "PRIMARY", None, 2, 1), dep("d1", "ACTIVE", None, 2, 1)]);
+        assert!(matches!(two.steadiness(), Steadiness::Settling(r) if r.contains("d1 is still ACTIVE")));
+        // A rollout state this provider does not know falls back to the counts too.
+        assert_eq!(svc(2, 2, vec![dep("d1", "PRIMARY", Some("PAUSED"), 2, 2)]).steadiness(), Steadiness::Steady);
+    }
+
+    #[test]
+    fn service_status_reads_the_deployments_ecs_reports() {
+        use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
+        let s = Service::builder()
+            .service_name("app-green")
+            .service_arn("arn:svc")
+            .task_definition("td:3")
+            .desired_count(2)
+            .running_count(3)
+            .deployments(
+                Deployment::builder()
+                    .id("d3")
+                    .status("PRIMARY")
+                    .rollout_state(DeploymentRolloutState::InProgress)
+                    .rollout_state_reason("ECS deployment d3 in progress.")
+                    .desired_count(2)
+                    .running_count(1)
+                    .build(),
+            )
+            .deployments(Deployment::builder().id("d2").status("ACTIVE").desired_count(2).running_count(2).build())
+            .build();
+        let st = ServiceStatus::from_service(&s);
+        assert_eq!(st.deployment_status, "IN_PROGRESS");
+        assert_eq!((st.desired, st.running, st.deployments.len()), (2, 3, 2));
+        assert_eq!(st.deployments[1], dep("d2", "ACTIVE", None, 2, 2));
+        assert!(matches!(st.steadiness(), Steadiness::Settling(r) if r.contains("d3 is IN_PROGRESS")));
+        let none = ServiceStatus::from_service(&Service::builder().service_name("x").build());
+        assert_eq!(none.deployment_status, "UNKNOWN");
     }
 }

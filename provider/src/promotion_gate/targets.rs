@@ -1,9 +1,75 @@
 //! Target health: how many targets of a color's target group are healthy.
 
+use super::check::{Check, Setting};
+use super::promotion::GateTarget;
+use super::verdict::{Reading, Verdict};
 use crate::aws_clients::AwsClients;
 use crate::errors::{self, Result};
+use async_trait::async_trait;
 
-// ---------------------------------------------------------------- target health
+/// `promotion.min_healthy_targets` of the color's target group; with 0 it reads
+/// nothing and says the check is off.
+pub struct TargetHealthCheck<'a> {
+    aws: &'a AwsClients,
+    target: &'a GateTarget<'a>,
+    min_healthy: i64,
+}
+
+impl<'a> TargetHealthCheck<'a> {
+    pub fn configured(s: &Setting<'a>) -> Option<TargetHealthCheck<'a>> {
+        Some(TargetHealthCheck { aws: s.aws, target: s.target, min_healthy: s.promotion.min_healthy_targets })
+    }
+}
+
+#[async_trait]
+impl Check for TargetHealthCheck<'_> {
+    fn name(&self) -> &'static str {
+        "target health"
+    }
+
+    async fn read(&mut self) -> Result<Reading> {
+        let health = if self.min_healthy > 0 {
+            Some(target_health(self.aws, self.target.target_group_arn).await?)
+        } else {
+            None
+        };
+        Ok(judge(self.min_healthy, self.target, health.as_ref()))
+    }
+}
+
+/// What `health` means for the gate; None: the check is off (`min_healthy_targets = 0`).
+/// The progress line gives targets healthy of registered (the others by state) and
+/// how many are needed.
+pub fn judge(min_healthy: i64, t: &GateTarget<'_>, health: Option<&HealthSummary>) -> Reading {
+    let Some(h) = health else {
+        return Reading::new(Verdict::Pass, "health check off (min_healthy_targets = 0)");
+    };
+    let verdict = if h.healthy < min_healthy {
+        Verdict::Wait(format!(
+            "{} target group {} has {}; needs {}",
+            t.color,
+            t.target_group_arn,
+            h.describe(),
+            min_healthy
+        ))
+    } else {
+        Verdict::Pass
+    };
+    let mut states: Vec<(&str, i64)> = Vec::new();
+    for c in &h.not_healthy {
+        match states.iter_mut().find(|(s, _)| *s == c.state) {
+            Some((_, n)) => *n += c.count,
+            None => states.push((&c.state, c.count)),
+        }
+    }
+    let others = if states.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        format!(" ({})", list.join(", "))
+    };
+    Reading::new(verdict, format!("{}/{} targets healthy{others}, needs {}", h.healthy, h.registered, min_healthy))
+}
 
 /// Targets of one state and reason code, counted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,4 +157,38 @@ pub async fn target_health(aws: &AwsClients, tg: &str) -> Result<HealthSummary> 
         let h = d.target_health();
         (h.and_then(|h| h.state()).map_or("unknown", |s| s.as_str()), h.and_then(|h| h.reason()).map(|r| r.as_str()))
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_summary_names_states_and_reason_codes() {
+        let h = HealthSummary::from_targets([
+            ("unhealthy", Some("Target.ResponseCodeMismatch")),
+            ("initial", Some("Elb.RegistrationInProgress")),
+            ("initial", Some("Elb.RegistrationInProgress")),
+        ]);
+        assert_eq!((h.healthy, h.registered), (0, 3));
+        assert_eq!(
+            h.describe(),
+            "0 healthy of 3 registered targets (2 initial: Elb.RegistrationInProgress, 1 unhealthy: Target.ResponseCodeMismatch)"
+        );
+        let mixed = HealthSummary::from_targets([
+            ("healthy", None),
+            ("draining", Some("Target.DeregistrationInProgress")),
+            ("unhealthy", Some("Target.Timeout")),
+            ("unhealthy", Some("Target.FailedHealthChecks")),
+            ("unused", Some("Target.NotInUse")),
+            ("weird", None),
+        ]);
+        assert_eq!(
+            mixed.describe(),
+            "1 healthy of 6 registered targets (1 unhealthy: Target.FailedHealthChecks, 1 unhealthy: Target.Timeout, \
+             1 draining: Target.DeregistrationInProgress, 1 unused: Target.NotInUse, 1 weird)"
+        );
+        assert_eq!(HealthSummary::from_targets([("healthy", None)]).describe(), "1 healthy of 1 registered targets");
+        assert_eq!(HealthSummary::from_targets([]).describe(), "0 healthy of 0 registered targets");
+    }
 }

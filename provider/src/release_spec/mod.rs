@@ -3,12 +3,11 @@
 
 use crate::arn;
 use crate::duration;
-use crate::promotion_gate::{
-    DEFAULT_HOOK_TIMEOUT, DynatraceGate, GuardianGate, HookStage, LifecycleHook, Promotion, Strategy,
-};
+use crate::promotion_gate::{DynatraceGate, GuardianGate, Promotion, Strategy};
 use crate::resource_ecs_release::{attrs, pair_of, pointer_of, test_pointer_of};
 use crate::secrets::SecretRef;
 use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
+use crate::traffic_switch::{DEFAULT_HOOK_TIMEOUT, HookStage, LifecycleHook};
 use std::time::Duration;
 use tfplugin::{AttrPath, Diagnostics, Value};
 

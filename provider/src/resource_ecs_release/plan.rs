@@ -187,7 +187,7 @@ fn say_the_steps(spec: &ReleaseSpec, from: Traffic, diagnostics: &mut Diagnostic
     let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
     let gains =
         !pulling_back && steps.first().is_some_and(|s| promotion_gate::share(from, s.gaining) < s.gaining_percent);
-    let hooks = promotion_gate::hooks_said(&spec.promotion.hooks);
+    let hooks = crate::traffic_switch::hooks_said(&spec.promotion.hooks);
     if steps.len() == 1 && gains && !hooks.is_empty() {
         diagnostics.push(
             Diagnostic::warning(

@@ -26,14 +26,14 @@
 //! 5xx or a timeout a second run may exist, which only costs a second validation). A
 //! connection that cannot be made at all refuses at once, as for the SLO gate.
 
-use super::Verdict;
-use super::dynatrace::HttpClient;
-use super::dynatrace::{Finding, HttpAnswer, http_client, send, unreachable_env};
+use super::client::{HttpAnswer, HttpClient, Pause, http_client, send, unreachable_env};
 use crate::aws_clients::AwsClients;
 use crate::errors::{Error, Result};
+use crate::promotion_gate::check::{Check, Phase, Setting};
+use crate::promotion_gate::verdict::{Reading, Verdict};
 use crate::secrets::{self, Secret, SecretRef};
+use async_trait::async_trait;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// `guardian_workflow_id` and what reaching it needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,41 +54,65 @@ pub struct GuardianCheck<'a> {
     http: Option<HttpClient>,
     token: Option<Secret>,
     execution: Option<String>,
-    done: Option<Finding>,
+    done: Option<Reading>,
     /// After a transient answer: no request before then, and why.
-    not_before: Option<(Instant, String)>,
+    not_before: Pause,
 }
 
 impl<'a> GuardianCheck<'a> {
-    pub fn new(aws: &'a AwsClients, gate: &'a GuardianGate, input: serde_json::Value) -> GuardianCheck<'a> {
-        GuardianCheck { aws, gate, input, http: None, token: None, execution: None, done: None, not_before: None }
+    /// The guardian of `promotion.dynatrace`, when it names one: before a write only
+    /// (a bake does not start runs), told which color, target group and cluster.
+    pub fn configured(s: &Setting<'a>) -> Option<GuardianCheck<'a>> {
+        let gate = s.promotion.dynatrace.as_ref()?.guardian.as_ref().filter(|_| s.phase == Phase::BeforeWrite)?;
+        let input = serde_json::json!({
+            "bluegreen_color": s.target.color,
+            "bluegreen_target_group_arn": s.target.target_group_arn,
+            "bluegreen_cluster": s.target.cluster,
+        });
+        Some(GuardianCheck::new(s.aws, gate, input))
     }
 
-    pub async fn read(&mut self) -> Result<Finding> {
+    pub fn new(aws: &'a AwsClients, gate: &'a GuardianGate, input: serde_json::Value) -> GuardianCheck<'a> {
+        GuardianCheck {
+            aws,
+            gate,
+            input,
+            http: None,
+            token: None,
+            execution: None,
+            done: None,
+            not_before: Pause::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl Check for GuardianCheck<'_> {
+    fn name(&self) -> &'static str {
+        "Site Reliability Guardian"
+    }
+
+    async fn read(&mut self) -> Result<Reading> {
         if let Some(done) = &self.done {
             return Ok(done.clone());
         }
-        let now = Instant::now();
-        if let Some((until, why)) = &self.not_before
-            && now < *until
-        {
-            let why = format!("{why}; retrying in {}s", (*until - now).as_secs().max(1));
-            return Ok(Finding { verdict: Verdict::Unsure(why.clone()), seen: why });
+        if let Some(why) = self.not_before.pending() {
+            return Ok(Reading::unsure(why));
         }
         match self.ask().await? {
-            Asked::Finding(f) => {
-                self.not_before = None;
+            Asked::Found(f) => {
+                self.not_before.end();
                 Ok(f)
             }
             Asked::Transient(why, pause) => {
                 tfplugin::hclog::warn("Dynatrace guardian request was transient; retrying", &[("why", &why)]);
-                self.not_before = Some((Instant::now() + pause, why.clone()));
-                let why = format!("{why}; retrying in {}s", pause.as_secs().max(1));
-                Ok(Finding { verdict: Verdict::Unsure(why.clone()), seen: why })
+                Ok(Reading::unsure(self.not_before.start(why, pause)))
             }
         }
     }
+}
 
+impl GuardianCheck<'_> {
     /// One poll's requests: the run (once), its state, then its validation.
     async fn ask(&mut self) -> Result<Asked> {
         if self.token.is_none() {
@@ -126,7 +150,7 @@ impl<'a> GuardianCheck<'a> {
             "SUCCESS" => {}
             "ERROR" | "CANCELLED" => {
                 let info = answer.json["stateInfo"].as_str().unwrap_or("no reason given");
-                return Ok(Asked::Finding(self.finish(
+                return Ok(Asked::Found(self.finish(
                     Verdict::Refuse(format!(
                         "the Site Reliability Guardian workflow {} (run {execution}) ended {state}: {info}",
                         self.gate.workflow_id
@@ -139,7 +163,7 @@ impl<'a> GuardianCheck<'a> {
                     "the Site Reliability Guardian workflow {} (run {execution}) is {state}",
                     self.gate.workflow_id
                 );
-                return Ok(Asked::Finding(Finding { verdict: Verdict::Wait(reason), seen }));
+                return Ok(Asked::Found(Reading { verdict: Verdict::Wait(reason), seen }));
             }
         }
         let tasks = self.call("GET", &format!("{base}/executions/{execution}/tasks"), None).await?;
@@ -166,7 +190,7 @@ impl<'a> GuardianCheck<'a> {
                 "warning" if self.gate.allow_warning => Verdict::Pass,
                 _ => Verdict::Refuse(quoted),
             };
-            return Ok(Asked::Finding(self.finish(verdict, seen)));
+            return Ok(Asked::Found(self.finish(verdict, seen)));
         }
         Err(Error::Gate {
             summary: "No Site Reliability Guardian validation in the workflow".into(),
@@ -182,8 +206,8 @@ impl<'a> GuardianCheck<'a> {
         answer.transient(what, &self.gate.platform_url, false)
     }
 
-    fn finish(&mut self, verdict: Verdict, seen: String) -> Finding {
-        let f = Finding { verdict, seen };
+    fn finish(&mut self, verdict: Verdict, seen: String) -> Reading {
+        let f = Reading { verdict, seen };
         self.done = Some(f.clone());
         f
     }
@@ -236,7 +260,7 @@ impl<'a> GuardianCheck<'a> {
 
 /// What one poll's requests came to.
 enum Asked {
-    Finding(Finding),
+    Found(Reading),
     /// Why it could not tell, and how long to wait before asking again.
     Transient(String, Duration),
 }

@@ -34,12 +34,14 @@
 //! The token is read from Secrets Manager when the check starts and lives in this
 //! check only ([`crate::secrets`]); it is never formatted into anything.
 
-use super::Verdict;
+use super::client::{HttpClient, Pause, http_client, send, unreachable_env};
+use super::guardian::GuardianGate;
 use crate::aws_clients::AwsClients;
 use crate::errors::{Error, Result};
+use crate::promotion_gate::check::{Check, Phase, Setting};
+use crate::promotion_gate::verdict::{Reading, Verdict};
 use crate::secrets::{self, Secret, SecretRef};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
+use async_trait::async_trait;
 use std::time::Duration;
 use tfplugin::hclog;
 use tokio::time::Instant;
@@ -57,16 +59,6 @@ fn slo_interval() -> Duration {
         .map(Duration::from_millis)
         .unwrap_or(SLO_INTERVAL)
 }
-/// One request's bound: an environment that does not answer is not waited on forever.
-pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// The least pause after a transient answer before the next request (a 5xx or a
-/// timeout carries no Retry-After; a 429 without one waits [`DEFAULT_RETRY_AFTER`]).
-pub(super) const TRANSIENT_PAUSE: Duration = Duration::from_secs(1);
-
-/// What a 429 without a usable `Retry-After` waits.
-pub(super) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
-
 /// The SLO window of a read `now` whose traffic moved at `since` (None: the gate before
 /// a write, which reads the whole `evaluation_window`): from the move, but never less
 /// than `resolution` (one data point of the SLO's metrics) nor more than
@@ -104,7 +96,7 @@ pub struct DynatraceGate {
     pub allow_warning: bool,
     pub evaluation_window: Duration,
     /// `guardian_workflow_id`: a Site Reliability Guardian run before each write.
-    pub guardian: Option<super::guardian::GuardianGate>,
+    pub guardian: Option<GuardianGate>,
 }
 
 /// One SLO as Dynatrace evaluated it.
@@ -157,162 +149,67 @@ fn pct(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// What one read of every SLO says: the verdict, and the SLOs in a progress line's words.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Finding {
-    pub verdict: Verdict,
-    pub seen: String,
-}
-
-type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
-pub(super) type HttpClient = hyper_util::client::legacy::Client<Https, Full<Bytes>>;
-
-/// One answer from Dynatrace: its status, `Retry-After` (seconds) and JSON body (null
-/// when it has none). Status 0: no answer in time, or (with `unreachable`) no
-/// connection at all.
-pub(super) struct HttpAnswer {
-    pub status: u16,
-    pub retry_after: Option<u64>,
-    pub json: serde_json::Value,
-    /// Why the environment could not be reached (a refused or reset connection, DNS).
-    pub unreachable: Option<String>,
-}
-
-impl HttpAnswer {
-    fn none(unreachable: Option<String>) -> HttpAnswer {
-        HttpAnswer { status: 0, retry_after: None, json: serde_json::Value::Null, unreachable }
-    }
-
-    /// The `error.message` of Dynatrace's error envelope.
-    pub fn message(&self) -> String {
-        self.json["error"]["message"].as_str().unwrap_or("").to_string()
-    }
-
-    /// Why this answer says nothing yet, and how long to wait before asking again, when
-    /// it is transient: a 429 (its Retry-After), a 5xx, no answer in time, or (with
-    /// `connection_is_transient`) no connection. `what` names the request.
-    pub fn transient(&self, what: &str, env_url: &str, connection_is_transient: bool) -> Option<(String, Duration)> {
-        match self.status {
-            0 => match &self.unreachable {
-                Some(why) if connection_is_transient => {
-                    Some((format!("Dynatrace at {env_url} could not be reached for {what}: {why}"), TRANSIENT_PAUSE))
-                }
-                Some(_) => None,
-                None => Some((
-                    format!("Dynatrace at {env_url} did not answer {what} within {}s", REQUEST_TIMEOUT.as_secs()),
-                    TRANSIENT_PAUSE,
-                )),
-            },
-            429 => {
-                let wait =
-                    self.retry_after.map(|s| Duration::from_secs(s.clamp(1, 300))).unwrap_or(DEFAULT_RETRY_AFTER);
-                Some((format!("Dynatrace throttled {what} (429, Retry-After {}s)", wait.as_secs()), wait))
-            }
-            s if s >= 500 => Some((format!("Dynatrace answered {s} to {what}"), TRANSIENT_PAUSE)),
-            _ => None,
-        }
-    }
-}
-
-/// Sends one request with `authorization`. An environment that cannot be reached, or
-/// that does not answer in time, gives an answer of status 0 (see [`HttpAnswer`]).
-pub(super) async fn send(
-    http: &HttpClient,
-    method: &str,
-    url: &str,
-    authorization: &str,
-    body: Option<serde_json::Value>,
-    env_url: &str,
-) -> Result<HttpAnswer> {
-    let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-    let request = hyper::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("Authorization", authorization)
-        .header("Accept", "application/json")
-        .header("Content-Type", "application/json")
-        .body(Full::new(bytes))
-        .map_err(|e| Error::Gate {
-            summary: "Dynatrace request not valid".into(),
-            detail: format!("A request to {env_url} could not be built: {e}. Check the URL. Nothing was written."),
-        })?;
-    let response = match tokio::time::timeout(REQUEST_TIMEOUT, http.request(request)).await {
-        Err(_) => return Ok(HttpAnswer::none(None)),
-        Ok(Err(e)) => return Ok(HttpAnswer::none(Some(error_chain(&e)))),
-        Ok(Ok(r)) => r,
-    };
-    let status = response.status().as_u16();
-    let retry_after =
-        response.headers().get("Retry-After").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-    let body = match tokio::time::timeout(REQUEST_TIMEOUT, response.into_body().collect()).await {
-        Ok(Ok(b)) => b.to_bytes(),
-        // An answer cut short is no answer: transient, as a timeout is.
-        _ => return Ok(HttpAnswer::none(None)),
-    };
-    let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-    Ok(HttpAnswer { status, retry_after, json, unreachable: None })
-}
-
-pub(super) fn http_client() -> Result<HttpClient> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-        .map_err(|e| Error::Gate {
-            summary: "Dynatrace client not available".into(),
-            detail: format!("The system's TLS root certificates could not be loaded: {e}. Nothing was written."),
-        })?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https))
-}
-
 /// The SLO check of one gate wait or one bake: the token is read on its first use.
 pub struct SloCheck<'a> {
     aws: &'a AwsClients,
     gate: &'a DynatraceGate,
     http: Option<HttpClient>,
     token: Option<Secret>,
-    last: Option<(Instant, Finding)>,
+    last: Option<(Instant, Reading)>,
     /// After a transient answer: no request before then, and why.
-    not_before: Option<(Instant, String)>,
+    not_before: Pause,
     /// A bake's: when its traffic moved (the window starts there), and a connection
     /// that cannot be made is transient. None for the gate before a write.
     since: Option<Instant>,
+    /// A bake's end: its reads from then on decide the bake, so they are always fresh.
+    fresh_from: Option<Instant>,
     /// Requests sent, for the benchmark.
     pub requests: u64,
 }
 
-impl<'a> SloCheck<'a> {
-    pub fn new(aws: &'a AwsClients, gate: &'a DynatraceGate) -> SloCheck<'a> {
-        SloCheck { aws, gate, http: None, token: None, last: None, not_before: None, since: None, requests: 0 }
+#[async_trait]
+impl Check for SloCheck<'_> {
+    fn name(&self) -> &'static str {
+        "Dynatrace SLOs"
     }
 
-    /// The check of a bake whose traffic moved at `since`.
-    pub fn since(mut self, since: Instant) -> SloCheck<'a> {
-        self.since = Some(since);
-        self
+    async fn read(&mut self) -> Result<Reading> {
+        let fresh = self.fresh_from.is_some_and(|end| Instant::now() >= end);
+        self.read_slos(fresh).await
+    }
+}
+
+impl<'a> SloCheck<'a> {
+    /// The SLOs of `promotion.dynatrace`, when it is set: over `evaluation_window` before
+    /// a write, from the move during a bake.
+    pub fn configured(s: &Setting<'a>) -> Option<SloCheck<'a>> {
+        let gate = s.promotion.dynatrace.as_ref()?;
+        let check = SloCheck::new(s.aws, gate);
+        Some(match s.phase {
+            Phase::BeforeWrite => check,
+            Phase::Bake { moved_at, ends, .. } => SloCheck { since: Some(moved_at), fresh_from: Some(ends), ..check },
+        })
+    }
+
+    pub fn new(aws: &'a AwsClients, gate: &'a DynatraceGate) -> SloCheck<'a> {
+        let (http, token, last, since, fresh_from) = (None, None, None, None, None);
+        SloCheck { aws, gate, http, token, last, not_before: Pause::default(), since, fresh_from, requests: 0 }
     }
 
     /// Every SLO's verdict: read afresh when the last read is older than
     /// [`SLO_INTERVAL`] or `fresh` asks for it (the bake's last check), else the last.
     /// A transient answer is [`Verdict::Unsure`], and so is every call until its pause
     /// is over (no request is sent then).
-    pub async fn read(&mut self, fresh: bool) -> Result<Finding> {
+    pub async fn read_slos(&mut self, fresh: bool) -> Result<Reading> {
         let now = Instant::now();
-        if let Some((at, finding)) = &self.last
+        if let Some((at, reading)) = &self.last
             && !fresh
             && now - *at < slo_interval()
         {
-            return Ok(finding.clone());
+            return Ok(reading.clone());
         }
-        if let Some((until, why)) = &self.not_before
-            && now < *until
-        {
-            let wait = (*until - now).as_secs().max(1);
-            return Ok(Finding {
-                verdict: Verdict::Unsure(format!("{why}; retrying in {wait}s")),
-                seen: format!("{why}; retrying in {wait}s"),
-            });
+        if let Some(why) = self.not_before.pending() {
+            return Ok(Reading::unsure(why));
         }
         if self.token.is_none() {
             self.token = Some(secrets::read(self.aws, &self.gate.api_token).await?);
@@ -324,20 +221,18 @@ impl<'a> SloCheck<'a> {
                 Answer::Slo(r) => readings.push(r),
                 Answer::Transient(why, pause) => {
                     hclog::warn("Dynatrace SLO read was transient; retrying", &[("slo", &id), ("why", &why)]);
-                    self.not_before = Some((Instant::now() + pause, why.clone()));
-                    let why = format!("{why}; retrying in {}s", pause.as_secs().max(1));
-                    return Ok(Finding { verdict: Verdict::Unsure(why.clone()), seen: why });
+                    return Ok(Reading::unsure(self.not_before.start(why, pause)));
                 }
             }
         }
-        self.not_before = None;
+        self.not_before.end();
         let failing: Vec<String> =
             readings.iter().filter(|r| !r.passes(self.gate.allow_warning)).map(SloReading::reason).collect();
         let seen = readings.iter().map(SloReading::seen).collect::<Vec<_>>().join(", ");
         let verdict = if failing.is_empty() { Verdict::Pass } else { Verdict::Wait(failing.join("; ")) };
-        let finding = Finding { verdict, seen };
-        self.last = Some((Instant::now(), finding.clone()));
-        Ok(finding)
+        let reading = Reading { verdict, seen };
+        self.last = Some((Instant::now(), reading.clone()));
+        Ok(reading)
     }
 
     async fn read_slo(&mut self, id: &str) -> Result<Answer> {
@@ -417,27 +312,6 @@ fn parse_slo(id: &str, v: &serde_json::Value) -> Option<SloReading> {
     })
 }
 
-/// `attr`: the attribute that names `url` (`environment_url`, `platform_url`).
-pub(super) fn unreachable_env(url: &str, attr: &str, why: &str) -> Error {
-    Error::Gate {
-        summary: "Dynatrace unreachable".into(),
-        detail: format!(
-            "The Dynatrace environment {url} (promotion.dynatrace.{attr}) could not be reached: {why}. Check the URL and that this network can reach it. Nothing was written."
-        ),
-    }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.dedup();
-    parts.join(": ")
-}
-
 /// An SLO id in a URL path: unreserved characters as they are, the rest %-escaped.
 fn path_escape(s: &str) -> String {
     s.bytes()
@@ -508,33 +382,6 @@ mod tests {
         let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
         let from: u128 = from_param(Some(Instant::now()), Duration::from_secs(90)).parse().unwrap();
         assert!((now_ms - 90_000..=now_ms - 90_000 + 5_000).contains(&from), "{from} vs {now_ms}");
-    }
-
-    #[test]
-    fn a_429_5xx_or_no_answer_is_transient_and_a_429_waits_its_retry_after() {
-        let answer = |status: u16, retry_after: Option<u64>, unreachable: Option<&str>| HttpAnswer {
-            status,
-            retry_after,
-            json: serde_json::Value::Null,
-            unreachable: unreachable.map(str::to_string),
-        };
-        let t = |a: HttpAnswer, bake: bool| a.transient("the read of SLO s", "https://dt", bake);
-        assert_eq!(
-            t(answer(429, Some(3), None), false),
-            Some(("Dynatrace throttled the read of SLO s (429, Retry-After 3s)".into(), Duration::from_secs(3)))
-        );
-        assert_eq!(t(answer(429, None, None), false).map(|(_, d)| d), Some(DEFAULT_RETRY_AFTER));
-        assert_eq!(
-            t(answer(503, None, None), false),
-            Some(("Dynatrace answered 503 to the read of SLO s".into(), TRANSIENT_PAUSE))
-        );
-        assert!(t(answer(0, None, None), false).unwrap().0.contains("did not answer the read of SLO s within 15s"));
-        // No connection: transient during a bake only.
-        assert_eq!(t(answer(0, None, Some("connection refused")), false), None);
-        assert!(t(answer(0, None, Some("connection refused")), true).unwrap().0.contains("connection refused"));
-        for status in [200, 401, 403, 404, 400] {
-            assert_eq!(t(answer(status, None, None), true), None, "{status}");
-        }
     }
 
     #[test]

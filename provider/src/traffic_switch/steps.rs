@@ -1,0 +1,237 @@
+//! The switch's steps before and while traffic moves: the gate before the first
+//! write, the test-traffic hooks, each step of a stepped promotion (gate, write,
+//! hooks, bake), and whether there is time to bake.
+
+use super::hooks::{HookStage, HookSubject};
+use super::write::Purpose;
+use super::{Move, Progress, Switch};
+use crate::errors::Error;
+use crate::promotion_gate::{self, BakeOf};
+use tfplugin::hclog;
+
+impl Switch<'_> {
+    /// The promotion gate on the gaining color before anything moves; pulling a canary
+    /// back is gated without the alarms.
+    pub(super) async fn gate_before_the_first_write(&self, m: &Move) -> Result<(), Error> {
+        let Some(color) = m.gaining else { return Ok(()) };
+        self.say(format!("waiting for the promotion gate on {color}"));
+        let without_alarms;
+        let gate = if m.pulling_back {
+            without_alarms = promotion_gate::Promotion { alarm_names: Vec::new(), ..self.spec.promotion.clone() };
+            &without_alarms
+        } else {
+            &self.spec.promotion
+        };
+        promotion_gate::wait_for_gate(self.ctx, self.aws, gate, &self.gate_target(color), self.op, self.progress).await
+    }
+
+    /// POST_TEST_TRAFFIC_SHIFT: once the test pointer forwards to the gaining color, its
+    /// hooks run; a failure refuses with nothing written to production, and the gate is
+    /// checked again after them (they may have taken minutes). Returns what the later
+    /// stages' hooks are told, when this move runs hooks at all.
+    pub(super) async fn post_test_traffic_shift(
+        &self,
+        p: &mut Progress,
+        m: &Move,
+    ) -> Result<Option<std::sync::Arc<HookSubject>>, Error> {
+        let spec = self.spec;
+        // The hooks run on a promotion, not on pulling a canary back (an abort must not
+        // wait on the checks of the version it aborts).
+        let color = match m.gaining {
+            Some(color) if !m.pulling_back && !spec.promotion.hooks.is_empty() => color,
+            _ => return Ok(None),
+        };
+        let subject = std::sync::Arc::new(self.hook_subject(color).await);
+        p.hooks = Some(subject.clone());
+        if let Some(test) = &spec.test_pointer {
+            // The standby, so this is where the test pointer belongs anyway.
+            self.point_test_at(test, color).await?;
+        }
+        let share = promotion_gate::share(m.from, color);
+        if let Some(reason) = self.run_hooks(HookStage::PostTestTrafficShift, &subject, share).await? {
+            return Err(Error::Gate {
+                summary: "Lifecycle hook failed".into(),
+                detail: format!(
+                    "Traffic was not moved: {reason}. Nothing was written to {}; it still sends {}.",
+                    spec.pointer.describe(),
+                    m.from
+                ),
+            });
+        }
+        if spec.promotion.hooks.iter().any(|h| h.stage == HookStage::PostTestTrafficShift) {
+            self.say(format!("re-checking the promotion gate on {color} after the hooks"));
+            promotion_gate::wait_for_gate(
+                self.ctx,
+                self.aws,
+                &spec.promotion,
+                &self.gate_target(color),
+                self.op,
+                self.progress,
+            )
+            .await?;
+        }
+        Ok(Some(subject))
+    }
+
+    /// One step of the strategy: the gate (every step after the first), the guarded
+    /// write, the PRODUCTION_TRAFFIC_SHIFT hooks (and POST_PRODUCTION after the last),
+    /// the step's bake. Any failure after the first write rolls back to the start.
+    pub(super) async fn take_step(
+        &self,
+        p: &mut Progress,
+        m: &Move,
+        step: &promotion_gate::Step,
+        steps: usize,
+        hooks: Option<&HookSubject>,
+    ) -> Result<(), Error> {
+        let spec = self.spec;
+        let live = m.from;
+        if step.number > 1 {
+            // Every step that gives the color more traffic passes the gate first.
+            let target = self.gate_target(step.gaining);
+            let gate =
+                promotion_gate::wait_for_gate(self.ctx, self.aws, &spec.promotion, &target, self.op, self.progress)
+                    .await;
+            if let Err(e) = gate {
+                let failure = match &e {
+                    Error::Stopped { .. } => "the apply was interrupted (Ctrl-C)".to_string(),
+                    e => e.to_diagnostic().detail,
+                };
+                let label = format!("before {}", step.label());
+                return Err(self.roll_back(p, live, p.live.unwrap_or(live), failure, Some(&label)).await);
+            }
+        }
+        if self.ctx.is_stopped() {
+            if step.number == 1 {
+                return Err(Error::Stopped {
+                    during: format!("{}, before traffic was moved; nothing was written", self.op.name),
+                });
+            }
+            let label = format!("before {}", step.label());
+            let now = p.live.unwrap_or(live);
+            return Err(self.roll_back(p, live, now, "the apply was interrupted (Ctrl-C)".into(), Some(&label)).await);
+        }
+        self.write_step(p, m, step).await?;
+        let label = (steps > 1).then(|| step.label());
+        if steps > 1 {
+            self.say(format!("{}: traffic moved: {}", step.label(), step.traffic));
+        } else {
+            self.say(format!("traffic moved: {}", m.to));
+        }
+        if let Some(subject) = hooks {
+            let stages: &[HookStage] = if step.number == steps {
+                &[HookStage::ProductionTrafficShift, HookStage::PostProductionTrafficShift]
+            } else {
+                &[HookStage::ProductionTrafficShift]
+            };
+            for stage in stages {
+                let failure = match self.run_hooks(*stage, subject, step.gaining_percent).await {
+                    Ok(None) => continue,
+                    Ok(Some(reason)) => reason,
+                    Err(Error::Stopped { .. }) => "the apply was interrupted (Ctrl-C)".to_string(),
+                    Err(e) if spec.promotion.rolling_back => {
+                        self.hook_failed_during_a_rollback(p, step, e.to_diagnostic().detail);
+                        continue;
+                    }
+                    Err(e) => e.to_diagnostic().detail,
+                };
+                if spec.promotion.rolling_back && !self.ctx.is_stopped() {
+                    // ECS never lets a hook block a rollback: reported, and it goes on.
+                    self.hook_failed_during_a_rollback(p, step, failure);
+                    continue;
+                }
+                return Err(self.roll_back(p, live, step.traffic, failure, label.as_deref()).await);
+            }
+        }
+        if !step.bake.is_zero() {
+            self.bake_or_roll_back(p, live, step.bake, BakeOf::Step, label.as_deref()).await?;
+        }
+        Ok(())
+    }
+
+    /// The step's guarded write. A refusal (someone else wrote) stands; a failed first
+    /// write moved nothing; a failed later write rolls back to the start.
+    pub(super) async fn write_step(
+        &self,
+        p: &mut Progress,
+        m: &Move,
+        step: &promotion_gate::Step,
+    ) -> Result<(), Error> {
+        let spec = self.spec;
+        let live = m.from;
+        let sent_before = p.writes_sent;
+        let moved = self
+            .guarded_write(p, &spec.pointer, Purpose::Move("moving traffic"), |ptr| {
+                ptr.with_traffic(&spec.pair, step.traffic)
+            })
+            .await;
+        // A refused write moved nothing; a sent one may have, even if it failed.
+        p.moved_traffic = p.moved_traffic || moved.is_ok() || p.writes_sent > sent_before;
+        match moved {
+            Ok(()) => {}
+            // Someone else wrote (a refusal): theirs stands, nothing is rolled back over it.
+            Err(e @ Error::Live { .. }) => return Err(e),
+            Err(e) if step.number == 1 => return Err(e),
+            Err(e) => {
+                // A later step's write failed: live is still this apply's last step
+                // (or the fresh read says otherwise, and the rollback refuses).
+                let label = step.label();
+                let now = p.live.unwrap_or(live);
+                let failure = format!("its write failed ({})", e.to_diagnostic().detail);
+                return Err(self.roll_back(p, live, now, failure, Some(&label)).await);
+            }
+        }
+        p.live = Some(step.traffic);
+        p.moved_at = Some(tokio::time::Instant::now());
+        hclog::info(
+            "traffic moved",
+            &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &step.traffic), ("step", &step.number)],
+        );
+        Ok(())
+    }
+
+    /// Reports a hook that failed while traffic moves back: a warning of the outcome and a
+    /// progress line, never a stop.
+    pub(super) fn hook_failed_during_a_rollback(&self, p: &mut Progress, step: &promotion_gate::Step, failure: String) {
+        hclog::warn("lifecycle hook failed during a rollback; going on", &[("reason", &failure)]);
+        self.say(format!("{}: {failure}; the rollback goes on (a hook never stops one)", step.label()));
+        p.warnings.push((
+            "Lifecycle hook failed during the rollback".into(),
+            format!(
+                "At {} (traffic {}): {failure}. A hook is told of each step of a rollback but never stops one, as ECS does; the rollback went on.",
+                step.label(),
+                step.traffic
+            ),
+        ));
+    }
+
+    /// Refuses before the first write when the steps' bakes and the final bake no
+    /// longer fit in what is left of the operation's timeout: moving now would only be
+    /// rolled back when the deadline cuts a bake short.
+    pub(super) fn time_to_bake(
+        &self,
+        plan: &[promotion_gate::Step],
+        final_bake: std::time::Duration,
+    ) -> Result<(), Error> {
+        let least = promotion_gate::least_time(plan) + final_bake;
+        if least.is_zero() || tokio::time::Instant::now() + least <= self.op.deadline {
+            return Ok(());
+        }
+        let what = if plan.len() > 1 {
+            format!(
+                "the {} steps' bakes and promotion.bake_time ({} in all)",
+                plan.len(),
+                crate::duration::display(least)
+            )
+        } else {
+            format!("promotion.bake_time ({})", crate::duration::display(least))
+        };
+        Err(Error::Gate {
+            summary: "No time left to bake".into(),
+            detail: format!(
+                "The promotion gate passed, but {what} no longer fit in what is left of the {} timeout, so traffic was not moved. Raise timeouts.{} or shorten promotion.wait_timeout, the hooks' waits or the bakes.",
+                self.op.name, self.op.name
+            ),
+        })
+    }
+}
