@@ -19,7 +19,7 @@
 //! An action has no state: a release resource on the same pointer sees the new traffic
 //! on its next refresh (adopt mode follows it; enforce mode shows it as drift).
 
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
 use crate::promotion_gate::{self, Operation, Promotion};

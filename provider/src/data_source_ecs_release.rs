@@ -71,7 +71,7 @@ pub fn schema() -> Schema {
     Schema { version: 0, block }
 }
 
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
 use crate::promotion_gate::{self, ServiceStatus};

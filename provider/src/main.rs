@@ -23,10 +23,6 @@ mod target_group_cache;
 mod traffic_pointer;
 mod traffic_switch;
 
-// The old path of the clients, for the modules not yet switched to `crate::aws`
-// (the promotion gate, the traffic switch, the resource, data source and action).
-use aws::clients as aws_clients;
-
 use std::process::ExitCode;
 use std::sync::Arc;
 

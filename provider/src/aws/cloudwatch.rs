@@ -19,13 +19,7 @@ pub struct AlarmState {
 /// names (each asked once), following NextToken. A name that does not exist is simply
 /// not in the answer; the caller decides what that means.
 pub async fn find_alarms(cloudwatch: &CloudWatchClient, names: &[String]) -> Result<Vec<AlarmState>> {
-    let mut unique: Vec<String> = Vec::new();
-    for n in names {
-        if !unique.contains(n) {
-            unique.push(n.clone());
-        }
-    }
-    each_batch(&unique, ALARMS_PER_CALL, |batch| async move {
+    each_batch(&asked_once(names), ALARMS_PER_CALL, |batch| async move {
         all_pages(|next| {
             let batch = batch.clone();
             async move {
@@ -52,4 +46,32 @@ pub async fn find_alarms(cloudwatch: &CloudWatchClient, names: &[String]) -> Res
         .await
     })
     .await
+}
+
+/// `names` without repeats, in their order: a gate may list an alarm twice.
+fn asked_once(names: &[String]) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for n in names {
+        if !unique.contains(n) {
+            unique.push(n.clone());
+        }
+    }
+    unique
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::batches;
+
+    #[test]
+    fn alarm_names_are_asked_once_each_at_most_100_per_call() {
+        let mut names: Vec<String> = (0..250).map(|i| format!("alarm-{i}")).collect();
+        names.push("alarm-7".into());
+        let chunks = batches(asked_once(&names), ALARMS_PER_CALL);
+        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+        assert_eq!(chunks[0][0], "alarm-0");
+        assert_eq!(chunks[2][49], "alarm-249");
+        assert!(batches(asked_once(&[]), ALARMS_PER_CALL).is_empty());
+    }
 }

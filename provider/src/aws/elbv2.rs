@@ -144,7 +144,6 @@ pub async fn find_load_balancer_listeners(elb: &ElbClient, lb: &str) -> Result<V
 }
 
 /// The health of each registered target of a target group (one DescribeTargetHealth).
-#[expect(dead_code, reason = "the promotion gate's target check switches to it in a follow-up of issue 23")]
 pub async fn find_target_health(elb: &ElbClient, tg: &str) -> Result<Vec<TargetHealthDescription>> {
     let out = elb
         .describe_target_health()

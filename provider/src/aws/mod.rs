@@ -18,7 +18,6 @@
 //! guards them (`traffic_pointer::write_once`, the hooks' Invoke).
 
 pub mod clients;
-#[expect(dead_code, reason = "the promotion gate's alarm check switches to it in a follow-up of issue 23")]
 pub mod cloudwatch;
 pub mod ecs;
 pub mod elbv2;

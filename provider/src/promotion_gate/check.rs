@@ -4,7 +4,7 @@
 
 use super::promotion::{BakeOf, GateTarget, Promotion};
 use super::verdict::Reading;
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::errors::Result;
 use async_trait::async_trait;
 use tokio::time::Instant;

@@ -3,8 +3,9 @@
 use super::check::{Check, Phase, Setting};
 use super::promotion::{BakeOf, GateTarget};
 use super::verdict::{Reading, Verdict};
-use crate::aws_clients::AwsClients;
-use crate::errors::{self, Result};
+use crate::aws::AwsClients;
+use crate::aws::ecs as aws_ecs;
+use crate::errors::Result;
 use async_trait::async_trait;
 use tfplugin::hclog;
 
@@ -201,62 +202,6 @@ impl ServiceStatus {
     }
 }
 
-/// ECS services by ARN or name: DescribeServices by tens (its limit). Services ECS
-/// reports as INACTIVE or MISSING are left out.
-async fn describe_services(
-    aws: &AwsClients,
-    cluster: &str,
-    services: &[String],
-) -> Result<Vec<aws_sdk_ecs::types::Service>> {
-    let mut found = Vec::new();
-    for batch in services.chunks(10) {
-        let out = aws
-            .ecs
-            .describe_services()
-            .cluster(cluster)
-            .set_services(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(|e| errors::aws("DescribeServices", format!("cluster {cluster}"), e))?;
-        found.extend(out.services().iter().filter(|s| s.status() != Some("INACTIVE")).cloned());
-    }
-    Ok(found)
-}
-
-/// Every ECS service of `cluster`: ListServices (paginated), then DescribeServices by
-/// tens (its limit).
-pub async fn cluster_services(aws: &AwsClients, cluster: &str) -> Result<Vec<aws_sdk_ecs::types::Service>> {
-    let mut arns = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = aws
-            .ecs
-            .list_services()
-            .cluster(cluster)
-            .set_next_token(next.take())
-            .max_results(100)
-            .send()
-            .await
-            .map_err(|e| errors::aws("ListServices", format!("cluster {cluster}"), e))?;
-        arns.extend(out.service_arns().iter().cloned());
-        match out.next_token() {
-            Some(t) if !t.is_empty() => next = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    describe_services(aws, cluster, &arns).await
-}
-
-/// The target groups a service's load balancers use: production and, for ECS-native
-/// blue/green, the alternate.
-pub fn target_groups_of(s: &aws_sdk_ecs::types::Service) -> impl Iterator<Item = &str> {
-    s.load_balancers().iter().flat_map(|lb| {
-        [lb.target_group_arn(), lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn())]
-            .into_iter()
-            .flatten()
-    })
-}
-
 /// For each of `tgs`, the ECS services of `cluster` whose load balancers use it (as
 /// their production or ECS-native alternate target group), sorted by name. One listing
 /// of the cluster answers all of them.
@@ -265,12 +210,15 @@ pub async fn services_on_target_groups(
     cluster: &str,
     tgs: &[&str],
 ) -> Result<Vec<Vec<ServiceStatus>>> {
-    let all = cluster_services(aws, cluster).await?;
+    let all = aws_ecs::find_cluster_services(&aws.ecs, cluster).await?;
     Ok(tgs
         .iter()
         .map(|tg| {
-            let mut found: Vec<ServiceStatus> =
-                all.iter().filter(|s| target_groups_of(s).any(|t| t == *tg)).map(ServiceStatus::from_service).collect();
+            let mut found: Vec<ServiceStatus> = all
+                .iter()
+                .filter(|s| aws_ecs::service_target_groups(s).iter().any(|t| t == *tg))
+                .map(ServiceStatus::from_service)
+                .collect();
             found.sort_by(|a, b| a.name.cmp(&b.name));
             found
         })
@@ -346,10 +294,10 @@ impl<'a> ServiceWatch<'a> {
 
     async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
         if let Some(arns) = self.arns.as_deref().filter(|a| !a.is_empty()) {
-            let mut found: Vec<ServiceStatus> = describe_services(aws, self.cluster, arns)
+            let mut found: Vec<ServiceStatus> = aws_ecs::find_services(&aws.ecs, self.cluster, arns)
                 .await?
                 .iter()
-                .filter(|s| target_groups_of(s).any(|t| t == self.tg))
+                .filter(|s| aws_ecs::service_target_groups(s).iter().any(|t| t == self.tg))
                 .map(ServiceStatus::from_service)
                 .collect();
             if found.len() == arns.len() && found.iter().any(|s| s.desired > 0) {

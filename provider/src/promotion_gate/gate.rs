@@ -6,7 +6,7 @@ use super::check::Phase;
 use super::poll::{GatePoll, LivePoll};
 use super::promotion::{BakeOf, GateTarget, Operation, Promotion};
 use super::verdict::Verdict;
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::duration;
 use crate::errors::{Error, Result};
 use crate::progress::Reporter;

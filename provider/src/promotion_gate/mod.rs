@@ -29,7 +29,7 @@ mod targets;
 mod verdict;
 
 pub use dynatrace::{DynatraceGate, GuardianGate};
-pub use ecs::{ServiceStatus, cluster_services, services_on_target_groups, target_groups_of};
+pub use ecs::{ServiceStatus, services_on_target_groups};
 pub use gate::{bake, wait_for_gate};
 pub use promotion::{BakeOf, GateTarget, Operation, Promotion};
 pub use strategy::{Step, Strategy, least_time, share, steps};

@@ -11,7 +11,7 @@ use super::ecs::ServiceCheck;
 use super::promotion::{GateTarget, Promotion};
 use super::targets::TargetHealthCheck;
 use super::verdict::{Reading, merge};
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::errors::Result;
 use std::future::Future;
 use std::pin::Pin;
@@ -80,7 +80,7 @@ async fn read_all(mut reads: Vec<Read<'_>>) -> Result<Vec<Reading>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws_clients::ProviderConfig;
+    use crate::aws::clients::ProviderConfig;
     use crate::promotion_gate::{BakeOf, DynatraceGate, GuardianGate};
     use crate::secrets::SecretRef;
     use std::time::Duration;

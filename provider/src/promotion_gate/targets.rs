@@ -3,8 +3,9 @@
 use super::check::{Check, Setting};
 use super::promotion::GateTarget;
 use super::verdict::{Reading, Verdict};
-use crate::aws_clients::AwsClients;
-use crate::errors::{self, Result};
+use crate::aws::AwsClients;
+use crate::aws::elbv2 as aws_elbv2;
+use crate::errors::Result;
 use async_trait::async_trait;
 
 /// `promotion.min_healthy_targets` of the color's target group; with 0 it reads
@@ -146,14 +147,8 @@ impl HealthSummary {
 
 /// The health of a target group's targets (one DescribeTargetHealth).
 pub async fn target_health(aws: &AwsClients, tg: &str) -> Result<HealthSummary> {
-    let out = aws
-        .elbv2
-        .describe_target_health()
-        .target_group_arn(tg)
-        .send()
-        .await
-        .map_err(|e| errors::aws("DescribeTargetHealth", tg.to_string(), e))?;
-    Ok(HealthSummary::from_targets(out.target_health_descriptions().iter().map(|d| {
+    let found = aws_elbv2::find_target_health(&aws.elbv2, tg).await?;
+    Ok(HealthSummary::from_targets(found.iter().map(|d| {
         let h = d.target_health();
         (h.and_then(|h| h.state()).map_or("unknown", |s| s.as_str()), h.and_then(|h| h.reason()).map(|r| r.as_str()))
     })))

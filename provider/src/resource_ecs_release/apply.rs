@@ -6,7 +6,7 @@ use super::attrs;
 use super::not_configured;
 use super::plan::replaces;
 use super::state::{ReleaseState, identity, pair_of, recorded_traffic, set};
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
 use crate::promotion_gate;

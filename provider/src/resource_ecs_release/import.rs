@@ -4,7 +4,7 @@
 use super::attrs;
 use super::not_configured;
 use super::state::{ReleaseState, identity, pointer_of};
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
 use crate::import_adoption;

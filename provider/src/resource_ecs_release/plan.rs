@@ -5,7 +5,7 @@ use super::attrs;
 use super::read::detached_warning;
 use super::state::{identity, pair_of, pointer_of, recorded_traffic, release_id, set};
 use super::timing::check_the_time;
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::discovery;
 use crate::import_adoption;
 use crate::promotion_gate;

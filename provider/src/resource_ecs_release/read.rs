@@ -2,7 +2,7 @@
 
 use super::not_configured;
 use super::state::ReleaseState;
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::import_adoption::{self, ConfigWriter, RecentImports, Refresh};
 use crate::traffic_pointer::{Color, Pair, PointerRef};
 use tfplugin::provider::{ReadResourceRequest, ReadResourceResponse};

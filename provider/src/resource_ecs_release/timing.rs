@@ -3,7 +3,7 @@
 
 use super::attrs;
 use super::plan::Moving;
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::promotion_gate;
 use crate::release_spec::{self, ReleaseSpec};
 use crate::traffic_pointer::{self, Color, Traffic};

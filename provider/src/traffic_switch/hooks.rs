@@ -38,7 +38,7 @@
 //! is the ECS service serving the gaining color (left out when none is found); and
 //! `resourceArn` is the production pointer (listener rule or listener) being shifted.
 
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::duration;
 use crate::errors::{self, Error, Result};
 use serde_json::{Value as Json, json};

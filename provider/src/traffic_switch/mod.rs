@@ -28,7 +28,7 @@ use hooks::HookSubject;
 pub use hooks::{DEFAULT_HOOK_TIMEOUT, HookStage, LifecycleHook, hooks_said};
 use write::{Purpose, said_what_was_written};
 
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::errors::Error;
 use crate::progress::Reporter;
 use crate::promotion_gate::{self, BakeOf, GateTarget, Operation};

@@ -27,7 +27,7 @@
 //! connection that cannot be made at all refuses at once, as for the SLO gate.
 
 use super::client::{HttpAnswer, HttpClient, Pause, http_client, send, unreachable_env};
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::errors::{Error, Result};
 use crate::promotion_gate::check::{Check, Phase, Setting};
 use crate::promotion_gate::verdict::{Reading, Verdict};

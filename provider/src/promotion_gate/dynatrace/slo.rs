@@ -36,7 +36,7 @@
 
 use super::client::{HttpClient, Pause, http_client, send, unreachable_env};
 use super::guardian::GuardianGate;
-use crate::aws_clients::AwsClients;
+use crate::aws::AwsClients;
 use crate::errors::{Error, Result};
 use crate::promotion_gate::check::{Check, Phase, Setting};
 use crate::promotion_gate::verdict::{Reading, Verdict};
