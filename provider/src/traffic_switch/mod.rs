@@ -175,10 +175,19 @@ impl Switch<'_> {
         let reconciled_for = p.live;
         let refused_after_replacing =
             p.replaced && !p.moved_traffic && !matches!(production_error, Some(Error::Live { .. }));
-        if production_error.is_none() || refused_after_replacing {
+        if refused_after_replacing && !self.refresh(&mut p).await {
+            // The gate may have waited minutes since the first read, and another writer
+            // may have switched meanwhile: without a fresh read the standby is unknown.
+            p.test_pointer_ok = false;
+            test_errors.push(Error::live(
+                "Test pointer not reconciled",
+                "The production pointer could not be read again after the refusal, so the test pointer's standby is unknown. Apply again to point it at the standby.",
+            ));
+        } else if production_error.is_none() || refused_after_replacing {
             // A refusal after the standby's group was replaced: the test pointer follows
             // the new group in the same apply, so the old one is free to delete and
-            // state says exactly what is live.
+            // state says exactly what is live. It follows the standby of a fresh read
+            // (above), not of the first: someone may have switched during the gate wait.
             test_errors.extend(self.reconcile_test_pointer(&mut p).await);
         } else if self.spec.test_pointer.is_some() && p.live.map(|t| t.active) != self.planned_from.map(|t| t.active) {
             // Someone else moved the standby: the test pointer is not where it should
@@ -346,10 +355,11 @@ impl Switch<'_> {
     }
 
     /// One more read of the production pointer; keeps the last known traffic if the
-    /// read fails.
-    async fn refresh(&self, p: &mut Progress) {
-        if let Ok(now) = traffic_pointer::read(&self.aws.elbv2, &self.spec.pointer).await {
-            let _ = self.observe(p, &now);
+    /// read fails. Whether the read showed the traffic.
+    async fn refresh(&self, p: &mut Progress) -> bool {
+        match traffic_pointer::read(&self.aws.elbv2, &self.spec.pointer).await {
+            Ok(now) => self.observe(p, &now).is_ok(),
+            Err(_) => false,
         }
     }
 
