@@ -1,5 +1,5 @@
 //! One `RELIABILITY {json}` line per fault scenario, for `make reliability`
-//! (tools/reliability.sh runs every test file that uses this module and sums the lines).
+//! (tools/bench/reliability.sh runs every test file that uses this module and sums the lines).
 //!
 //! ```ignore
 //! use acceptance_tests::reliability_report::Scenario;
@@ -12,7 +12,7 @@
 //!
 //! `partial_writes` is measured, not assumed: the report compares every
 //! `bluegreen_ecs_release` in Terraform state (`terraform show -json`) with the live
-//! pointer it names (read through `tools/scaffold.py describe`), see
+//! pointer it names (read through `tools/emulator/scaffold.py describe`), see
 //! [`state_vs_live_differences`].
 
 use crate::emulator::{Emulator, python};
@@ -195,10 +195,10 @@ pub fn shares(weights: &[(String, i64)]) -> BTreeMap<String, f64> {
 pub fn live_weights(emu: &Emulator, arn: &str) -> Option<Vec<(String, i64)>> {
     let flag = if arn.contains(":listener-rule/") { "--rule-arn" } else { "--listener-arn" };
     let out = Command::new(python())
-        .arg(crate::repo_root().join("tools/scaffold.py"))
+        .arg(crate::repo_root().join("tools/emulator/scaffold.py"))
         .args(["describe", "--endpoint", &emu.endpoint(), flag, arn])
         .output()
-        .expect("run tools/scaffold.py");
+        .expect("run tools/emulator/scaffold.py");
     if !out.status.success() {
         return None;
     }

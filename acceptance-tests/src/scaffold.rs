@@ -1,11 +1,11 @@
 //! Blue/green scaffolding in the emulator, and the deploy tool's actions, through
-//! `tools/scaffold.py` (boto3): what Terraform-managed infrastructure and Spinnaker
+//! `tools/emulator/scaffold.py` (boto3): what Terraform-managed infrastructure and Spinnaker
 //! would have done to the AWS account between Terraform runs.
 
 use crate::emulator::{Emulator, python};
 use std::process::Command;
 
-/// Runs `tools/scaffold.py SUBCOMMAND --endpoint URL ARGS` and returns its JSON.
+/// Runs `tools/emulator/scaffold.py SUBCOMMAND --endpoint URL ARGS` and returns its JSON.
 pub fn run(emu: &Emulator, subcommand: &str, args: &[&str]) -> serde_json::Value {
     try_run(emu, subcommand, args).unwrap_or_else(|e| panic!("scaffold {subcommand} {args:?} failed: {e}"))
 }
@@ -13,12 +13,12 @@ pub fn run(emu: &Emulator, subcommand: &str, args: &[&str]) -> serde_json::Value
 /// The same, for a call that may fail (an AWS error): its stderr when it does.
 pub fn try_run(emu: &Emulator, subcommand: &str, args: &[&str]) -> Result<serde_json::Value, String> {
     let out = Command::new(python())
-        .arg(crate::repo_root().join("tools/scaffold.py"))
+        .arg(crate::repo_root().join("tools/emulator/scaffold.py"))
         .arg(subcommand)
         .args(["--endpoint", &emu.endpoint()])
         .args(args)
         .output()
-        .expect("run tools/scaffold.py");
+        .expect("run tools/emulator/scaffold.py");
     if !out.status.success() {
         return Err(format!("{}\n{}", out.status, String::from_utf8_lossy(&out.stderr)));
     }

@@ -1,5 +1,5 @@
 //! The Dynatrace SLO gate with real Terraform, against the AWS emulator and its
-//! Dynatrace API model (tools/dynatrace_api.py): SLOs block, pass, roll a bake back,
+//! Dynatrace API model (tools/emulator/dynatrace_api.py): SLOs block, pass, roll a bake back,
 //! and every way the environment or the token can be wrong writes nothing. The token
 //! comes from Secrets Manager and appears nowhere else.
 
@@ -329,7 +329,7 @@ fn the_promote_action_uses_the_same_slo_gate_and_says_each_slos_status_while_it_
     assert_eq!(t.serving(), [t.s.blue_tg.clone()]);
 }
 
-/// The SLO reads the emulator got, in order (see tools/dynatrace_api.py for the fields).
+/// The SLO reads the emulator got, in order (see tools/emulator/dynatrace_api.py for the fields).
 fn slo_reads(emu: &Emulator) -> Vec<serde_json::Value> {
     emu.dynatrace_requests()
         .into_iter()

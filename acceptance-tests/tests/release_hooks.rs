@@ -1,4 +1,4 @@
-//! Lambda lifecycle hooks with real Terraform: the emulator's Lambda (tools/
+//! Lambda lifecycle hooks with real Terraform: the emulator's Lambda (tools/emulator/
 //! aws_lambda_invoke.py) answers from a script and records each payload, and a second
 //! reader samples the production rule throughout. A hook that fails before the first
 //! write moves nothing; IN_PROGRESS is asked again after its callBackDelay; every step
