@@ -113,6 +113,11 @@ impl Emulator {
         self.control("GET", "/requests", None)
     }
 
+    /// How many `action` requests (e.g. "ModifyRule") the emulator got since the last reset.
+    pub fn request_count(&self, action: &str) -> i64 {
+        self.requests()["by_action"][action].as_i64().unwrap_or(0)
+    }
+
     pub fn reset_requests(&self) {
         self.control("POST", "/requests/reset", None);
     }

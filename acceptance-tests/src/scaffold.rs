@@ -141,21 +141,6 @@ pub fn create_alarms(
     (names("metric"), names("composite"))
 }
 
-/// Target groups a rule's or listener's forward action sends traffic to, with weights,
-/// normalised the way a user reads them (scalar = weight 1), sorted by ARN.
-pub fn forward_weights(actions: &serde_json::Value) -> Vec<(String, i64)> {
-    let forward = actions.as_array().unwrap().iter().find(|a| a["Type"] == "forward").expect("a forward action");
-    let mut out: Vec<(String, i64)> = match forward["ForwardConfig"]["TargetGroups"].as_array() {
-        Some(tgs) if !tgs.is_empty() => tgs
-            .iter()
-            .map(|t| (t["TargetGroupArn"].as_str().unwrap().to_string(), t["Weight"].as_i64().unwrap_or(1)))
-            .collect(),
-        _ => vec![(forward["TargetGroupArn"].as_str().unwrap().to_string(), 1)],
-    };
-    out.sort();
-    out
-}
-
 /// Adds `n` more listener rules (path `/svcN/*`, priorities from 100) forwarding to `tg`,
 /// through the AWS SDK; returns their ARNs.
 pub fn create_rules(emu: &Emulator, listener_arn: &str, tg: &str, n: i32) -> Vec<String> {
