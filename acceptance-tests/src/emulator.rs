@@ -1,4 +1,4 @@
-//! One moto emulator process per test, started through `tools/emulator.py`.
+//! One moto emulator process per test, started through `tools/emulator/emulator.py`.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -48,7 +48,7 @@ impl Emulator {
     pub fn start_with_env(env: &[(&str, &str)]) -> Emulator {
         let dir = TempDir::new("emulator");
         let port_file = dir.0.join("port");
-        let script = crate::repo_root().join("tools/emulator.py");
+        let script = crate::repo_root().join("tools/emulator/emulator.py");
         let mut cmd = Command::new(python());
         cmd.arg(&script)
             .args(["--port", "0", "--quiet", "--exit-with-parent", "--port-file"])
@@ -113,11 +113,16 @@ impl Emulator {
         self.control("GET", "/requests", None)
     }
 
+    /// How many `action` requests (e.g. "ModifyRule") the emulator got since the last reset.
+    pub fn request_count(&self, action: &str) -> i64 {
+        self.requests()["by_action"][action].as_i64().unwrap_or(0)
+    }
+
     pub fn reset_requests(&self) {
         self.control("POST", "/requests/reset", None);
     }
 
-    /// Adds a fault (see tools/emulator.py for the shape).
+    /// Adds a fault (see tools/emulator/emulator.py for the shape).
     pub fn inject_fault(&self, fault: serde_json::Value) {
         self.control("POST", "/faults", Some(&fault.to_string()));
     }
@@ -167,7 +172,7 @@ impl Emulator {
     }
 
     /// The Dynatrace API tokens and platform tokens the emulated environment accepts
-    /// (tools/dynatrace_api.py).
+    /// (tools/emulator/dynatrace_api.py).
     pub fn dynatrace_tokens(&self, api: &[&str], platform: &[&str]) {
         let body = serde_json::json!({"api_tokens": api, "platform_tokens": platform});
         self.control("POST", "/dynatrace/tokens", Some(&body.to_string()));
@@ -202,13 +207,13 @@ impl Emulator {
     }
 
     /// Every request the Dynatrace API got: `[{"method", "path", "query", "authorization",
-    /// "status", "at_ms", "from_ms", "to_ms"}]` (see tools/dynatrace_api.py).
+    /// "status", "at_ms", "from_ms", "to_ms"}]` (see tools/emulator/dynatrace_api.py).
     pub fn dynatrace_requests(&self) -> Vec<serde_json::Value> {
         self.control("GET", "/dynatrace/requests", None)["requests"].as_array().cloned().unwrap_or_default()
     }
 
     /// Registers (or replaces) a Lambda function that answers `answers` in order, the
-    /// last repeating (tools/aws_lambda_invoke.py): each a JSON value it returns, or
+    /// last repeating (tools/emulator/aws_lambda_invoke.py): each a JSON value it returns, or
     /// `{"function_error": "Unhandled", "errorMessage": ..}` for a throw.
     pub fn lambda_function(&self, name: &str, answers: serde_json::Value) {
         let body = serde_json::json!({"name": name, "answers": answers});

@@ -7,9 +7,30 @@
 //! `#[cfg_attr(not(tf_acc), ignore = "...")]`, so `cargo test` lists it as ignored rather
 //! than as passed. Each test gets its own emulator process so request counts and state
 //! never leak between tests.
+//!
+//! # Layout
+//!
+//! * `emulator.rs`: one emulator process per test (`tools/emulator/emulator.py`) and its
+//!   control API: faults, request counts, target health, Dynatrace, Lambda.
+//! * `scaffold.rs`: what exists before Terraform runs (`tools/emulator/scaffold.py`):
+//!   load balancer, rule, target groups, services; the release and action HCL.
+//! * `terraform.rs`: a work directory and the real `terraform` run in it.
+//! * `harness.rs`: the steps the test files share (write `main.tf`, read the live pointer
+//!   and the state, strategy HCL, wait), re-exported here. A helper two test files need
+//!   goes there, not into a copy.
+//! * `sampler.rs`: a second reader sampling the rule while an apply runs.
+//! * `reliability_report.rs`: the fault scenarios' `RELIABILITY` lines (make reliability).
+//! * `tests/`: one file per feature (`release_*.rs`), each test with its own emulator.
 
 pub mod emulator;
+pub mod harness;
 pub mod terraform;
+
+pub use harness::{
+    apply_adopting_release_with_action, describe_rule, forward_weights_or_empty, forward_weights_sorted,
+    linear_strategy, no_provider_bug, release_state, serving, state_color, wait_until, write_release,
+    write_release_and_actions, write_release_on, write_release_with_retries,
+};
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! One `RELIABILITY {json}` line per fault scenario, for `make reliability`
-//! (tools/reliability.sh runs every test file that uses this module and sums the lines).
+//! (tools/bench/reliability.sh runs every test file that uses this module and sums the lines).
 //!
 //! ```ignore
 //! use acceptance_tests::reliability_report::Scenario;
@@ -12,10 +12,11 @@
 //!
 //! `partial_writes` is measured, not assumed: the report compares every
 //! `bluegreen_ecs_release` in Terraform state (`terraform show -json`) with the live
-//! pointer it names (read through `tools/scaffold.py describe`), see
+//! pointer it names (read through `tools/emulator/scaffold.py describe`), see
 //! [`state_vs_live_differences`].
 
 use crate::emulator::{Emulator, python};
+use crate::harness::forward_weights_or_empty;
 use crate::terraform::Workdir;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -195,31 +196,16 @@ pub fn shares(weights: &[(String, i64)]) -> BTreeMap<String, f64> {
 pub fn live_weights(emu: &Emulator, arn: &str) -> Option<Vec<(String, i64)>> {
     let flag = if arn.contains(":listener-rule/") { "--rule-arn" } else { "--listener-arn" };
     let out = Command::new(python())
-        .arg(crate::repo_root().join("tools/scaffold.py"))
+        .arg(crate::repo_root().join("tools/emulator/scaffold.py"))
         .args(["describe", "--endpoint", &emu.endpoint(), flag, arn])
         .output()
-        .expect("run tools/scaffold.py");
+        .expect("run tools/emulator/scaffold.py");
     if !out.status.success() {
         return None;
     }
     let described: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
     let actions = if flag == "--rule-arn" { &described["actions"] } else { &described["default_actions"] };
-    Some(forward_weights(actions))
-}
-
-/// `(target group, weight)` of the forward action in `actions` (AWS's JSON shape); empty
-/// when there is no forward action. A plain `TargetGroupArn` forward is weight 1.
-pub fn forward_weights(actions: &serde_json::Value) -> Vec<(String, i64)> {
-    let Some(forward) = actions.as_array().into_iter().flatten().find(|a| a["Type"] == "forward") else {
-        return Vec::new();
-    };
-    match forward["ForwardConfig"]["TargetGroups"].as_array() {
-        Some(tgs) if !tgs.is_empty() => tgs
-            .iter()
-            .map(|t| (t["TargetGroupArn"].as_str().unwrap_or_default().to_string(), t["Weight"].as_i64().unwrap_or(1)))
-            .collect(),
-        _ => forward["TargetGroupArn"].as_str().map(|tg| vec![(tg.to_string(), 1)]).unwrap_or_default(),
-    }
+    Some(forward_weights_or_empty(actions))
 }
 
 #[cfg(test)]
@@ -289,14 +275,5 @@ mod tests {
         }}});
         let found: Vec<String> = releases_in_state(&state).into_iter().map(|(a, _)| a).collect();
         assert_eq!(found, ["bluegreen_ecs_release.a", "module.m.bluegreen_ecs_release.b"]);
-    }
-
-    #[test]
-    fn forward_weights_read_both_shapes_and_no_forward_is_empty() {
-        let weighted = json!([{"Type": "forward", "ForwardConfig": {"TargetGroups": [
-            {"TargetGroupArn": "a", "Weight": 90}, {"TargetGroupArn": "b", "Weight": 10}]}}]);
-        assert_eq!(forward_weights(&weighted), [("a".to_string(), 90), ("b".to_string(), 10)]);
-        assert_eq!(forward_weights(&json!([{"Type": "forward", "TargetGroupArn": "a"}])), [("a".to_string(), 1)]);
-        assert!(forward_weights(&json!([{"Type": "fixed-response"}])).is_empty());
     }
 }

@@ -1,11 +1,11 @@
 //! Blue/green scaffolding in the emulator, and the deploy tool's actions, through
-//! `tools/scaffold.py` (boto3): what Terraform-managed infrastructure and Spinnaker
+//! `tools/emulator/scaffold.py` (boto3): what Terraform-managed infrastructure and Spinnaker
 //! would have done to the AWS account between Terraform runs.
 
 use crate::emulator::{Emulator, python};
 use std::process::Command;
 
-/// Runs `tools/scaffold.py SUBCOMMAND --endpoint URL ARGS` and returns its JSON.
+/// Runs `tools/emulator/scaffold.py SUBCOMMAND --endpoint URL ARGS` and returns its JSON.
 pub fn run(emu: &Emulator, subcommand: &str, args: &[&str]) -> serde_json::Value {
     try_run(emu, subcommand, args).unwrap_or_else(|e| panic!("scaffold {subcommand} {args:?} failed: {e}"))
 }
@@ -13,12 +13,12 @@ pub fn run(emu: &Emulator, subcommand: &str, args: &[&str]) -> serde_json::Value
 /// The same, for a call that may fail (an AWS error): its stderr when it does.
 pub fn try_run(emu: &Emulator, subcommand: &str, args: &[&str]) -> Result<serde_json::Value, String> {
     let out = Command::new(python())
-        .arg(crate::repo_root().join("tools/scaffold.py"))
+        .arg(crate::repo_root().join("tools/emulator/scaffold.py"))
         .arg(subcommand)
         .args(["--endpoint", &emu.endpoint()])
         .args(args)
         .output()
-        .expect("run tools/scaffold.py");
+        .expect("run tools/emulator/scaffold.py");
     if !out.status.success() {
         return Err(format!("{}\n{}", out.status, String::from_utf8_lossy(&out.stderr)));
     }
@@ -139,21 +139,6 @@ pub fn create_alarms(
     let out = run(emu, "alarms", &["--prefix", prefix, "--count", &m, "--composite", &c, "--state", state]);
     let names = |k: &str| out[k].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
     (names("metric"), names("composite"))
-}
-
-/// Target groups a rule's or listener's forward action sends traffic to, with weights,
-/// normalised the way a user reads them (scalar = weight 1), sorted by ARN.
-pub fn forward_weights(actions: &serde_json::Value) -> Vec<(String, i64)> {
-    let forward = actions.as_array().unwrap().iter().find(|a| a["Type"] == "forward").expect("a forward action");
-    let mut out: Vec<(String, i64)> = match forward["ForwardConfig"]["TargetGroups"].as_array() {
-        Some(tgs) if !tgs.is_empty() => tgs
-            .iter()
-            .map(|t| (t["TargetGroupArn"].as_str().unwrap().to_string(), t["Weight"].as_i64().unwrap_or(1)))
-            .collect(),
-        _ => vec![(forward["TargetGroupArn"].as_str().unwrap().to_string(), 1)],
-    };
-    out.sort();
-    out
 }
 
 /// Adds `n` more listener rules (path `/svcN/*`, priorities from 100) forwarding to `tg`,

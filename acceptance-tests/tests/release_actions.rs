@@ -5,8 +5,9 @@
 //! resource's, and the release resource sees the result as adopt or enforce mode says.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
-use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use acceptance_tests::scaffold::{self, Scaffold};
+use acceptance_tests::terraform::{Output, Workdir};
+use acceptance_tests::{describe_rule, forward_weights_sorted, no_provider_bug, serving, write_release_and_actions};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
@@ -14,30 +15,6 @@ use std::time::{Duration, Instant};
 
 const PROMOTE: &str = "bluegreen_ecs_promote";
 const ROLLBACK: &str = "bluegreen_ecs_rollback";
-
-/// main.tf: the provider, the release (with `release` lines) and the actions.
-fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, release: &str, actions: &[String]) {
-    let text = format!(
-        "{}{}{}",
-        provider_block(&emu.endpoint()),
-        s.release_hcl("listener_rule_arn", release),
-        actions.concat()
-    );
-    wd.write("main.tf", &text);
-}
-
-fn rule(emu: &Emulator, s: &Scaffold) -> serde_json::Value {
-    scaffold::run(emu, "describe", &["--rule-arn", s.rule()])
-}
-
-/// The target groups that get traffic (weight > 0).
-fn serving(emu: &Emulator, s: &Scaffold) -> Vec<String> {
-    forward_weights(&rule(emu, s)["actions"]).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect()
-}
-
-fn count(emu: &Emulator, action: &str) -> i64 {
-    emu.requests()["by_action"][action].as_i64().unwrap_or(0)
-}
 
 fn invoke_args(kind: &str) -> Vec<String> {
     ["apply", &format!("-invoke=action.{kind}.app"), "-auto-approve", "-input=false", "-no-color"]
@@ -120,11 +97,6 @@ impl Invoking {
     }
 }
 
-fn no_provider_bug(out: &Output) {
-    let all = out.all();
-    assert!(!out.reports_crash() && !all.contains("bug in the provider") && !all.contains("inconsistent"), "{all}");
-}
-
 /// Progress lines Terraform printed for an action: `Action action.KIND.app (...): LINE`.
 fn progress(out: &Output, kind: &str) -> Vec<String> {
     let prefix = format!("Action action.{kind}.app (");
@@ -142,9 +114,9 @@ fn promote_streams_the_gate_wait_and_an_adopt_mode_plan_after_it_is_clean() {
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let promote = s.action_hcl(PROMOTE, "    promotion {\n      wait_timeout = \"60s\"\n    }");
-    write(&wd, &emu, &s, "", std::slice::from_ref(&promote));
+    write_release_and_actions(&wd, &emu, &s, "", std::slice::from_ref(&promote));
     wd.apply();
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     // Green has no targets: the gate waits, and says so while it waits.
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
     emu.reset_requests();
@@ -152,7 +124,7 @@ fn promote_streams_the_gate_wait_and_an_adopt_mode_plan_after_it_is_clean() {
     let mut run = Invoking::invoke(&wd, PROMOTE);
     let waiting = run.wait_for_line(&["green: 0/", "targets healthy", "needs 1", "waited"], Duration::from_secs(60));
     assert!(waiting.contains("steady services 1/1") && waiting.contains("of 1m"), "{waiting}");
-    assert_eq!(count(&emu, "ModifyRule"), 0, "nothing written while the gate waits");
+    assert_eq!(emu.request_count("ModifyRule"), 0, "nothing written while the gate waits");
     // A second line 5 s later: the gate keeps reporting while it waits.
     run.wait_for_line(&["green: 0/", "waited 5s of 1m"], Duration::from_secs(30));
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
@@ -164,7 +136,7 @@ fn promote_streams_the_gate_wait_and_an_adopt_mode_plan_after_it_is_clean() {
     assert!(lines.iter().any(|l| l == "traffic moved: green 100%"), "{lines:#?}");
     assert!(out.stdout.contains("Actions: 1 invoked"), "{}", out.all());
     assert!(started.elapsed() < Duration::from_secs(60));
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     // The release is in adopt mode: it follows the promotion, no changes.
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 0, "adopt mode follows the promotion:\n{}", plan.all());
@@ -177,11 +149,11 @@ fn a_promote_whose_gate_fails_writes_nothing_and_exits_non_zero_with_the_gates_r
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let promote = s.action_hcl(PROMOTE, "    promotion {\n      wait_timeout = \"2s\"\n    }");
-    write(&wd, &emu, &s, "", &[promote]);
+    write_release_and_actions(&wd, &emu, &s, "", &[promote]);
     wd.apply();
     // Green has no targets: it never gets healthy within the 2 s wait.
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
-    let before = rule(&emu, &s);
+    let before = describe_rule(&emu, s.rule());
     emu.reset_requests();
     let out = invoke(&wd, PROMOTE);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -199,11 +171,11 @@ fn a_promote_whose_gate_fails_writes_nothing_and_exits_non_zero_with_the_gates_r
     assert!(!lines.iter().any(|l| l.starts_with("traffic moved")), "{lines:#?}");
     assert!(!out.stdout.contains("Actions: 1 invoked"), "{}", out.all());
     // Nothing written: no write call, and the rule reads back byte for byte as before.
-    assert_eq!(count(&emu, "ModifyRule"), 0, "{}", emu.requests());
-    assert_eq!(count(&emu, "ModifyListener"), 0, "{}", emu.requests());
-    let after = rule(&emu, &s);
+    assert_eq!(emu.request_count("ModifyRule"), 0, "{}", emu.requests());
+    assert_eq!(emu.request_count("ModifyListener"), 0, "{}", emu.requests());
+    let after = describe_rule(&emu, s.rule());
     assert_eq!(after.to_string(), before.to_string(), "the rule is exactly as it was");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
 }
 
@@ -214,12 +186,12 @@ fn in_enforce_mode_the_plan_after_a_promote_shows_the_drift() {
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let promote = s.action_hcl(PROMOTE, "    to_color = \"green\"");
-    write(&wd, &emu, &s, "  active_color = \"blue\"", std::slice::from_ref(&promote));
+    write_release_and_actions(&wd, &emu, &s, "  active_color = \"blue\"", std::slice::from_ref(&promote));
     wd.apply();
     let out = invoke(&wd, PROMOTE);
     assert_eq!(out.code, 0, "{}", out.all());
     no_provider_bug(&out);
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 2, "enforce mode shows the promotion as drift:\n{}", plan.all());
     assert!(
@@ -232,15 +204,15 @@ fn in_enforce_mode_the_plan_after_a_promote_shows_the_drift() {
     let again = invoke(&wd, PROMOTE);
     assert_eq!(again.code, 0, "{}", again.all());
     assert!(progress(&again, PROMOTE).iter().any(|l| l.ends_with("already sends green 100%; nothing to move")));
-    assert_eq!(count(&emu, "ModifyRule"), 0);
+    assert_eq!(emu.request_count("ModifyRule"), 0);
     // Bad input is a diagnostic at the attribute, at plan time.
     let bad = s.action_hcl(PROMOTE, "    to_color = \"purple\"");
-    write(&wd, &emu, &s, "  active_color = \"blue\"", &[bad]);
+    write_release_and_actions(&wd, &emu, &s, "  active_color = \"blue\"", &[bad]);
     let out = invoke(&wd, PROMOTE);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Invalid to_color") && err.contains("omit it to promote the standby color"), "{err}");
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
 }
 
 #[test]
@@ -251,10 +223,10 @@ fn rollback_moves_all_traffic_back_and_its_health_check_is_relaxed_only_explicit
     let wd = Workdir::new(&emu.endpoint());
     let promote = s.action_hcl(PROMOTE, "");
     let rollback = |body: &str| s.action_hcl(ROLLBACK, body);
-    write(&wd, &emu, &s, "", &[promote.clone(), rollback("")]);
+    write_release_and_actions(&wd, &emu, &s, "", &[promote.clone(), rollback("")]);
     wd.apply();
     assert_eq!(invoke(&wd, PROMOTE).code, 0);
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     // The new version fires its alarm: the rollback does not wait for alarms.
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
     let out = invoke(&wd, ROLLBACK);
@@ -262,31 +234,43 @@ fn rollback_moves_all_traffic_back_and_its_health_check_is_relaxed_only_explicit
     no_provider_bug(&out);
     let lines = progress(&out, ROLLBACK);
     assert!(lines.iter().any(|l| l.starts_with("blue: gate passed: 2/2 targets healthy, needs 1")), "{lines:#?}");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0, "adopt mode follows the rollback");
 
     // Promote again, then the old color loses its targets: the rollback refuses.
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "OK"]);
     assert_eq!(invoke(&wd, PROMOTE).code, 0);
     scaffold::run(&emu, "targets", &["--tg", &s.blue_tg, "--deregister-all"]);
-    write(&wd, &emu, &s, "", &[promote.clone(), rollback("    promotion {\n      wait_timeout = \"2s\"\n    }")]);
+    write_release_and_actions(
+        &wd,
+        &emu,
+        &s,
+        "",
+        &[promote.clone(), rollback("    promotion {\n      wait_timeout = \"2s\"\n    }")],
+    );
     emu.reset_requests();
     let out = invoke(&wd, ROLLBACK);
     assert_eq!(out.code, 1, "{}", out.all());
     no_provider_bug(&out);
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Promotion gate refused the switch") && err.contains("needs 1"), "{err}");
-    assert_eq!(count(&emu, "ModifyRule"), 0, "nothing written");
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(emu.request_count("ModifyRule"), 0, "nothing written");
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
 
     // min_healthy_targets = 0 says so: a warning at plan time, and a progress line.
-    write(&wd, &emu, &s, "", &[promote, rollback("    promotion {\n      min_healthy_targets = 0\n    }")]);
+    write_release_and_actions(
+        &wd,
+        &emu,
+        &s,
+        "",
+        &[promote, rollback("    promotion {\n      min_healthy_targets = 0\n    }")],
+    );
     let out = invoke(&wd, ROLLBACK);
     assert_eq!(out.code, 0, "{}", out.all());
     let all = out.all().replace('\n', " ");
     assert!(all.contains("Rollback without a health check"), "{all}");
     assert!(progress(&out, ROLLBACK).iter().any(|l| l.contains("health check off")), "{all}");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
 }
 
 #[test]
@@ -296,9 +280,9 @@ fn a_rollback_during_a_canary_ends_it_on_the_majority_color_unless_to_color_says
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     let canary = "  active_color = \"blue\"\n  standby_traffic_percent = 10";
-    write(&wd, &emu, &s, canary, &[s.action_hcl(ROLLBACK, "")]);
+    write_release_and_actions(&wd, &emu, &s, canary, &[s.action_hcl(ROLLBACK, "")]);
     wd.apply();
-    let weights = |emu: &Emulator| forward_weights(&rule(emu, &s)["actions"]);
+    let weights = |emu: &Emulator| forward_weights_sorted(&describe_rule(emu, s.rule())["actions"]);
     assert_eq!(weights(&emu), [(s.blue_tg.clone(), 90), (s.green_tg.clone(), 10)], "the canary is live");
     // The canary's alarm fires and CI rolls back without to_color: the canary ends.
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
@@ -312,7 +296,7 @@ fn a_rollback_during_a_canary_ends_it_on_the_majority_color_unless_to_color_says
     // Giving the canary's color all traffic takes to_color, and the plan says so.
     wd.apply();
     let to_green = s.action_hcl(ROLLBACK, "    to_color = \"green\"");
-    write(&wd, &emu, &s, canary, &[to_green]);
+    write_release_and_actions(&wd, &emu, &s, canary, &[to_green]);
     let out = invoke(&wd, ROLLBACK);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
@@ -330,9 +314,9 @@ fn ctrl_c_during_an_invokes_gate_wait_writes_nothing() {
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let promote = s.action_hcl(PROMOTE, "    promotion {\n      wait_timeout = \"2m\"\n    }");
-    write(&wd, &emu, &s, "", &[promote]);
+    write_release_and_actions(&wd, &emu, &s, "", &[promote]);
     wd.apply();
-    let before = rule(&emu, &s);
+    let before = describe_rule(&emu, s.rule());
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
     emu.reset_requests();
     let mut run = Invoking::invoke(&wd, PROMOTE);
@@ -345,8 +329,8 @@ fn ctrl_c_during_an_invokes_gate_wait_writes_nothing() {
     no_provider_bug(&out);
     let all = out.all().replace('\n', " ");
     assert!(all.contains("bluegreen_ecs_promote interrupted") && all.contains("nothing was written"), "{all}");
-    assert_eq!(count(&emu, "ModifyRule"), 0, "nothing written");
-    assert_eq!(rule(&emu, &s), before, "the rule is exactly as it was");
+    assert_eq!(emu.request_count("ModifyRule"), 0, "nothing written");
+    assert_eq!(describe_rule(&emu, s.rule()), before, "the rule is exactly as it was");
     assert_eq!(wd.plan_exit_code().code, 0);
 }
 
@@ -357,12 +341,12 @@ fn ctrl_c_during_an_invokes_bake_rolls_back() {
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let promote = s.action_hcl(PROMOTE, "    promotion {\n      bake_time = \"2m\"\n    }");
-    write(&wd, &emu, &s, "", &[promote]);
+    write_release_and_actions(&wd, &emu, &s, "", &[promote]);
     wd.apply();
     let mut run = Invoking::invoke(&wd, PROMOTE);
     let baking = run.wait_for_line(&["green: baking", "of 2m: 2/2 targets healthy"], Duration::from_secs(60));
     assert!(baking.contains("green: baking 0s of 2m"), "{baking}");
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     run.interrupt();
     let out = run.finish();
     assert_ne!(out.code, 0, "{}", out.all());
@@ -374,7 +358,7 @@ fn ctrl_c_during_an_invokes_bake_rolls_back() {
     // progress event then makes Terraform 1.14 and 1.15 panic on the next event.
     let (_, after_interrupt) = out.stdout.split_once("Interrupt received").expect("Terraform saw the interrupt");
     assert!(!after_interrupt.contains("Action action.bluegreen_ecs_promote.app ("), "{}", out.stdout);
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
 }
 
 #[test]
@@ -404,7 +388,7 @@ action "{PROMOTE}" "app" {{
     let trigger = format!(
         "  lifecycle {{\n    action_trigger {{\n      events  = [after_create]\n      actions = [action.{PROMOTE}.app]\n    }}\n  }}"
     );
-    write(&wd, &emu, &s, &trigger, &[promote]);
+    write_release_and_actions(&wd, &emu, &s, &trigger, &[promote]);
     let out = wd.apply();
     no_provider_bug(&out);
     assert!(
@@ -413,7 +397,7 @@ action "{PROMOTE}" "app" {{
         out.all()
     );
     assert!(progress(&out, PROMOTE).iter().any(|l| l == "traffic moved: green 100%"), "{}", out.all());
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     // The release adopted blue at create; its next refresh follows the action.
     assert_eq!(wd.plan_exit_code().code, 0);
     let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
@@ -430,15 +414,15 @@ fn a_throttled_pointer_write_is_re_read_before_it_is_sent_again() {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, "", &[s.action_hcl(PROMOTE, "")]);
+    write_release_and_actions(&wd, &emu, &s, "", &[s.action_hcl(PROMOTE, "")]);
     wd.apply();
     // max_retries = 2 (provider_block): three attempts, the first two throttled.
     emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 2, "kind": "throttle"}));
     emu.reset_requests();
     let out = invoke(&wd, PROMOTE);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert_eq!(count(&emu, "ModifyRule"), 3, "each write sent once per attempt");
+    assert_eq!(emu.request_count("ModifyRule"), 3, "each write sent once per attempt");
     // The plan's read, the first read, and one compare-before-write read per attempt.
-    assert!(count(&emu, "DescribeRules") >= 5, "{}", emu.requests());
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert!(emu.request_count("DescribeRules") >= 5, "{}", emu.requests());
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
 }

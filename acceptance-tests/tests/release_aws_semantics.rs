@@ -4,35 +4,19 @@
 //! DescribeAlarms returns composite alarms only when asked, a page at a time.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
-use acceptance_tests::terraform::{Workdir, provider_block};
+use acceptance_tests::scaffold::{self, Scaffold};
+use acceptance_tests::terraform::Workdir;
+use acceptance_tests::{forward_weights_sorted, serving, state_color, write_release};
 use std::time::{Duration, Instant};
 
-fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, body: &str) {
-    wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", body)));
-}
-
 fn weights(emu: &Emulator, s: &Scaffold) -> Vec<(String, i64)> {
-    let mut w = forward_weights(&scaffold::run(emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    let mut w = forward_weights_sorted(&scaffold::run(emu, "describe", &["--rule-arn", s.rule()])["actions"]);
     w.sort();
     w
 }
 
-fn serving(emu: &Emulator, s: &Scaffold) -> Vec<String> {
-    weights(emu, s).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect()
-}
-
-fn count(emu: &Emulator, action: &str) -> i64 {
-    emu.requests()["by_action"][action].as_i64().unwrap_or(0)
-}
-
 fn states(emu: &Emulator, tg: &str) -> Vec<String> {
     scaffold::target_health(emu, tg).into_iter().map(|(_, state, _)| state).collect()
-}
-
-fn state_color(wd: &Workdir) -> String {
-    let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
-    state["values"]["root_module"]["resources"][0]["values"]["active_color"].as_str().unwrap_or_default().to_string()
 }
 
 /// A slower clock than the default, so that `initial` targets and rolling deployments
@@ -48,7 +32,7 @@ fn two_full_cycles_deploy_to_the_standby_and_promote_with_no_test_listener() {
     let s = Scaffold::create(&emu, "app", &["--services", "spinnaker"]);
     let wd = Workdir::new(&emu.endpoint());
     let gate = "  promotion {\n    min_healthy_targets = 2\n    wait_timeout = \"2m\"\n  }";
-    write(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
     wd.apply();
     assert_eq!(wd.plan_exit_code().code, 0);
     let (mut active, mut standby) = (("blue", s.blue_tg.clone()), ("green", s.green_tg.clone()));
@@ -67,12 +51,12 @@ fn two_full_cycles_deploy_to_the_standby_and_promote_with_no_test_listener() {
         assert_eq!(wd.plan_exit_code().code, 0, "cycle {cycle}: a deploy is not drift");
         // The promotion waits out `initial` and the rollout, then switches.
         emu.reset_requests();
-        write(&wd, &emu, &s, &format!("  active_color = \"{}\"\n{gate}", standby.0));
+        write_release(&wd, &emu, &s, &format!("  active_color = \"{}\"\n{gate}", standby.0));
         let started = Instant::now();
         wd.apply();
-        assert!(count(&emu, "DescribeTargetHealth") >= 2, "cycle {cycle}: the gate waited for healthy targets");
+        assert!(emu.request_count("DescribeTargetHealth") >= 2, "cycle {cycle}: the gate waited for healthy targets");
         assert!(started.elapsed() >= Duration::from_secs(2), "cycle {cycle}: the gate did not wait");
-        assert_eq!(serving(&emu, &s), [standby.1.clone()], "cycle {cycle}");
+        assert_eq!(serving(&emu, s.rule()), [standby.1.clone()], "cycle {cycle}");
         assert_eq!(state_color(&wd), standby.0);
         // The old color stays attached at weight 0: health-checked, not `unused`.
         assert!(weights(&emu, &s).contains(&(active.1.clone(), 0)), "cycle {cycle}: {:?}", weights(&emu, &s));
@@ -91,7 +75,7 @@ fn a_hand_written_single_target_group_rule_is_adopted_and_its_promotion_attaches
     let s = Scaffold::create(&emu, "app", &["--forward", "single", "--colors", "name", "--services", "spinnaker"]);
     assert!(states(&emu, &s.green_tg).iter().all(|st| st == "unused"), "green is detached: its targets are unused");
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, "");
+    write_release(&wd, &emu, &s, "");
     let out = wd.ok(&[
         "import",
         "-input=false",
@@ -107,7 +91,7 @@ fn a_hand_written_single_target_group_rule_is_adopted_and_its_promotion_attaches
 
     // Promote: the apply attaches green at weight 0, which lets ECS deploy there and ALB
     // health-check it; the gate waits for that, then the switch names both groups.
-    write(&wd, &emu, &s, "  active_color = \"green\"\n  promotion {\n    wait_timeout = \"90s\"\n  }");
+    write_release(&wd, &emu, &s, "  active_color = \"green\"\n  promotion {\n    wait_timeout = \"90s\"\n  }");
     std::thread::scope(|scope| {
         let apply = scope.spawn(|| wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]));
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -115,7 +99,7 @@ fn a_hand_written_single_target_group_rule_is_adopted_and_its_promotion_attaches
             assert!(Instant::now() < deadline, "green was never attached");
             std::thread::sleep(Duration::from_millis(100));
         }
-        assert_eq!(serving(&emu, &s), [s.blue_tg.clone()], "attaching moves no traffic");
+        assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()], "attaching moves no traffic");
         let green = states(&emu, &s.green_tg);
         assert!(green.iter().any(|st| st == "initial"), "attached, green's targets are health-checked: {green:?}");
         let deployed =
@@ -139,13 +123,13 @@ fn a_target_turning_unhealthy_during_the_bake_rolls_back_and_names_the_reason() 
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let gate = "  promotion {\n    bake_time = \"20s\"\n  }";
-    write(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
     wd.apply();
-    write(&wd, &emu, &s, &format!("  active_color = \"green\"\n{gate}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"green\"\n{gate}"));
     std::thread::scope(|scope| {
         let apply = scope.spawn(|| wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]));
         let deadline = Instant::now() + Duration::from_secs(60);
-        while serving(&emu, &s) != [s.green_tg.clone()] {
+        while serving(&emu, s.rule()) != [s.green_tg.clone()] {
             assert!(Instant::now() < deadline, "traffic never moved to green");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -156,7 +140,7 @@ fn a_target_turning_unhealthy_during_the_bake_rolls_back_and_names_the_reason() 
         assert!(err.contains("Bake failed; traffic rolled back"), "{err}");
         assert!(err.contains("unhealthy: Target.ResponseCodeMismatch") && err.contains("has 0 healthy of 2"), "{err}");
     });
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_color(&wd), "blue");
 }
 
@@ -172,27 +156,27 @@ fn a_composite_alarm_blocks_and_alarms_are_read_across_pages() {
     let gate = |names: &[String]| {
         format!("  promotion {{\n    alarm_names = [{}]\n    wait_timeout = \"1s\"\n  }}", quoted(names))
     };
-    write(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{}", gate(&composite)));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{}", gate(&composite)));
     wd.apply();
-    write(&wd, &emu, &s, &format!("  active_color = \"green\"\n{}", gate(&composite)));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"green\"\n{}", gate(&composite)));
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.replace('\n', " ").contains(&format!("{} is in ALARM", composite[0])), "{}", out.all());
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
 
     // 120 alarms: the last one, beyond the first page of names, is in ALARM.
     let last = bulk.last().unwrap().clone();
     scaffold::run(&emu, "alarm", &["--name", &last, "--state", "ALARM"]);
-    write(&wd, &emu, &s, &format!("  active_color = \"green\"\n{}", gate(&bulk)));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"green\"\n{}", gate(&bulk)));
     emu.reset_requests();
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.replace('\n', " ").contains(&format!("{last} is in ALARM")), "{}", out.all());
-    assert!(count(&emu, "DescribeAlarms") >= 2, "120 names take more than one call");
+    assert!(emu.request_count("DescribeAlarms") >= 2, "120 names take more than one call");
     // All clear: the promotion goes through.
     scaffold::run(&emu, "alarm", &["--name", &last, "--state", "OK"]);
     wd.apply();
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
 }
 
 #[test]
@@ -202,26 +186,26 @@ fn a_failed_rollout_refuses_with_its_reason_and_one_in_progress_is_waited_for() 
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let gate = "  promotion {\n    wait_timeout = \"90s\"\n  }";
-    write(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
     wd.apply();
     // A rolling update of green's service fails.
     scaffold::run(&emu, "deploy", &["--name", "app", "--color", "green", "--style", "update", "--no-wait"]);
     emu.fail_rollout(&s.cluster, "app-green", "ECS deployment circuit breaker: tasks failed to start.");
-    write(&wd, &emu, &s, &format!("  active_color = \"green\"\n{gate}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"green\"\n{gate}"));
     let started = Instant::now();
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(started.elapsed() < Duration::from_secs(60), "a FAILED rollout is refused without waiting");
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("FAILED") && err.contains("circuit breaker: tasks failed to start"), "{err}");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
 
     // A new rolling update IN_PROGRESS: the gate waits for it, then switches.
     scaffold::run(&emu, "deploy", &["--name", "app", "--color", "green", "--style", "update", "--no-wait"]);
     emu.reset_requests();
     wd.apply();
-    assert!(count(&emu, "DescribeServices") >= 2, "the gate polled the rollout until it completed");
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert!(emu.request_count("DescribeServices") >= 2, "the gate polled the rollout until it completed");
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
 }
 
 #[test]
@@ -230,7 +214,7 @@ fn import_by_service_with_a_test_listener_finds_the_production_rule() {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "shop", &["--colors", "name", "--services", "two", "--test-listener"]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, "  active_color = \"blue\"");
+    write_release(&wd, &emu, &s, "  active_color = \"blue\"");
     let out = wd.ok(&[
         "import",
         "-input=false",

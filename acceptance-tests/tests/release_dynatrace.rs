@@ -1,12 +1,13 @@
 //! The Dynatrace SLO gate with real Terraform, against the AWS emulator and its
-//! Dynatrace API model (tools/dynatrace_api.py): SLOs block, pass, roll a bake back,
+//! Dynatrace API model (tools/emulator/dynatrace_api.py): SLOs block, pass, roll a bake back,
 //! and every way the environment or the token can be wrong writes nothing. The token
 //! comes from Secrets Manager and appears nowhere else.
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::sampler::Sampler;
-use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
-use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use acceptance_tests::scaffold::{self, Scaffold};
+use acceptance_tests::terraform::{Output, Workdir};
+use acceptance_tests::{apply_adopting_release_with_action, describe_rule, write_release};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "dt0c01.ACCEPTANCE7TOKEN.S3CR3TVALUE0123456789";
@@ -62,10 +63,7 @@ impl Setup {
         } else {
             format!("  active_color = \"{color}\"\n  promotion {{\n{promotion}  }}")
         };
-        self.wd.write(
-            "main.tf",
-            &format!("{}{}", provider_block(&self.emu.endpoint()), self.s.release_hcl("listener_rule_arn", &body)),
-        );
+        write_release(&self.wd, &self.emu, &self.s, &body);
     }
 
     fn promote_with(&self, promotion: &str) {
@@ -73,15 +71,15 @@ impl Setup {
     }
 
     fn rule(&self) -> serde_json::Value {
-        scaffold::run(&self.emu, "describe", &["--rule-arn", self.s.rule()])
+        describe_rule(&self.emu, self.s.rule())
     }
 
     fn serving(&self) -> Vec<String> {
-        forward_weights(&self.rule()["actions"]).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect()
+        acceptance_tests::serving(&self.emu, self.s.rule())
     }
 
     fn writes(&self) -> i64 {
-        self.emu.requests()["by_action"]["ModifyRule"].as_i64().unwrap_or(0)
+        self.emu.request_count("ModifyRule")
     }
 }
 
@@ -299,21 +297,8 @@ fn a_site_reliability_guardian_pass_promotes_a_fail_refuses_with_its_summary_and
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn the_promote_action_uses_the_same_slo_gate_and_says_each_slos_status_while_it_waits() {
     let t = setup("FAILURE");
-    let action = format!(
-        "\naction \"bluegreen_ecs_promote\" \"app\" {{\n  config {{\n    cluster           = \"{}\"\n    listener_rule_arn = \"{}\"\n    blue {{\n      target_group_arn = \"{}\"\n    }}\n    green {{\n      target_group_arn = \"{}\"\n    }}\n    promotion {{\n      wait_timeout = \"3s\"\n{}    }}\n  }}\n}}\n",
-        t.s.cluster,
-        t.s.rule(),
-        t.s.blue_tg,
-        t.s.green_tg,
-        t.dynatrace(&[SLO], "")
-    );
-    let config = format!(
-        "{}{}{action}",
-        provider_block(&t.emu.endpoint()),
-        t.s.release_hcl("listener_rule_arn", "  # adopts\n")
-    );
-    t.wd.write("main.tf", &config);
-    t.wd.apply();
+    let promotion = format!("    promotion {{\n      wait_timeout = \"3s\"\n{}    }}", t.dynatrace(&[SLO], ""));
+    apply_adopting_release_with_action(&t.wd, &t.emu, &t.s, "bluegreen_ecs_promote", &promotion);
     t.emu.reset_requests();
     let out =
         t.wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
@@ -329,7 +314,7 @@ fn the_promote_action_uses_the_same_slo_gate_and_says_each_slos_status_while_it_
     assert_eq!(t.serving(), [t.s.blue_tg.clone()]);
 }
 
-/// The SLO reads the emulator got, in order (see tools/dynatrace_api.py for the fields).
+/// The SLO reads the emulator got, in order (see tools/emulator/dynatrace_api.py for the fields).
 fn slo_reads(emu: &Emulator) -> Vec<serde_json::Value> {
     emu.dynatrace_requests()
         .into_iter()
@@ -376,10 +361,7 @@ fn a_dynatrace_that_stays_throttled_past_the_deadline_rolls_back_and_says_so() {
     let body = format!(
         "  active_color = \"green\"\n  promotion {{\n{promotion}  }}\n  timeouts {{\n    update = \"15s\"\n  }}"
     );
-    t.wd.write(
-        "main.tf",
-        &format!("{}{}", provider_block(&t.emu.endpoint()), t.s.release_hcl("listener_rule_arn", &body)),
-    );
+    write_release(&t.wd, &t.emu, &t.s, &body);
     let mut answers = vec![200, 200];
     answers.extend([429; 200]);
     t.emu.dynatrace_faults("slo", &answers, 1);

@@ -1,4 +1,4 @@
-//! Lambda lifecycle hooks with real Terraform: the emulator's Lambda (tools/
+//! Lambda lifecycle hooks with real Terraform: the emulator's Lambda (tools/emulator/
 //! aws_lambda_invoke.py) answers from a script and records each payload, and a second
 //! reader samples the production rule throughout. A hook that fails before the first
 //! write moves nothing; IN_PROGRESS is asked again after its callBackDelay; every step
@@ -6,8 +6,12 @@
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::sampler::Sampler;
-use acceptance_tests::scaffold::{Scaffold, forward_weights};
-use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use acceptance_tests::scaffold::Scaffold;
+use acceptance_tests::terraform::{Output, Workdir};
+use acceptance_tests::{
+    apply_adopting_release_with_action, forward_weights_sorted, linear_strategy, write_release,
+    write_release_and_actions,
+};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "123456789012";
@@ -23,13 +27,6 @@ fn hook(stage: &str, name: &str, timeout: &str) -> String {
     )
 }
 
-const LINEAR_25: &str =
-    "    strategy = \"linear\"\n    linear {\n      step_percent   = 25\n      step_bake_time = \"1s\"\n    }\n";
-
-fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, body: &str) {
-    wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", body)));
-}
-
 /// `active_color = green` with a promotion gate made of `promotion` lines.
 fn to_green(s: &Scaffold, promotion: &str) -> String {
     let test = s.test_rule_arn.as_deref().map(|r| format!("  test_listener_rule_arn = \"{r}\"\n")).unwrap_or_default();
@@ -42,7 +39,7 @@ fn blue() -> (Emulator, Scaffold, Workdir) {
     let s = Scaffold::create(&emu, "app", &["--test-listener"]);
     let wd = Workdir::new(&emu.endpoint());
     let test = format!("  test_listener_rule_arn = \"{}\"\n", s.test_rule_arn.as_deref().expect("test rule"));
-    write(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{test}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{test}"));
     wd.apply();
     (emu, s, wd)
 }
@@ -58,7 +55,7 @@ fn linear_to_green_with_hooks(emu: &Emulator, s: &Scaffold, wd: &Workdir, per_st
         hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s"),
         hook("POST_PRODUCTION_TRAFFIC_SHIFT", "after", "30s")
     );
-    write(wd, emu, s, &to_green(s, &format!("{LINEAR_25}{hooks}")));
+    write_release(wd, emu, s, &to_green(s, &format!("{}{hooks}", linear_strategy(25, "1s"))));
 }
 
 fn one_line(out: &Output) -> String {
@@ -94,7 +91,7 @@ fn shares(emu: &Emulator, s: &Scaffold, payload: &Value) -> (i64, i64) {
 fn a_failed_post_test_traffic_shift_hook_moves_no_production_traffic() {
     let (emu, s, wd) = blue();
     emu.lambda_function("smoke", json!([{"hookStatus": "FAILED"}]));
-    write(&wd, &emu, &s, &to_green(&s, &hook("POST_TEST_TRAFFIC_SHIFT", "smoke", "30s")));
+    write_release(&wd, &emu, &s, &to_green(&s, &hook("POST_TEST_TRAFFIC_SHIFT", "smoke", "30s")));
     let sampler = Sampler::start(&emu, &s);
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(sampler.stop(), [0], "green never got production traffic");
@@ -120,13 +117,14 @@ fn a_failed_post_test_traffic_shift_hook_moves_no_production_traffic() {
     assert_eq!(weights(p, "testTrafficWeights"), json!({}));
     let service = p["executionDetails"]["serviceArn"].as_str().unwrap_or_default();
     assert!(service.starts_with("arn:aws:ecs:") && service.contains("app-green"), "{p:#}");
-    let rule =
-        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    let rule = forward_weights_sorted(
+        &acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"],
+    );
     assert_eq!(rule, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue): the change is still to do");
 
     // A function that does not exist is an invoke error: a failed check, nothing moves.
-    write(&wd, &emu, &s, &to_green(&s, &hook("POST_TEST_TRAFFIC_SHIFT", "missing", "30s")));
+    write_release(&wd, &emu, &s, &to_green(&s, &hook("POST_TEST_TRAFFIC_SHIFT", "missing", "30s")));
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = one_line(&out);
@@ -146,7 +144,7 @@ fn in_progress_twice_then_succeeded_proceeds_after_the_callback_delays() {
             {"hookStatus": "SUCCEEDED"}
         ]),
     );
-    write(&wd, &emu, &s, &to_green(&s, &hook("POST_TEST_TRAFFIC_SHIFT", "approval", "1m")));
+    write_release(&wd, &emu, &s, &to_green(&s, &hook("POST_TEST_TRAFFIC_SHIFT", "approval", "1m")));
     let sampler = Sampler::start(&emu, &s);
     wd.apply();
     assert_eq!(sampler.stop(), [0, 100]);
@@ -225,19 +223,15 @@ fn a_hook_that_fails_at_step_3_rolls_traffic_back_to_the_start() {
 fn the_rollback_action_takes_the_strategy_and_the_hooks() {
     let (emu, s, wd) = blue();
     // Green live first (all at once), then roll back to blue in two steps.
-    write(&wd, &emu, &s, &to_green(&s, ""));
+    write_release(&wd, &emu, &s, &to_green(&s, ""));
     wd.apply();
     emu.lambda_function("per-step", json!([{"hookStatus": "SUCCEEDED"}]));
     let gate = format!(
-        "    promotion {{\n      strategy = \"linear\"\n      linear {{\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }}\n{}    }}",
+        "    promotion {{\n{}{}    }}",
+        linear_strategy(50, "1s"),
         hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "30s")
     );
-    let action = s.action_hcl("bluegreen_ecs_rollback", &gate);
-    wd.write(
-        "main.tf",
-        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
-    );
-    wd.apply();
+    apply_adopting_release_with_action(&wd, &emu, &s, "bluegreen_ecs_rollback", &gate);
     let sampler = Sampler::start(&emu, &s);
     let out =
         wd.run(&["apply", "-invoke=action.bluegreen_ecs_rollback.app", "-auto-approve", "-input=false", "-no-color"]);
@@ -263,7 +257,7 @@ fn targets_that_fail_while_a_post_test_hook_runs_stop_the_promotion_before_any_w
             {"hookStatus": "SUCCEEDED"}]),
     );
     let gate = format!("    wait_timeout = \"3s\"\n{}", hook("POST_TEST_TRAFFIC_SHIFT", "slow-smoke", "1m"));
-    write(&wd, &emu, &s, &to_green(&s, &gate).replace("    wait_timeout = \"30s\"\n", ""));
+    write_release(&wd, &emu, &s, &to_green(&s, &gate).replace("    wait_timeout = \"30s\"\n", ""));
     let sampler = Sampler::start(&emu, &s);
     let apply = wd.applying();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -308,8 +302,9 @@ fn a_second_writer_while_a_step_hook_is_in_progress_is_not_rolled_back_over() {
     assert!(err.contains("not rolled back: someone else changed the pointer"), "{err}");
     assert!(err.contains("step 2 of 4, green 50 %") && err.contains("hookStatus FAILED"), "{err}");
     assert_eq!(seen, [0, 25, 50, 40], "the operator's split stands");
-    let rule =
-        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    let rule = forward_weights_sorted(
+        &acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"],
+    );
     assert_eq!(rule, [(s.blue_tg.clone(), 60), (s.green_tg.clone(), 40)]);
     assert_eq!(emu.lambda_invocations("per-step").len(), 4, "no rollback was written, so none is told");
 }
@@ -325,7 +320,7 @@ fn a_slow_post_test_hook_that_leaves_no_time_to_bake_moves_nothing() {
         json!([{"hookStatus": "IN_PROGRESS", "callBackDelay": 12}, {"hookStatus": "SUCCEEDED"}]),
     );
     let gate = format!("    bake_time = \"10s\"\n{}", hook("POST_TEST_TRAFFIC_SHIFT", "slow", "60s"));
-    write(&wd, &emu, &s, &format!("{}\n  timeouts {{\n    update = \"20s\"\n  }}", to_green(&s, &gate)));
+    write_release(&wd, &emu, &s, &format!("{}\n  timeouts {{\n    update = \"20s\"\n  }}", to_green(&s, &gate)));
     let sampler = Sampler::start(&emu, &s);
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(sampler.stop(), [0], "production never moved (no flip that the deadline rolls back)");
@@ -333,25 +328,19 @@ fn a_slow_post_test_hook_that_leaves_no_time_to_bake_moves_nothing() {
     let err = one_line(&out);
     assert!(err.contains("No time left to bake") && err.contains("promotion.bake_time (10s)"), "{err}");
     assert_eq!(emu.lambda_invocations("slow").len(), 2, "the hook ran to its answer first");
-    let live =
-        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    let live = forward_weights_sorted(
+        &acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"],
+    );
     assert_eq!(live, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue); the promotion is still to do");
 }
 
 /// Green live, and a rollback action to blue in two 50 % steps (with `hooks`).
 fn green_with_a_stepped_rollback(emu: &Emulator, s: &Scaffold, wd: &Workdir, bake: &str, hooks: &str) {
-    write(wd, emu, s, &to_green(s, ""));
+    write_release(wd, emu, s, &to_green(s, ""));
     wd.apply();
-    let gate = format!(
-        "    promotion {{\n      wait_timeout = \"2s\"\n      strategy = \"linear\"\n      linear {{\n        step_percent   = 50\n        step_bake_time = \"{bake}\"\n      }}\n{hooks}    }}"
-    );
-    let action = s.action_hcl("bluegreen_ecs_rollback", &gate);
-    wd.write(
-        "main.tf",
-        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
-    );
-    wd.apply();
+    let gate = format!("    promotion {{\n      wait_timeout = \"2s\"\n{}{hooks}    }}", linear_strategy(50, bake));
+    apply_adopting_release_with_action(wd, emu, s, "bluegreen_ecs_rollback", &gate);
 }
 
 #[test]
@@ -399,7 +388,7 @@ fn a_hook_in_another_region_is_refused_at_plan_at_its_attribute_by_the_resource_
     let far_hook = format!(
         "    hook {{\n      stage               = \"POST_TEST_TRAFFIC_SHIFT\"\n      lambda_function_arn = \"{far}\"\n    }}\n"
     );
-    write(&wd, &emu, &s, &to_green(&s, &far_hook));
+    write_release(&wd, &emu, &s, &to_green(&s, &far_hook));
     let out = wd.run(&["plan", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = one_line(&out);
@@ -410,18 +399,16 @@ fn a_hook_in_another_region_is_refused_at_plan_at_its_attribute_by_the_resource_
 
     // The promote action's plan refuses it too, before anything is invoked or written.
     let action = s.action_hcl("bluegreen_ecs_promote", &format!("    promotion {{\n{far_hook}    }}"));
-    wd.write(
-        "main.tf",
-        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
-    );
+    write_release_and_actions(&wd, &emu, &s, "  # adopts\n", &[action]);
     let out =
         wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = one_line(&out);
     assert!(err.contains("Lifecycle hook in another region") && err.contains("eu-west-1"), "{err}");
     assert!(emu.lambda_invocations("smoke").is_empty(), "nothing was invoked");
-    let rule =
-        forward_weights(&acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    let rule = forward_weights_sorted(
+        &acceptance_tests::scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"],
+    );
     assert_eq!(rule, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)], "nothing moved");
 }
 
@@ -441,7 +428,7 @@ fn static_hook_details_reach_every_invocation_with_the_returned_ones_laid_over_t
         "    hook {{\n      stage               = \"POST_TEST_TRAFFIC_SHIFT\"\n      lambda_function_arn = \"{}\"\n      hook_details        = jsonencode({{ S3_BUCKET_NAME = \"my-approval-bucket\" }})\n    }}\n",
         function_arn("approval")
     );
-    write(&wd, &emu, &s, &to_green(&s, &hook));
+    write_release(&wd, &emu, &s, &to_green(&s, &hook));
     wd.apply();
     let calls = emu.lambda_invocations("approval");
     assert_eq!(calls.len(), 2, "{calls:#?}");
@@ -472,7 +459,7 @@ fn hooks_are_told_of_a_rollback_that_the_update_timeout_caused() {
         "{}\n  timeouts {{\n    update = \"10s\"\n  }}",
         to_green(&s, &format!("{linear}{}", hook("PRODUCTION_TRAFFIC_SHIFT", "per-step", "1m")))
     );
-    write(&wd, &emu, &s, &body);
+    write_release(&wd, &emu, &s, &body);
     let sampler = Sampler::start(&emu, &s);
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());

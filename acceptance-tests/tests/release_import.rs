@@ -6,10 +6,6 @@ use acceptance_tests::scaffold;
 use acceptance_tests::scaffold::Scaffold;
 use acceptance_tests::terraform::{Workdir, provider_block, terraform_version, writes_generated_config_from_state};
 
-fn emulator() -> Emulator {
-    Emulator::start()
-}
-
 fn setup(emu: &Emulator, s: &Scaffold, pointer_attr: &str, extra: &str) -> Workdir {
     let wd = Workdir::new(&emu.endpoint());
     wd.write(
@@ -33,7 +29,7 @@ fn import_then_plan_is_empty(wd: &Workdir, id: &str) {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn importing_by_cluster_name_against_a_config_with_its_arn_is_no_replacement() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
     let cluster_arn = s.raw["cluster_arn"].as_str().unwrap().to_string();
     let wd = Workdir::new(&emu.endpoint());
@@ -55,7 +51,7 @@ fn importing_by_cluster_name_against_a_config_with_its_arn_is_no_replacement() {
     assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
     emu.reset_requests();
     wd.apply();
-    let writes = emu.requests()["by_action"]["ModifyRule"].as_i64().unwrap_or(0);
+    let writes = emu.request_count("ModifyRule");
     assert_eq!(writes, 0, "respelling the cluster moves no traffic");
     assert_eq!(wd.plan_exit_code().code, 0);
 }
@@ -63,7 +59,7 @@ fn importing_by_cluster_name_against_a_config_with_its_arn_is_no_replacement() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_by_rule_arn_with_colors_from_tags() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
     let wd = setup(&emu, &s, "listener_rule_arn", "");
     import_then_plan_is_empty(&wd, &format!("{}/{}", s.cluster, s.rule()));
@@ -72,7 +68,7 @@ fn import_by_rule_arn_with_colors_from_tags() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_by_service_with_colors_from_names() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "shop", &["--colors", "name", "--services", "two"]);
     let wd = setup(&emu, &s, "listener_rule_arn", "");
     import_then_plan_is_empty(&wd, &format!("{}/shop-blue", s.cluster));
@@ -81,7 +77,7 @@ fn import_by_service_with_colors_from_names() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_by_service_finds_a_pointer_past_the_first_page_of_rules() {
-    let emu = emulator();
+    let emu = Emulator::start();
     // The pointer is the listener's default action, which DescribeRules lists last; 401
     // other rules push it past the first page even at the largest page size (400).
     let s = Scaffold::create(&emu, "shop", &["--pointer", "listener", "--colors", "tag", "--services", "two"]);
@@ -94,7 +90,7 @@ fn import_by_service_finds_a_pointer_past_the_first_page_of_rules() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_by_listener_arn() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "web", &["--pointer", "listener", "--colors", "tag"]);
     let wd = setup(&emu, &s, "listener_arn", "");
     import_then_plan_is_empty(&wd, &format!("{}/{}", s.cluster, s.listener_arn));
@@ -103,7 +99,7 @@ fn import_by_listener_arn() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_block_and_identity_import_then_plan_is_empty() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
     let by_id = format!("\nimport {{\n  to = bluegreen_ecs_release.app\n  id = \"{}/{}\"\n}}\n", s.cluster, s.rule());
     let by_identity = format!(
@@ -126,7 +122,7 @@ fn import_block_and_identity_import_then_plan_is_empty() {
         }
         emu.reset_requests();
         wd.apply();
-        assert_eq!(emu.requests()["by_action"]["ModifyRule"].as_i64().unwrap_or(0), 0, "an import writes nothing");
+        assert_eq!(emu.request_count("ModifyRule"), 0, "an import writes nothing");
         assert_eq!(wd.plan_exit_code().code, 0);
         if terraform_version() < (1, 12) {
             break; // identity import is Terraform 1.12+
@@ -137,7 +133,7 @@ fn import_block_and_identity_import_then_plan_is_empty() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn generated_configuration_plans_clean() {
-    let emu = emulator();
+    let emu = Emulator::start();
     // A (non-native) test listener too: it is no input of the imported release.
     let s = Scaffold::create(&emu, "app", &["--colors", "tag", "--test-listener"]);
     let wd = Workdir::new(&emu.endpoint());
@@ -182,7 +178,7 @@ fn generated_configuration_plans_clean() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_records_the_ecs_native_test_rule_and_no_other() {
-    let emu = emulator();
+    let emu = Emulator::start();
     // ECS-native: testListenerRule names the test pointer; import records it (as
     // `terraform query` lists it), so a configuration naming it plans clean.
     let native = Scaffold::create(&emu, "nat", &["--colors", "tag", "--services", "ecs-native", "--test-listener"]);
@@ -215,7 +211,7 @@ fn import_records_the_ecs_native_test_rule_and_no_other() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn import_without_any_color_hint_says_to_add_the_tag() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--colors", "none", "--stickiness"]);
     // A weighted forward naming both target groups, neither tagged nor named by colour.
     acceptance_tests::scaffold::run(
@@ -239,7 +235,7 @@ fn import_without_any_color_hint_says_to_add_the_tag() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn bad_import_ids_are_diagnostics_naming_the_part() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--colors", "tag"]);
     let wd = setup(&emu, &s, "listener_rule_arn", "");
     let rule = s.rule();

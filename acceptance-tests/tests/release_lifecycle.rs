@@ -2,26 +2,14 @@
 //! are not drift, promotion, canary, adopt vs enforce, listener default action, destroy.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
+use acceptance_tests::scaffold::{self, Scaffold};
 use acceptance_tests::terraform::{Workdir, provider_block};
-
-/// Emulator whose ECS services roll out to their desired count, as steady services do.
-fn emulator() -> Emulator {
-    Emulator::start()
-}
+use acceptance_tests::{describe_rule, forward_weights_sorted, write_release_on};
 
 fn workdir(emu: &Emulator, s: &Scaffold, pointer_attr: &str, body: &str) -> Workdir {
     let wd = Workdir::new(&emu.endpoint());
-    write_config(&wd, emu, s, pointer_attr, body);
+    write_release_on(&wd, emu, s, pointer_attr, body);
     wd
-}
-
-fn write_config(wd: &Workdir, emu: &Emulator, s: &Scaffold, pointer_attr: &str, body: &str) {
-    wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl(pointer_attr, body)));
-}
-
-fn rule(emu: &Emulator, arn: &str) -> serde_json::Value {
-    scaffold::run(emu, "describe", &["--rule-arn", arn])
 }
 
 fn listener_actions(emu: &Emulator, arn: &str) -> serde_json::Value {
@@ -48,13 +36,13 @@ fn release_entries(plan: &serde_json::Value) -> (Vec<String>, bool) {
 }
 
 fn weights(emu: &Emulator, arn: &str) -> Vec<(String, i64)> {
-    forward_weights(&rule(emu, arn)["actions"])
+    forward_weights_sorted(&describe_rule(emu, arn)["actions"])
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn create_then_plan_is_empty_and_a_spinnaker_deploy_is_not_drift() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--services", "spinnaker"]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
     let applied = wd.apply();
@@ -87,17 +75,17 @@ fn create_then_plan_is_empty_and_a_spinnaker_deploy_is_not_drift() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn promotion_to_green_changes_only_the_forward_action() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--oidc", "--stickiness"]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
     wd.apply();
-    let before = rule(&emu, s.rule());
+    let before = describe_rule(&emu, s.rule());
 
-    write_config(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"green\"");
+    write_release_on(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"green\"");
     let out = wd.apply();
     assert!(out.stdout.contains("1 changed"), "{}", out.all());
-    let after = rule(&emu, s.rule());
-    assert_eq!(serving(forward_weights(&after["actions"])), [s.green_tg.clone()]);
+    let after = describe_rule(&emu, s.rule());
+    assert_eq!(serving(forward_weights_sorted(&after["actions"])), [s.green_tg.clone()]);
     // Everything but the forward action is as it was.
     let strip_secret = |a: &serde_json::Value| {
         let mut a = a.clone();
@@ -123,7 +111,7 @@ fn promotion_to_green_changes_only_the_forward_action() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn canary_weights_are_exact_and_return_to_zero() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"\n  standby_traffic_percent = 10");
     wd.apply();
@@ -132,7 +120,7 @@ fn canary_weights_are_exact_and_return_to_zero() {
     assert_eq!(weights(&emu, s.rule()), expect);
     assert_eq!(wd.plan_exit_code().code, 0);
 
-    write_config(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"blue\"\n  standby_traffic_percent = 0");
+    write_release_on(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"blue\"\n  standby_traffic_percent = 0");
     wd.apply();
     assert_eq!(serving(weights(&emu, s.rule())), [s.blue_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
@@ -141,7 +129,7 @@ fn canary_weights_are_exact_and_return_to_zero() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn adopt_mode_follows_an_outside_flip_and_enforce_mode_shows_one_change() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "");
     wd.apply();
@@ -157,7 +145,7 @@ fn adopt_mode_follows_an_outside_flip_and_enforce_mode_shows_one_change() {
     assert!(state.contains("= \"green\""), "state must follow the live color: {state}");
 
     // Enforce: the config says blue; the plan shows exactly active_color going back.
-    write_config(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
+    write_release_on(&wd, &emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
     let json = wd.plan_json();
     let change = json["resource_changes"]
         .as_array()
@@ -193,42 +181,42 @@ fn adopt_mode_follows_an_outside_flip_and_enforce_mode_shows_one_change() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn listener_default_action_pointer_create_deploy_promote() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "web", &["--pointer", "listener"]);
     let wd = workdir(&emu, &s, "listener_arn", "  active_color = \"blue\"");
     wd.apply();
     assert_eq!(wd.plan_exit_code().code, 0);
     scaffold::run(&emu, "deploy", &["--name", "web", "--color", "green", "--style", "update"]);
     assert_eq!(wd.plan_exit_code().code, 0, "deploy is not drift");
-    write_config(&wd, &emu, &s, "listener_arn", "  active_color = \"green\"");
+    write_release_on(&wd, &emu, &s, "listener_arn", "  active_color = \"green\"");
     wd.apply();
-    assert_eq!(serving(forward_weights(&listener_actions(&emu, &s.listener_arn))), [s.green_tg.clone()]);
+    assert_eq!(serving(forward_weights_sorted(&listener_actions(&emu, &s.listener_arn))), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn destroy_leaves_the_rule_exactly_as_it_was() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--oidc"]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"green\"");
     wd.apply();
-    let before = rule(&emu, s.rule());
+    let before = describe_rule(&emu, s.rule());
     let out = wd.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
     assert!(out.stdout.contains("1 destroyed"), "{}", out.all());
-    assert_eq!(rule(&emu, s.rule()), before, "destroy must not touch traffic");
+    assert_eq!(describe_rule(&emu, s.rule()), before, "destroy must not touch traffic");
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn test_listener_rule_follows_the_standby_color() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--test-listener"]);
     let test_rule = s.test_rule_arn.clone().expect("test rule");
     let body = |c: &str| format!("  active_color = \"{c}\"\n  test_listener_rule_arn = \"{test_rule}\"");
     let wd = workdir(&emu, &s, "listener_rule_arn", &body("blue"));
     wd.apply();
-    write_config(&wd, &emu, &s, "listener_rule_arn", &body("green"));
+    write_release_on(&wd, &emu, &s, "listener_rule_arn", &body("green"));
     wd.apply();
     assert_eq!(serving(weights(&emu, s.rule())), [s.green_tg.clone()]);
     assert_eq!(serving(weights(&emu, &test_rule)), [s.blue_tg.clone()], "the test rule points at the new standby");
@@ -238,7 +226,7 @@ fn test_listener_rule_follows_the_standby_color() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_pointer_deleted_outside_terraform_leaves_state_with_a_warning() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
     wd.apply();
@@ -264,7 +252,7 @@ fn a_pointer_deleted_outside_terraform_leaves_state_with_a_warning() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn aws_errors_on_refresh_name_the_call_and_the_arn() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = workdir(&emu, &s, "listener_rule_arn", "  active_color = \"blue\"");
     wd.apply();
@@ -294,7 +282,7 @@ fn replacement_target_group(emu: &Emulator, s: &Scaffold, name: &str, color: &st
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn replacing_the_standbys_target_group_renames_it_in_place_and_frees_the_old_one() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--test-listener"]);
     let test_rule = s.test_rule_arn.clone().unwrap();
     let body = format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\"");
@@ -331,8 +319,12 @@ fn replacing_the_standbys_target_group_renames_it_in_place_and_frees_the_old_one
     emu.reset_requests();
     wd.apply();
     assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (new_green.clone(), 0)]);
-    let test = rule(&emu, &test_rule);
-    assert_eq!(forward_weights(&test["actions"]), [(new_green.clone(), 100)], "the test rule serves the new standby");
+    let test = describe_rule(&emu, &test_rule);
+    assert_eq!(
+        forward_weights_sorted(&test["actions"]),
+        [(new_green.clone(), 100)],
+        "the test rule serves the new standby"
+    );
     assert_eq!(wd.plan_exit_code().code, 0);
     scaffold::run(&emu, "delete-target-group", &["--tg", &s.green_tg]);
     assert_eq!(wd.plan_exit_code().code, 0, "the old group is no part of the release");
@@ -352,7 +344,7 @@ fn replacing_the_standbys_target_group_renames_it_in_place_and_frees_the_old_one
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_refused_promotion_that_replaces_the_standbys_group_says_what_it_wrote_and_frees_the_old_one() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--test-listener"]);
     let test_rule = s.test_rule_arn.clone().unwrap();
     let blue = format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\"");
@@ -373,8 +365,12 @@ fn a_refused_promotion_that_replaces_the_standbys_group_says_what_it_wrote_and_f
     assert!(err.contains("No traffic moved") && err.contains(&new_green) && err.contains(&s.green_tg), "{err}");
     // Live: blue keeps all traffic, the new group is the standby, the test rule follows it.
     assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (new_green.clone(), 0)]);
-    let test = rule(&emu, &test_rule);
-    assert_eq!(forward_weights(&test["actions"]), [(new_green.clone(), 100)], "the test rule serves the new standby");
+    let test = describe_rule(&emu, &test_rule);
+    assert_eq!(
+        forward_weights_sorted(&test["actions"]),
+        [(new_green.clone(), 100)],
+        "the test rule serves the new standby"
+    );
     // State says exactly that: the new group, blue active, the test rule managed.
     let shown = wd.ok(&["state", "show", "-no-color", "bluegreen_ecs_release.app"]).stdout;
     assert!(shown.contains(&new_green) && !shown.contains(&s.green_tg), "{shown}");
@@ -390,7 +386,7 @@ fn a_refused_promotion_that_replaces_the_standbys_group_says_what_it_wrote_and_f
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn replacing_the_standbys_target_group_with_one_of_another_load_balancer_is_refused_at_plan_time() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let other = Scaffold::create(&emu, "other", &[]);
     let body = "  active_color = \"blue\"";
@@ -405,14 +401,14 @@ fn replacing_the_standbys_target_group_with_one_of_another_load_balancer_is_refu
     assert!(err.contains("Target group on a different load balancer") && err.contains(&other.green_tg), "{err}");
     let at = format!("target_group_arn = \"{}\"", other.green_tg);
     assert!(err.contains(&at), "Terraform shows the attribute's line: {err}");
-    assert_eq!(emu.requests()["by_action"]["ModifyRule"].as_i64().unwrap_or(0), 0, "nothing written");
+    assert_eq!(emu.request_count("ModifyRule"), 0, "nothing written");
     assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_state_written_before_the_promotion_blocks_were_added_plans_clean() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let body = "  active_color = \"blue\"\n  promotion {\n    wait_timeout = \"30s\"\n  }";
     let wd = workdir(&emu, &s, "listener_rule_arn", body);

@@ -5,20 +5,14 @@
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::sampler::Sampler;
-use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
-use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use acceptance_tests::scaffold::{self, Scaffold};
+use acceptance_tests::terraform::{Output, Workdir};
+use acceptance_tests::{apply_adopting_release_with_action, forward_weights_sorted, linear_strategy, write_release};
 use std::time::{Duration, Instant};
-
-fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, body: &str) {
-    wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", body)));
-}
 
 fn promotion(active: &str, strategy: &str, extra: &str) -> String {
     format!("  active_color = \"{active}\"\n  promotion {{\n    wait_timeout = \"30s\"\n{strategy}{extra}  }}")
 }
-
-const LINEAR_25: &str =
-    "    strategy = \"linear\"\n    linear {\n      step_percent   = 25\n      step_bake_time = \"2s\"\n    }\n";
 
 /// Blue live and applied.
 fn blue(alarm: bool) -> (Emulator, Scaffold, Workdir) {
@@ -26,7 +20,7 @@ fn blue(alarm: bool) -> (Emulator, Scaffold, Workdir) {
     let s =
         if alarm { Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]) } else { Scaffold::create(&emu, "app", &[]) };
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, "  active_color = \"blue\"");
+    write_release(&wd, &emu, &s, "  active_color = \"blue\"");
     wd.apply();
     (emu, s, wd)
 }
@@ -35,7 +29,7 @@ fn blue(alarm: bool) -> (Emulator, Scaffold, Workdir) {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn linear_with_25_percent_steps_is_seen_at_each_step_in_order_and_each_step_bakes() {
     let (emu, s, wd) = blue(false);
-    write(&wd, &emu, &s, &promotion("green", LINEAR_25, ""));
+    write_release(&wd, &emu, &s, &promotion("green", &linear_strategy(25, "2s"), ""));
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}", plan.all());
     let said = plan.all().replace('\n', " ");
@@ -56,7 +50,7 @@ fn linear_with_25_percent_steps_is_seen_at_each_step_in_order_and_each_step_bake
 fn canary_with_10_percent_is_seen_at_10_then_at_100_with_nothing_between() {
     let (emu, s, wd) = blue(false);
     let canary = "    strategy = \"canary\"\n    canary {\n      percent   = 10\n      bake_time = \"2s\"\n    }\n";
-    write(&wd, &emu, &s, &promotion("green", canary, ""));
+    write_release(&wd, &emu, &s, &promotion("green", canary, ""));
     let sampler = Sampler::start(&emu, &s);
     wd.apply();
     assert_eq!(sampler.stop(), [0, 10, 100]);
@@ -67,8 +61,8 @@ fn canary_with_10_percent_is_seen_at_10_then_at_100_with_nothing_between() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn an_alarm_during_step_2_returns_traffic_to_the_start_and_names_the_alarm_and_the_step() {
     let (emu, s, wd) = blue(true);
-    let linear = LINEAR_25.replace("\"2s\"", "\"4s\"");
-    write(&wd, &emu, &s, &promotion("green", &linear, "    alarm_names = [\"app-5xx\"]\n"));
+    let linear = linear_strategy(25, "4s");
+    write_release(&wd, &emu, &s, &promotion("green", &linear, "    alarm_names = [\"app-5xx\"]\n"));
     let sampler = Sampler::start(&emu, &s);
     let apply = wd.applying();
     sampler.wait_for(50, Duration::from_secs(60));
@@ -88,8 +82,8 @@ fn an_alarm_during_step_2_returns_traffic_to_the_start_and_names_the_alarm_and_t
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_second_writers_split_during_step_3_is_neither_overwritten_nor_rolled_back_over() {
     let (emu, s, wd) = blue(false);
-    let linear = LINEAR_25.replace("\"2s\"", "\"3s\"");
-    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let linear = linear_strategy(25, "3s");
+    write_release(&wd, &emu, &s, &promotion("green", &linear, ""));
     let sampler = Sampler::start(&emu, &s);
     let apply = wd.applying();
     sampler.wait_for(75, Duration::from_secs(60));
@@ -102,7 +96,7 @@ fn a_second_writers_split_during_step_3_is_neither_overwritten_nor_rolled_back_o
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("The pointer changed during the apply"), "{}", out.all());
     assert_eq!(seen, [0, 25, 50, 75, 40], "the operator's split stands");
-    let w = forward_weights(&scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    let w = forward_weights_sorted(&scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
     assert_eq!(w, [(s.blue_tg.clone(), 60), (s.green_tg.clone(), 40)]);
 }
 
@@ -110,8 +104,8 @@ fn a_second_writers_split_during_step_3_is_neither_overwritten_nor_rolled_back_o
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ctrl_c_mid_way_rolls_back_to_the_start() {
     let (emu, s, wd) = blue(false);
-    let linear = LINEAR_25.replace("\"2s\"", "\"30s\"");
-    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let linear = linear_strategy(25, "30s");
+    write_release(&wd, &emu, &s, &promotion("green", &linear, ""));
     let sampler = Sampler::start(&emu, &s);
     let apply = wd.applying();
     sampler.wait_for(25, Duration::from_secs(60));
@@ -131,15 +125,8 @@ fn ctrl_c_mid_way_rolls_back_to_the_start() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn the_promote_action_with_linear_prints_a_line_per_step() {
     let (emu, s, wd) = blue(false);
-    let action = s.action_hcl(
-        "bluegreen_ecs_promote",
-        "    promotion {\n      strategy = \"linear\"\n      linear {\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }\n    }",
-    );
-    wd.write(
-        "main.tf",
-        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
-    );
-    wd.apply();
+    let promotion = format!("    promotion {{\n{}    }}", linear_strategy(50, "1s"));
+    apply_adopting_release_with_action(&wd, &emu, &s, "bluegreen_ecs_promote", &promotion);
     let sampler = Sampler::start(&emu, &s);
     let out =
         wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
@@ -155,8 +142,8 @@ fn the_promote_action_with_linear_prints_a_line_per_step() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_write_at_step_2_returns_traffic_to_the_start() {
     let (emu, s, wd) = blue(false);
-    let linear = LINEAR_25.replace("\"2s\"", "\"3s\"");
-    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let linear = linear_strategy(25, "3s");
+    write_release(&wd, &emu, &s, &promotion("green", &linear, ""));
     let sampler = Sampler::start(&emu, &s);
     let apply = wd.applying();
     sampler.wait_for(25, Duration::from_secs(60));
@@ -177,8 +164,8 @@ fn a_failed_write_at_step_2_returns_traffic_to_the_start() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_ecs_rollout_of_the_gaining_color_during_a_step_rolls_back() {
     let (emu, s, wd) = blue(false);
-    let linear = LINEAR_25.replace("\"2s\"", "\"4s\"");
-    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let linear = linear_strategy(25, "4s");
+    write_release(&wd, &emu, &s, &promotion("green", &linear, ""));
     let sampler = Sampler::start(&emu, &s);
     let apply = wd.applying();
     sampler.wait_for(25, Duration::from_secs(60));
@@ -199,8 +186,8 @@ fn a_failed_ecs_rollout_of_the_gaining_color_during_a_step_rolls_back() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ctrl_c_with_a_throttled_rollback_write_still_returns_traffic_to_the_start() {
     let (emu, s, wd) = blue(false);
-    let linear = LINEAR_25.replace("\"2s\"", "\"30s\"");
-    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let linear = linear_strategy(25, "30s");
+    write_release(&wd, &emu, &s, &promotion("green", &linear, ""));
     let sampler = Sampler::start(&emu, &s);
     let apply = wd.applying();
     sampler.wait_for(25, Duration::from_secs(60));
@@ -215,7 +202,7 @@ fn ctrl_c_with_a_throttled_rollback_write_still_returns_traffic_to_the_start() {
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("traffic rolled back") && err.contains("interrupted"), "{err}");
     assert_eq!(seen, [0, 25, 0], "the throttled rollback was retried through the interrupt");
-    let w = forward_weights(&scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
+    let w = forward_weights_sorted(&scaffold::run(&emu, "describe", &["--rule-arn", s.rule()])["actions"]);
     assert_eq!(w, [(s.blue_tg.clone(), 100), (s.green_tg.clone(), 0)]);
     assert_eq!(wd.plan_exit_code().code, 2, "state matches live (blue)");
 }
@@ -241,10 +228,10 @@ fn the_gaining_color_scaling_out_during_a_step_bake_is_not_a_failure() {
     let emu = Emulator::start_with_env(&[("BLUEGREEN_EMULATOR_TIME_SCALE", "0.1")]);
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, "  active_color = \"blue\"");
+    write_release(&wd, &emu, &s, "  active_color = \"blue\"");
     wd.apply();
-    let linear = LINEAR_25.replace("25", "50").replace("\"2s\"", "\"10s\"");
-    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let linear = linear_strategy(50, "10s");
+    write_release(&wd, &emu, &s, &promotion("green", &linear, ""));
     let sampler = Sampler::start(&emu, &s);
     let apply = wd.applying();
     sampler.wait_for(50, Duration::from_secs(120));
@@ -274,7 +261,7 @@ fn a_stepped_promotion_that_cannot_fit_its_timeout_is_a_plan_error_naming_the_at
     let body = |color: &str| format!("{}\n  timeouts {{\n    update = \"10m\"\n  }}", promotion(color, slow, ""));
     // While it moves nothing, a warning (exit codes unchanged) says the next promotion
     // cannot complete.
-    write(&wd, &emu, &s, &body("blue"));
+    write_release(&wd, &emu, &s, &body("blue"));
     wd.apply();
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}", plan.all());
@@ -282,12 +269,12 @@ fn a_stepped_promotion_that_cannot_fit_its_timeout_is_a_plan_error_naming_the_at
     assert!(said.contains("The next promotion cannot fit in the update timeout"), "{said}");
     assert!(said.contains("step_bake_time = \"5m\""), "at the step bake: {said}");
     // Adopting (no active_color), the release never starts a promotion: no warning.
-    write(&wd, &emu, &s, &body("blue").replace("  active_color = \"blue\"\n", ""));
+    write_release(&wd, &emu, &s, &body("blue").replace("  active_color = \"blue\"\n", ""));
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert!(!plan.all().contains("cannot fit"), "{}", plan.all());
 
-    write(&wd, &emu, &s, &body("green"));
+    write_release(&wd, &emu, &s, &body("green"));
     let sampler = Sampler::start(&emu, &s);
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.code, 1, "{}", plan.all());
@@ -312,10 +299,10 @@ fn stickiness_on_the_pointer_draws_a_plan_warning_when_steps_or_a_bake_meet_it()
     // The rule forwards with target-group stickiness on for an hour.
     let s = Scaffold::create(&emu, "app", &["--stickiness"]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, "  active_color = \"blue\"");
+    write_release(&wd, &emu, &s, "  active_color = \"blue\"");
     wd.apply();
-    let linear = LINEAR_25.replace("\"2s\"", "\"1s\"");
-    write(&wd, &emu, &s, &promotion("green", &linear, ""));
+    let linear = linear_strategy(25, "1s");
+    write_release(&wd, &emu, &s, &promotion("green", &linear, ""));
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.code, 2, "a warning, the exit code of any change: {}", plan.all());
     let said = plan.all().replace('\n', " ");
@@ -323,26 +310,19 @@ fn stickiness_on_the_pointer_draws_a_plan_warning_when_steps_or_a_bake_meet_it()
     assert!(said.contains("stickiness on for 1h (3600s)") && said.contains("25 %, 50 %, 75 %, 100 %"), "{said}");
     assert!(said.contains("keep reaching it for up to 1h"), "says what a rollback means: {said}");
     // A plain switch with no bake: nothing for stickiness to blur.
-    write(&wd, &emu, &s, &promotion("green", "", ""));
+    write_release(&wd, &emu, &s, &promotion("green", "", ""));
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(!plan.all().contains("Stickiness holds"), "{}", plan.all());
     // A bake alone meets it too.
-    write(&wd, &emu, &s, &promotion("green", "", "    bake_time = \"1s\"\n"));
+    write_release(&wd, &emu, &s, &promotion("green", "", "    bake_time = \"1s\"\n"));
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(plan.all().contains("Stickiness holds returning clients on their color"), "{}", plan.all());
 
     // The promote action's plan warns too; the invoke goes ahead.
-    let action = s.action_hcl(
-        "bluegreen_ecs_promote",
-        "    promotion {\n      strategy = \"linear\"\n      linear {\n        step_percent   = 50\n        step_bake_time = \"1s\"\n      }\n    }",
-    );
-    wd.write(
-        "main.tf",
-        &format!("{}{}{action}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "  # adopts\n")),
-    );
-    wd.apply();
+    let promotion = format!("    promotion {{\n{}    }}", linear_strategy(50, "1s"));
+    apply_adopting_release_with_action(&wd, &emu, &s, "bluegreen_ecs_promote", &promotion);
     let out =
         wd.run(&["apply", "-invoke=action.bluegreen_ecs_promote.app", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 0, "{}", out.all());

@@ -5,88 +5,54 @@
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::reliability_report::Scenario;
-use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
-use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use acceptance_tests::scaffold::{self, Scaffold};
+use acceptance_tests::terraform::{Output, Workdir};
+use acceptance_tests::{
+    describe_rule, forward_weights_sorted, no_provider_bug, release_state, serving, wait_until,
+    write_release_with_retries,
+};
 use std::time::{Duration, Instant};
-
-fn emulator() -> Emulator {
-    Emulator::start()
-}
-
-fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, max_retries: u32, body: &str) {
-    let provider = provider_block(&emu.endpoint()).replace("max_retries = 2", &format!("max_retries = {max_retries}"));
-    wd.write("main.tf", &format!("{provider}{}", s.release_hcl("listener_rule_arn", body)));
-}
-
-fn rule(emu: &Emulator, s: &Scaffold) -> serde_json::Value {
-    scaffold::run(emu, "describe", &["--rule-arn", s.rule()])
-}
 
 /// The target groups with a positive weight, and their share of the traffic in percent.
 fn shares(emu: &Emulator, s: &Scaffold) -> Vec<(String, i64)> {
-    let w = forward_weights(&rule(emu, s)["actions"]);
+    let w = forward_weights_sorted(&describe_rule(emu, s.rule())["actions"]);
     let total: i64 = w.iter().map(|(_, w)| w).sum();
     w.into_iter().filter(|(_, w)| *w > 0).map(|(tg, w)| (tg, w * 100 / total.max(1))).collect()
 }
 
-fn serving(emu: &Emulator, s: &Scaffold) -> Vec<String> {
-    shares(emu, s).into_iter().map(|(tg, _)| tg).collect()
-}
-
 /// `(active_color, standby_traffic_percent)` as the state records them.
 fn state_traffic(wd: &Workdir) -> (String, i64) {
-    let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
-    let v = &state["values"]["root_module"]["resources"][0]["values"];
+    let v = release_state(wd);
     (v["active_color"].as_str().unwrap_or_default().to_string(), v["standby_traffic_percent"].as_i64().unwrap_or(-1))
-}
-
-fn state_values(wd: &Workdir) -> serde_json::Value {
-    let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
-    state["values"]["root_module"]["resources"][0]["values"].clone()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn count(emu: &Emulator, action: &str) -> i64 {
-    emu.requests()["by_action"][action].as_i64().unwrap_or(0)
-}
-
-fn no_provider_bug(out: &Output) {
-    let all = out.all();
-    assert!(!all.contains("bug in the provider") && !all.contains("inconsistent"), "{all}");
 }
 
 const WAITING_GATE: &str = "  promotion {\n    wait_timeout = \"60s\"\n  }";
 
 /// Blue live and applied, green without targets: the next promotion waits in the gate.
 fn blue_release_waiting_for_green(emu: &Emulator, s: &Scaffold, wd: &Workdir) {
-    write(wd, emu, s, 2, &format!("  active_color = \"blue\"\n{WAITING_GATE}"));
+    write_release_with_retries(wd, emu, s, 2, &format!("  active_color = \"blue\"\n{WAITING_GATE}"));
     wd.apply();
     scaffold::run(emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
-    write(wd, emu, s, 2, &format!("  active_color = \"green\"\n{WAITING_GATE}"));
+    write_release_with_retries(wd, emu, s, 2, &format!("  active_color = \"green\"\n{WAITING_GATE}"));
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
     let scenario = Scenario::start("flip during the gate wait");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_waiting_for_green(&emu, &s, &wd);
     emu.reset_requests();
     let apply = wd.applying();
-    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || {
+        emu.request_count("DescribeTargetHealth") >= 2
+    });
     // The deploy tool flips to green itself, then green's targets come up.
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
-    let flipped = rule(&emu, &s);
-    let writes_after_flip = count(&emu, "ModifyRule");
+    let flipped = describe_rule(&emu, s.rule());
+    let writes_after_flip = emu.request_count("ModifyRule");
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
     let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -98,8 +64,8 @@ fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
         err.contains("forward action changed from") && err.contains(&format!("to {green_name}=1")),
         "says what changed: {err}"
     );
-    assert_eq!(rule(&emu, &s), flipped, "the flip is live, untouched");
-    assert_eq!(count(&emu, "ModifyRule"), writes_after_flip, "nothing written after the flip");
+    assert_eq!(describe_rule(&emu, s.rule()), flipped, "the flip is live, untouched");
+    assert_eq!(emu.request_count("ModifyRule"), writes_after_flip, "nothing written after the flip");
     assert_eq!(state_traffic(&wd), ("green".into(), 0), "state = live");
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 0, "the config (green) is live now:\n{}", plan.all());
@@ -109,7 +75,7 @@ fn a_flip_during_the_gate_wait_is_refused_and_nothing_is_written_over_it() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_refusal_whose_live_pointer_is_no_split_of_the_pair_records_no_traffic() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_waiting_for_green(&emu, &s, &wd);
@@ -117,20 +83,22 @@ fn a_refusal_whose_live_pointer_is_no_split_of_the_pair_records_no_traffic() {
     let other = other["target_group_arn"].as_str().unwrap().to_string();
     emu.reset_requests();
     let apply = wd.applying();
-    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || {
+        emu.request_count("DescribeTargetHealth") >= 2
+    });
     // An operator sends all traffic to a maintenance target group, neither blue nor
     // green (keeping both attached at weight 0, so green still health-checks).
     let weights = format!("{other}=100,{}=0,{}=0", s.blue_tg, s.green_tg);
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &weights]);
-    let theirs = rule(&emu, &s);
+    let theirs = describe_rule(&emu, s.rule());
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
     let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     no_provider_bug(&out);
     assert!(out.stderr.contains("The pointer changed during the apply"), "{}", out.all());
-    assert_eq!(rule(&emu, &s), theirs, "nothing written over the operator");
+    assert_eq!(describe_rule(&emu, s.rule()), theirs, "nothing written over the operator");
     // Blue 100 % is not live: the state must not say it is.
-    let v = state_values(&wd);
+    let v = release_state(&wd);
     for attr in ["active_color", "standby_traffic_percent", "active_target_group_arn", "standby_color"] {
         assert!(v[attr].is_null(), "{attr} must be unknown to state, not the old traffic: {v}");
     }
@@ -143,7 +111,7 @@ fn a_refusal_whose_live_pointer_is_no_split_of_the_pair_records_no_traffic() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn refusals_write_nothing_at_all_not_even_the_test_pointer() {
     let scenario = Scenario::start("refusals leave the test pointer alone");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--test-listener"]);
     let test_rule = s.test_rule_arn.clone().unwrap();
     let wd = Workdir::new(&emu.endpoint());
@@ -152,12 +120,12 @@ fn refusals_write_nothing_at_all_not_even_the_test_pointer() {
             "  active_color = \"{color}\"\n  test_listener_rule_arn = \"{test_rule}\"\n  promotion {{\n    wait_timeout = \"{wait}\"\n  }}"
         )
     };
-    write(&wd, &emu, &s, 2, &body("blue", "60s"));
+    write_release_with_retries(&wd, &emu, &s, 2, &body("blue", "60s"));
     wd.apply();
     // The target groups the test rule forwards to (scalar or weighted, weight > 0).
     let test_rule_now = || {
         let actions = scaffold::run(&emu, "describe", &["--rule-arn", &test_rule])["actions"].clone();
-        forward_weights(&actions).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect::<Vec<_>>()
+        forward_weights_sorted(&actions).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect::<Vec<_>>()
     };
     assert_eq!(test_rule_now(), [s.green_tg.clone()], "test rule on the standby");
 
@@ -165,29 +133,31 @@ fn refusals_write_nothing_at_all_not_even_the_test_pointer() {
     // blue meanwhile; the refusal leaves it (and production) as they are.
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
     scaffold::run(&emu, "flip", &["--rule-arn", &test_rule, "--to", &s.blue_tg]);
-    write(&wd, &emu, &s, 2, &body("green", "1s"));
+    write_release_with_retries(&wd, &emu, &s, 2, &body("green", "1s"));
     emu.reset_requests();
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     no_provider_bug(&out);
     assert!(out.stderr.replace('\n', " ").contains("Promotion gate refused the switch"), "{}", out.all());
-    assert_eq!(count(&emu, "ModifyRule"), 0, "a gate refusal writes nothing");
+    assert_eq!(emu.request_count("ModifyRule"), 0, "a gate refusal writes nothing");
     assert_eq!(test_rule_now(), [s.blue_tg.clone()]);
 
     // The deploy tool flips production while the gate waits: the refusal does not race
     // it for the test pointer either (which the operator has pointed at green).
     scaffold::run(&emu, "flip", &["--rule-arn", &test_rule, "--to", &s.green_tg]);
-    write(&wd, &emu, &s, 2, &body("green", "60s"));
+    write_release_with_retries(&wd, &emu, &s, 2, &body("green", "60s"));
     emu.reset_requests();
     let apply = wd.applying();
-    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || {
+        emu.request_count("DescribeTargetHealth") >= 2
+    });
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
-    let writes_after_flip = count(&emu, "ModifyRule");
+    let writes_after_flip = emu.request_count("ModifyRule");
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
     let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.replace('\n', " ").contains("The pointer changed during the apply"), "{}", out.all());
-    assert_eq!(count(&emu, "ModifyRule"), writes_after_flip, "nothing written after the flip");
+    assert_eq!(emu.request_count("ModifyRule"), writes_after_flip, "nothing written after the flip");
     assert_eq!(test_rule_now(), [s.green_tg.clone()], "the test rule is untouched");
 
     // The state recorded the test rule as not where it should be: the next plan shows
@@ -195,7 +165,7 @@ fn refusals_write_nothing_at_all_not_even_the_test_pointer() {
     assert_eq!(wd.plan_exit_code().code, 2, "the plan shows the test rule to repair");
     wd.apply();
     assert_eq!(test_rule_now(), [s.blue_tg.clone()], "blue is the standby now");
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(wd.plan_exit_code().code, 0);
     scenario.report(&emu, &wd, false);
 }
@@ -204,24 +174,26 @@ fn refusals_write_nothing_at_all_not_even_the_test_pointer() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_create_whose_write_is_refused_leaves_no_state_not_a_tainted_one() {
     let scenario = Scenario::start("create refused by a flip");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     // Blue is live; creating the release with green waits for green's targets.
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
-    write(&wd, &emu, &s, 2, &format!("  active_color = \"green\"\n{WAITING_GATE}"));
+    write_release_with_retries(&wd, &emu, &s, 2, &format!("  active_color = \"green\"\n{WAITING_GATE}"));
     emu.reset_requests();
     let apply = wd.applying();
-    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || {
+        emu.request_count("DescribeTargetHealth") >= 2
+    });
     // An operator moves traffic meanwhile (a canary share on green's target group).
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);
-    let flipped = rule(&emu, &s);
+    let flipped = describe_rule(&emu, s.rule());
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
     let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     no_provider_bug(&out);
     assert!(out.stderr.replace('\n', " ").contains("The pointer changed during the apply"), "{}", out.all());
-    assert_eq!(rule(&emu, &s), flipped, "the operator's write stands");
+    assert_eq!(describe_rule(&emu, s.rule()), flipped, "the operator's write stands");
     let listed = wd.run(&["state", "list"]);
     assert!(!listed.stdout.contains("bluegreen_ecs_release.app"), "no state, so nothing tainted: {}", listed.all());
     // The next plan is a plain create again (no replacement of a tainted object).
@@ -255,13 +227,13 @@ fn edit_oidc_scope(emu: &Emulator, rule_arn: &str, scope: &str) {
 }
 
 fn forward_stickiness(emu: &Emulator, s: &Scaffold) -> bool {
-    let actions = rule(emu, s)["actions"].clone();
+    let actions = describe_rule(emu, s.rule())["actions"].clone();
     let forward = actions.as_array().unwrap().iter().find(|a| a["Type"] == "forward").expect("forward action").clone();
     forward["ForwardConfig"]["TargetGroupStickinessConfig"]["Enabled"].as_bool().unwrap_or(false)
 }
 
 fn oidc_scope(emu: &Emulator, s: &Scaffold) -> String {
-    let actions = rule(emu, s)["actions"].clone();
+    let actions = describe_rule(emu, s.rule())["actions"].clone();
     let oidc = actions.as_array().unwrap().iter().find(|a| a["Type"] == "authenticate-oidc").expect("OIDC action");
     oidc["AuthenticateOidcConfig"]["Scope"].as_str().unwrap_or_default().to_string()
 }
@@ -270,13 +242,15 @@ fn oidc_scope(emu: &Emulator, s: &Scaffold) -> String {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn an_oidc_edit_during_the_gate_wait_is_not_lost() {
     let scenario = Scenario::start("OIDC edit during the gate wait");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--oidc", "--stickiness"]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_waiting_for_green(&emu, &s, &wd);
     emu.reset_requests();
     let apply = wd.applying();
-    wait_until("the gate to poll green's health", Duration::from_secs(60), || count(&emu, "DescribeTargetHealth") >= 2);
+    wait_until("the gate to poll green's health", Duration::from_secs(60), || {
+        emu.request_count("DescribeTargetHealth") >= 2
+    });
     edit_oidc_scope(&emu, s.rule(), "openid email");
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--register", "2"]);
     let out = Output::finish(apply);
@@ -286,11 +260,11 @@ fn an_oidc_edit_during_the_gate_wait_is_not_lost() {
     assert!(err.contains("stickiness changed from on"), "{err}");
     assert_eq!(oidc_scope(&emu, &s), "openid email", "the operator's edit is live");
     assert!(!forward_stickiness(&emu, &s), "the operator's stickiness change is live");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
     // A fresh plan and apply promote green and keep both edits.
     wd.apply();
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     assert_eq!(oidc_scope(&emu, &s), "openid email");
     assert!(!forward_stickiness(&emu, &s));
     scenario.report(&emu, &wd, true);
@@ -303,25 +277,27 @@ fn baking(alarm: bool, bake: &str) -> String {
 
 /// Blue applied; the config now asks for green with a bake.
 fn blue_release_promoting_with_bake(emu: &Emulator, s: &Scaffold, wd: &Workdir, bake: &str, extra: &str) {
-    write(wd, emu, s, 2, &format!("  active_color = \"blue\"\n{}\n{extra}", baking(true, bake)));
+    write_release_with_retries(wd, emu, s, 2, &format!("  active_color = \"blue\"\n{}\n{extra}", baking(true, bake)));
     wd.apply();
-    write(wd, emu, s, 2, &format!("  active_color = \"green\"\n{}\n{extra}", baking(true, bake)));
+    write_release_with_retries(wd, emu, s, 2, &format!("  active_color = \"green\"\n{}\n{extra}", baking(true, bake)));
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn an_operator_switch_during_the_bake_is_not_rolled_back() {
     let scenario = Scenario::start("operator split during a failing bake");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_promoting_with_bake(&emu, &s, &wd, "30s", "");
     let apply = wd.applying();
-    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || {
+        serving(&emu, s.rule()) == [s.green_tg.clone()]
+    });
     // The operator splits traffic by hand, then the alarm fires: the bake fails.
     let split = format!("{}=50,{}=50", s.blue_tg, s.green_tg);
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &split]);
-    let operator = rule(&emu, &s);
+    let operator = describe_rule(&emu, s.rule());
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
     let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -329,7 +305,7 @@ fn an_operator_switch_during_the_bake_is_not_rolled_back() {
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("not rolled back: someone else changed the pointer"), "{err}");
     assert!(err.contains("app-5xx is in ALARM") && err.contains("50%"), "says why and what is live: {err}");
-    assert_eq!(rule(&emu, &s), operator, "the operator's split is untouched");
+    assert_eq!(describe_rule(&emu, s.rule()), operator, "the operator's split is untouched");
     let (_, standby) = state_traffic(&wd);
     assert_eq!(standby, 50, "state = live (50/50)");
     scenario.report(&emu, &wd, false);
@@ -339,38 +315,38 @@ fn an_operator_switch_during_the_bake_is_not_rolled_back() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn saved_plans_applied_after_a_flip() {
     let scenario = Scenario::start("saved plans applied after a flip");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let flip = |tg: &str| scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", tg]);
 
     // A create in adopt mode: the apply adopts the flip.
     let adopt = Workdir::new(&emu.endpoint());
-    write(&adopt, &emu, &s, 2, "");
+    write_release_with_retries(&adopt, &emu, &s, 2, "");
     adopt.ok(&["plan", "-input=false", "-no-color", "-out=create.tfplan"]);
     flip(&s.green_tg);
-    let before = rule(&emu, &s);
+    let before = describe_rule(&emu, s.rule());
     let out = adopt.run(&["apply", "-input=false", "-no-color", "create.tfplan"]);
     assert_eq!(out.code, 0, "{}", out.all());
     no_provider_bug(&out);
-    assert_eq!(rule(&emu, &s), before, "adopting writes nothing");
+    assert_eq!(describe_rule(&emu, s.rule()), before, "adopting writes nothing");
     assert_eq!(state_traffic(&adopt), ("green".into(), 0));
 
     // An update in adopt mode (only the gate changes): the flip back is refused, not reverted.
-    write(&adopt, &emu, &s, 2, "  promotion {\n    min_healthy_targets = 2\n  }");
+    write_release_with_retries(&adopt, &emu, &s, 2, "  promotion {\n    min_healthy_targets = 2\n  }");
     adopt.ok(&["plan", "-input=false", "-no-color", "-out=update.tfplan"]);
     flip(&s.blue_tg);
-    let before = rule(&emu, &s);
+    let before = describe_rule(&emu, s.rule());
     let out = adopt.run(&["apply", "-input=false", "-no-color", "update.tfplan"]);
     assert_eq!(out.code, 1, "{}", out.all());
     no_provider_bug(&out);
     assert!(out.stderr.replace('\n', " ").contains("Traffic moved since the plan"), "{}", out.all());
-    assert_eq!(rule(&emu, &s), before, "nothing written");
+    assert_eq!(describe_rule(&emu, s.rule()), before, "nothing written");
     assert_eq!(state_traffic(&adopt).0, "blue", "state = live");
     Scenario::start("saved adopt-mode plans applied after a flip").report(&emu, &adopt, false);
 
     // A create in enforce mode: the plan warns when it will move traffic.
     let enforce = Workdir::new(&emu.endpoint());
-    write(&enforce, &emu, &s, 2, "  active_color = \"green\"");
+    write_release_with_retries(&enforce, &emu, &s, 2, "  active_color = \"green\"");
     let plan = enforce.ok(&["plan", "-input=false", "-no-color"]);
     let warned = plan.all().replace('\n', " ");
     assert!(warned.contains("Creating this release moves traffic"), "{warned}");
@@ -378,14 +354,14 @@ fn saved_plans_applied_after_a_flip() {
     // Applied after a flip, it does what the docs state: Terraform gives a create nothing
     // of what its plan saw, so it enforces active_color from whatever is live when the
     // apply starts, through the gate (here the deploy tool's flip to green is undone).
-    write(&enforce, &emu, &s, 2, "  active_color = \"blue\"");
+    write_release_with_retries(&enforce, &emu, &s, 2, "  active_color = \"blue\"");
     let plan = enforce.ok(&["plan", "-input=false", "-no-color", "-out=enforce.tfplan"]);
     assert!(!plan.all().contains("Creating this release moves traffic"), "live is blue at plan time");
     flip(&s.green_tg);
     let out = enforce.run(&["apply", "-input=false", "-no-color", "enforce.tfplan"]);
     assert_eq!(out.code, 0, "{}", out.all());
     no_provider_bug(&out);
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&enforce), ("blue".into(), 0));
     scenario.report(&emu, &enforce, true);
 }
@@ -394,19 +370,19 @@ fn saved_plans_applied_after_a_flip() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_write_and_a_failed_re_read_record_the_last_known_live_traffic() {
     let scenario = Scenario::start("write and re-read both fail");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, 0, "  active_color = \"blue\"");
+    write_release_with_retries(&wd, &emu, &s, 0, "  active_color = \"blue\"");
     wd.apply();
-    write(&wd, &emu, &s, 0, "  active_color = \"green\"");
+    write_release_with_retries(&wd, &emu, &s, 0, "  active_color = \"green\"");
     // Every pointer write hangs 2 s and then loses its connection (it never reaches
     // AWS); once one has started, every read fails too.
     emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 20, "kind": "drop", "delay_seconds": 2}));
     emu.reset_requests();
     std::thread::scope(|scope| {
         let apply = scope.spawn(|| wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]));
-        wait_until("a pointer write", Duration::from_secs(60), || count(&emu, "ModifyRule") >= 1);
+        wait_until("a pointer write", Duration::from_secs(60), || emu.request_count("ModifyRule") >= 1);
         emu.inject_fault(serde_json::json!({
             "action": "DescribeRules", "count": 50, "kind": "error", "status": 400,
             "code": "AccessDenied", "message": "not authorized to perform elasticloadbalancing:DescribeRules"
@@ -417,10 +393,10 @@ fn a_failed_write_and_a_failed_re_read_record_the_last_known_live_traffic() {
         assert!(out.stderr.contains("ModifyRule"), "{}", out.all());
     });
     emu.clear_faults();
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()], "the write never landed");
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()], "the write never landed");
     assert_eq!(state_traffic(&wd).0, "blue", "state keeps the last known live color, not the desired one");
     wd.apply();
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
     scenario.report(&emu, &wd, true);
 }
 
@@ -428,19 +404,29 @@ fn a_failed_write_and_a_failed_re_read_record_the_last_known_live_traffic() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn adding_a_test_listener_rule_points_it_at_the_standby() {
     let scenario = Scenario::start("test listener rule added");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--test-listener"]);
     let test_rule = s.test_rule_arn.clone().unwrap();
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, 2, "  active_color = \"blue\"");
+    write_release_with_retries(&wd, &emu, &s, 2, "  active_color = \"blue\"");
     wd.apply();
     // Someone pointed the test rule at the active color.
     scaffold::run(&emu, "flip", &["--rule-arn", &test_rule, "--to", &s.blue_tg]);
-    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\""));
+    write_release_with_retries(
+        &wd,
+        &emu,
+        &s,
+        2,
+        &format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\""),
+    );
     wd.apply();
     let test = scaffold::run(&emu, "describe", &["--rule-arn", &test_rule]);
-    assert_eq!(forward_weights(&test["actions"]), [(s.green_tg.clone(), 100)], "the test rule serves the standby");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()], "production untouched");
+    assert_eq!(
+        forward_weights_sorted(&test["actions"]),
+        [(s.green_tg.clone(), 100)],
+        "the test rule serves the standby"
+    );
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()], "production untouched");
     assert_eq!(wd.plan_exit_code().code, 0);
     scenario.report(&emu, &wd, true);
 }
@@ -462,7 +448,7 @@ fn test_listener_forwarding_to(emu: &Emulator, s: &Scaffold, tg: &str) -> String
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_test_pointer_write_still_bakes_and_rolls_back() {
     let scenario = Scenario::start("test pointer write fails after the switch");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx", "--test-listener"]);
     let test_listener = test_listener_forwarding_to(&emu, &s, &s.green_tg);
     let wd = Workdir::new(&emu.endpoint());
@@ -474,17 +460,19 @@ fn a_failed_test_pointer_write_still_bakes_and_rolls_back() {
         "code": "AccessDenied", "message": "not authorized to perform elasticloadbalancing:ModifyListener"
     }));
     let apply = wd.applying();
-    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || {
+        serving(&emu, s.rule()) == [s.green_tg.clone()]
+    });
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
     let out = Output::finish(apply);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Bake failed; traffic rolled back"), "the bake ran and rolled back: {err}");
     assert!(err.contains("ModifyListener"), "the test pointer's failure is reported too: {err}");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     // The test listener never moved, so it already serves the restored standby (green).
     assert_eq!(test_listener_targets(&emu, &test_listener), [s.green_tg.clone()]);
-    let state = state_values(&wd);
+    let state = release_state(&wd);
     assert_eq!(
         (state["active_color"].as_str(), state["test_listener_arn"].as_str()),
         (Some("blue"), Some(&*test_listener))
@@ -494,12 +482,12 @@ fn a_failed_test_pointer_write_still_bakes_and_rolls_back() {
     // cannot follow, and the state records it as not set.
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "OK"]);
     let short = format!("  active_color = \"green\"\n{}\n{extra}", baking(true, "1s"));
-    write(&wd, &emu, &s, 2, &short);
+    write_release_with_retries(&wd, &emu, &s, 2, &short);
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("ModifyListener"), "{}", out.all());
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()], "the bake passed: production stays on green");
-    let state = state_values(&wd);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()], "the bake passed: production stays on green");
+    let state = release_state(&wd);
     assert_eq!(state["active_color"], "green");
     assert!(state["test_listener_arn"].is_null(), "the unreconciled test pointer is not recorded: {state}");
     // Once writes work again, the next plan shows the test pointer and its apply repairs it.
@@ -517,19 +505,21 @@ fn a_failed_test_pointer_write_still_bakes_and_rolls_back() {
 
 fn test_listener_targets(emu: &Emulator, listener: &str) -> Vec<String> {
     let actions = scaffold::run(emu, "describe", &["--listener-arn", listener])["default_actions"].clone();
-    forward_weights(&actions).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect()
+    forward_weights_sorted(&actions).into_iter().filter(|(_, w)| *w > 0).map(|(tg, _)| tg).collect()
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn an_aws_error_during_the_bake_rolls_back() {
     let scenario = Scenario::start("AWS error during the bake");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_promoting_with_bake(&emu, &s, &wd, "20s", "");
     let apply = wd.applying();
-    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || {
+        serving(&emu, s.rule()) == [s.green_tg.clone()]
+    });
     emu.inject_fault(serde_json::json!({
         "action": "DescribeAlarms", "count": 100, "kind": "error", "status": 400,
         "code": "AccessDenied", "message": "not authorized to perform cloudwatch:DescribeAlarms"
@@ -539,7 +529,7 @@ fn an_aws_error_during_the_bake_rolls_back() {
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Bake failed; traffic rolled back") && err.contains("could not check"), "{err}");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
     scenario.report(&emu, &wd, false);
 }
@@ -548,12 +538,14 @@ fn an_aws_error_during_the_bake_rolls_back() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ctrl_c_during_the_bake_rolls_back() {
     let scenario = Scenario::start("Ctrl-C during the bake");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_promoting_with_bake(&emu, &s, &wd, "60s", "");
     let apply = wd.applying();
-    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || {
+        serving(&emu, s.rule()) == [s.green_tg.clone()]
+    });
     let interrupted = Instant::now();
     let ok = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().unwrap().success();
     assert!(ok, "kill -INT terraform");
@@ -562,7 +554,7 @@ fn ctrl_c_during_the_bake_rolls_back() {
     assert_ne!(out.code, 0, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Bake failed; traffic rolled back") && err.contains("interrupted"), "{err}");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
     scenario.report(&emu, &wd, false);
 }
@@ -571,7 +563,7 @@ fn ctrl_c_during_the_bake_rolls_back() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_bake_that_cannot_fit_in_the_update_timeout_moves_nothing() {
     let scenario = Scenario::start("bake longer than timeouts.update");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     blue_release_promoting_with_bake(&emu, &s, &wd, "5m", "  timeouts {\n    update = \"8s\"\n  }");
@@ -588,8 +580,8 @@ fn a_bake_that_cannot_fit_in_the_update_timeout_moves_nothing() {
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("cannot fit in the update timeout"), "{err}");
-    assert_eq!(count(&emu, "ModifyRule"), 0, "nothing written");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(emu.request_count("ModifyRule"), 0, "nothing written");
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
     scenario.report(&emu, &wd, false);
 }
@@ -598,7 +590,7 @@ fn a_bake_that_cannot_fit_in_the_update_timeout_moves_nothing() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_bake_overrunning_the_update_timeout_is_cut_at_the_deadline_and_rolled_back() {
     let scenario = Scenario::start("bake cut by timeouts.update");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let body = |c: &str| {
@@ -606,11 +598,13 @@ fn a_bake_overrunning_the_update_timeout_is_cut_at_the_deadline_and_rolled_back(
             "  active_color = \"{c}\"\n  promotion {{\n    wait_timeout = \"2s\"\n    bake_time = \"6s\"\n  }}\n  timeouts {{\n    update = \"12s\"\n  }}"
         )
     };
-    write(&wd, &emu, &s, 2, &body("blue"));
+    write_release_with_retries(&wd, &emu, &s, 2, &body("blue"));
     wd.apply();
-    write(&wd, &emu, &s, 2, &body("green"));
+    write_release_with_retries(&wd, &emu, &s, 2, &body("green"));
     let apply = wd.applying();
-    wait_until("traffic on green (the bake)", Duration::from_secs(60), || serving(&emu, &s) == [s.green_tg.clone()]);
+    wait_until("traffic on green (the bake)", Duration::from_secs(60), || {
+        serving(&emu, s.rule()) == [s.green_tg.clone()]
+    });
     // The bake's health checks stall: the bake would end long after the 12 s timeout.
     emu.inject_fault(
         serde_json::json!({"action": "DescribeTargetHealth", "count": 5, "kind": "slow", "delay_seconds": 30}),
@@ -625,7 +619,7 @@ fn a_bake_overrunning_the_update_timeout_is_cut_at_the_deadline_and_rolled_back(
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
     assert!(err.contains("Bake failed; traffic rolled back") && err.contains("update timeout ran out"), "{err}");
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd).0, "blue");
     emu.clear_faults();
     scenario.report(&emu, &wd, false);
@@ -635,23 +629,41 @@ fn a_bake_overrunning_the_update_timeout_is_cut_at_the_deadline_and_rolled_back(
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ending_a_canary_is_not_blocked_or_rolled_back_by_the_alarm_that_prompted_it() {
     let scenario = Scenario::start("canary aborted while its alarm fires");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     let gate =
         "  promotion {\n    alarm_names = [\"app-5xx\"]\n    wait_timeout = \"5s\"\n    bake_time = \"30s\"\n  }";
-    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n  standby_traffic_percent = 0\n{gate}"));
+    write_release_with_retries(
+        &wd,
+        &emu,
+        &s,
+        2,
+        &format!("  active_color = \"blue\"\n  standby_traffic_percent = 0\n{gate}"),
+    );
     wd.apply();
-    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n  standby_traffic_percent = 10\n{gate}"));
+    write_release_with_retries(
+        &wd,
+        &emu,
+        &s,
+        2,
+        &format!("  active_color = \"blue\"\n  standby_traffic_percent = 10\n{gate}"),
+    );
     wd.apply();
     assert_eq!(shares(&emu, &s), [(s.blue_tg.clone(), 90), (s.green_tg.clone(), 10)]);
     // The canary trips the alarm; the operator ends it.
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
-    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n  standby_traffic_percent = 0\n{gate}"));
+    write_release_with_retries(
+        &wd,
+        &emu,
+        &s,
+        2,
+        &format!("  active_color = \"blue\"\n  standby_traffic_percent = 0\n{gate}"),
+    );
     let started = Instant::now();
     wd.apply();
     assert!(started.elapsed() < Duration::from_secs(25), "no wait on the alarm, no bake: {:?}", started.elapsed());
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_traffic(&wd), ("blue".into(), 0));
     scenario.report(&emu, &wd, true);
 }

@@ -2,42 +2,24 @@
 //! against the emulator: every refusal writes nothing and leaves state equal to live.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
-use acceptance_tests::terraform::{Workdir, provider_block};
+use acceptance_tests::scaffold::{self, Scaffold};
+use acceptance_tests::terraform::Workdir;
+use acceptance_tests::{serving, state_color, write_release};
 use std::time::{Duration, Instant};
-
-fn emulator() -> Emulator {
-    Emulator::start()
-}
-
-fn write_config(wd: &Workdir, emu: &Emulator, s: &Scaffold, body: &str) {
-    wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", body)));
-}
-
-fn serving(emu: &Emulator, s: &Scaffold) -> Vec<String> {
-    let r = scaffold::run(emu, "describe", &["--rule-arn", s.rule()]);
-    forward_weights(&r["actions"]).into_iter().filter(|(_, w)| *w > 0).map(|(t, _)| t).collect()
-}
-
-fn state_color(wd: &Workdir) -> String {
-    let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
-    let res = &state["values"]["root_module"]["resources"][0]["values"];
-    res["active_color"].as_str().unwrap_or_default().to_string()
-}
 
 const GATE: &str = "  promotion {\n    min_healthy_targets = 1\n    wait_timeout = \"1s\"\n  }";
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn gate_refuses_a_standby_without_healthy_targets_and_writes_nothing() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write_config(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{GATE}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{GATE}"));
     wd.apply();
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
 
-    write_config(&wd, &emu, &s, &format!("  active_color = \"green\"\n{GATE}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"green\"\n{GATE}"));
     let before = scaffold::run(&emu, "describe", &["--rule-arn", s.rule()]);
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -52,41 +34,41 @@ fn gate_refuses_a_standby_without_healthy_targets_and_writes_nothing() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn gate_refuses_while_an_alarm_fires() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     let gate = "  promotion {\n    alarm_names = [\"app-5xx\"]\n    wait_timeout = \"1s\"\n  }";
-    write_config(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
     wd.apply();
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "ALARM"]);
-    write_config(&wd, &emu, &s, &format!("  active_color = \"green\"\n{gate}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"green\"\n{gate}"));
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.replace('\n', " ").contains("app-5xx is in ALARM"), "{}", out.all());
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
     assert_eq!(state_color(&wd), "blue");
     // Once the alarm clears, the same apply goes through.
     scaffold::run(&emu, "alarm", &["--name", "app-5xx", "--state", "OK"]);
     wd.apply();
-    assert_eq!(serving(&emu, &s), [s.green_tg.clone()]);
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn bake_failure_rolls_back_and_state_matches_live() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--alarm", "app-5xx"]);
     let wd = Workdir::new(&emu.endpoint());
     let gate =
         "  promotion {\n    alarm_names = [\"app-5xx\"]\n    bake_time = \"20s\"\n    rollback_on_failure = true\n  }";
-    write_config(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{gate}"));
     wd.apply();
-    write_config(&wd, &emu, &s, &format!("  active_color = \"green\"\n{gate}"));
+    write_release(&wd, &emu, &s, &format!("  active_color = \"green\"\n{gate}"));
     std::thread::scope(|scope| {
         let apply = scope.spawn(|| wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]));
         // Once traffic is on green (the bake has started), the alarm fires.
         let deadline = Instant::now() + Duration::from_secs(60);
-        while serving(&emu, &s) != [s.green_tg.clone()] {
+        while serving(&emu, s.rule()) != [s.green_tg.clone()] {
             assert!(Instant::now() < deadline, "traffic never moved to green");
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -96,19 +78,19 @@ fn bake_failure_rolls_back_and_state_matches_live() {
         let err = out.stderr.replace('\n', " ");
         assert!(err.contains("Bake failed; traffic rolled back") && err.contains("app-5xx is in ALARM"), "{err}");
     });
-    assert_eq!(serving(&emu, &s), [s.blue_tg.clone()], "rollback restores blue");
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()], "rollback restores blue");
     assert_eq!(state_color(&wd), "blue", "state records the rolled-back truth");
 }
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn traffic_moved_between_saved_plan_and_apply_is_refused() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write_config(&wd, &emu, &s, "  active_color = \"blue\"\n  standby_traffic_percent = 0");
+    write_release(&wd, &emu, &s, "  active_color = \"blue\"\n  standby_traffic_percent = 0");
     wd.apply();
-    write_config(&wd, &emu, &s, "  active_color = \"blue\"\n  standby_traffic_percent = 20");
+    write_release(&wd, &emu, &s, "  active_color = \"blue\"\n  standby_traffic_percent = 20");
     wd.ok(&["plan", "-input=false", "-no-color", "-out=canary.tfplan"]);
     // Meanwhile the deploy tool flips everything to green.
     scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--to", &s.green_tg]);

@@ -4,28 +4,10 @@
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::reliability_report::{Scenario, state_vs_live_differences, total_faults};
-use acceptance_tests::scaffold::{self, Scaffold, forward_weights};
+use acceptance_tests::scaffold::{self, Scaffold};
 use acceptance_tests::terraform::{Workdir, provider_block};
+use acceptance_tests::{serving, state_color, wait_until, write_release_with_retries};
 use std::time::{Duration, Instant};
-
-fn emulator() -> Emulator {
-    Emulator::start()
-}
-
-fn write(wd: &Workdir, emu: &Emulator, s: &Scaffold, max_retries: u32, body: &str) {
-    let provider = provider_block(&emu.endpoint()).replace("max_retries = 2", &format!("max_retries = {max_retries}"));
-    wd.write("main.tf", &format!("{provider}{}", s.release_hcl("listener_rule_arn", body)));
-}
-
-fn serving(emu: &Emulator, rule: &str) -> Vec<String> {
-    let r = scaffold::run(emu, "describe", &["--rule-arn", rule]);
-    forward_weights(&r["actions"]).into_iter().filter(|(_, w)| *w > 0).map(|(t, _)| t).collect()
-}
-
-fn state_color(wd: &Workdir) -> String {
-    let state: serde_json::Value = serde_json::from_str(&wd.ok(&["show", "-json"]).stdout).unwrap();
-    state["values"]["root_module"]["resources"][0]["values"]["active_color"].as_str().unwrap_or_default().to_string()
-}
 
 /// The provider process a terraform process started (its child, by parent pid).
 fn provider_child(terraform_pid: u32) -> Option<u32> {
@@ -47,23 +29,15 @@ fn signal(pid: u32, sig: &str) {
     assert!(ok, "kill {sig} {pid}");
 }
 
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn promotion_succeeds_with_30_percent_of_calls_throttled() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, 10, "  active_color = \"blue\"");
+    write_release_with_retries(&wd, &emu, &s, 10, "  active_color = \"blue\"");
     wd.apply();
-    write(&wd, &emu, &s, 10, "  active_color = \"green\"");
+    write_release_with_retries(&wd, &emu, &s, 10, "  active_color = \"green\"");
     emu.reset_requests();
     emu.inject_fault(serde_json::json!({"action": "*", "fraction": 0.3, "seed": 7, "kind": "throttle"}));
     let mut scenario = Scenario::start("30% of calls throttled");
@@ -88,16 +62,16 @@ fn promotion_succeeds_with_30_percent_of_calls_throttled() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn dropped_connections_and_slow_answers_are_retried() {
     let scenario = Scenario::start("dropped connection and slow answer");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, 3, "  active_color = \"blue\"");
+    write_release_with_retries(&wd, &emu, &s, 3, "  active_color = \"blue\"");
     wd.apply();
     // The refresh's read loses its connection once, then the promotion's gate read is
     // answered slowly: both are retried or waited out, and the plan/apply converge.
     emu.inject_fault(serde_json::json!({"action": "DescribeRules", "count": 1, "kind": "drop"}));
     assert_eq!(wd.plan_exit_code().code, 0);
-    write(&wd, &emu, &s, 3, "  active_color = \"green\"");
+    write_release_with_retries(&wd, &emu, &s, 3, "  active_color = \"green\"");
     emu.inject_fault(
         serde_json::json!({"action": "DescribeTargetHealth", "count": 1, "kind": "slow", "delay_seconds": 2}),
     );
@@ -115,12 +89,12 @@ fn dropped_connections_and_slow_answers_are_retried() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_failed_pointer_write_leaves_live_and_state_unchanged_and_the_next_apply_converges() {
     let scenario = Scenario::start("pointer write fails with 500");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, 2, "  active_color = \"blue\"");
+    write_release_with_retries(&wd, &emu, &s, 2, "  active_color = \"blue\"");
     wd.apply();
-    write(&wd, &emu, &s, 2, "  active_color = \"green\"");
+    write_release_with_retries(&wd, &emu, &s, 2, "  active_color = \"green\"");
     emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 100, "kind": "500"}));
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     emu.clear_faults();
@@ -138,13 +112,13 @@ fn a_failed_pointer_write_leaves_live_and_state_unchanged_and_the_next_apply_con
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn provider_killed_during_bake_then_plan_shows_the_truth_and_apply_converges() {
     let scenario = Scenario::start("provider SIGKILLed during bake");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let gate = "  promotion {\n    bake_time = \"60s\"\n  }";
-    write(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n{gate}"));
+    write_release_with_retries(&wd, &emu, &s, 2, &format!("  active_color = \"blue\"\n{gate}"));
     wd.apply();
-    write(&wd, &emu, &s, 2, &format!("  active_color = \"green\"\n{gate}"));
+    write_release_with_retries(&wd, &emu, &s, 2, &format!("  active_color = \"green\"\n{gate}"));
     let mut apply = wd
         .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
         .stdout(std::process::Stdio::null())
@@ -169,7 +143,7 @@ fn provider_killed_during_bake_then_plan_shows_the_truth_and_apply_converges() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothing() {
     let scenario = Scenario::start("gate wait past timeouts.update");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let body = |c: &str| {
@@ -177,10 +151,10 @@ fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothin
             "  active_color = \"{c}\"\n  promotion {{\n    wait_timeout = \"60s\"\n  }}\n  timeouts {{\n    update = \"3s\"\n  }}"
         )
     };
-    write(&wd, &emu, &s, 2, &body("blue"));
+    write_release_with_retries(&wd, &emu, &s, 2, &body("blue"));
     wd.apply();
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
-    write(&wd, &emu, &s, 2, &body("green"));
+    write_release_with_retries(&wd, &emu, &s, 2, &body("green"));
     let started = Instant::now();
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -199,14 +173,14 @@ fn gate_wait_longer_than_the_update_timeout_is_a_clear_timeout_and_writes_nothin
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn ctrl_c_interrupts_a_gate_wait_promptly_and_state_stays_consistent() {
     let scenario = Scenario::start("Ctrl-C during the gate wait");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let body = |c: &str| format!("  active_color = \"{c}\"\n  promotion {{\n    wait_timeout = \"5m\"\n  }}");
-    write(&wd, &emu, &s, 2, &body("blue"));
+    write_release_with_retries(&wd, &emu, &s, 2, &body("blue"));
     wd.apply();
     scaffold::run(&emu, "targets", &["--tg", &s.green_tg, "--deregister-all"]);
-    write(&wd, &emu, &s, 2, &body("green"));
+    write_release_with_retries(&wd, &emu, &s, 2, &body("green"));
     let apply = wd
         .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
         .stdout(std::process::Stdio::piped())
@@ -233,7 +207,7 @@ fn ctrl_c_interrupts_a_gate_wait_promptly_and_state_stays_consistent() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
     let scenario = Scenario::start("20 releases on one listener, -parallelism=10");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let mut rules = vec![s.rule().to_string()];
     rules.extend(scaffold::create_rules(&emu, &s.listener_arn, &s.blue_tg, 19));
@@ -262,10 +236,10 @@ fn twenty_releases_on_one_listener_promoted_with_parallelism_10() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn state_vs_live_comparison_counts_a_pointer_that_differs_from_state() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
-    write(&wd, &emu, &s, 2, "  active_color = \"blue\"");
+    write_release_with_retries(&wd, &emu, &s, 2, "  active_color = \"blue\"");
     wd.apply();
     assert_eq!(state_vs_live_differences(&emu, &wd), []);
     let zero = format!("{}=100,{}=0", s.blue_tg, s.green_tg);
@@ -282,7 +256,7 @@ fn state_vs_live_comparison_counts_a_pointer_that_differs_from_state() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn credentials_never_appear_in_logs_plan_or_state_at_trace() {
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let mut wd = Workdir::new(&emu.endpoint());
     let (key, secret, token) = (
@@ -294,10 +268,10 @@ fn credentials_never_appear_in_logs_plan_or_state_at_trace() {
     wd.set_env("AWS_SECRET_ACCESS_KEY", secret);
     wd.set_env("AWS_SESSION_TOKEN", token);
     wd.set_env("TF_LOG", "TRACE");
-    write(&wd, &emu, &s, 2, "  active_color = \"blue\"");
+    write_release_with_retries(&wd, &emu, &s, 2, "  active_color = \"blue\"");
     let mut seen = String::new();
     seen += &wd.apply().all();
-    write(&wd, &emu, &s, 2, "  active_color = \"green\"");
+    write_release_with_retries(&wd, &emu, &s, 2, "  active_color = \"green\"");
     seen += &wd.run(&["plan", "-input=false", "-no-color", "-out=p.tfplan"]).all();
     seen += &wd.ok(&["show", "-json", "p.tfplan"]).all();
     seen += &wd.ok(&["apply", "-input=false", "-no-color", "p.tfplan"]).all();
@@ -312,14 +286,14 @@ fn credentials_never_appear_in_logs_plan_or_state_at_trace() {
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_last_write_that_lands_without_an_answer_is_baked_and_rolled_back_like_any_other() {
     let scenario = Scenario::start("last write lands, answer dropped");
-    let emu = emulator();
+    let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &[]);
     let wd = Workdir::new(&emu.endpoint());
     let gate = "  promotion {\n    bake_time = \"20s\"\n  }";
     // max_retries = 0: the one write attempt is also the last.
-    write(&wd, &emu, &s, 0, &format!("  active_color = \"blue\"\n{gate}"));
+    write_release_with_retries(&wd, &emu, &s, 0, &format!("  active_color = \"blue\"\n{gate}"));
     wd.apply();
-    write(&wd, &emu, &s, 0, &format!("  active_color = \"green\"\n{gate}"));
+    write_release_with_retries(&wd, &emu, &s, 0, &format!("  active_color = \"green\"\n{gate}"));
     // The write is carried out, then the connection is closed with no answer.
     emu.inject_fault(serde_json::json!({"action": "ModifyRule", "count": 1, "kind": "drop", "after": true}));
     std::thread::scope(|scope| {

@@ -1,5 +1,5 @@
 //! The smallest useful provider built on `tfplugin`: it stores what it is given and
-//! makes no remote calls. The scale benchmark (tools/bench_scale.py) uses it as the
+//! makes no remote calls. The scale benchmark (tools/bench/bench_scale.py) uses it as the
 //! floor for any external provider: what Terraform's plugin start-ups, per-instance
 //! gRPC round trips and schema handling cost, with no provider work at all.
 //!

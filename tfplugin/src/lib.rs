@@ -7,10 +7,18 @@
 //!
 //! # Layout
 //!
+//! Where a change goes, by what it is about:
+//!
 //! * `serve.rs`: the binary's `main`: flags, go-plugin handshake, listener, gRPC server.
+//!   A new command-line flag or a change to start-up goes here.
 //! * `tls.rs`: AutoMTLS. `plugin_services.rs`: go-plugin's controller, stdio, broker, health.
-//! * `server.rs`: the tfplugin6 service: decodes requests, calls the [`Provider`], encodes answers.
-//! * `provider.rs`: the [`Provider`] trait and its request/response types.
+//! * `server/`: the tfplugin6 service, one file per RPC family (`provider_rpcs`,
+//!   `resource_rpcs`, `data_source_rpcs`, `list_rpcs`, `action_rpcs`), the protobuf
+//!   conversion apart in `convert`, the streamed answers in `streams`; `mod.rs` holds the
+//!   service and the trait impl that dispatches. A new RPC is a function in its family's
+//!   file and one line in `mod.rs`; its own `//!` says more.
+//! * `provider.rs`: the [`Provider`] trait and its request/response types: what a
+//!   provider sees of an RPC. A new field Terraform sends starts here.
 //! * `schema.rs`, `value.rs`, `diag.rs`: schemas, values ([`Value`], [`Type`]), diagnostics.
 //! * `codec/`: the cty wire encodings (msgpack, cty JSON, type JSON); its own `# Layout`.
 //! * `upgrade.rs`: state and identity upgrades across schema versions.

@@ -1,5 +1,5 @@
 # `terraform test` of the module with mocked providers: runs entirely in memory, creates
-# nothing and needs no AWS credentials (tools/check-examples.sh runs it).
+# nothing and needs no AWS credentials (tools/checkers/check-examples.sh runs it).
 
 mock_provider "aws" {
   mock_resource "aws_lb" {

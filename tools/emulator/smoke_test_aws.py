@@ -1,13 +1,13 @@
-"""Smoke test of the emulator's AWS behaviour models (tools/aws_*.py), run by
-tools/smoke_test.py (make test-tools) against the emulator it started, after its
+"""Smoke test of the emulator's AWS behaviour models (tools/emulator/aws_*.py), run by
+tools/emulator/smoke_test.py (make test-tools) against the emulator it started, after its
 own scenario (which ends with a reset). One or more checks per modelled behaviour:
 target group attachment, ECS rejection, target health (initial -> healthy timing,
 unused, draining then gone, fail / recover), ECS rollouts (IN_PROGRESS -> COMPLETED
 with the replaced deployment ACTIVE while it drains, scaling, FAILED with a reason),
 CloudWatch DescribeAlarms (composite only when asked, paging at MaxRecords), the
-Dynatrace SLO API (tools/dynatrace_api.py: Api-Token auth, 401/404, scripted 429/5xx, the
+Dynatrace SLO API (tools/emulator/dynatrace_api.py: Api-Token auth, 401/404, scripted 429/5xx, the
 from/to forms, the SLO's fields),
-and Lambda Invoke (tools/aws_lambda_invoke.py: scripted answers, recorded payloads, the
+and Lambda Invoke (tools/emulator/aws_lambda_invoke.py: scripted answers, recorded payloads, the
 FunctionName spellings, function errors, 404 and bad payloads).
 
 All waits assume the default time scale (0.01: 30 modelled seconds = 0.3 s).
@@ -75,7 +75,7 @@ def run(emu: Any, check: Check) -> None:
 
 
 def lambda_invoke(emu: Any, check: Check) -> None:
-    """Invoke as the Lambda API Reference documents it (see tools/aws_lambda_invoke.py)."""
+    """Invoke as the Lambda API Reference documents it (see tools/emulator/aws_lambda_invoke.py)."""
     import json
 
     lam = emu.client("lambda")
@@ -134,7 +134,7 @@ def lambda_invoke(emu: Any, check: Check) -> None:
 
 
 def dynatrace(emu: Any, check: Check) -> None:
-    """GET /api/v2/slo/{id} as Dynatrace documents it (see tools/dynatrace_api.py)."""
+    """GET /api/v2/slo/{id} as Dynatrace documents it (see tools/emulator/dynatrace_api.py)."""
     import json
 
     def get(path: str, auth: str | None) -> tuple[int, dict, dict]:
@@ -554,5 +554,5 @@ def bad_scale(check: Check) -> None:
 
 
 if __name__ == "__main__":
-    print("run tools/smoke_test.py (make test-tools); it starts the emulator and runs this too")
+    print("run tools/emulator/smoke_test.py (make test-tools); it starts the emulator and runs this too")
     sys.exit(2)

@@ -5,7 +5,7 @@
 # release_races.rs, ...): each prints one `RELIABILITY {json}` line, with partial_writes
 # measured by comparing Terraform state with the live pointers.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 tests=()

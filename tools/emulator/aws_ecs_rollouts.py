@@ -41,7 +41,7 @@ variable and never changes a deployment; this module ignores that variable (it i
 no-op) and computes every service's deployments, runningCount and pendingCount from
 its own rollout records whenever the service is read.
 
-Control API (wired into tools/emulator.py):
+Control API (wired into tools/emulator/emulator.py):
   POST /_bluegreen/ecs/fail-rollout  {"cluster", "service", "reason"?}
       makes the service's PRIMARY deployment FAILED with that rolloutStateReason.
 """

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """The seed flow, run for real, release after release (issue 21).
 
-    .venv/bin/python tools/run_pipeline.py [--keep]        (make test-pipeline)
+    .venv/bin/python tools/pipeline/run_pipeline.py [--keep]        (make test-pipeline)
 
 examples/complete as a user runs it: envs/dev applied with real Terraform, the real
 hashicorp/aws provider (the machine's filesystem mirror), the built bluegreen provider
 (installed in a filesystem mirror, as `terraform init` of a directory with state needs),
-an S3 backend with a lockfile, all against the emulator (tools/emulator.py) and its
+an S3 backend with a lockfile, all against the emulator (tools/emulator/emulator.py) and its
 Dynatrace API. Then the Spinnaker pipeline ecs-bluegreen-dev.json, run stage by stage in
-orca's order, each stage the way its executor runs it (tools/pipeline_stages.py): the
+orca's order, each stage the way its executor runs it (tools/pipeline/pipeline_stages.py): the
 CodeBuild stages run their buildspecs with bash in fresh checkouts of the commit they
 name, the ECS deploy creates a server group as clouddriver-ecs does, the judgment is
 approved, the retire stage disables the old color as clouddriver does.
@@ -50,6 +50,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))  # aws_moto_fields
 import aws_moto_fields  # noqa: E402
 import pipeline_env as pe  # noqa: E402
 import pipeline_stages as ps  # noqa: E402
@@ -71,7 +72,7 @@ class Flow:
         t0 = time.monotonic()
         self.emu = pe.Emulator(work)
         problems = aws_moto_fields.self_test(self.emu.client)
-        self.check("emulator keeps the fields the aws provider reads back (tools/aws_moto_fields.py)",
+        self.check("emulator keeps the fields the aws provider reads back (tools/emulator/aws_moto_fields.py)",
                    not problems, problems)
         basics = pe.account_basics(self.emu, BUCKET)
         self.emu.api("POST", "/_bluegreen/dynatrace/tokens", {"api_tokens": [pe.DT_TOKEN]})
@@ -80,7 +81,7 @@ class Flow:
         self.repo = pe.infra_repo(work, self.emu, basics, BUCKET, ENV)
         bin_dir = work / "bin"
         bin_dir.mkdir()
-        terraform = os.environ.get("TF_ACC_TERRAFORM_PATH") or str(pe.HERE / "terraform")
+        terraform = os.environ.get("TF_ACC_TERRAFORM_PATH") or str(pe.TOOLS / "terraform")
         (bin_dir / "terraform").symlink_to(terraform)
         # What the CodeBuild image and the job's role give a build: terraform and jq on
         # PATH, credentials (here: the emulator's), the providers' mirror.

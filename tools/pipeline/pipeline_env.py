@@ -1,4 +1,4 @@
-"""The world the pipeline test (tools/run_pipeline.py) runs in: the emulator, the AWS
+"""The world the pipeline test (tools/pipeline/run_pipeline.py) runs in: the emulator, the AWS
 account a user would already have (VPC, subnets, certificate, the Dynatrace token's
 secret, the state bucket), a git repository holding a copy of examples/complete, and
 Terraform configured as the CodeBuild image would be.
@@ -16,15 +16,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+TOOLS = HERE.parent
+ROOT = TOOLS.parent
+sys.path.insert(0, str(TOOLS / "emulator"))
+from emulator_process import EmulatorProcess  # noqa: E402
 AWS_MIRROR = Path(os.environ.get("BLUEGREEN_AWS_PROVIDER_MIRROR", "/opt/tf-plugins"))
 PROVIDER_VERSION = "0.1.0"  # Cargo.toml's workspace version: what `~> 0.1` resolves to
 REGION = "us-east-1"
@@ -32,46 +30,16 @@ ACCOUNT = "123456789012"  # moto's account; the envs' allowed_account_ids for de
 DT_TOKEN = "dt0c01.PIPELINETEST.pipelinetestsecret"  # the emulator's Dynatrace API token
 
 
-class Emulator:
-    """tools/emulator.py on a free port, stopped when this process exits."""
+class Emulator(EmulatorProcess):
+    """tools/emulator/emulator.py on a free port, stopped when this process exits."""
 
     def __init__(self, work: Path):
-        port_file = work / "emulator.port"
-        self.log = open(work / "emulator.log", "w")
-        env = {k: v for k, v in os.environ.items() if k != "BLUEGREEN_EMULATOR_TIME_SCALE"}
         # AWS-managed IAM policies exist in every account (the module attaches
         # AmazonECSTaskExecutionRolePolicy); moto loads them only when asked.
-        env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-        self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "emulator.py"), "--port-file", str(port_file), "--quiet",
-             "--exit-with-parent"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=self.log, env=env)
-        t0 = time.monotonic()
-        while not port_file.exists():
-            if self.proc.poll() is not None or time.monotonic() - t0 > 60:
-                raise RuntimeError(f"emulator did not start; see {self.log.name}")
-            time.sleep(0.05)
-        self.url = f"http://127.0.0.1:{int(port_file.read_text())}"
+        super().__init__(work, env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"})
 
-    def api(self, method: str, path: str, body: object = None) -> dict:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
-
-    def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing",
-                            config=Config(retries={"total_max_attempts": 3, "mode": "standard"}))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+    def client(self, service: str, retries: int = 3, timeout: float | None = None):
+        return super().client(service, retries, timeout)
 
 
 def account_basics(emu: Emulator, bucket: str) -> dict:
@@ -127,7 +95,7 @@ def override_tf(emu: Emulator, basics: dict, bucket: str, env: str) -> str:
                 "secretsmanager", "sts", "s3"]
     aws_endpoints = "\n".join(f'    {s} = "{ep}"' for s in services)
     module_args = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in basics.items())
-    return f'''# Written by tools/run_pipeline.py: the emulator instead of an AWS account.
+    return f'''# Written by tools/pipeline/run_pipeline.py: the emulator instead of an AWS account.
 terraform {{
   backend "s3" {{
     bucket                      = "{bucket}"

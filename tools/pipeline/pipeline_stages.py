@@ -1,12 +1,12 @@
 """The stages of examples/complete's Spinnaker pipeline, each run the way its executor
-runs it, for tools/run_pipeline.py. Spinnaker cannot run here; what each stage does to
+runs it, for tools/pipeline/run_pipeline.py. Spinnaker cannot run here; what each stage does to
 AWS and to the run was read from Spinnaker 1.38's source (the same tags as
-tools/check_spinnaker.py), in our words:
+tools/checkers/check_spinnaker.py), in our words:
 
 - expressions (orca ContextParameterProcessor, spelEvaluator v4): evaluated when the
   stage starts, against the trigger, parameters, execution and the outputs of the
   evaluateVariables stages before it. Only the SpEL this pipeline uses is understood
-  (tools/check_spinnaker.py checks the SpEL itself); anything else fails the stage, as
+  (tools/checkers/check_spinnaker.py checks the SpEL itself); anything else fails the stage, as
   failOnFailedExpressions does.
 - awsCodeBuild (orca-igor AwsCodeBuildStage, igor's CodeBuild client): a build of the
   project at the stage's sourceVersion, a fresh checkout, the buildspec's commands run by
@@ -34,13 +34,15 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
 
-import check_spinnaker as cs
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checkers"))
+import check_spinnaker as cs  # noqa: E402
 
 REGION = "us-east-1"
 

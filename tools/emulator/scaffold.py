@@ -2,7 +2,7 @@
 
 Used by the Rust acceptance tests and by `make demo`. Run with the project venv:
 
-    .venv/bin/python tools/scaffold.py SUBCOMMAND --endpoint http://127.0.0.1:PORT [options]
+    .venv/bin/python tools/emulator/scaffold.py SUBCOMMAND --endpoint http://127.0.0.1:PORT [options]
 
 Every subcommand talks to the one emulator endpoint (region us-east-1, credentials
 "testing"), prints exactly one JSON object on stdout and nothing else; diagnostics go
@@ -650,7 +650,7 @@ def cmd_health(c, a):
 
 
 def control(endpoint, path, body):
-    """POST to the emulator's control API (tools/emulator.py), JSON in and out."""
+    """POST to the emulator's control API (tools/emulator/emulator.py), JSON in and out."""
     req = urllib.request.Request(endpoint.rstrip("/") + "/_bluegreen" + path, method="POST",
                                  data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     try:

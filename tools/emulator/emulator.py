@@ -3,7 +3,7 @@ request counters and fault injection.
 
 Run with the project venv (tools/setup-python.sh):
 
-    .venv/bin/python tools/emulator.py [--port 0] [--port-file PATH] [--quiet]
+    .venv/bin/python tools/emulator/emulator.py [--port 0] [--port-file PATH] [--quiet]
 
 Every AWS API moto emulates is served on one port of 127.0.0.1. Point the
 provider's `endpoints { ecs = ..., elbv2 = ..., cloudwatch = ... }` (and any SDK)
@@ -93,10 +93,14 @@ Where moto is kinder than AWS, modules beside this file model the AWS behaviour
                           every payload is recorded (the lifecycle hooks' tests).
   aws_moto_fields.py      two fields moto drops and the hashicorp/aws provider reads back
                           (ECS availabilityZoneRebalancing, a referencing security group
-                          rule's Description); checked by tools/run_pipeline.py.
+                          rule's Description); checked by tools/pipeline/run_pipeline.py.
   dynatrace_api.py        not AWS: Dynatrace's classic SLO API v2 (GET /api/v2/slo/{id}
                           with Api-Token auth, 400/401/404, scripted 429/5xx), for the
                           promotion gate.
+  wsgi_faults.py          the dropped connection (no answer) both apps inject.
+Also beside this file: scaffold.py (builds what Terraform and a deploy tool would have
+made), emulator_process.py (starts this file for the Python tests), smoke_test*.py
+(make test-tools).
 Their control endpoints (JSON in, JSON out; a bad request answers 400 {"error"}):
   POST   /_bluegreen/targets/fail     {"target_group_arn", "target_id"?, "reason"?, "description"?}
                                       unhealthy with that reason (default
@@ -140,6 +144,7 @@ import aws_lambda_invoke  # noqa: E402
 import aws_moto_fields  # noqa: E402
 import aws_target_health  # noqa: E402
 import dynatrace_api  # noqa: E402
+from wsgi_faults import drop_connection  # noqa: E402
 
 PREFIX = "/_bluegreen"
 # (method, path below PREFIX) -> handler(body: dict, query: dict) -> JSON-able answer
@@ -598,21 +603,6 @@ class State:
 # ------------------------------------------------------------------- middleware
 
 
-class DropConnection(ConnectionAbortedError):
-    """Raised to make werkzeug's handler give up on the connection silently."""
-
-
-def drop_connection(environ: dict) -> None:
-    sock = environ.get("werkzeug.socket")
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-    raise DropConnection("fault injection: connection dropped")
-
-
 class Emulator:
     def __init__(self, moto_app: Any, quiet_faults: bool = False):
         self.moto_app = moto_app
@@ -775,7 +765,7 @@ class Emulator:
         if path.startswith("/moto-api"):
             return self.moto_app(environ, start_response)
         if dynatrace_api.handles(path):
-            # Dynatrace's API (tools/dynatrace_api.py), not AWS: counted there.
+            # Dynatrace's API (tools/emulator/dynatrace_api.py), not AWS: counted there.
             return dynatrace_api.app(environ, start_response)
 
         # Buffer the body once; moto gets a fresh stream of the same bytes.
@@ -825,7 +815,7 @@ class Emulator:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         if call.service == "lambda" and call.action == "Invoke":
-            # moto's Lambda would need Docker: tools/aws_lambda_invoke.py answers.
+            # moto's Lambda would need Docker: tools/emulator/aws_lambda_invoke.py answers.
             return aws_lambda_invoke.invoke(environ, body, recording_start_response)
         return self._call_moto(environ, call, recording_start_response)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check Spinnaker pipeline JSON against rules read from Spinnaker's own source.
 
-    tools/check_spinnaker.py [--list] [PIPELINE.json ...]
+    tools/checkers/check_spinnaker.py [--list] [PIPELINE.json ...]
 
 Without arguments it checks every shipped pipeline, examples/complete/spinnaker/
 pipelines/*.json (except the task definition template). It prints one line per
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PIPELINES = ROOT / "examples" / "complete" / "spinnaker" / "pipelines"
 TEMPLATES = {"artifact-template.json"}  # in PIPELINES, but task definitions, not pipelines
 

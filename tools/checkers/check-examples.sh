@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check every example under examples/ with real Terraform, as far as this machine allows.
 #
-#   tools/check-examples.sh          (make test-examples; part of make test)
+#   tools/checkers/check-examples.sh          (make test-examples; part of make test)
 #
 # - terraform fmt -check -recursive examples/ (this also parses every .tf file)
 # - terraform validate of the bluegreen-only registry examples (examples/provider,
@@ -15,14 +15,14 @@
 #   (${BLUEGREEN_AWS_PROVIDER_MIRROR:-/opt/tf-plugins}, unpacked layout
 #   registry.terraform.io/hashicorp/aws/VERSION/OS_ARCH/). Without one these steps are
 #   SKIPPED and say so; the structural checks below still run.
-# - structural checks that need no provider (tools/check_examples.py): module variables
+# - structural checks that need no provider (tools/checkers/check_examples.py): module variables
 #   and outputs wired up in every env, Spinnaker pipeline parameters and release
 #   variables named exactly like the module's outputs, CodeBuild accounts of
 #   igor-local.yml, one pipeline per environment (qa's and prod's are dev's with their
 #   own environment, webhook and registry), the promote job's action declared next to the release (skipped,
 #   saying so, while the infrastructure declares no bluegreen_ecs_promote action)
 # - the Spinnaker pipelines against the rules read from Spinnaker's source
-#   (tools/check_spinnaker.py; its own test runs in make test-spinnaker)
+#   (tools/checkers/check_spinnaker.py; its own test runs in make test-spinnaker)
 # - the Spinnaker JSON files parse, igor-local.yml and the CodeBuild buildspecs parse,
 #   the shell scripts parse
 #
@@ -31,7 +31,7 @@
 # "N passed, N failed" line (", N skipped" when some were). Exits 1 on any failure.
 set -uo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo" || exit 2
 
 terraform=${TF_ACC_TERRAFORM_PATH:-$repo/tools/terraform}
@@ -180,7 +180,7 @@ else
 fi
 
 # --- 5. structural checks that need no provider ---------------------------------
-py() { "$python" tools/check_examples.py "$@"; }
+py() { "$python" tools/checkers/check_examples.py "$@"; }
 check "module: every var.NAME is a declared variable" py module
 check "envs dev/qa/prod: module arguments, required variables, outputs match modules/ecs" py envs
 check "spinnaker: every pipeline parameter names an output of modules/ecs/outputs.tf" py params
@@ -193,8 +193,8 @@ else
   skip "spinnaker: the promote job's action is declared next to the release" \
     "examples/complete/infrastructure declares no bluegreen_ecs_promote action yet"
 fi
-check "spinnaker: pipelines keep the rules of Spinnaker's source (tools/check_spinnaker.py)" \
-  "$python" tools/check_spinnaker.py
+check "spinnaker: pipelines keep the rules of Spinnaker's source (tools/checkers/check_spinnaker.py)" \
+  "$python" tools/checkers/check_spinnaker.py
 
 # --- 6. the other files parse ----------------------------------------------------
 for f in examples/complete/spinnaker/pipelines/*.json; do

@@ -5,7 +5,7 @@ AWS measures these processes in seconds to minutes (a 30 s health-check interval
 scale: one modelled AWS second lasts `scale` real seconds. With the default 0.01 a
 30 s health-check interval passes in 0.3 s of wall-clock time.
 
-Set it with `tools/emulator.py --time-scale X` or the environment variable
+Set it with `tools/emulator/emulator.py --time-scale X` or the environment variable
 BLUEGREEN_EMULATOR_TIME_SCALE (the flag wins). 1.0 is real time.
 
 Everything that models AWS time asks `now()` (modelled seconds since the emulator

@@ -3,9 +3,9 @@
 # of bluegreen_ecs_release -- release, Spinnaker deploy with a clean plan, promotion,
 # gate refusal, bake rollback, discovery with `terraform query`, and a promotion by the
 # bluegreen_ecs_promote action with its progress -- with real Terraform (tools/terraform)
-# and the built provider against the local AWS emulator (tools/emulator.py), in a temp
+# and the built provider against the local AWS emulator (tools/emulator/emulator.py), in a temp
 # directory. Then the seed example (examples/complete and its Spinnaker pipeline) released
-# twice, as its pipeline runs it (tools/run_pipeline.py --demo).
+# twice, as its pipeline runs it (tools/pipeline/run_pipeline.py --demo).
 #
 # Expected failures are checked, not ignored: any unexpected outcome ends the demo
 # with "demo: FAILED: ..." and a non-zero exit (its files are then kept). The emulator,
@@ -14,7 +14,7 @@
 set -euo pipefail
 shopt -s inherit_errexit  # a failure inside $(...) fails the assignment too
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 py="$root/.venv/bin/python"
 terraform="$root/tools/terraform"
 provider_dir=${BLUEGREEN_PROVIDER_DIR:-$root/target/debug}
@@ -106,10 +106,10 @@ tf() {
   check_interrupted
 }
 
-# tools/scaffold.py SUBCOMMAND ARGS: prints its JSON; on failure the demo fails.
+# tools/emulator/scaffold.py SUBCOMMAND ARGS: prints its JSON; on failure the demo fails.
 scaffold() {
-  "$py" "$root/tools/scaffold.py" "$1" --endpoint "$endpoint" "${@:2}" 2>"$demo_dir/scaffold.err" ||
-    die "tools/scaffold.py $1 failed" "$demo_dir/scaffold.err"
+  "$py" "$root/tools/emulator/scaffold.py" "$1" --endpoint "$endpoint" "${@:2}" 2>"$demo_dir/scaffold.err" ||
+    die "tools/emulator/scaffold.py $1 failed" "$demo_dir/scaffold.err"
 }
 
 # Fields of a JSON object file, one per line.
@@ -186,7 +186,7 @@ echo "bluegreen demo: real Terraform + $provider_dir/terraform-provider-bluegree
 # In its own process group (set -m), so a Ctrl-C reaches Terraform and this script
 # but not the emulator: cleanup stops it. --exit-with-parent covers a kill -9 of us.
 set -m
-"$py" "$root/tools/emulator.py" --port 0 --quiet --exit-with-parent \
+"$py" "$root/tools/emulator/emulator.py" --port 0 --quiet --exit-with-parent \
   --port-file "$demo_dir/emulator/port" </dev/null >/dev/null 2>"$demo_dir/emulator/log" &
 emulator_pid=$!
 set +m
@@ -380,7 +380,7 @@ result "the gate waited for blue's new targets (said so while it waited), moved 
 step "8. A Dynatrace SLO gates the promotion (the promote action, back to green)"
 scaffold secret --name shop-dynatrace --key DT_API_TOKEN --value "dt0c01.DEMO.TOKEN" >"$demo_dir/secret.json"
 secret_arn=$(json_get "$demo_dir/secret.json" arn)
-# The emulator's Dynatrace control calls (tools/dynatrace_api.py).
+# The emulator's Dynatrace control calls (tools/emulator/dynatrace_api.py).
 # POST JSON to the emulator's control API: emulator_control PATH JSON.
 emulator_control() {
   "$py" -c 'import sys, urllib.request
@@ -475,12 +475,12 @@ result "blue took 25, 50, 75, then 100 % of the traffic, each step gated, held a
 
 step "10. The seed example, run as its pipeline runs it: examples/complete + Spinnaker's stages"
 say "envs/dev with the real hashicorp/aws provider and an S3 backend; each stage as its executor runs it"
-say "(tools/run_pipeline.py --demo; make test-pipeline runs more releases, and a rollback mid-run)"
+say "(tools/pipeline/run_pipeline.py --demo; make test-pipeline runs more releases, and a rollback mid-run)"
 emulator_pid_was=$emulator_pid
 stop_emulator  # the pipeline run starts its own emulator
 # Streamed as it runs (a few minutes): the stages, the SLO's verdict, the plans after each release.
 set +e
-BLUEGREEN_PROVIDER_DIR="$provider_dir" "$py" -u "$root/tools/run_pipeline.py" --demo 2>&1 |
+BLUEGREEN_PROVIDER_DIR="$provider_dir" "$py" -u "$root/tools/pipeline/run_pipeline.py" --demo 2>&1 |
   tee "$demo_dir/pipeline.out" |
   grep --line-buffered -E '^(==|  [A-Z][a-z].{24} (SUCCEEDED|SKIPPED|TERMINAL)|  FAIL|  \.\.\.|run_pipeline: [0-9])|names the SLO|traffic stays|nothing is retired|plan -detailed-exitcode exits 0' |
   sed -u 's/^ *//; s/^/    | /'

@@ -28,7 +28,7 @@ time of their own (HealthCheckTimeoutSeconds is ignored).
 moto instead reports every registered target `healthy` at all times. All durations run
 on aws_clock (scaled by the emulator's --time-scale).
 
-Control API (wired into tools/emulator.py):
+Control API (wired into tools/emulator/emulator.py):
   POST /_bluegreen/targets/fail     {"target_group_arn", "target_id"?, "reason"?, "description"?}
       without target_id: every target of the group, including targets registered later,
       until a recover without target_id. reason defaults to Target.ResponseCodeMismatch.

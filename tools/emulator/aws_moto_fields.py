@@ -1,6 +1,6 @@
 """Two fields moto 5.2.5 drops that AWS returns, which the real hashicorp/aws provider
 reads back: without them every `terraform plan` of examples/complete shows changes
-that AWS would never show (tools/run_pipeline.py asserts plans exit 0).
+that AWS would never show (tools/pipeline/run_pipeline.py asserts plans exit 0).
 
 - ECS DescribeServices returns `availabilityZoneRebalancing` (ECS API Reference,
   Service): what CreateService/UpdateService set, ENABLED when a CreateService

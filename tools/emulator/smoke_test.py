@@ -1,6 +1,6 @@
-"""Smoke test of the test tooling itself: tools/terraform and tools/emulator.py.
+"""Smoke test of the test tooling itself: tools/terraform and tools/emulator/emulator.py.
 
-Run with the project venv: .venv/bin/python tools/smoke_test.py   (make test-tools)
+Run with the project venv: .venv/bin/python tools/emulator/smoke_test.py   (make test-tools)
 
 Starts the emulator the way the Rust harness does (--port-file, wait for the file),
 drives it with boto3 through the calls the provider and the simulated deploy tool
@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no tools/__pycache__ in the work tree
 sys.path.insert(0, HERE)
 from emulator import CborTimestamp, cbor_decode, cbor_encode  # noqa: E402
+from emulator_process import EmulatorProcess  # noqa: E402
 import smoke_test_aws  # noqa: E402
 
 passed = failed = 0
@@ -45,37 +46,10 @@ def check(name: str, cond: bool, detail: object = "") -> None:
         print(f"FAIL {name} {detail}")
 
 
-class Emu:
+class Emu(EmulatorProcess):
     def __init__(self, tmp: str):
-        self.port_file = os.path.join(tmp, "emulator.port")
-        env = {k: v for k, v in os.environ.items() if k != "BLUEGREEN_EMULATOR_TIME_SCALE"}
-        self.log = open(os.path.join(tmp, "emulator.log"), "w")
-        t0 = time.monotonic()
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "emulator.py"), "--port-file", self.port_file,
-             "--quiet", "--exit-with-parent"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.monotonic() - t0 > 60:
-                raise RuntimeError("emulator did not start; see " + self.log.name)
-            time.sleep(0.05)
-        self.startup = time.monotonic() - t0
-        self.port = int(open(self.port_file).read())
+        super().__init__(tmp, stdout=subprocess.PIPE)
         self.first_line = self.proc.stdout.readline().strip()
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def api(self, method: str, path: str, body: object = None) -> dict:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
-
-    def client(self, service: str, retries: int = 1, timeout: float = 10):
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing",
-                            config=Config(retries={"total_max_attempts": retries, "mode": "standard"},
-                                          read_timeout=timeout, connect_timeout=5))
 
 
 def error_code(fn) -> tuple[str | None, int | None, dict]:
@@ -335,7 +309,7 @@ def scenario(emu: Emu) -> None:
 
 
 def terraform(tmp: str) -> None:
-    tf = os.path.join(HERE, "terraform")
+    tf = os.path.join(os.path.dirname(HERE), "terraform")  # tools/terraform
     work = os.path.join(tmp, "tf")
     os.makedirs(work)
     with open(os.path.join(work, "main.tf"), "w") as f:
@@ -376,7 +350,7 @@ def main() -> int:
             except Exception:
                 check("emulator scenario", False, traceback.format_exc())
             try:
-                smoke_test_aws.run(emu, check)  # the modelled AWS behaviours (tools/aws_*.py)
+                smoke_test_aws.run(emu, check)  # the modelled AWS behaviours (tools/emulator/aws_*.py)
             except Exception:
                 check("AWS behaviour models scenario", False, traceback.format_exc())
         except Exception:

@@ -1,6 +1,6 @@
 """Structural checks of examples/complete that need no provider and no network.
 
-Used by tools/check-examples.sh. Each subcommand is one check: it prints what is
+Used by tools/checkers/check-examples.sh. Each subcommand is one check: it prints what is
 wrong and exits 1, or exits 0 silently.
 
   module    every var.NAME the module uses is a declared variable
@@ -14,7 +14,7 @@ wrong and exits 1, or exits 0 silently.
             from the "Read release" job is a Terraform output (the job exports
             `terraform output` by upper-cased name, codebuild/read-release.yml); the
             template passes no secret as plain env. What Spinnaker itself accepts is
-            tools/check_spinnaker.py's job.
+            tools/checkers/check_spinnaker.py's job.
   igor      every awsCodeBuild stage, in every environment, names a CodeBuild account
             of spinnaker/igor-local.yml (parsed with PyYAML when available), which
             holds no AWS keys
@@ -35,7 +35,7 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPLETE = ROOT / "examples" / "complete"
 MODULE = COMPLETE / "infrastructure" / "modules" / "ecs"
 ENVS = COMPLETE / "infrastructure" / "envs"
@@ -198,7 +198,7 @@ def check_per_env(write: bool = False) -> list[str]:
         if write:
             path.write_text(json.dumps(doc, indent=2) + "\n")
         elif not path.exists() or json.loads(path.read_text()) != doc:
-            errors.append(f"{path.name} is not ecs-bluegreen-dev.json for {env} (tools/check_examples.py per-env --write)")
+            errors.append(f"{path.name} is not ecs-bluegreen-dev.json for {env} (tools/checkers/check_examples.py per-env --write)")
         for opt in doc["parameterConfig"][0].get("options", []):
             if opt["value"] != env:
                 errors.append(f"{path.name} offers environment {opt['value']!r}: one queue per environment")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Tests of tools/check_spinnaker.py: the shipped pipeline passes, and broken copies of
+"""Tests of tools/checkers/check_spinnaker.py: the shipped pipeline passes, and broken copies of
 it (made here, in memory) are each caught by the rule that should catch them.
 
-    .venv/bin/python tools/test_check_spinnaker.py      (make test-spinnaker)
+    .venv/bin/python tools/checkers/test_check_spinnaker.py      (make test-spinnaker)
 
 Every rule of the checker has at least one broken copy (test_every_rule_has_a_mutation).
 The first two are the blockers of issue 14: an ECS deploy cluster without

@@ -57,13 +57,13 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import socket
-import struct
 import threading
 import time
 import uuid
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote
+
+from wsgi_faults import drop_connection
 
 SLO_PREFIX = "/api/v2/slo/"
 AUTOMATION_PREFIX = "/platform/automation/v1/"
@@ -135,16 +135,8 @@ def _next_fault(api: str) -> int:
 
 def _fault(environ: dict, start_response: Callable, status: int) -> list[bytes]:
     if status == 0:
-        # No answer at all: the socket is reset (SO_LINGER 0), and werkzeug's handler
-        # gives up on a ConnectionError silently (as tools/emulator.py's "drop" fault).
-        sock = environ.get("werkzeug.socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        raise ConnectionAbortedError("fault injection: Dynatrace connection dropped")
+        # No answer at all, as emulator.py's "drop" fault.
+        drop_connection(environ, "Dynatrace connection")
     if status == 429:
         return _error(start_response, 429, "Too many requests", [("Retry-After", str(_state["retry_after"]))])
     return _error(start_response, status, "The server encountered an unexpected condition")
