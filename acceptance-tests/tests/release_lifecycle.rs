@@ -3,8 +3,12 @@
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::scaffold::{self, Scaffold};
+use acceptance_tests::terraform::Output;
 use acceptance_tests::terraform::{Workdir, provider_block};
-use acceptance_tests::{describe_rule, forward_weights_sorted, write_release_on};
+use acceptance_tests::{
+    describe_rule, forward_weights_sorted, no_provider_bug, state_color, wait_until, write_release_on,
+};
+use std::time::Duration;
 
 fn workdir(emu: &Emulator, s: &Scaffold, pointer_attr: &str, body: &str) -> Workdir {
     let wd = Workdir::new(&emu.endpoint());
@@ -381,6 +385,48 @@ fn a_refused_promotion_that_replaces_the_standbys_group_says_what_it_wrote_and_f
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(plan.stdout.contains("active_color") && !plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_switch_by_another_writer_during_a_refused_replacing_promotion_points_the_test_rule_at_the_live_standby() {
+    let emu = Emulator::start();
+    let s = Scaffold::create(&emu, "app", &["--test-listener"]);
+    let test_rule = s.test_rule_arn.clone().unwrap();
+    let blue = format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\"");
+    let wd = workdir(&emu, &s, "listener_rule_arn", &blue);
+    wd.apply();
+    // The new green group has 2 targets; the gate asks for 5 and waits.
+    let new_green = replacement_target_group(&emu, &s, "app-tg-f", "green");
+    let promote = format!(
+        "  active_color = \"green\"\n  test_listener_rule_arn = \"{test_rule}\"\n  promotion {{\n    min_healthy_targets = 5\n    wait_timeout = \"15s\"\n  }}"
+    );
+    let replaced = s.release_hcl("listener_rule_arn", &promote).replace(&s.green_tg, &new_green);
+    wd.write("main.tf", &format!("{}{replaced}", provider_block(&emu.endpoint())));
+    emu.reset_requests();
+    let apply = wd.applying();
+    wait_until("the gate to poll the new group's health", Duration::from_secs(60), || {
+        emu.request_count("DescribeTargetHealth") >= 2
+    });
+    // While the gate waits, someone else sends all traffic to the new group.
+    let split = format!("{}=0,{new_green}=100", s.blue_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", s.rule(), "--weights", &split]);
+    let out = Output::finish(apply);
+    assert_eq!(out.code, 1, "{}", out.all());
+    no_provider_bug(&out);
+    assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 0), (new_green.clone(), 100)], "their switch stands");
+    // The test rule serves the standby of what is live now (blue), not the group the
+    // first read called the standby, which is production now.
+    let test = describe_rule(&emu, &test_rule);
+    assert_eq!(
+        forward_weights_sorted(&test["actions"]),
+        [(s.blue_tg.clone(), 100)],
+        "the test rule serves the live standby: {}",
+        out.all()
+    );
+    assert_eq!(state_color(&wd), "green", "state = live");
+    // The old group is free: nothing forwards to it any more.
+    scaffold::run(&emu, "delete-target-group", &["--tg", &s.green_tg]);
 }
 
 #[test]
