@@ -4,7 +4,7 @@
 //!
 //! Their configuration is the release resource's inputs, with the same names and block
 //! shapes, parsed and validated by [`release_spec`] (the same diagnostics). They move
-//! traffic through the one write path, [`traffic_switch::Switch`]: the same gate,
+//! traffic through the one write path, [`crate::traffic_switch::Switch`]: the same gate,
 //! compare-before-write, bake and rollback as the resource, plus progress lines
 //! streamed to Terraform while the gate waits and the bake runs.
 //!

@@ -11,13 +11,13 @@
 //!   production pointer and `testListenerRule` as the test pointer);
 //! - a target group nothing pairs yet, and its name twin (`app-blue` / `app-green`).
 //!
-//! A service's target group takes its partner in [`discovery::partner_order`], the order
+//! A service's target group takes its partner in `discovery::partner_order`, the order
 //! import uses too. The test pointer is only ECS-native's `testListenerRule`
-//! ([`discovery::native_test_rule`]), which import records as well.
+//! (`discovery::native_test_rule`), which import records as well.
 //!
 //! Blue and green are told apart as import does (`bluegreen:color` tag, then the name),
 //! and the production pointer is chosen as import by service chooses it
-//! ([`discovery::choose_pointer`]). A pair that cannot be listed (one color only, colors
+//! (`discovery::choose_pointer`). A pair that cannot be listed (one color only, colors
 //! that cannot be told apart, no pointer or two production pointers) is a warning on
 //! the stream, and the other releases still stream. A service on one target group with
 //! no color (no tag, no blue/green word) is not blue/green at all and is left out.

@@ -17,7 +17,7 @@ pub trait Check: Send {
 
     /// One read: what the check found and the words for the progress line. An error
     /// ends the wait (a missing alarm, a refused token); "could not tell this time" is
-    /// [`super::Verdict::Unsure`], not an error.
+    /// [`super::verdict::Verdict::Unsure`], not an error.
     async fn read(&mut self) -> Result<Reading>;
 
     /// Whether this check's reasons lead the poll's reasons (a firing alarm is named

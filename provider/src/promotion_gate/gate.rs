@@ -147,7 +147,7 @@ async fn wait_until_passing(
 /// and how far the bake is; polls start at most 5 s apart.
 ///
 /// `moved_at`: when the traffic being baked moved; the SLOs are read over a window that
-/// starts there ([`super::dynatrace::window`]). A read that could not tell (Dynatrace throttled,
+/// starts there (`dynatrace::window`). A read that could not tell (Dynatrace throttled,
 /// failed or unreachable) does not fail the bake: it keeps polling, and when the bake
 /// time is over while the SLOs' last read still could not tell, it keeps asking until
 /// the operation's deadline (`op`), and fails then, naming why.

@@ -4,7 +4,7 @@
 //!
 //! - [`attrs`]: every attribute name, and the groups of them the operations share.
 //! - `schema`: the schema Terraform sees.
-//! - `state`: the typed state ([`ReleaseState`], `from_value` / `to_value`) and identity.
+//! - `state`: the typed state ([`state::ReleaseState`], `from_value` / `to_value`) and identity.
 //! - `read`: refresh from the live pointer.
 //! - `plan`: plan-time checks and the planned state; `timing` says whether the
 //!   promotion fits its timeout and how stickiness holds clients.
@@ -12,7 +12,7 @@
 //! - `import` and `generate`: import by ID or identity, and `-generate-config-out`.
 //!
 //! Adding an attribute: its name in [`attrs`], its description in `schema`, its field in
-//! [`ReleaseState`] (and, for an input, its parsing in [`crate::release_spec`]).
+//! [`state::ReleaseState`] (and, for an input, its parsing in [`crate::release_spec`]).
 
 mod apply;
 pub mod attrs;

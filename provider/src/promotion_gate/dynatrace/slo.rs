@@ -23,9 +23,9 @@
 //! not diluted by the minutes before it: see [`window`].
 //!
 //! Transient answers: a 429 (Dynatrace's access-limit page: the environment's request
-//! queue is full), a 5xx, or no answer within [`REQUEST_TIMEOUT`] say nothing about the
+//! queue is full), a 5xx, or no answer within `client::REQUEST_TIMEOUT` say nothing about the
 //! SLO: the verdict is [`Verdict::Unsure`], and the next read waits out `Retry-After`
-//! (at least [`TRANSIENT_PAUSE`]). A gate wait treats it as "not yet"; a bake keeps
+//! (at least `client::TRANSIENT_PAUSE`). A gate wait treats it as "not yet"; a bake keeps
 //! polling. A connection that cannot be made is transient during a bake (the
 //! environment answered the gate minutes ago); before a write it is a hard error, since
 //! then it is almost always a wrong `environment_url` or a blocked network, and saying
