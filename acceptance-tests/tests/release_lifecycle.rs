@@ -345,22 +345,28 @@ fn replacing_the_standbys_target_group_renames_it_in_place_and_frees_the_old_one
     assert_eq!(weights(&emu, s.rule()), [(s.blue_tg.clone(), 100), (new_green.clone(), 0)], "nothing written");
 }
 
-#[test]
-#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
-fn a_refused_promotion_that_replaces_the_standbys_group_says_what_it_wrote_and_frees_the_old_one() {
+/// Blue live with a test rule, then a configuration that promotes green onto a new
+/// group (2 targets) through a gate that asks for 5 within `wait_timeout`: it refuses.
+fn promoting_onto_a_replaced_green_group(wait_timeout: &str) -> (Emulator, Scaffold, Workdir, String, String) {
     let emu = Emulator::start();
     let s = Scaffold::create(&emu, "app", &["--test-listener"]);
     let test_rule = s.test_rule_arn.clone().unwrap();
     let blue = format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\"");
     let wd = workdir(&emu, &s, "listener_rule_arn", &blue);
     wd.apply();
-    // The new green group has 2 targets; the gate asks for 5: it refuses.
     let new_green = replacement_target_group(&emu, &s, "app-tg-e", "green");
     let promote = format!(
-        "  active_color = \"green\"\n  test_listener_rule_arn = \"{test_rule}\"\n  promotion {{\n    min_healthy_targets = 5\n    wait_timeout = \"3s\"\n  }}"
+        "  active_color = \"green\"\n  test_listener_rule_arn = \"{test_rule}\"\n  promotion {{\n    min_healthy_targets = 5\n    wait_timeout = \"{wait_timeout}\"\n  }}"
     );
     let replaced = s.release_hcl("listener_rule_arn", &promote).replace(&s.green_tg, &new_green);
     wd.write("main.tf", &format!("{}{replaced}", provider_block(&emu.endpoint())));
+    (emu, s, wd, test_rule, new_green)
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_refused_promotion_that_replaces_the_standbys_group_says_what_it_wrote_and_frees_the_old_one() {
+    let (emu, s, wd, test_rule, new_green) = promoting_onto_a_replaced_green_group("3s");
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.replace('\n', " ");
@@ -390,19 +396,7 @@ fn a_refused_promotion_that_replaces_the_standbys_group_says_what_it_wrote_and_f
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_switch_by_another_writer_during_a_refused_replacing_promotion_points_the_test_rule_at_the_live_standby() {
-    let emu = Emulator::start();
-    let s = Scaffold::create(&emu, "app", &["--test-listener"]);
-    let test_rule = s.test_rule_arn.clone().unwrap();
-    let blue = format!("  active_color = \"blue\"\n  test_listener_rule_arn = \"{test_rule}\"");
-    let wd = workdir(&emu, &s, "listener_rule_arn", &blue);
-    wd.apply();
-    // The new green group has 2 targets; the gate asks for 5 and waits.
-    let new_green = replacement_target_group(&emu, &s, "app-tg-f", "green");
-    let promote = format!(
-        "  active_color = \"green\"\n  test_listener_rule_arn = \"{test_rule}\"\n  promotion {{\n    min_healthy_targets = 5\n    wait_timeout = \"15s\"\n  }}"
-    );
-    let replaced = s.release_hcl("listener_rule_arn", &promote).replace(&s.green_tg, &new_green);
-    wd.write("main.tf", &format!("{}{replaced}", provider_block(&emu.endpoint())));
+    let (emu, s, wd, test_rule, new_green) = promoting_onto_a_replaced_green_group("15s");
     emu.reset_requests();
     let apply = wd.applying();
     wait_until("the gate to poll the new group's health", Duration::from_secs(60), || {
