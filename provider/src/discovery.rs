@@ -6,6 +6,7 @@ use crate::aws::AwsClients;
 use crate::aws::ecs as aws_ecs;
 use crate::aws::elbv2::{self, TargetGroupsBy};
 use crate::errors::{Error, Result};
+use crate::pointer_owner;
 use crate::target_group_cache::{ColorTags, LoadBalancersByTargetGroup};
 use crate::traffic_pointer::{self, Color, Pair, Pointer, PointerRef};
 use aws_sdk_elasticloadbalancingv2::types::TagDescription;
@@ -209,15 +210,8 @@ pub fn native_test_rule<'a>(
 }
 
 /// (target group, alternate, test rule) of each ECS-native load balancer of `services`.
-fn natives_of(services: &[aws_sdk_ecs::types::Service]) -> Vec<(&str, &str, Option<&str>)> {
-    services
-        .iter()
-        .flat_map(|s| s.load_balancers())
-        .filter_map(|lb| {
-            let adv = lb.advanced_configuration()?;
-            Some((lb.target_group_arn()?, adv.alternate_target_group_arn()?, adv.test_listener_rule()))
-        })
-        .collect()
+fn natives_of(services: &[aws_sdk_ecs::types::Service]) -> Vec<(String, String, Option<String>)> {
+    pointer_owner::natives_of(services).into_iter().map(|n| (n.target_group, n.alternate, n.test_rule)).collect()
 }
 
 /// The test pointer import records for a release: its ECS-native `testListenerRule`
@@ -230,18 +224,8 @@ pub async fn native_test_pointer(
     pair: &Pair,
     production: &PointerRef,
 ) -> Result<Option<PointerRef>> {
-    let config = aws
-        .target_groups
-        .native_config
-        .get_or_lookup(&cluster.to_string(), || async {
-            let services = aws_ecs::find_cluster_services(&aws.ecs, cluster).await?;
-            Ok(natives_of(&services)
-                .into_iter()
-                .map(|(t, a, test)| (t.to_string(), a.to_string(), test.map(str::to_string)))
-                .collect())
-        })
-        .await?;
-    let natives = config.iter().map(|(t, a, test)| (t.as_str(), a.as_str(), test.as_deref()));
+    let config = pointer_owner::cluster_natives(aws, cluster).await?;
+    let natives = config.iter().map(|n| (n.target_group.as_str(), n.alternate.as_str(), n.test_rule.as_deref()));
     let Some(rule) = native_test_rule(natives, pair, production.arn()) else { return Ok(None) };
     let target = PointerRef::Rule(rule.to_string());
     match traffic_pointer::read(&aws.elbv2, &target).await {
@@ -269,7 +253,8 @@ async fn pointer_groups_of(aws: &AwsClients, tg: &str) -> Result<Vec<Vec<String>
 /// resolve, else a sibling service's target group of the opposite color in the cluster.
 pub async fn sibling_target_group(aws: &AwsClients, cluster: &str, tg: &str) -> Result<Pair> {
     let services = aws_ecs::find_cluster_services(&aws.ecs, cluster).await?;
-    let natives: Vec<(&str, &str)> = natives_of(&services).into_iter().map(|(t, a, _)| (t, a)).collect();
+    let config = natives_of(&services);
+    let natives: Vec<(&str, &str)> = config.iter().map(|(t, a, _)| (t.as_str(), a.as_str())).collect();
     let pointer_groups = pointer_groups_of(aws, tg).await?;
     let twin = name_twin(aws, tg).await?;
     for partner in partner_order(tg, &natives, &pointer_groups, twin.as_deref()) {

@@ -23,6 +23,8 @@
 //! * `traffic_pointer.rs`: a pointer's forward action read, normalised and written
 //!   (`write_once`, the guarded write). `discovery.rs`, `import_id.rs`,
 //!   `import_adoption.rs`: finding a release from a service for import and query.
+//!   `pointer_owner.rs`: an ECS-native blue/green service that also writes a pointer
+//!   (warned about by plan, import and query; the switch refuses while it deploys).
 //! * Small parts: `arn`, `duration`, `errors` (one constructor per message), `progress`,
 //!   `secrets`, `pointer_loader`, `target_group_cache`.
 #![forbid(unsafe_code)]
@@ -38,6 +40,7 @@ mod import_adoption;
 mod import_id;
 mod list_ecs_release;
 mod pointer_loader;
+mod pointer_owner;
 mod progress;
 mod promotion_gate;
 mod provider;

@@ -45,6 +45,16 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         };
         cell.get_or_try_init(lookup).await.cloned()
     }
+
+    /// Keeps `value` for `key` unless a lookup already succeeded (a value learned from a
+    /// call made for another reason).
+    pub fn offer(&self, key: &K, value: V) {
+        let cell = {
+            let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
+            cells.entry(key.clone()).or_default().clone()
+        };
+        let _ = cell.set(value);
+    }
 }
 
 /// Target groups by pair (blue ARN, green ARN).
@@ -56,8 +66,8 @@ pub type LoadBalancersByTargetGroup = Vec<(String, Vec<String>)>;
 /// The `bluegreen:color` tag value of each target group of a pair, if it has one.
 pub type ColorTags = HashMap<String, Option<String>>;
 
-/// (target group, alternate, test rule) of a cluster's ECS-native load balancers.
-pub type NativeConfig = Vec<(String, String, Option<String>)>;
+/// A cluster's ECS-native load balancers.
+pub type NativeConfig = Vec<crate::pointer_owner::NativeLoadBalancer>;
 
 #[derive(Default)]
 pub struct TargetGroupCache {

@@ -41,9 +41,31 @@ variable and never changes a deployment; this module ignores that variable (it i
 no-op) and computes every service's deployments, runningCount and pendingCount from
 its own rollout records whenever the service is read.
 
+ECS native blue/green deployments (deploymentConfiguration.strategy BLUE_GREEN, the
+ECS deployment controller), held open by a test until it finishes them:
+- During the deployment DescribeServices lists the new (green) revision's deployment
+  as PRIMARY with rolloutState IN_PROGRESS, and the blue one as ACTIVE ("a service
+  deployment that still has running tasks, but are in the process of being replaced
+  with a new PRIMARY deployment", ECS API Reference, Deployment.status). Blue keeps all
+  its tasks until the deployment ends: "BAKE_TIME: both blue and green service
+  revisions are running simultaneously after the production traffic has shifted",
+  then CLEAN_UP (ECS API Reference, ServiceDeployment.lifecycleStage,
+  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html;
+  workflow: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html).
+- Once it finished, the blue deployment is gone and the PRIMARY is COMPLETED.
+- ECS requires the BLUE_GREEN strategy for a load balancer's advancedConfiguration
+  (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html);
+  moto stores deploymentConfiguration only from UpdateService, so the scaffold sets
+  it there. The listener rule weights ECS moves are not modelled: a test moves them
+  itself if it needs to.
+
 Control API (wired into tools/emulator/emulator.py):
   POST /_bluegreen/ecs/fail-rollout  {"cluster", "service", "reason"?}
       makes the service's PRIMARY deployment FAILED with that rolloutStateReason.
+  POST /_bluegreen/ecs/native-deployment  {"cluster", "service", "state"}
+      state "IN_PROGRESS" starts a native blue/green deployment of the service that
+      stays in progress (PRIMARY IN_PROGRESS, the old one ACTIVE with its tasks);
+      "COMPLETED" finishes it (the old deployment gone, the PRIMARY COMPLETED).
 """
 
 from __future__ import annotations
@@ -97,6 +119,8 @@ class Rollout:
         if service.deployments:
             first_id = service.deployments[0].get("id")
         self.deployments = [Deployment(service, service.desired_count, 0, first_id)]
+        # A native blue/green deployment held open by a test (control_native_deployment).
+        self.held = False
 
     @property
     def primary(self) -> Deployment:
@@ -111,12 +135,17 @@ class Rollout:
         now = self.frozen_now()
         out = []
         for d in self.deployments:
+            if self.held and d.status != "PRIMARY":
+                out.append((d, d.start_running))  # blue keeps its tasks until clean-up
+                continue
             lag = 0.0 if d.status == "PRIMARY" else TASK_START_SECONDS
             out.append((d, d.running(now, lag)))
         return out
 
     def settle(self) -> None:
         """Drop ACTIVE deployments that have no task left."""
+        if self.held:
+            return
         kept = [d for d, n in self.counts() if d.status == "PRIMARY" or n > 0]
         self.deployments = kept
 
@@ -154,6 +183,8 @@ class Rollout:
         if p.failed_at is not None:
             state = "FAILED"
             reason = p.reason
+        elif self.held:
+            state, reason = "IN_PROGRESS", f"ECS deployment {p.id} in progress."
         elif p.completed or (primary_running == p.desired and len(counts) == 1):
             p.completed = True
             state, reason = "COMPLETED", f"ECS deployment {p.id} completed."
@@ -301,4 +332,29 @@ def control_fail_rollout(body: dict, _query: dict) -> dict:
                                "desiredCount")} for d in service.deployments]}
 
 
-CONTROL_ROUTES = {("POST", "/ecs/fail-rollout"): control_fail_rollout}
+def control_native_deployment(body: dict, _query: dict) -> dict:
+    service = _service(body)
+    state = body.get("state")
+    with aws_clock.LOCK:
+        r = rollout_of(service)
+        if r is None:
+            raise ValueError("the service does not use the ECS deployment controller")
+        r.apply(service)
+        if state == "IN_PROGRESS":
+            r.new_deployment(service)
+            r.held = True
+        elif state == "COMPLETED":
+            r.held = False
+            p = r.primary
+            r.deployments = [p]
+            p.start_running, p.phase_start, p.completed, p.updated = p.desired, aws_clock.now(), True, _utc()
+        else:
+            raise ValueError('"state" must be IN_PROGRESS or COMPLETED')
+        r.apply(service)
+        return {"service": service.name, "deployments": [
+            {k: d[k] for k in ("id", "status", "rolloutState", "runningCount", "desiredCount")}
+            for d in service.deployments]}
+
+
+CONTROL_ROUTES = {("POST", "/ecs/fail-rollout"): control_fail_rollout,
+                  ("POST", "/ecs/native-deployment"): control_native_deployment}

@@ -259,10 +259,11 @@ def create_service(c, cluster, name, taskdef, tg, netcfg, desired, advanced=None
         launchType="FARGATE", networkConfiguration=netcfg, loadBalancers=[lb],
     )["service"]
     # moto drops deploymentConfiguration on create; set it afterwards like Terraform would.
-    c.ecs.update_service(
-        cluster=cluster, service=name,
-        deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100},
-    )
+    config = {"maximumPercent": 200, "minimumHealthyPercent": 100}
+    if advanced:
+        # ECS accepts advancedConfiguration only with the BLUE_GREEN strategy.
+        config.update(strategy="BLUE_GREEN", bakeTimeInMinutes=5)
+    c.ecs.update_service(cluster=cluster, service=name, deploymentConfiguration=config)
     return svc
 
 

@@ -475,6 +475,30 @@ def rollouts(emu: Any, check: Check, ecs: Any, elb: Any, lb: str, tg: str, subne
     last, _, _ = _poll(lambda: service(ecs, "m-roll"), steady, 5)
     check("a new deployment after a FAILED one completes", steady(last) and last["taskDefinition"] == td2,
           summary(last))
+    native_deployment(emu, check, ecs)
+
+
+def native_deployment(emu: Any, check: Check, ecs: Any) -> None:
+    """A native blue/green deployment held open, as DescribeServices shows one: the green
+    revision PRIMARY IN_PROGRESS and blue ACTIVE with all its tasks through the bake
+    (ECS API Reference, Deployment.status and ServiceDeployment.lifecycleStage BAKE_TIME,
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html);
+    once finished, one PRIMARY COMPLETED. BLUE_GREEN is kept as UpdateService set it
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html)."""
+    ecs.update_service(cluster="m", service="m-roll", deploymentConfiguration={
+        "maximumPercent": 200, "minimumHealthyPercent": 100, "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5})
+    check("the service reports deploymentConfiguration.strategy BLUE_GREEN",
+          service(ecs, "m-roll")["deploymentConfiguration"].get("strategy") == "BLUE_GREEN")
+    running = service(ecs, "m-roll")["runningCount"]
+    emu.api("POST", "/_bluegreen/ecs/native-deployment", {"cluster": "m", "service": "m-roll", "state": "IN_PROGRESS"})
+    time.sleep(1.5)  # well past the time a rolling update would have drained blue
+    d = service(ecs, "m-roll")["deployments"]
+    check("during it: PRIMARY IN_PROGRESS and blue ACTIVE with all its tasks, however long it takes",
+          [x["status"] for x in d] == ["PRIMARY", "ACTIVE"] and d[0]["rolloutState"] == "IN_PROGRESS"
+          and d[1]["runningCount"] == running, d)
+    emu.api("POST", "/_bluegreen/ecs/native-deployment", {"cluster": "m", "service": "m-roll", "state": "COMPLETED"})
+    svc = service(ecs, "m-roll")
+    check("finished: one PRIMARY COMPLETED, steady", steady(svc) and len(svc["deployments"]) == 1, summary(svc))
 
 
 def alarms(emu: Any, check: Check, cw: Any) -> None:

@@ -69,6 +69,9 @@ pub fn judge(t: &GateTarget<'_>, services: &[ServiceStatus], rule: &ServiceRule)
         ));
     }
     for s in serving {
+        if let Some(refusal) = owner_deploying(t, s, rule) {
+            return Reading::new(Verdict::Refuse(refusal), seen);
+        }
         match rule.judge(s) {
             Steadiness::Steady => {}
             Steadiness::Settling(why) => {
@@ -82,6 +85,22 @@ pub fn judge(t: &GateTarget<'_>, services: &[ServiceStatus], rule: &ServiceRule)
     }
     let verdict = if reasons.is_empty() { Verdict::Pass } else { Verdict::Wait(reasons.join("; ")) };
     Reading::new(verdict, seen)
+}
+
+/// Before a write: a service that shifts traffic on one of the release's pointers itself
+/// (ECS native blue/green) and is deploying refuses at once. Waiting for it would race
+/// ECS, which moves the rule's weights during the deployment, and its bake may last
+/// hours; the refusal says who and what to do.
+fn owner_deploying(t: &GateTarget<'_>, s: &ServiceStatus, rule: &ServiceRule) -> Option<String> {
+    if *rule != ServiceRule::Steady {
+        return None;
+    }
+    let pointer = s.shifts_traffic_on.iter().find(|r| t.pointers.contains(&r.as_str()))?;
+    let (Steadiness::Settling(why) | Steadiness::Failed(why)) = s.steadiness() else { return None };
+    Some(format!(
+        "ECS service {}/{} deploys with ECS native blue/green on {pointer} and its deployment is in progress ({why}); ECS moves that rule's weights during the deployment, so nothing was written. Apply again once the deployment has finished; to stop the two from competing, manage the pointer with one of them",
+        t.cluster, s.name
+    ))
 }
 
 /// One deployment of an ECS service, as DescribeServices reports it.
@@ -113,6 +132,10 @@ pub struct ServiceStatus {
     /// The service's current service revisions (`currentServiceRevisions`): one while
     /// it is steady, more while a deployment replaces another.
     pub revisions: Vec<String>,
+    /// The listener rules (or listeners) ECS shifts traffic on for this service: its
+    /// `productionListenerRule` and `testListenerRule` when it deploys with ECS native
+    /// blue/green (`pointer_owner`); empty otherwise.
+    pub shifts_traffic_on: Vec<String>,
 }
 
 /// Whether a service can take traffic now, will after waiting, or will not.
@@ -153,6 +176,12 @@ impl ServiceStatus {
             deployment_status,
             deployments,
             revisions: s.current_service_revisions().iter().filter_map(|r| r.arn().map(str::to_string)).collect(),
+            shifts_traffic_on: crate::pointer_owner::natives_of(std::slice::from_ref(s))
+                .into_iter()
+                .filter(|n| n.shifts_traffic)
+                .flat_map(|n| [n.production_rule, n.test_rule])
+                .flatten()
+                .collect(),
         }
     }
 
@@ -211,6 +240,9 @@ pub async fn services_on_target_groups(
     tgs: &[&str],
 ) -> Result<Vec<Vec<ServiceStatus>>> {
     let all = aws_ecs::find_cluster_services(&aws.ecs, cluster).await?;
+    // The listing also says who else shifts traffic in the cluster (ECS-native
+    // services): the switch's owner check right after the gate then lists nothing.
+    crate::pointer_owner::remember(aws, cluster, &all);
     Ok(tgs
         .iter()
         .map(|tg| {
@@ -348,6 +380,7 @@ pub(super) mod tests {
             deployment_status: "n/a".into(),
             deployments,
             revisions: Vec::new(),
+            shifts_traffic_on: Vec::new(),
         }
     }
 

@@ -93,7 +93,7 @@ mod tests {
     #[tokio::test]
     async fn a_poll_reads_the_checks_the_release_configures_for_its_phase() {
         let aws = AwsClients::build(&ProviderConfig { region: Some("us-east-1".into()), ..Default::default() }).await;
-        let target = GateTarget { color: "green", target_group_arn: "tg", cluster: "c" };
+        let target = GateTarget { color: "green", target_group_arn: "tg", cluster: "c", pointers: vec![] };
         let names = |p: &Promotion, phase: Phase| -> Vec<&'static str> {
             LivePoll::new(&aws, p, &target, phase).checks.iter().map(|c| c.name()).collect()
         };

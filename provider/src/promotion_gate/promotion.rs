@@ -53,6 +53,9 @@ pub struct GateTarget<'a> {
     pub color: &'a str,
     pub target_group_arn: &'a str,
     pub cluster: &'a str,
+    /// The release's production and test pointers (ARNs): an ECS-native service that
+    /// shifts traffic on one of them and is deploying refuses the gate at once.
+    pub pointers: Vec<&'a str>,
 }
 
 /// An apply operation's name, start and deadline (from its `timeouts` entry).

@@ -29,7 +29,7 @@ fn reading(
 const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-green/abc";
 
 fn target() -> GateTarget<'static> {
-    GateTarget { color: "green", target_group_arn: TG, cluster: "c" }
+    GateTarget { color: "green", target_group_arn: TG, cluster: "c", pointers: vec![] }
 }
 
 #[test]
@@ -170,4 +170,23 @@ fn a_progress_line_gives_the_numbers() {
         reading(&Promotion::default(), &target(), &[], Some(&healthy), None, &ServiceRule::Steady).seen,
         "2/2 targets healthy, needs 1"
     );
+}
+
+#[test]
+fn an_ecs_native_owner_of_the_pointer_that_is_deploying_refuses_at_once() {
+    let deploying = vec![dep("green", "PRIMARY", Some("IN_PROGRESS"), 2, 2), dep("blue", "ACTIVE", None, 2, 2)];
+    let owner = ServiceStatus { shifts_traffic_on: vec!["rule".into()], ..svc(2, 2, deploying.clone()) };
+    let t = GateTarget { pointers: vec!["rule"], ..target() };
+    let Verdict::Refuse(why) = ecs::judge(&t, std::slice::from_ref(&owner), &ServiceRule::Steady).verdict else {
+        panic!("an owner deploying on the pointer refuses")
+    };
+    assert!(why.contains("ECS service c/app-green deploys with ECS native blue/green on rule"), "{why}");
+    // On another pointer, or not an owner at all: it is only not steady yet (a wait).
+    let elsewhere = GateTarget { pointers: vec!["other-rule"], ..target() };
+    assert!(matches!(ecs::judge(&elsewhere, &[owner.clone()], &ServiceRule::Steady).verdict, Verdict::Wait(_)));
+    let plain = svc(2, 2, deploying);
+    assert!(matches!(ecs::judge(&t, &[plain], &ServiceRule::Steady).verdict, Verdict::Wait(_)));
+    // Once it finished, it is a steady service like any other.
+    let done = ServiceStatus { deployments: vec![dep("green", "PRIMARY", Some("COMPLETED"), 2, 2)], ..owner };
+    assert_eq!(ecs::judge(&t, &[done], &ServiceRule::Steady).verdict, Verdict::Pass);
 }

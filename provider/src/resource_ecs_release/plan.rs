@@ -8,11 +8,12 @@ use super::timing::check_the_time;
 use crate::aws::AwsClients;
 use crate::discovery;
 use crate::import_adoption;
+use crate::pointer_owner;
 use crate::promotion_gate;
 use crate::release_spec::{self, ReleaseSpec};
-use crate::traffic_pointer::{self, Color, Traffic};
+use crate::traffic_pointer::{self, Color, PointerRef, Traffic};
 use tfplugin::provider::{PlanResourceRequest, PlanResourceResponse};
-use tfplugin::{AttrPath, Diagnostic, Diagnostics, Value};
+use tfplugin::{AttrPath, Diagnostic, Diagnostics, Value, hclog};
 
 /// Whether a change of `attr` (one of [`attrs::REPLACING`]) replaces the release. A cluster's
 /// name and its ARN are one cluster (an import by name against a configuration with the
@@ -87,6 +88,12 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
             }
         }
     };
+    if let (Some(aws), Some(spec)) = (aws, &spec)
+        && (creating || moving.is_some())
+    {
+        // Only a plan that writes looks: a plan with nothing to do stays one read.
+        diagnostics.extend(owner_warnings(aws, spec).await);
+    }
     if let Some(spec) = &spec {
         check_the_time(aws, &req.config, spec, creating, moving, &mut diagnostics).await;
     }
@@ -149,6 +156,35 @@ async fn read_live_at_create(aws: &AwsClients, spec: &ReleaseSpec, diagnostics: 
         diagnostics.push(detached_warning(&spec.pointer, &spec.pair, color));
     }
     moving
+}
+
+/// A warning at the pointer's attribute for each ECS-native service that shifts traffic
+/// on the release's production or test pointer (`pointer_owner`). A failed lookup only
+/// logs: the apply checks again before it writes.
+pub(super) async fn owner_warnings(aws: &AwsClients, spec: &ReleaseSpec) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let mut pointers = vec![(&spec.pointer, false)];
+    pointers.extend(spec.test_pointer.as_ref().map(|t| (t, true)));
+    let arns: Vec<&str> = pointers.iter().map(|(p, _)| p.arn()).collect();
+    let owners = match pointer_owner::find_owners(aws, &spec.cluster, &arns).await {
+        Ok(owners) => owners,
+        Err(e) => {
+            hclog::warn("could not look for an ECS-native owner of the pointer", &[("error", &e.to_string())]);
+            return d;
+        }
+    };
+    for owner in owners {
+        let Some((pointer, test)) = pointers.iter().find(|(p, _)| p.arn() == owner.pointer) else { continue };
+        let attr = match (pointer, test) {
+            (PointerRef::Rule(_), false) => attrs::LISTENER_RULE_ARN,
+            (PointerRef::Listener(_), false) => attrs::LISTENER_ARN,
+            (PointerRef::Rule(_), true) => attrs::TEST_LISTENER_RULE_ARN,
+            (PointerRef::Listener(_), true) => attrs::TEST_LISTENER_ARN,
+        };
+        let (summary, detail) = owner.warning();
+        d.push(Diagnostic::warning(summary, detail).at(AttrPath::root(attr)));
+    }
+    d
 }
 
 /// An update that replaces a target group: refused when the group carries traffic, and

@@ -320,6 +320,7 @@ impl Switch<'_> {
             return Ok(());
         }
         let live = m.from;
+        self.refuse_while_the_owner_deploys().await?;
         self.guarded_write(p, &spec.pointer, Purpose::Move("attaching the gaining color at weight 0"), |ptr| {
             ptr.with_traffic(&spec.pair, live)
         })
@@ -401,6 +402,7 @@ impl Switch<'_> {
                 return Err(carries_traffic(color, prior.target_group(color), live));
             }
         }
+        self.refuse_while_the_owner_deploys().await?;
         self.guarded_write(p, &spec.pointer, Purpose::Move("replacing the standby's target group"), |ptr| {
             ptr.with_traffic(&spec.pair, live)
         })
@@ -437,6 +439,11 @@ impl Switch<'_> {
             color: color.as_str(),
             target_group_arn: self.spec.pair.target_group(color),
             cluster: &self.spec.cluster,
+            pointers: [Some(&self.spec.pointer), self.spec.test_pointer.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(PointerRef::arn)
+                .collect(),
         }
     }
 }

@@ -10,10 +10,10 @@ use crate::promotion_gate::{self, BakeOf};
 use tfplugin::hclog;
 
 impl Switch<'_> {
-    /// The promotion gate on the gaining color before anything moves; pulling a canary
-    /// back is gated without the alarms.
+    /// The promotion gate on the gaining color before anything moves (pulling a canary
+    /// back is gated without the alarms), then the ECS-native owner check.
     pub(super) async fn gate_before_the_first_write(&self, m: &Move) -> Result<(), Error> {
-        let Some(color) = m.gaining else { return Ok(()) };
+        let Some(color) = m.gaining else { return self.refuse_while_the_owner_deploys().await };
         self.say(format!("waiting for the promotion gate on {color}"));
         let without_alarms;
         let gate = if m.pulling_back {
@@ -22,7 +22,22 @@ impl Switch<'_> {
         } else {
             &self.spec.promotion
         };
-        promotion_gate::wait_for_gate(self.ctx, self.aws, gate, &self.gate_target(color), self.op, self.progress).await
+        promotion_gate::wait_for_gate(self.ctx, self.aws, gate, &self.gate_target(color), self.op, self.progress)
+            .await?;
+        // The gate may have waited minutes: an ECS-native owner may have started a
+        // deployment meanwhile. Checked before the first write that moves traffic (or
+        // moves the test pointer for the hooks).
+        self.refuse_while_the_owner_deploys().await
+    }
+
+    /// Refuses, writing nothing, while an ECS service that shifts traffic on the
+    /// production or test pointer itself (ECS native blue/green) has a deployment in
+    /// progress: its writes and ours would undo each other (`pointer_owner`).
+    pub(super) async fn refuse_while_the_owner_deploys(&self) -> Result<(), Error> {
+        let spec = self.spec;
+        let mut pointers = vec![spec.pointer.arn()];
+        pointers.extend(spec.test_pointer.as_ref().map(crate::traffic_pointer::PointerRef::arn));
+        crate::pointer_owner::refuse_while_an_owner_deploys(self.aws, &spec.cluster, &pointers).await
     }
 
     /// POST_TEST_TRAFFIC_SHIFT: once the test pointer forwards to the gaining color, its

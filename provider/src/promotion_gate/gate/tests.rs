@@ -7,7 +7,7 @@ use crate::promotion_gate::verdict::Reading;
 const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-green/abc";
 
 fn target() -> GateTarget<'static> {
-    GateTarget { color: "green", target_group_arn: TG, cluster: "c" }
+    GateTarget { color: "green", target_group_arn: TG, cluster: "c", pointers: vec![] }
 }
 
 /// Answers each poll from a script (the last answer repeats) and counts the polls;
@@ -37,7 +37,7 @@ impl GatePoll for Scripted {
 async fn ctrl_c_during_a_slow_poll_stops_the_wait_at_once() {
     let (ctx, stop) = Ctx::with_stop();
     let p = Promotion { wait_timeout: Duration::from_secs(600), ..Default::default() };
-    let t = GateTarget { color: "green", target_group_arn: "tg", cluster: "c" };
+    let t = GateTarget { color: "green", target_group_arn: "tg", cluster: "c", pointers: vec![] };
     let started = Instant::now();
     let op = Operation { name: "update", started, deadline: started + Duration::from_secs(900) };
     // Every poll takes two minutes (a large cluster's listing under throttling).
@@ -54,7 +54,7 @@ async fn ctrl_c_during_a_slow_poll_stops_the_wait_at_once() {
 #[tokio::test(start_paused = true)]
 async fn a_poll_that_never_answers_ends_the_wait_on_time() {
     let p = Promotion { wait_timeout: Duration::from_secs(30), ..Default::default() };
-    let t = GateTarget { color: "green", target_group_arn: "tg", cluster: "c" };
+    let t = GateTarget { color: "green", target_group_arn: "tg", cluster: "c", pointers: vec![] };
     // The first poll answers "not yet"; the next is throttled for ten minutes.
     struct ThenStuck(usize);
     impl GatePoll for ThenStuck {

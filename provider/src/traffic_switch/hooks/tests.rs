@@ -247,6 +247,7 @@ fn service(name: &str, desired: i64, revisions: &[&str]) -> ServiceStatus {
         deployment_status: "COMPLETED".into(),
         deployments: Vec::new(),
         revisions: revisions.iter().map(|r| r.to_string()).collect(),
+        shifts_traffic_on: Vec::new(),
     }
 }
 
