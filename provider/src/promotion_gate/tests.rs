@@ -183,7 +183,10 @@ fn an_ecs_native_owner_of_the_pointer_that_is_deploying_refuses_at_once() {
     assert!(why.contains("ECS service c/app-green deploys with ECS native blue/green on rule"), "{why}");
     // On another pointer, or not an owner at all: it is only not steady yet (a wait).
     let elsewhere = GateTarget { pointers: vec!["other-rule"], ..target() };
-    assert!(matches!(ecs::judge(&elsewhere, &[owner.clone()], &ServiceRule::Steady).verdict, Verdict::Wait(_)));
+    assert!(matches!(
+        ecs::judge(&elsewhere, std::slice::from_ref(&owner), &ServiceRule::Steady).verdict,
+        Verdict::Wait(_)
+    ));
     let plain = svc(2, 2, deploying);
     assert!(matches!(ecs::judge(&t, &[plain], &ServiceRule::Steady).verdict, Verdict::Wait(_)));
     // Once it finished, it is a steady service like any other.
