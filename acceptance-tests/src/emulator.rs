@@ -171,6 +171,13 @@ impl Emulator {
         self.control("POST", "/ecs/fail-rollout", Some(&body.to_string()))
     }
 
+    /// Starts (`IN_PROGRESS`) or finishes (`COMPLETED`) an ECS native blue/green
+    /// deployment of the service, held open until finished (tools/emulator/aws_ecs_rollouts.py).
+    pub fn native_deployment(&self, cluster: &str, service: &str, state: &str) -> serde_json::Value {
+        let body = serde_json::json!({"cluster": cluster, "service": service, "state": state});
+        self.control("POST", "/ecs/native-deployment", Some(&body.to_string()))
+    }
+
     /// The Dynatrace API tokens and platform tokens the emulated environment accepts
     /// (tools/emulator/dynatrace_api.py).
     pub fn dynatrace_tokens(&self, api: &[&str], platform: &[&str]) {

@@ -9,9 +9,10 @@ use crate::discovery;
 use crate::errors::Error;
 use crate::import_adoption;
 use crate::import_id::{self, ImportTarget};
+use crate::pointer_owner;
 use crate::traffic_pointer::{self, Pair, PointerRef, Traffic};
 use tfplugin::provider::{ImportResourceRequest, ImportResourceResponse, ImportedResource};
-use tfplugin::{Diagnostic, Diagnostics, Value};
+use tfplugin::{Diagnostic, Diagnostics, Value, hclog};
 
 fn import_error(part: &str, e: impl std::fmt::Display) -> ImportResourceResponse {
     ImportResourceResponse {
@@ -83,13 +84,27 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
         Err(e) => return ImportResourceResponse { diagnostics: e.to_diagnostic().into(), ..Default::default() },
     };
     let state = release_state(&cluster, &pointer.target, &pair, traffic, test.as_ref());
+    // Reported, not refused: importing takes nothing from ECS until an apply writes, and
+    // the plan and the apply say the same. The lookup is the listing the test pointer used.
+    let mut diagnostics = Diagnostics::new();
+    let pointers: Vec<&str> =
+        [Some(&pointer.target), test.as_ref()].into_iter().flatten().map(PointerRef::arn).collect();
+    match pointer_owner::find_owners(aws, &cluster, &pointers).await {
+        Ok(owners) => {
+            for owner in owners {
+                let (summary, detail) = owner.warning();
+                diagnostics.warning(summary, detail);
+            }
+        }
+        Err(e) => hclog::warn("could not look for an ECS-native owner of the pointer", &[("error", &e.to_string())]),
+    }
     ImportResourceResponse {
         imported: vec![ImportedResource {
             state,
             private: import_adoption::imported_private(),
             identity: Some(identity(&cluster, &pointer.target)),
         }],
-        diagnostics: Diagnostics::new(),
+        diagnostics,
     }
 }
 

@@ -1,0 +1,94 @@
+//! No second controller: a pointer that an ECS service deploying with ECS native
+//! blue/green (BLUE_GREEN strategy, `advancedConfiguration`) shifts traffic on itself.
+//! Plan and import warn naming the service; an apply during its deployment refuses and
+//! writes nothing, and goes through once the deployment finished.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::scaffold::Scaffold;
+use acceptance_tests::terraform::{Workdir, provider_block};
+use acceptance_tests::{describe_rule, serving, state_color, write_release};
+
+const GATE: &str = "  promotion {\n    wait_timeout = \"2s\"\n  }";
+
+/// A release pair whose rule is the `productionListenerRule` of ECS service `nat`.
+fn native(emu: &Emulator) -> Scaffold {
+    Scaffold::create(emu, "nat", &["--colors", "tag", "--services", "ecs-native"])
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn plan_warns_naming_the_ecs_native_service_and_keeps_the_exit_code() {
+    let emu = Emulator::start();
+    let s = native(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{GATE}"));
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 2, "a create is a change, warning or not: {}", plan.all());
+    let text = one_line(&plan.all());
+    assert!(text.contains(&format!("ECS service {}/nat also writes this pointer", s.cluster)), "{text}");
+    assert!(text.contains("productionListenerRule") && text.contains("undo each other"), "{text}");
+    let (_, shown) = text.split_once("also writes this pointer").unwrap();
+    assert!(shown.contains("listener_rule_arn = "), "the warning is at the pointer attribute: {text}");
+    // A release whose rule no ECS-native service names plans without it.
+    let other = Scaffold::create(&emu, "plain", &["--colors", "tag"]);
+    let wd2 = Workdir::new(&emu.endpoint());
+    write_release(&wd2, &emu, &other, "  active_color = \"blue\"");
+    let plain = wd2.plan_exit_code();
+    assert_eq!(plain.code, 2);
+    assert!(!plain.all().contains("also writes this pointer"), "{}", plain.all());
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn an_apply_during_the_services_deployment_refuses_and_writes_nothing() {
+    let emu = Emulator::start();
+    let s = native(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    write_release(&wd, &emu, &s, &format!("  active_color = \"blue\"\n{GATE}"));
+    wd.apply();
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
+
+    emu.native_deployment(&s.cluster, "nat", "IN_PROGRESS");
+    write_release(&wd, &emu, &s, &format!("  active_color = \"green\"\n{GATE}"));
+    let before = describe_rule(&emu, s.rule());
+    let writes = emu.request_count("ModifyRule");
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out.stderr);
+    assert!(
+        err.contains(&format!("ECS service {}/nat deploys with ECS native blue/green", s.cluster)),
+        "the refusal names the owner: {err}"
+    );
+    assert!(err.contains("IN_PROGRESS") && err.contains("nothing was written"), "{err}");
+    assert_eq!(emu.request_count("ModifyRule"), writes, "no write during the owner's deployment");
+    assert_eq!(describe_rule(&emu, s.rule()), before, "the rule's weights are unchanged");
+    assert_eq!(state_color(&wd), "blue", "state = live");
+
+    emu.native_deployment(&s.cluster, "nat", "COMPLETED");
+    assert_eq!(wd.plan_exit_code().code, 2, "the promotion is still pending");
+    wd.apply();
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()], "once finished, the same apply goes through");
+    assert_eq!(state_color(&wd), "green");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn import_of_a_pointer_an_ecs_native_service_owns_warns() {
+    let emu = Emulator::start();
+    let s = native(&emu);
+    for id in [format!("{}/{}", s.cluster, s.rule()), format!("{}/nat", s.cluster)] {
+        let wd = Workdir::new(&emu.endpoint());
+        wd.write("main.tf", &format!("{}{}", provider_block(&emu.endpoint()), s.release_hcl("listener_rule_arn", "")));
+        let out = wd.ok(&["import", "-input=false", "-no-color", "bluegreen_ecs_release.app", &id]);
+        assert!(out.stdout.contains("Import successful"), "{}", out.all());
+        let text = one_line(&out.all());
+        assert!(text.contains(&format!("ECS service {}/nat also writes this pointer", s.cluster)), "{id}: {text}");
+        assert!(text.contains("productionListenerRule"), "{text}");
+        // Import still takes it (reported, not refused): the next plan is empty.
+        assert_eq!(wd.plan_exit_code().code, 0);
+    }
+}
