@@ -1,7 +1,8 @@
 //! No second controller: a pointer that an ECS service deploying with ECS native
 //! blue/green (BLUE_GREEN strategy, `advancedConfiguration`) shifts traffic on itself.
-//! Plan and import warn naming the service; an apply during its deployment refuses and
-//! writes nothing, and goes through once the deployment finished.
+//! A create's plan, an import and an apply that moves traffic warn naming the service;
+//! an apply during its deployment refuses and writes nothing, and goes through once the
+//! deployment finished.
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::scaffold::Scaffold;
@@ -70,8 +71,10 @@ fn an_apply_during_the_services_deployment_refuses_and_writes_nothing() {
 
     emu.native_deployment(&s.cluster, "nat", "COMPLETED");
     assert_eq!(wd.plan_exit_code().code, 2, "the promotion is still pending");
-    wd.apply();
+    let applied = wd.apply();
     assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()], "once finished, the same apply goes through");
+    let text = one_line(&applied.all());
+    assert!(text.contains(&format!("ECS service {}/nat also writes this pointer", s.cluster)), "{text}");
     assert_eq!(state_color(&wd), "green");
 }
 

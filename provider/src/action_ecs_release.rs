@@ -489,7 +489,7 @@ fn report(kind: Kind, spec: &ReleaseSpec, outcome: &Outcome) -> Diagnostics {
             }
         }
     }
-    for (summary, detail) in &outcome.warnings {
+    for (summary, detail) in outcome.warnings.iter().chain(&outcome.owner_warnings) {
         d.warning(summary.clone(), detail.clone());
     }
     if !outcome.errors.is_empty()

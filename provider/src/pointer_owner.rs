@@ -157,11 +157,12 @@ pub fn deployment_in_progress(s: &Service) -> Option<String> {
 }
 
 /// Refuses (nothing written) while an owner of `pointers` deploys: one fresh
-/// DescribeServices of the owners, after the cached lookup of who they are.
-pub async fn refuse_while_an_owner_deploys(aws: &AwsClients, cluster: &str, pointers: &[&str]) -> Result<()> {
+/// DescribeServices of the owners, after the cached lookup of who they are. Returns the
+/// owners (none deploying), for the apply's warning.
+pub async fn refuse_while_an_owner_deploys(aws: &AwsClients, cluster: &str, pointers: &[&str]) -> Result<Vec<Owner>> {
     let owners = find_owners(aws, cluster, pointers).await?;
     if owners.is_empty() {
-        return Ok(());
+        return Ok(owners);
     }
     let mut arns: Vec<String> = owners.iter().map(|o| o.service_arn.clone()).collect();
     arns.dedup();
@@ -178,7 +179,7 @@ pub async fn refuse_while_an_owner_deploys(aws: &AwsClients, cluster: &str, poin
             ),
         ));
     }
-    Ok(())
+    Ok(owners)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::promotion_gate;
 use crate::release_spec;
 use crate::traffic_switch::{Live, LivePair, Switch};
 use tfplugin::provider::{ApplyResourceRequest, ApplyResourceResponse};
-use tfplugin::{Ctx, Diagnostics, Value, hclog};
+use tfplugin::{AttrPath, Ctx, Diagnostic, Diagnostics, Value, hclog};
 use tokio::time::Instant;
 
 /// Applies a planned change (a null planned state: delete).
@@ -92,10 +92,15 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
             set(&mut state, attr, Value::Null);
         }
     }
+    let mut owners = Diagnostics::new();
+    for (summary, detail) in &outcome.owner_warnings {
+        owners.push(Diagnostic::warning(summary.clone(), detail.clone()).at(AttrPath::root(pointer_attr(&spec))));
+    }
     if outcome.errors.is_empty() {
         return ApplyResourceResponse {
             new_state: state,
             identity: Some(identity(&spec.cluster, &spec.pointer)),
+            diagnostics: owners,
             ..Default::default()
         };
     }
@@ -112,5 +117,14 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
             ),
         );
     }
+    response.diagnostics.extend(owners);
     response
+}
+
+/// The attribute that names the production pointer.
+fn pointer_attr(spec: &crate::release_spec::ReleaseSpec) -> &'static str {
+    match spec.pointer {
+        crate::traffic_pointer::PointerRef::Rule(_) => attrs::LISTENER_RULE_ARN,
+        crate::traffic_pointer::PointerRef::Listener(_) => attrs::LISTENER_ARN,
+    }
 }

@@ -88,10 +88,10 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
             }
         }
     };
-    if let (Some(aws), Some(spec)) = (aws, &spec)
-        && (creating || moving.is_some())
-    {
-        // Only a plan that writes looks: a plan with nothing to do stays one read.
+    if let (Some(aws), Some(spec), true) = (aws, &spec, creating) {
+        // At create only: an update's apply re-plans, and a lookup there would cost the
+        // promotion a second listing of the cluster beside the gate's. The update's apply
+        // says it instead, from the gate's listing (traffic_switch).
         diagnostics.extend(owner_warnings(aws, spec).await);
     }
     if let Some(spec) = &spec {

@@ -58,6 +58,9 @@ pub struct Outcome {
     /// What went wrong without stopping the switch (summary, detail): a hook that failed
     /// during a rollback.
     pub warnings: Vec<(String, String)>,
+    /// An ECS-native service that also shifts traffic on a pointer (`pointer_owner`),
+    /// found not deploying before the first write (summary, detail).
+    pub owner_warnings: Vec<(String, String)>,
     pub errors: Vec<Error>,
 }
 
@@ -131,6 +134,7 @@ struct Progress {
     hooks: Option<std::sync::Arc<HookSubject>>,
     /// Warnings for the outcome (summary, detail): what went wrong without stopping it.
     warnings: Vec<(String, String)>,
+    owner_warnings: Vec<(String, String)>,
     /// Writes that moved no traffic, made before the gate so that ALB health-checks
     /// the gaining color's targets (an attach at weight 0, a replaced standby group).
     prepared: Vec<String>,
@@ -158,6 +162,7 @@ impl Switch<'_> {
             prepared: Vec::new(),
             replaced: false,
             warnings: Vec::new(),
+            owner_warnings: Vec::new(),
             moved_at: None,
         };
         let result = self.production(&mut p).await;
@@ -224,6 +229,7 @@ impl Switch<'_> {
             test_pointer_ok: p.test_pointer_ok,
             live_pair: p.live_pair,
             warnings: p.warnings,
+            owner_warnings: p.owner_warnings,
             errors,
         }
     }
@@ -262,7 +268,7 @@ impl Switch<'_> {
         self.say(format!("{} sends {live}; moving it to {want}", self.spec.pointer.describe()));
         let m = Move::new(self.spec, live, want);
         self.attach_if_detached(p, &pointer, &m).await?;
-        self.gate_before_the_first_write(&m).await?;
+        self.gate_before_the_first_write(p, &m).await?;
         let plan = promotion_gate::steps(&self.spec.promotion.strategy, live, want);
         let final_bake = if m.bakes { self.spec.promotion.bake_time } else { std::time::Duration::ZERO };
         // Checked before the hooks (they may take minutes) and again right before the
@@ -320,7 +326,7 @@ impl Switch<'_> {
             return Ok(());
         }
         let live = m.from;
-        self.refuse_while_the_owner_deploys().await?;
+        self.refuse_while_the_owner_deploys(p).await?;
         self.guarded_write(p, &spec.pointer, Purpose::Move("attaching the gaining color at weight 0"), |ptr| {
             ptr.with_traffic(&spec.pair, live)
         })
@@ -402,7 +408,7 @@ impl Switch<'_> {
                 return Err(carries_traffic(color, prior.target_group(color), live));
             }
         }
-        self.refuse_while_the_owner_deploys().await?;
+        self.refuse_while_the_owner_deploys(p).await?;
         self.guarded_write(p, &spec.pointer, Purpose::Move("replacing the standby's target group"), |ptr| {
             ptr.with_traffic(&spec.pair, live)
         })

@@ -12,8 +12,8 @@ use tfplugin::hclog;
 impl Switch<'_> {
     /// The promotion gate on the gaining color before anything moves (pulling a canary
     /// back is gated without the alarms), then the ECS-native owner check.
-    pub(super) async fn gate_before_the_first_write(&self, m: &Move) -> Result<(), Error> {
-        let Some(color) = m.gaining else { return self.refuse_while_the_owner_deploys().await };
+    pub(super) async fn gate_before_the_first_write(&self, p: &mut Progress, m: &Move) -> Result<(), Error> {
+        let Some(color) = m.gaining else { return self.refuse_while_the_owner_deploys(p).await };
         self.say(format!("waiting for the promotion gate on {color}"));
         let without_alarms;
         let gate = if m.pulling_back {
@@ -27,17 +27,24 @@ impl Switch<'_> {
         // The gate may have waited minutes: an ECS-native owner may have started a
         // deployment meanwhile. Checked before the first write that moves traffic (or
         // moves the test pointer for the hooks).
-        self.refuse_while_the_owner_deploys().await
+        self.refuse_while_the_owner_deploys(p).await
     }
 
     /// Refuses, writing nothing, while an ECS service that shifts traffic on the
     /// production or test pointer itself (ECS native blue/green) has a deployment in
-    /// progress: its writes and ours would undo each other (`pointer_owner`).
-    pub(super) async fn refuse_while_the_owner_deploys(&self) -> Result<(), Error> {
+    /// progress: its writes and ours would undo each other (`pointer_owner`). An owner
+    /// that is not deploying is a warning of the outcome: the apply says it too.
+    pub(super) async fn refuse_while_the_owner_deploys(&self, p: &mut Progress) -> Result<(), Error> {
         let spec = self.spec;
         let mut pointers = vec![spec.pointer.arn()];
         pointers.extend(spec.test_pointer.as_ref().map(crate::traffic_pointer::PointerRef::arn));
-        crate::pointer_owner::refuse_while_an_owner_deploys(self.aws, &spec.cluster, &pointers).await
+        let owners = crate::pointer_owner::refuse_while_an_owner_deploys(self.aws, &spec.cluster, &pointers).await?;
+        for warning in owners.iter().map(crate::pointer_owner::Owner::warning) {
+            if !p.owner_warnings.contains(&warning) {
+                p.owner_warnings.push(warning);
+            }
+        }
+        Ok(())
     }
 
     /// POST_TEST_TRAFFIC_SHIFT: once the test pointer forwards to the gaining color, its
