@@ -7,7 +7,7 @@
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::scaffold::Scaffold;
 use acceptance_tests::terraform::{Workdir, provider_block};
-use acceptance_tests::{describe_rule, serving, state_color, write_release};
+use acceptance_tests::{describe_rule, serving, state_color, write_release, write_release_and_actions};
 
 const GATE: &str = "  promotion {\n    wait_timeout = \"2s\"\n  }";
 
@@ -94,4 +94,43 @@ fn import_of_a_pointer_an_ecs_native_service_owns_warns() {
         // Import still takes it (reported, not refused): the next plan is empty.
         assert_eq!(wd.plan_exit_code().code, 0);
     }
+}
+
+/// The rollback action's gate reads no services, so the switch's own check right before
+/// the first write is what refuses (the check that also catches a deployment started
+/// while a gate waited).
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn the_rollback_action_during_the_services_deployment_refuses_before_its_write() {
+    let emu = Emulator::start();
+    let s = native(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    let actions = [s.action_hcl("bluegreen_ecs_promote", ""), s.action_hcl("bluegreen_ecs_rollback", "")];
+    write_release_and_actions(&wd, &emu, &s, "", &actions);
+    wd.apply();
+    let invoke = |kind: &str| {
+        wd.run(&["apply", &format!("-invoke=action.{kind}.app"), "-auto-approve", "-input=false", "-no-color"])
+    };
+    let promoted = invoke("bluegreen_ecs_promote");
+    assert_eq!(promoted.code, 0, "{}", promoted.all());
+    assert!(one_line(&promoted.all()).contains("also writes this pointer"), "{}", promoted.all());
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
+
+    emu.native_deployment(&s.cluster, "nat", "IN_PROGRESS");
+    let writes = emu.request_count("ModifyRule");
+    let out = invoke("bluegreen_ecs_rollback");
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out.stderr);
+    assert!(
+        err.contains(&format!("ECS service {}/nat is deploying on this pointer", s.cluster))
+            && err.contains("its deployment is in progress")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(emu.request_count("ModifyRule"), writes, "no write during the owner's deployment");
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
+
+    emu.native_deployment(&s.cluster, "nat", "COMPLETED");
+    assert_eq!(invoke("bluegreen_ecs_rollback").code, 0);
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
 }
