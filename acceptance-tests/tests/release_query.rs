@@ -144,9 +144,14 @@ fn query_lists_every_pair_of_the_cluster_and_warns_about_a_half_built_one() {
     // The detached green is paired by its name, and the result says it is detached.
     let solo = &by_rule(c.solo.rule())["resource_object"];
     assert_eq!(solo["green"][0]["target_group_arn"], c.solo.green_tg.as_str());
-    // The half-built pair is a warning on the stream; the others were still listed.
+    // The half-built pair is a warning on the stream; the others were still listed. The
+    // ECS-native release's result names the service that also moves its rules.
     let warnings = q.warnings();
-    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains(&format!("ECS service {CLUSTER}/native also writes this pointer"))),
+        "{warnings:?}"
+    );
     assert!(warnings.iter().any(|w| w.contains("one color only") && w.contains(&c.half.blue_tg)), "{warnings:?}");
     assert!(
         warnings.iter().any(|w| w.contains("green target group is detached") && w.contains(&c.solo.green_tg)),
@@ -304,7 +309,8 @@ fn a_deleted_target_group_is_one_warning_and_the_rest_still_list() {
 /// its test listener rule, Spinnaker server groups, colors by tag and by name) and three
 /// decoys: a service on a single colorless target group, a rule forwarding to two
 /// untagged groups no service uses, and a half-built pair (blue only). The query lists
-/// exactly the 30 (by identity), warns about the half-built one only, writes config and
+/// exactly the 30 (by identity), warns about the half-built one and the ECS-native
+/// service's hold on its rules, writes config and
 /// import blocks for the 30, one apply imports them all, and the next plan is clean.
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
@@ -388,10 +394,15 @@ fn query_of_a_30_pair_cluster_lists_exactly_the_pairs_and_one_apply_imports_all_
     assert!(expected.contains(&format!("listener {}", scaffolds[0].listener_arn)));
     let names = q.names();
     assert!(names.iter().any(|n| n.starts_with("lst · listener :80 …/")), "{names:#?}");
-    // The one warning: the half-built pair, named by its blue target group.
+    // Two warnings: the half-built pair, named by its blue target group, and the
+    // ECS-native service that also moves the rules of the release it is listed as.
     let warnings = q.warnings();
-    assert_eq!(warnings.len(), 1, "{warnings:#?}");
-    assert!(warnings[0].contains("one color only") && warnings[0].contains(&half.blue_tg), "{warnings:?}");
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert!(warnings.iter().any(|w| w.contains("one color only") && w.contains(&half.blue_tg)), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains(&format!("ECS service {CLUSTER}/nat also writes this pointer"))),
+        "{warnings:?}"
+    );
 
     // The same run wrote the configuration: a release and an import block per pair.
     let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();

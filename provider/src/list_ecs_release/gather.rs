@@ -7,6 +7,7 @@ use crate::arn;
 use crate::aws::{AwsClients, ecs as aws_ecs, elbv2};
 use crate::discovery::{self, Found};
 use crate::errors::{Error, Result};
+use crate::pointer_owner;
 use std::collections::{BTreeSet, HashMap};
 
 /// The target groups that exist and the load balancers they are attached to:
@@ -61,13 +62,14 @@ async fn pointers_of(aws: &AwsClients, lbs: &BTreeSet<String>) -> Result<Vec<Fou
 
 /// Reads everything one query needs (see the module comment for the calls).
 pub(super) async fn gather(aws: &AwsClients, f: &Filters) -> Result<Inventory> {
-    let services: Vec<ServiceView> = aws_ecs::find_cluster_services(&aws.ecs, &f.cluster)
-        .await?
+    let all = aws_ecs::find_cluster_services(&aws.ecs, &f.cluster).await?;
+    let services: Vec<ServiceView> = all
         .iter()
         .filter(|s| f.service_name_prefix.as_deref().is_none_or(|p| s.service_name().is_some_and(|n| n.starts_with(p))))
         .map(ServiceView::from_service)
         .collect();
-    let mut inv = Inventory { services, ..Default::default() };
+    // Whatever the prefix, a service that shifts traffic on a listed pointer is named.
+    let mut inv = Inventory { services, natives: pointer_owner::natives_of(&all), ..Default::default() };
     let service_tgs: Vec<String> = inv.service_target_groups().into_iter().map(str::to_string).collect();
     if service_tgs.is_empty() {
         return Ok(inv);

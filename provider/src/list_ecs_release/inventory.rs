@@ -4,6 +4,7 @@
 use crate::arn;
 use crate::aws::ecs as aws_ecs;
 use crate::discovery::{self, Found};
+use crate::pointer_owner::NativeLoadBalancer;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// ECS-native blue/green, from one load balancer of a service.
@@ -47,6 +48,9 @@ impl ServiceView {
 #[derive(Clone, Debug, Default)]
 pub(super) struct Inventory {
     pub(super) services: Vec<ServiceView>,
+    /// The ECS-native load balancers of every service of the cluster (a prefix filter
+    /// aside): a service that shifts traffic on a release's pointer is warned about.
+    pub(super) natives: Vec<NativeLoadBalancer>,
     /// Every rule and listener default action on the load balancers the services use.
     pub(super) pointers: Vec<Found>,
     /// The `bluegreen:color` tag of each target group looked up (None: no tag).

@@ -155,7 +155,7 @@ pub async fn list(aws: Option<&AwsClients>, req: ListResourceRequest, sink: List
     if let Some(l) = &filters.listener_arn {
         listed = releases::on_listener(&inv, listed, l);
     }
-    for event in ordered(releases::events(listed, &filters.cluster, req.include_resource), req.limit) {
+    for event in ordered(releases::events(listed, &filters.cluster, req.include_resource, &inv.natives), req.limit) {
         if !sink.send(event).await {
             return;
         }

@@ -6,11 +6,12 @@ use super::inventory::{Inventory, candidates};
 use crate::arn;
 use crate::discovery::{self, Found};
 use crate::errors::Error;
+use crate::pointer_owner::{self, NativeLoadBalancer};
 use crate::resource_ecs_release;
 use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
 use std::collections::BTreeMap;
-use tfplugin::Diagnostic;
 use tfplugin::provider::ListResourceEvent;
+use tfplugin::{Diagnostic, Diagnostics};
 
 /// One release found live.
 #[derive(Clone, Debug, PartialEq)]
@@ -249,8 +250,14 @@ pub(super) fn on_listener(inv: &Inventory, listed: Vec<Listed>, listener: &str) 
         .collect()
 }
 
-/// The events for what was listed, in order.
-pub(super) fn events(listed: Vec<Listed>, cluster: &str, include_resource: bool) -> Vec<ListResourceEvent> {
+/// The events for what was listed, in order. A release whose pointer an ECS-native
+/// service also moves carries a warning naming that service (once per service).
+pub(super) fn events(
+    listed: Vec<Listed>,
+    cluster: &str,
+    include_resource: bool,
+    natives: &[NativeLoadBalancer],
+) -> Vec<ListResourceEvent> {
     listed
         .into_iter()
         .map(|l| match l {
@@ -260,10 +267,16 @@ pub(super) fn events(listed: Vec<Listed>, cluster: &str, include_resource: bool)
                 resource_object: include_resource.then(|| {
                     resource_ecs_release::release_state(cluster, &r.pointer, &r.pair, r.traffic, r.test.as_ref())
                 }),
-                diagnostics: r
-                    .detached
-                    .map(|c| resource_ecs_release::detached_warning(&r.pointer, &r.pair, c).into())
-                    .unwrap_or_default(),
+                diagnostics: {
+                    let mut d: Diagnostics = r
+                        .detached
+                        .map(|c| resource_ecs_release::detached_warning(&r.pointer, &r.pair, c).into())
+                        .unwrap_or_default();
+                    for (summary, detail) in owner_warnings(natives, cluster, &r) {
+                        d.push(Diagnostic::warning(summary, detail));
+                    }
+                    d
+                },
             },
             Listed::Warning { name, diagnostic, .. } | Listed::Stale { name, diagnostic, .. } => ListResourceEvent {
                 identity: None,
@@ -272,5 +285,22 @@ pub(super) fn events(listed: Vec<Listed>, cluster: &str, include_resource: bool)
                 diagnostics: diagnostic.into(),
             },
         })
+        .collect()
+}
+
+/// The warnings for the ECS-native services that shift traffic on `r`'s pointers, one
+/// per service (its production role first).
+fn owner_warnings(natives: &[NativeLoadBalancer], cluster: &str, r: &Release) -> Vec<(String, String)> {
+    let pointers: Vec<&str> =
+        [Some(r.pointer.arn()), r.test.as_ref().map(PointerRef::arn)].into_iter().flatten().collect();
+    let mut seen: Vec<String> = Vec::new();
+    pointer_owner::owners_in(natives, cluster, &pointers)
+        .into_iter()
+        .filter(|o| {
+            let first = !seen.contains(&o.service);
+            seen.push(o.service.clone());
+            first
+        })
+        .map(|o| o.warning())
         .collect()
 }

@@ -4,6 +4,7 @@ use super::inventory::{Inventory, Native, ServiceView, candidates};
 use super::releases::{Listed, Release, base_name, events, on_listener, releases};
 use super::{TYPE_NAME, ordered, validate};
 use crate::discovery::Found;
+use crate::pointer_owner::NativeLoadBalancer;
 use crate::resource_ecs_release::{self, attrs};
 use crate::traffic_pointer::{Color, Pair, Pointer, PointerRef};
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
@@ -78,6 +79,7 @@ fn cluster() -> Inventory {
         test: Some(rule("alb", "l8080", "natt")),
     }];
     Inventory {
+        natives: Vec::new(),
         services: vec![
             service("app-blue", &[&tag_a]),
             service("app-green", &[&tag_b]),
@@ -193,7 +195,7 @@ fn listener_filter_keeps_its_releases_and_warnings() {
 #[test]
 fn events_carry_identity_state_and_warnings() {
     let inv = cluster();
-    let ev = events(releases(&inv, "prod"), "prod", true);
+    let ev = events(releases(&inv, "prod"), "prod", true, &inv.natives);
     assert_eq!(ev.len(), 6);
     let app = &ev[0];
     let identity = app.identity.as_ref().unwrap();
@@ -214,7 +216,40 @@ fn events_carry_identity_state_and_warnings() {
     let half = ev.iter().find(|e| e.identity.is_none()).unwrap();
     assert!(half.diagnostics.iter().all(|d| d.severity == Severity::Warning) && !half.diagnostics.is_empty());
     // Without include_resource, no state.
-    assert!(events(releases(&inv, "prod"), "prod", false).iter().all(|e| e.resource_object.is_none()));
+    assert!(events(releases(&inv, "prod"), "prod", false, &inv.natives).iter().all(|e| e.resource_object.is_none()));
+}
+
+#[test]
+fn a_release_whose_pointers_an_ecs_native_service_moves_names_that_service_once() {
+    let mut inv = cluster();
+    let native = |strategy_shifts: bool| NativeLoadBalancer {
+        service: "nat".into(),
+        service_arn: "arn:aws:ecs:us-east-1:123456789012:service/prod/nat".into(),
+        shifts_traffic: strategy_shifts,
+        target_group: tg("nat-blue"),
+        alternate: tg("nat-green"),
+        production_rule: Some(rule("alb", "l80", "natp")),
+        test_rule: Some(rule("alb", "l8080", "natt")),
+    };
+    let owner_warnings = |inv: &Inventory| -> Vec<(String, Vec<String>)> {
+        events(releases(inv, "prod"), "prod", false, &inv.natives)
+            .into_iter()
+            .map(|e| {
+                let owned = e.diagnostics.iter().filter(|d| d.summary.contains("also writes this pointer"));
+                (e.display_name, owned.map(|d| d.summary.clone()).collect::<Vec<_>>())
+            })
+            .filter(|(_, owned)| !owned.is_empty())
+            .collect()
+    };
+    // BLUE_GREEN: production and test rule are both its; one warning, on that release.
+    inv.natives = vec![native(true)];
+    let warned = owner_warnings(&inv);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].0.starts_with("nat"), "{warned:?}");
+    assert_eq!(warned[0].1, ["ECS service prod/nat also writes this pointer"]);
+    // ROLLING with an advancedConfiguration left over: ECS moves no weights, no warning.
+    inv.natives = vec![native(false)];
+    assert!(owner_warnings(&inv).is_empty());
 }
 
 /// Sends `events` as `list` does, to a sink with `limit`; returns what was received.
@@ -239,7 +274,7 @@ async fn the_limit_keeps_every_warning_and_says_the_list_was_cut() {
     // A warning sorting after every release ("zz"), which a cut after two releases lost.
     inv.services.push(service("zz", &[&tg("zz-tg-a")]));
     inv.tags.insert(tg("zz-tg-a"), Some("green".into()));
-    let all = events(releases(&inv, "prod"), "prod", false);
+    let all = events(releases(&inv, "prod"), "prod", false, &inv.natives);
     let got = send_all(all.clone(), 2).await;
     let results: Vec<&str> = got.iter().filter(|e| e.identity.is_some()).map(|e| e.display_name.as_str()).collect();
     assert_eq!(results, ["app · rule …/app1 → blue", "det · listener :443 …/l443 → blue"]);
@@ -309,7 +344,7 @@ fn generated_configuration_holds_only_the_inputs() {
     use crate::import_adoption::RecentImports;
     use tfplugin::provider::GenerateResourceConfigRequest;
     let inv = cluster();
-    let ev = events(releases(&inv, "prod"), "prod", true);
+    let ev = events(releases(&inv, "prod"), "prod", true, &inv.natives);
     let state = ev[0].resource_object.clone().unwrap();
     let recent = RecentImports::default();
     let resp = resource_ecs_release::generate_config(
