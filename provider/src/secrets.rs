@@ -51,8 +51,7 @@ impl SecretRef {
 /// GetSecretValue, then the key's value. Every failure names the secret (and key) and
 /// the attribute to fix, never the value.
 pub async fn read(aws: &AwsClients, secret: &SecretRef) -> Result<Secret> {
-    let out = aws.secretsmanager.get_secret_value().secret_id(&secret.arn).send().await.map_err(|e| {
-        let e = crate::errors::aws("GetSecretValue", secret.arn.clone(), e);
+    let found = crate::aws::secretsmanager::find_secret_string(&aws.secretsmanager, &secret.arn).await.map_err(|e| {
         let detail = e.to_diagnostic().detail;
         Error::Gate {
             summary: "Dynatrace token not readable".into(),
@@ -63,7 +62,7 @@ pub async fn read(aws: &AwsClients, secret: &SecretRef) -> Result<Secret> {
             ),
         }
     })?;
-    let Some(text) = out.secret_string() else {
+    let Some(text) = found.as_deref() else {
         return Err(Error::Gate {
             summary: "Dynatrace token not readable".into(),
             detail: format!(

@@ -10,6 +10,7 @@
 //! - [`elbv2`]: target groups, tags, listeners, listener rules, target health.
 //! - [`ecs`]: services by name or ARN, a cluster's services.
 //! - [`cloudwatch`]: alarm states.
+//! - [`secretsmanager`]: a secret's string (the Dynatrace tokens).
 //! - here: the one place AWS errors become [`Error`], and calls are batched and paged.
 //!
 //! To add an AWS read: a `find_*` in its service's module, using [`failed`] for errors,
@@ -21,6 +22,7 @@ pub mod clients;
 pub mod cloudwatch;
 pub mod ecs;
 pub mod elbv2;
+pub mod secretsmanager;
 
 pub use clients::AwsClients;
 
