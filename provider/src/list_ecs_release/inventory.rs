@@ -4,7 +4,7 @@
 use crate::arn;
 use crate::aws::ecs as aws_ecs;
 use crate::discovery::{self, Found};
-use crate::pointer_owner::NativeLoadBalancer;
+use crate::pointer_owner::{self, NativeLoadBalancer};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// ECS-native blue/green, from one load balancer of a service.
@@ -27,17 +27,14 @@ pub(super) struct ServiceView {
 impl ServiceView {
     pub(super) fn from_service(s: &aws_sdk_ecs::types::Service) -> ServiceView {
         let target_groups = aws_ecs::service_target_groups(s);
-        let native = s
-            .load_balancers()
-            .iter()
-            .filter_map(|lb| {
-                let adv = lb.advanced_configuration()?;
-                Some(Native {
-                    target_group: lb.target_group_arn()?.to_string(),
-                    alternate: adv.alternate_target_group_arn()?.to_string(),
-                    production: adv.production_listener_rule().map(str::to_string),
-                    test: adv.test_listener_rule().map(str::to_string),
-                })
+        // One reading of `advancedConfiguration`: the owner check's.
+        let native = pointer_owner::natives_of(std::slice::from_ref(s))
+            .into_iter()
+            .map(|n| Native {
+                target_group: n.target_group,
+                alternate: n.alternate,
+                production: n.production_rule,
+                test: n.test_rule,
             })
             .collect();
         ServiceView { name: s.service_name().unwrap_or_default().to_string(), target_groups, native }

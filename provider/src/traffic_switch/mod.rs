@@ -180,7 +180,9 @@ impl Switch<'_> {
         let reconciled_for = p.live;
         let refused_after_replacing =
             p.replaced && !p.moved_traffic && !matches!(production_error, Some(Error::Live { .. }));
-        if refused_after_replacing && !self.refresh(&mut p).await {
+        // Whether production was just read again (nothing writes it after this read).
+        let reread = refused_after_replacing && self.refresh(&mut p).await;
+        if refused_after_replacing && !reread {
             // The gate may have waited minutes since the first read, and another writer
             // may have switched meanwhile: without a fresh read the standby is unknown.
             p.test_pointer_ok = false;
@@ -207,7 +209,7 @@ impl Switch<'_> {
         {
             errors.push(e);
         }
-        if !errors.is_empty() && p.wrote {
+        if !errors.is_empty() && p.wrote && !reread {
             // State must record a fresh read after anything that may have changed live.
             self.refresh(&mut p).await;
         }
