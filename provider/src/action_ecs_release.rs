@@ -101,7 +101,12 @@ fn locators(description: &str) -> Block {
             block = block.block(b);
         }
     }
-    block
+    // The resource's route block, without the traffic its state records.
+    block.block(NestedBlock::list(
+        attrs::ROUTE,
+        resource_ecs_release::route_block(false),
+        i64::try_from(release_spec::MAX_ROUTES).unwrap_or(10),
+    ))
 }
 
 pub fn promote_schema() -> ActionSchema {
@@ -413,6 +418,7 @@ pub async fn invoke(
             desired: plan.desired,
             progress: Some(&say),
             prior_pair: None,
+            planned_routes: &[],
         }
         .run()
         .await
@@ -586,11 +592,14 @@ mod tests {
                 "to_color"
             ]
         );
-        assert_eq!(blocks, [attrs::BLUE, attrs::GREEN, attrs::PROMOTION]);
+        assert_eq!(blocks, [attrs::BLUE, attrs::GREEN, attrs::PROMOTION, attrs::ROUTE]);
         for b in &promote.blocks {
             let r = resource.blocks.iter().find(|r| r.name == b.name).unwrap();
             assert_eq!((b.nesting, b.min_items, b.max_items), (r.nesting, r.min_items, r.max_items), "{}", b.name);
-            assert_eq!(names(&b.block), names(&r.block), "{}", b.name);
+            // The inputs: what the resource only computes (a route's traffic) is state.
+            let mut inputs = r.block.clone();
+            inputs.attributes.retain(|a| a.required || a.optional);
+            assert_eq!(names(&b.block), names(&inputs), "{}", b.name);
         }
         for a in &promote.attributes {
             if let Some(r) = resource.attributes.iter().find(|r| r.name == a.name) {
@@ -600,7 +609,7 @@ mod tests {
         let rollback = rollback_schema().schema.block;
         let (attrs, blocks) = names(&rollback);
         assert!(attrs.contains(&"to_color".to_string()));
-        assert_eq!(blocks, [attrs::BLUE, attrs::GREEN, attrs::PROMOTION]);
+        assert_eq!(blocks, [attrs::BLUE, attrs::GREEN, attrs::PROMOTION, attrs::ROUTE]);
         let gate = rollback.blocks.iter().find(|b| b.name == attrs::PROMOTION).unwrap();
         assert_eq!(
             names(&gate.block),

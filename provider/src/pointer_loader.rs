@@ -103,6 +103,25 @@ impl PointerLoader {
         Ok(Pointer { target: target.clone(), actions })
     }
 
+    /// Reads several pointers at once (a release's routes), so that they share calls as
+    /// concurrent reads do; the answers come in the order asked.
+    pub async fn read_all(&self, targets: &[PointerRef]) -> Vec<Result<Pointer>> {
+        let reads: Vec<_> = targets
+            .iter()
+            .map(|t| {
+                let (loader, target) = (self.clone(), t.clone());
+                tokio::spawn(async move { loader.read(&target).await })
+            })
+            .collect();
+        let mut answers = Vec::with_capacity(reads.len());
+        for (read, target) in reads.into_iter().zip(targets) {
+            answers.push(read.await.unwrap_or_else(|_| {
+                Err(Error::live("Read cancelled", format!("The read of {} was cancelled.", target.describe())))
+            }));
+        }
+        answers
+    }
+
     fn cached(&self, listener: &str, rule: &str) -> Option<Vec<Action>> {
         let listings = self.listings.lock().unwrap_or_else(|p| p.into_inner());
         let (at, listing) = listings.get(listener)?;

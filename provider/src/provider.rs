@@ -53,6 +53,13 @@ impl Provider for BluegreenProvider {
         }
     }
 
+    fn state_upgrades(&self, type_name: &str) -> Vec<tfplugin::provider::Upgrade> {
+        match type_name {
+            resource_ecs_release::TYPE_NAME => resource_ecs_release::state_upgrades(),
+            _ => Vec::new(),
+        }
+    }
+
     async fn validate_provider_config(&self, config: Value) -> Diagnostics {
         aws_clients::validate(&config)
     }

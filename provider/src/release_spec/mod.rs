@@ -11,6 +11,9 @@ use crate::traffic_switch::{DEFAULT_HOOK_TIMEOUT, HookStage, LifecycleHook};
 use std::time::Duration;
 use tfplugin::{AttrPath, Diagnostics, Value};
 
+mod routes;
+pub use routes::{MAX_ROUTES, Route, pointer_between, route_pair, route_path};
+
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// More than this would make the "standby" the majority: switch `active_color` instead.
 pub const MAX_STANDBY_PERCENT: i64 = 50;
@@ -28,6 +31,8 @@ pub struct ReleaseSpec {
     pub active_color: Option<Color>,
     pub standby_percent: Option<u8>,
     pub test_pointer: Option<PointerRef>,
+    /// The `route` blocks: further pointers written with the primary one, in order.
+    pub routes: Vec<Route>,
     pub promotion: Promotion,
     pub create_timeout: Duration,
     pub update_timeout: Duration,
@@ -97,7 +102,19 @@ const RESOURCE_TARGET_GROUPS: &str = "the blue and green blocks";
 /// ARN; the message says what the value is if it is the other or a target group (which
 /// goes in `target_groups_go_in`). Shared with the data source.
 pub fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool, target_groups_go_in: &str) {
-    let Some(s) = v.get(attr).as_str() else { return };
+    check_pointer_arn_at(d, v.get(attr), path(attr), attr, want_rule, target_groups_go_in);
+}
+
+/// [`check_pointer_arn`] of one value, reported at `at` (a `route` block's attribute).
+pub fn check_pointer_arn_at(
+    d: &mut Diagnostics,
+    value: &Value,
+    at: AttrPath,
+    attr: &str,
+    want_rule: bool,
+    target_groups_go_in: &str,
+) {
+    let Some(s) = value.as_str() else { return };
     let ok = if want_rule { arn::is_listener_rule(s) } else { arn::is_listener(s) };
     if ok {
         return;
@@ -117,7 +134,7 @@ pub fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: 
         "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/LB_NAME/LB_ID/LISTENER_ID"
     };
     d.error_at(
-        path(attr),
+        at,
         if want_rule { "Invalid listener rule ARN" } else { "Invalid listener ARN" },
         format!(
             "{s:?} is not an Application Load Balancer {} ARN; expected {form}.{hint}",
@@ -253,6 +270,7 @@ pub fn validate(c: &Value) -> Diagnostics {
         validate_strategy(&mut d, p);
         validate_hooks(&mut d, p);
     }
+    routes::validate_routes(&mut d, c);
     let timeouts = c.get(attrs::TIMEOUTS);
     for op in [attrs::CREATE, attrs::UPDATE] {
         if let Some(s) = timeouts.get(op).as_str()
@@ -556,10 +574,11 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
     let cluster = c.get(attrs::CLUSTER).as_str().map(str::to_string);
     let pointer = pointer_of(c);
     let pair = pair_of(c);
-    let (Some(cluster), Some(pointer), Some(pair)) = (cluster, pointer, pair) else {
+    let routes = pair.as_ref().and_then(|pair| routes::routes_of(c, pair));
+    let (Some(cluster), Some(pointer), Some(pair), Some(routes)) = (cluster, pointer, pair, routes) else {
         missing.error(
             "Configuration not known",
-            "The cluster, the pointer and both target groups must be known to apply a release.",
+            "The cluster, the pointers (the release's and each route's) and the target groups must be known to apply a release.",
         );
         return Err(missing);
     };
@@ -593,6 +612,7 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
         active_color: c.get(attrs::ACTIVE_COLOR).as_str().and_then(Color::parse),
         standby_percent: c.get(attrs::STANDBY_TRAFFIC_PERCENT).as_i64().map(|p| p as u8),
         test_pointer,
+        routes,
         promotion,
         create_timeout: parsed_duration(c.get(attrs::TIMEOUTS).get(attrs::CREATE), DEFAULT_TIMEOUT),
         update_timeout: parsed_duration(c.get(attrs::TIMEOUTS).get(attrs::UPDATE), DEFAULT_TIMEOUT),

@@ -5,13 +5,13 @@
 use super::attrs;
 use super::not_configured;
 use super::plan::replaces;
-use super::state::{ReleaseState, identity, pair_of, recorded_traffic, set};
+use super::state::{ReleaseState, identity, pair_of, recorded_route_traffic, recorded_traffic, set};
 use crate::aws::AwsClients;
 use crate::discovery;
 use crate::errors::Error;
 use crate::promotion_gate;
 use crate::release_spec;
-use crate::traffic_switch::{Live, LivePair, Switch};
+use crate::traffic_switch::{Live, LivePair, RouteOutcome, Switch};
 use tfplugin::provider::{ApplyResourceRequest, ApplyResourceResponse};
 use tfplugin::{AttrPath, Ctx, Diagnostic, Diagnostics, Value, hclog};
 use tokio::time::Instant;
@@ -54,6 +54,7 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     // and hands over only the re-plan's private data, so what the first plan saw is
     // gone (docs/guides: "What a saved plan guarantees").
     let planned_from = if creating { None } else { recorded_traffic(&req.prior_state) };
+    let planned_routes = if creating { Vec::new() } else { recorded_route_traffic(&req.prior_state) };
     let outcome = Switch {
         ctx: &ctx,
         aws,
@@ -63,6 +64,7 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
         desired: None,
         progress: None,
         prior_pair: prior_pair.as_ref(),
+        planned_routes: &planned_routes,
     }
     .run()
     .await;
@@ -70,9 +72,9 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     let mut state = match (outcome.live.traffic(), outcome.live_pair, &prior_pair, planned) {
         (Some(live), LivePair::Prior, Some(prior), Some(planned)) => {
             // A replaced target group was not written: state keeps the one live names.
-            ReleaseState { pair: prior.clone(), ..planned }.with_traffic(live).to_value()
+            ReleaseState { pair: prior.clone(), ..with_routes(planned, &outcome.routes) }.with_traffic(live).to_value()
         }
-        (Some(live), _, _, Some(planned)) => planned.with_traffic(live).to_value(),
+        (Some(live), _, _, Some(planned)) => with_routes(planned, &outcome.routes).with_traffic(live).to_value(),
         (None, ..) if outcome.live == Live::NotASplit => {
             // The pointer was read and is no split of the pair: the traffic the prior
             // state records is not live, so state records none (the next refresh says
@@ -119,6 +121,19 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     }
     response.diagnostics.extend(owners);
     response
+}
+
+/// The planned state with each route as the switch left it: its live traffic, and its
+/// test pointer recorded as not managed when it is not where it should be (the next plan
+/// shows it and its apply repairs it).
+fn with_routes(mut planned: ReleaseState, routes: &[RouteOutcome]) -> ReleaseState {
+    for (state, outcome) in planned.routes.iter_mut().zip(routes) {
+        state.traffic = outcome.live;
+        if !outcome.test_pointer_ok {
+            state.test_pointer = None;
+        }
+    }
+    planned
 }
 
 /// The attribute that names the production pointer.

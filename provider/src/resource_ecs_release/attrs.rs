@@ -22,6 +22,8 @@ pub const GREEN: &str = "green";
 pub const TARGET_GROUP_ARN: &str = "target_group_arn";
 pub const PROMOTION: &str = "promotion";
 pub const TIMEOUTS: &str = "timeouts";
+/// Repeatable block: [`route`], more pointers that move with the primary one.
+pub const ROUTE: &str = "route";
 /// Inside [`TIMEOUTS`].
 pub const CREATE: &str = "create";
 pub const UPDATE: &str = "update";
@@ -95,6 +97,19 @@ pub mod dynatrace {
     pub const PLATFORM_URL: &str = "platform_url";
     pub const PLATFORM_TOKEN_SECRET_ARN: &str = "platform_token_secret_arn";
     pub const PLATFORM_TOKEN_SECRET_KEY: &str = "platform_token_secret_key";
+}
+
+/// Inside each [`super::ROUTE`] block: its pointer ([`super::LISTENER_RULE_ARN`] or
+/// [`super::LISTENER_ARN`]), its test pointer ([`super::TEST_POINTERS`]), its own pair,
+/// and the traffic it was last seen with ([`super::ACTIVE_COLOR`] and
+/// [`super::STANDBY_TRAFFIC_PERCENT`], computed there).
+pub mod route {
+    /// Optional: defaults to the release's `blue` target group.
+    pub const BLUE_TARGET_GROUP_ARN: &str = "blue_target_group_arn";
+    /// Optional: defaults to the release's `green` target group.
+    pub const GREEN_TARGET_GROUP_ARN: &str = "green_target_group_arn";
+    /// Both, blue first.
+    pub const TARGET_GROUPS: [&str; 2] = [BLUE_TARGET_GROUP_ARN, GREEN_TARGET_GROUP_ARN];
 }
 
 /// Inside each `promotion.hook`.

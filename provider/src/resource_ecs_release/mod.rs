@@ -6,7 +6,7 @@
 //! - `schema`: the schema Terraform sees.
 //! - `state`: the typed state ([`state::ReleaseState`], `from_value` / `to_value`) and identity.
 //! - `read`: refresh from the live pointer.
-//! - `plan`: plan-time checks and the planned state; `timing` says whether the
+//! - `plan`: plan-time checks and the planned state (`plan_routes`: the `route` blocks'); `timing` says whether the
 //!   promotion fits its timeout and how stickiness holds clients.
 //! - `apply`: create/update through [`crate::traffic_switch::Switch`]; delete forgets.
 //! - `import` and `generate`: import by ID or identity, and `-generate-config-out`.
@@ -19,6 +19,7 @@ pub mod attrs;
 mod generate;
 mod import;
 mod plan;
+mod plan_routes;
 mod read;
 mod schema;
 mod state;
@@ -32,8 +33,9 @@ pub use generate::generate_config;
 pub use import::{import, release_state};
 pub use plan::plan;
 pub use read::{detached_warning, read};
+pub use schema::route_block;
 pub use schema::schema;
-pub use state::{identity, pair_of, pointer_of, test_pointer_of};
+pub use state::{RouteState, identity, pair_of, pointer_of, state_upgrades, test_pointer_of};
 pub use timing::{least_time_of_move, stickiness_warning};
 
 use tfplugin::{Diagnostics, Value};

@@ -2,15 +2,16 @@
 //! replaces it, and the plan-time checks of what the apply will do.
 
 use super::attrs;
-use super::read::detached_warning;
-use super::state::{identity, pair_of, pointer_of, recorded_traffic, release_id, set};
+use super::plan_routes::{check_routes, new_or_changed_routes, plan_route_traffic};
+use super::read::{detached_warning, pointer_attr};
+use super::state::{ReleaseState, identity, pair_of, pointer_of, recorded_traffic, release_id, set};
 use super::timing::check_the_time;
 use crate::aws::AwsClients;
 use crate::discovery;
 use crate::import_adoption;
 use crate::pointer_owner;
 use crate::promotion_gate;
-use crate::release_spec::{self, ReleaseSpec};
+use crate::release_spec::{self, ReleaseSpec, route_path};
 use crate::traffic_pointer::{self, Color, PointerRef, Traffic};
 use tfplugin::provider::{PlanResourceRequest, PlanResourceResponse};
 use tfplugin::{AttrPath, Diagnostic, Diagnostics, Value, hclog};
@@ -94,6 +95,15 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
         // says it instead, from the gate's listing (traffic_switch).
         diagnostics.extend(owner_warnings(aws, spec).await);
     }
+    if let (Some(aws), Some(spec)) = (aws, &spec) {
+        let prior = if creating { None } else { ReleaseState::from_value(&req.prior_state) };
+        check_routes(aws, &new_or_changed_routes(spec, prior.as_ref()), &mut diagnostics).await;
+    }
+    let release_moves = match (&spec, creating) {
+        (Some(spec), false) => recorded_traffic(&req.prior_state).map(|from| (from, spec.desired(from))),
+        _ => None,
+    };
+    plan_route_traffic(&req.config, &req.prior_state, &mut planned, release_moves, &mut diagnostics);
     if let Some(spec) = &spec {
         check_the_time(aws, &req.config, spec, creating, moving, &mut diagnostics).await;
     }
@@ -163,8 +173,12 @@ async fn read_live_at_create(aws: &AwsClients, spec: &ReleaseSpec, diagnostics: 
 /// logs: the apply checks again before it writes.
 pub(super) async fn owner_warnings(aws: &AwsClients, spec: &ReleaseSpec) -> Diagnostics {
     let mut d = Diagnostics::new();
-    let mut pointers = vec![(&spec.pointer, false)];
-    pointers.extend(spec.test_pointer.as_ref().map(|t| (t, true)));
+    let mut pointers = vec![(&spec.pointer, AttrPath::root(pointer_attr(&spec.pointer)))];
+    pointers.extend(spec.test_pointer.as_ref().map(|t| (t, AttrPath::root(test_attr(t)))));
+    for (i, route) in spec.routes.iter().enumerate() {
+        pointers.push((&route.pointer, route_path(i, pointer_attr(&route.pointer))));
+        pointers.extend(route.test_pointer.as_ref().map(|t| (t, route_path(i, test_attr(t)))));
+    }
     let arns: Vec<&str> = pointers.iter().map(|(p, _)| p.arn()).collect();
     let owners = match pointer_owner::find_owners(aws, &spec.cluster, &arns).await {
         Ok(owners) => owners,
@@ -174,17 +188,19 @@ pub(super) async fn owner_warnings(aws: &AwsClients, spec: &ReleaseSpec) -> Diag
         }
     };
     for owner in owners {
-        let Some((pointer, test)) = pointers.iter().find(|(p, _)| p.arn() == owner.pointer) else { continue };
-        let attr = match (pointer, test) {
-            (PointerRef::Rule(_), false) => attrs::LISTENER_RULE_ARN,
-            (PointerRef::Listener(_), false) => attrs::LISTENER_ARN,
-            (PointerRef::Rule(_), true) => attrs::TEST_LISTENER_RULE_ARN,
-            (PointerRef::Listener(_), true) => attrs::TEST_LISTENER_ARN,
-        };
+        let Some((_, at)) = pointers.iter().find(|(p, _)| p.arn() == owner.pointer) else { continue };
         let (summary, detail) = owner.warning();
-        d.push(Diagnostic::warning(summary, detail).at(AttrPath::root(attr)));
+        d.push(Diagnostic::warning(summary, detail).at(at.clone()));
     }
     d
+}
+
+/// The attribute that names a test pointer (a rule or a listener) in its block.
+fn test_attr(pointer: &PointerRef) -> &'static str {
+    match pointer {
+        PointerRef::Rule(_) => attrs::TEST_LISTENER_RULE_ARN,
+        PointerRef::Listener(_) => attrs::TEST_LISTENER_ARN,
+    }
 }
 
 /// An update that replaces a target group: refused when the group carries traffic, and

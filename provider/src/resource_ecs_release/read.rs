@@ -1,9 +1,11 @@
 //! Read: refreshes a release from its live pointer.
 
+use super::attrs;
 use super::not_configured;
-use super::state::ReleaseState;
+use super::state::{ReleaseState, RouteState};
 use crate::aws::AwsClients;
 use crate::import_adoption::{self, ConfigWriter, RecentImports, Refresh};
+use crate::release_spec::route_path;
 use crate::traffic_pointer::{Color, Pair, PointerRef};
 use tfplugin::provider::{ReadResourceRequest, ReadResourceResponse};
 use tfplugin::{Diagnostic, Diagnostics, Value};
@@ -25,9 +27,12 @@ pub async fn read(
     match live.and_then(|p| Ok((p.traffic(pair, release.active_color)?, p.detached(pair)?))) {
         Ok((t, detached)) => {
             let (refresh, private) = import_adoption::refresh(&req.private, writer);
-            let warning = detached.map(|c| detached_warning(pointer, pair, c).into()).unwrap_or_default();
+            let mut warning: Diagnostics =
+                detached.map(|c| detached_warning(pointer, pair, c).into()).unwrap_or_default();
             let identity = release.identity();
-            let mut refreshed = release.with_traffic(t);
+            let (routes, route_warnings) = refresh_routes(aws, &release, t.active).await;
+            warning.extend(route_warnings);
+            let mut refreshed = ReleaseState { routes, ..release }.with_traffic(t);
             if refresh == Refresh::Withhold {
                 // The client writes generated configuration from this state: leave the
                 // adopted traffic out of it (import_adoption).
@@ -52,6 +57,59 @@ pub async fn read(
             private: req.private,
             ..Default::default()
         },
+    }
+}
+
+/// Each route as live: its traffic over its own pair (a 50/50 tie reads as `prefer`, the
+/// release's active color), or none with a warning when its pointer cannot be read as a
+/// split of that pair. All routes are read at once, so they share calls.
+pub(super) async fn refresh_routes(
+    aws: &AwsClients,
+    release: &ReleaseState,
+    prefer: Color,
+) -> (Vec<RouteState>, Diagnostics) {
+    let mut warnings = Diagnostics::new();
+    if release.routes.is_empty() {
+        return (Vec::new(), warnings);
+    }
+    let routes: Vec<_> = release.routes.iter().map(|r| r.route(&release.pair)).collect();
+    let pointers: Vec<PointerRef> = routes.iter().map(|r| r.pointer.clone()).collect();
+    let reads = aws.pointers.read_all(&pointers).await;
+    let mut refreshed = Vec::with_capacity(routes.len());
+    for (i, ((state, route), read)) in release.routes.iter().zip(&routes).zip(reads).enumerate() {
+        let at = route_path(i, pointer_attr(&route.pointer));
+        let traffic = match read.and_then(|p| Ok((p.traffic(&route.pair, Some(prefer))?, p.detached(&route.pair)?))) {
+            Ok((t, detached)) => {
+                if let Some(c) = detached {
+                    warnings.push(detached_warning(&route.pointer, &route.pair, c).at(at));
+                }
+                Some(t)
+            }
+            Err(e) => {
+                let d = e.to_diagnostic();
+                warnings.push(
+                    Diagnostic::warning(
+                        format!("Route {} cannot be read as a split of its pair", i + 1),
+                        format!(
+                            "{} The state records no traffic for this route. An apply that moves traffic refuses until it forwards to its blue and green target groups again; fix the pointer, or remove the route block.",
+                            d.detail
+                        ),
+                    )
+                    .at(at),
+                );
+                None
+            }
+        };
+        refreshed.push(RouteState { traffic, ..state.clone() });
+    }
+    (refreshed, warnings)
+}
+
+/// The attribute that names `pointer` (a rule or a listener) in its block.
+pub(super) fn pointer_attr(pointer: &PointerRef) -> &'static str {
+    match pointer {
+        PointerRef::Rule(_) => attrs::LISTENER_RULE_ARN,
+        PointerRef::Listener(_) => attrs::LISTENER_ARN,
     }
 }
 

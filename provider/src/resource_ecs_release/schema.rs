@@ -14,6 +14,58 @@ fn color_block(color: &str) -> Block {
     ))
 }
 
+/// `route`: a further pointer that moves with the primary one. The resource records the
+/// traffic each route was last seen with (`with_traffic`); the actions have no state.
+pub fn route_block(with_traffic: bool) -> Block {
+    let mut block = Block::new(
+        "A further pointer that moves with the release's: promoted, gated, stepped, baked and rolled back together with it, in one promotion. Writes go pointer by pointer (the release's first, then the routes in order); a failure anywhere returns every pointer this apply already wrote to where it found it, when it is still as this apply left it.",
+    )
+    .attribute(Attribute::optional(
+        attrs::LISTENER_RULE_ARN,
+        Type::String,
+        "The ALB listener rule whose forward action this route moves. Exactly one of `listener_rule_arn` and `listener_arn`.",
+    ))
+    .attribute(Attribute::optional(
+        attrs::LISTENER_ARN,
+        Type::String,
+        "The ALB or NLB listener whose default action this route moves. Exactly one of `listener_rule_arn` and `listener_arn`.",
+    ))
+    .attribute(Attribute::optional(
+        attrs::route::BLUE_TARGET_GROUP_ARN,
+        Type::String,
+        "The route's blue target group; defaults to the release's (`blue.target_group_arn`). It must be on the route's load balancer.",
+    ))
+    .attribute(Attribute::optional(
+        attrs::route::GREEN_TARGET_GROUP_ARN,
+        Type::String,
+        "The route's green target group; defaults to the release's (`green.target_group_arn`). It must be on the route's load balancer.",
+    ))
+    .attribute(Attribute::optional(
+        attrs::TEST_LISTENER_RULE_ARN,
+        Type::String,
+        "Optional listener rule that always forwards to this route's standby target group.",
+    ))
+    .attribute(Attribute::optional(
+        attrs::TEST_LISTENER_ARN,
+        Type::String,
+        "Optional listener whose default action always forwards to this route's standby target group.",
+    ));
+    if with_traffic {
+        block = block
+            .attribute(Attribute::computed(
+                attrs::ACTIVE_COLOR,
+                Type::String,
+                "The color this route's pointer sends most traffic to, as last read or written. It differs from the release's only when someone moved this route alone: with `active_color` set the plan shows it being put back; adopting, the plan warns and the next write that moves traffic moves it with the others.",
+            ))
+            .attribute(Attribute::computed(
+                attrs::STANDBY_TRAFFIC_PERCENT,
+                Type::Number,
+                "The share this route's pointer sends to the other color, as last read or written.",
+            ));
+    }
+    block
+}
+
 /// `promotion.dynatrace`: Dynatrace SLOs that must pass (promotion_gate::dynatrace).
 fn dynatrace_block() -> Block {
     Block::new(
@@ -212,6 +264,11 @@ pub fn schema() -> ResourceSchema {
     .attribute(Attribute::computed(attrs::STANDBY_TARGET_GROUP_ARN, Type::String, "Target group of the standby color."))
     .block(NestedBlock::list_exactly_one(attrs::BLUE, color_block(attrs::BLUE)))
     .block(NestedBlock::list_exactly_one(attrs::GREEN, color_block(attrs::GREEN)))
+    .block(NestedBlock::list(
+        attrs::ROUTE,
+        route_block(true),
+        i64::try_from(release_spec::MAX_ROUTES).unwrap_or(10),
+    ))
     .block(NestedBlock::list_max_one(attrs::PROMOTION, promotion))
     .block(NestedBlock::single(attrs::TIMEOUTS, timeouts));
     let identity = IdentitySchema {
@@ -240,5 +297,5 @@ pub fn schema() -> ResourceSchema {
             },
         ],
     };
-    ResourceSchema { schema: Schema { version: 0, block }, identity: Some(identity) }
+    ResourceSchema { schema: Schema { version: super::state::SCHEMA_VERSION, block }, identity: Some(identity) }
 }

@@ -1,6 +1,7 @@
 //! After traffic moved: the bake, and the rollback when it fails (only when the live
 //! traffic is still what this apply wrote).
 
+use super::routes::Slot;
 use super::write::Purpose;
 use super::{Progress, Switch};
 use crate::errors::Error;
@@ -81,9 +82,16 @@ impl Switch<'_> {
                 detail: format!("{after}: {failure}. rollback_on_failure is false, so traffic stays at {now}."),
             };
         }
-        let rollback =
-            self.guarded_write(p, &spec.pointer, Purpose::RollBack, |ptr| ptr.with_traffic(&spec.pair, before)).await;
-        match rollback {
+        // The routes first, last written first: the production pointer, written first,
+        // is returned last.
+        let routes = self.return_routes(p).await;
+        let routes = if routes.is_empty() { String::new() } else { format!(" Routes: {}.", routes.join("; ")) };
+        let rollback = if p.live == Some(before) {
+            Ok(())
+        } else {
+            self.guarded_write(p, Slot::Production, Purpose::RollBack, |ptr| ptr.with_traffic(&spec.pair, before)).await
+        };
+        let error = match rollback {
             Ok(()) => {
                 p.live = Some(before);
                 p.rolled_back = true;
@@ -116,6 +124,10 @@ impl Switch<'_> {
                 summary: "Bake failed and the rollback failed".into(),
                 detail: format!("{after}: {failure}. Rolling back to {before} failed: {}", e.to_diagnostic().detail),
             },
+        };
+        match error {
+            Error::Gate { summary, detail } if !routes.is_empty() => Error::Gate { summary, detail: detail + &routes },
+            e => e,
         }
     }
 }

@@ -17,15 +17,20 @@
 //! - `steps.rs`: the gate before the first write, the test-traffic hooks, each step.
 //! - `write.rs`: the guarded write and its retries.
 //! - `bake.rs`: the bake after a move, and the rollback when it fails.
+//! - `routes.rs`: the `route` blocks: read before, written after the production
+//!   pointer at each step, returned on a rollback.
 //! - `hooks.rs`: the Lambda lifecycle hooks (staged at fixed points, not polled).
 
 mod bake;
 mod hooks;
+mod routes;
 mod steps;
 mod write;
 
 use hooks::HookSubject;
 pub use hooks::{DEFAULT_HOOK_TIMEOUT, HookStage, LifecycleHook, hooks_said};
+pub use routes::RouteOutcome;
+use routes::{RouteProgress, Slot};
 use write::{Purpose, said_what_was_written};
 
 use crate::aws::AwsClients;
@@ -61,6 +66,8 @@ pub struct Outcome {
     /// An ECS-native service that also shifts traffic on a pointer (`pointer_owner`),
     /// found not deploying before the first write (summary, detail).
     pub owner_warnings: Vec<(String, String)>,
+    /// Each route (`spec.routes`, in order) at the end.
+    pub routes: Vec<RouteOutcome>,
     pub errors: Vec<Error>,
 }
 
@@ -110,6 +117,9 @@ pub struct Switch<'a> {
     /// The pair the prior state names, when the configuration replaces a target group
     /// of it (an update); the actions pass none.
     pub prior_pair: Option<&'a traffic_pointer::Pair>,
+    /// The traffic the plan recorded for each route, by pointer ARN (updates); a route
+    /// found sending something else refuses the apply before anything is written.
+    pub planned_routes: &'a [(String, Option<Traffic>)],
 }
 
 /// The state the sequence carries between steps.
@@ -143,6 +153,27 @@ struct Progress {
     /// When this apply's last write that moved traffic landed: a bake's SLO window
     /// starts there.
     moved_at: Option<tokio::time::Instant>,
+    /// Each route's part, in `spec.routes` order.
+    routes: Vec<RouteProgress>,
+    /// The routes this switch moves with the production pointer.
+    moving_routes: Vec<usize>,
+}
+
+impl Progress {
+    /// The actions this apply last accepted or wrote for `slot`.
+    fn accepted(&self, slot: Slot) -> &[Action] {
+        match slot {
+            Slot::Production => &self.accepted,
+            Slot::Route(i) => &self.routes[i].accepted,
+        }
+    }
+
+    fn accept(&mut self, slot: Slot, actions: Vec<Action>) {
+        match slot {
+            Slot::Production => self.accepted = actions,
+            Slot::Route(i) => self.routes[i].accepted = actions,
+        }
+    }
 }
 
 impl Switch<'_> {
@@ -164,6 +195,8 @@ impl Switch<'_> {
             warnings: Vec::new(),
             owner_warnings: Vec::new(),
             moved_at: None,
+            routes: self.spec.routes.iter().map(|_| RouteProgress { test_ok: true, ..Default::default() }).collect(),
+            moving_routes: Vec::new(),
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
@@ -196,6 +229,7 @@ impl Switch<'_> {
             // state says exactly what is live. It follows the standby of a fresh read
             // (above), not of the first: someone may have switched during the gate wait.
             test_errors.extend(self.reconcile_test_pointer(&mut p).await);
+            test_errors.extend(self.reconcile_route_tests(&mut p).await);
         } else if self.spec.test_pointer.is_some() && p.live.map(|t| t.active) != self.planned_from.map(|t| t.active) {
             // Someone else moved the standby: the test pointer is not where it should
             // be, and the state says so, so the next plan shows it and its apply repairs it.
@@ -212,11 +246,13 @@ impl Switch<'_> {
         if !errors.is_empty() && p.wrote && !reread {
             // State must record a fresh read after anything that may have changed live.
             self.refresh(&mut p).await;
+            self.refresh_routes(&mut p).await;
         }
         if p.rolled_back && p.live.map(|t| t.active) != reconciled_for.map(|t| t.active) {
             // The bake rolled back: the standby changed. (Had someone else switched
             // during the bake, the test pointer would be theirs to move.)
             test_errors.extend(self.reconcile_test_pointer(&mut p).await);
+            test_errors.extend(self.reconcile_route_tests(&mut p).await);
         }
         errors.extend(test_errors);
         Outcome {
@@ -232,6 +268,7 @@ impl Switch<'_> {
             live_pair: p.live_pair,
             warnings: p.warnings,
             owner_warnings: p.owner_warnings,
+            routes: p.routes.iter().map(RouteProgress::outcome).collect(),
             errors,
         }
     }
@@ -240,7 +277,7 @@ impl Switch<'_> {
     async fn reconcile_test_pointer(&self, p: &mut Progress) -> Option<Error> {
         let test = self.spec.test_pointer.as_ref()?;
         let result = match p.live {
-            Some(live) => self.point_test_at(test, live.active.other()).await,
+            Some(live) => self.point_test_at(test, &self.spec.pair, live.active.other()).await,
             None => Err(Error::live(
                 "Test pointer not reconciled",
                 "The production pointer could not be read, so the test pointer's standby is unknown.",
@@ -258,18 +295,32 @@ impl Switch<'_> {
     /// final bake is to watch it.
     async fn production(&self, p: &mut Progress) -> Result<Option<Traffic>, Error> {
         let (pointer, live) = self.read_and_compare(p).await?;
+        self.read_routes(p, live.active).await?;
         let want = match self.desired {
             Some(desired) => desired(live),
             None => self.spec.desired(live),
         };
         let pointer = self.name_replaced_groups(p, pointer, live).await?;
-        if want == live {
+        p.moving_routes = self.routes_to_move(p, live, want);
+        if want == live && p.moving_routes.is_empty() {
             self.say(format!("{} already sends {live}; nothing to move", self.spec.pointer.describe()));
             return Ok(None);
         }
-        self.say(format!("{} sends {live}; moving it to {want}", self.spec.pointer.describe()));
-        let m = Move::new(self.spec, live, want);
+        if want == live {
+            self.say(format!(
+                "{} already sends {live}; moving the routes that differ to it",
+                self.spec.pointer.describe()
+            ));
+        } else {
+            self.say(format!("{} sends {live}; moving it to {want}", self.spec.pointer.describe()));
+        }
+        let route_from: Vec<Traffic> = p.moving_routes.iter().filter_map(|&i| p.routes[i].from).collect();
+        let m = Move::new(self.spec, live, want, &route_from);
         self.attach_if_detached(p, &pointer, &m).await?;
+        if let Some(color) = m.gaining {
+            let moving = p.moving_routes.clone();
+            self.attach_detached_routes(p, &moving, color).await?;
+        }
         self.gate_before_the_first_write(p, &m).await?;
         let plan = promotion_gate::steps(&self.spec.promotion.strategy, live, want);
         let final_bake = if m.bakes { self.spec.promotion.bake_time } else { std::time::Duration::ZERO };
@@ -329,7 +380,7 @@ impl Switch<'_> {
         }
         let live = m.from;
         self.refuse_while_the_owner_deploys(p).await?;
-        self.guarded_write(p, &spec.pointer, Purpose::Move("attaching the gaining color at weight 0"), |ptr| {
+        self.guarded_write(p, Slot::Production, Purpose::Move("attaching the gaining color at weight 0"), |ptr| {
             ptr.with_traffic(&spec.pair, live)
         })
         .await?;
@@ -339,14 +390,15 @@ impl Switch<'_> {
         Ok(())
     }
 
-    /// Points the test pointer at `color`'s target group if it points elsewhere.
+    /// Points the test pointer `test` at `color`'s target group of `pair` if it points
+    /// elsewhere.
     ///
     /// Guarded like the production pointer: read, then write at once with nothing
     /// awaited in between, sent once (an SDK retry would resend it on a read that may
     /// be stale by then). A failed write is judged by a fresh read: landed is success,
     /// anything else is an error the next apply repairs.
-    async fn point_test_at(&self, test: &PointerRef, color: Color) -> Result<(), Error> {
-        let tg = self.spec.pair.target_group(color);
+    async fn point_test_at(&self, test: &PointerRef, pair: &traffic_pointer::Pair, color: Color) -> Result<(), Error> {
+        let tg = pair.target_group(color);
         let p = traffic_pointer::read(&self.aws.elbv2, test).await?;
         if p.weights().is_ok_and(|w| w.len() == 1 && w[0].0 == tg) {
             return Ok(());
@@ -398,6 +450,19 @@ impl Switch<'_> {
         }
     }
 
+    /// Records what a read of `slot`'s pointer shows (a guarded write that did not write).
+    fn observe_slot(&self, p: &mut Progress, slot: Slot, now: &Pointer) {
+        match slot {
+            Slot::Production => {
+                let _ = self.observe(p, now);
+            }
+            Slot::Route(i) => {
+                let prefer = p.routes[i].live.or(p.live).map(|t| t.active);
+                p.routes[i].live = now.traffic(&self.spec.routes[i].pair, prefer).ok();
+            }
+        }
+    }
+
     /// Names the configured target groups in place of the prior state's, at the same
     /// weights, through a guarded write. Only a group that carries no traffic can be
     /// replaced: giving a new group traffic needs a promotion through the gate.
@@ -411,7 +476,7 @@ impl Switch<'_> {
             }
         }
         self.refuse_while_the_owner_deploys(p).await?;
-        self.guarded_write(p, &spec.pointer, Purpose::Move("replacing the standby's target group"), |ptr| {
+        self.guarded_write(p, Slot::Production, Purpose::Move("replacing the standby's target group"), |ptr| {
             ptr.with_traffic(&spec.pair, live)
         })
         .await?;
@@ -447,12 +512,22 @@ impl Switch<'_> {
             color: color.as_str(),
             target_group_arn: self.spec.pair.target_group(color),
             cluster: &self.spec.cluster,
-            pointers: [Some(&self.spec.pointer), self.spec.test_pointer.as_ref()]
-                .into_iter()
-                .flatten()
-                .map(PointerRef::arn)
-                .collect(),
+            pointers: self.every_pointer(),
         }
+    }
+}
+
+impl Switch<'_> {
+    /// The ARNs of every pointer of the release: production, test, and each route's.
+    fn every_pointer(&self) -> Vec<&str> {
+        let spec = self.spec;
+        let mut pointers: Vec<&str> = vec![spec.pointer.arn()];
+        pointers.extend(spec.test_pointer.as_ref().map(PointerRef::arn));
+        for route in &spec.routes {
+            pointers.push(route.pointer.arn());
+            pointers.extend(route.test_pointer.as_ref().map(PointerRef::arn));
+        }
+        pointers
     }
 }
 
@@ -472,8 +547,10 @@ struct Move {
 }
 
 impl Move {
-    fn new(spec: &ReleaseSpec, from: Traffic, to: Traffic) -> Move {
-        let gaining = from.gaining(&to);
+    /// `routes_from`: the traffic of each route that moves; when the production pointer
+    /// does not move (a route put back), the gaining color is theirs.
+    fn new(spec: &ReleaseSpec, from: Traffic, to: Traffic, routes_from: &[Traffic]) -> Move {
+        let gaining = from.gaining(&to).or_else(|| routes_from.iter().find_map(|r| r.gaining(&to)));
         let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
         let bakes = gaining.is_some() && !pulling_back && !spec.promotion.bake_time.is_zero();
         Move { from, to, gaining, pulling_back, bakes }

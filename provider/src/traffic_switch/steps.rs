@@ -3,6 +3,7 @@
 //! hooks, bake), and whether there is time to bake.
 
 use super::hooks::{HookStage, HookSubject};
+use super::routes::Slot;
 use super::write::Purpose;
 use super::{Move, Progress, Switch};
 use crate::errors::Error;
@@ -36,8 +37,7 @@ impl Switch<'_> {
     /// that is not deploying is a warning of the outcome: the apply says it too.
     pub(super) async fn refuse_while_the_owner_deploys(&self, p: &mut Progress) -> Result<(), Error> {
         let spec = self.spec;
-        let mut pointers = vec![spec.pointer.arn()];
-        pointers.extend(spec.test_pointer.as_ref().map(crate::traffic_pointer::PointerRef::arn));
+        let pointers = self.every_pointer();
         let owners = crate::pointer_owner::refuse_while_an_owner_deploys(self.aws, &spec.cluster, &pointers).await?;
         for warning in owners.iter().map(crate::pointer_owner::Owner::warning) {
             if !p.owner_warnings.contains(&warning) {
@@ -67,8 +67,9 @@ impl Switch<'_> {
         p.hooks = Some(subject.clone());
         if let Some(test) = &spec.test_pointer {
             // The standby, so this is where the test pointer belongs anyway.
-            self.point_test_at(test, color).await?;
+            self.point_test_at(test, &spec.pair, color).await?;
         }
+        self.point_route_tests_at(&p.moving_routes, color).await?;
         let share = promotion_gate::share(m.from, color);
         if let Some(reason) = self.run_hooks(HookStage::PostTestTrafficShift, &subject, share).await? {
             return Err(Error::Gate {
@@ -171,9 +172,32 @@ impl Switch<'_> {
         Ok(())
     }
 
-    /// The step's guarded write. A refusal (someone else wrote) stands; a failed first
-    /// write moved nothing; a failed later write rolls back to the start.
+    /// The step's guarded writes: the production pointer, then each moving route. A
+    /// refusal on the production pointer (someone else wrote) stands; its failed first
+    /// write moved nothing; a failed later write, or any failure on a route, rolls back
+    /// every pointer written to the start.
     pub(super) async fn write_step(
+        &self,
+        p: &mut Progress,
+        m: &Move,
+        step: &promotion_gate::Step,
+    ) -> Result<(), Error> {
+        let live = m.from;
+        if p.live != Some(step.traffic) {
+            self.write_production_step(p, m, step).await?;
+        }
+        let moving = p.moving_routes.clone();
+        if let Err(failure) = self.write_routes(p, &moving, step.traffic).await {
+            let label = step.label();
+            let now = p.live.unwrap_or(live);
+            return Err(self.roll_back(p, live, now, failure, Some(&label)).await);
+        }
+        p.moved_at = Some(tokio::time::Instant::now());
+        Ok(())
+    }
+
+    /// The production pointer's write of a step.
+    async fn write_production_step(
         &self,
         p: &mut Progress,
         m: &Move,
@@ -183,7 +207,7 @@ impl Switch<'_> {
         let live = m.from;
         let sent_before = p.writes_sent;
         let moved = self
-            .guarded_write(p, &spec.pointer, Purpose::Move("moving traffic"), |ptr| {
+            .guarded_write(p, Slot::Production, Purpose::Move("moving traffic"), |ptr| {
                 ptr.with_traffic(&spec.pair, step.traffic)
             })
             .await;
@@ -204,7 +228,6 @@ impl Switch<'_> {
             }
         }
         p.live = Some(step.traffic);
-        p.moved_at = Some(tokio::time::Instant::now());
         hclog::info(
             "traffic moved",
             &[("pointer", &spec.pointer.arn()), ("from", &live), ("to", &step.traffic), ("step", &step.number)],

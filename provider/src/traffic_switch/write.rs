@@ -2,14 +2,15 @@
 //! the same breath, refusing (writing nothing) when the live actions are not the ones
 //! this apply last accepted; transient AWS errors are retried with backoff.
 
+use super::routes::Slot;
 use super::{Progress, Switch};
 use crate::errors::Error;
-use crate::traffic_pointer::{self, Pointer, PointerRef};
+use crate::traffic_pointer::{self, Pointer};
 use aws_sdk_elasticloadbalancingv2::types::Action;
 use tfplugin::hclog;
 
 impl Switch<'_> {
-    /// Re-reads the pointer and, if it is exactly what this apply accepted, writes
+    /// Re-reads the pointer of `slot` and, if it is exactly what this apply accepted, writes
     /// `make(live)` at once. Otherwise writes nothing and says what changed.
     ///
     /// The write is sent once (`traffic_pointer::write_once`): an SDK retry after a
@@ -20,10 +21,11 @@ impl Switch<'_> {
     pub(super) async fn guarded_write(
         &self,
         p: &mut Progress,
-        target: &PointerRef,
+        slot: Slot,
         purpose: Purpose<'_>,
         make: impl Fn(&Pointer) -> crate::errors::Result<Vec<Action>>,
     ) -> Result<(), Error> {
+        let target = self.pointer_of(slot);
         let (attempts, first_backoff, max_backoff) = self.write_retries();
         // A rollback keeps retrying after Ctrl-C, for at most ROLLBACK_GRACE from here:
         // giving up at the first throttle would leave traffic mid-way.
@@ -54,19 +56,19 @@ impl Switch<'_> {
                         target.describe(),
                         e.to_diagnostic().summary
                     ));
-                    p.accepted = actions;
+                    p.accept(slot, actions);
                     return Ok(());
                 }
                 if !may_retry {
                     // It did not land and no other write follows: what is live is
                     // what this read says.
-                    let _ = self.observe(p, &now);
+                    self.observe_slot(p, slot, &now);
                     return Err(gave_up(e, attempt, attempts, cut_short));
                 }
             }
-            let changed = traffic_pointer::changes(&p.accepted, &now.actions);
+            let changed = traffic_pointer::changes(p.accepted(slot), &now.actions);
             if !changed.is_empty() {
-                let _ = self.observe(p, &now);
+                self.observe_slot(p, slot, &now);
                 return Err(Error::live(
                     "The pointer changed during the apply",
                     format!(
@@ -84,7 +86,7 @@ impl Switch<'_> {
             p.writes_sent += 1;
             let e = match written {
                 Ok(()) => {
-                    p.accepted = actions;
+                    p.accept(slot, actions);
                     return Ok(());
                 }
                 Err(e) => e,

@@ -1,0 +1,315 @@
+//! One release, several pointers (`route` blocks): the production rule of one ALB, the
+//! rule of a second ALB with its own pair, and a second rule on the first ALB, moved as
+//! one promotion. A second reader samples all of them while the apply runs; a refusal
+//! on the last route returns the others; a second writer on one route during a linear
+//! promotion is neither overwritten nor rolled back over; a state written before routes
+//! existed plans clean.
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::scaffold::{self, Scaffold, create_rules};
+use acceptance_tests::terraform::{Output, Workdir, provider_block};
+use acceptance_tests::{
+    describe_rule, forward_weights_sorted, linear_strategy, no_provider_bug, release_state, wait_until,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The three pointers of the release and the green target group each moves traffic to.
+struct Pointers {
+    web: Scaffold,
+    api: Scaffold,
+    /// A second rule on web's listener, over web's pair (the route names no groups).
+    extra_rule: String,
+}
+
+impl Pointers {
+    fn create(emu: &Emulator) -> Pointers {
+        let web = Scaffold::create(emu, "web", &["--colors", "tag"]);
+        let api = Scaffold::create(emu, "api", &["--colors", "tag", "--cluster", &web.cluster]);
+        let extra_rule = create_rules(emu, &web.listener_arn, &web.blue_tg, 1).remove(0);
+        Pointers { web, api, extra_rule }
+    }
+
+    /// (rule, green target group) of the production pointer, route 1 and route 2.
+    fn rules(&self) -> [(String, String); 3] {
+        [
+            (self.web.rule().to_string(), self.web.green_tg.clone()),
+            (self.api.rule().to_string(), self.api.green_tg.clone()),
+            (self.extra_rule.clone(), self.web.green_tg.clone()),
+        ]
+    }
+
+    fn write(&self, wd: &Workdir, emu: &Emulator, body: &str) {
+        let routes = format!(
+            "  route {{\n    listener_rule_arn      = \"{}\"\n    blue_target_group_arn  = \"{}\"\n    green_target_group_arn = \"{}\"\n  }}\n  route {{\n    listener_rule_arn = \"{}\"\n  }}\n{body}",
+            self.api.rule(),
+            self.api.blue_tg,
+            self.api.green_tg,
+            self.extra_rule
+        );
+        wd.write(
+            "main.tf",
+            &format!("{}{}", provider_block(&emu.endpoint()), self.web.release_hcl("listener_rule_arn", &routes)),
+        );
+    }
+}
+
+/// Green's share (percent) of a rule's forward action.
+fn green_share(emu: &Emulator, rule: &str, green: &str) -> i64 {
+    share_of(&forward_weights_sorted(&describe_rule(emu, rule)["actions"]), green)
+}
+
+fn share_of(weights: &[(String, i64)], green: &str) -> i64 {
+    let total: i64 = weights.iter().map(|(_, w)| w).sum();
+    let g: i64 = weights.iter().filter(|(tg, _)| tg == green).map(|(_, w)| w).sum();
+    if total == 0 { 0 } else { g * 100 / total }
+}
+
+/// A second reader: every 50 ms, green's share of each rule (through the AWS SDK, not
+/// Terraform); keeps each new tuple, in order.
+struct MultiSampler {
+    seen: Arc<Mutex<Vec<Vec<i64>>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MultiSampler {
+    fn start(emu: &Emulator, rules: [(String, String); 3]) -> MultiSampler {
+        let (seen, stop) = (Arc::new(Mutex::new(Vec::<Vec<i64>>::new())), Arc::new(AtomicBool::new(false)));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let config = rt.block_on(emu.sdk_config());
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async {
+                let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+                while !stop2.load(Ordering::Relaxed) {
+                    let mut tuple = Vec::new();
+                    for (rule, green) in &rules {
+                        let Ok(out) = elb.describe_rules().rule_arns(rule).send().await else { break };
+                        let forward =
+                            out.rules()[0].actions().iter().find(|a| a.r#type().map(|t| t.as_str()) == Some("forward"));
+                        let weights: Vec<(String, i64)> = forward
+                            .and_then(|f| f.forward_config())
+                            .map(|fc| {
+                                fc.target_groups()
+                                    .iter()
+                                    .map(|t| {
+                                        (
+                                            t.target_group_arn().unwrap_or_default().to_string(),
+                                            i64::from(t.weight().unwrap_or(1)),
+                                        )
+                                    })
+                                    .collect()
+                            })
+                            .filter(|w: &Vec<(String, i64)>| !w.is_empty())
+                            .unwrap_or_else(|| {
+                                forward
+                                    .and_then(|f| f.target_group_arn())
+                                    .map(|tg| vec![(tg.to_string(), 1)])
+                                    .unwrap_or_default()
+                            });
+                        tuple.push(share_of(&weights, green));
+                    }
+                    if tuple.len() == 3 {
+                        let mut v = seen2.lock().unwrap();
+                        if v.last() != Some(&tuple) {
+                            v.push(tuple);
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            });
+        });
+        MultiSampler { seen, stop, thread: Some(thread) }
+    }
+
+    fn stop(mut self) -> Vec<Vec<i64>> {
+        std::thread::sleep(Duration::from_millis(250));
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Each pointer's own sequence of green shares, in the order seen.
+fn per_pointer(seen: &[Vec<i64>], i: usize) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::new();
+    for tuple in seen {
+        if out.last() != Some(&tuple[i]) {
+            out.push(tuple[i]);
+        }
+    }
+    out
+}
+
+const GATE: &str = "    wait_timeout = \"30s\"\n";
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn three_pointers_move_together_in_the_same_linear_steps_and_plan_clean() {
+    let emu = Emulator::start();
+    let p = Pointers::create(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    p.write(
+        &wd,
+        &emu,
+        &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}{}  }}\n", linear_strategy(50, "2s")),
+    );
+    let created = wd.apply();
+    no_provider_bug(&created);
+    assert_eq!(wd.plan_exit_code().code, 0, "a new release with routes plans clean");
+    let state = release_state(&wd);
+    assert_eq!(state["route"][0]["active_color"], "blue", "{state}");
+    assert_eq!(state["route"][1]["standby_traffic_percent"], 0, "{state}");
+
+    p.write(
+        &wd,
+        &emu,
+        &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{}  }}\n", linear_strategy(50, "2s")),
+    );
+    let sampler = MultiSampler::start(&emu, p.rules());
+    let out = wd.apply();
+    let seen = sampler.stop();
+    no_provider_bug(&out);
+    for i in 0..3 {
+        assert_eq!(per_pointer(&seen, i), [0, 50, 100], "pointer {i} moved in the release's steps: {seen:?}");
+    }
+    for tuple in &seen {
+        let (lo, hi) = (tuple.iter().min().unwrap(), tuple.iter().max().unwrap());
+        assert!(hi - lo <= 50, "no pointer is ever more than one step ahead of another: {seen:?}");
+    }
+    for (rule, green) in p.rules() {
+        assert_eq!(green_share(&emu, &rule, &green), 100);
+    }
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "plan after the promotion: {}", plan.all());
+    let state = release_state(&wd);
+    for route in state["route"].as_array().unwrap() {
+        assert_eq!(
+            (route["active_color"].as_str(), route["standby_traffic_percent"].as_i64()),
+            (Some("green"), Some(0))
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_refusal_on_the_last_route_returns_the_pointers_already_written() {
+    let emu = Emulator::start();
+    let p = Pointers::create(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}  }}\n"));
+    wd.apply();
+
+    // The gate waits on web's green targets while someone moves the last route.
+    emu.fail_targets(&p.web.green_tg, "Target.ResponseCodeMismatch");
+    p.write(&wd, &emu, &format!("  active_color = \"green\"\n  promotion {{\n{GATE}  }}\n"));
+    let reads = emu.request_count("DescribeTargetHealth");
+    let apply = wd.applying();
+    wait_until("the gate's first poll", Duration::from_secs(30), || emu.request_count("DescribeTargetHealth") > reads);
+    let theirs = format!("{}=90,{}=10", p.web.blue_tg, p.web.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", &p.extra_rule, "--weights", &theirs]);
+    emu.recover_targets(&p.web.green_tg);
+    let out = Output::finish(apply);
+    no_provider_bug(&out);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(err.contains("route 2") && err.contains("was changed by someone else"), "{err}");
+    assert!(err.contains("route 1") && err.contains("was returned to blue 100%"), "{err}");
+    // Both pointers written before the refusal are back where the apply found them...
+    assert_eq!(green_share(&emu, p.web.rule(), &p.web.green_tg), 0);
+    assert_eq!(green_share(&emu, p.api.rule(), &p.api.green_tg), 0);
+    // ...and the other writer's change stands, as written.
+    let extra = forward_weights_sorted(&describe_rule(&emu, &p.extra_rule)["actions"]);
+    assert_eq!(share_of(&extra, &p.web.green_tg), 10, "{extra:?}");
+    let state = release_state(&wd);
+    assert_eq!(state["active_color"], "blue", "state records what is live: {state}");
+    assert_eq!(state["route"][1]["standby_traffic_percent"], 10, "{state}");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_second_writer_on_one_route_during_a_linear_promotion_is_neither_overwritten_nor_rolled_back_over() {
+    let emu = Emulator::start();
+    let p = Pointers::create(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    let linear = linear_strategy(50, "4s");
+    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}{linear}  }}\n"));
+    wd.apply();
+
+    p.write(&wd, &emu, &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{linear}  }}\n"));
+    let apply = wd.applying();
+    wait_until("the first step on every pointer", Duration::from_secs(30), || {
+        p.rules().iter().all(|(rule, green)| green_share(&emu, rule, green) == 50)
+    });
+    // An operator sends route 1 back to api's blue during the step's bake.
+    scaffold::run(&emu, "flip", &["--rule-arn", p.api.rule(), "--to", &p.api.blue_tg]);
+    let out = Output::finish(apply);
+    no_provider_bug(&out);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(err.contains("route 1") && err.contains("was changed by someone else"), "{err}");
+    // Route 1 is exactly what the operator wrote: one target group, no weights added.
+    let api = forward_weights_sorted(&describe_rule(&emu, p.api.rule())["actions"]);
+    assert_eq!(api, [(p.api.blue_tg.clone(), 1)], "not overwritten and not rolled back over");
+    // The other pointers went back to where the apply found them.
+    assert_eq!(green_share(&emu, p.web.rule(), &p.web.green_tg), 0);
+    assert_eq!(green_share(&emu, &p.extra_rule, &p.web.green_tg), 0);
+    let state = release_state(&wd);
+    assert_eq!(state["active_color"], "blue", "{state}");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn the_same_pointer_twice_is_a_plan_time_error_at_the_route() {
+    let emu = Emulator::start();
+    let web = Scaffold::create(&emu, "web", &["--colors", "tag"]);
+    let wd = Workdir::new(&emu.endpoint());
+    let body = format!("  route {{\n    listener_rule_arn = \"{}\"\n  }}\n", web.rule());
+    let text = format!("{}{}", provider_block(&emu.endpoint()), web.release_hcl("listener_rule_arn", &body));
+    wd.write("main.tf", &text);
+    let route_line = text.lines().position(|l| l.trim() == "route {").unwrap() + 2;
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let text = plan.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("The same pointer twice") && text.contains("is already listener_rule_arn"), "{text}");
+    assert!(text.contains(&format!("main.tf line {route_line},")), "the error points at the route's pointer: {text}");
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_state_from_before_routes_plans_clean_after_the_upgrade() {
+    let emu = Emulator::start();
+    let web = Scaffold::create(&emu, "web", &["--colors", "tag"]);
+    let wd = Workdir::new(&emu.endpoint());
+    wd.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            provider_block(&emu.endpoint()),
+            web.release_hcl("listener_rule_arn", "  active_color = \"blue\"\n")
+        ),
+    );
+    wd.apply();
+    // Rewrite the state as schema version 0 stored it: no `route` attribute at all.
+    let path = wd.path().join("terraform.tfstate");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let instance = &mut state["resources"][0]["instances"][0];
+    instance["schema_version"] = 0.into();
+    instance["attributes"].as_object_mut().unwrap().remove("route");
+    state["serial"] = (state["serial"].as_i64().unwrap() + 1).into();
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+
+    let plan = wd.plan_exit_code();
+    no_provider_bug(&plan);
+    assert_eq!(plan.code, 0, "a one-pointer state of version 0 plans clean: {}", plan.all());
+    let refreshed = wd.run(&["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(refreshed.code, 0, "{}", refreshed.all());
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let instance = &state["resources"][0]["instances"][0];
+    assert_eq!(instance["schema_version"], 1, "{instance}");
+    assert_eq!(instance["attributes"]["route"], serde_json::json!([]), "{instance}");
+}
