@@ -183,3 +183,73 @@ fn bad_configurations_are_reported_at_their_attribute() {
         assert!(from_value(&config).is_err());
     }
 }
+
+fn route(attrs_: &[(&str, &str)]) -> Value {
+    Value::object(attrs_.iter().map(|(k, v)| (*k, Value::from(*v))))
+}
+
+const OTHER_RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/aaaabbbbccccdddd";
+
+#[test]
+fn routes_parse_with_the_release_pair_as_their_default() {
+    let own = route(&[
+        (attrs::LISTENER_ARN, LISTENER),
+        (attrs::route::BLUE_TARGET_GROUP_ARN, GREEN),
+        (attrs::route::GREEN_TARGET_GROUP_ARN, BLUE),
+    ]);
+    let shared = route(&[(attrs::LISTENER_RULE_ARN, OTHER_RULE)]);
+    let c = with(good(), attrs::ROUTE, Value::List(vec![shared, own]));
+    let spec = from_value(&c).unwrap();
+    assert_eq!(spec.routes.len(), 2);
+    assert_eq!(spec.routes[0].pointer, PointerRef::Rule(OTHER_RULE.into()));
+    assert_eq!(spec.routes[0].pair, Pair { blue: BLUE.into(), green: GREEN.into() });
+    assert_eq!(spec.routes[1].pointer, PointerRef::Listener(LISTENER.into()));
+    assert_eq!(spec.routes[1].pair, Pair { blue: GREEN.into(), green: BLUE.into() });
+}
+
+#[test]
+fn a_bad_route_is_reported_at_its_own_attribute() {
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (route(&[]), "route[0].listener_rule_arn", "Missing route pointer"),
+        (
+            route(&[(attrs::LISTENER_RULE_ARN, OTHER_RULE), (attrs::LISTENER_ARN, LISTENER)]),
+            "route[0].listener_arn",
+            "Conflicting route pointers",
+        ),
+        (route(&[(attrs::LISTENER_RULE_ARN, RULE)]), "route[0].listener_rule_arn", "The same pointer twice"),
+        (route(&[(attrs::LISTENER_RULE_ARN, BLUE)]), "route[0].listener_rule_arn", "Invalid listener rule ARN"),
+        (
+            route(&[(attrs::LISTENER_RULE_ARN, OTHER_RULE), (attrs::route::GREEN_TARGET_GROUP_ARN, RULE)]),
+            "route[0].green_target_group_arn",
+            "Invalid target group ARN",
+        ),
+        (
+            route(&[
+                (attrs::LISTENER_RULE_ARN, OTHER_RULE),
+                (attrs::route::BLUE_TARGET_GROUP_ARN, BLUE),
+                (attrs::route::GREEN_TARGET_GROUP_ARN, BLUE),
+            ]),
+            "route[0].green_target_group_arn",
+            "Blue and green are the same target group",
+        ),
+        (
+            route(&[(attrs::LISTENER_RULE_ARN, OTHER_RULE), (attrs::TEST_LISTENER_RULE_ARN, OTHER_RULE)]),
+            "route[0].test_listener_rule_arn",
+            "The same pointer twice",
+        ),
+    ];
+    for (r, at, summary) in cases {
+        let d = validate(&with(good(), attrs::ROUTE, Value::List(vec![r])));
+        let found = d.iter().find(|x| x.summary == summary).unwrap_or_else(|| panic!("{summary}: {d}"));
+        assert_eq!(found.path.as_ref().map(|a| a.to_string()).as_deref(), Some(at), "{summary}");
+    }
+    // Two routes naming the same pointer: the second is the error.
+    let twice = Value::List(vec![
+        route(&[(attrs::LISTENER_RULE_ARN, OTHER_RULE)]),
+        route(&[(attrs::LISTENER_RULE_ARN, OTHER_RULE)]),
+    ]);
+    let d = validate(&with(good(), attrs::ROUTE, twice));
+    let found = d.iter().find(|x| x.summary == "The same pointer twice").expect("an error");
+    assert_eq!(found.path.as_ref().unwrap().to_string(), "route[1].listener_rule_arn");
+    assert!(found.detail.contains("is already route[0].listener_rule_arn"), "{}", found.detail);
+}

@@ -101,3 +101,19 @@ fn the_typed_state_writes_every_attribute_and_block_of_the_schema() {
     declared.sort_unstable();
     assert_eq!(written, declared);
 }
+
+#[test]
+fn a_version_0_state_gets_no_routes_and_keeps_everything_else() {
+    use super::state::state_upgrades;
+    let stored: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"cluster":"prod","listener_rule_arn":"r","active_color":"green"}"#).unwrap();
+    let steps = state_upgrades();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].from_version, 0);
+    let upgraded = (steps[0].step)(stored.clone()).unwrap();
+    assert_eq!(upgraded["route"], serde_json::json!([]));
+    for (k, v) in &stored {
+        assert_eq!(&upgraded[k], v, "{k} kept");
+    }
+    assert_eq!(upgraded.len(), stored.len() + 1);
+}
