@@ -29,6 +29,8 @@ scenarios=(
   "actions-ctrl-c|release_actions|ctrl_c_during_an_invokes_bake_rolls_back|1.14|"
   "state-upgrade|provider_foundation|state_stored_at_schema_version_0_is_upgraded_by_terraform_through_a_rename|1.11|"
   "generated-config|release_import|generated_configuration_plans_clean|1.11|"
+  "routes-upgrade|release_routes|a_state_from_before_routes_plans_clean_after_the_upgrade|1.11|"
+  "routes|release_routes|three_pointers_move_together_in_the_same_linear_steps_and_plan_clean|1.11|"
 )
 
 version_ge() { # version_ge 1.12.2 1.12 -> true
