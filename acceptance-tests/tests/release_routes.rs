@@ -313,3 +313,36 @@ fn a_state_from_before_routes_plans_clean_after_the_upgrade() {
     assert_eq!(instance["schema_version"], 1, "{instance}");
     assert_eq!(instance["attributes"]["route"], serde_json::json!([]), "{instance}");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_route_moved_alone_is_a_warning_when_adopting_and_is_put_back_when_enforcing() {
+    let emu = Emulator::start();
+    let p = Pointers::create(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    p.write(&wd, &emu, &format!("  promotion {{\n{GATE}  }}\n"));
+    wd.apply();
+    // An operator moves route 1 (api's rule) alone.
+    scaffold::run(
+        &emu,
+        "flip",
+        &["--rule-arn", p.api.rule(), "--weights", &format!("{}=0,{}=100", p.api.blue_tg, p.api.green_tg)],
+    );
+
+    let adopting = wd.plan_exit_code();
+    no_provider_bug(&adopting);
+    assert_eq!(adopting.code, 0, "adopting, a route that disagrees is no change: {}", adopting.all());
+    let text = adopting.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Route 1 disagrees with the release") && text.contains("green 100%"), "{text}");
+
+    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}  }}\n"));
+    let enforcing = wd.plan_exit_code();
+    assert_eq!(enforcing.code, 2, "enforcing, the route is planned back: {}", enforcing.all());
+    let text = enforcing.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains(r#"~ active_color = "green" -> "blue""#), "{text}");
+    let out = wd.apply();
+    no_provider_bug(&out);
+    assert_eq!(green_share(&emu, p.api.rule(), &p.api.green_tg), 0, "route 1 put back");
+    assert_eq!(green_share(&emu, p.web.rule(), &p.web.green_tg), 0, "the primary did not move");
+    assert_eq!(wd.plan_exit_code().code, 0);
+}
