@@ -220,13 +220,16 @@ def main() -> None:
                     help="only measure the requests of gate polls with Dynatrace SLOs; print, write nothing")
     ap.add_argument("--linear-only", action="store_true",
                     help="only measure the requests of a 10-step linear promotion; print, write nothing")
+    ap.add_argument("--routes-only", action="store_true",
+                    help="only measure the gate's requests per poll with 3 routes; print, write nothing")
     ap.add_argument("--query-only", action="store_true",
                     help="only measure one terraform query of a cluster of 50 pairs; print, write nothing")
     args = ap.parse_args()
     provider_dir, echo_dir = os.path.abspath(args.provider_dir), os.path.abspath(args.echo_dir)
     for only, measure, lines in ((args.query_only, query_cost, query_lines), (args.gate_only, gate_poll_cost, gate_lines),
                                  (args.dynatrace_only, dynatrace_poll_cost, dynatrace_lines),
-                                 (args.linear_only, linear_cost, linear_lines)):
+                                 (args.linear_only, linear_cost, linear_lines),
+                                 (args.routes_only, routes_poll_cost, routes_lines)):
         if only:
             result = measure_alone(measure, provider_dir)
             print(json.dumps(result))
@@ -235,7 +238,7 @@ def main() -> None:
     plan = ("plan", "-refresh=true", "-input=false", "-no-color", "-lock=false")
     apply = ("apply", "-auto-approve", "-input=false", "-no-color")
     rows = []
-    gate = query = slo = linear = None
+    gate = query = slo = linear = routes = None
     with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
         emu, endpoint = start_emulator(tmp)
         try:
@@ -290,6 +293,8 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
             gate = gate_poll_cost(tmp, endpoint, provider_dir)
             print(json.dumps(gate), flush=True)
+            routes = routes_poll_cost(tmp, endpoint, provider_dir)
+            print(json.dumps(routes), flush=True)
             query = query_cost(tmp, endpoint, provider_dir)
             print(json.dumps(query), flush=True)
             slo = dynatrace_poll_cost(tmp, endpoint, provider_dir)
@@ -300,16 +305,16 @@ def main() -> None:
         finally:
             emu.terminate()
             emu.wait(timeout=10)
-    write_report(rows, args, gate, query, slo, linear)
+    write_report(rows, args, gate, query, slo, linear, routes)
 
 
 GATE_SERVICES = int(os.environ.get("BENCH_GATE_SERVICES", "500"))
 GATE_WAITS = ("1s", "2s")  # both poll every 250 ms (a tenth of the wait, at least 250 ms)
 
 
-def release_hcl(endpoint: str, s: dict, name: str, color: str, promotion: str) -> str:
+def release_hcl(endpoint: str, s: dict, name: str, color: str, promotion: str, routes: str = "") -> str:
     """The provider and one release of scaffold `s`, with `promotion` as its promotion
-    block's lines (indented four spaces)."""
+    block's lines (indented four spaces) and `routes` (route blocks) before it."""
     return provider_block(endpoint) + f'''resource "bluegreen_ecs_release" "{name}" {{
   cluster           = "{s['cluster']}"
   listener_rule_arn = "{s['rule_arn']}"
@@ -320,18 +325,34 @@ def release_hcl(endpoint: str, s: dict, name: str, color: str, promotion: str) -
     target_group_arn = "{s['green_tg']}"
   }}
   active_color = "{color}"
-  promotion {{
+{routes}  promotion {{
 {promotion}  }}
 }}
 '''
 
 
-def gate_release(endpoint: str, s: dict, color: str, wait: str) -> str:
+def gate_release(endpoint: str, s: dict, color: str, wait: str, routes: str = "") -> str:
     return release_hcl(endpoint, s, "gate", color,
                        f'''    min_healthy_targets = 1
     alarm_names         = ["gate-5xx"]
     wait_timeout        = "{wait}"
-''')
+''', routes)
+
+
+def three_pointer_routes(endpoint: str, s: dict, name: str) -> str:
+    """Two route blocks beside `s`'s rule: a second ALB's rule with its own pair (in the same
+    cluster) and a second rule on `s`'s listener over `s`'s pair: three pointers, two pairs."""
+    other = scaffold(endpoint, "create", "--name", f"{name}-api", "--cluster", s["cluster"])
+    extra = create_rules(endpoint, s["listener_arn"], s["blue_tg"], 1)[0]
+    return f'''  route {{
+    listener_rule_arn      = "{other['rule_arn']}"
+    blue_target_group_arn  = "{other['blue_tg']}"
+    green_target_group_arn = "{other['green_tg']}"
+  }}
+  route {{
+    listener_rule_arn = "{extra}"
+  }}
+'''
 
 
 def add_services(endpoint: str, s: dict, n: int) -> None:
@@ -346,22 +367,25 @@ def add_services(endpoint: str, s: dict, n: int) -> None:
                            desiredCount=1, launchType="FARGATE", networkConfiguration=net)
 
 
-def gate_poll_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
+def gate_poll_cost(tmp: str, endpoint: str, provider_dir: str, with_routes: bool = False) -> dict:
     """AWS requests of one promotion-gate poll after the first, in a cluster of
     GATE_SERVICES services. The gate is kept waiting (green has no healthy targets) for
     two wait_timeouts with the same poll interval; the difference in requests over the
     difference in polls (one DescribeAlarms per poll) is the cost of a later poll, with
-    the first poll's listing and everything else the apply does cancelled out."""
-    s = scaffold(endpoint, "create", "--name", "gate", "--alarm", "gate-5xx")
+    the first poll's listing and everything else the apply does cancelled out.
+    `with_routes`: the release also moves two routes (three_pointer_routes)."""
+    name = "gater" if with_routes else "gate"
+    s = scaffold(endpoint, "create", "--name", name, "--alarm", "gate-5xx")
+    routes = three_pointer_routes(endpoint, s, name) if with_routes else ""
     add_services(endpoint, s, GATE_SERVICES - len(s["services"]["blue"]) - len(s["services"]["green"]))
-    wd = Workdir(tmp, "gate", provider_dir)
+    wd = Workdir(tmp, name, provider_dir)
     apply = ("apply", "-auto-approve", "-input=false", "-no-color")
-    wd.write(gate_release(endpoint, s, "blue", GATE_WAITS[0]))
+    wd.write(gate_release(endpoint, s, "blue", GATE_WAITS[0], routes))
     wd.run(*apply)
     scaffold(endpoint, "targets", "--tg", s["green_tg"], "--deregister-all")
     runs = []
     for wait in GATE_WAITS:
-        wd.write(gate_release(endpoint, s, "green", wait))
+        wd.write(gate_release(endpoint, s, "green", wait, routes))
         control(endpoint, "POST", "/requests/reset")
         wd.run(*apply, may_fail=True)
         runs.append(control(endpoint, "GET", "/requests"))
@@ -373,7 +397,27 @@ def gate_poll_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
     by_action = {a: (runs[1]["by_action"].get(a, 0) - runs[0]["by_action"].get(a, 0)) / extra for a in actions}
     first = {a: runs[0]["by_action"].get(a, 0) for a in ("ListServices", "DescribeServices")}
     return {"services": GATE_SERVICES, "polls": polls, "per_poll": (runs[1]["total"] - runs[0]["total"]) / extra,
-            "per_poll_by_action": {a: v for a, v in by_action.items() if v}, "listing": first}
+            "per_poll_by_action": {a: v for a, v in by_action.items() if v}, "listing": first,
+            "pointers": 3 if with_routes else 1}
+
+
+def routes_poll_cost(tmp: str, endpoint: str, provider_dir: str) -> dict:
+    return gate_poll_cost(tmp, endpoint, provider_dir, with_routes=True)
+
+
+def routes_lines(g: dict, one: dict | None = None) -> list[str]:
+    parts = ", ".join(f"{a} {v:g}" for a, v in sorted(g["per_poll_by_action"].items()))
+    lines = [
+        f"gate poll requests after the first, 3 routes: {g['per_poll']:g} ({g['services']} services)",
+        "",
+        "The same gate for a release with two route blocks: a second ALB's rule with its own",
+        "pair and a second rule over the release's pair (three pointers, two gaining target",
+        f"groups). Per later poll: {parts}.",
+    ]
+    if one:
+        lines.append(f"One pointer costs {one['per_poll']:g} per poll: each further gaining target group adds its")
+        lines.append("DescribeTargetHealth and the services found on it; a route over the same pair adds nothing.")
+    return lines
 
 
 def gate_lines(g: dict) -> list[str]:
@@ -602,7 +646,7 @@ def met(value: float, target: float) -> str:
 
 
 def write_report(rows: list[dict], args, gate: dict | None = None, query: dict | None = None,
-                 slo: dict | None = None, linear: dict | None = None) -> None:
+                 slo: dict | None = None, linear: dict | None = None, routes: dict | None = None) -> None:
     machine = f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}"
     t = TARGETS
     lines = [
@@ -678,6 +722,8 @@ def write_report(rows: list[dict], args, gate: dict | None = None, query: dict |
             lines.append(f"| {label} | {w['plan_s']:.2f} | {w['requests']:.0f} |")
     if gate:
         lines += ["", "## Promotion gate: cost of a poll", ""] + gate_lines(gate)
+    if routes:
+        lines += ["", "## Promotion gate with three routes", ""] + routes_lines(routes, gate)
     if slo:
         lines += ["", "## Promotion gate with Dynatrace SLOs", ""] + dynatrace_lines(slo)
     if linear:
