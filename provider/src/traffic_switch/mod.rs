@@ -446,6 +446,7 @@ impl Switch<'_> {
         GateTarget {
             color: color.as_str(),
             target_group_arn: self.spec.pair.target_group(color),
+            route_target_groups: Vec::new(),
             cluster: &self.spec.cluster,
             pointers: [Some(&self.spec.pointer), self.spec.test_pointer.as_ref()]
                 .into_iter()
