@@ -47,7 +47,8 @@ pub struct Setting<'a> {
 /// A check as the poll keeps it.
 pub type BoxedCheck<'a> = Box<dyn Check + 'a>;
 
-/// `Some(check)` boxed, for the list of configured checks.
-pub fn boxed<'a>(check: Option<impl Check + 'a>) -> Option<BoxedCheck<'a>> {
-    check.map(|c| Box::new(c) as BoxedCheck<'a>)
+/// The checks one kind configures (none, one, or one per target group), boxed, for the
+/// list of configured checks.
+pub fn boxed<'a>(checks: impl IntoIterator<Item = impl Check + 'a>) -> Vec<BoxedCheck<'a>> {
+    checks.into_iter().map(|c| Box::new(c) as BoxedCheck<'a>).collect()
 }

@@ -1,4 +1,4 @@
-//! ECS services: the services serving a color must be steady.
+//! ECS services: the services serving a color's gaining target groups must be steady.
 
 use super::check::{Check, Phase, Setting};
 use super::promotion::{BakeOf, GateTarget};
@@ -9,10 +9,11 @@ use crate::errors::Result;
 use async_trait::async_trait;
 use tfplugin::hclog;
 
-/// The ECS services serving the color (`check_services`): steady before a write, holding
-/// what they ran during a step's bake. The final bake does not watch them: once the
-/// promotion is done, a deploy tool may start the next deployment, or scale, and that
-/// must not roll the finished promotion back.
+/// The ECS services serving the color's gaining target groups (`check_services`), all
+/// in one check (one listing of the cluster serves every group): steady before a write,
+/// holding what they ran during a step's bake. The final bake does not watch them: once
+/// the promotion is done, a deploy tool may start the next deployment, or scale, and
+/// that must not roll the finished promotion back.
 pub struct ServiceCheck<'a> {
     aws: &'a AwsClients,
     target: &'a GateTarget<'a>,
@@ -21,14 +22,14 @@ pub struct ServiceCheck<'a> {
 
 impl<'a> ServiceCheck<'a> {
     pub fn configured(s: &Setting<'a>) -> Option<ServiceCheck<'a>> {
-        let (cluster, tg) = (s.target.cluster, s.target.target_group_arn);
+        let (cluster, tgs) = (s.target.cluster, s.target.target_groups());
         let watch = match s.phase {
             _ if !s.promotion.check_services => return None,
-            Phase::BeforeWrite => ServiceWatch::new(cluster, tg),
+            Phase::BeforeWrite => ServiceWatch::new(cluster, tgs),
             // Judged by what ECS promises while a color holds traffic (a failed rollout,
             // tasks stopping), not by "steady": a scale-out the step's traffic triggers
             // (target tracking) is still starting tasks, and that is no failure.
-            Phase::Bake { of: BakeOf::Step, .. } => ServiceWatch::holding(cluster, tg),
+            Phase::Bake { of: BakeOf::Step, .. } => ServiceWatch::holding(cluster, tgs),
             Phase::Bake { of: BakeOf::Final, .. } => return None,
         };
         Some(ServiceCheck { aws: s.aws, target: s.target, watch })
@@ -47,11 +48,32 @@ impl Check for ServiceCheck<'_> {
     }
 }
 
-/// What the services found on the color mean for the gate, judged by `rule`; the
-/// progress line gives steady (or holding) services of those serving.
-pub fn judge(t: &GateTarget<'_>, services: &[ServiceStatus], rule: &ServiceRule) -> Reading {
-    let serving: Vec<&ServiceStatus> = services.iter().filter(|s| s.desired > 0).collect();
-    let steady = serving.iter().filter(|s| rule.judge(s) == Steadiness::Steady).count();
+/// The services found on each of a color's gaining target groups, in the order of
+/// [`GateTarget::target_groups`].
+pub type ServicesOnGroups<'a> = Vec<(&'a str, Vec<ServiceStatus>)>;
+
+/// What the services found on the color's target groups mean for the gate, judged by
+/// `rule`: every group needs a service with desired count > 0, and each serving service
+/// (once, whichever groups it serves) must be steady. The progress line gives steady (or
+/// holding) services of those serving.
+pub fn judge(t: &GateTarget<'_>, found: &[(&str, Vec<ServiceStatus>)], rule: &ServiceRule) -> Reading {
+    // A service serving several of the groups (one `loadBalancers` entry each) counts once.
+    let mut serving: Vec<(&ServiceStatus, Vec<&str>)> = Vec::new();
+    for (tg, services) in found {
+        for s in services.iter().filter(|s| s.desired > 0) {
+            match serving.iter_mut().find(|(seen, groups)| seen.arn == s.arn && !groups.contains(tg)) {
+                Some((_, groups)) => groups.push(tg),
+                None => serving.push((s, vec![tg])),
+            }
+        }
+    }
+    // With several groups, a service's reasons name the groups it serves.
+    let on = |groups: &[&str]| match (found.len(), groups) {
+        (0 | 1, _) => t.color.to_string(),
+        (_, [one]) => format!("{} target group {one}", t.color),
+        (_, many) => format!("{} target groups {}", t.color, many.join(", ")),
+    };
+    let steady = serving.iter().filter(|(s, _)| rule.judge(s) == Steadiness::Steady).count();
     let judged = match rule {
         ServiceRule::Steady => "steady services",
         ServiceRule::Holding(_) => "services holding",
@@ -62,23 +84,25 @@ pub fn judge(t: &GateTarget<'_>, services: &[ServiceStatus], rule: &ServiceRule)
         format!("{judged} {steady}/{}", serving.len())
     };
     let mut reasons = Vec::new();
-    if serving.is_empty() {
-        reasons.push(format!(
-            "no ECS service in cluster {} with desired count > 0 serves the {} target group {}",
-            t.cluster, t.color, t.target_group_arn
-        ));
+    for (tg, services) in found {
+        if !services.iter().any(|s| s.desired > 0) {
+            reasons.push(format!(
+                "no ECS service in cluster {} with desired count > 0 serves the {} target group {tg}",
+                t.cluster, t.color
+            ));
+        }
     }
-    for s in serving {
+    for (s, groups) in serving {
         if let Some(refusal) = owner_deploying(t, s, rule) {
             return Reading::new(Verdict::Refuse(refusal), seen);
         }
         match rule.judge(s) {
             Steadiness::Steady => {}
             Steadiness::Settling(why) => {
-                reasons.push(format!("ECS service {} on {} is not steady: {why}", s.name, t.color))
+                reasons.push(format!("ECS service {} on {} is not steady: {why}", s.name, on(&groups)))
             }
             Steadiness::Failed(why) => {
-                let refusal = format!("ECS service {} on {} failed its rollout: {why}", s.name, t.color);
+                let refusal = format!("ECS service {} on {} failed its rollout: {why}", s.name, on(&groups));
                 return Reading::new(Verdict::Refuse(refusal), seen);
             }
         }
@@ -243,18 +267,7 @@ pub async fn services_on_target_groups(
     // The listing also says who else shifts traffic in the cluster (ECS-native
     // services): the switch's owner check right after the gate then lists nothing.
     crate::pointer_owner::remember(aws, cluster, &all);
-    Ok(tgs
-        .iter()
-        .map(|tg| {
-            let mut found: Vec<ServiceStatus> = all
-                .iter()
-                .filter(|s| aws_ecs::service_target_groups(s).iter().any(|t| t == *tg))
-                .map(ServiceStatus::from_service)
-                .collect();
-            found.sort_by(|a, b| a.name.cmp(&b.name));
-            found
-        })
-        .collect())
+    Ok(tgs.iter().map(|tg| on_group(&all, tg)).collect())
 }
 
 /// How the services on a color are judged: before a write they must be steady; while a
@@ -288,17 +301,20 @@ impl ServiceRule {
     }
 }
 
-/// The services one gate wait watches. The cluster is listed once, on the first poll;
-/// later polls describe only the services found then (DescribeServices by tens), so a
-/// poll's cost does not grow with the cluster. The cluster is listed again only when
-/// the watch can no longer answer: nothing found serves the color yet (a deploy tool
-/// may still be creating or scaling the service), or a watched service was deleted or
-/// moved off the target group. A service added to the color while the found ones stay
-/// put is not seen by this wait.
+/// The services one gate wait watches, on every gaining target group at once. The
+/// cluster is listed once, on the first poll, and that one listing answers every group;
+/// later polls describe only the services found then (DescribeServices by tens, each
+/// service once however many groups it serves), so a poll's cost grows neither with the
+/// cluster nor with the groups. The cluster is listed again only when the watch can no
+/// longer answer: nothing found serves one of the groups yet (a deploy tool may still
+/// be creating or scaling the service), or a watched service was deleted or moved off
+/// its target group. A service added to a group while the found ones stay put is not
+/// seen by this wait.
 struct ServiceWatch<'a> {
     cluster: &'a str,
-    tg: &'a str,
-    arns: Option<Vec<String>>,
+    target_groups: Vec<&'a str>,
+    /// The ARNs of the services found on each target group at the last listing.
+    arns: Option<Vec<Vec<String>>>,
     /// How what a poll sees is judged; a bake's rule fills in its baseline on the first poll.
     rule: ServiceRule,
     holding: bool,
@@ -306,43 +322,81 @@ struct ServiceWatch<'a> {
 
 impl<'a> ServiceWatch<'a> {
     /// The gate before a write: every service steady.
-    fn new(cluster: &'a str, tg: &'a str) -> Self {
-        ServiceWatch { cluster, tg, arns: None, rule: ServiceRule::Steady, holding: false }
+    fn new(cluster: &'a str, target_groups: Vec<&'a str>) -> Self {
+        ServiceWatch { cluster, target_groups, arns: None, rule: ServiceRule::Steady, holding: false }
     }
 
     /// A bake: services judged against what they ran at its first poll.
-    fn holding(cluster: &'a str, tg: &'a str) -> Self {
-        ServiceWatch { holding: true, ..ServiceWatch::new(cluster, tg) }
+    fn holding(cluster: &'a str, target_groups: Vec<&'a str>) -> Self {
+        ServiceWatch { holding: true, ..ServiceWatch::new(cluster, target_groups) }
     }
 
     /// Polls, and on a bake's first poll records each service's running count.
-    async fn poll_and_judge(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
+    async fn poll_and_judge(&mut self, aws: &AwsClients) -> Result<ServicesOnGroups<'a>> {
         let found = self.poll(aws).await?;
         if self.holding && self.rule == ServiceRule::Steady {
-            self.rule = ServiceRule::Holding(found.iter().map(|s| (s.arn.clone(), s.running)).collect());
+            let running = found.iter().flat_map(|(_, on)| on).map(|s| (s.arn.clone(), s.running));
+            self.rule = ServiceRule::Holding(running.collect());
         }
         Ok(found)
     }
 
-    async fn poll(&mut self, aws: &AwsClients) -> Result<Vec<ServiceStatus>> {
-        if let Some(arns) = self.arns.as_deref().filter(|a| !a.is_empty()) {
-            let mut found: Vec<ServiceStatus> = aws_ecs::find_services(&aws.ecs, self.cluster, arns)
-                .await?
-                .iter()
-                .filter(|s| aws_ecs::service_target_groups(s).iter().any(|t| t == self.tg))
-                .map(ServiceStatus::from_service)
-                .collect();
-            if found.len() == arns.len() && found.iter().any(|s| s.desired > 0) {
-                found.sort_by(|a, b| a.name.cmp(&b.name));
+    async fn poll(&mut self, aws: &AwsClients) -> Result<ServicesOnGroups<'a>> {
+        if let Some(watched) = self.watched() {
+            let described = aws_ecs::find_services(&aws.ecs, self.cluster, &watched).await?;
+            if let Some(found) = self.answer(&described) {
                 return Ok(found);
             }
         }
-        let found = services_on_target_groups(aws, self.cluster, &[self.tg]).await?.pop().unwrap_or_default();
-        let names: Vec<&str> = found.iter().map(|s| s.name.as_str()).collect();
-        hclog::debug("promotion gate watches services", &[("target_group", &self.tg), ("services", &names.join(", "))]);
-        self.arns = Some(found.iter().map(|s| s.arn.clone()).collect());
-        Ok(found)
+        let found = services_on_target_groups(aws, self.cluster, &self.target_groups).await?;
+        Ok(self.remember(found))
     }
+
+    /// The services to describe instead of listing the cluster: every watched one, once
+    /// however many groups it serves; None when the cluster must be listed (the first
+    /// poll, or a group on which nothing was found).
+    fn watched(&self) -> Option<Vec<String>> {
+        let arns = self.arns.as_deref().filter(|a| a.iter().all(|on| !on.is_empty()))?;
+        let mut watched: Vec<String> = Vec::new();
+        for arn in arns.iter().flatten() {
+            if !watched.contains(arn) {
+                watched.push(arn.clone());
+            }
+        }
+        Some(watched)
+    }
+
+    /// What the watched services, described, say about each group; None when they can
+    /// no longer answer: one was deleted or moved off its group, or none on a group
+    /// has desired count > 0.
+    fn answer(&self, described: &[aws_sdk_ecs::types::Service]) -> Option<ServicesOnGroups<'a>> {
+        let arns = self.arns.as_deref()?;
+        let found: Vec<Vec<ServiceStatus>> = self.target_groups.iter().map(|tg| on_group(described, tg)).collect();
+        let answers = found.len() == arns.len()
+            && found.iter().zip(arns).all(|(on, arns)| on.len() == arns.len() && on.iter().any(|s| s.desired > 0));
+        answers.then(|| self.target_groups.iter().copied().zip(found).collect())
+    }
+
+    /// Remembers the services a listing found on each group, for the next polls.
+    fn remember(&mut self, found: Vec<Vec<ServiceStatus>>) -> ServicesOnGroups<'a> {
+        for (tg, on) in self.target_groups.iter().zip(&found) {
+            let names: Vec<&str> = on.iter().map(|s| s.name.as_str()).collect();
+            hclog::debug("promotion gate watches services", &[("target_group", tg), ("services", &names.join(", "))]);
+        }
+        self.arns = Some(found.iter().map(|on| on.iter().map(|s| s.arn.clone()).collect()).collect());
+        self.target_groups.iter().copied().zip(found).collect()
+    }
+}
+
+/// The services of `described` whose load balancers use `tg`, sorted by name.
+fn on_group(described: &[aws_sdk_ecs::types::Service], tg: &str) -> Vec<ServiceStatus> {
+    let mut found: Vec<ServiceStatus> = described
+        .iter()
+        .filter(|s| aws_ecs::service_target_groups(s).iter().any(|t| t == tg))
+        .map(ServiceStatus::from_service)
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    found
 }
 
 #[cfg(test)]
@@ -432,6 +486,54 @@ pub(super) mod tests {
         assert!(matches!(two.steadiness(), Steadiness::Settling(r) if r.contains("d1 is still ACTIVE")));
         // A rollout state this provider does not know falls back to the counts too.
         assert_eq!(svc(2, 2, vec![dep("d1", "PRIMARY", Some("PAUSED"), 2, 2)]).steadiness(), Steadiness::Steady);
+    }
+
+    /// An ECS service on `target_groups`, steady with `desired` tasks.
+    fn on(name: &str, target_groups: &[&str], desired: i32) -> aws_sdk_ecs::types::Service {
+        use aws_sdk_ecs::types::{LoadBalancer, Service};
+        let lbs = target_groups.iter().map(|tg| LoadBalancer::builder().target_group_arn(*tg).build());
+        Service::builder()
+            .service_name(name)
+            .service_arn(format!("arn:svc/{name}"))
+            .desired_count(desired)
+            .running_count(desired)
+            .set_load_balancers(Some(lbs.collect()))
+            .build()
+    }
+
+    fn names(found: &ServicesOnGroups<'_>) -> Vec<(String, Vec<String>)> {
+        found.iter().map(|(tg, on)| (tg.to_string(), on.iter().map(|s| s.name.clone()).collect())).collect()
+    }
+
+    #[test]
+    fn one_listing_then_one_description_of_each_service_serve_every_target_group() {
+        let mut watch = ServiceWatch::new("c", vec!["tg-web", "tg-internal"]);
+        assert_eq!(watch.watched(), None, "the first poll lists the cluster");
+        let (app, worker) = (on("app", &["tg-web", "tg-internal"], 2), on("worker", &["tg-internal"], 1));
+        let cluster = [on("other", &["tg-else"], 1), worker.clone(), app.clone()];
+        let listed = watch.remember(vec![on_group(&cluster, "tg-web"), on_group(&cluster, "tg-internal")]);
+        let by_group = vec![
+            ("tg-web".to_string(), vec!["app".to_string()]),
+            ("tg-internal".to_string(), vec!["app".to_string(), "worker".to_string()]),
+        ];
+        assert_eq!(names(&listed), by_group);
+        // Later polls describe the watched services, each once (one DescribeServices
+        // for up to ten), and that one answer serves both groups.
+        assert_eq!(watch.watched(), Some(vec!["arn:svc/app".to_string(), "arn:svc/worker".to_string()]));
+        assert_eq!(names(&watch.answer(&[app.clone(), worker.clone()]).expect("the description answers")), by_group);
+        // A watched service moved off its group (or deleted): the cluster is listed again.
+        assert!(watch.answer(&[app.clone(), on("worker", &[], 1)]).is_none());
+        assert!(watch.answer(&[app]).is_none());
+        // Nothing serving on a group (its one service scaled to zero): listed again too.
+        assert!(watch.answer(&[on("app", &["tg-web", "tg-internal"], 0), worker]).is_none());
+    }
+
+    #[test]
+    fn a_group_on_which_nothing_was_found_lists_the_cluster_again() {
+        let mut watch = ServiceWatch::new("c", vec!["tg-web", "tg-internal"]);
+        let cluster = [on("app", &["tg-web"], 2)];
+        watch.remember(vec![on_group(&cluster, "tg-web"), on_group(&cluster, "tg-internal")]);
+        assert_eq!(watch.watched(), None, "the route's service may still be being created");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! reads them all at once, merging their readings into one.
 //!
 //! Adding a check: a file implementing [`super::check::Check`] with a `configured`
-//! constructor, and its line in [`configured_checks`].
+//! constructor (answering no check, one, or one per gaining target group), and its
+//! line in [`configured_checks`].
 
 use super::alarms::AlarmCheck;
 use super::check::{BoxedCheck, Phase, Setting, boxed};
@@ -23,7 +24,8 @@ pub trait GatePoll {
     async fn poll(&mut self) -> Result<Reading>;
 }
 
-/// Every check `s` configures, in the order of the progress line.
+/// Every check `s` configures, in the order of the progress line (a kind's checks of
+/// several target groups in the order of [`GateTarget::target_groups`]).
 fn configured_checks<'a>(s: &Setting<'a>) -> Vec<BoxedCheck<'a>> {
     [
         boxed(TargetHealthCheck::configured(s)),
@@ -93,7 +95,13 @@ mod tests {
     #[tokio::test]
     async fn a_poll_reads_the_checks_the_release_configures_for_its_phase() {
         let aws = AwsClients::build(&ProviderConfig { region: Some("us-east-1".into()), ..Default::default() }).await;
-        let target = GateTarget { color: "green", target_group_arn: "tg", cluster: "c", pointers: vec![] };
+        let target = GateTarget {
+            color: "green",
+            target_group_arn: "tg",
+            route_target_groups: vec![],
+            cluster: "c",
+            pointers: vec![],
+        };
         let names = |p: &Promotion, phase: Phase| -> Vec<&'static str> {
             LivePoll::new(&aws, p, &target, phase).checks.iter().map(|c| c.name()).collect()
         };
@@ -135,5 +143,47 @@ mod tests {
         // A rollback checks healthy targets only.
         let rollback = Promotion { check_services: false, ..Promotion::default() };
         assert_eq!(names(&rollback, Phase::BeforeWrite), ["target health"]);
+
+        // Two routes gaining on their own target groups: target health once per group
+        // (each reads its own), the services of every group in one check, the rest once.
+        let routed = GateTarget { route_target_groups: vec!["tg-internal", "tg-admin"], ..target };
+        let routed_names = |p: &Promotion, phase: Phase| -> Vec<&'static str> {
+            LivePoll::new(&aws, p, &routed, phase).checks.iter().map(|c| c.name()).collect()
+        };
+        assert_eq!(
+            routed_names(&everything, Phase::BeforeWrite),
+            [
+                "target health",
+                "target health",
+                "target health",
+                "ECS services",
+                "CloudWatch alarms",
+                "Dynatrace SLOs",
+                "Site Reliability Guardian"
+            ]
+        );
+        assert_eq!(routed_names(&plain, bake(BakeOf::Final)), ["target health", "target health", "target health"]);
+        // With the health check off, one check says so once.
+        let off = Promotion { min_healthy_targets: 0, ..Promotion::default() };
+        assert_eq!(routed_names(&off, Phase::BeforeWrite), ["target health", "ECS services"]);
+    }
+
+    #[tokio::test]
+    async fn a_route_group_that_repeats_another_is_read_once() {
+        let aws = AwsClients::build(&ProviderConfig { region: Some("us-east-1".into()), ..Default::default() }).await;
+        let target = GateTarget {
+            color: "green",
+            target_group_arn: "tg",
+            route_target_groups: vec!["tg-internal", "tg", "tg-internal"],
+            cluster: "c",
+            pointers: vec![],
+        };
+        assert_eq!(target.target_groups(), ["tg", "tg-internal"], "the primary's first, each once");
+        let p = Promotion::default();
+        let names: Vec<&str> =
+            LivePoll::new(&aws, &p, &target, Phase::BeforeWrite).checks.iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["target health", "target health", "ECS services"]);
+        let alone = GateTarget { route_target_groups: vec!["tg"], ..target };
+        assert_eq!(alone.target_groups(), ["tg"], "a route on the primary's groups adds nothing to check");
     }
 }

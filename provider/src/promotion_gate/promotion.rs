@@ -51,11 +51,30 @@ impl Default for Promotion {
 /// What the gate checks for one color.
 pub struct GateTarget<'a> {
     pub color: &'a str,
+    /// The color's target group on the primary pointer.
     pub target_group_arn: &'a str,
+    /// The color's target groups on the release's further pointers (`route` blocks), in
+    /// route order; one may repeat another or the primary's. Each is gated as the
+    /// primary's is (healthy targets, steady services); see [`GateTarget::target_groups`].
+    pub route_target_groups: Vec<&'a str>,
     pub cluster: &'a str,
     /// The release's production and test pointers (ARNs): an ECS-native service that
     /// shifts traffic on one of them and is deploying refuses the gate at once.
     pub pointers: Vec<&'a str>,
+}
+
+impl<'a> GateTarget<'a> {
+    /// Every target group gaining traffic, each once: the primary's first, then the
+    /// routes' in order.
+    pub fn target_groups(&self) -> Vec<&'a str> {
+        let mut out = vec![self.target_group_arn];
+        for tg in &self.route_target_groups {
+            if !out.contains(tg) {
+                out.push(tg);
+            }
+        }
+        out
+    }
 }
 
 /// An apply operation's name, start and deadline (from its `timeouts` entry).

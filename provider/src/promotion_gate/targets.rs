@@ -1,4 +1,5 @@
-//! Target health: how many targets of a color's target group are healthy.
+//! Target health: how many targets of each of a color's gaining target groups are
+//! healthy (one check per target group).
 
 use super::check::{Check, Setting};
 use super::promotion::GateTarget;
@@ -8,17 +9,29 @@ use crate::aws::elbv2 as aws_elbv2;
 use crate::errors::Result;
 use async_trait::async_trait;
 
-/// `promotion.min_healthy_targets` of the color's target group; with 0 it reads
-/// nothing and says the check is off.
+/// `promotion.min_healthy_targets` of one of the color's gaining target groups; with 0
+/// it reads nothing and says the check is off.
 pub struct TargetHealthCheck<'a> {
     aws: &'a AwsClients,
     target: &'a GateTarget<'a>,
+    target_group: &'a str,
     min_healthy: i64,
 }
 
 impl<'a> TargetHealthCheck<'a> {
-    pub fn configured(s: &Setting<'a>) -> Option<TargetHealthCheck<'a>> {
-        Some(TargetHealthCheck { aws: s.aws, target: s.target, min_healthy: s.promotion.min_healthy_targets })
+    /// One check per gaining target group ([`GateTarget::target_groups`]): each reads its
+    /// own group (one DescribeTargetHealth a poll), all in the same poll. With the check
+    /// off, one check says so once.
+    pub fn configured(s: &Setting<'a>) -> Vec<TargetHealthCheck<'a>> {
+        let min_healthy = s.promotion.min_healthy_targets;
+        let mut groups = s.target.target_groups();
+        if min_healthy <= 0 {
+            groups.truncate(1);
+        }
+        groups
+            .into_iter()
+            .map(|target_group| TargetHealthCheck { aws: s.aws, target: s.target, target_group, min_healthy })
+            .collect()
     }
 }
 
@@ -29,30 +42,21 @@ impl Check for TargetHealthCheck<'_> {
     }
 
     async fn read(&mut self) -> Result<Reading> {
-        let health = if self.min_healthy > 0 {
-            Some(target_health(self.aws, self.target.target_group_arn).await?)
-        } else {
-            None
-        };
-        Ok(judge(self.min_healthy, self.target, health.as_ref()))
+        let health = if self.min_healthy > 0 { Some(target_health(self.aws, self.target_group).await?) } else { None };
+        Ok(judge(self.min_healthy, self.target, self.target_group, health.as_ref()))
     }
 }
 
-/// What `health` means for the gate; None: the check is off (`min_healthy_targets = 0`).
-/// The progress line gives targets healthy of registered (the others by state) and
-/// how many are needed.
-pub fn judge(min_healthy: i64, t: &GateTarget<'_>, health: Option<&HealthSummary>) -> Reading {
+/// What `health` of `target_group` (one of `t`'s) means for the gate; None: the check
+/// is off (`min_healthy_targets = 0`). The progress line gives targets healthy of
+/// registered (the others by state) and how many are needed; when the color gains
+/// traffic on several target groups, each group's part starts with its name.
+pub fn judge(min_healthy: i64, t: &GateTarget<'_>, target_group: &str, health: Option<&HealthSummary>) -> Reading {
     let Some(h) = health else {
         return Reading::new(Verdict::Pass, "health check off (min_healthy_targets = 0)");
     };
     let verdict = if h.healthy < min_healthy {
-        Verdict::Wait(format!(
-            "{} target group {} has {}; needs {}",
-            t.color,
-            t.target_group_arn,
-            h.describe(),
-            min_healthy
-        ))
+        Verdict::Wait(format!("{} target group {} has {}; needs {}", t.color, target_group, h.describe(), min_healthy))
     } else {
         Verdict::Pass
     };
@@ -69,7 +73,15 @@ pub fn judge(min_healthy: i64, t: &GateTarget<'_>, health: Option<&HealthSummary
         let list: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
         format!(" ({})", list.join(", "))
     };
-    Reading::new(verdict, format!("{}/{} targets healthy{others}, needs {}", h.healthy, h.registered, min_healthy))
+    let group = if t.target_groups().len() > 1 {
+        format!("{}: ", crate::arn::target_group_name(target_group).unwrap_or(target_group))
+    } else {
+        String::new()
+    };
+    Reading::new(
+        verdict,
+        format!("{group}{}/{} targets healthy{others}, needs {}", h.healthy, h.registered, min_healthy),
+    )
 }
 
 /// Targets of one state and reason code, counted.

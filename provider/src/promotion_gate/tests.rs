@@ -18,9 +18,9 @@ fn reading(
     services: Option<&[ServiceStatus]>,
     rule: &ServiceRule,
 ) -> Reading {
-    let mut parts = vec![(targets::judge(p.min_healthy_targets, t, health), false)];
+    let mut parts = vec![(targets::judge(p.min_healthy_targets, t, t.target_group_arn, health), false)];
     if let Some(services) = services {
-        parts.push((ecs::judge(t, services, rule), false));
+        parts.push((ecs::judge(t, &on_primary(services), rule), false));
     }
     parts.push((alarms::judge(p.alarm_names.len(), firing), true));
     merge(parts)
@@ -29,7 +29,12 @@ fn reading(
 const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-green/abc";
 
 fn target() -> GateTarget<'static> {
-    GateTarget { color: "green", target_group_arn: TG, cluster: "c", pointers: vec![] }
+    GateTarget { color: "green", target_group_arn: TG, route_target_groups: vec![], cluster: "c", pointers: vec![] }
+}
+
+/// `services`, all found on the primary's target group (the only one of [`target`]).
+fn on_primary(services: &[ServiceStatus]) -> [(&'static str, Vec<ServiceStatus>); 1] {
+    [(TG, services.to_vec())]
 }
 
 #[test]
@@ -177,19 +182,111 @@ fn an_ecs_native_owner_of_the_pointer_that_is_deploying_refuses_at_once() {
     let deploying = vec![dep("green", "PRIMARY", Some("IN_PROGRESS"), 2, 2), dep("blue", "ACTIVE", None, 2, 2)];
     let owner = ServiceStatus { shifts_traffic_on: vec!["rule".into()], ..svc(2, 2, deploying.clone()) };
     let t = GateTarget { pointers: vec!["rule"], ..target() };
-    let Verdict::Refuse(why) = ecs::judge(&t, std::slice::from_ref(&owner), &ServiceRule::Steady).verdict else {
+    let Verdict::Refuse(why) = ecs::judge(&t, &on_primary(std::slice::from_ref(&owner)), &ServiceRule::Steady).verdict
+    else {
         panic!("an owner deploying on the pointer refuses")
     };
     assert!(why.contains("ECS service c/app-green deploys with ECS native blue/green on rule"), "{why}");
     // On another pointer, or not an owner at all: it is only not steady yet (a wait).
     let elsewhere = GateTarget { pointers: vec!["other-rule"], ..target() };
     assert!(matches!(
-        ecs::judge(&elsewhere, std::slice::from_ref(&owner), &ServiceRule::Steady).verdict,
+        ecs::judge(&elsewhere, &on_primary(std::slice::from_ref(&owner)), &ServiceRule::Steady).verdict,
         Verdict::Wait(_)
     ));
     let plain = svc(2, 2, deploying);
-    assert!(matches!(ecs::judge(&t, &[plain], &ServiceRule::Steady).verdict, Verdict::Wait(_)));
+    assert!(matches!(ecs::judge(&t, &on_primary(&[plain]), &ServiceRule::Steady).verdict, Verdict::Wait(_)));
     // Once it finished, it is a steady service like any other.
     let done = ServiceStatus { deployments: vec![dep("green", "PRIMARY", Some("COMPLETED"), 2, 2)], ..owner };
-    assert_eq!(ecs::judge(&t, &[done], &ServiceRule::Steady).verdict, Verdict::Pass);
+    assert_eq!(ecs::judge(&t, &on_primary(&[done]), &ServiceRule::Steady).verdict, Verdict::Pass);
+}
+
+const INTERNAL: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-internal-green/def";
+
+/// [`target`] with a route gaining on its own target group, and one on the primary's.
+fn routed() -> GateTarget<'static> {
+    GateTarget { route_target_groups: vec![INTERNAL, TG], ..target() }
+}
+
+/// One poll's reading of target health per group (as `routed()`'s groups) and of the
+/// services found on each, merged as [`super::poll::LivePoll`] merges them.
+fn routed_reading(
+    p: &Promotion,
+    health: [&HealthSummary; 2],
+    services: [Vec<ServiceStatus>; 2],
+    rule: &ServiceRule,
+) -> Reading {
+    let t = routed();
+    let groups = t.target_groups();
+    assert_eq!(groups, [TG, INTERNAL]);
+    let mut parts: Vec<(Reading, bool)> = groups
+        .iter()
+        .zip(health)
+        .map(|(tg, h)| (targets::judge(p.min_healthy_targets, &t, tg, Some(h)), false))
+        .collect();
+    let found: Vec<(&str, Vec<ServiceStatus>)> = groups.into_iter().zip(services).collect();
+    parts.push((ecs::judge(&t, &found, rule), false));
+    merge(parts)
+}
+
+#[test]
+fn a_route_group_short_of_healthy_targets_makes_the_poll_wait_naming_it() {
+    let p = Promotion { min_healthy_targets: 2, ..Default::default() };
+    let healthy = HealthSummary::from_targets([("healthy", None), ("healthy", None)]);
+    let short = HealthSummary::from_targets([("healthy", None), ("initial", Some("Elb.RegistrationInProgress"))]);
+    let steady = svc(2, 2, vec![dep("d", "PRIMARY", Some("COMPLETED"), 2, 2)]);
+    let both = || [vec![steady.clone()], vec![steady.clone()]];
+    let r = routed_reading(&p, [&healthy, &short], both(), &ServiceRule::Steady);
+    assert_eq!(
+        r.verdict,
+        Verdict::Wait(format!(
+            "green target group {INTERNAL} has 1 healthy of 2 registered targets \
+             (1 initial: Elb.RegistrationInProgress); needs 2"
+        ))
+    );
+    // Each group's part of the progress line names it; a service serving both counts once.
+    assert_eq!(
+        r.seen,
+        "app-green: 2/2 targets healthy, needs 2; app-internal-green: 1/2 targets healthy (1 initial), needs 2; \
+         steady services 1/1"
+    );
+    // The primary's group short instead: the wait names that one.
+    let r = routed_reading(&p, [&short, &healthy], both(), &ServiceRule::Steady);
+    assert!(matches!(&r.verdict, Verdict::Wait(w) if w.starts_with(&format!("green target group {TG} has 1 healthy"))));
+    assert_eq!(routed_reading(&p, [&healthy, &healthy], both(), &ServiceRule::Steady).verdict, Verdict::Pass);
+}
+
+#[test]
+fn every_route_group_needs_a_serving_service_and_a_service_names_its_groups() {
+    let p = Promotion::default();
+    let h = HealthSummary::from_targets([("healthy", None)]);
+    let steady = svc(2, 2, vec![dep("d", "PRIMARY", Some("COMPLETED"), 2, 2)]);
+    // Nothing serves the route's group yet (its service is still being created).
+    let r = routed_reading(&p, [&h, &h], [vec![steady.clone()], vec![]], &ServiceRule::Steady);
+    assert_eq!(
+        r.verdict,
+        Verdict::Wait(format!(
+            "no ECS service in cluster c with desired count > 0 serves the green target group {INTERNAL}"
+        ))
+    );
+    assert_eq!(
+        r.seen,
+        "app-green: 1/1 targets healthy, needs 1; app-internal-green: 1/1 targets healthy, needs 1; steady services 1/1"
+    );
+    // A service on both groups that is not steady is named once, with both groups.
+    let rolling = svc(2, 1, vec![dep("d2", "PRIMARY", Some("IN_PROGRESS"), 2, 1)]);
+    let r = routed_reading(&p, [&h, &h], [vec![rolling.clone()], vec![rolling.clone()]], &ServiceRule::Steady);
+    assert_eq!(
+        r.verdict,
+        Verdict::Wait(format!(
+            "ECS service app-green on green target groups {TG}, {INTERNAL} is not steady: \
+             deployment d2 is IN_PROGRESS, running 1 of desired 2"
+        ))
+    );
+    assert!(r.seen.ends_with("steady services 0/1"), "{}", r.seen);
+    // A second service only on the route's group: its reason names that group.
+    let internal = ServiceStatus { name: "app-internal".into(), arn: "arn:internal".into(), ..rolling };
+    let r = routed_reading(&p, [&h, &h], [vec![steady.clone()], vec![steady, internal]], &ServiceRule::Steady);
+    let named = format!("ECS service app-internal on green target group {INTERNAL} is not steady");
+    assert!(matches!(&r.verdict, Verdict::Wait(w) if w.starts_with(&named)), "{:?}", r.verdict);
+    assert!(r.seen.ends_with("steady services 1/2"), "{}", r.seen);
 }

@@ -511,6 +511,7 @@ impl Switch<'_> {
         GateTarget {
             color: color.as_str(),
             target_group_arn: self.spec.pair.target_group(color),
+            route_target_groups: Vec::new(),
             cluster: &self.spec.cluster,
             pointers: self.every_pointer(),
         }

@@ -61,12 +61,14 @@ pub struct GuardianCheck<'a> {
 
 impl<'a> GuardianCheck<'a> {
     /// The guardian of `promotion.dynatrace`, when it names one: before a write only
-    /// (a bake does not start runs), told which color, target group and cluster.
+    /// (a bake does not start runs), told which color, target group (the primary's, and
+    /// every gaining one, the primary's first) and cluster.
     pub fn configured(s: &Setting<'a>) -> Option<GuardianCheck<'a>> {
         let gate = s.promotion.dynatrace.as_ref()?.guardian.as_ref().filter(|_| s.phase == Phase::BeforeWrite)?;
         let input = serde_json::json!({
             "bluegreen_color": s.target.color,
             "bluegreen_target_group_arn": s.target.target_group_arn,
+            "bluegreen_target_group_arns": s.target.target_groups(),
             "bluegreen_cluster": s.target.cluster,
         });
         Some(GuardianCheck::new(s.aws, gate, input))

@@ -7,7 +7,7 @@ use crate::promotion_gate::verdict::Reading;
 const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-green/abc";
 
 fn target() -> GateTarget<'static> {
-    GateTarget { color: "green", target_group_arn: TG, cluster: "c", pointers: vec![] }
+    GateTarget { color: "green", target_group_arn: TG, route_target_groups: vec![], cluster: "c", pointers: vec![] }
 }
 
 /// Answers each poll from a script (the last answer repeats) and counts the polls;
@@ -37,7 +37,13 @@ impl GatePoll for Scripted {
 async fn ctrl_c_during_a_slow_poll_stops_the_wait_at_once() {
     let (ctx, stop) = Ctx::with_stop();
     let p = Promotion { wait_timeout: Duration::from_secs(600), ..Default::default() };
-    let t = GateTarget { color: "green", target_group_arn: "tg", cluster: "c", pointers: vec![] };
+    let t = GateTarget {
+        color: "green",
+        target_group_arn: "tg",
+        route_target_groups: vec![],
+        cluster: "c",
+        pointers: vec![],
+    };
     let started = Instant::now();
     let op = Operation { name: "update", started, deadline: started + Duration::from_secs(900) };
     // Every poll takes two minutes (a large cluster's listing under throttling).
@@ -54,7 +60,13 @@ async fn ctrl_c_during_a_slow_poll_stops_the_wait_at_once() {
 #[tokio::test(start_paused = true)]
 async fn a_poll_that_never_answers_ends_the_wait_on_time() {
     let p = Promotion { wait_timeout: Duration::from_secs(30), ..Default::default() };
-    let t = GateTarget { color: "green", target_group_arn: "tg", cluster: "c", pointers: vec![] };
+    let t = GateTarget {
+        color: "green",
+        target_group_arn: "tg",
+        route_target_groups: vec![],
+        cluster: "c",
+        pointers: vec![],
+    };
     // The first poll answers "not yet"; the next is throttled for ten minutes.
     struct ThenStuck(usize);
     impl GatePoll for ThenStuck {
@@ -335,4 +347,47 @@ fn polling_interval_scales_with_the_wait() {
     assert_eq!(poll_interval(Duration::from_secs(1)), Duration::from_millis(250));
     assert_eq!(poll_interval(Duration::from_secs(20)), Duration::from_secs(2));
     assert_eq!(poll_interval(Duration::from_secs(600)), Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gate_wait_that_runs_out_on_a_route_group_names_that_group() {
+    use crate::promotion_gate::targets::{self, HealthSummary};
+    const INTERNAL: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-internal-green/def";
+    // The primary's group is healthy at once; the route's never gets a healthy target.
+    struct TwoGroups<'a>(&'a GateTarget<'a>);
+    impl GatePoll for TwoGroups<'_> {
+        async fn poll(&mut self) -> Result<Reading> {
+            let healthy = HealthSummary::from_targets([("healthy", None)]);
+            let initial = HealthSummary::from_targets([("initial", Some("Elb.RegistrationInProgress"))]);
+            let (t, groups) = (self.0, self.0.target_groups());
+            let parts = [(groups[0], &healthy), (groups[1], &initial)]
+                .map(|(tg, h)| (targets::judge(1, t, tg, Some(h)), false));
+            Ok(crate::promotion_gate::verdict::merge(parts))
+        }
+    }
+    let t = GateTarget { route_target_groups: vec![INTERNAL], ..target() };
+    let p = Promotion { wait_timeout: Duration::from_secs(10), ..Default::default() };
+    let lines = Lines::new();
+    let report = |l: String| lines.push(l);
+    let e =
+        wait_until_passing(&Ctx::detached(), &p, &t, &op(Duration::from_secs(600)), &mut TwoGroups(&t), Some(&report))
+            .await
+            .unwrap_err();
+    assert_eq!(
+        e.to_diagnostic().detail,
+        format!(
+            "Traffic was not moved: green target group {INTERNAL} has 0 healthy of 1 registered targets \
+             (1 initial: Elb.RegistrationInProgress); needs 1 (checked for 10s; promotion.wait_timeout is 10s). \
+             Nothing was written."
+        )
+    );
+    assert_eq!(
+        lines.taken()[0],
+        (
+            0,
+            "green: app-green: 1/1 targets healthy, needs 1; app-internal-green: 0/1 targets healthy (1 initial), \
+             needs 1; waited 0s of 10s"
+                .to_string()
+        )
+    );
 }
