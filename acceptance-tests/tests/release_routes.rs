@@ -251,7 +251,14 @@ fn a_second_writer_on_one_route_during_a_linear_promotion_is_neither_overwritten
     no_provider_bug(&out);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(err.contains("route 1") && err.contains("was changed by someone else"), "{err}");
+    // Either the next step's write to route 1 is refused, or (its green now detached
+    // from the load balancer) the step's bake fails first; both leave it alone.
+    assert!(
+        err.contains("route 1")
+            && (err.contains("was changed by someone else")
+                || err.contains("was left as it is: someone else changed it")),
+        "{err}"
+    );
     // Route 1 is exactly what the operator wrote: one target group, no weights added.
     let api = forward_weights_sorted(&describe_rule(&emu, p.api.rule())["actions"]);
     assert_eq!(api, [(p.api.blue_tg.clone(), 1)], "not overwritten and not rolled back over");
@@ -345,4 +352,29 @@ fn a_route_moved_alone_is_a_warning_when_adopting_and_is_put_back_when_enforcing
     assert_eq!(green_share(&emu, p.api.rule(), &p.api.green_tg), 0, "route 1 put back");
     assert_eq!(green_share(&emu, p.web.rule(), &p.web.green_tg), 0, "the primary did not move");
     assert_eq!(wd.plan_exit_code().code, 0);
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_routes_gaining_target_group_must_pass_the_gate_before_anything_is_written() {
+    let emu = Emulator::start();
+    let p = Pointers::create(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    p.write(&wd, &emu, "  active_color = \"blue\"\n  promotion {\n    wait_timeout = \"3s\"\n  }\n");
+    wd.apply();
+    // The primary's green is healthy; route 1's own green is not.
+    emu.fail_targets(&p.api.green_tg, "Target.ResponseCodeMismatch");
+    p.write(&wd, &emu, "  active_color = \"green\"\n  promotion {\n    wait_timeout = \"3s\"\n  }\n");
+    let writes = emu.request_count("ModifyRule");
+    let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    no_provider_bug(&out);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(err.contains(&p.api.green_tg) && err.contains("needs 1"), "the refusal names route 1's group: {err}");
+    // Only the attach of green at weight 0 to route 2 (its rule named blue alone) was
+    // written; no pointer moved traffic.
+    assert!(emu.request_count("ModifyRule") - writes <= 1, "{}", emu.requests());
+    for (rule, green) in p.rules() {
+        assert_eq!(green_share(&emu, &rule, &green), 0);
+    }
 }

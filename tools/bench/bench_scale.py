@@ -174,6 +174,8 @@ class Workdir:
             threading.Thread(target=watch_provider_rss, args=(proc, peak), daemon=True).start()
         out, err = proc.communicate()
         wall = time.perf_counter() - started
+        if os.environ.get("BENCH_DEBUG"):
+            print(err.decode(), file=sys.stderr)
         if proc.returncode not in (0, 2) and not may_fail:
             sys.exit(f"bench: terraform {' '.join(args)} failed:\n{out.decode()}\n{err.decode()}")
         return wall, peak[0]
@@ -383,6 +385,11 @@ def gate_poll_cost(tmp: str, endpoint: str, provider_dir: str, with_routes: bool
     wd.write(gate_release(endpoint, s, "blue", GATE_WAITS[0], routes))
     wd.run(*apply)
     scaffold(endpoint, "targets", "--tg", s["green_tg"], "--deregister-all")
+    if with_routes:
+        # The first refused promotion attaches green at weight 0 to the route whose rule
+        # named blue alone (a write before the gate): done once here, not in the measure.
+        wd.write(gate_release(endpoint, s, "green", GATE_WAITS[0], routes))
+        wd.run(*apply, may_fail=True)
     runs = []
     for wait in GATE_WAITS:
         wd.write(gate_release(endpoint, s, "green", wait, routes))

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tfplugin::{AttrPath, Diagnostics, Value};
 
 mod routes;
-pub use routes::{MAX_ROUTES, Route, pointer_between, route_pair, route_path};
+pub use routes::{MAX_ROUTES, Route, pointer_between, route_path};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// More than this would make the "standby" the majority: switch `active_color` instead.

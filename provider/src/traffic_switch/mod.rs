@@ -511,7 +511,9 @@ impl Switch<'_> {
         GateTarget {
             color: color.as_str(),
             target_group_arn: self.spec.pair.target_group(color),
-            route_target_groups: Vec::new(),
+            // Every route's gaining group, moving or not: a route already there carries
+            // that group's traffic, and the bake watches every route.
+            route_target_groups: self.spec.routes.iter().map(|r| r.pair.target_group(color)).collect(),
             cluster: &self.spec.cluster,
             pointers: self.every_pointer(),
         }

@@ -115,11 +115,6 @@ impl Switch<'_> {
         (0..self.spec.routes.len()).filter(|&i| p.routes[i].live != Some(want)).collect()
     }
 
-    /// The gaining color's target groups of the routes that move, for the gate.
-    pub(super) fn gaining_route_groups(&self, moving: &[usize], color: Color) -> Vec<&str> {
-        moving.iter().map(|&i| self.spec.routes[i].pair.target_group(color)).collect()
-    }
-
     /// A moving route whose gaining color its forward action leaves out gets it at
     /// weight 0 first, as the production pointer does (`attach_if_detached`).
     pub(super) async fn attach_detached_routes(
