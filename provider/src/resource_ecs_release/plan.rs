@@ -158,18 +158,19 @@ async fn read_live_at_create(aws: &AwsClients, spec: &ReleaseSpec, diagnostics: 
     moving
 }
 
-/// A warning at the pointer's attribute for each ECS-native service that shifts traffic
-/// on the release's production or test pointer (`pointer_owner`). A failed lookup only
-/// logs: the apply checks again before it writes.
+/// A warning at the pointer's attribute for each ECS-native service or CodeDeploy
+/// deployment group that shifts traffic on the release's production or test pointer
+/// (`pointer_owner`). A failed lookup only logs: the apply checks again before it writes.
 pub(super) async fn owner_warnings(aws: &AwsClients, spec: &ReleaseSpec) -> Diagnostics {
     let mut d = Diagnostics::new();
     let mut pointers = vec![(&spec.pointer, false)];
     pointers.extend(spec.test_pointer.as_ref().map(|t| (t, true)));
     let arns: Vec<&str> = pointers.iter().map(|(p, _)| p.arn()).collect();
-    let owners = match pointer_owner::find_owners(aws, &spec.cluster, &arns).await {
+    let pair = [spec.pair.blue.as_str(), spec.pair.green.as_str()];
+    let owners = match pointer_owner::find_owners(aws, &spec.cluster, &arns, &pair).await {
         Ok(owners) => owners,
         Err(e) => {
-            hclog::warn("could not look for an ECS-native owner of the pointer", &[("error", &e.to_string())]);
+            hclog::warn("could not look for another owner of the pointer", &[("error", &e.to_string())]);
             return d;
         }
     };
