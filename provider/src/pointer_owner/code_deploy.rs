@@ -102,8 +102,7 @@ pub fn owners_in(routes: &[CodeDeployRoute], cluster: &str, pointers: &[&str], t
         for (role, listeners) in [("prodTrafficRoute", &r.prod_listeners), ("testTrafficRoute", &r.test_listeners)] {
             for pointer in pointers {
                 let moved = listeners.iter().any(|l| l == pointer)
-                    || (shares_the_pair
-                        && arn::listener_of_rule(pointer).is_some_and(|l| listeners.iter().any(|x| *x == l)));
+                    || (shares_the_pair && arn::listener_of_rule(pointer).is_some_and(|l| listeners.contains(&l)));
                 let owner = Owner {
                     pointer: pointer.to_string(),
                     role,
