@@ -213,6 +213,8 @@ fn an_apply_during_the_groups_deployment_refuses_and_writes_nothing() {
             "the refusal names the owner: {err}"
         );
         assert!(err.contains(&format!("is {status}")) && err.contains("nothing was written"), "{err}");
+        // The gate refuses at once (before its wait), as for an ECS-native owner.
+        assert!(err.contains("Promotion gate refused the switch"), "{err}");
         assert_eq!(emu.request_count("ModifyRule"), writes, "no write during the group's deployment");
         assert_eq!(describe_rule(&emu, s.rule()), before, "the rule is unchanged");
         assert_eq!(state_color(&wd), "green", "state = live");
@@ -255,4 +257,41 @@ fn import_and_query_report_a_pointer_a_codedeploy_group_routes() {
     let found = listed.stdout.lines().filter(|l| l.contains("\"list_resource_found\"")).count();
     assert_eq!(found, 1, "the release is listed: {}", listed.stdout);
     assert!(owned_by_the_group(&listed.stdout), "the query reports the owner: {}", listed.stdout);
+}
+
+/// The rollback action's gate reads no services: the switch's own check before the first
+/// write refuses during the group's deployment (the check that also catches a deployment
+/// started while a gate waited).
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn the_rollback_action_during_the_groups_deployment_refuses_before_its_write() {
+    let emu = Emulator::start();
+    let s = code_deploy(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    write_release_and_actions(&wd, &emu, &s, "", &[s.action_hcl("bluegreen_ecs_rollback", "")]);
+    wd.apply();
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
+
+    emu.code_deploy_deployment(APPLICATION, GROUP, "Ready");
+    let writes = emu.request_count("ModifyRule");
+    let invoke = || {
+        wd.run(&["apply", "-invoke=action.bluegreen_ecs_rollback.app", "-auto-approve", "-input=false", "-no-color"])
+    };
+    let out = invoke();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let err = one_line(&out.stderr);
+    assert!(
+        err.contains(&format!("CodeDeploy deployment group {APPLICATION}/{GROUP} is deploying on this pointer"))
+            && err.contains("is Ready")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(emu.request_count("ModifyRule"), writes, "no write during the group's deployment");
+    assert_eq!(serving(&emu, s.rule()), [s.green_tg.clone()]);
+
+    emu.code_deploy_deployment(APPLICATION, GROUP, "Stopped");
+    let rolled_back = invoke();
+    assert_eq!(rolled_back.code, 0, "{}", rolled_back.all());
+    assert!(owned_by_the_group(&one_line(&rolled_back.all())), "{}", rolled_back.all());
+    assert_eq!(serving(&emu, s.rule()), [s.blue_tg.clone()]);
 }

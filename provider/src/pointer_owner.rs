@@ -270,23 +270,8 @@ pub async fn refuse_while_an_owner_deploys(
             ));
         }
     }
-    let mut asked: Vec<(&str, &str)> = Vec::new();
-    for owner in &owners {
-        let OwnerKind::CodeDeploy { application, deployment_group, .. } = &owner.kind else { continue };
-        if asked.contains(&(application, deployment_group)) {
-            continue;
-        }
-        asked.push((application, deployment_group));
-        let Some(why) = code_deploy::deploying(aws, application, deployment_group).await? else { continue };
-        let name = owner.name();
-        hclog::warn("refused: the pointer's CodeDeploy owner is deploying", &[("owner", &name), ("why", &why)]);
-        return Err(Error::live(
-            format!("{name} is deploying on this pointer"),
-            format!(
-                "{} is on the {} of {name}, and its deployment is in progress ({why}). CodeDeploy moves the route's listener and its rules forwarding to the service's target groups during the deployment, so nothing was written. Apply again once the deployment has finished (Succeeded, Failed or Stopped); to stop the two from competing, manage the pointer with one of them.",
-                owner.pointer, owner.role
-            ),
-        ));
+    if let Some((summary, detail)) = code_deploy::refusal(aws, &owners).await? {
+        return Err(Error::live(summary, detail));
     }
     Ok(owners)
 }

@@ -25,13 +25,14 @@
 //! (1 per 25 groups). Whether an owner deploys is read fresh: one ListDeployments per
 //! owning group, plus one GetDeployment when it does (for the refusal's message).
 
-use super::Owner;
+use super::{Owner, OwnerKind};
 use crate::arn;
 use crate::aws::AwsClients;
 use crate::aws::codedeploy as aws_codedeploy;
 use crate::errors::Result;
 use aws_sdk_codedeploy::types::{ComputePlatform, DeploymentGroupInfo};
 use aws_sdk_ecs::types::{DeploymentControllerType, Service};
+use tfplugin::hclog;
 
 /// One target group pair of an ECS deployment group of CodeDeploy, for one of the
 /// cluster's CODE_DEPLOY services.
@@ -106,7 +107,7 @@ pub fn owners_in(routes: &[CodeDeployRoute], cluster: &str, pointers: &[&str], t
                 let owner = Owner {
                     pointer: pointer.to_string(),
                     role,
-                    kind: super::OwnerKind::CodeDeploy {
+                    kind: OwnerKind::CodeDeploy {
                         application: r.application.clone(),
                         deployment_group: r.deployment_group.clone(),
                         cluster: cluster.to_string(),
@@ -154,8 +155,8 @@ pub async fn cluster_routes(aws: &AwsClients, cluster: &str, services: &[String]
         .await
 }
 
-/// Why the deployment group of `owner` is deploying, if it is: its deployments in one of
-/// [`aws_codedeploy::IN_PROGRESS`], the first with its status.
+/// Why deployment group `application`/`group` is deploying, if it is: its deployments in
+/// one of [`aws_codedeploy::IN_PROGRESS`], the first with its status.
 pub async fn deploying(aws: &AwsClients, application: &str, group: &str) -> Result<Option<String>> {
     let ids = aws_codedeploy::find_deployments_in_progress(&aws.codedeploy, application, group).await?;
     let Some(first) = ids.first() else { return Ok(None) };
@@ -173,4 +174,45 @@ pub async fn deploying(aws: &AwsClients, application: &str, group: &str) -> Resu
         why.push_str(&format!(", {} more queued or in progress", ids.len() - 1));
     }
     Ok(Some(why))
+}
+
+/// The refusal (summary, detail) for the first CodeDeploy owner among `owners` whose
+/// deployment is in progress: one ListDeployments per deployment group (see
+/// [`deploying`]); None when none is deploying, or no owner is a CodeDeploy group.
+pub async fn refusal(aws: &AwsClients, owners: &[Owner]) -> Result<Option<(String, String)>> {
+    let mut asked: Vec<(&str, &str)> = Vec::new();
+    for owner in owners {
+        let OwnerKind::CodeDeploy { application, deployment_group, .. } = &owner.kind else { continue };
+        if asked.contains(&(application, deployment_group)) {
+            continue;
+        }
+        asked.push((application, deployment_group));
+        let Some(why) = deploying(aws, application, deployment_group).await? else { continue };
+        let name = owner.name();
+        hclog::warn("refused: the pointer's CodeDeploy owner is deploying", &[("owner", &name), ("why", &why)]);
+        return Ok(Some((
+            format!("{name} is deploying on this pointer"),
+            format!(
+                "{} is on the {} of {name}, and its deployment is in progress ({why}). CodeDeploy moves the route's listener and its rules forwarding to the service's target groups during the deployment, so nothing was written. Apply again once the deployment has finished (Succeeded, Failed or Stopped); to stop the two from competing, manage the pointer with one of them.",
+                owner.pointer, owner.role
+            ),
+        )));
+    }
+    Ok(None)
+}
+
+/// For the promotion gate before a write: the refusal (summary: detail) when a CodeDeploy
+/// deployment group routing one of `pointers` (for gaining target group `target_group`)
+/// is deploying. Asks CodeDeploy only when the cluster has a CODE_DEPLOY service (the
+/// gate's own listing says, kept per process) and a group routes a pointer.
+pub async fn refusal_for_the_gate(
+    aws: &AwsClients,
+    cluster: &str,
+    pointers: &[&str],
+    target_group: &str,
+) -> Result<Option<String>> {
+    let controllers = super::cluster_controllers(aws, cluster).await?;
+    let routes = cluster_routes(aws, cluster, &controllers.code_deploy_services).await?;
+    let owners = owners_in(&routes, cluster, pointers, &[target_group]);
+    Ok(refusal(aws, &owners).await?.map(|(summary, detail)| format!("{summary}: {detail}")))
 }
