@@ -178,6 +178,14 @@ impl Emulator {
         self.control("POST", "/ecs/native-deployment", Some(&body.to_string()))
     }
 
+    /// Sets the status of CodeDeploy deployment group `application`/`group`'s open
+    /// deployment (`InProgress`, `Ready`, `Baking`..., one is created if none is open), or
+    /// ends its open ones (`Succeeded`, `Failed`, `Stopped`): `tools/emulator/aws_codedeploy.py`.
+    pub fn code_deploy_deployment(&self, application: &str, group: &str, status: &str) -> serde_json::Value {
+        let body = serde_json::json!({"application": application, "deployment_group": group, "status": status});
+        self.control("POST", "/codedeploy/deployment", Some(&body.to_string()))
+    }
+
     /// The Dynatrace API tokens and platform tokens the emulated environment accepts
     /// (tools/emulator/dynatrace_api.py).
     pub fn dynatrace_tokens(&self, api: &[&str], platform: &[&str]) {

@@ -208,6 +208,7 @@ provider "bluegreen" {{
     cloudwatch = "{endpoint}"
     secretsmanager = "{endpoint}"
     lambda     = "{endpoint}"
+    codedeploy = "{endpoint}"
   }}
   max_retries = 2
 }}

@@ -23,8 +23,9 @@
 //! * `traffic_pointer.rs`: a pointer's forward action read, normalised and written
 //!   (`write_once`, the guarded write). `discovery.rs`, `import_id.rs`,
 //!   `import_adoption.rs`: finding a release from a service for import and query.
-//!   `pointer_owner.rs`: an ECS-native blue/green service that also writes a pointer
-//!   (warned about by plan, import and query; the switch refuses while it deploys).
+//!   `pointer_owner.rs`: an ECS-native blue/green service or (`pointer_owner/code_deploy.rs`)
+//!   a CodeDeploy deployment group that also writes a pointer (warned about by plan,
+//!   import and query; the gate and the switch refuse while it deploys).
 //! * Small parts: `arn`, `duration`, `errors` (one constructor per message), `progress`,
 //!   `secrets`, `pointer_loader`, `target_group_cache`.
 #![forbid(unsafe_code)]

@@ -66,8 +66,8 @@ pub type LoadBalancersByTargetGroup = Vec<(String, Vec<String>)>;
 /// The `bluegreen:color` tag value of each target group of a pair, if it has one.
 pub type ColorTags = HashMap<String, Option<String>>;
 
-/// A cluster's ECS-native load balancers.
-pub type NativeConfig = Vec<crate::pointer_owner::NativeLoadBalancer>;
+/// Who deploys a cluster's services: its ECS-native load balancers, its CODE_DEPLOY services.
+pub type NativeConfig = crate::pointer_owner::ClusterControllers;
 
 #[derive(Default)]
 pub struct TargetGroupCache {
@@ -77,6 +77,9 @@ pub struct TargetGroupCache {
     /// generated lists the cluster once, not once per release. `advancedConfiguration`
     /// is set up with the service and not changed by a deploy, so it holds for a run.
     pub native_config: Memo<String, NativeConfig>,
+    /// By cluster: the CodeDeploy routes of its CODE_DEPLOY services (a deployment
+    /// group's listeners and target groups are its setup, not changed by a deployment).
+    pub code_deploy_routes: Memo<String, Vec<crate::pointer_owner::CodeDeployRoute>>,
 }
 
 impl std::fmt::Debug for TargetGroupCache {

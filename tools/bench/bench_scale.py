@@ -96,6 +96,7 @@ provider "bluegreen" {{
     cloudwatch = "{endpoint}"
     secretsmanager = "{endpoint}"
     lambda     = "{endpoint}"
+    codedeploy = "{endpoint}"
   }}
 }}
 '''

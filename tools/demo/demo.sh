@@ -150,6 +150,7 @@ provider "bluegreen" {
     cloudwatch     = "$endpoint"
     secretsmanager = "$endpoint"
     lambda         = "$endpoint"
+    codedeploy     = "$endpoint"
   }
 }
 EOF

@@ -94,6 +94,9 @@ Where moto is kinder than AWS, modules beside this file model the AWS behaviour
   aws_moto_fields.py      two fields moto drops and the hashicorp/aws provider reads back
                           (ECS availabilityZoneRebalancing, a referencing security group
                           rule's Description); checked by tools/pipeline/run_pipeline.py.
+  aws_codedeploy.py       CodeDeploy BatchGetDeploymentGroups (moto lacks it), an ECS
+                          group's loadBalancerInfo checked (one pair, one prod listener),
+                          deployment statuses set by a control call.
   dynatrace_api.py        not AWS: Dynatrace's classic SLO API v2 (GET /api/v2/slo/{id}
                           with Api-Token auth, 400/401/404, scripted 429/5xx), for the
                           promotion gate.
@@ -111,6 +114,10 @@ Their control endpoints (JSON in, JSON out; a bad request answers 400 {"error"})
   GET    /_bluegreen/targets?target_group_arn=ARN
                                       {"in_use", "load_balancer_arns", "healthy_after_aws_seconds",
                                        "time_scale", "targets": [{"id", "state", "reason"}, ...]}
+  POST   /_bluegreen/codedeploy/deployment {"application", "deployment_group", "status"}
+                                      the group's open deployment takes that status
+                                      (Created..Baking, one is created if none is open), or
+                                      its open ones end (Succeeded, Failed, Stopped)
   POST   /_bluegreen/ecs/fail-rollout {"cluster", "service", "reason"?}  the service's PRIMARY
                                       deployment becomes FAILED with that rolloutStateReason
 """
@@ -138,6 +145,7 @@ from urllib.parse import parse_qs
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the aws_* modules beside us
 import aws_attachment  # noqa: E402  (see the docstring)
 import aws_clock  # noqa: E402
+import aws_codedeploy  # noqa: E402
 import aws_cloudwatch_alarms  # noqa: E402
 import aws_ecs_rollouts  # noqa: E402
 import aws_lambda_invoke  # noqa: E402
@@ -149,7 +157,8 @@ from wsgi_faults import drop_connection  # noqa: E402
 PREFIX = "/_bluegreen"
 # (method, path below PREFIX) -> handler(body: dict, query: dict) -> JSON-able answer
 MODEL_ROUTES: dict = {**aws_target_health.CONTROL_ROUTES, **aws_ecs_rollouts.CONTROL_ROUTES,
-                      **dynatrace_api.CONTROL_ROUTES, **aws_lambda_invoke.CONTROL_ROUTES}
+                      **dynatrace_api.CONTROL_ROUTES, **aws_lambda_invoke.CONTROL_ROUTES,
+                      **aws_codedeploy.CONTROL_ROUTES}
 
 
 def install_aws_models() -> None:
@@ -159,6 +168,7 @@ def install_aws_models() -> None:
     aws_target_health.install()
     aws_cloudwatch_alarms.install()
     aws_moto_fields.install()
+    aws_codedeploy.install()
 PREWARM_SERVICES = ("ecs", "elasticloadbalancing", "ec2", "monitoring", "sts")
 CALL_LOG_SIZE = 10_000
 

@@ -10,7 +10,7 @@ to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) 
 "scaffold: error: ..." line on stderr.
 
   create   --name APP [--pointer rule|listener] [--colors tag|name|none]
-           [--services two|spinnaker|ecs-native|none] [--desired 2] [--oidc]
+           [--services two|spinnaker|ecs-native|codedeploy|none] [--desired 2] [--oidc]
            [--stickiness] [--test-listener] [--alarm NAME ...] [--forward both|single]
            [--no-wait] [--wait-timeout 60] [--cluster NAME]
       VPC, 2 subnets, security group, ALB APP-alb, HTTP listener :80, blue/green target
@@ -31,7 +31,12 @@ to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) 
       name -> APP-blue/APP-green; none -> APP-tg-a/APP-tg-b untagged (a = blue).
       Services: two -> APP-blue, APP-green; spinnaker -> APP-prod-v000 (blue),
       APP-prod-v001 (green); ecs-native -> APP on blue with advancedConfiguration
-      (alternate = green; the output then also has "advanced_configuration" as read back).
+      (alternate = green; the output then also has "advanced_configuration" as read back);
+      codedeploy -> APP on blue with deploymentController CODE_DEPLOY, and CodeDeploy
+      application APP-cd / deployment group APP-dg deploying it (pair blue/green,
+      prodTrafficRoute the :80 listener, testTrafficRoute :8080 with --test-listener;
+      output "code_deploy": {"application", "deployment_group", "service"}). The emulator
+      does not roll CODE_DEPLOY services out, so "services" leaves APP out.
 
   deploy   --name APP --color blue|green [--style spinnaker|update]
            [--scale-old-to-zero] [--desired N] [--blue-tg ARN --green-tg ARN] [--cluster C]
@@ -123,7 +128,7 @@ def clients(endpoint):
     cfg = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60)
     return types.SimpleNamespace(**{
         svc: session.client(svc, endpoint_url=endpoint, config=cfg)
-        for svc in ("ec2", "elbv2", "ecs", "cloudwatch", "secretsmanager")
+        for svc in ("ec2", "elbv2", "ecs", "cloudwatch", "secretsmanager", "codedeploy")
     })
 
 
@@ -250,14 +255,17 @@ def network_config(subnets, sg):
     return {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}}
 
 
-def create_service(c, cluster, name, taskdef, tg, netcfg, desired, advanced=None):
+def create_service(c, cluster, name, taskdef, tg, netcfg, desired, advanced=None, controller=None):
     lb = {"targetGroupArn": tg, "containerName": "app", "containerPort": 80}
     if advanced:
         lb["advancedConfiguration"] = advanced
+    kw = {"deploymentController": {"type": controller}} if controller else {}
     svc = c.ecs.create_service(
         cluster=cluster, serviceName=name, taskDefinition=taskdef, desiredCount=desired,
-        launchType="FARGATE", networkConfiguration=netcfg, loadBalancers=[lb],
+        launchType="FARGATE", networkConfiguration=netcfg, loadBalancers=[lb], **kw,
     )["service"]
+    if controller:
+        return svc  # CodeDeploy deploys it: no ECS deployment configuration to set
     # moto drops deploymentConfiguration on create; set it afterwards like Terraform would.
     config = {"maximumPercent": 200, "minimumHealthyPercent": 100}
     if advanced:
@@ -265,6 +273,26 @@ def create_service(c, cluster, name, taskdef, tg, netcfg, desired, advanced=None
         config.update(strategy="BLUE_GREEN", bakeTimeInMinutes=5)
     c.ecs.update_service(cluster=cluster, service=name, deploymentConfiguration=config)
     return svc
+
+
+def create_code_deploy_group(c, app, cluster, blue, green, listener, test_listener):
+    """CodeDeploy application APP-cd (ECS) with deployment group APP-dg deploying service
+    APP: the pair blue/green (by name), production route the :80 listener, test route
+    the :8080 listener when there is one."""
+    application, group = app + "-cd", app + "-dg"
+    pair = {"targetGroups": [{"name": tg.split(":targetgroup/", 1)[1].split("/")[0]} for tg in (blue, green)],
+            "prodTrafficRoute": {"listenerArns": [listener]}}
+    if test_listener:
+        pair["testTrafficRoute"] = {"listenerArns": [test_listener]}
+    c.codedeploy.create_application(applicationName=application, computePlatform="ECS")
+    c.codedeploy.create_deployment_group(
+        applicationName=application, deploymentGroupName=group, serviceRoleArn=ACCOUNT_ROLE,
+        deploymentConfigName="CodeDeployDefault.ECSAllAtOnce",
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        ecsServices=[{"clusterName": cluster, "serviceName": app}],
+        loadBalancerInfo={"targetGroupPairInfoList": [pair]},
+    )
+    return {"application": application, "deployment_group": group, "service": app}
 
 
 def parse_weights(text):
@@ -360,6 +388,7 @@ def cmd_create(c, a):
         "two": [("blue", app + "-blue"), ("green", app + "-green")],
         "spinnaker": [("blue", app + "-prod-v000"), ("green", app + "-prod-v001")],
         "ecs-native": [("blue", app)],
+        "codedeploy": [("blue", app)],
         "none": [],
     }[a.services]
     skipped = []
@@ -376,14 +405,19 @@ def cmd_create(c, a):
                         "roleArn": ACCOUNT_ROLE}
             if test_rule:
                 advanced["testListenerRule"] = test_rule
-        create_service(c, cluster_name, svc_name, taskdef, tgs[color], net, a.desired, advanced)
-        services[color].append(svc_name)
+        controller = "CODE_DEPLOY" if a.services == "codedeploy" else None
+        create_service(c, cluster_name, svc_name, taskdef, tgs[color], net, a.desired, advanced, controller)
+        if not controller:  # the emulator rolls out ECS-controlled services only
+            services[color].append(svc_name)
         if advanced:
             got = c.ecs.describe_services(cluster=cluster_name, services=[svc_name])["services"][0]
             echoed = got["loadBalancers"][0].get("advancedConfiguration")
             out_extra["advanced_configuration"] = echoed
             if echoed != advanced:
                 log("ECS-native advancedConfiguration did not round-trip: sent %r, got %r" % (advanced, echoed))
+
+    if a.services == "codedeploy":
+        out_extra["code_deploy"] = create_code_deploy_group(c, app, cluster_name, blue, green, listener, test_listener)
 
     for alarm in a.alarm:
         c.cloudwatch.put_metric_alarm(
@@ -710,7 +744,7 @@ def parser():
     sp.add_argument("--name", required=True)
     sp.add_argument("--pointer", choices=("rule", "listener"), default="rule")
     sp.add_argument("--colors", choices=("tag", "name", "none"), default="tag")
-    sp.add_argument("--services", choices=("two", "spinnaker", "ecs-native", "none"), default="two")
+    sp.add_argument("--services", choices=("two", "spinnaker", "ecs-native", "codedeploy", "none"), default="two")
     sp.add_argument("--cluster", help="ECS cluster to use (created if missing); default APP-cluster")
     sp.add_argument("--desired", type=int, default=2)
     sp.add_argument("--oidc", action="store_true")

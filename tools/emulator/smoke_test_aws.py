@@ -7,8 +7,10 @@ with the replaced deployment ACTIVE while it drains, scaling, FAILED with a reas
 CloudWatch DescribeAlarms (composite only when asked, paging at MaxRecords), the
 Dynatrace SLO API (tools/emulator/dynatrace_api.py: Api-Token auth, 401/404, scripted 429/5xx, the
 from/to forms, the SLO's fields),
-and Lambda Invoke (tools/emulator/aws_lambda_invoke.py: scripted answers, recorded payloads, the
-FunctionName spellings, function errors, 404 and bad payloads).
+Lambda Invoke (tools/emulator/aws_lambda_invoke.py: scripted answers, recorded payloads, the
+FunctionName spellings, function errors, 404 and bad payloads), and CodeDeploy ECS
+deployment groups (tools/emulator/aws_codedeploy.py: the one-listener route, BatchGet,
+deployment statuses).
 
 All waits assume the default time scale (0.01: 30 modelled seconds = 0.3 s).
 """
@@ -71,6 +73,8 @@ def run(emu: Any, check: Check) -> None:
     alarms(emu, check, cw)
     dynatrace(emu, check)
     lambda_invoke(emu, check)
+    code_deploy(emu, check, emu.client("codedeploy"), elb, lb, tg1, tg2)
+    code_deploy_service(check, ecs, tg1, subnets, sg)
     bad_scale(check)
 
 
@@ -499,6 +503,78 @@ def native_deployment(emu: Any, check: Check, ecs: Any) -> None:
     emu.api("POST", "/_bluegreen/ecs/native-deployment", {"cluster": "m", "service": "m-roll", "state": "COMPLETED"})
     svc = service(ecs, "m-roll")
     check("finished: one PRIMARY COMPLETED, steady", steady(svc) and len(svc["deployments"]) == 1, summary(svc))
+
+
+def code_deploy(emu: Any, check: Check, cd: Any, elb: Any, lb: str, tg1: str, tg2: str) -> None:
+    """CodeDeploy ECS deployment groups (tools/emulator/aws_codedeploy.py): an ECS group's
+    production traffic route holds exactly one listener ARN and its pair two target groups
+    (CreateDeploymentGroup; the message users quote: "Production traffic route must have
+    exactly one listener Arn"); BatchGetDeploymentGroups answers the groups that exist and
+    names the others in errorMessage
+    (https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_BatchGetDeploymentGroups.html);
+    ListDeployments with includeOnlyStatuses sees a deployment while it is Created, Queued,
+    InProgress, Ready or Baking, not once it Succeeded
+    (https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_DeploymentInfo.html)."""
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=81, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg1}])["Listeners"][0]["ListenerArn"]
+    cd.create_application(applicationName="m-app", computePlatform="ECS")
+
+    def group(name: str, listeners: list[str], tgs: tuple[str, ...] = ("m-one", "m-two")) -> Any:
+        return lambda: cd.create_deployment_group(
+            applicationName="m-app", deploymentGroupName=name, serviceRoleArn="arn:aws:iam::123456789012:role/cd",
+            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            ecsServices=[{"clusterName": "m", "serviceName": "m-roll"}],
+            loadBalancerInfo={"targetGroupPairInfoList": [{
+                "targetGroups": [{"name": n} for n in tgs], "prodTrafficRoute": {"listenerArns": listeners}}]})
+
+    code, message = _error(group("two-listeners", [listener, listener]))
+    check("an ECS group's production route with two listeners is refused",
+          code == "InvalidLoadBalancerInfoException" and "exactly one listener Arn" in message, (code, message))
+    code, _ = _error(group("one-group", [listener], ("m-one",)))
+    check("an ECS group with one target group is refused", code == "InvalidTargetGroupPairException", code)
+    group("m-dg", [listener])()
+    got = cd.batch_get_deployment_groups(applicationName="m-app", deploymentGroupNames=["m-dg", "gone"])
+    info = got["deploymentGroupsInfo"]
+    pair = info[0]["loadBalancerInfo"]["targetGroupPairInfoList"][0] if info else {}
+    check("BatchGetDeploymentGroups answers the group with its route and service, names the missing one",
+          [g["deploymentGroupName"] for g in info] == ["m-dg"] and "gone" in got.get("errorMessage", "")
+          and pair.get("prodTrafficRoute") == {"listenerArns": [listener]}
+          and info[0]["ecsServices"] == [{"clusterName": "m", "serviceName": "m-roll"}], got)
+    code, _ = _error(lambda: cd.batch_get_deployment_groups(applicationName="nope", deploymentGroupNames=["m-dg"]))
+    check("BatchGetDeploymentGroups of an unknown application", code == "ApplicationDoesNotExistException", code)
+
+    open_statuses = ["Created", "Queued", "InProgress", "Ready", "Baking"]
+
+    def open_ones() -> list[str]:
+        return cd.list_deployments(applicationName="m-app", deploymentGroupName="m-dg",
+                                   includeOnlyStatuses=open_statuses)["deployments"]
+
+    check("no deployment yet", open_ones() == [])
+    for status in ("InProgress", "Ready", "Baking"):
+        emu.api("POST", "/_bluegreen/codedeploy/deployment",
+                {"application": "m-app", "deployment_group": "m-dg", "status": status})
+        ids = open_ones()
+        got_status = cd.get_deployment(deploymentId=ids[0])["deploymentInfo"]["status"] if ids else None
+        check(f"a deployment {status} is listed as in progress", len(ids) == 1 and got_status == status, ids)
+    emu.api("POST", "/_bluegreen/codedeploy/deployment",
+            {"application": "m-app", "deployment_group": "m-dg", "status": "Succeeded"})
+    check("a Succeeded deployment is not", open_ones() == [])
+
+
+def code_deploy_service(check: Check, ecs: Any, tg: str, subnets: list[str], sg: str) -> None:
+    """A service CodeDeploy deploys runs its original (blue) task set from its creation
+    ("Service creation results in the creation of a (blue) task set registered with the
+    specified target group",
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/migrate-codedeploy-to-ecs-bluegreen.html)."""
+    net = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}}
+    svc = ecs.create_service(cluster="m", serviceName="m-cd", taskDefinition=taskdef(ecs, "m:cd"), desiredCount=2,
+                             launchType="FARGATE", networkConfiguration=net,
+                             deploymentController={"type": "CODE_DEPLOY"}, loadBalancers=[
+                                 {"targetGroupArn": tg, "containerName": "app", "containerPort": 80}])["service"]
+    check("a CODE_DEPLOY service runs its desired count from its creation",
+          svc["deploymentController"] == {"type": "CODE_DEPLOY"} and svc["runningCount"] == 2
+          and service(ecs, "m-cd")["runningCount"] == 2, summary(svc))
+    ecs.delete_service(cluster="m", service="m-cd", force=True)
 
 
 def alarms(emu: Any, check: Check, cw: Any) -> None:

@@ -131,6 +131,7 @@ provider "bluegreen" {{
     cloudwatch     = "{ep}"
     secretsmanager = "{ep}"
     lambda         = "{ep}"
+    codedeploy     = "{ep}"
     sts            = "{ep}"
   }}
 }}

@@ -25,6 +25,11 @@ pub fn schema() -> Schema {
             "Endpoint URL for AWS Secrets Manager (the Dynatrace tokens of `promotion.dynatrace`).",
         ))
         .attribute(Attribute::optional("lambda", Type::String, "Endpoint URL for AWS Lambda (lifecycle hooks)."))
+        .attribute(Attribute::optional(
+            "codedeploy",
+            Type::String,
+            "Endpoint URL for AWS CodeDeploy (read only: whether a CodeDeploy deployment group also routes a release's pointer, and whether it is deploying).",
+        ))
         .attribute(Attribute::optional("sts", Type::String, "Endpoint URL for AWS STS (used by `assume_role`)."));
     let assume_role = Block::new("Assume this IAM role, using the credentials of the standard chain.")
         .attribute(Attribute::required("role_arn", Type::String, "ARN of the IAM role to assume."))
@@ -99,6 +104,7 @@ pub struct Endpoints {
     pub cloudwatch: Option<String>,
     pub secretsmanager: Option<String>,
     pub lambda: Option<String>,
+    pub codedeploy: Option<String>,
     pub sts: Option<String>,
 }
 
@@ -126,6 +132,7 @@ impl ProviderConfig {
                 cloudwatch: known_string(endpoints.get("cloudwatch")),
                 secretsmanager: known_string(endpoints.get("secretsmanager")),
                 lambda: known_string(endpoints.get("lambda")),
+                codedeploy: known_string(endpoints.get("codedeploy")),
                 sts: known_string(endpoints.get("sts")),
             },
         }
@@ -177,7 +184,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
     }
     if let Some(endpoints) = config.get("endpoints").single_block() {
-        for service in ["ecs", "elbv2", "cloudwatch", "secretsmanager", "lambda", "sts"] {
+        for service in ["ecs", "elbv2", "cloudwatch", "secretsmanager", "lambda", "codedeploy", "sts"] {
             if let Some(url) = endpoints.get(service).as_str() {
                 let ok = (url.starts_with("http://") || url.starts_with("https://"))
                     && url
@@ -228,6 +235,8 @@ pub struct AwsClients {
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     /// Invokes the lifecycle hooks (`traffic_switch::hooks`).
     pub lambda: aws_sdk_lambda::Client,
+    /// Reads who else routes a pointer (`pointer_owner`): deployment groups, deployments.
+    pub codedeploy: aws_sdk_codedeploy::Client,
     /// Coalesced pointer reads for refresh and plan.
     pub pointers: crate::pointer_loader::PointerLoader,
     /// Target-group facts that hold for the whole run.
@@ -310,6 +319,13 @@ impl AwsClients {
             }
             aws_sdk_lambda::Client::from_conf(b.build())
         };
+        let codedeploy = {
+            let mut b = aws_sdk_codedeploy::config::Builder::from(&base);
+            if let Some(url) = &cfg.endpoints.codedeploy {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_codedeploy::Client::from_conf(b.build())
+        };
         let window = std::env::var("BLUEGREEN_COALESCE_WINDOW_MS")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -322,6 +338,7 @@ impl AwsClients {
             cloudwatch,
             secretsmanager,
             lambda,
+            codedeploy,
             pointers,
             target_groups: Default::default(),
             region: base.region().map(|r| r.to_string()),

@@ -11,6 +11,7 @@
 //! - [`ecs`]: services by name or ARN, a cluster's services.
 //! - [`cloudwatch`]: alarm states.
 //! - [`secretsmanager`]: a secret's string (the Dynatrace tokens).
+//! - [`codedeploy`]: applications, deployment groups, deployments in progress.
 //! - here: the one place AWS errors become [`Error`], and calls are batched and paged.
 //!
 //! To add an AWS read: a `find_*` in its service's module, using [`failed`] for errors,
@@ -20,6 +21,7 @@
 
 pub mod clients;
 pub mod cloudwatch;
+pub mod codedeploy;
 pub mod ecs;
 pub mod elbv2;
 pub mod secretsmanager;

@@ -69,7 +69,10 @@ pub(super) async fn gather(aws: &AwsClients, f: &Filters) -> Result<Inventory> {
         .map(ServiceView::from_service)
         .collect();
     // Whatever the prefix, a service that shifts traffic on a listed pointer is named.
-    let mut inv = Inventory { services, natives: pointer_owner::natives_of(&all), ..Default::default() };
+    let controllers = pointer_owner::ClusterControllers::of(&all);
+    let code_deploy =
+        pointer_owner::code_deploy::cluster_routes(aws, &f.cluster, &controllers.code_deploy_services).await?;
+    let mut inv = Inventory { services, natives: controllers.natives, code_deploy, ..Default::default() };
     let service_tgs: Vec<String> = inv.service_target_groups().into_iter().map(str::to_string).collect();
     if service_tgs.is_empty() {
         return Ok(inv);

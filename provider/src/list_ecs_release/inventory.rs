@@ -4,7 +4,7 @@
 use crate::arn;
 use crate::aws::ecs as aws_ecs;
 use crate::discovery::{self, Found};
-use crate::pointer_owner::{self, NativeLoadBalancer};
+use crate::pointer_owner::{self, CodeDeployRoute, NativeLoadBalancer};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// ECS-native blue/green, from one load balancer of a service.
@@ -48,6 +48,9 @@ pub(super) struct Inventory {
     /// The ECS-native load balancers of every service of the cluster (a prefix filter
     /// aside): a service that shifts traffic on a release's pointer is warned about.
     pub(super) natives: Vec<NativeLoadBalancer>,
+    /// The CodeDeploy routes of the cluster's CODE_DEPLOY services (none looked up when
+    /// it has none): a deployment group routing a release's pointer is warned about.
+    pub(super) code_deploy: Vec<CodeDeployRoute>,
     /// Every rule and listener default action on the load balancers the services use.
     pub(super) pointers: Vec<Found>,
     /// The `bluegreen:color` tag of each target group looked up (None: no tag).

@@ -28,7 +28,9 @@
 //! deleted one is a warning), DescribeTags by 20 target groups, and per load balancer one
 //! DescribeListeners and one DescribeRules per listener (400 rules a page), 4 load
 //! balancers at a time. Only target groups nothing pairs cost more: one
-//! DescribeTargetGroups by 20 names for their name twins.
+//! DescribeTargetGroups by 20 names for their name twins. A cluster with a CODE_DEPLOY
+//! service adds the lookup of its CodeDeploy deployment groups (cost in
+//! `pointer_owner::code_deploy`), so a release one of them routes carries a warning.
 
 //!
 //! # Layout
@@ -155,7 +157,10 @@ pub async fn list(aws: Option<&AwsClients>, req: ListResourceRequest, sink: List
     if let Some(l) = &filters.listener_arn {
         listed = releases::on_listener(&inv, listed, l);
     }
-    for event in ordered(releases::events(listed, &filters.cluster, req.include_resource, &inv.natives), req.limit) {
+    for event in ordered(
+        releases::events(listed, &filters.cluster, req.include_resource, &inv.natives, &inv.code_deploy),
+        req.limit,
+    ) {
         if !sink.send(event).await {
             return;
         }

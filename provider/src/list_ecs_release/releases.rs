@@ -6,7 +6,7 @@ use super::inventory::{Inventory, candidates};
 use crate::arn;
 use crate::discovery::{self, Found};
 use crate::errors::Error;
-use crate::pointer_owner::{self, NativeLoadBalancer};
+use crate::pointer_owner::{self, CodeDeployRoute, NativeLoadBalancer};
 use crate::resource_ecs_release;
 use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
 use std::collections::BTreeMap;
@@ -251,12 +251,14 @@ pub(super) fn on_listener(inv: &Inventory, listed: Vec<Listed>, listener: &str) 
 }
 
 /// The events for what was listed, in order. A release whose pointer an ECS-native
-/// service also moves carries a warning naming that service (once per service).
+/// service or a CodeDeploy deployment group also moves carries a warning naming that
+/// owner (once per owner).
 pub(super) fn events(
     listed: Vec<Listed>,
     cluster: &str,
     include_resource: bool,
     natives: &[NativeLoadBalancer],
+    routes: &[CodeDeployRoute],
 ) -> Vec<ListResourceEvent> {
     listed
         .into_iter()
@@ -272,7 +274,7 @@ pub(super) fn events(
                         .detached
                         .map(|c| resource_ecs_release::detached_warning(&r.pointer, &r.pair, c).into())
                         .unwrap_or_default();
-                    for (summary, detail) in owner_warnings(natives, cluster, &r) {
+                    for (summary, detail) in owner_warnings(natives, routes, cluster, &r) {
                         d.push(Diagnostic::warning(summary, detail));
                     }
                     d
@@ -288,17 +290,24 @@ pub(super) fn events(
         .collect()
 }
 
-/// The warnings for the ECS-native services that shift traffic on `r`'s pointers, one
-/// per service (its production role first).
-fn owner_warnings(natives: &[NativeLoadBalancer], cluster: &str, r: &Release) -> Vec<(String, String)> {
+/// The warnings for the ECS-native services and CodeDeploy deployment groups that shift
+/// traffic on `r`'s pointers, one per owner (its production role first).
+fn owner_warnings(
+    natives: &[NativeLoadBalancer],
+    routes: &[CodeDeployRoute],
+    cluster: &str,
+    r: &Release,
+) -> Vec<(String, String)> {
     let pointers: Vec<&str> =
         [Some(r.pointer.arn()), r.test.as_ref().map(PointerRef::arn)].into_iter().flatten().collect();
     let mut seen: Vec<String> = Vec::new();
-    pointer_owner::owners_in(natives, cluster, &pointers)
+    let pair = [r.pair.blue.as_str(), r.pair.green.as_str()];
+    pointer_owner::all_owners_in(natives, routes, cluster, &pointers, &pair)
         .into_iter()
         .filter(|o| {
-            let first = !seen.contains(&o.service);
-            seen.push(o.service.clone());
+            let name = o.name();
+            let first = !seen.contains(&name);
+            seen.push(name);
             first
         })
         .map(|o| o.warning())

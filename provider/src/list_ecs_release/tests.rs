@@ -80,6 +80,7 @@ fn cluster() -> Inventory {
     }];
     Inventory {
         natives: Vec::new(),
+        code_deploy: Vec::new(),
         services: vec![
             service("app-blue", &[&tag_a]),
             service("app-green", &[&tag_b]),
@@ -195,7 +196,7 @@ fn listener_filter_keeps_its_releases_and_warnings() {
 #[test]
 fn events_carry_identity_state_and_warnings() {
     let inv = cluster();
-    let ev = events(releases(&inv, "prod"), "prod", true, &inv.natives);
+    let ev = events(releases(&inv, "prod"), "prod", true, &inv.natives, &inv.code_deploy);
     assert_eq!(ev.len(), 6);
     let app = &ev[0];
     let identity = app.identity.as_ref().unwrap();
@@ -216,7 +217,11 @@ fn events_carry_identity_state_and_warnings() {
     let half = ev.iter().find(|e| e.identity.is_none()).unwrap();
     assert!(half.diagnostics.iter().all(|d| d.severity == Severity::Warning) && !half.diagnostics.is_empty());
     // Without include_resource, no state.
-    assert!(events(releases(&inv, "prod"), "prod", false, &inv.natives).iter().all(|e| e.resource_object.is_none()));
+    assert!(
+        events(releases(&inv, "prod"), "prod", false, &inv.natives, &inv.code_deploy)
+            .iter()
+            .all(|e| e.resource_object.is_none())
+    );
 }
 
 #[test]
@@ -232,7 +237,7 @@ fn a_release_whose_pointers_an_ecs_native_service_moves_names_that_service_once(
         test_rule: Some(rule("alb", "l8080", "natt")),
     };
     let owner_warnings = |inv: &Inventory| -> Vec<(String, Vec<String>)> {
-        events(releases(inv, "prod"), "prod", false, &inv.natives)
+        events(releases(inv, "prod"), "prod", false, &inv.natives, &inv.code_deploy)
             .into_iter()
             .map(|e| {
                 let owned = e.diagnostics.iter().filter(|d| d.summary.contains("also writes this pointer"));
@@ -274,7 +279,7 @@ async fn the_limit_keeps_every_warning_and_says_the_list_was_cut() {
     // A warning sorting after every release ("zz"), which a cut after two releases lost.
     inv.services.push(service("zz", &[&tg("zz-tg-a")]));
     inv.tags.insert(tg("zz-tg-a"), Some("green".into()));
-    let all = events(releases(&inv, "prod"), "prod", false, &inv.natives);
+    let all = events(releases(&inv, "prod"), "prod", false, &inv.natives, &inv.code_deploy);
     let got = send_all(all.clone(), 2).await;
     let results: Vec<&str> = got.iter().filter(|e| e.identity.is_some()).map(|e| e.display_name.as_str()).collect();
     assert_eq!(results, ["app · rule …/app1 → blue", "det · listener :443 …/l443 → blue"]);
@@ -344,7 +349,7 @@ fn generated_configuration_holds_only_the_inputs() {
     use crate::import_adoption::RecentImports;
     use tfplugin::provider::GenerateResourceConfigRequest;
     let inv = cluster();
-    let ev = events(releases(&inv, "prod"), "prod", true, &inv.natives);
+    let ev = events(releases(&inv, "prod"), "prod", true, &inv.natives, &inv.code_deploy);
     let state = ev[0].resource_object.clone().unwrap();
     let recent = RecentImports::default();
     let resp = resource_ecs_release::generate_config(

@@ -44,7 +44,21 @@ impl Check for ServiceCheck<'_> {
 
     async fn read(&mut self) -> Result<Reading> {
         let found = self.watch.poll_and_judge(self.aws).await?;
-        Ok(judge(self.target, &found, &self.watch.rule))
+        let reading = judge(self.target, &found, &self.watch.rule);
+        if self.watch.holding || matches!(reading.verdict, Verdict::Refuse(_)) {
+            return Ok(reading);
+        }
+        // Before a write, a CodeDeploy deployment group routing the pointer refuses at
+        // once while it deploys, as an ECS-native owner does in `judge`: waiting would race
+        // CodeDeploy's reroute. No call unless the cluster has a CODE_DEPLOY service.
+        let t = self.target;
+        let groups = t.target_groups();
+        let code_deploy =
+            crate::pointer_owner::code_deploy::refusal_for_the_gate(self.aws, t.cluster, &t.pointers, &groups);
+        match code_deploy.await? {
+            Some(refusal) => Ok(Reading::new(Verdict::Refuse(refusal), reading.seen)),
+            None => Ok(reading),
+        }
     }
 }
 

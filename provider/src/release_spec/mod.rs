@@ -39,6 +39,18 @@ pub struct ReleaseSpec {
 }
 
 impl ReleaseSpec {
+    /// Every target group of the release, once each: its pair's, then each route's.
+    pub fn target_groups(&self) -> Vec<&str> {
+        let pairs = std::iter::once(&self.pair).chain(self.routes.iter().map(|r| &r.pair));
+        let mut groups: Vec<&str> = Vec::new();
+        for tg in pairs.flat_map(|p| [p.blue.as_str(), p.green.as_str()]) {
+            if !groups.contains(&tg) {
+                groups.push(tg);
+            }
+        }
+        groups
+    }
+
     /// The traffic this configuration asks for, filling what it leaves open from `live`.
     pub fn desired(&self, live: Traffic) -> Traffic {
         Traffic {

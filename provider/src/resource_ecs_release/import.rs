@@ -89,14 +89,14 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
     let mut diagnostics = Diagnostics::new();
     let pointers: Vec<&str> =
         [Some(&pointer.target), test.as_ref()].into_iter().flatten().map(PointerRef::arn).collect();
-    match pointer_owner::find_owners(aws, &cluster, &pointers).await {
+    match pointer_owner::find_owners(aws, &cluster, &pointers, &[pair.blue.as_str(), pair.green.as_str()]).await {
         Ok(owners) => {
             for owner in owners {
                 let (summary, detail) = owner.warning();
                 diagnostics.warning(summary, detail);
             }
         }
-        Err(e) => hclog::warn("could not look for an ECS-native owner of the pointer", &[("error", &e.to_string())]),
+        Err(e) => hclog::warn("could not look for another owner of the pointer", &[("error", &e.to_string())]),
     }
     ImportResourceResponse {
         imported: vec![ImportedResource {

@@ -168,9 +168,9 @@ async fn read_live_at_create(aws: &AwsClients, spec: &ReleaseSpec, diagnostics: 
     moving
 }
 
-/// A warning at the pointer's attribute for each ECS-native service that shifts traffic
-/// on the release's production or test pointer (`pointer_owner`). A failed lookup only
-/// logs: the apply checks again before it writes.
+/// A warning at the pointer's attribute for each ECS-native service or CodeDeploy
+/// deployment group that shifts traffic on one of the release's pointers (production,
+/// test, each route's) (`pointer_owner`). A failed lookup only logs: the apply checks again before it writes.
 pub(super) async fn owner_warnings(aws: &AwsClients, spec: &ReleaseSpec) -> Diagnostics {
     let mut d = Diagnostics::new();
     let mut pointers = vec![(&spec.pointer, AttrPath::root(pointer_attr(&spec.pointer)))];
@@ -180,10 +180,10 @@ pub(super) async fn owner_warnings(aws: &AwsClients, spec: &ReleaseSpec) -> Diag
         pointers.extend(route.test_pointer.as_ref().map(|t| (t, route_path(i, test_attr(t)))));
     }
     let arns: Vec<&str> = pointers.iter().map(|(p, _)| p.arn()).collect();
-    let owners = match pointer_owner::find_owners(aws, &spec.cluster, &arns).await {
+    let owners = match pointer_owner::find_owners(aws, &spec.cluster, &arns, &spec.target_groups()).await {
         Ok(owners) => owners,
         Err(e) => {
-            hclog::warn("could not look for an ECS-native owner of the pointer", &[("error", &e.to_string())]);
+            hclog::warn("could not look for another owner of the pointer", &[("error", &e.to_string())]);
             return d;
         }
     };

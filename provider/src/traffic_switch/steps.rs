@@ -12,7 +12,7 @@ use tfplugin::hclog;
 
 impl Switch<'_> {
     /// The promotion gate on the gaining color before anything moves (pulling a canary
-    /// back is gated without the alarms), then the ECS-native owner check.
+    /// back is gated without the alarms), then the owner check (ECS-native or CodeDeploy).
     pub(super) async fn gate_before_the_first_write(&self, p: &mut Progress, m: &Move) -> Result<(), Error> {
         let Some(color) = m.gaining else { return self.refuse_while_the_owner_deploys(p).await };
         self.say(format!("waiting for the promotion gate on {color}"));
@@ -25,20 +25,23 @@ impl Switch<'_> {
         };
         promotion_gate::wait_for_gate(self.ctx, self.aws, gate, &self.gate_target(color), self.op, self.progress)
             .await?;
-        // The gate may have waited minutes: an ECS-native owner may have started a
-        // deployment meanwhile. Checked before the first write that moves traffic (or
-        // moves the test pointer for the hooks).
+        // The gate may have waited minutes: an owner (ECS-native or CodeDeploy) may have
+        // started a deployment meanwhile. Checked before the first write that moves
+        // traffic (or moves the test pointer for the hooks).
         self.refuse_while_the_owner_deploys(p).await
     }
 
     /// Refuses, writing nothing, while an ECS service that shifts traffic on the
-    /// production or test pointer itself (ECS native blue/green) has a deployment in
-    /// progress: its writes and ours would undo each other (`pointer_owner`). An owner
+    /// production, test or a route's pointer itself (ECS native blue/green), or a
+    /// CodeDeploy deployment group routing it, has a deployment in progress: its writes
+    /// and ours would undo each other (`pointer_owner`). An owner
     /// that is not deploying is a warning of the outcome: the apply says it too.
     pub(super) async fn refuse_while_the_owner_deploys(&self, p: &mut Progress) -> Result<(), Error> {
         let spec = self.spec;
         let pointers = self.every_pointer();
-        let owners = crate::pointer_owner::refuse_while_an_owner_deploys(self.aws, &spec.cluster, &pointers).await?;
+        let groups = spec.target_groups();
+        let owners =
+            crate::pointer_owner::refuse_while_an_owner_deploys(self.aws, &spec.cluster, &pointers, &groups).await?;
         for warning in owners.iter().map(crate::pointer_owner::Owner::warning) {
             if !p.owner_warnings.contains(&warning) {
                 p.owner_warnings.push(warning);
