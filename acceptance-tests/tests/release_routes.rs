@@ -236,20 +236,22 @@ fn a_second_writer_on_one_route_during_a_linear_promotion_is_neither_overwritten
     let emu = Emulator::start();
     let p = Pointers::create(&emu);
     let wd = Workdir::new(&emu.endpoint());
-    let linear = linear_strategy(50, "4s");
+    let linear = linear_strategy(50, "6s");
     p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}{linear}  }}\n"));
     wd.apply();
 
     p.write(&wd, &emu, &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{linear}  }}\n"));
+    let sampler = MultiSampler::start(&emu, p.rules());
     let apply = wd.applying();
     wait_until("the first step on every pointer", Duration::from_secs(30), || {
-        p.rules().iter().all(|(rule, green)| green_share(&emu, rule, green) == 50)
+        sampler.seen.lock().unwrap().last() == Some(&vec![50, 50, 50])
     });
     // An operator sends route 1 back to api's blue during the step's bake.
     scaffold::run(&emu, "flip", &["--rule-arn", p.api.rule(), "--to", &p.api.blue_tg]);
     let out = Output::finish(apply);
+    let seen = sampler.stop();
     no_provider_bug(&out);
-    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(out.code, 1, "{}\n{seen:?}", out.all());
     let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
     // Either the next step's write to route 1 is refused, or (its green now detached
     // from the load balancer) the step's bake fails first; both leave it alone.
