@@ -39,6 +39,7 @@ mod errors;
 mod import_adoption;
 mod import_id;
 mod list_ecs_release;
+mod pair_pointers;
 mod pointer_loader;
 mod pointer_owner;
 mod progress;
