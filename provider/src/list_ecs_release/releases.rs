@@ -145,8 +145,8 @@ pub(super) fn releases(inv: &Inventory, cluster: &str) -> Vec<Listed> {
         // ECS-native names its production pointer; otherwise choose as import does.
         let (_, native_test) = pair_pointers::native_rules_of(&inv.natives, &pair);
         let candidates = found.iter().map(|f| (*f).clone()).collect();
-        let chosen = pair_pointers::choose_primary(&pair, candidates, c.production.as_deref(), native_test)
-            .and_then(|p| {
+        let chosen =
+            pair_pointers::choose_primary(&pair, candidates, c.production.as_deref(), native_test).and_then(|p| {
                 by_arn(p.target.arn()).ok_or_else(|| Error::NotFound { what: "Pointer", arn: p.target.arn().into() })
             });
         let production = match chosen {

@@ -176,7 +176,9 @@ fn ambiguous_and_colorless_pairs_are_warnings_and_the_rest_still_list() {
     let listed = releases(&inv, "prod");
     let w = warnings(&listed);
     assert!(
-        w.iter().any(|d| d.summary.contains("Several pointers") && d.detail.contains("l8443") && d.detail.contains("l9000")),
+        w.iter().any(|d| d.summary.contains("Several pointers")
+            && d.detail.contains("l8443")
+            && d.detail.contains("l9000")),
         "{w:?}"
     );
     assert!(w.iter().any(|d| d.summary.contains("Invalid color tag") && d.detail.contains("purple")), "{w:?}");

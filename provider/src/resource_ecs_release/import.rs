@@ -103,7 +103,8 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
     let others =
         pair_pointers::others(&pair, &all, pointer.target.arn(), test.as_ref().map(PointerRef::arn), native_test);
     let state = release_state(&cluster, &pointer.target, &pair, traffic, test.as_ref(), &others.routes);
-    let mut diagnostics = Diagnostics(others.outside.iter().map(|p| pair_pointers::outside_warning(p, &pair)).collect());
+    let mut diagnostics =
+        Diagnostics(others.outside.iter().map(|p| pair_pointers::outside_warning(p, &pair)).collect());
     // Reported, not refused: importing takes nothing from ECS until an apply writes, and
     // the plan and the apply say the same. The lookup is the listing the test pointer used.
     let pointers: Vec<&str> = [Some(&pointer.target), test.as_ref()]
