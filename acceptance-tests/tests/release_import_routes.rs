@@ -57,9 +57,19 @@ fn import_by_service_generates_the_primary_and_a_route_per_other_pointer_and_pla
             t.s.cluster
         ),
     );
+    // A rule splitting blue with a maintenance group outside the pair: no route, a warning.
+    let maintenance = scaffold::run(&emu, "target-group", &["--like", &t.s.blue_tg, "--name", "maintenance"]);
+    let maintenance = maintenance["target_group_arn"].as_str().unwrap().to_string();
+    let mixed = create_rules(&emu, &t.s.listener_arn, &t.s.blue_tg, 1).remove(0);
+    let weights = format!("{}=90,{maintenance}=10", t.s.blue_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", &mixed, "--weights", &weights]);
     let out = wd.run(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"]);
     assert_eq!(out.code, 0, "{}", out.all());
+    let said = out.all().replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains("Pointer forwards outside the pair: not a route"), "{said}");
+    assert!(said.contains(&mixed) && said.contains(&format!("also to {maintenance}")), "{said}");
     let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
+    assert!(!generated.contains(&mixed), "{generated}");
     // The primary is the production rule on :80, as import chose it before routes; the
     // listener and the rule on 8443 are routes, in ARN order; the test rule is neither.
     let primary = generated.lines().find(|l| l.trim_start().starts_with("listener_rule_arn")).unwrap_or_default();
@@ -172,4 +182,38 @@ fn import_by_rule_arn_finds_the_routes_too_and_a_configuration_without_them_only
     assert_eq!(emu.request_count("ModifyRule") + emu.request_count("ModifyListener"), 0, "forgetting writes nothing");
     assert_eq!(wd.plan_exit_code().code, 0);
     assert!(!shown(&wd).contains("route {"));
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_route_that_an_ecs_native_service_moves_is_imported_with_a_warning_naming_it() {
+    let emu = Emulator::start();
+    // ECS native blue/green: its productionListenerRule names both groups; a second rule
+    // on the listener names them too, and is the one imported by ARN.
+    let s = Scaffold::create(&emu, "nat", &["--colors", "tag", "--services", "ecs-native", "--test-listener"]);
+    let other = create_rules(&emu, &s.listener_arn, &s.blue_tg, 1).remove(0);
+    let weights = format!("{}=100,{}=0", s.blue_tg, s.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", &other, "--weights", &weights]);
+    let wd = Workdir::new(&emu.endpoint());
+    wd.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            provider_block(&emu.endpoint()),
+            s.release_hcl("listener_rule_arn", "").replace(s.rule(), &other)
+        ),
+    );
+    let out =
+        wd.ok(&["import", "-input=false", "-no-color", "bluegreen_ecs_release.app", &format!("{}/{other}", s.cluster)]);
+    // The service's production rule is a route, and said to be ECS's too; its test rule
+    // stays the release's test pointer (the pair's testListenerRule), never a route.
+    let all = out.all().replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(all.contains(&format!("ECS service {}/nat also writes this pointer", s.cluster)), "{all}");
+    assert!(all.contains(&format!("{} is the productionListenerRule of ECS service nat", s.rule())), "{all}");
+    let state = shown(&wd);
+    assert_eq!(state.matches("route {").count(), 1, "{state}");
+    assert!(state.contains(&format!("listener_rule_arn       = \"{}\"", s.rule())), "{state}");
+    let test_rule = s.test_rule_arn.as_deref().unwrap();
+    assert!(state.contains(&format!("test_listener_rule_arn   = \"{test_rule}\"")), "{state}");
+    assert_eq!(state.matches(test_rule).count(), 1, "{state}");
 }
