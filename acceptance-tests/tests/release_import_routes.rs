@@ -162,7 +162,21 @@ fn import_by_rule_arn_finds_the_routes_too_and_a_configuration_without_them_only
     // Written with the routes: the import by ARN records them; the plan is empty.
     let wd = Workdir::new(&emu.endpoint());
     wd.write("main.tf", &release(&t.routes_hcl()));
+    emu.reset_requests();
     wd.ok(&["import", "-input=false", "-no-color", "bluegreen_ecs_release.app", &id]);
+    // The cost of finding the routes: the pair's load balancer read as import by service
+    // and query read it (DescribeTargetGroups, one DescribeListeners, one DescribeRules
+    // per listener: 80, the test listener and 8443), beside the named rule's own read,
+    // its colors (DescribeTags) and the cluster's ECS-native configuration; then the
+    // refresh reads the primary and the routes, one call per listener (the rule on :80,
+    // the rule on 8443, the listener's default action).
+    let requests = emu.requests()["by_action"].clone();
+    assert_eq!(requests["DescribeTargetGroups"], 1, "{requests}");
+    assert_eq!(requests["DescribeListeners"], 1 + 1, "{requests}");
+    assert_eq!(requests["DescribeRules"], 1 + 3 + 2, "{requests}");
+    assert_eq!(requests["DescribeTags"], 1, "{requests}");
+    assert_eq!(requests["ListServices"], 1, "{requests}");
+    assert_eq!(requests["DescribeServices"], 1, "{requests}");
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 0, "{}", plan.all());
     // Written by hand for the one rule: the plan shows the two routes the import found

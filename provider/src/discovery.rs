@@ -216,19 +216,24 @@ fn natives_of(services: &[aws_sdk_ecs::types::Service]) -> Vec<(String, String, 
 
 /// The test pointer import records for a release: its ECS-native `testListenerRule`
 /// ([`native_test_rule`]) if that rule exists and forwards within the pair. One listing
-/// of the cluster's services per process and, when there is such a rule, one
-/// DescribeRules.
+/// of the cluster's services per process; the rule is taken from `listed` (the pair's
+/// load balancers, read by import already), else read (one DescribeRules).
 pub async fn native_test_pointer(
     aws: &AwsClients,
     cluster: &str,
     pair: &Pair,
     production: &PointerRef,
+    listed: &[Found],
 ) -> Result<Option<PointerRef>> {
     let config = pointer_owner::cluster_natives(aws, cluster).await?;
     let natives = config.iter().map(|n| (n.target_group.as_str(), n.alternate.as_str(), n.test_rule.as_deref()));
     let Some(rule) = native_test_rule(natives, pair, production.arn()) else { return Ok(None) };
     let target = PointerRef::Rule(rule.to_string());
-    match traffic_pointer::read(&aws.elbv2, &target).await {
+    let read = match listed.iter().find(|f| f.pointer.target == target) {
+        Some(f) => Ok(f.pointer.clone()),
+        None => traffic_pointer::read(&aws.elbv2, &target).await,
+    };
+    match read {
         Ok(p) if p.traffic(pair, None).is_ok() => Ok(Some(target)),
         Ok(_) | Err(Error::NotFound { .. }) => Ok(None),
         Err(e) => Err(e),

@@ -93,7 +93,7 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
         Err(e) => return ImportResourceResponse { diagnostics: e.to_diagnostic().into(), ..Default::default() },
     };
     // The ECS-native testListenerRule, as `terraform query` lists it (and no other guess).
-    let test = match discovery::native_test_pointer(aws, &cluster, &pair, &pointer.target).await {
+    let test = match discovery::native_test_pointer(aws, &cluster, &pair, &pointer.target, &all).await {
         Ok(t) => t,
         Err(e) => return ImportResourceResponse { diagnostics: e.to_diagnostic().into(), ..Default::default() },
     };
