@@ -14,6 +14,7 @@
 use crate::discovery::{Found, choose_pointer};
 use crate::errors::Result;
 use crate::pointer_owner::NativeLoadBalancer;
+use crate::release_spec::MAX_ROUTES;
 use crate::traffic_pointer::{Pair, Pointer};
 use tfplugin::Diagnostic;
 
@@ -68,6 +69,8 @@ pub struct Others {
     pub routes: Vec<Pointer>,
     /// Pointers forwarding to the pair and to other target groups too: not routes.
     pub outside: Vec<Pointer>,
+    /// Pointers that split the pair beyond [`MAX_ROUTES`] routes: left out, warned about.
+    pub beyond_limit: Vec<Pointer>,
 }
 
 /// Sorts `all` (every pointer read on the pair's load balancers) beside the release's
@@ -92,7 +95,22 @@ pub fn others(pair: &Pair, all: &[Found], primary: &str, test: Option<&str>, nat
     }
     out.routes.sort_by(|a, b| a.target.arn().cmp(b.target.arn()));
     out.outside.sort_by(|a, b| a.target.arn().cmp(b.target.arn()));
+    if out.routes.len() > MAX_ROUTES {
+        out.beyond_limit = out.routes.split_off(MAX_ROUTES);
+    }
     out
+}
+
+/// The warning for the pointers that split the pair beyond the routes a release holds.
+pub fn beyond_limit_warning(left_out: &[Pointer]) -> Diagnostic {
+    let arns: Vec<&str> = left_out.iter().map(|p| p.target.arn()).collect();
+    Diagnostic::warning(
+        "More pointers than a release has routes",
+        format!(
+            "A release has at most {MAX_ROUTES} `route` blocks; the first {MAX_ROUTES} pointers that split this pair (by ARN) are its routes, and these are not: {}. This release does not move them. A pair on that many pointers is usually several services: give each its own target groups and release.",
+            arns.join(", ")
+        ),
+    )
 }
 
 /// The warning for a pointer that forwards to the pair and to other target groups: it

@@ -28,6 +28,8 @@ pub(super) struct Release {
     pub(super) routes: Vec<Pointer>,
     /// Pointers forwarding to the pair and to other target groups: warned about.
     pub(super) outside: Vec<Pointer>,
+    /// Pointers splitting the pair beyond the routes a release holds: warned about.
+    pub(super) beyond_limit: Vec<Pointer>,
 }
 
 impl Release {
@@ -185,6 +187,7 @@ pub(super) fn releases(inv: &Inventory, cluster: &str) -> Vec<Listed> {
             detached,
             routes: others.routes,
             outside: others.outside,
+            beyond_limit: others.beyond_limit,
         }));
     }
     for tg in unpaired {
@@ -300,6 +303,9 @@ pub(super) fn events(
                         .unwrap_or_default();
                     for p in &r.outside {
                         d.push(pair_pointers::outside_warning(p, &r.pair));
+                    }
+                    if !r.beyond_limit.is_empty() {
+                        d.push(pair_pointers::beyond_limit_warning(&r.beyond_limit));
                     }
                     for (summary, detail) in owner_warnings(natives, cluster, &r) {
                         d.push(Diagnostic::warning(summary, detail));

@@ -95,3 +95,16 @@ fn native_rules_are_those_of_the_pair_either_way_round() {
     assert_eq!((p, t), (Some(format!("prod-{GREEN}").as_str()), Some(format!("test-{GREEN}").as_str())));
     assert_eq!(native_rules_of(&natives[..1], &pair()), (None, None));
 }
+
+#[test]
+fn routes_beyond_the_limit_are_left_out_and_named() {
+    let mut all = vec![rule("prod", 443, &[(BLUE, 100), (GREEN, 0)])];
+    let names: Vec<String> = (0..MAX_ROUTES + 2).map(|i| format!("rule-{i:02}")).collect();
+    all.extend(names.iter().rev().map(|a| rule(a, 80, &[(BLUE, 100), (GREEN, 0)])));
+    let o = others(&pair(), &all, "prod", None, None);
+    assert_eq!(o.routes.len(), MAX_ROUTES);
+    assert_eq!(arns(&o.routes)[0], "rule-00");
+    assert_eq!(arns(&o.beyond_limit), [names[MAX_ROUTES].as_str(), names[MAX_ROUTES + 1].as_str()]);
+    let d = beyond_limit_warning(&o.beyond_limit);
+    assert!(d.detail.contains("rule-10, rule-11") && d.detail.contains("at most 10"), "{}", d.detail);
+}

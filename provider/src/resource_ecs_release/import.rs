@@ -105,6 +105,9 @@ pub async fn import(aws: Option<&AwsClients>, req: ImportResourceRequest) -> Imp
     let state = release_state(&cluster, &pointer.target, &pair, traffic, test.as_ref(), &others.routes);
     let mut diagnostics =
         Diagnostics(others.outside.iter().map(|p| pair_pointers::outside_warning(p, &pair)).collect());
+    if !others.beyond_limit.is_empty() {
+        diagnostics.push(pair_pointers::beyond_limit_warning(&others.beyond_limit));
+    }
     // Reported, not refused: importing takes nothing from ECS until an apply writes, and
     // the plan and the apply say the same. The lookup is the listing the test pointer used.
     let pointers: Vec<&str> = [Some(&pointer.target), test.as_ref()]
