@@ -177,3 +177,30 @@ pub fn releases_hcl(s: &Scaffold, rules: &[String], color: &str) -> String {
         s.green_tg
     )
 }
+
+/// Adds an HTTP listener on `port` to `load_balancer_arn` whose default action forwards
+/// to `groups` (target group, weight), through the AWS SDK; returns its ARN.
+pub fn create_listener(emu: &Emulator, load_balancer_arn: &str, port: i32, groups: &[(&str, i32)]) -> String {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, ForwardActionConfig, ProtocolEnum, TargetGroupTuple,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+        let tuples = groups.iter().map(|(tg, w)| TargetGroupTuple::builder().target_group_arn(*tg).weight(*w).build());
+        let forward = Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .forward_config(ForwardActionConfig::builder().set_target_groups(Some(tuples.collect())).build())
+            .build();
+        let out = elb
+            .create_listener()
+            .load_balancer_arn(load_balancer_arn)
+            .protocol(ProtocolEnum::Http)
+            .port(port)
+            .default_actions(forward)
+            .send()
+            .await
+            .expect("create listener");
+        out.listeners()[0].listener_arn().unwrap().to_string()
+    })
+}

@@ -200,15 +200,26 @@ fn query_filters_limit_ambiguity_and_bad_config() {
     let unlimited = query(&wd, &cluster_config(), "  limit = 5", &[]);
     assert!(!unlimited.warnings().iter().any(|w| w.contains("List cut")), "{:?}", unlimited.warnings());
 
-    // A second production pointer for the tags pair (an HTTPS listener also naming both
-    // groups): that pair is a warning, the other four still list.
-    second_listener(&emu, &c.tags);
-    let ambiguous = query(&wd, &cluster_config(), "", &[]);
-    assert_eq!(ambiguous.out.code, 0, "{}", ambiguous.out.all());
-    assert_eq!(ambiguous.results.len(), 4, "{}", ambiguous.out.all());
-    assert!(ambiguous.names().iter().all(|n| !n.starts_with("tags")), "{:?}", ambiguous.names());
-    let w = ambiguous.warnings();
-    assert!(w.iter().any(|w| w.contains("Several pointers forward to the pair") && w.contains(c.tags.rule())), "{w:?}");
+    // A second pointer for the tags pair (a listener on 8443 also naming both groups):
+    // it used to make the pair ambiguous (a warning, not listed); now it moves with the
+    // release as its route. The rule on port 80 stays primary (443, then 80, first), so
+    // the other four and the tags release list as before, the tags one with its route.
+    let https = second_listener(&emu, &c.tags);
+    let with_route = query(&wd, &cluster_config(), "  include_resource = true", &[]);
+    assert_eq!(with_route.out.code, 0, "{}", with_route.out.all());
+    assert_eq!(with_route.results.len(), 5, "{}", with_route.out.all());
+    let tail = |arn: &str| arn[arn.len() - 4..].to_string();
+    let tags_name = format!("tags · rule …/{} → blue (+1 route)", tail(c.tags.rule()));
+    assert!(with_route.names().contains(&tags_name), "{:?}", with_route.names());
+    let tags = with_route.results.iter().find(|r| r["identity"]["listener_rule_arn"] == c.tags.rule()).unwrap();
+    let routes = tags["resource_object"]["route"].as_array().cloned().unwrap_or_default();
+    assert_eq!(routes.len(), 1, "{tags}");
+    assert_eq!(routes[0]["listener_arn"], https.as_str());
+    assert_eq!(routes[0]["active_color"], "blue");
+    assert!(!with_route.warnings().iter().any(|w| w.contains("Several pointers")), "{:?}", with_route.warnings());
+    // Filtering by the route's listener finds the release too.
+    let by_route = query(&wd, &format!("{}\n    listener_arn = \"{https}\"", cluster_config()), "", &[]);
+    assert_eq!(by_route.names(), [tags_name], "{}", by_route.out.all());
 
     // Bad configuration: a diagnostic naming the attribute and the fix, no crash.
     let bad = query(&wd, &format!("{}\n    listener_arn = \"{}\"", cluster_config(), c.tags.rule()), "", &[]);
@@ -441,31 +452,7 @@ fn delete_target_group(emu: &Emulator, arn: &str) {
 
 /// An HTTPS-like second listener (port 8443) whose default action also forwards to both
 /// target groups of `s`: a second production pointer.
-fn second_listener(emu: &Emulator, s: &Scaffold) {
-    use aws_sdk_elasticloadbalancingv2::types::{
-        Action, ActionTypeEnum, ForwardActionConfig, ProtocolEnum, TargetGroupTuple,
-    };
-    let lb = s.raw["load_balancer_arn"].as_str().unwrap().to_string();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
-        let tuple = |tg: &str, w: i32| TargetGroupTuple::builder().target_group_arn(tg).weight(w).build();
-        let forward = Action::builder()
-            .r#type(ActionTypeEnum::Forward)
-            .forward_config(
-                ForwardActionConfig::builder()
-                    .target_groups(tuple(&s.blue_tg, 100))
-                    .target_groups(tuple(&s.green_tg, 0))
-                    .build(),
-            )
-            .build();
-        elb.create_listener()
-            .load_balancer_arn(lb)
-            .protocol(ProtocolEnum::Http)
-            .port(8443)
-            .default_actions(forward)
-            .send()
-            .await
-            .expect("create listener");
-    });
+fn second_listener(emu: &Emulator, s: &Scaffold) -> String {
+    let lb = s.raw["load_balancer_arn"].as_str().unwrap();
+    acceptance_tests::scaffold::create_listener(emu, lb, 8443, &[(&s.blue_tg, 100), (&s.green_tg, 0)])
 }

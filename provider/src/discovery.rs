@@ -216,19 +216,24 @@ fn natives_of(services: &[aws_sdk_ecs::types::Service]) -> Vec<(String, String, 
 
 /// The test pointer import records for a release: its ECS-native `testListenerRule`
 /// ([`native_test_rule`]) if that rule exists and forwards within the pair. One listing
-/// of the cluster's services per process and, when there is such a rule, one
-/// DescribeRules.
+/// of the cluster's services per process; the rule is taken from `listed` (the pair's
+/// load balancers, read by import already), else read (one DescribeRules).
 pub async fn native_test_pointer(
     aws: &AwsClients,
     cluster: &str,
     pair: &Pair,
     production: &PointerRef,
+    listed: &[Found],
 ) -> Result<Option<PointerRef>> {
     let config = pointer_owner::cluster_natives(aws, cluster).await?;
     let natives = config.iter().map(|n| (n.target_group.as_str(), n.alternate.as_str(), n.test_rule.as_deref()));
     let Some(rule) = native_test_rule(natives, pair, production.arn()) else { return Ok(None) };
     let target = PointerRef::Rule(rule.to_string());
-    match traffic_pointer::read(&aws.elbv2, &target).await {
+    let read = match listed.iter().find(|f| f.pointer.target == target) {
+        Some(f) => Ok(f.pointer.clone()),
+        None => traffic_pointer::read(&aws.elbv2, &target).await,
+    };
+    match read {
         Ok(p) if p.traffic(pair, None).is_ok() => Ok(Some(target)),
         Ok(_) | Err(Error::NotFound { .. }) => Ok(None),
         Err(e) => Err(e),
@@ -316,17 +321,26 @@ pub async fn pair_of_pointer(aws: &AwsClients, cluster: &str, pointer: &Pointer)
 /// the target groups' load balancers whose forward action reaches only the pair, the
 /// one [`choose_pointer`] picks.
 pub async fn find_pointer_for_pair(aws: &AwsClients, pair: &Pair) -> Result<Pointer> {
+    choose_pointer(pair, forwarding_within(pair, pointers_of_pair(aws, pair).await?))
+}
+
+/// Every pointer of the load balancers the pair's target groups are attached to (one
+/// DescribeTargetGroups per pair per run, then [`pointers_of_load_balancer`] each).
+pub async fn pointers_of_pair(aws: &AwsClients, pair: &Pair) -> Result<Vec<Found>> {
     let groups = pair_load_balancers(aws, pair).await?;
     let mut lbs: Vec<String> = groups.into_iter().flat_map(|(_, lbs)| lbs).collect();
     lbs.sort();
     lbs.dedup();
     let mut found: Vec<Found> = Vec::new();
     for lb in &lbs {
-        found.extend(
-            pointers_of_load_balancer(aws, lb).await?.into_iter().filter(|f| f.pointer.traffic(pair, None).is_ok()),
-        );
+        found.extend(pointers_of_load_balancer(aws, lb).await?);
     }
-    choose_pointer(pair, found)
+    Ok(found)
+}
+
+/// The pointers whose forward action reaches only the pair (one or both of its groups).
+pub fn forwarding_within(pair: &Pair, all: Vec<Found>) -> Vec<Found> {
+    all.into_iter().filter(|f| f.pointer.traffic(pair, None).is_ok()).collect()
 }
 
 /// Every pointer of a load balancer: each listener's rules and default action, with the
@@ -359,11 +373,17 @@ pub struct Found {
 /// blue/green deployments (CodeDeploy, ECS-native) sit on another port (8080, 8443, 9000).
 const PRODUCTION_PORTS: [i32; 2] = [443, 80];
 
+/// The place of a listener port in [`PRODUCTION_PORTS`] (443 first); other ports after.
+fn port_rank(port: Option<i32>) -> usize {
+    port.and_then(|p| PRODUCTION_PORTS.iter().position(|q| *q == p)).unwrap_or(PRODUCTION_PORTS.len())
+}
+
 /// Picks the production pointer when several forward to the pair:
 /// 1. One that names both target groups. This provider writes production pointers
 ///    that way (the standby at weight 0, so it stays attached to the load balancer),
-///    while test listener rules forward to one group only. Several such pointers are
-///    a real ambiguity (e.g. HTTP and HTTPS listeners both managed): an error.
+///    while test listener rules forward to one group only. Of several such pointers
+///    (HTTP and HTTPS listeners, an internal rule) the one on port 443, then 80, then
+///    the lowest ARN; import and query make the others its `route` blocks.
 /// 2. If none names both (pointers written by a deploy tool, or before this provider
 ///    kept the standby attached), each forwards to one color: the production pointer to
 ///    the active one, a test rule to the standby, and nothing on ALB says which color is
@@ -386,8 +406,15 @@ pub fn choose_pointer(pair: &Pair, mut found: Vec<Found>) -> Result<Pointer> {
         ));
     }
     let both: Vec<usize> = (0..found.len()).filter(|&i| names_both(&found[i])).collect();
-    let production: Vec<usize> = if !both.is_empty() {
-        both
+    // Several naming both groups all move with the release (the others become its
+    // routes, `pair_pointers`): the primary only names it. The production port first,
+    // then the ARN, so import and `terraform query` pick the same one.
+    let first_of_both = both.iter().copied().min_by(|&a, &b| {
+        let key = |i: usize| (port_rank(found[i].port), found[i].pointer.target.arn());
+        key(a).cmp(&key(b))
+    });
+    let production: Vec<usize> = if let Some(i) = first_of_both {
+        vec![i]
     } else if found.len() == 1 {
         vec![0]
     } else {
@@ -506,16 +533,14 @@ mod tests {
         // Even when production sits on an unusual port.
         let prod = found("prod", 8443, &[(BLUE, 0), (GREEN, 100)]);
         assert_eq!(chosen(vec![prod, found("test", 443, &[(BLUE, 1)])]).unwrap(), "prod");
-        // Two pointers naming both groups: ambiguous, and the error names them.
-        let e =
-            chosen(vec![found("http", 80, &[(BLUE, 1), (GREEN, 0)]), found("https", 443, &[(BLUE, 1), (GREEN, 0)])])
-                .unwrap_err()
-                .to_string();
-        assert!(
-            e.contains("Several pointers") && e.contains("http (forwards to blue and green, listener port 80)"),
-            "{e}"
-        );
-        assert!(!e.contains("test"), "{e}");
+        // Several pointers naming both groups all move with the release (the others are
+        // its routes): 443 before 80 before any other port, then the lowest ARN.
+        let http = || found("http", 80, &[(BLUE, 1), (GREEN, 0)]);
+        let https = || found("https", 443, &[(BLUE, 1), (GREEN, 0)]);
+        let admin = || found("admin", 8443, &[(BLUE, 1), (GREEN, 0)]);
+        assert_eq!(chosen(vec![http(), admin(), https()]).unwrap(), "https");
+        assert_eq!(chosen(vec![admin(), http(), found("test", 80, &[(GREEN, 1)])]).unwrap(), "http");
+        assert_eq!(chosen(vec![found("b", 80, &[(BLUE, 1), (GREEN, 0)]), http()]).unwrap(), "b");
     }
 
     #[test]

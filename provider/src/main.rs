@@ -22,7 +22,8 @@
 //!   pagination in one place) and the clients. A new AWS call starts there.
 //! * `traffic_pointer.rs`: a pointer's forward action read, normalised and written
 //!   (`write_once`, the guarded write). `discovery.rs`, `import_id.rs`,
-//!   `import_adoption.rs`: finding a release from a service for import and query.
+//!   `import_adoption.rs`: finding a release from a service for import and query;
+//!   `pair_pointers.rs`: a pair's pointers sorted into primary and `route` blocks.
 //!   `pointer_owner.rs`: an ECS-native blue/green service or (`pointer_owner/code_deploy.rs`)
 //!   a CodeDeploy deployment group that also writes a pointer (warned about by plan,
 //!   import and query; the gate and the switch refuse while it deploys).
@@ -40,6 +41,7 @@ mod errors;
 mod import_adoption;
 mod import_id;
 mod list_ecs_release;
+mod pair_pointers;
 mod pointer_loader;
 mod pointer_owner;
 mod progress;

@@ -17,9 +17,11 @@
 //!
 //! Blue and green are told apart as import does (`bluegreen:color` tag, then the name),
 //! and the production pointer is chosen as import by service chooses it
-//! (`discovery::choose_pointer`). A pair that cannot be listed (one color only, colors
-//! that cannot be told apart, no pointer or two production pointers) is a warning on
-//! the stream, and the other releases still stream. A service on one target group with
+//! (`pair_pointers::choose_primary`); the pair's other pointers that split it are its
+//! `route` blocks, from the same listing (`pair_pointers::others`), as import finds
+//! them. A pair that cannot be listed (one color only, colors that cannot be told
+//! apart, no pointer, or single-color pointers none of which is production) is a
+//! warning on the stream, and the other releases still stream. A service on one target group with
 //! no color (no tag, no blue/green word) is not blue/green at all and is left out.
 //!
 //! Cost of one query, whatever the number of releases on a load balancer: ListServices
@@ -66,7 +68,7 @@ pub fn schema() -> Schema {
     .attribute(Attribute::optional(
         attrs::LISTENER_ARN,
         Type::String,
-        "Only releases whose production pointer is this listener's default action or one of its rules.",
+        "Only releases with a pointer (the production pointer or a route's) that is this listener's default action or one of its rules.",
     ))
     .attribute(Attribute::optional(
         "service_name_prefix",

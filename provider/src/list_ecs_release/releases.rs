@@ -6,9 +6,10 @@ use super::inventory::{Inventory, candidates};
 use crate::arn;
 use crate::discovery::{self, Found};
 use crate::errors::Error;
+use crate::pair_pointers;
 use crate::pointer_owner::{self, CodeDeployRoute, NativeLoadBalancer};
 use crate::resource_ecs_release;
-use crate::traffic_pointer::{Color, Pair, PointerRef, Traffic};
+use crate::traffic_pointer::{Color, Pair, Pointer, PointerRef, Traffic};
 use std::collections::BTreeMap;
 use tfplugin::provider::ListResourceEvent;
 use tfplugin::{Diagnostic, Diagnostics};
@@ -23,10 +24,17 @@ pub(super) struct Release {
     pub(super) traffic: Traffic,
     pub(super) test: Option<PointerRef>,
     pub(super) detached: Option<Color>,
+    /// The pair's other pointers that split it: the release's `route` blocks, by ARN.
+    pub(super) routes: Vec<Pointer>,
+    /// Pointers forwarding to the pair and to other target groups: warned about.
+    pub(super) outside: Vec<Pointer>,
+    /// Pointers splitting the pair beyond the routes a release holds: warned about.
+    pub(super) beyond_limit: Vec<Pointer>,
 }
 
 impl Release {
-    /// `shop-prod · rule …/8d6e → green`, with the split when there is a canary.
+    /// `shop-prod · rule …/8d6e → green`, with the split when there is a canary, and
+    /// `(+2 routes)` when other pointers move with it.
     pub(super) fn display_name(&self) -> String {
         let (kind, arn) = match &self.pointer {
             PointerRef::Rule(a) => ("rule".to_string(), a),
@@ -40,7 +48,12 @@ impl Release {
         };
         let to =
             if self.traffic.standby_percent == 0 { self.traffic.active.to_string() } else { self.traffic.to_string() };
-        format!("{} · {kind} …/{tail} → {to}", self.name)
+        let routes = match self.routes.len() {
+            0 => String::new(),
+            1 => " (+1 route)".to_string(),
+            n => format!(" (+{n} routes)"),
+        };
+        format!("{} · {kind} …/{tail} → {to}{routes}", self.name)
     }
 }
 
@@ -132,12 +145,12 @@ pub(super) fn releases(inv: &Inventory, cluster: &str) -> Vec<Listed> {
         let found: Vec<&Found> = inv.pointers.iter().filter(|f| f.pointer.traffic(&pair, None).is_ok()).collect();
         let by_arn = |arn: &str| found.iter().copied().find(|f| f.pointer.target.arn() == arn);
         // ECS-native names its production pointer; otherwise choose as import does.
-        let chosen = match c.production.as_deref().and_then(by_arn) {
-            Some(f) => Ok(f),
-            None => discovery::choose_pointer(&pair, found.iter().map(|f| (*f).clone()).collect()).and_then(|p| {
+        let (_, native_test) = pair_pointers::native_rules_of(&inv.natives, &pair);
+        let candidates = found.iter().map(|f| (*f).clone()).collect();
+        let chosen =
+            pair_pointers::choose_primary(&pair, candidates, c.production.as_deref(), native_test).and_then(|p| {
                 by_arn(p.target.arn()).ok_or_else(|| Error::NotFound { what: "Pointer", arn: p.target.arn().into() })
-            }),
-        };
+            });
         let production = match chosen {
             Ok(f) => f,
             Err(e) => {
@@ -160,6 +173,10 @@ pub(super) fn releases(inv: &Inventory, cluster: &str) -> Vec<Listed> {
         let natives = inv.natives().map(|n| (n.target_group.as_str(), n.alternate.as_str(), n.test.as_deref()));
         let test = discovery::native_test_rule(natives, &pair, production.pointer.target.arn())
             .and_then(|t| found.iter().copied().find(|f| f.pointer.target.arn() == t));
+        // The pair's other pointers, from the same listing: its routes, as import finds them.
+        let test_arn = test.map(|f| f.pointer.target.arn());
+        let others =
+            pair_pointers::others(&pair, &inv.pointers, production.pointer.target.arn(), test_arn, native_test);
         out.push(Listed::Release(Release {
             name,
             pair: pair.clone(),
@@ -168,6 +185,9 @@ pub(super) fn releases(inv: &Inventory, cluster: &str) -> Vec<Listed> {
             traffic,
             test: test.map(|f| f.pointer.target.clone()),
             detached,
+            routes: others.routes,
+            outside: others.outside,
+            beyond_limit: others.beyond_limit,
         }));
     }
     for tg in unpaired {
@@ -231,8 +251,8 @@ pub(super) fn releases(inv: &Inventory, cluster: &str) -> Vec<Listed> {
     out
 }
 
-/// Keeps what `listener_arn` selects: releases whose production pointer is on that
-/// listener, and warnings about target groups some pointer of it forwards to.
+/// Keeps what `listener_arn` selects: releases with a pointer (production or route) on
+/// that listener, and warnings about target groups some pointer of it forwards to.
 pub(super) fn on_listener(inv: &Inventory, listed: Vec<Listed>, listener: &str) -> Vec<Listed> {
     let forwarded_here = |tg: &str| {
         inv.pointers.iter().any(|f| {
@@ -243,7 +263,9 @@ pub(super) fn on_listener(inv: &Inventory, listed: Vec<Listed>, listener: &str) 
     listed
         .into_iter()
         .filter(|l| match l {
-            Listed::Release(r) => listener_of(&r.pointer).as_deref() == Some(listener),
+            Listed::Release(r) => std::iter::once(&r.pointer)
+                .chain(r.routes.iter().map(|p| &p.target))
+                .any(|p| listener_of(p).as_deref() == Some(listener)),
             Listed::Warning { tgs, .. } => tgs.iter().any(|t| forwarded_here(t)),
             Listed::Stale { .. } => true,
         })
@@ -267,13 +289,26 @@ pub(super) fn events(
                 identity: Some(resource_ecs_release::identity(cluster, &r.pointer)),
                 display_name: r.display_name(),
                 resource_object: include_resource.then(|| {
-                    resource_ecs_release::release_state(cluster, &r.pointer, &r.pair, r.traffic, r.test.as_ref())
+                    resource_ecs_release::release_state(
+                        cluster,
+                        &r.pointer,
+                        &r.pair,
+                        r.traffic,
+                        r.test.as_ref(),
+                        &r.routes,
+                    )
                 }),
                 diagnostics: {
                     let mut d: Diagnostics = r
                         .detached
                         .map(|c| resource_ecs_release::detached_warning(&r.pointer, &r.pair, c).into())
                         .unwrap_or_default();
+                    for p in &r.outside {
+                        d.push(pair_pointers::outside_warning(p, &r.pair));
+                    }
+                    if !r.beyond_limit.is_empty() {
+                        d.push(pair_pointers::beyond_limit_warning(&r.beyond_limit));
+                    }
                     for (summary, detail) in owner_warnings(natives, routes, cluster, &r) {
                         d.push(Diagnostic::warning(summary, detail));
                     }
@@ -298,8 +333,11 @@ fn owner_warnings(
     cluster: &str,
     r: &Release,
 ) -> Vec<(String, String)> {
-    let pointers: Vec<&str> =
-        [Some(r.pointer.arn()), r.test.as_ref().map(PointerRef::arn)].into_iter().flatten().collect();
+    let pointers: Vec<&str> = [Some(r.pointer.arn()), r.test.as_ref().map(PointerRef::arn)]
+        .into_iter()
+        .flatten()
+        .chain(r.routes.iter().map(|p| p.target.arn()))
+        .collect();
     let mut seen: Vec<String> = Vec::new();
     let pair = [r.pair.blue.as_str(), r.pair.green.as_str()];
     pointer_owner::all_owners_in(natives, routes, cluster, &pointers, &pair)

@@ -161,9 +161,12 @@ fn every_kind_of_pair_is_listed_with_its_production_pointer() {
 #[test]
 fn ambiguous_and_colorless_pairs_are_warnings_and_the_rest_still_list() {
     let mut inv = cluster();
-    // A second production pointer naming both shop groups (HTTP and HTTPS both managed).
-    let (shop_b, shop_g) = (tg("shop-blue"), tg("shop-green"));
-    inv.pointers.push(at_listener(&listener("alb", "l443"), 443, &[(&shop_b, 100), (&shop_g, 0)]));
+    // Two pointers each forwarding to one color of the det pair, neither on 443 or 80:
+    // which is production (and which a test or pinned rule) is a guess; not listed.
+    let (det_b, det_g) = (tg("det-blue"), tg("det-green"));
+    inv.pointers.retain(|f| f.pointer.target.arn() != listener("web", "l443"));
+    inv.pointers.push(at_listener(&listener("web", "l8443"), 8443, &[(&det_b, 1)]));
+    inv.pointers.push(at_listener(&listener("web", "l9000"), 9000, &[(&det_g, 1)]));
     // Two groups no tag or name tells apart.
     let (x, y) = (tg("pay-tg-x"), tg("pay-tg-y"));
     inv.services.push(service("pay", &[&x]));
@@ -173,12 +176,57 @@ fn ambiguous_and_colorless_pairs_are_warnings_and_the_rest_still_list() {
     inv.tags.insert(tg("odd-tg"), Some("purple".into()));
     let listed = releases(&inv, "prod");
     let w = warnings(&listed);
-    assert!(w.iter().any(|d| d.summary.contains("Several pointers") && d.detail.contains("l443")), "{w:?}");
+    assert!(
+        w.iter().any(|d| d.summary.contains("Several pointers")
+            && d.detail.contains("l8443")
+            && d.detail.contains("l9000")),
+        "{w:?}"
+    );
     assert!(w.iter().any(|d| d.summary.contains("Invalid color tag") && d.detail.contains("purple")), "{w:?}");
     assert!(w.iter().any(|d| d.summary.contains("Cannot tell blue from green")), "{w:?}");
     assert!(w.iter().all(|d| d.severity == Severity::Warning));
     let names: Vec<&str> = released(&listed).iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, ["app", "det", "nat", "spin-prod"]);
+    assert_eq!(names, ["app", "nat", "shop", "spin-prod"]);
+}
+
+#[test]
+fn the_pairs_other_pointers_are_listed_as_routes_of_one_release() {
+    let mut inv = cluster();
+    let (shop_b, shop_g) = (tg("shop-blue"), tg("shop-green"));
+    let other = tg("other-tg");
+    // HTTPS default action and an internal rule name both shop groups too; a rule
+    // pinned to blue, one splitting blue with another group, and the app's test rule
+    // (green alone) are no routes.
+    let https = listener("alb", "l443");
+    let internal = rule("alb", "l80", "shop-internal");
+    inv.pointers.push(at_listener(&https, 443, &[(&shop_b, 0), (&shop_g, 100)]));
+    inv.pointers.push(at_rule(&internal, 80, &[(&shop_g, 100), (&shop_b, 0)]));
+    inv.pointers.push(at_rule(&rule("alb", "l80", "shop-pinned"), 80, &[(&shop_b, 1)]));
+    inv.pointers.push(at_rule(&rule("alb", "l80", "shop-mixed"), 80, &[(&shop_b, 1), (&other, 1)]));
+    let listed = releases(&inv, "prod");
+    let shop = *released(&listed).iter().find(|r| r.name == "shop").unwrap();
+    // The HTTPS listener is primary (port 443 first); the two rules on :80 are routes, by ARN.
+    assert_eq!(shop.pointer, PointerRef::Listener(https.clone()));
+    let routes: Vec<&str> = shop.routes.iter().map(|p| p.target.arn()).collect();
+    assert_eq!(routes, [rule("alb", "l80", "shop"), internal.clone()]);
+    assert_eq!(shop.display_name(), "shop · listener :443 …/l443 → green (+2 routes)");
+    // The result's state records the routes with their traffic and no groups of their own.
+    let ev = events(listed.clone(), "prod", true, &inv.natives, &inv.code_deploy);
+    let shop_ev = ev.iter().find(|e| e.display_name.starts_with("shop")).unwrap();
+    let state = shop_ev.resource_object.as_ref().unwrap();
+    let recorded = state.get(attrs::ROUTE).elements();
+    assert_eq!(recorded.len(), 2, "{state:?}");
+    assert_eq!(recorded[1].get(attrs::LISTENER_RULE_ARN).as_str(), Some(internal.as_str()));
+    assert_eq!(recorded[1].get(attrs::ACTIVE_COLOR).as_str(), Some("green"));
+    assert_eq!(recorded[1].get(attrs::STANDBY_TRAFFIC_PERCENT).as_i64(), Some(0));
+    assert!(recorded[1].get(attrs::route::BLUE_TARGET_GROUP_ARN).is_null(), "{state:?}");
+    // The mixed rule is a warning on the result, naming the other group.
+    let outside: Vec<&Diagnostic> = shop_ev.diagnostics.iter().filter(|d| d.summary.contains("not a route")).collect();
+    assert_eq!(outside.len(), 1, "{:?}", shop_ev.diagnostics);
+    assert!(outside[0].detail.contains("shop-mixed") && outside[0].detail.contains(&other), "{outside:?}");
+    // A listener filter on a route's listener still finds the release.
+    let on_80 = on_listener(&inv, listed, &listener("alb", "l80"));
+    assert!(released(&on_80).iter().any(|r| r.name == "shop"));
 }
 
 #[test]

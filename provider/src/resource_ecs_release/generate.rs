@@ -4,7 +4,7 @@
 
 use super::TYPE_NAME;
 use super::attrs;
-use super::state::{color_block, target_group_of};
+use super::state::{color_block, set, target_group_of};
 use crate::import_adoption::RecentImports;
 use tfplugin::provider::{GenerateResourceConfigRequest, GenerateResourceConfigResponse};
 use tfplugin::{Diagnostic, Diagnostics, Value};
@@ -64,10 +64,25 @@ pub fn generate_config(req: GenerateResourceConfigRequest, recent: &RecentImport
             }
         }
     }
+    config.push((attrs::ROUTE, generated_routes(&state)));
     for computed in attrs::COMPUTED {
         config.push((computed, Value::Null));
     }
     config.push((attrs::PROMOTION, Value::List(vec![])));
     config.push((attrs::TIMEOUTS, Value::Null));
     GenerateResourceConfigResponse { config: Value::object(config), diagnostics }
+}
+
+/// The `route` blocks of `state` with their inputs only: each route adopts with the
+/// release, so its recorded traffic (computed) is left out, and a target group the state
+/// leaves out (the route follows the release's pair) stays out.
+fn generated_routes(state: &Value) -> Value {
+    let routes = state.get(attrs::ROUTE).elements().iter().map(|route| {
+        let mut route = route.clone();
+        for adopted in attrs::ADOPTED {
+            set(&mut route, adopted, Value::Null);
+        }
+        route
+    });
+    Value::List(routes.collect())
 }

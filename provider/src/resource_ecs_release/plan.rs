@@ -4,7 +4,9 @@
 use super::attrs;
 use super::plan_routes::{check_routes, new_or_changed_routes, plan_route_traffic};
 use super::read::{detached_warning, pointer_attr};
-use super::state::{ReleaseState, identity, pair_of, pointer_of, recorded_traffic, release_id, set};
+use super::state::{
+    ReleaseState, identity, pair_of, pointer_of, recorded_route_traffic, recorded_traffic, release_id, set,
+};
 use super::timing::check_the_time;
 use crate::aws::AwsClients;
 use crate::discovery;
@@ -284,8 +286,24 @@ fn keep_what_the_import_withheld(prior_state: &Value, planned: &mut Value) {
         for attr in &attrs::DERIVED[..3] {
             set(planned, attr, prior_state.get(attr).clone());
         }
+        keep_imported_route_traffic(prior_state, planned);
     } else if planned.get(attrs::STANDBY_TRAFFIC_PERCENT).is_null() {
         set(planned, attrs::STANDBY_TRAFFIC_PERCENT, Value::Unknown);
+    }
+}
+
+/// Adopting after such an import, each route imported (`pair_pointers`) keeps the
+/// traffic it was found with: the release's traffic is unknown to the plan, and an
+/// unknown route would plan an update whose apply fills in what was withheld.
+fn keep_imported_route_traffic(prior_state: &Value, planned: &mut Value) {
+    let recorded = recorded_route_traffic(prior_state);
+    let Some(Value::List(routes)) = planned.as_object_mut().and_then(|m| m.get_mut(attrs::ROUTE)) else { return };
+    for route in routes {
+        let Some(p) = pointer_of(route) else { continue };
+        if let Some((_, Some(t))) = recorded.iter().find(|(arn, _)| arn == p.arn()) {
+            set(route, attrs::ACTIVE_COLOR, Value::from(t.active.as_str()));
+            set(route, attrs::STANDBY_TRAFFIC_PERCENT, Value::from(i64::from(t.standby_percent)));
+        }
     }
 }
 

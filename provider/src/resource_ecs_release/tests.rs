@@ -117,3 +117,57 @@ fn a_version_0_state_gets_no_routes_and_keeps_everything_else() {
     }
     assert_eq!(upgraded.len(), stored.len() + 1);
 }
+
+#[test]
+fn generated_configuration_holds_every_route_with_its_inputs_only() {
+    use super::import::release_state;
+    use crate::import_adoption::RecentImports;
+    use crate::traffic_pointer::{Pair, Pointer, PointerRef};
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
+    use tfplugin::provider::GenerateResourceConfigRequest;
+    let pair = Pair { blue: "tg-b".into(), green: "tg-g".into() };
+    let forward = |b: i32, g: i32| {
+        let tuple = |tg: &str, w: i32| TargetGroupTuple::builder().target_group_arn(tg).weight(w).build();
+        vec![
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .forward_config(
+                    ForwardActionConfig::builder()
+                        .target_groups(tuple("tg-b", b))
+                        .target_groups(tuple("tg-g", g))
+                        .build(),
+                )
+                .build(),
+        ]
+    };
+    let routes = [
+        Pointer { target: PointerRef::Rule("arn:rule-2".into()), actions: forward(100, 0) },
+        Pointer { target: PointerRef::Listener("arn:listener".into()), actions: forward(50, 50) },
+    ];
+    let state = release_state("prod", &PointerRef::Rule("arn:rule".into()), &pair, GREEN, None, &routes);
+    // A 50/50 route reads as the release's active color (green), as refresh reads it.
+    let recorded = state.get(attrs::ROUTE).elements();
+    assert_eq!(recorded[0].get(attrs::ACTIVE_COLOR).as_str(), Some("blue"));
+    assert_eq!(recorded[1].get(attrs::ACTIVE_COLOR).as_str(), Some("green"));
+    assert_eq!(recorded[1].get(attrs::STANDBY_TRAFFIC_PERCENT).as_i64(), Some(50));
+    let req = GenerateResourceConfigRequest { type_name: super::TYPE_NAME.into(), state };
+    let generated = super::generate_config(req, &RecentImports::default());
+    assert!(generated.diagnostics.is_empty(), "{:?}", generated.diagnostics);
+    let routes = generated.config.get(attrs::ROUTE).elements();
+    assert_eq!(routes.len(), 2);
+    assert_eq!(routes[0].get(attrs::LISTENER_RULE_ARN).as_str(), Some("arn:rule-2"));
+    assert_eq!(routes[1].get(attrs::LISTENER_ARN).as_str(), Some("arn:listener"));
+    for route in routes {
+        for left_out in [attrs::ACTIVE_COLOR, attrs::STANDBY_TRAFFIC_PERCENT, attrs::route::BLUE_TARGET_GROUP_ARN] {
+            assert!(route.get(left_out).is_null(), "{left_out} must not be generated: {route:?}");
+        }
+    }
+    // The configuration names every attribute and block of the schema.
+    let mut written: Vec<&str> = generated.config.as_object().unwrap().keys().map(String::as_str).collect();
+    written.sort_unstable();
+    let block = super::schema().schema.block;
+    let mut declared: Vec<&str> = block.attributes.iter().map(|a| a.name.as_str()).collect();
+    declared.extend(block.blocks.iter().map(|b| b.name.as_str()));
+    declared.sort_unstable();
+    assert_eq!(written, declared);
+}
