@@ -1,5 +1,6 @@
-//! A second reader of the production rule: samples green's share every 50 ms on its
-//! own thread, through the AWS SDK (not Terraform), while an apply runs.
+//! A second reader of the production rule (or of several pointers at once): samples
+//! green's share every 50 ms on its own thread, through the AWS SDK (not Terraform),
+//! while an apply runs.
 
 use crate::emulator::Emulator;
 use crate::scaffold::Scaffold;
@@ -19,29 +20,16 @@ pub struct Sampler {
 
 impl Sampler {
     pub fn start(emu: &Emulator, s: &Scaffold) -> Sampler {
-        let (seen, stop) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
-        let (rule, green) = (s.rule().to_string(), s.green_tg.clone());
-        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let seen = Arc::new(Mutex::new(Vec::new()));
         let changes = Arc::new(Mutex::new(Vec::new()));
-        let changes2 = changes.clone();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let config = rt.block_on(emu.sdk_config());
-        let thread = std::thread::spawn(move || {
-            rt.block_on(async {
-                let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-                while !stop2.load(Ordering::Relaxed) {
-                    if let Ok(out) = elb.describe_rules().rule_arns(&rule).send().await
-                        && let Some(share) = green_share(&out, &green)
-                    {
-                        let mut v = seen2.lock().unwrap();
-                        if v.last() != Some(&share) {
-                            v.push(share);
-                            changes2.lock().unwrap().push((epoch_ms(), share));
-                        }
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            });
+        let (seen2, changes2) = (seen.clone(), changes.clone());
+        let (stop, thread) = sample(emu, vec![(s.rule().to_string(), s.green_tg.clone())], move |shares| {
+            let share = shares[0];
+            let mut v = seen2.lock().unwrap();
+            if v.last() != Some(&share) {
+                v.push(share);
+                changes2.lock().unwrap().push((epoch_ms(), share));
+            }
         });
         Sampler { seen, changes, stop, thread: Some(thread) }
     }
@@ -75,12 +63,96 @@ impl Sampler {
     }
 }
 
-fn green_share(
-    out: &aws_sdk_elasticloadbalancingv2::operation::describe_rules::DescribeRulesOutput,
-    green: &str,
-) -> Option<i64> {
-    let rule = out.rules().first()?;
-    let forward = rule.actions().iter().find(|a| a.r#type().map(|t| t.as_str()) == Some("forward"))?;
+/// Several pointers (rule or listener ARN, with the green target group whose share is
+/// read) sampled together every 50 ms: each new tuple of green shares, in order. A tuple
+/// is read pointer after pointer, so one taken while an apply writes may show a pointer
+/// one write ahead of the next.
+pub struct PointersSampler {
+    seen: Arc<Mutex<Vec<Vec<i64>>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PointersSampler {
+    pub fn start(emu: &Emulator, pointers: Vec<(String, String)>) -> PointersSampler {
+        let seen = Arc::new(Mutex::new(Vec::<Vec<i64>>::new()));
+        let seen2 = seen.clone();
+        let (stop, thread) = sample(emu, pointers, move |shares| {
+            let mut v = seen2.lock().unwrap();
+            if v.last() != Some(&shares) {
+                v.push(shares);
+            }
+        });
+        PointersSampler { seen, stop, thread: Some(thread) }
+    }
+
+    /// The latest tuple seen, if any.
+    pub fn last(&self) -> Option<Vec<i64>> {
+        self.seen.lock().unwrap().last().cloned()
+    }
+
+    pub fn stop(mut self) -> Vec<Vec<i64>> {
+        std::thread::sleep(Duration::from_millis(250));
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Reads every pointer's green share every 50 ms on a thread of its own (the AWS SDK,
+/// not Terraform) and hands each complete tuple to `record`, until the flag is set.
+fn sample(
+    emu: &Emulator,
+    pointers: Vec<(String, String)>,
+    mut record: impl FnMut(Vec<i64>) + Send + 'static,
+) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let config = rt.block_on(emu.sdk_config());
+    let thread = std::thread::spawn(move || {
+        rt.block_on(async {
+            let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+            while !stop2.load(Ordering::Relaxed) {
+                let mut shares = Vec::with_capacity(pointers.len());
+                for (pointer, green) in &pointers {
+                    match read_share(&elb, pointer, green).await {
+                        Some(share) => shares.push(share),
+                        None => break,
+                    }
+                }
+                if shares.len() == pointers.len() {
+                    record(shares);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+    });
+    (stop, thread)
+}
+
+/// Green's share (percent) of a rule's forward action, or of a listener's default one.
+async fn read_share(elb: &aws_sdk_elasticloadbalancingv2::Client, pointer: &str, green: &str) -> Option<i64> {
+    let actions = if pointer.contains(":listener-rule/") {
+        elb.describe_rules().rule_arns(pointer).send().await.ok()?.rules().first()?.actions().to_vec()
+    } else {
+        elb.describe_listeners()
+            .listener_arns(pointer)
+            .send()
+            .await
+            .ok()?
+            .listeners()
+            .first()?
+            .default_actions()
+            .to_vec()
+    };
+    green_share(&actions, green)
+}
+
+fn green_share(actions: &[aws_sdk_elasticloadbalancingv2::types::Action], green: &str) -> Option<i64> {
+    let forward = actions.iter().find(|a| a.r#type().map(|t| t.as_str()) == Some("forward"))?;
     let groups: Vec<(String, i64)> = match forward.forward_config().map(|f| f.target_groups()) {
         Some(tgs) if !tgs.is_empty() => tgs
             .iter()

@@ -6,13 +6,12 @@
 //! existed plans clean.
 
 use acceptance_tests::emulator::Emulator;
+use acceptance_tests::sampler::PointersSampler;
 use acceptance_tests::scaffold::{self, Scaffold, create_rules};
 use acceptance_tests::terraform::{Output, Workdir, provider_block};
 use acceptance_tests::{
     describe_rule, forward_weights_sorted, linear_strategy, no_provider_bug, release_state, wait_until,
 };
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The three pointers of the release and the green target group each moves traffic to.
@@ -66,74 +65,6 @@ fn share_of(weights: &[(String, i64)], green: &str) -> i64 {
     if total == 0 { 0 } else { g * 100 / total }
 }
 
-/// A second reader: every 50 ms, green's share of each rule (through the AWS SDK, not
-/// Terraform); keeps each new tuple, in order.
-struct MultiSampler {
-    seen: Arc<Mutex<Vec<Vec<i64>>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl MultiSampler {
-    fn start(emu: &Emulator, rules: [(String, String); 3]) -> MultiSampler {
-        let (seen, stop) = (Arc::new(Mutex::new(Vec::<Vec<i64>>::new())), Arc::new(AtomicBool::new(false)));
-        let (seen2, stop2) = (seen.clone(), stop.clone());
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let config = rt.block_on(emu.sdk_config());
-        let thread = std::thread::spawn(move || {
-            rt.block_on(async {
-                let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-                while !stop2.load(Ordering::Relaxed) {
-                    let mut tuple = Vec::new();
-                    for (rule, green) in &rules {
-                        let Ok(out) = elb.describe_rules().rule_arns(rule).send().await else { break };
-                        let forward =
-                            out.rules()[0].actions().iter().find(|a| a.r#type().map(|t| t.as_str()) == Some("forward"));
-                        let weights: Vec<(String, i64)> = forward
-                            .and_then(|f| f.forward_config())
-                            .map(|fc| {
-                                fc.target_groups()
-                                    .iter()
-                                    .map(|t| {
-                                        (
-                                            t.target_group_arn().unwrap_or_default().to_string(),
-                                            i64::from(t.weight().unwrap_or(1)),
-                                        )
-                                    })
-                                    .collect()
-                            })
-                            .filter(|w: &Vec<(String, i64)>| !w.is_empty())
-                            .unwrap_or_else(|| {
-                                forward
-                                    .and_then(|f| f.target_group_arn())
-                                    .map(|tg| vec![(tg.to_string(), 1)])
-                                    .unwrap_or_default()
-                            });
-                        tuple.push(share_of(&weights, green));
-                    }
-                    if tuple.len() == 3 {
-                        let mut v = seen2.lock().unwrap();
-                        if v.last() != Some(&tuple) {
-                            v.push(tuple);
-                        }
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            });
-        });
-        MultiSampler { seen, stop, thread: Some(thread) }
-    }
-
-    fn stop(mut self) -> Vec<Vec<i64>> {
-        std::thread::sleep(Duration::from_millis(250));
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
-        }
-        self.seen.lock().unwrap().clone()
-    }
-}
-
 /// Each pointer's own sequence of green shares, in the order seen.
 fn per_pointer(seen: &[Vec<i64>], i: usize) -> Vec<i64> {
     let mut out: Vec<i64> = Vec::new();
@@ -170,7 +101,7 @@ fn three_pointers_move_together_in_the_same_linear_steps_and_plan_clean() {
         &emu,
         &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{}  }}\n", linear_strategy(50, "2s")),
     );
-    let sampler = MultiSampler::start(&emu, p.rules());
+    let sampler = PointersSampler::start(&emu, p.rules().to_vec());
     let out = wd.apply();
     let seen = sampler.stop();
     no_provider_bug(&out);
@@ -241,11 +172,9 @@ fn a_second_writer_on_one_route_during_a_linear_promotion_is_neither_overwritten
     wd.apply();
 
     p.write(&wd, &emu, &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{linear}  }}\n"));
-    let sampler = MultiSampler::start(&emu, p.rules());
+    let sampler = PointersSampler::start(&emu, p.rules().to_vec());
     let apply = wd.applying();
-    wait_until("the first step on every pointer", Duration::from_secs(30), || {
-        sampler.seen.lock().unwrap().last() == Some(&vec![50, 50, 50])
-    });
+    wait_until("the first step on every pointer", Duration::from_secs(30), || sampler.last() == Some(vec![50, 50, 50]));
     // An operator sends route 1 back to api's blue during the step's bake.
     scaffold::run(&emu, "flip", &["--rule-arn", p.api.rule(), "--to", &p.api.blue_tg]);
     let out = Output::finish(apply);
