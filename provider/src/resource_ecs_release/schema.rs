@@ -119,6 +119,11 @@ pub fn schema() -> ResourceSchema {
             "After the switch, keep watching health and alarms this long, e.g. `2m`. Defaults to `0s`.",
         ))
         .attribute(Attribute::optional(
+            attrs::promotion::NLB_PROPAGATION_DELAY,
+            Type::String,
+            "When a pointer is a Network Load Balancer listener: how long after each write that moves traffic the NLB may still route by the old weights. The apply waits it out, still checking health and alarms (a failure rolls back), before the next step's gate and before a bake's clock starts, as ECS native blue/green waits 10 minutes for it. Defaults to `10m`; ignored for ALB pointers.",
+        ))
+        .attribute(Attribute::optional(
             attrs::promotion::ROLLBACK_ON_FAILURE,
             Type::Bool,
             "If the bake fails, put the previous pointer back and fail the apply. Defaults to `true`.",

@@ -17,10 +17,13 @@
 //! - `steps.rs`: the gate before the first write, the test-traffic hooks, each step.
 //! - `write.rs`: the guarded write and its retries.
 //! - `bake.rs`: the bake after a move, and the rollback when it fails.
+//! - `propagation.rs`: the wait for an NLB to apply the weights before a bake or the
+//!   next step.
 //! - `hooks.rs`: the Lambda lifecycle hooks (staged at fixed points, not polled).
 
 mod bake;
 mod hooks;
+mod propagation;
 mod steps;
 mod write;
 

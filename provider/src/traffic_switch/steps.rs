@@ -165,7 +165,8 @@ impl Switch<'_> {
                 return Err(self.roll_back(p, live, step.traffic, failure, label.as_deref()).await);
             }
         }
-        if !step.bake.is_zero() {
+        // On an NLB, every step but the last waits for its weights before the next gate.
+        if !step.bake.is_zero() || (step.number < steps && !self.nlb_delay().is_zero()) {
             self.bake_or_roll_back(p, live, step.bake, BakeOf::Step, label.as_deref()).await?;
         }
         Ok(())
@@ -235,18 +236,20 @@ impl Switch<'_> {
         plan: &[promotion_gate::Step],
         final_bake: std::time::Duration,
     ) -> Result<(), Error> {
-        let least = promotion_gate::least_time(plan) + final_bake;
+        let nlb = crate::release_spec::propagation_time(self.nlb_delay(), plan.len(), !final_bake.is_zero());
+        let least = promotion_gate::least_time(plan) + final_bake + nlb;
         if least.is_zero() || tokio::time::Instant::now() + least <= self.op.deadline {
             return Ok(());
         }
+        let waits = if nlb.is_zero() { "" } else { " and the waits for the NLB (promotion.nlb_propagation_delay)" };
         let what = if plan.len() > 1 {
             format!(
-                "the {} steps' bakes and promotion.bake_time ({} in all)",
+                "the {} steps' bakes, promotion.bake_time{waits} ({} in all)",
                 plan.len(),
                 crate::duration::display(least)
             )
         } else {
-            format!("promotion.bake_time ({})", crate::duration::display(least))
+            format!("promotion.bake_time{waits} ({})", crate::duration::display(least))
         };
         Err(Error::Gate {
             summary: "No time left to bake".into(),
