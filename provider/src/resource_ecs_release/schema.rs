@@ -185,12 +185,12 @@ pub fn schema() -> ResourceSchema {
     .attribute(Attribute::optional(
         attrs::LISTENER_RULE_ARN,
         Type::String,
-        "The listener rule whose forward action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
+        "The listener rule (of an Application Load Balancer: an NLB has none) whose forward action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
     ))
     .attribute(Attribute::optional(
         attrs::LISTENER_ARN,
         Type::String,
-        "The listener whose default action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
+        "The listener (of an Application or a Network Load Balancer) whose default action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
     ))
     .attribute(Attribute::optional_computed(
         attrs::ACTIVE_COLOR,
@@ -210,7 +210,7 @@ pub fn schema() -> ResourceSchema {
     .attribute(Attribute::optional(
         attrs::TEST_LISTENER_ARN,
         Type::String,
-        "Optional listener whose default action always forwards to the standby color.",
+        "Optional listener (ALB or NLB) whose default action always forwards to the standby color.",
     ))
     .attribute(Attribute::computed(attrs::ACTIVE_TARGET_GROUP_ARN, Type::String, "Target group of the active color."))
     .attribute(Attribute::computed(attrs::STANDBY_COLOR, Type::String, "The color that is not active."))
