@@ -45,6 +45,8 @@ fn green_weight(list: &serde_json::Value, green: &str) -> i64 {
 #[derive(Default)]
 struct Seen {
     samples: Vec<(Duration, i64, i64, i64)>,
+    /// When the reader started, in epoch milliseconds.
+    started_ms: u128,
 }
 
 impl Seen {
@@ -69,16 +71,20 @@ impl Seen {
     }
 }
 
-/// Runs `apply` (a terraform run) while a second reader samples the listener; returns
-/// the run's output, the samples, and when the run ended (since the reader started).
-fn while_reading<T>(emu: &Emulator, s: &Scaffold, apply: impl FnOnce() -> T) -> (T, Seen, Duration) {
-    let seen = Mutex::new(Seen::default());
+fn epoch_ms() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+}
+
+/// Runs `apply` (a terraform run) while a second reader samples `listener`; returns the
+/// run's output, the samples, and when the run ended (since the reader started).
+fn while_reading<T>(emu: &Emulator, s: &Scaffold, listener: &str, apply: impl FnOnce() -> T) -> (T, Seen, Duration) {
+    let seen = Mutex::new(Seen { started_ms: epoch_ms(), ..Seen::default() });
     let stop = AtomicBool::new(false);
     let started = Instant::now();
     let (out, ended) = std::thread::scope(|scope| {
         scope.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
-                let now = emu.nlb_served(&s.listener_arn);
+                let now = emu.nlb_served(listener);
                 let reads = emu.request_count("DescribeTargetHealth");
                 let (configured, served) =
                     (green_weight(&now["configured"], &s.green_tg), green_weight(&now["served"], &s.green_tg));
@@ -118,7 +124,7 @@ fn the_bake_watches_the_new_weights_once_the_nlb_serves_them_for_all_of_bake_tim
     assert!(text.contains("The promotion waits for the NLB to apply the new weights"), "{text}");
     assert!(text.contains("waits 3s for the NLB to apply the new weights (ECS waits the same)"), "{text}");
 
-    let (out, seen, ended) = while_reading(&emu, &s, || wd.apply());
+    let (out, seen, ended) = while_reading(&emu, &s, &s.listener_arn, || wd.apply());
     assert!(one_line(&out.all()).contains("Apply complete"), "{}", out.all());
     let configured = seen.first(1, 100).expect("the reader saw the write");
     // The bake's 2s ran on what clients got: the apply ended at least bake_time after the
@@ -176,7 +182,7 @@ fn each_step_waits_for_its_weights_before_the_next_even_with_no_step_bake() {
         linear_strategy(50, "0s")
     );
     write_release_on(&wd, &emu, &s, "listener_arn", &promotion);
-    let (_, seen, _) = while_reading(&emu, &s, || wd.apply());
+    let (_, seen, _) = while_reading(&emu, &s, &s.listener_arn, || wd.apply());
     let steps = seen.configured_steps();
     let weights: Vec<i64> = steps.iter().map(|s| s.1).collect();
     assert_eq!(weights, [0, 50, 100], "two steps: {steps:?}");
@@ -200,4 +206,35 @@ fn an_nlb_listener_as_a_rule_pointer_is_a_plan_time_error_naming_the_attribute()
     assert!(err.contains("A Network Load Balancer has no listener rules"), "{err}");
     assert!(err.contains("listener_rule_arn") && err.contains("Set `listener_arn` to the NLB listener's ARN"), "{err}");
     assert_eq!(emu.request_count("ModifyListener"), 0, "nothing was written");
+}
+
+/// ECS waits in TEST_TRAFFIC_SHIFT too: a POST_TEST_TRAFFIC_SHIFT hook tests through the
+/// test listener, so when the apply had to move an NLB test listener to the standby, the
+/// hook runs only once the NLB serves the standby there.
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn post_test_traffic_shift_hooks_run_once_the_nlb_test_listener_serves_the_standby() {
+    let emu = Emulator::start();
+    let s = Scaffold::create(&emu, "tcp", &["--nlb", "--colors", "tag", "--test-listener"]);
+    emu.set_nlb_propagation_delay(NLB_LAG);
+    let test = s.raw["test_listener_arn"].as_str().expect("a test listener").to_string();
+    // Someone pointed the test listener at the active color.
+    acceptance_tests::scaffold::run(&emu, "flip", &["--listener-arn", &test, "--to", &s.blue_tg]);
+    emu.lambda_function("smoke", serde_json::json!([{"hookStatus": "SUCCEEDED"}]));
+    let wd = Workdir::new(&emu.endpoint());
+    let body = format!(
+        "  active_color      = \"green\"\n  test_listener_arn = \"{test}\"\n  promotion {{\n    wait_timeout          = \"30s\"\n    nlb_propagation_delay = \"3s\"\n    hook {{\n      stage               = \"POST_TEST_TRAFFIC_SHIFT\"\n      lambda_function_arn = \"arn:aws:lambda:us-east-1:123456789012:function:smoke\"\n    }}\n  }}\n"
+    );
+    write_release_on(&wd, &emu, &s, "listener_arn", &body);
+    let (out, seen, _) = while_reading(&emu, &s, &test, || wd.apply());
+    assert!(one_line(&out.all()).contains("Apply complete"), "{}", out.all());
+    let calls = emu.lambda_invocations("smoke");
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let hooked_ms = (calls[0]["at"].as_f64().unwrap() * 1000.0) as u128;
+    let served = seen.first(2, 100).map(|t| seen.started_ms + t.as_millis());
+    assert!(
+        served.is_some_and(|served| hooked_ms + 60 >= served),
+        "the hook ran at {hooked_ms} ms; the NLB test listener served green at {served:?} ms"
+    );
+    assert_eq!(state_color(&wd), "green");
 }

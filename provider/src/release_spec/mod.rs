@@ -11,7 +11,7 @@ use crate::traffic_switch::{DEFAULT_HOOK_TIMEOUT, HookStage, LifecycleHook};
 use std::time::Duration;
 use tfplugin::{AttrPath, Diagnostics, Value};
 
-mod nlb;
+pub mod nlb;
 pub use nlb::{DEFAULT_NLB_PROPAGATION_DELAY, propagation_delay, propagation_time};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);

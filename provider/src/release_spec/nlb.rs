@@ -5,15 +5,21 @@
 
 use super::ReleaseSpec;
 use crate::arn;
+use crate::traffic_pointer::PointerRef;
 use std::time::Duration;
 
 /// `promotion.nlb_propagation_delay` when it is not set: what ECS waits.
 pub const DEFAULT_NLB_PROPAGATION_DELAY: Duration = Duration::from_secs(600);
 
-/// Whether a pointer of the release (production or test) is an NLB listener. The one
-/// place that decides it: every wait for the NLB asks here.
+/// The release's pointers (production, test) that are NLB listeners. The one place that
+/// decides it: every wait for the NLB asks here.
+pub fn nlb_pointers(spec: &ReleaseSpec) -> Vec<&PointerRef> {
+    std::iter::once(&spec.pointer).chain(spec.test_pointer.as_ref()).filter(|p| arn::is_nlb_listener(p.arn())).collect()
+}
+
+/// Whether a pointer of the release is an NLB listener ([`nlb_pointers`]).
 pub fn has_nlb_pointer(spec: &ReleaseSpec) -> bool {
-    std::iter::once(&spec.pointer).chain(spec.test_pointer.as_ref()).any(|p| arn::is_nlb_listener(p.arn()))
+    !nlb_pointers(spec).is_empty()
 }
 
 /// The wait after each write that moves traffic: `promotion.nlb_propagation_delay` on a
@@ -34,7 +40,6 @@ pub fn propagation_time(delay: Duration, steps: usize, final_bake: bool) -> Dura
 mod tests {
     use super::*;
     use crate::resource_ecs_release::attrs;
-    use crate::traffic_pointer::PointerRef;
     use tfplugin::Value;
 
     const ALB: &str = "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";

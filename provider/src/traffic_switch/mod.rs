@@ -243,7 +243,7 @@ impl Switch<'_> {
     async fn reconcile_test_pointer(&self, p: &mut Progress) -> Option<Error> {
         let test = self.spec.test_pointer.as_ref()?;
         let result = match p.live {
-            Some(live) => self.point_test_at(test, live.active.other()).await,
+            Some(live) => self.point_test_at(test, live.active.other()).await.map(|_| ()),
             None => Err(Error::live(
                 "Test pointer not reconciled",
                 "The production pointer could not be read, so the test pointer's standby is unknown.",
@@ -342,17 +342,18 @@ impl Switch<'_> {
         Ok(())
     }
 
-    /// Points the test pointer at `color`'s target group if it points elsewhere.
+    /// Points the test pointer at `color`'s target group if it points elsewhere; whether
+    /// it wrote.
     ///
     /// Guarded like the production pointer: read, then write at once with nothing
     /// awaited in between, sent once (an SDK retry would resend it on a read that may
     /// be stale by then). A failed write is judged by a fresh read: landed is success,
     /// anything else is an error the next apply repairs.
-    async fn point_test_at(&self, test: &PointerRef, color: Color) -> Result<(), Error> {
+    async fn point_test_at(&self, test: &PointerRef, color: Color) -> Result<bool, Error> {
         let tg = self.spec.pair.target_group(color);
         let p = traffic_pointer::read(&self.aws.elbv2, test).await?;
         if p.weights().is_ok_and(|w| w.len() == 1 && w[0].0 == tg) {
-            return Ok(());
+            return Ok(false);
         }
         let actions = p.all_to(tg)?;
         if let Err(e) = traffic_pointer::write_once(&self.aws.elbv2, test, actions.clone()).await {
@@ -363,7 +364,7 @@ impl Switch<'_> {
         }
         hclog::info("test pointer moved to the standby", &[("pointer", &test.arn()), ("color", &color)]);
         self.say(format!("test pointer {} now forwards to {color}", test.describe()));
-        Ok(())
+        Ok(true)
     }
 
     /// One more read of the production pointer; keeps the last known traffic if the

@@ -67,7 +67,9 @@ impl Switch<'_> {
         p.hooks = Some(subject.clone());
         if let Some(test) = &spec.test_pointer {
             // The standby, so this is where the test pointer belongs anyway.
-            self.point_test_at(test, color).await?;
+            if self.point_test_at(test, color).await? {
+                self.wait_for_the_nlb_test_pointer(test).await?;
+            }
         }
         let share = promotion_gate::share(m.from, color);
         if let Some(reason) = self.run_hooks(HookStage::PostTestTrafficShift, &subject, share).await? {
