@@ -164,6 +164,19 @@ impl Emulator {
         self.control("GET", &format!("/targets?target_group_arn={tg}"), None)
     }
 
+    /// How long a weight change of an NLB listener takes to reach its data plane, in real
+    /// seconds at this emulator's time scale (tools/emulator/aws_nlb.py).
+    pub fn set_nlb_propagation_delay(&self, real_seconds: f64) -> serde_json::Value {
+        let body = serde_json::json!({"aws_seconds": real_seconds / self.time_scale()});
+        self.control("POST", "/nlb/propagation-delay", Some(&body.to_string()))
+    }
+
+    /// What an NLB listener's data plane serves now and what is configured:
+    /// `{"served": [{"target_group_arn", "weight"}], "configured": [...], "settled", ...}`.
+    pub fn nlb_served(&self, listener_arn: &str) -> serde_json::Value {
+        self.control("GET", &format!("/nlb/served?listener_arn={listener_arn}"), None)
+    }
+
     /// The ECS service's current (PRIMARY) deployment becomes `FAILED` with `reason` as
     /// its rolloutStateReason.
     pub fn fail_rollout(&self, cluster: &str, service: &str, reason: &str) -> serde_json::Value {

@@ -245,7 +245,8 @@ fn bad_import_ids_are_diagnostics_naming_the_part() {
         (format!("/{rule}"), "CLUSTER"),
         (format!("bad cluster/{rule}"), "ID"),
         (format!("app-cluster/{}", s.blue_tg), "LISTENER_RULE_ARN"),
-        ("app-cluster/arn:aws:elasticloadbalancing:us-east-1:1:listener/net/x/1/2".into(), "LISTENER_RULE_ARN"),
+        // An NLB listener is a pointer (issue 24); a rule on one does not exist.
+        ("app-cluster/arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/net/x/1/2/3".into(), "LISTENER_RULE_ARN"),
         ("app-cluster/app.blue".into(), "SERVICE"),
         ("arn:aws:iam::123456789012:role/x/app".into(), "CLUSTER"),
         ("arn:aws:ecs:us-east-1:123456789012:cluster/app-cluster".into(), "SERVICE"),

@@ -163,8 +163,10 @@ pub fn rollback_schema() -> ActionSchema {
     let mut gate = gate;
     if let Some(promotion) = resource_block(attrs::PROMOTION) {
         let steps = promotion.block;
-        if let Some(a) = steps.attributes.iter().find(|a| a.name == attrs::promotion::STRATEGY) {
-            gate = gate.attribute(a.clone());
+        for name in [attrs::promotion::STRATEGY, attrs::promotion::NLB_PROPAGATION_DELAY] {
+            if let Some(a) = steps.attributes.iter().find(|a| a.name == name) {
+                gate = gate.attribute(a.clone());
+            }
         }
         for b in steps.blocks.into_iter().filter(|b| {
             [attrs::promotion::CANARY, attrs::promotion::LINEAR, attrs::promotion::HOOK].contains(&b.name.as_str())
@@ -267,6 +269,8 @@ fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
                 // may want to ramp back the same way, with its hooks told at each step.
                 strategy: spec.promotion.strategy.clone(),
                 hooks: spec.promotion.hooks.clone(),
+                // A stepped rollback on an NLB waits for each step's weights too.
+                nlb_propagation_delay: spec.promotion.nlb_propagation_delay,
                 rolling_back: true,
             };
             Ok(Plan { spec, desired: if to.is_some() { None } else { Some(roll_back) } })
@@ -275,9 +279,10 @@ fn parse(kind: Kind, config: &Value) -> Result<Plan, Diagnostics> {
 }
 
 /// How long an invoke may run: every step's gate wait and bake, every hook's timeout at
-/// every stage it may run at, and the final bake, plus time for the AWS calls around
-/// them (the action has no `timeouts` block; each wait has its own bound).
-fn invoke_deadline(p: &Promotion) -> Duration {
+/// every stage it may run at, the final bake and the waits for an NLB (`nlb_delay`,
+/// zero on an ALB), plus time for the AWS calls around them (the action has no
+/// `timeouts` block; each wait has its own bound).
+fn invoke_deadline(p: &Promotion, nlb_delay: Duration) -> Duration {
     let blue = Traffic { active: Color::Blue, standby_percent: 0 };
     let green = Traffic { active: Color::Green, standby_percent: 0 };
     let steps = promotion_gate::steps(&p.strategy, blue, green);
@@ -291,6 +296,7 @@ fn invoke_deadline(p: &Promotion) -> Duration {
         + promotion_gate::least_time(&steps)
         + hooks
         + p.bake_time
+        + release_spec::propagation_time(nlb_delay, steps.len(), !p.bake_time.is_zero())
         + Duration::from_secs(120)
 }
 
@@ -339,7 +345,7 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanActionRequest) -> PlanActio
                 Some(desired) => desired(live),
                 None => spec.desired(live),
             };
-            let (steps, least) = resource_ecs_release::least_time_of_move(&spec.promotion, live, want);
+            let (steps, least) = resource_ecs_release::least_time_of_release_move(spec, live, want);
             if let Some(seconds) = sticky
                 && (steps.len() > 1 || least > promotion_gate::least_time(&steps))
             {
@@ -400,7 +406,11 @@ pub async fn invoke(
         return diagnostics;
     }
     let started = Instant::now();
-    let op = Operation { name: kind.name(), started, deadline: started + invoke_deadline(&spec.promotion) };
+    let op = Operation {
+        name: kind.name(),
+        started,
+        deadline: started + invoke_deadline(&spec.promotion, release_spec::propagation_delay(spec)),
+    };
     // The switch reports synchronously; a second task of this future forwards the
     // lines to Terraform in order, and ends when the switch (and its sender) is done.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -616,6 +626,7 @@ mod tests {
             (
                 vec![
                     attrs::promotion::MIN_HEALTHY_TARGETS.to_string(),
+                    attrs::promotion::NLB_PROPAGATION_DELAY.into(),
                     attrs::promotion::STRATEGY.into(),
                     attrs::promotion::WAIT_TIMEOUT.into()
                 ],
@@ -692,7 +703,12 @@ mod tests {
         )]);
         let p = parse(Kind::Promote, &baking).unwrap();
         assert_eq!((p.spec.promotion.bake_time, p.spec.promotion.alarm_names.len()), (Duration::from_secs(120), 1));
-        assert_eq!(invoke_deadline(&p.spec.promotion), Duration::from_secs(300 + 120 + 120));
+        assert_eq!(invoke_deadline(&p.spec.promotion, Duration::ZERO), Duration::from_secs(300 + 120 + 120));
+        // On an NLB the final bake waits for the weights first.
+        assert_eq!(
+            invoke_deadline(&p.spec.promotion, Duration::from_secs(600)),
+            Duration::from_secs(300 + 120 + 600 + 120)
+        );
     }
 
     #[test]

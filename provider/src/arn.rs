@@ -1,4 +1,5 @@
-//! ARNs of the ALB and ECS objects a release points at, parsed in one place.
+//! ARNs of the load balancer (ALB, NLB) and ECS objects a release points at, parsed in
+//! one place.
 
 /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,14 +35,26 @@ fn elb_resource<'a>(s: &'a str, kind: &str, segments: usize) -> Option<Vec<&'a s
     (parts.len() == segments && parts[0] == kind && parts.iter().all(|p| !p.is_empty())).then_some(parts)
 }
 
-/// `...:listener-rule/app/NAME/LB_ID/LISTENER_ID/RULE_ID` (ALB rules only).
+/// `...:listener-rule/app/NAME/LB_ID/LISTENER_ID/RULE_ID`: ALB rules only (a Network
+/// Load Balancer has no listener rules: see [`is_nlb_listener_rule`]).
 pub fn is_listener_rule(s: &str) -> bool {
     elb_resource(s, "listener-rule", 6).is_some_and(|p| p[1] == "app")
 }
 
-/// `...:listener/app/NAME/LB_ID/LISTENER_ID` (ALB listeners only).
+/// A rule-shaped ARN under an NLB (`...:listener-rule/net/...`): no rule a release can
+/// point at, since an NLB listener forwards with its default action only.
+pub fn is_nlb_listener_rule(s: &str) -> bool {
+    elb_resource(s, "listener-rule", 6).is_some_and(|p| p[1] == "net")
+}
+
+/// `...:listener/app/NAME/LB_ID/LISTENER_ID` (ALB) or `...:listener/net/...` (NLB).
 pub fn is_listener(s: &str) -> bool {
-    elb_resource(s, "listener", 5).is_some_and(|p| p[1] == "app")
+    elb_resource(s, "listener", 5).is_some_and(|p| p[1] == "app" || p[1] == "net")
+}
+
+/// `...:listener/net/NAME/LB_ID/LISTENER_ID`: a Network Load Balancer's listener.
+pub fn is_nlb_listener(s: &str) -> bool {
+    elb_resource(s, "listener", 5).is_some_and(|p| p[1] == "net")
 }
 
 /// The listener a listener rule belongs to.
@@ -166,12 +179,26 @@ mod tests {
             "arn:aws:elasticloadbalancing",
             "blue",
             "arn:aws:ecs:us-east-1:1:cluster/x",
-            "arn:aws:elasticloadbalancing:us-east-1:123:listener/net/web/1/2",
+            "arn:aws:elasticloadbalancing:us-east-1:123:listener/gwy/web/1/2",
             &format!("{LISTENER} "),
             "arn:aws:elasticloadbalancing:us-east-1:123:listener-rule/app/web//f2/96",
         ] {
             assert!(!is_listener_rule(bad) && !is_listener(bad) && !is_target_group(bad), "{bad:?}");
         }
+    }
+
+    const NLB_LISTENER: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/tcp/50dc6c495c0c9188/f2f7dc8efc522ab2";
+
+    #[test]
+    fn an_nlb_listener_is_a_listener_and_has_no_rules() {
+        assert!(is_listener(NLB_LISTENER) && is_nlb_listener(NLB_LISTENER) && !is_nlb_listener(LISTENER));
+        let nlb_rule = NLB_LISTENER.replace(":listener/", ":listener-rule/") + "/9683b2d02a6cabee";
+        assert!(!is_listener_rule(&nlb_rule) && is_nlb_listener_rule(&nlb_rule) && !is_nlb_listener_rule(RULE));
+        assert_eq!(
+            load_balancer_of(NLB_LISTENER).as_deref(),
+            Some("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/tcp/50dc6c495c0c9188")
+        );
     }
 
     #[test]

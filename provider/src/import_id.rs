@@ -91,7 +91,7 @@ pub fn parse(id: &str) -> Result<ImportId, ImportIdError> {
         } else {
             return Err(err(
                 "LISTENER_RULE_ARN",
-                format!("{rest:?} is neither an ALB listener rule ARN nor an ALB listener ARN."),
+                format!("{rest:?} is neither an ALB listener rule ARN nor a listener ARN (ALB or NLB)."),
             ));
         }
     } else {
@@ -138,9 +138,18 @@ mod tests {
             ("arn:aws:iam::1:role/x/app", "CLUSTER"),
             ("arn:aws:ecs:us-east-1:1:cluster/prod", "SERVICE"),
             ("prod/arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-blue/73e2", "LISTENER_RULE_ARN"),
-            ("prod/arn:aws:elasticloadbalancing:us-east-1:1:listener/net/web/1/2", "LISTENER_RULE_ARN"),
+            // A Gateway Load Balancer's listener forwards no weighted traffic.
+            ("prod/arn:aws:elasticloadbalancing:us-east-1:1:listener/gwy/web/1/2", "LISTENER_RULE_ARN"),
+            // An NLB has no rules to import by.
+            ("prod/arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/net/web/1/2/3", "LISTENER_RULE_ARN"),
             ("p$od/app", "CLUSTER"),
         ];
+        let nlb = "arn:aws:elasticloadbalancing:us-east-1:1:listener/net/tcp/1/2";
+        assert_eq!(
+            parse(&format!("prod/{nlb}")).unwrap().target,
+            ImportTarget::Listener(nlb.into()),
+            "an NLB listener"
+        );
         for (id, part) in cases {
             let e = parse(id).unwrap_err();
             assert_eq!(e.part, *part, "{id:?}: {e}");

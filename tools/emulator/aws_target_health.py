@@ -31,7 +31,8 @@ on aws_clock (scaled by the emulator's --time-scale).
 Control API (wired into tools/emulator/emulator.py):
   POST /_bluegreen/targets/fail     {"target_group_arn", "target_id"?, "reason"?, "description"?}
       without target_id: every target of the group, including targets registered later,
-      until a recover without target_id. reason defaults to Target.ResponseCodeMismatch.
+      until a recover without target_id. reason defaults to Target.ResponseCodeMismatch
+      (Target.FailedHealthChecks for a TCP-checked group, as an NLB's usually is).
   POST /_bluegreen/targets/recover  {"target_group_arn", "target_id"?}
   GET  /_bluegreen/targets?target_group_arn=ARN   the modelled health, with timings
 """
@@ -246,9 +247,17 @@ def _report(tg: Any) -> dict:
             "time_scale": aws_clock.scale(), "targets": targets}
 
 
+def default_failure_reason(tg: Any) -> str:
+    """What a failed check reports by default: a response code mismatch for an HTTP(S)
+    check, plain failed checks for a TCP one (an NLB's default: no code to mismatch)."""
+    if (tg.health_check_protocol or "").upper() in ("HTTP", "HTTPS"):
+        return "Target.ResponseCodeMismatch"
+    return "Target.FailedHealthChecks"
+
+
 def control_fail(body: dict, _query: dict) -> dict:
     tg = _target_group(body)
-    reason = str(body.get("reason") or "Target.ResponseCodeMismatch")
+    reason = str(body.get("reason") or default_failure_reason(tg))
     desc = str(body.get("description") or UNHEALTHY_REASONS.get(reason, "Health checks failed"))
     with aws_clock.LOCK:
         state = group_state(tg)

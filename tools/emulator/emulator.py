@@ -87,6 +87,10 @@ Where moto is kinder than AWS, modules beside this file model the AWS behaviour
   aws_cloudwatch_alarms.py  DescribeAlarms returns composite alarms only when AlarmTypes
                           asks and pages at MaxRecords (1..100, default 50) with NextToken;
                           PutCompositeAlarm is added.
+  aws_nlb.py              network load balancers: net/ ARNs, weighted forwards (weights
+                          0..999, also refused above 999 on ALB), no listener rules, the
+                          target-group protocol checked against the listener's, and the
+                          data plane applying a weight change a propagation delay later.
   aws_clock.py            the scaled clock they share.
   aws_lambda_invoke.py    Lambda Invoke (moto runs function code only in Docker): functions
                           registered by a control call answer a scripted sequence, and
@@ -107,7 +111,8 @@ made), emulator_process.py (starts this file for the Python tests), smoke_test*.
 Their control endpoints (JSON in, JSON out; a bad request answers 400 {"error"}):
   POST   /_bluegreen/targets/fail     {"target_group_arn", "target_id"?, "reason"?, "description"?}
                                       unhealthy with that reason (default
-                                      Target.ResponseCodeMismatch); without target_id every
+                                      Target.ResponseCodeMismatch, Target.FailedHealthChecks
+                                      for a TCP-checked group); without target_id every
                                       target of the group, also ones registered later
   POST   /_bluegreen/targets/recover  {"target_group_arn", "target_id"?}  checks pass again:
                                       unhealthy until HealthyThresholdCount checks, then healthy
@@ -120,6 +125,13 @@ Their control endpoints (JSON in, JSON out; a bad request answers 400 {"error"})
                                       its open ones end (Succeeded, Failed, Stopped)
   POST   /_bluegreen/ecs/fail-rollout {"cluster", "service", "reason"?}  the service's PRIMARY
                                       deployment becomes FAILED with that rolloutStateReason
+  POST   /_bluegreen/nlb/propagation-delay {"aws_seconds": N}  an NLB listener's weight change
+                                      reaches its data plane N modelled seconds later (default
+                                      60); GET answers the same {"aws_seconds", "real_seconds",
+                                      "time_scale"}
+  GET    /_bluegreen/nlb/served?listener_arn=ARN  what an NLB listener's data plane serves now:
+                                      {"listener_arn", "served": [{"target_group_arn", "weight"}],
+                                       "configured": [...], "settled", "settles_in_aws_seconds"}
 """
 
 from __future__ import annotations
@@ -150,6 +162,7 @@ import aws_cloudwatch_alarms  # noqa: E402
 import aws_ecs_rollouts  # noqa: E402
 import aws_lambda_invoke  # noqa: E402
 import aws_moto_fields  # noqa: E402
+import aws_nlb  # noqa: E402
 import aws_target_health  # noqa: E402
 import dynatrace_api  # noqa: E402
 from wsgi_faults import drop_connection  # noqa: E402
@@ -158,17 +171,21 @@ PREFIX = "/_bluegreen"
 # (method, path below PREFIX) -> handler(body: dict, query: dict) -> JSON-able answer
 MODEL_ROUTES: dict = {**aws_target_health.CONTROL_ROUTES, **aws_ecs_rollouts.CONTROL_ROUTES,
                       **dynatrace_api.CONTROL_ROUTES, **aws_lambda_invoke.CONTROL_ROUTES,
-                      **aws_codedeploy.CONTROL_ROUTES}
+                      **aws_codedeploy.CONTROL_ROUTES,
+                      **aws_nlb.CONTROL_ROUTES}
 
 
 def install_aws_models() -> None:
     """Patch moto's backends with the AWS behaviours moto leaves out (idempotent)."""
     aws_ecs_rollouts.install()
     aws_attachment.install()  # after rollouts: its ECS target-group check runs first
+    aws_nlb.install()  # after attachment: NLB checks refuse before anything is attached
     aws_target_health.install()
     aws_cloudwatch_alarms.install()
     aws_moto_fields.install()
     aws_codedeploy.install()
+
+
 PREWARM_SERVICES = ("ecs", "elasticloadbalancing", "ec2", "monitoring", "sts")
 CALL_LOG_SIZE = 10_000
 
@@ -666,6 +683,7 @@ class Emulator:
                 moto_api_backend.reset()
                 dynatrace_api.control_reset({}, {})
                 aws_lambda_invoke.control_reset({}, {})
+                aws_nlb.control_reset({}, {})
                 with self.state.lock:
                     self.state.faults.clear()
                     self.state.reset_counters()

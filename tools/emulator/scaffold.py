@@ -9,7 +9,7 @@ Every subcommand talks to the one emulator endpoint (region us-east-1, credentia
 to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) with a
 "scaffold: error: ..." line on stderr.
 
-  create   --name APP [--pointer rule|listener] [--colors tag|name|none]
+  create   --name APP [--pointer rule|listener] [--nlb] [--colors tag|name|none]
            [--services two|spinnaker|ecs-native|codedeploy|none] [--desired 2] [--oidc]
            [--stickiness] [--test-listener] [--alarm NAME ...] [--forward both|single]
            [--no-wait] [--wait-timeout 60] [--cluster NAME]
@@ -29,6 +29,11 @@ to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) 
       the services steady (the emulator models health checks and rollouts in scaled time).
       Target group names by --colors: tag -> APP-tg-a/APP-tg-b tagged bluegreen:color;
       name -> APP-blue/APP-green; none -> APP-tg-a/APP-tg-b untagged (a = blue).
+      --nlb: a network load balancer APP-nlb instead of the ALB: a TCP listener :80 whose
+      default action is the production forward (an NLB has no rules, so the pointer is
+      the listener; --pointer rule, --oidc and --stickiness do not apply), TCP target
+      groups, and with --test-listener a TCP listener :8080 forwarding to green (the
+      test pointer is that listener: "test_listener_arn", no "test_rule_arn").
       Services: two -> APP-blue, APP-green; spinnaker -> APP-prod-v000 (blue),
       APP-prod-v001 (green); ecs-native -> APP on blue with advancedConfiguration
       (alternate = green; the output then also has "advanced_configuration" as read back);
@@ -70,7 +75,7 @@ to stderr. Failures exit non-zero (1 for AWS/logic errors, 2 for bad arguments) 
   health   --tg ARN
       DescribeTargetHealth as read: {"targets": [{"id", "port", "state", "reason",
       "description"}], "counts": {"healthy": 2, ...}, "attached": bool (LoadBalancerArns)}.
-  fail-targets     --tg ARN [--target ID] [--reason Target.ResponseCodeMismatch]
+  fail-targets     --tg ARN [--target ID] [--reason REASON]
   recover-targets  --tg ARN [--target ID]
   fail-rollout     --cluster C --service S [--reason TEXT]
       Emulator-only faults of the outside world, through its control API (POST
@@ -252,7 +257,8 @@ def service_tgs(svc):
 
 
 def network_config(subnets, sg):
-    return {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}}
+    groups = [sg] if sg else []
+    return {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": groups, "assignPublicIp": "DISABLED"}}
 
 
 def create_service(c, cluster, name, taskdef, tg, netcfg, desired, advanced=None, controller=None):
@@ -318,14 +324,23 @@ def cmd_create(c, a):
         for cidr, az in (("10.0.1.0/24", "us-east-1a"), ("10.0.2.0/24", "us-east-1b"))
     ]
     sg = c.ec2.create_security_group(GroupName=app + "-sg", Description="bluegreen " + app, VpcId=vpc)["GroupId"]
-    lb = c.elbv2.create_load_balancer(
-        Name=app + "-alb", Subnets=subnets, SecurityGroups=[sg], Scheme="internet-facing", Type="application"
-    )["LoadBalancers"][0]["LoadBalancerArn"]
+    if a.nlb:
+        if a.pointer == "rule" or a.oidc or a.stickiness:
+            raise ScaffoldError("--nlb: an NLB has no rules (the pointer is its listener); "
+                                "--pointer rule, --oidc and --stickiness do not apply")
+        lb = c.elbv2.create_load_balancer(
+            Name=app + "-nlb", Subnets=subnets, Scheme="internet-facing", Type="network"
+        )["LoadBalancers"][0]["LoadBalancerArn"]
+    else:
+        lb = c.elbv2.create_load_balancer(
+            Name=app + "-alb", Subnets=subnets, SecurityGroups=[sg], Scheme="internet-facing", Type="application"
+        )["LoadBalancers"][0]["LoadBalancerArn"]
+    protocol = "TCP" if a.nlb else "HTTP"
 
     names = {"tag": ("-tg-a", "-tg-b"), "name": ("-blue", "-green"), "none": ("-tg-a", "-tg-b")}[a.colors]
     tgs = {}
     for color, suffix in zip(COLORS, names):
-        kw = dict(Name=app + suffix, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+        kw = dict(Name=app + suffix, Protocol=protocol, Port=80, VpcId=vpc, TargetType="ip")
         if a.colors == "tag":
             kw["Tags"] = [{"Key": "bluegreen:color", "Value": color}]
         tgs[color] = c.elbv2.create_target_group(**kw)["TargetGroups"][0]["TargetGroupArn"]
@@ -338,7 +353,7 @@ def cmd_create(c, a):
         return forward_action(blue, order, a.stickiness)
 
     default = [fixed_404()] if a.pointer == "rule" else [production()]
-    listener = c.elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=default)[
+    listener = c.elbv2.create_listener(LoadBalancerArn=lb, Protocol=protocol, Port=80, DefaultActions=default)[
         "Listeners"
     ][0]["ListenerArn"]
     rule = None
@@ -358,7 +373,11 @@ def cmd_create(c, a):
         log("--oidc applies to --pointer rule only; ignored")
 
     test_listener = test_rule = None
-    if a.test_listener:
+    if a.test_listener and a.nlb:
+        test_listener = c.elbv2.create_listener(
+            LoadBalancerArn=lb, Protocol="TCP", Port=8080, DefaultActions=[forward_action(green)]
+        )["Listeners"][0]["ListenerArn"]
+    elif a.test_listener:
         test_listener = c.elbv2.create_listener(
             LoadBalancerArn=lb, Protocol="HTTP", Port=8080, DefaultActions=[fixed_404()]
         )["Listeners"][0]["ListenerArn"]
@@ -479,7 +498,7 @@ def network_from_lb(c, app, tgs):
     if not found:
         raise ScaffoldError("no load balancer for %s to copy subnets from; create a service first" % app)
     subnets = [z["SubnetId"] for z in found[0]["AvailabilityZones"]]
-    return network_config(subnets, found[0]["SecurityGroups"][0])
+    return network_config(subnets, (found[0].get("SecurityGroups") or [None])[0])  # an NLB may have none
 
 
 def new_revision(c, app):
@@ -696,7 +715,9 @@ def control(endpoint, path, body):
 
 
 def cmd_fail_targets(c, a):
-    body = {"target_group_arn": a.tg, "reason": a.reason}
+    body = {"target_group_arn": a.tg}
+    if a.reason:
+        body["reason"] = a.reason
     if a.target:
         body["target_id"] = a.target
     return control(a.endpoint, "/targets/fail", body)
@@ -742,7 +763,9 @@ def parser():
 
     sp = add("create", cmd_create, "build VPC/ALB/target groups/ECS scaffolding")
     sp.add_argument("--name", required=True)
-    sp.add_argument("--pointer", choices=("rule", "listener"), default="rule")
+    sp.add_argument("--pointer", choices=("rule", "listener"), default=None,
+                    help="rule (default; with --nlb: listener, an NLB has no rules)")
+    sp.add_argument("--nlb", action="store_true", help="a network load balancer with TCP listeners and target groups")
     sp.add_argument("--colors", choices=("tag", "name", "none"), default="tag")
     sp.add_argument("--services", choices=("two", "spinnaker", "ecs-native", "codedeploy", "none"), default="two")
     sp.add_argument("--cluster", help="ECS cluster to use (created if missing); default APP-cluster")
@@ -812,7 +835,8 @@ def parser():
     sp = add("fail-targets", cmd_fail_targets, "make targets fail their health checks (emulator only)")
     sp.add_argument("--tg", required=True)
     sp.add_argument("--target", metavar="ID", help="one target (default: every target of the group)")
-    sp.add_argument("--reason", default="Target.ResponseCodeMismatch")
+    sp.add_argument("--reason", help="default: the emulator's (Target.ResponseCodeMismatch, "
+                    "Target.FailedHealthChecks for a TCP-checked group)")
 
     sp = add("recover-targets", cmd_recover_targets, "let failed targets pass their checks again")
     sp.add_argument("--tg", required=True)
@@ -827,6 +851,8 @@ def parser():
 
 def main(argv=None):
     a = parser().parse_args(argv)
+    if a.cmd == "create" and a.pointer is None:
+        a.pointer = "listener" if a.nlb else "rule"
     try:
         out = a.fn(clients(a.endpoint), a)
     except (ScaffoldError, ClientError, BotoCoreError) as e:

@@ -32,6 +32,7 @@ sys.path.insert(0, HERE)
 from emulator import CborTimestamp, cbor_decode, cbor_encode  # noqa: E402
 from emulator_process import EmulatorProcess  # noqa: E402
 import smoke_test_aws  # noqa: E402
+import smoke_test_nlb  # noqa: E402
 
 passed = failed = 0
 
@@ -353,6 +354,10 @@ def main() -> int:
                 smoke_test_aws.run(emu, check)  # the modelled AWS behaviours (tools/emulator/aws_*.py)
             except Exception:
                 check("AWS behaviour models scenario", False, traceback.format_exc())
+            try:
+                smoke_test_nlb.run(emu, check)  # network load balancers (tools/emulator/aws_nlb.py)
+            except Exception:
+                check("NLB model scenario", False, traceback.format_exc())
         except Exception:
             check("emulator start", False, traceback.format_exc())
         finally:

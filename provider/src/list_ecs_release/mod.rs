@@ -95,7 +95,7 @@ pub fn validate(c: &Value) -> Diagnostics {
             AttrPath::root(attrs::LISTENER_ARN),
             "Invalid listener ARN",
             format!(
-                "{l:?} is not an Application Load Balancer listener ARN; expected arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/LB_NAME/LB_ID/LISTENER_ID.{hint}"
+                "{l:?} is not a listener ARN of an Application or Network Load Balancer; expected arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/LB_NAME/LB_ID/LISTENER_ID (or listener/net/... for an NLB).{hint}"
             ),
         );
     }

@@ -25,6 +25,10 @@ pub struct Promotion {
     pub strategy: Strategy,
     /// `promotion.hook`: Lambda lifecycle hooks, in configuration order.
     pub hooks: Vec<LifecycleHook>,
+    /// `promotion.nlb_propagation_delay`: how long an NLB may still route by the old
+    /// weights after a write. Waited out only when a pointer is an NLB listener
+    /// (`release_spec::propagation_delay`).
+    pub nlb_propagation_delay: Duration,
     /// This move is a rollback (the rollback action): lifecycle hooks are told each step
     /// but cannot stop it (as ECS), and a failed health check stops it where it is,
     /// never handing traffic back to the color it moves traffic away from.
@@ -43,6 +47,7 @@ impl Default for Promotion {
             dynatrace: None,
             strategy: Strategy::AllAtOnce,
             hooks: Vec::new(),
+            nlb_propagation_delay: crate::release_spec::DEFAULT_NLB_PROPAGATION_DELAY,
             rolling_back: false,
         }
     }

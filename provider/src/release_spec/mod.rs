@@ -13,6 +13,8 @@ use tfplugin::{AttrPath, Diagnostics, Value};
 
 mod routes;
 pub use routes::{MAX_ROUTES, Route, pointer_between, route_path};
+pub mod nlb;
+pub use nlb::{DEFAULT_NLB_PROPAGATION_DELAY, propagation_delay, propagation_time};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// More than this would make the "standby" the majority: switch `active_color` instead.
@@ -110,9 +112,10 @@ pub fn check_target_group(d: &mut Diagnostics, v: &Value, at: AttrPath) {
 /// is given as the pointer.
 const RESOURCE_TARGET_GROUPS: &str = "the blue and green blocks";
 
-/// `attr` of `v`, when set, must be a listener rule ARN (`want_rule`) or a listener
-/// ARN; the message says what the value is if it is the other or a target group (which
-/// goes in `target_groups_go_in`). Shared with the data source.
+/// `attr` of `v`, when set, must be a listener rule ARN (`want_rule`: an ALB's, since an
+/// NLB has no rules) or a listener ARN (an ALB's or an NLB's); the message says what the
+/// value is if it is the other, an NLB rule, or a target group (which goes in
+/// `target_groups_go_in`). Shared with the data source.
 pub fn check_pointer_arn(d: &mut Diagnostics, v: &Value, attr: &str, want_rule: bool, target_groups_go_in: &str) {
     check_pointer_arn_at(d, v.get(attr), path(attr), attr, want_rule, target_groups_go_in);
 }
@@ -131,8 +134,19 @@ pub fn check_pointer_arn_at(
     if ok {
         return;
     }
+    let listener_attr = attr.replace("_rule", "");
+    if want_rule && (arn::is_nlb_listener(s) || arn::is_nlb_listener_rule(s)) {
+        d.error_at(
+            at,
+            "A Network Load Balancer has no listener rules",
+            format!(
+                "{s:?} belongs to a Network Load Balancer, whose listeners forward with their default action only (CreateRule takes an Application Load Balancer's listener). Set `{listener_attr}` to the NLB listener's ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/net/LB_NAME/LB_ID/LISTENER_ID) instead of `{attr}`."
+            ),
+        );
+        return;
+    }
     let hint = if want_rule && arn::is_listener(s) {
-        format!(" That is a listener ARN: use `{}` for a listener's default action.", attr.replace("_rule", ""))
+        format!(" That is a listener ARN: use `{listener_attr}` for a listener's default action.")
     } else if !want_rule && arn::is_listener_rule(s) {
         format!(" That is a listener rule ARN: use `{}`.", attr.replace(attrs::LISTENER_ARN, attrs::LISTENER_RULE_ARN))
     } else if arn::is_target_group(s) {
@@ -140,19 +154,20 @@ pub fn check_pointer_arn_at(
     } else {
         String::new()
     };
-    let form = if want_rule {
-        "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/LB_NAME/LB_ID/LISTENER_ID/RULE_ID"
+    let (summary, what, form) = if want_rule {
+        (
+            "Invalid listener rule ARN",
+            "an Application Load Balancer listener rule ARN",
+            "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/LB_NAME/LB_ID/LISTENER_ID/RULE_ID",
+        )
     } else {
-        "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/LB_NAME/LB_ID/LISTENER_ID"
+        (
+            "Invalid listener ARN",
+            "a listener ARN of an Application or Network Load Balancer",
+            "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/LB_NAME/LB_ID/LISTENER_ID (or listener/net/... for an NLB)",
+        )
     };
-    d.error_at(
-        at,
-        if want_rule { "Invalid listener rule ARN" } else { "Invalid listener ARN" },
-        format!(
-            "{s:?} is not an Application Load Balancer {} ARN; expected {form}.{hint}",
-            if want_rule { "listener rule" } else { "listener" }
-        ),
-    );
+    d.error_at(at, summary, format!("{s:?} is not {what}; expected {form}.{hint}"));
 }
 
 /// Static checks of a resource configuration. Unknown values are skipped: they are
@@ -254,6 +269,12 @@ pub fn validate(c: &Value) -> Diagnostics {
             p.get(attrs::promotion::BAKE_TIME),
             block_path(attrs::PROMOTION, attrs::promotion::BAKE_TIME),
             attrs::promotion::BAKE_TIME,
+        );
+        check_duration(
+            &mut d,
+            p.get(attrs::promotion::NLB_PROPAGATION_DELAY),
+            block_path(attrs::PROMOTION, attrs::promotion::NLB_PROPAGATION_DELAY),
+            attrs::promotion::NLB_PROPAGATION_DELAY,
         );
         let alarms = p.get(attrs::promotion::ALARM_NAMES).elements();
         if alarms.len() > MAX_ALARMS {
@@ -613,6 +634,10 @@ pub fn from_value(c: &Value) -> Result<ReleaseSpec, Diagnostics> {
             dynatrace: p.get(attrs::promotion::DYNATRACE).single_block().and_then(dynatrace_of),
             strategy: strategy_of(p),
             hooks: hooks_of(p),
+            nlb_propagation_delay: parsed_duration(
+                p.get(attrs::promotion::NLB_PROPAGATION_DELAY),
+                defaults.nlb_propagation_delay,
+            ),
             rolling_back: defaults.rolling_back,
         },
     };

@@ -83,6 +83,8 @@ pub mod promotion {
     /// Inside `linear`.
     pub const STEP_PERCENT: &str = "step_percent";
     pub const STEP_BAKE_TIME: &str = "step_bake_time";
+    /// The wait after each write that moves traffic on an NLB listener.
+    pub const NLB_PROPAGATION_DELAY: &str = "nlb_propagation_delay";
 }
 
 /// Inside `promotion.dynatrace`.

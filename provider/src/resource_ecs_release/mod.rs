@@ -36,7 +36,7 @@ pub use read::{detached_warning, read};
 pub use schema::route_block;
 pub use schema::schema;
 pub use state::{identity, pair_of, pointer_of, state_upgrades, test_pointer_of};
-pub use timing::{least_time_of_move, stickiness_warning};
+pub use timing::{least_time_of_release_move, stickiness_warning};
 
 use tfplugin::{Diagnostics, Value};
 

@@ -253,7 +253,7 @@ fn say_the_steps(spec: &ReleaseSpec, from: Traffic, diagnostics: &mut Diagnostic
     }
     if steps.len() > 1 {
         let shares: Vec<String> = steps.iter().map(|s| format!("{} %", s.gaining_percent)).collect();
-        let least = promotion_gate::least_time(&steps) + spec.promotion.bake_time;
+        let least = super::timing::least_time_of_release_move(spec, from, to).1;
         diagnostics.push(
             Diagnostic::warning(
                 format!("The promotion moves traffic in {} steps", steps.len()),

@@ -171,6 +171,11 @@ pub fn schema() -> ResourceSchema {
             "After the switch, keep watching health and alarms this long, e.g. `2m`. Defaults to `0s`.",
         ))
         .attribute(Attribute::optional(
+            attrs::promotion::NLB_PROPAGATION_DELAY,
+            Type::String,
+            "When a pointer is a Network Load Balancer listener: how long after each write that moves traffic the NLB may still route by the old weights. The apply waits it out, still checking health and alarms (a failure rolls back), before the next step's gate and before a bake's clock starts, as ECS native blue/green waits 10 minutes for it. Defaults to `10m`; ignored for ALB pointers.",
+        ))
+        .attribute(Attribute::optional(
             attrs::promotion::ROLLBACK_ON_FAILURE,
             Type::Bool,
             "If the bake fails, put the previous pointer back and fail the apply. Defaults to `true`.",
@@ -232,12 +237,12 @@ pub fn schema() -> ResourceSchema {
     .attribute(Attribute::optional(
         attrs::LISTENER_RULE_ARN,
         Type::String,
-        "The listener rule whose forward action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
+        "The listener rule (of an Application Load Balancer: an NLB has none) whose forward action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
     ))
     .attribute(Attribute::optional(
         attrs::LISTENER_ARN,
         Type::String,
-        "The listener whose default action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
+        "The listener (of an Application or a Network Load Balancer) whose default action is the production pointer. Exactly one of `listener_rule_arn` and `listener_arn`. Changing it forces a new release.",
     ))
     .attribute(Attribute::optional_computed(
         attrs::ACTIVE_COLOR,
@@ -257,7 +262,7 @@ pub fn schema() -> ResourceSchema {
     .attribute(Attribute::optional(
         attrs::TEST_LISTENER_ARN,
         Type::String,
-        "Optional listener whose default action always forwards to the standby color.",
+        "Optional listener (ALB or NLB) whose default action always forwards to the standby color.",
     ))
     .attribute(Attribute::computed(attrs::ACTIVE_TARGET_GROUP_ARN, Type::String, "Target group of the active color."))
     .attribute(Attribute::computed(attrs::STANDBY_COLOR, Type::String, "The color that is not active."))

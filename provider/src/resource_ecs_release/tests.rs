@@ -171,3 +171,42 @@ fn generated_configuration_holds_every_route_with_its_inputs_only() {
     declared.sort_unstable();
     assert_eq!(written, declared);
 }
+
+#[test]
+fn on_an_nlb_the_least_time_counts_a_wait_after_each_write_a_bake_or_step_watches() {
+    use super::timing::least_time_of_release_move;
+    let nlb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/tcp/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    let mut config = release_spec::tests::good();
+    config.as_object_mut().unwrap().remove(attrs::LISTENER_RULE_ARN);
+    set(&mut config, attrs::LISTENER_ARN, Value::from(nlb));
+    let linear = Value::object([
+        (attrs::promotion::STEP_PERCENT, Value::from(25)),
+        (attrs::promotion::STEP_BAKE_TIME, Value::from("1m")),
+    ]);
+    let promotion = |bake: &str| {
+        Value::List(vec![Value::object([
+            (attrs::promotion::STRATEGY, Value::from("linear")),
+            (attrs::promotion::LINEAR, Value::List(vec![linear.clone()])),
+            (attrs::promotion::BAKE_TIME, Value::from(bake)),
+            (attrs::promotion::NLB_PROPAGATION_DELAY, Value::from("2m")),
+        ])])
+    };
+    set(&mut config, attrs::PROMOTION, promotion("5m"));
+    let spec = release_spec::from_value(&config).unwrap();
+    let (steps, least) = least_time_of_release_move(&spec, BLUE, GREEN);
+    assert_eq!(steps.len(), 4);
+    assert_eq!(least, 3 * MIN + 5 * MIN + 4 * 2 * MIN, "three step bakes, the final bake, four waits");
+    let detail = cannot_fit(&spec, &steps, least, "update", 10 * MIN);
+    assert!(
+        detail.contains("promotion.nlb_propagation_delay (2m) after every write the bakes watch (8m in all)"),
+        "{detail}"
+    );
+    // A final bake of 0: nothing watches the last write, so no wait after it.
+    set(&mut config, attrs::PROMOTION, promotion("0s"));
+    let spec = release_spec::from_value(&config).unwrap();
+    assert_eq!(least_time_of_release_move(&spec, BLUE, GREEN).1, 3 * MIN + 3 * 2 * MIN);
+    // The same release on an ALB listener waits for nothing.
+    set(&mut config, attrs::LISTENER_ARN, Value::from(release_spec::tests::LISTENER));
+    let spec = release_spec::from_value(&config).unwrap();
+    assert_eq!(least_time_of_release_move(&spec, BLUE, GREEN).1, 3 * MIN);
+}

@@ -7,6 +7,7 @@ use crate::aws::AwsClients;
 use crate::promotion_gate;
 use crate::release_spec::{self, ReleaseSpec};
 use crate::traffic_pointer::{self, Color, Traffic};
+use std::time::Duration;
 use tfplugin::{AttrPath, Diagnostic, Diagnostics, Value};
 
 /// Whether the move fits its timeout (an error when it never can), whether stickiness
@@ -22,7 +23,11 @@ pub(super) async fn check_the_time(
     let (op, timeout) = if creating { ("create", spec.create_timeout) } else { ("update", spec.update_timeout) };
     match moving {
         Some(Moving { from, to, pointer: live_pointer }) => {
-            let (steps, least) = least_time_of_move(&spec.promotion, from, to);
+            let (steps, least) = least_time_of_release_move(spec, from, to);
+            let waited = least.saturating_sub(least_time_of_move(&spec.promotion, from, to).1);
+            if let Some(waits) = nlb_waits_warning(config, spec, steps.len(), waited, least) {
+                diagnostics.push(waits);
+            }
             if least >= timeout {
                 diagnostics.push(
                     Diagnostic::error(
@@ -58,7 +63,7 @@ pub(super) async fn check_the_time(
                 Traffic { active: Color::Blue, standby_percent: 0 },
                 Traffic { active: Color::Green, standby_percent: 0 },
             );
-            let (steps, least) = least_time_of_move(&spec.promotion, blue, green);
+            let (steps, least) = least_time_of_release_move(spec, blue, green);
             if least >= spec.update_timeout {
                 diagnostics.push(
                     Diagnostic::warning(
@@ -76,12 +81,18 @@ pub(super) async fn check_the_time(
         None => {}
     }
     let p = &spec.promotion;
-    if !p.bake_time.is_zero() && p.wait_timeout + p.bake_time > timeout {
+    let nlb = if p.bake_time.is_zero() { Duration::ZERO } else { release_spec::propagation_delay(spec) };
+    if !p.bake_time.is_zero() && p.wait_timeout + p.bake_time + nlb > timeout {
+        let waits = if nlb.is_zero() {
+            String::new()
+        } else {
+            format!(" and the wait for the NLB before it (promotion.nlb_propagation_delay, {})", show(nlb))
+        };
         diagnostics.push(
             Diagnostic::warning(
                 "The bake may not fit in the timeout",
                 format!(
-                    "promotion.wait_timeout ({}) plus promotion.bake_time ({}) exceed the {op} timeout ({}). The bake counts toward the timeout: a promotion whose gate waits long leaves no time to bake, and then it does not move traffic. Raise timeouts.{op} or shorten the wait.",
+                    "promotion.wait_timeout ({}) plus promotion.bake_time ({}){waits} exceed the {op} timeout ({}). The bake counts toward the timeout: a promotion whose gate waits long leaves no time to bake, and then it does not move traffic. Raise timeouts.{op} or shorten the wait.",
                     crate::duration::display(p.wait_timeout),
                     crate::duration::display(p.bake_time),
                     crate::duration::display(timeout)
@@ -95,7 +106,7 @@ pub(super) async fn check_the_time(
 /// The steps a move from `from` to `to` takes and the least time they take: every
 /// step's bake, plus `promotion.bake_time` when the move bakes, as the apply counts
 /// them (traffic_switch: a move that only pulls a canary back does not bake).
-pub fn least_time_of_move(
+pub(super) fn least_time_of_move(
     p: &promotion_gate::Promotion,
     from: Traffic,
     to: Traffic,
@@ -105,6 +116,58 @@ pub fn least_time_of_move(
     let bakes = from.gaining(&to).is_some() && !pulling_back && !p.bake_time.is_zero();
     let least = promotion_gate::least_time(&steps) + if bakes { p.bake_time } else { std::time::Duration::ZERO };
     (steps, least)
+}
+
+/// [`least_time_of_move`] of the release, plus the waits for an NLB to apply the
+/// weights (`release_spec::propagation_time`: between steps, and before a final bake).
+pub fn least_time_of_release_move(
+    spec: &ReleaseSpec,
+    from: Traffic,
+    to: Traffic,
+) -> (Vec<promotion_gate::Step>, Duration) {
+    let (steps, least) = least_time_of_move(&spec.promotion, from, to);
+    let final_bake = least > promotion_gate::least_time(&steps);
+    let waits = release_spec::propagation_time(release_spec::propagation_delay(spec), steps.len(), final_bake);
+    (steps, least + waits)
+}
+
+/// The plan warning of a move on an NLB: how often and how long the apply waits for the
+/// NLB to apply the weights (`waited` in all, of a move of `steps` writes taking `least`),
+/// at the NLB pointer's attribute.
+fn nlb_waits_warning(
+    config: &Value,
+    spec: &ReleaseSpec,
+    steps: usize,
+    waited: Duration,
+    least: Duration,
+) -> Option<Diagnostic> {
+    let delay = release_spec::propagation_delay(spec);
+    if delay.is_zero() || waited.is_zero() {
+        return None;
+    }
+    let waits = waited.as_secs_f64() / delay.as_secs_f64();
+    let at = [attrs::LISTENER_ARN, attrs::TEST_LISTENER_ARN]
+        .into_iter()
+        .find(|a| config.get(a).as_str().is_some_and(crate::arn::is_nlb_listener))
+        .unwrap_or(attrs::LISTENER_ARN);
+    Some(
+        Diagnostic::warning(
+            "The promotion waits for the NLB to apply the new weights",
+            format!(
+                "An NLB may route by the old weights for a while after a write. After {} the apply waits {} for the NLB to apply the new weights (ECS waits the same), still checking health and alarms (a failure rolls back), before {}: {} in all; this move takes at least {}. promotion.nlb_propagation_delay sets the wait.",
+                if waits > 1.0 { format!("each of {waits:.0} writes") } else { "the write".to_string() },
+                show(delay),
+                if steps > 1 { "the next step's gate or the bake" } else { "the bake" },
+                show(waited),
+                show(least),
+            ),
+        )
+        .at(AttrPath::root(at)),
+    )
+}
+
+fn show(d: Duration) -> String {
+    if d.is_zero() { "0s".to_string() } else { crate::duration::display(d) }
 }
 
 /// The attribute that makes a move too long: the step bake of a stepped strategy
@@ -146,7 +209,6 @@ pub(super) fn cannot_fit(
     op: &str,
     timeout: std::time::Duration,
 ) -> String {
-    let show = |d: std::time::Duration| if d.is_zero() { "0s".to_string() } else { crate::duration::display(d) };
     let p = &spec.promotion;
     let held = steps.iter().filter(|s| !s.bake.is_zero()).count();
     let (parts, shorten) = match &p.strategy {
@@ -167,6 +229,20 @@ pub(super) fn cannot_fit(
             "promotion.canary.bake_time or promotion.bake_time",
         ),
         _ => (format!("promotion.bake_time ({})", show(p.bake_time)), "promotion.bake_time"),
+    };
+    let delay = release_spec::propagation_delay(spec);
+    let waits = release_spec::propagation_time(delay, steps.len(), !p.bake_time.is_zero());
+    let (parts, shorten) = if waits.is_zero() {
+        (parts, shorten.to_string())
+    } else {
+        (
+            format!(
+                "{parts}, and promotion.nlb_propagation_delay ({}) after every write the bakes watch ({} in all) for the NLB to apply the new weights",
+                show(delay),
+                show(waits)
+            ),
+            format!("{shorten}, or promotion.nlb_propagation_delay"),
+        )
     };
     format!(
         "Moving traffic to {} takes {parts}: at least {} before any gate wait or hook, and timeouts.{op} is {}. The apply stops at its timeout and rolls back, so this promotion can never complete. Raise timeouts.{op} above {} (plus time for the gate's waits and the hooks), or shorten {shorten}.",

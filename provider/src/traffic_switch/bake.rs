@@ -11,9 +11,11 @@ use tfplugin::hclog;
 
 impl Switch<'_> {
     /// Bakes the color that gained traffic for `bake_time` (`at`: the step, when the
-    /// promotion moves in steps); on any way the bake ends short of success (a failed
-    /// check, an AWS error, Ctrl-C, the operation's deadline), rolls back to `before` if
-    /// the traffic is still exactly what this apply wrote.
+    /// promotion moves in steps), after waiting for an NLB to apply the weights
+    /// (`propagation`: the bake's clock and SLO window start when that wait ends); on any
+    /// way the bake ends short of success (a failed check, an AWS error, Ctrl-C, the
+    /// operation's deadline), rolls back to `before` if the traffic is still exactly
+    /// what this apply wrote.
     pub(super) async fn bake_or_roll_back(
         &self,
         p: &mut Progress,
@@ -25,13 +27,20 @@ impl Switch<'_> {
         let spec = self.spec;
         let Some(now) = p.live else { return Ok(()) };
         let Some(color) = before.gaining(&now) else { return Ok(()) };
-        if bake_time.is_zero() {
+        let delay = self.nlb_delay();
+        if bake_time.is_zero() && delay.is_zero() {
             return Ok(());
         }
         let target = self.gate_target(color);
         let promotion = promotion_gate::Promotion { bake_time, ..spec.promotion.clone() };
         let moved_at = p.moved_at.unwrap_or_else(tokio::time::Instant::now);
-        let bake = promotion_gate::bake(self.ctx, self.aws, &promotion, &target, of, self.op, moved_at, self.progress);
+        let bake = async {
+            if let Some(reason) = self.wait_for_the_nlb(&target, of, moved_at).await? {
+                return Ok(Some(reason));
+            }
+            let (ctx, aws, op, report) = (self.ctx, self.aws, self.op, self.progress);
+            promotion_gate::bake(ctx, aws, &promotion, &target, of, op, moved_at + delay, report).await
+        };
         let failure = tokio::select! {
             // The bake watches the deadline itself once its time is over (waiting out an
             // undecided SLO read): at the deadline, its reason is the more precise one.

@@ -19,10 +19,13 @@
 //! - `bake.rs`: the bake after a move, and the rollback when it fails.
 //! - `routes.rs`: the `route` blocks: read before, written after the production
 //!   pointer at each step, returned on a rollback.
+//! - `propagation.rs`: the wait for an NLB to apply the weights before a bake or the
+//!   next step.
 //! - `hooks.rs`: the Lambda lifecycle hooks (staged at fixed points, not polled).
 
 mod bake;
 mod hooks;
+mod propagation;
 mod routes;
 mod steps;
 mod write;
@@ -277,7 +280,7 @@ impl Switch<'_> {
     async fn reconcile_test_pointer(&self, p: &mut Progress) -> Option<Error> {
         let test = self.spec.test_pointer.as_ref()?;
         let result = match p.live {
-            Some(live) => self.point_test_at(test, &self.spec.pair, live.active.other()).await,
+            Some(live) => self.point_test_at(test, &self.spec.pair, live.active.other()).await.map(|_| ()),
             None => Err(Error::live(
                 "Test pointer not reconciled",
                 "The production pointer could not be read, so the test pointer's standby is unknown.",
@@ -391,17 +394,22 @@ impl Switch<'_> {
     }
 
     /// Points the test pointer `test` at `color`'s target group of `pair` if it points
-    /// elsewhere.
+    /// elsewhere; whether it wrote.
     ///
     /// Guarded like the production pointer: read, then write at once with nothing
     /// awaited in between, sent once (an SDK retry would resend it on a read that may
     /// be stale by then). A failed write is judged by a fresh read: landed is success,
     /// anything else is an error the next apply repairs.
-    async fn point_test_at(&self, test: &PointerRef, pair: &traffic_pointer::Pair, color: Color) -> Result<(), Error> {
+    async fn point_test_at(
+        &self,
+        test: &PointerRef,
+        pair: &traffic_pointer::Pair,
+        color: Color,
+    ) -> Result<bool, Error> {
         let tg = pair.target_group(color);
         let p = traffic_pointer::read(&self.aws.elbv2, test).await?;
         if p.weights().is_ok_and(|w| w.len() == 1 && w[0].0 == tg) {
-            return Ok(());
+            return Ok(false);
         }
         let actions = p.all_to(tg)?;
         if let Err(e) = traffic_pointer::write_once(&self.aws.elbv2, test, actions.clone()).await {
@@ -412,7 +420,7 @@ impl Switch<'_> {
         }
         hclog::info("test pointer moved to the standby", &[("pointer", &test.arn()), ("color", &color)]);
         self.say(format!("test pointer {} now forwards to {color}", test.describe()));
-        Ok(())
+        Ok(true)
     }
 
     /// One more read of the production pointer; keeps the last known traffic if the

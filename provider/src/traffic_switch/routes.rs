@@ -246,14 +246,18 @@ impl Switch<'_> {
         errors
     }
 
-    /// Points each moving route's test pointer at `color` (the hooks test it there).
-    pub(super) async fn point_route_tests_at(&self, moving: &[usize], color: Color) -> Result<(), Error> {
+    /// Points each moving route's test pointer at `color` (the hooks test it there);
+    /// returns the ones it wrote.
+    pub(super) async fn point_route_tests_at(&self, moving: &[usize], color: Color) -> Result<Vec<&PointerRef>, Error> {
+        let mut written = Vec::new();
         for &i in moving {
             let route = &self.spec.routes[i];
-            if let Some(test) = &route.test_pointer {
-                self.point_test_at(test, &route.pair, color).await?;
+            if let Some(test) = &route.test_pointer
+                && self.point_test_at(test, &route.pair, color).await?
+            {
+                written.push(test);
             }
         }
-        Ok(())
+        Ok(written)
     }
 }

@@ -68,11 +68,18 @@ impl Switch<'_> {
         };
         let subject = std::sync::Arc::new(self.hook_subject(color).await);
         p.hooks = Some(subject.clone());
-        if let Some(test) = &spec.test_pointer {
-            // The standby, so this is where the test pointer belongs anyway.
-            self.point_test_at(test, &spec.pair, color).await?;
+        // The standby, so this is where the test pointers belong anyway; one wait for
+        // the NLB covers every test listener just moved.
+        let mut moved = Vec::new();
+        if let Some(test) = &spec.test_pointer
+            && self.point_test_at(test, &spec.pair, color).await?
+        {
+            moved.push(test);
         }
-        self.point_route_tests_at(&p.moving_routes, color).await?;
+        moved.extend(self.point_route_tests_at(&p.moving_routes, color).await?);
+        if let Some(test) = moved.iter().find(|t| crate::arn::is_nlb_listener(t.arn())) {
+            self.wait_for_the_nlb_test_pointer(test).await?;
+        }
         let share = promotion_gate::share(m.from, color);
         if let Some(reason) = self.run_hooks(HookStage::PostTestTrafficShift, &subject, share).await? {
             return Err(Error::Gate {
@@ -169,7 +176,8 @@ impl Switch<'_> {
                 return Err(self.roll_back(p, live, step.traffic, failure, label.as_deref()).await);
             }
         }
-        if !step.bake.is_zero() {
+        // On an NLB, every step but the last waits for its weights before the next gate.
+        if !step.bake.is_zero() || (step.number < steps && !self.nlb_delay().is_zero()) {
             self.bake_or_roll_back(p, live, step.bake, BakeOf::Step, label.as_deref()).await?;
         }
         Ok(())
@@ -261,18 +269,20 @@ impl Switch<'_> {
         plan: &[promotion_gate::Step],
         final_bake: std::time::Duration,
     ) -> Result<(), Error> {
-        let least = promotion_gate::least_time(plan) + final_bake;
+        let nlb = crate::release_spec::propagation_time(self.nlb_delay(), plan.len(), !final_bake.is_zero());
+        let least = promotion_gate::least_time(plan) + final_bake + nlb;
         if least.is_zero() || tokio::time::Instant::now() + least <= self.op.deadline {
             return Ok(());
         }
+        let waits = if nlb.is_zero() { "" } else { " and the waits for the NLB (promotion.nlb_propagation_delay)" };
         let what = if plan.len() > 1 {
             format!(
-                "the {} steps' bakes and promotion.bake_time ({} in all)",
+                "the {} steps' bakes, promotion.bake_time{waits} ({} in all)",
                 plan.len(),
                 crate::duration::display(least)
             )
         } else {
-            format!("promotion.bake_time ({})", crate::duration::display(least))
+            format!("promotion.bake_time{waits} ({})", crate::duration::display(least))
         };
         Err(Error::Gate {
             summary: "No time left to bake".into(),
