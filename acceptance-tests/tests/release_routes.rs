@@ -1,6 +1,6 @@
 //! One release, several pointers (`route` blocks): the production rule of one ALB, the
-//! rule of a second ALB with its own pair, and a second rule on the first ALB, moved as
-//! one promotion. A second reader samples all of them while the apply runs; a refusal
+//! rule of a second ALB with its own pair, and an NLB's TCP listener with its own pair,
+//! moved as one promotion. A second reader samples all of them while the apply runs; a refusal
 //! on the last route returns the others; a second writer on one route during a linear
 //! promotion is neither overwritten nor rolled back over; a state written before routes
 //! existed plans clean.
@@ -17,35 +17,38 @@ use std::time::Duration;
 /// The three pointers of the release and the green target group each moves traffic to.
 struct Pointers {
     web: Scaffold,
+    /// A second ALB: route 1, its rule over its own pair.
     api: Scaffold,
-    /// A second rule on web's listener, over web's pair (the route names no groups).
-    extra_rule: String,
+    /// A network load balancer: route 2, its TCP listener over its own TCP pair.
+    nlb: Scaffold,
 }
 
 impl Pointers {
     fn create(emu: &Emulator) -> Pointers {
         let web = Scaffold::create(emu, "web", &["--colors", "tag"]);
         let api = Scaffold::create(emu, "api", &["--colors", "tag", "--cluster", &web.cluster]);
-        let extra_rule = create_rules(emu, &web.listener_arn, &web.blue_tg, 1).remove(0);
-        Pointers { web, api, extra_rule }
+        let nlb = Scaffold::create(emu, "tcp", &["--nlb", "--colors", "tag", "--cluster", &web.cluster]);
+        Pointers { web, api, nlb }
     }
 
-    /// (rule, green target group) of the production pointer, route 1 and route 2.
-    fn rules(&self) -> [(String, String); 3] {
+    /// (pointer, green target group) of the production pointer, route 1 and route 2.
+    fn pointers(&self) -> [(String, String); 3] {
         [
             (self.web.rule().to_string(), self.web.green_tg.clone()),
             (self.api.rule().to_string(), self.api.green_tg.clone()),
-            (self.extra_rule.clone(), self.web.green_tg.clone()),
+            (self.nlb.listener_arn.clone(), self.nlb.green_tg.clone()),
         ]
     }
 
     fn write(&self, wd: &Workdir, emu: &Emulator, body: &str) {
         let routes = format!(
-            "  route {{\n    listener_rule_arn      = \"{}\"\n    blue_target_group_arn  = \"{}\"\n    green_target_group_arn = \"{}\"\n  }}\n  route {{\n    listener_rule_arn = \"{}\"\n  }}\n{body}",
+            "  route {{\n    listener_rule_arn      = \"{}\"\n    blue_target_group_arn  = \"{}\"\n    green_target_group_arn = \"{}\"\n  }}\n  route {{\n    listener_arn           = \"{}\"\n    blue_target_group_arn  = \"{}\"\n    green_target_group_arn = \"{}\"\n  }}\n{body}",
             self.api.rule(),
             self.api.blue_tg,
             self.api.green_tg,
-            self.extra_rule
+            self.nlb.listener_arn,
+            self.nlb.blue_tg,
+            self.nlb.green_tg,
         );
         wd.write(
             "main.tf",
@@ -54,9 +57,18 @@ impl Pointers {
     }
 }
 
-/// Green's share (percent) of a rule's forward action.
-fn green_share(emu: &Emulator, rule: &str, green: &str) -> i64 {
-    share_of(&forward_weights_sorted(&describe_rule(emu, rule)["actions"]), green)
+/// The forward weights of a rule, or of a listener's default action.
+fn weights(emu: &Emulator, pointer: &str) -> Vec<(String, i64)> {
+    if pointer.contains(":listener-rule/") {
+        forward_weights_sorted(&describe_rule(emu, pointer)["actions"])
+    } else {
+        forward_weights_sorted(&scaffold::run(emu, "describe", &["--listener-arn", pointer])["default_actions"])
+    }
+}
+
+/// Green's share (percent) of a pointer's forward action.
+fn green_share(emu: &Emulator, pointer: &str, green: &str) -> i64 {
+    share_of(&weights(emu, pointer), green)
 }
 
 fn share_of(weights: &[(String, i64)], green: &str) -> i64 {
@@ -76,7 +88,9 @@ fn per_pointer(seen: &[Vec<i64>], i: usize) -> Vec<i64> {
     out
 }
 
-const GATE: &str = "    wait_timeout = \"30s\"\n";
+/// The gate's wait, and the NLB's propagation delay (the emulator's data plane lags
+/// 0.6 s at its default time scale).
+const GATE: &str = "    wait_timeout = \"30s\"\n    nlb_propagation_delay = \"1s\"\n";
 
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
@@ -101,7 +115,7 @@ fn three_pointers_move_together_in_the_same_linear_steps_and_plan_clean() {
         &emu,
         &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{}  }}\n", linear_strategy(50, "2s")),
     );
-    let sampler = PointersSampler::start(&emu, p.rules().to_vec());
+    let sampler = PointersSampler::start(&emu, p.pointers().to_vec());
     let out = wd.apply();
     let seen = sampler.stop();
     no_provider_bug(&out);
@@ -112,7 +126,7 @@ fn three_pointers_move_together_in_the_same_linear_steps_and_plan_clean() {
         let (lo, hi) = (tuple.iter().min().unwrap(), tuple.iter().max().unwrap());
         assert!(hi - lo <= 50, "no pointer is ever more than one step ahead of another: {seen:?}");
     }
-    for (rule, green) in p.rules() {
+    for (rule, green) in p.pointers() {
         assert_eq!(green_share(&emu, &rule, &green), 100);
     }
     let plan = wd.plan_exit_code();
@@ -141,8 +155,8 @@ fn a_refusal_on_the_last_route_returns_the_pointers_already_written() {
     let reads = emu.request_count("DescribeTargetHealth");
     let apply = wd.applying();
     wait_until("the gate's first poll", Duration::from_secs(30), || emu.request_count("DescribeTargetHealth") > reads);
-    let theirs = format!("{}=90,{}=10", p.web.blue_tg, p.web.green_tg);
-    scaffold::run(&emu, "flip", &["--rule-arn", &p.extra_rule, "--weights", &theirs]);
+    let theirs = format!("{}=90,{}=10", p.nlb.blue_tg, p.nlb.green_tg);
+    scaffold::run(&emu, "flip", &["--listener-arn", &p.nlb.listener_arn, "--weights", &theirs]);
     emu.recover_targets(&p.web.green_tg);
     let out = Output::finish(apply);
     no_provider_bug(&out);
@@ -154,8 +168,8 @@ fn a_refusal_on_the_last_route_returns_the_pointers_already_written() {
     assert_eq!(green_share(&emu, p.web.rule(), &p.web.green_tg), 0);
     assert_eq!(green_share(&emu, p.api.rule(), &p.api.green_tg), 0);
     // ...and the other writer's change stands, as written.
-    let extra = forward_weights_sorted(&describe_rule(&emu, &p.extra_rule)["actions"]);
-    assert_eq!(share_of(&extra, &p.web.green_tg), 10, "{extra:?}");
+    let nlb = weights(&emu, &p.nlb.listener_arn);
+    assert_eq!(nlb, [(p.nlb.blue_tg.clone(), 90), (p.nlb.green_tg.clone(), 10)], "{nlb:?}");
     let state = release_state(&wd);
     assert_eq!(state["active_color"], "blue", "state records what is live: {state}");
     assert_eq!(state["route"][1]["standby_traffic_percent"], 10, "{state}");
@@ -172,7 +186,7 @@ fn a_second_writer_on_one_route_during_a_linear_promotion_is_neither_overwritten
     wd.apply();
 
     p.write(&wd, &emu, &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{linear}  }}\n"));
-    let sampler = PointersSampler::start(&emu, p.rules().to_vec());
+    let sampler = PointersSampler::start(&emu, p.pointers().to_vec());
     let apply = wd.applying();
     wait_until("the first step on every pointer", Duration::from_secs(30), || sampler.last() == Some(vec![50, 50, 50]));
     // An operator sends route 1 back to api's blue during the step's bake.
@@ -195,7 +209,7 @@ fn a_second_writer_on_one_route_during_a_linear_promotion_is_neither_overwritten
     assert_eq!(api, [(p.api.blue_tg.clone(), 1)], "not overwritten and not rolled back over");
     // The other pointers went back to where the apply found them.
     assert_eq!(green_share(&emu, p.web.rule(), &p.web.green_tg), 0);
-    assert_eq!(green_share(&emu, &p.extra_rule, &p.web.green_tg), 0);
+    assert_eq!(green_share(&emu, &p.nlb.listener_arn, &p.nlb.green_tg), 0);
     let state = release_state(&wd);
     assert_eq!(state["active_color"], "blue", "{state}");
 }
@@ -291,21 +305,20 @@ fn a_routes_gaining_target_group_must_pass_the_gate_before_anything_is_written()
     let emu = Emulator::start();
     let p = Pointers::create(&emu);
     let wd = Workdir::new(&emu.endpoint());
-    p.write(&wd, &emu, "  active_color = \"blue\"\n  promotion {\n    wait_timeout = \"3s\"\n  }\n");
+    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}  }}\n"));
     wd.apply();
     // The primary's green is healthy; route 1's own green is not.
     emu.fail_targets(&p.api.green_tg, "Target.ResponseCodeMismatch");
-    p.write(&wd, &emu, "  active_color = \"green\"\n  promotion {\n    wait_timeout = \"3s\"\n  }\n");
-    let writes = emu.request_count("ModifyRule");
+    p.write(&wd, &emu, "  active_color = \"green\"\n  promotion {\n    wait_timeout = \"3s\"\n    nlb_propagation_delay = \"1s\"\n  }\n");
+    let writes = || emu.request_count("ModifyRule") + emu.request_count("ModifyListener");
+    let before = writes();
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     no_provider_bug(&out);
     assert_eq!(out.code, 1, "{}", out.all());
     let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(err.contains(&p.api.green_tg) && err.contains("needs 1"), "the refusal names route 1's group: {err}");
-    // Only the attach of green at weight 0 to route 2 (its rule named blue alone) was
-    // written; no pointer moved traffic.
-    assert!(emu.request_count("ModifyRule") - writes <= 1, "{}", emu.requests());
-    for (rule, green) in p.rules() {
+    assert_eq!(writes(), before, "nothing was written: {}", emu.requests());
+    for (rule, green) in p.pointers() {
         assert_eq!(green_share(&emu, &rule, &green), 0);
     }
 }
