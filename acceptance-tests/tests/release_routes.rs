@@ -41,19 +41,27 @@ impl Pointers {
     }
 
     fn write(&self, wd: &Workdir, emu: &Emulator, body: &str) {
-        let routes = format!(
-            "  route {{\n    listener_rule_arn      = \"{}\"\n    blue_target_group_arn  = \"{}\"\n    green_target_group_arn = \"{}\"\n  }}\n  route {{\n    listener_arn           = \"{}\"\n    blue_target_group_arn  = \"{}\"\n    green_target_group_arn = \"{}\"\n  }}\n{body}",
+        wd.write(
+            "main.tf",
+            &format!(
+                "{}{}",
+                provider_block(&emu.endpoint()),
+                self.web.release_hcl("listener_rule_arn", &format!("{}{body}", self.routes_hcl()))
+            ),
+        );
+    }
+
+    /// The two route blocks.
+    fn routes_hcl(&self) -> String {
+        format!(
+            "  route {{\n    listener_rule_arn      = \"{}\"\n    blue_target_group_arn  = \"{}\"\n    green_target_group_arn = \"{}\"\n  }}\n  route {{\n    listener_arn           = \"{}\"\n    blue_target_group_arn  = \"{}\"\n    green_target_group_arn = \"{}\"\n  }}\n",
             self.api.rule(),
             self.api.blue_tg,
             self.api.green_tg,
             self.nlb.listener_arn,
             self.nlb.blue_tg,
             self.nlb.green_tg,
-        );
-        wd.write(
-            "main.tf",
-            &format!("{}{}", provider_block(&emu.endpoint()), self.web.release_hcl("listener_rule_arn", &routes)),
-        );
+        )
     }
 }
 
@@ -321,4 +329,35 @@ fn a_routes_gaining_target_group_must_pass_the_gate_before_anything_is_written()
     for (rule, green) in p.pointers() {
         assert_eq!(green_share(&emu, &rule, &green), 0);
     }
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn the_promote_and_rollback_actions_move_every_route_with_the_release() {
+    let emu = Emulator::start();
+    let p = Pointers::create(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    let config = format!("{}    promotion {{\n{GATE}    }}\n", p.routes_hcl());
+    let actions = ["bluegreen_ecs_promote", "bluegreen_ecs_rollback"].map(|kind| p.web.action_hcl(kind, &config));
+    let release = p.web.release_hcl("listener_rule_arn", &format!("{}  # adopts\n", p.routes_hcl()));
+    wd.write("main.tf", &format!("{}{release}{}", provider_block(&emu.endpoint()), actions.concat()));
+    wd.apply();
+
+    let invoke = |kind: &str| {
+        wd.run(&["apply", &format!("-invoke=action.{kind}.app"), "-auto-approve", "-input=false", "-no-color"])
+    };
+    let promoted = invoke("bluegreen_ecs_promote");
+    no_provider_bug(&promoted);
+    assert_eq!(promoted.code, 0, "{}", promoted.all());
+    for (pointer, green) in p.pointers() {
+        assert_eq!(green_share(&emu, &pointer, &green), 100, "{pointer} promoted with the release");
+    }
+    assert_eq!(wd.plan_exit_code().code, 0, "the adopting release follows every route");
+
+    let rolled_back = invoke("bluegreen_ecs_rollback");
+    assert_eq!(rolled_back.code, 0, "{}", rolled_back.all());
+    for (pointer, green) in p.pointers() {
+        assert_eq!(green_share(&emu, &pointer, &green), 0, "{pointer} rolled back with the release");
+    }
+    assert_eq!(wd.plan_exit_code().code, 0);
 }
