@@ -361,3 +361,68 @@ fn the_promote_and_rollback_actions_move_every_route_with_the_release() {
     }
     assert_eq!(wd.plan_exit_code().code, 0);
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn a_second_writer_on_the_production_rule_during_a_linear_promotion_gets_the_routes_returned() {
+    let emu = Emulator::start();
+    let p = Pointers::create(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    let linear = linear_strategy(50, "6s");
+    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}{linear}  }}\n"));
+    wd.apply();
+
+    p.write(&wd, &emu, &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{linear}  }}\n"));
+    let sampler = PointersSampler::start(&emu, p.pointers().to_vec());
+    let apply = wd.applying();
+    wait_until("the first step on every pointer", Duration::from_secs(30), || sampler.last() == Some(vec![50, 50, 50]));
+    // A deploy tool takes the production rule back to blue during the step's bake.
+    let theirs = format!("{}=100,{}=0", p.web.blue_tg, p.web.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", p.web.rule(), "--weights", &theirs]);
+    let out = Output::finish(apply);
+    let seen = sampler.stop();
+    no_provider_bug(&out);
+    assert_eq!(out.code, 1, "{}\n{seen:?}", out.all());
+    let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(err.contains("The pointer changed during the apply") && err.contains("Routes:"), "{err}");
+    // The production rule is the deploy tool's; the routes are back where they were.
+    assert_eq!(weights(&emu, p.web.rule()), [(p.web.blue_tg.clone(), 100), (p.web.green_tg.clone(), 0)]);
+    assert_eq!(green_share(&emu, p.api.rule(), &p.api.green_tg), 0, "{seen:?}");
+    assert_eq!(green_share(&emu, &p.nlb.listener_arn, &p.nlb.green_tg), 0, "{seen:?}");
+    let state = release_state(&wd);
+    for route in state["route"].as_array().unwrap() {
+        assert_eq!(route["active_color"], "blue", "state records what is live: {state}");
+    }
+}
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn replacing_the_standby_group_renames_it_in_a_route_that_uses_the_release_pair() {
+    let emu = Emulator::start();
+    let web = Scaffold::create(&emu, "web", &["--colors", "tag"]);
+    let extra = create_rules(&emu, &web.listener_arn, &web.blue_tg, 1).remove(0);
+    let both = format!("{}=100,{}=0", web.blue_tg, web.green_tg);
+    scaffold::run(&emu, "flip", &["--rule-arn", &extra, "--weights", &both]);
+    let wd = Workdir::new(&emu.endpoint());
+    let write = |green: &str| {
+        let body = format!("  active_color = \"blue\"\n  route {{\n    listener_rule_arn = \"{extra}\"\n  }}\n");
+        let hcl = web.release_hcl("listener_rule_arn", &body).replace(&web.green_tg, green);
+        wd.write("main.tf", &format!("{}{hcl}", provider_block(&emu.endpoint())));
+    };
+    write(&web.green_tg);
+    wd.apply();
+    let new_green =
+        scaffold::run(&emu, "target-group", &["--like", &web.green_tg, "--name", "web-green-2", "--color", "green"]);
+    let new_green = new_green["target_group_arn"].as_str().unwrap().to_string();
+    write(&new_green);
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    let out = wd.apply();
+    no_provider_bug(&out);
+    let mut renamed = vec![(web.blue_tg.clone(), 100), (new_green.clone(), 0)];
+    renamed.sort();
+    for pointer in [web.rule(), extra.as_str()] {
+        assert_eq!(weights(&emu, pointer), renamed, "{pointer} names the new green, at weight 0");
+    }
+    assert_eq!(wd.plan_exit_code().code, 0);
+}

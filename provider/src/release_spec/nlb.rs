@@ -11,13 +11,12 @@ use std::time::Duration;
 /// `promotion.nlb_propagation_delay` when it is not set: what ECS waits.
 pub const DEFAULT_NLB_PROPAGATION_DELAY: Duration = Duration::from_secs(600);
 
-/// The release's pointers (production, test, and each route's) that are NLB listeners.
-/// The one place that decides it: every wait for the NLB asks here.
+/// The release's traffic pointers (production, and each route's) that are NLB listeners:
+/// what the waits after a write that moves traffic are for. The one place that decides
+/// it. A test listener on an NLB has its own wait, before the hooks test it.
 pub fn nlb_pointers(spec: &ReleaseSpec) -> Vec<&PointerRef> {
-    let routes = spec.routes.iter().flat_map(|r| std::iter::once(&r.pointer).chain(r.test_pointer.as_ref()));
     std::iter::once(&spec.pointer)
-        .chain(spec.test_pointer.as_ref())
-        .chain(routes)
+        .chain(spec.routes.iter().map(|r| &r.pointer))
         .filter(|p| arn::is_nlb_listener(p.arn()))
         .collect()
 }
@@ -109,10 +108,13 @@ mod tests {
     }
 
     #[test]
-    fn the_production_or_the_test_pointer_on_an_nlb_waits_and_an_alb_does_not() {
+    fn a_traffic_pointer_on_an_nlb_waits_and_an_alb_or_an_nlb_test_listener_does_not() {
         assert!(!has_nlb_pointer(&spec(ALB, None)));
         assert!(has_nlb_pointer(&spec(NLB, None)));
-        assert!(has_nlb_pointer(&spec(ALB, Some(NLB))));
+        // The test listener has its own wait, before the hooks test through it: ALB
+        // production moves take effect at once.
+        assert!(!has_nlb_pointer(&spec(ALB, Some(NLB))));
+        assert_eq!(propagation_delay(&spec(ALB, Some(NLB))), Duration::ZERO);
         assert_eq!(propagation_delay(&spec(ALB, None)), Duration::ZERO);
         assert_eq!(propagation_delay(&spec(NLB, None)), DEFAULT_NLB_PROPAGATION_DELAY);
     }

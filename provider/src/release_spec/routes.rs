@@ -20,6 +20,20 @@ pub struct Route {
     pub test_pointer: Option<PointerRef>,
 }
 
+impl Route {
+    /// The pair this route named before an update that replaces a target group of the
+    /// release (`release_before` → `release_now`) that the route uses too; None when the
+    /// update replaces none of its groups.
+    pub fn pair_before(&self, release_now: &Pair, release_before: &Pair) -> Option<Pair> {
+        let was = |now: &str, release: &str, before: &str| if now == release { before } else { now }.to_string();
+        let pair = Pair {
+            blue: was(&self.pair.blue, &release_now.blue, &release_before.blue),
+            green: was(&self.pair.green, &release_now.green, &release_before.green),
+        };
+        (pair != self.pair).then_some(pair)
+    }
+}
+
 /// The path of `attr` in route `index`.
 pub fn route_path(index: usize, attr: &str) -> AttrPath {
     AttrPath::root(attrs::ROUTE).index(index as i64).attr(attr)

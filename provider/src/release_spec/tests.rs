@@ -253,3 +253,16 @@ fn a_bad_route_is_reported_at_its_own_attribute() {
     assert_eq!(found.path.as_ref().unwrap().to_string(), "route[1].listener_rule_arn");
     assert!(found.detail.contains("is already route[0].listener_rule_arn"), "{}", found.detail);
 }
+
+#[test]
+fn a_route_on_the_release_pair_named_the_replaced_group_before_and_one_with_its_own_did_not() {
+    const NEW_GREEN: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-green-2/93e2d6bc24d8a069";
+    let before = Pair { blue: BLUE.into(), green: GREEN.into() };
+    let now = Pair { blue: BLUE.into(), green: NEW_GREEN.into() };
+    let shared = Route { pointer: PointerRef::Rule(OTHER_RULE.into()), pair: now.clone(), test_pointer: None };
+    assert_eq!(shared.pair_before(&now, &before), Some(before.clone()));
+    let own = Route { pair: Pair { blue: GREEN.into(), green: BLUE.into() }, ..shared.clone() };
+    assert_eq!(own.pair_before(&now, &before), None, "its own groups are not the release's");
+    assert_eq!(shared.pair_before(&now, &now), None, "nothing replaced");
+}

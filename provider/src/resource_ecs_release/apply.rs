@@ -11,6 +11,7 @@ use crate::discovery;
 use crate::errors::Error;
 use crate::promotion_gate;
 use crate::release_spec;
+use crate::traffic_pointer::Traffic;
 use crate::traffic_switch::{Live, LivePair, RouteOutcome, Switch};
 use tfplugin::provider::{ApplyResourceRequest, ApplyResourceResponse};
 use tfplugin::{AttrPath, Ctx, Diagnostic, Diagnostics, Value, hclog};
@@ -72,9 +73,9 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     let mut state = match (outcome.live.traffic(), outcome.live_pair, &prior_pair, planned) {
         (Some(live), LivePair::Prior, Some(prior), Some(planned)) => {
             // A replaced target group was not written: state keeps the one live names.
-            ReleaseState { pair: prior.clone(), ..with_routes(planned, &outcome.routes) }.with_traffic(live).to_value()
+            ReleaseState { pair: prior.clone(), ..planned }.with_traffic(live).to_value()
         }
-        (Some(live), _, _, Some(planned)) => with_routes(planned, &outcome.routes).with_traffic(live).to_value(),
+        (Some(live), _, _, Some(planned)) => planned.with_traffic(live).to_value(),
         (None, ..) if outcome.live == Live::NotASplit => {
             // The pointer was read and is no split of the pair: the traffic the prior
             // state records is not live, so state records none (the next refresh says
@@ -87,6 +88,7 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
         }
         _ => req.prior_state.clone(),
     };
+    record_routes(&mut state, &spec, &outcome.routes, &recorded_route_traffic(&req.prior_state));
     if !outcome.test_pointer_ok && !state.is_null() {
         // The test pointer is not where it should be: record it as not managed, so the
         // next plan shows it and its apply repairs it.
@@ -123,17 +125,38 @@ pub async fn apply(ctx: Ctx, aws: Option<&AwsClients>, req: ApplyResourceRequest
     response
 }
 
-/// The planned state with each route as the switch left it: its live traffic, and its
-/// test pointer recorded as not managed when it is not where it should be (the next plan
+/// Each route of `state` as the switch left it: the traffic it read or wrote, else (a
+/// route this apply never reached) what the prior state recorded for it; and its test
+/// pointer recorded as not managed when it is not where it should be (the next plan
 /// shows it and its apply repairs it).
-fn with_routes(mut planned: ReleaseState, routes: &[RouteOutcome]) -> ReleaseState {
-    for (state, outcome) in planned.routes.iter_mut().zip(routes) {
-        state.traffic = outcome.live;
-        if !outcome.test_pointer_ok {
-            state.test_pointer = None;
+fn record_routes(
+    state: &mut Value,
+    spec: &crate::release_spec::ReleaseSpec,
+    routes: &[RouteOutcome],
+    prior: &[(String, Option<Traffic>)],
+) {
+    let Some(Value::List(list)) = state.as_object_mut().and_then(|m| m.get_mut(attrs::ROUTE)) else { return };
+    for route in list {
+        let Some(pointer) = release_spec::pointer_between(route, attrs::LISTENER_RULE_ARN, attrs::LISTENER_ARN) else {
+            continue;
+        };
+        let outcome = spec.routes.iter().position(|r| r.pointer == pointer).and_then(|i| routes.get(i));
+        let traffic = match outcome {
+            Some(o) if o.known => o.live,
+            _ => prior.iter().find(|(arn, _)| arn == pointer.arn()).and_then(|(_, t)| *t),
+        };
+        set(route, attrs::ACTIVE_COLOR, Value::opt_string(traffic.map(|t| t.active.as_str())));
+        set(
+            route,
+            attrs::STANDBY_TRAFFIC_PERCENT,
+            traffic.map_or(Value::Null, |t| i64::from(t.standby_percent).into()),
+        );
+        if outcome.is_some_and(|o| !o.test_pointer_ok) {
+            for attr in attrs::TEST_POINTERS {
+                set(route, attr, Value::Null);
+            }
         }
     }
-    planned
 }
 
 /// The attribute that names the production pointer.

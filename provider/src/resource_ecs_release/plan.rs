@@ -91,15 +91,19 @@ pub async fn plan(aws: Option<&AwsClients>, req: PlanResourceRequest) -> PlanRes
             }
         }
     };
-    if let (Some(aws), Some(spec), true) = (aws, &spec, creating) {
-        // At create only: an update's apply re-plans, and a lookup there would cost the
-        // promotion a second listing of the cluster beside the gate's. The update's apply
-        // says it instead, from the gate's listing (traffic_switch).
-        diagnostics.extend(owner_warnings(aws, spec).await);
-    }
     if let (Some(aws), Some(spec)) = (aws, &spec) {
         let prior = if creating { None } else { ReleaseState::from_value(&req.prior_state) };
-        check_routes(aws, &new_or_changed_routes(spec, prior.as_ref()), &mut diagnostics).await;
+        let changed = new_or_changed_routes(spec, prior.as_ref());
+        // Every pointer at create; at an update only a new or changed route's. An
+        // update's apply re-plans, and a lookup of every pointer there would cost each
+        // promotion a second listing of the cluster beside the gate's; the apply says
+        // it instead, from the gate's listing (traffic_switch).
+        let looked_up: Option<Vec<usize>> = (!creating).then(|| changed.iter().map(|(i, _)| *i).collect());
+        if looked_up.as_ref().is_none_or(|routes| !routes.is_empty()) {
+            diagnostics.extend(owner_warnings(aws, spec, looked_up.as_deref()).await);
+        }
+        let prior_pair = prior.as_ref().map(|p| &p.pair);
+        check_routes(aws, &changed, (&spec.pair, prior_pair), &mut diagnostics).await;
     }
     let release_moves = match (&spec, creating) {
         (Some(spec), false) => recorded_traffic(&req.prior_state).map(|from| (from, spec.desired(from))),
@@ -173,11 +177,14 @@ async fn read_live_at_create(aws: &AwsClients, spec: &ReleaseSpec, diagnostics: 
 /// A warning at the pointer's attribute for each ECS-native service or CodeDeploy
 /// deployment group that shifts traffic on one of the release's pointers (production,
 /// test, each route's) (`pointer_owner`). A failed lookup only logs: the apply checks again before it writes.
-pub(super) async fn owner_warnings(aws: &AwsClients, spec: &ReleaseSpec) -> Diagnostics {
+pub(super) async fn owner_warnings(aws: &AwsClients, spec: &ReleaseSpec, only_routes: Option<&[usize]>) -> Diagnostics {
     let mut d = Diagnostics::new();
-    let mut pointers = vec![(&spec.pointer, AttrPath::root(pointer_attr(&spec.pointer)))];
-    pointers.extend(spec.test_pointer.as_ref().map(|t| (t, AttrPath::root(test_attr(t)))));
-    for (i, route) in spec.routes.iter().enumerate() {
+    let mut pointers = Vec::new();
+    if only_routes.is_none() {
+        pointers.push((&spec.pointer, AttrPath::root(pointer_attr(&spec.pointer))));
+        pointers.extend(spec.test_pointer.as_ref().map(|t| (t, AttrPath::root(test_attr(t)))));
+    }
+    for (i, route) in spec.routes.iter().enumerate().filter(|(i, _)| only_routes.is_none_or(|only| only.contains(i))) {
         pointers.push((&route.pointer, route_path(i, pointer_attr(&route.pointer))));
         pointers.extend(route.test_pointer.as_ref().map(|t| (t, route_path(i, test_attr(t)))));
     }
@@ -286,7 +293,11 @@ fn keep_what_the_import_withheld(prior_state: &Value, planned: &mut Value) {
         for attr in &attrs::DERIVED[..3] {
             set(planned, attr, prior_state.get(attr).clone());
         }
-        keep_imported_route_traffic(prior_state, planned);
+        if planned.get(attrs::STANDBY_TRAFFIC_PERCENT).is_null() {
+            // Nothing moves: the routes stay as found. A configured share moves every
+            // route with the release, so their traffic stays unknown until the apply.
+            keep_imported_route_traffic(prior_state, planned);
+        }
     } else if planned.get(attrs::STANDBY_TRAFFIC_PERCENT).is_null() {
         set(planned, attrs::STANDBY_TRAFFIC_PERCENT, Value::Unknown);
     }

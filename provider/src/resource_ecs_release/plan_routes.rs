@@ -15,7 +15,7 @@ use super::state::{recorded_route_traffic, set};
 use crate::aws::AwsClients;
 use crate::discovery;
 use crate::release_spec::{ReleaseSpec, Route, route_path};
-use crate::traffic_pointer::Traffic;
+use crate::traffic_pointer::{Pair, Traffic};
 use tfplugin::{Diagnostic, Diagnostics, Value};
 
 /// Sets each planned route's computed traffic. `moving`: the release's recorded traffic
@@ -80,7 +80,15 @@ pub(super) fn new_or_changed_routes<'a>(
 
 /// Reads each new or changed route: an error at its attribute when its pointer does
 /// not exist, is no split of its pair, or forwards to groups of another load balancer.
-pub(super) async fn check_routes(aws: &AwsClients, routes: &[(usize, &Route)], diagnostics: &mut Diagnostics) {
+/// A route still naming a target group of the release that this update replaces
+/// (`release_before`: the prior state's pair) is checked over the pair it named: the
+/// apply renames it as it does the production pointer's.
+pub(super) async fn check_routes(
+    aws: &AwsClients,
+    routes: &[(usize, &Route)],
+    release: (&Pair, Option<&Pair>),
+    diagnostics: &mut Diagnostics,
+) {
     if routes.is_empty() {
         return;
     }
@@ -88,7 +96,12 @@ pub(super) async fn check_routes(aws: &AwsClients, routes: &[(usize, &Route)], d
     let reads = aws.pointers.read_all(&pointers).await;
     for ((i, route), read) in routes.iter().zip(reads) {
         let at = route_path(*i, pointer_attr(&route.pointer));
-        let checked = match read.and_then(|p| p.traffic(&route.pair, None)) {
+        let before = release.1.and_then(|before| route.pair_before(release.0, before));
+        let split = read.and_then(|p| match (p.traffic(&route.pair, None), before.map(|b| p.traffic(&b, None))) {
+            (Err(_), Some(Ok(t))) => Ok(t),
+            (t, _) => t,
+        });
+        let checked = match split {
             Ok(_) => discovery::check_same_load_balancer(aws, &route.pointer, &route.pair).await,
             Err(e) => Err(e),
         };

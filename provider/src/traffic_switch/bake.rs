@@ -26,12 +26,13 @@ impl Switch<'_> {
     ) -> Result<(), Error> {
         let spec = self.spec;
         let Some(now) = p.live else { return Ok(()) };
-        let Some(color) = before.gaining(&now) else { return Ok(()) };
+        // The production pointer's gaining color; when it did not move, the routes'.
+        let Some(color) = before.gaining(&now).or(p.gaining) else { return Ok(()) };
         let delay = self.nlb_delay();
         if bake_time.is_zero() && delay.is_zero() {
             return Ok(());
         }
-        let target = self.gate_target(color);
+        let target = self.gate_target(color, &p.disagreeing);
         let promotion = promotion_gate::Promotion { bake_time, ..spec.promotion.clone() };
         let moved_at = p.moved_at.unwrap_or_else(tokio::time::Instant::now);
         let bake = async {

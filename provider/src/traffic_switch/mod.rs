@@ -160,6 +160,11 @@ struct Progress {
     routes: Vec<RouteProgress>,
     /// The routes this switch moves with the production pointer.
     moving_routes: Vec<usize>,
+    /// Those of them that start elsewhere than the production pointer.
+    disagreeing: Vec<usize>,
+    /// The color the move gives traffic to (the production pointer's, or a moving
+    /// route's when it does not move): what the bakes watch.
+    gaining: Option<Color>,
 }
 
 impl Progress {
@@ -200,6 +205,8 @@ impl Switch<'_> {
             moved_at: None,
             routes: self.spec.routes.iter().map(|_| RouteProgress { test_ok: true, ..Default::default() }).collect(),
             moving_routes: Vec::new(),
+            disagreeing: Vec::new(),
+            gaining: None,
         };
         let result = self.production(&mut p).await;
         let (moved_from, production_error) = match result {
@@ -233,10 +240,13 @@ impl Switch<'_> {
             // (above), not of the first: someone may have switched during the gate wait.
             test_errors.extend(self.reconcile_test_pointer(&mut p).await);
             test_errors.extend(self.reconcile_route_tests(&mut p).await);
-        } else if self.spec.test_pointer.is_some() && p.live.map(|t| t.active) != self.planned_from.map(|t| t.active) {
-            // Someone else moved the standby: the test pointer is not where it should
-            // be, and the state says so, so the next plan shows it and its apply repairs it.
-            p.test_pointer_ok = false;
+        } else {
+            if self.spec.test_pointer.is_some() && p.live.map(|t| t.active) != self.planned_from.map(|t| t.active) {
+                // Someone else moved the standby: the test pointer is not where it should
+                // be, and the state says so, so the next plan shows it and its apply repairs it.
+                p.test_pointer_ok = false;
+            }
+            self.mark_route_tests_moved_by_others(&mut p);
         }
         let mut errors: Vec<Error> = production_error.into_iter().collect();
         if errors.is_empty()
@@ -304,11 +314,13 @@ impl Switch<'_> {
             None => self.spec.desired(live),
         };
         let pointer = self.name_replaced_groups(p, pointer, live).await?;
+        self.name_replaced_route_groups(p).await?;
         p.moving_routes = self.routes_to_move(p, live, want);
         if want == live && p.moving_routes.is_empty() {
             self.say(format!("{} already sends {live}; nothing to move", self.spec.pointer.describe()));
             return Ok(None);
         }
+        self.refuse_an_unreadable_route(p)?;
         if want == live {
             self.say(format!(
                 "{} already sends {live}; moving the routes that differ to it",
@@ -319,13 +331,17 @@ impl Switch<'_> {
         }
         let route_from: Vec<Traffic> = p.moving_routes.iter().filter_map(|&i| p.routes[i].from).collect();
         let m = Move::new(self.spec, live, want, &route_from);
+        p.gaining = m.gaining;
+        // A moving route that disagrees with the production pointer may first gain the
+        // other color: the gate checks that color's group of it too.
+        p.disagreeing = p.moving_routes.iter().copied().filter(|&i| p.routes[i].from != Some(live)).collect();
         self.attach_if_detached(p, &pointer, &m).await?;
         if let Some(color) = m.gaining {
             let moving = p.moving_routes.clone();
             self.attach_detached_routes(p, &moving, color).await?;
         }
         self.gate_before_the_first_write(p, &m).await?;
-        let plan = promotion_gate::steps(&self.spec.promotion.strategy, live, want);
+        let plan = promotion_gate::steps(&self.spec.promotion.strategy, m.steps_from, want);
         let final_bake = if m.bakes { self.spec.promotion.bake_time } else { std::time::Duration::ZERO };
         // Checked before the hooks (they may take minutes) and again right before the
         // first write, after them and the re-gate.
@@ -515,13 +531,20 @@ impl Switch<'_> {
         }
     }
 
-    fn gate_target(&self, color: Color) -> GateTarget<'_> {
+    /// What the gate checks when `color` gains traffic; `disagreeing`: the moving routes
+    /// that start elsewhere than the production pointer, whose other group is checked too.
+    fn gate_target(&self, color: Color, disagreeing: &[usize]) -> GateTarget<'_> {
+        let routes = &self.spec.routes;
         GateTarget {
             color: color.as_str(),
             target_group_arn: self.spec.pair.target_group(color),
             // Every route's gaining group, moving or not: a route already there carries
             // that group's traffic, and the bake watches every route.
-            route_target_groups: self.spec.routes.iter().map(|r| r.pair.target_group(color)).collect(),
+            route_target_groups: routes
+                .iter()
+                .map(|r| r.pair.target_group(color))
+                .chain(disagreeing.iter().map(|&i| routes[i].pair.target_group(color.other())))
+                .collect(),
             cluster: &self.spec.cluster,
             pointers: self.every_pointer(),
         }
@@ -544,7 +567,11 @@ impl Switch<'_> {
 
 /// One move of the production pointer, as the switch decides it once it read live.
 struct Move {
+    /// The production pointer's traffic when the switch read it.
     from: Traffic,
+    /// What the steps start from: `from`, or (the production pointer does not move, a
+    /// route is put back) the first moving route's traffic.
+    steps_from: Traffic,
     to: Traffic,
     /// The color that gains traffic, if any.
     gaining: Option<Color>,
@@ -561,10 +588,11 @@ impl Move {
     /// `routes_from`: the traffic of each route that moves; when the production pointer
     /// does not move (a route put back), the gaining color is theirs.
     fn new(spec: &ReleaseSpec, from: Traffic, to: Traffic, routes_from: &[Traffic]) -> Move {
-        let gaining = from.gaining(&to).or_else(|| routes_from.iter().find_map(|r| r.gaining(&to)));
-        let pulling_back = to.active == from.active && to.standby_percent < from.standby_percent;
+        let steps_from = if from != to { from } else { routes_from.first().copied().unwrap_or(from) };
+        let gaining = steps_from.gaining(&to);
+        let pulling_back = to.active == steps_from.active && to.standby_percent < steps_from.standby_percent;
         let bakes = gaining.is_some() && !pulling_back && !spec.promotion.bake_time.is_zero();
-        Move { from, to, gaining, pulling_back, bakes }
+        Move { from, steps_from, to, gaining, pulling_back, bakes }
     }
 }
 

@@ -53,9 +53,9 @@ impl Switch<'_> {
     /// delay first (as ECS waits in TEST_TRAFFIC_SHIFT). Nothing moved in production yet,
     /// so there is nothing to check meanwhile; Ctrl-C and the deadline end the wait.
     pub(super) async fn wait_for_the_nlb_test_pointer(&self, test: &PointerRef) -> Result<(), Error> {
-        let delay = self.nlb_delay();
+        let delay = self.spec.promotion.nlb_propagation_delay;
         let tested = self.spec.promotion.hooks.iter().any(|h| h.stage == HookStage::PostTestTrafficShift);
-        if delay.is_zero() || !tested || !release_spec::nlb::nlb_pointers(self.spec).contains(&test) {
+        if delay.is_zero() || !tested || !crate::arn::is_nlb_listener(test.arn()) {
             return Ok(());
         }
         let shown = crate::duration::display(delay);

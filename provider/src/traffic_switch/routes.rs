@@ -35,6 +35,14 @@ pub(super) struct RouteProgress {
     pub wrote: bool,
     /// Whether its test pointer's last reconciliation succeeded (`true` with none).
     pub test_ok: bool,
+    /// Whether this apply read it (or wrote it): `live` is then what it knows.
+    pub known: bool,
+    /// Why it is no split of its pair, when it was read and is not: an apply that moves
+    /// anything refuses with this before the first write.
+    pub unreadable: Option<Error>,
+    /// It still names a target group the configuration replaces (the release's standby
+    /// group, which this route uses too): renamed before anything else is written.
+    pub names_replaced: bool,
 }
 
 /// What a route is at the end of a switch.
@@ -42,13 +50,15 @@ pub(super) struct RouteProgress {
 pub struct RouteOutcome {
     /// As last read or written; None when it could not be read as a split of its pair.
     pub live: Option<Traffic>,
+    /// Whether this apply read or wrote it; when not, the prior state still says best.
+    pub known: bool,
     /// Whether its test pointer is known to point at its standby.
     pub test_pointer_ok: bool,
 }
 
 impl RouteProgress {
     pub(super) fn outcome(&self) -> RouteOutcome {
-        RouteOutcome { live: self.live, test_pointer_ok: self.test_ok }
+        RouteOutcome { live: self.live, known: self.known, test_pointer_ok: self.test_ok }
     }
 }
 
@@ -66,22 +76,35 @@ impl Switch<'_> {
         }
     }
 
-    /// Reads every route before anything is written: each must be a split of its pair,
-    /// and (an update) still send what the plan was made against. Refuses otherwise,
-    /// with nothing written.
+    /// Reads every route before anything is written, and refuses, writing nothing, when
+    /// one no longer sends what the plan was made against (an update). A route that is
+    /// no split of its pair is recorded: only an apply that moves something refuses on it
+    /// ([`Switch::refuse_an_unreadable_route`]).
     pub(super) async fn read_routes(&self, p: &mut Progress, prefer: Color) -> Result<(), Error> {
         for (i, route) in self.spec.routes.iter().enumerate() {
             let pointer = traffic_pointer::read(&self.aws.elbv2, &route.pointer).await?;
-            let live = pointer.traffic(&route.pair, Some(prefer)).map_err(|e| {
-                Error::live(
-                    format!("Route {} is no split of its pair", i + 1),
-                    format!(
-                        "{} Nothing was written. Point {} at its blue or green target group, or remove the route block.",
-                        e.to_diagnostic().detail,
-                        route.pointer.describe()
-                    ),
-                )
-            })?;
+            let r = &mut p.routes[i];
+            r.known = true;
+            let replaced = self.prior_route_pair(route).and_then(|prior| pointer.traffic(&prior, Some(prefer)).ok());
+            let live = match (pointer.traffic(&route.pair, Some(prefer)), replaced) {
+                (Ok(live), _) => live,
+                (Err(_), Some(live)) => {
+                    r.names_replaced = true;
+                    live
+                }
+                (Err(e), None) => {
+                    r.unreadable = Some(Error::live(
+                        format!("Route {} is no split of its pair", i + 1),
+                        format!(
+                            "{} Nothing was written. Point {} at its blue or green target group, or remove the route block.",
+                            e.to_diagnostic().detail,
+                            route.pointer.describe()
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            (r.from, r.live, r.accepted) = (Some(live), Some(live), pointer.actions);
             if let Some(seen) = self.planned_route(route)
                 && seen != live
             {
@@ -93,8 +116,50 @@ impl Switch<'_> {
                     ),
                 ));
             }
-            let r = &mut p.routes[i];
-            (r.from, r.live, r.accepted) = (Some(live), Some(live), pointer.actions);
+        }
+        Ok(())
+    }
+
+    /// Refuses, before anything is written, an apply that moves traffic while a route is
+    /// no split of its pair: writing it would send its traffic where nobody gated.
+    pub(super) fn refuse_an_unreadable_route(&self, p: &mut Progress) -> Result<(), Error> {
+        match p.routes.iter_mut().find_map(|r| r.unreadable.take()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The pair `route` named before this update, when the configuration replaces a
+    /// target group of the release that the route uses too (it names no own group).
+    fn prior_route_pair(&self, route: &Route) -> Option<traffic_pointer::Pair> {
+        route.pair_before(&self.spec.pair, self.prior_pair?)
+    }
+
+    /// Names the configured target groups in each route that still names a replaced one,
+    /// at the same weights, through the guarded write, as the production pointer's
+    /// `replace_target_groups`; refused when the replaced group carries the route's
+    /// traffic.
+    pub(super) async fn name_replaced_route_groups(&self, p: &mut Progress) -> Result<(), Error> {
+        for (i, route) in self.spec.routes.iter().enumerate() {
+            let (true, Some(live), Some(prior)) =
+                (p.routes[i].names_replaced, p.routes[i].live, self.prior_route_pair(route))
+            else {
+                continue;
+            };
+            for color in [Color::Blue, Color::Green] {
+                let share = crate::promotion_gate::share(live, color);
+                if prior.target_group(color) != route.pair.target_group(color) && share > 0 {
+                    return Err(super::carries_traffic(color, prior.target_group(color), live));
+                }
+            }
+            self.refuse_while_the_owner_deploys(p).await?;
+            self.guarded_write(p, Slot::Route(i), Purpose::Move("replacing the standby's target group"), |ptr| {
+                ptr.with_traffic(&route.pair, live)
+            })
+            .await?;
+            p.routes[i].names_replaced = false;
+            p.prepared
+                .push(format!("{} now names the configured target groups, at the same weights", describe(i, route)));
         }
         Ok(())
     }
@@ -112,7 +177,7 @@ impl Switch<'_> {
         if !enforcing {
             return Vec::new();
         }
-        (0..self.spec.routes.len()).filter(|&i| p.routes[i].live != Some(want)).collect()
+        (0..self.spec.routes.len()).filter(|&i| p.routes[i].live.is_some_and(|t| t != want)).collect()
     }
 
     /// A moving route whose gaining color its forward action leaves out gets it at
@@ -123,12 +188,19 @@ impl Switch<'_> {
         moving: &[usize],
         color: Color,
     ) -> Result<(), Error> {
+        let mut owners_checked = false;
         for &i in moving {
             let route = &self.spec.routes[i];
             let pointer = Pointer { target: route.pointer.clone(), actions: p.routes[i].accepted.clone() };
             let (Some(live), Ok(Some(detached))) = (p.routes[i].live, pointer.detached(&route.pair)) else { continue };
             if detached != color {
                 continue;
+            }
+            if !owners_checked {
+                // As before the production pointer's attach: no write while another
+                // controller deploys on any pointer of the release.
+                self.refuse_while_the_owner_deploys(p).await?;
+                owners_checked = true;
             }
             self.guarded_write(p, Slot::Route(i), Purpose::Move("attaching the gaining color at weight 0"), |ptr| {
                 ptr.with_traffic(&route.pair, live)
@@ -244,6 +316,18 @@ impl Switch<'_> {
             errors.extend(result.err());
         }
         errors
+    }
+
+    /// After a refusal: a route whose active color is no longer the one the plan saw was
+    /// moved by someone else, so its test pointer is not at its standby; recorded as not
+    /// managed, the next plan shows it and its apply repairs it.
+    pub(super) fn mark_route_tests_moved_by_others(&self, p: &mut Progress) {
+        for (i, route) in self.spec.routes.iter().enumerate() {
+            let planned = self.planned_route(route).map(|t| t.active);
+            if route.test_pointer.is_some() && planned.is_some() && p.routes[i].live.map(|t| t.active) != planned {
+                p.routes[i].test_ok = false;
+            }
+        }
     }
 
     /// Points each moving route's test pointer at `color` (the hooks test it there);

@@ -23,8 +23,15 @@ impl Switch<'_> {
         } else {
             &self.spec.promotion
         };
-        promotion_gate::wait_for_gate(self.ctx, self.aws, gate, &self.gate_target(color), self.op, self.progress)
-            .await?;
+        promotion_gate::wait_for_gate(
+            self.ctx,
+            self.aws,
+            gate,
+            &self.gate_target(color, &p.disagreeing),
+            self.op,
+            self.progress,
+        )
+        .await?;
         // The gate may have waited minutes: an owner (ECS-native or CodeDeploy) may have
         // started a deployment meanwhile. Checked before the first write that moves
         // traffic (or moves the test pointer for the hooks).
@@ -97,7 +104,7 @@ impl Switch<'_> {
                 self.ctx,
                 self.aws,
                 &spec.promotion,
-                &self.gate_target(color),
+                &self.gate_target(color, &p.disagreeing),
                 self.op,
                 self.progress,
             )
@@ -121,7 +128,7 @@ impl Switch<'_> {
         let live = m.from;
         if step.number > 1 {
             // Every step that gives the color more traffic passes the gate first.
-            let target = self.gate_target(step.gaining);
+            let target = self.gate_target(step.gaining, &p.disagreeing);
             let gate =
                 promotion_gate::wait_for_gate(self.ctx, self.aws, &spec.promotion, &target, self.op, self.progress)
                     .await;
@@ -194,8 +201,18 @@ impl Switch<'_> {
         step: &promotion_gate::Step,
     ) -> Result<(), Error> {
         let live = m.from;
-        if p.live != Some(step.traffic) {
-            self.write_production_step(p, m, step).await?;
+        if p.live != Some(step.traffic)
+            && let Err(e) = self.write_production_step(p, m, step).await
+        {
+            // A refusal on the production pointer stands (someone else wrote it), but the
+            // routes earlier steps wrote go back: the release is never left half switched.
+            return Err(match e {
+                Error::Live { summary, detail } if p.routes.iter().any(|r| r.wrote) => {
+                    let routes = self.return_routes(p).await;
+                    Error::Live { summary, detail: format!("{detail} Routes: {}.", routes.join("; ")) }
+                }
+                e => e,
+            });
         }
         let moving = p.moving_routes.clone();
         if let Err(failure) = self.write_routes(p, &moving, step.traffic).await {
