@@ -238,3 +238,23 @@ fn post_test_traffic_shift_hooks_run_once_the_nlb_test_listener_serves_the_stand
     );
     assert_eq!(state_color(&wd), "green");
 }
+
+#[test]
+#[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
+fn an_nlb_release_imported_by_service_generates_configuration_that_plans_clean() {
+    let emu = Emulator::start();
+    let s = nlb(&emu);
+    let wd = Workdir::new(&emu.endpoint());
+    let import = format!("\nimport {{\n  to = bluegreen_ecs_release.app\n  id = \"{}/tcp-blue\"\n}}\n", s.cluster);
+    wd.write("main.tf", &format!("{}{import}", provider_block(&emu.endpoint())));
+    emu.reset_requests();
+    let out = wd.run(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // An NLB listener has no rules: its default action comes with DescribeListeners.
+    assert_eq!(emu.request_count("DescribeRules"), 0, "{}", emu.requests());
+    let generated = std::fs::read_to_string(wd.path().join("generated.tf")).unwrap();
+    assert!(one_line(&generated).contains(&format!("listener_arn = \"{}\"", s.listener_arn)), "{generated}");
+    wd.apply();
+    let plan = wd.plan_exit_code();
+    assert_eq!(plan.code, 0, "generated config must plan clean:\n{}\n{generated}", plan.all());
+}

@@ -345,11 +345,18 @@ pub fn forwarding_within(pair: &Pair, all: Vec<Found>) -> Vec<Found> {
 
 /// Every pointer of a load balancer: each listener's rules and default action, with the
 /// listener's port. DescribeListeners (paginated), then one paginated DescribeRules per
-/// listener.
+/// ALB listener (an NLB listener's default action comes with the listing).
 pub async fn pointers_of_load_balancer(aws: &AwsClients, lb: &str) -> Result<Vec<Found>> {
     let mut found = Vec::new();
     for l in elbv2::find_load_balancer_listeners(&aws.elbv2, lb).await? {
         let Some(listener_arn) = l.listener_arn() else { continue };
+        if arn::is_nlb_listener(listener_arn) {
+            // An NLB listener has no rules: its default action, already in this
+            // listing, is its one pointer (and DescribeRules is an ALB call).
+            let target = PointerRef::Listener(listener_arn.to_string());
+            found.push(Found { pointer: Pointer { target, actions: l.default_actions().to_vec() }, port: l.port() });
+            continue;
+        }
         for r in elbv2::find_listener_rules(&aws.elbv2, listener_arn).await? {
             let target = if r.is_default() == Some(true) {
                 PointerRef::Listener(listener_arn.to_string())
