@@ -105,13 +105,19 @@ fn the_typed_state_writes_every_attribute_and_block_of_the_schema() {
 #[test]
 fn a_version_0_state_gets_no_routes_and_keeps_everything_else() {
     use super::state::state_upgrades;
-    let stored: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(r#"{"cluster":"prod","listener_rule_arn":"r","active_color":"green"}"#).unwrap();
+    let stored: serde_json::Map<String, serde_json::Value> = [
+        (attrs::CLUSTER, serde_json::json!("prod")),
+        (attrs::LISTENER_RULE_ARN, serde_json::json!("r")),
+        (attrs::ACTIVE_COLOR, serde_json::json!("green")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
     let steps = state_upgrades();
     assert_eq!(steps.len(), 1);
     assert_eq!(steps[0].from_version, 0);
     let upgraded = (steps[0].step)(stored.clone()).unwrap();
-    assert_eq!(upgraded["route"], serde_json::json!([]));
+    assert_eq!(upgraded[attrs::ROUTE], serde_json::json!([]));
     for (k, v) in &stored {
         assert_eq!(&upgraded[k], v, "{k} kept");
     }
