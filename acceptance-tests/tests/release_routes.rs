@@ -100,17 +100,52 @@ fn per_pointer(seen: &[Vec<i64>], i: usize) -> Vec<i64> {
 /// 0.6 s at its default time scale).
 const GATE: &str = "    wait_timeout = \"30s\"\n    nlb_propagation_delay = \"1s\"\n";
 
+/// The release's body: `active_color` and a promotion block of GATE and `strategy`.
+fn body(color: &str, strategy: &str) -> String {
+    format!("  active_color = \"{color}\"\n  promotion {{\n{GATE}{strategy}  }}\n")
+}
+
+/// Terraform's output on one line (it wraps diagnostics at any word).
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A release of the three pointers on blue, then its linear promotion to green (50%
+/// steps, 6 s bakes) caught once every pointer serves its first step, with a second
+/// reader sampling them: where a second writer steps in.
+struct AtFirstStep {
+    emu: Emulator,
+    p: Pointers,
+    wd: Workdir,
+    sampler: PointersSampler,
+    apply: std::process::Child,
+}
+
+impl AtFirstStep {
+    fn start() -> AtFirstStep {
+        let emu = Emulator::start();
+        let p = Pointers::create(&emu);
+        let wd = Workdir::new(&emu.endpoint());
+        let linear = linear_strategy(50, "6s");
+        p.write(&wd, &emu, &body("blue", &linear));
+        wd.apply();
+        p.write(&wd, &emu, &body("green", &linear));
+        let sampler = PointersSampler::start(&emu, p.pointers().to_vec());
+        let apply = wd.applying();
+        wait_until("the first step on every pointer", Duration::from_secs(30), || {
+            sampler.last() == Some(vec![50, 50, 50])
+        });
+        AtFirstStep { emu, p, wd, sampler, apply }
+    }
+}
+
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn three_pointers_move_together_in_the_same_linear_steps_and_plan_clean() {
     let emu = Emulator::start();
     let p = Pointers::create(&emu);
     let wd = Workdir::new(&emu.endpoint());
-    p.write(
-        &wd,
-        &emu,
-        &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}{}  }}\n", linear_strategy(50, "2s")),
-    );
+    p.write(&wd, &emu, &body("blue", &linear_strategy(50, "2s")));
     let created = wd.apply();
     no_provider_bug(&created);
     assert_eq!(wd.plan_exit_code().code, 0, "a new release with routes plans clean");
@@ -118,11 +153,7 @@ fn three_pointers_move_together_in_the_same_linear_steps_and_plan_clean() {
     assert_eq!(state["route"][0]["active_color"], "blue", "{state}");
     assert_eq!(state["route"][1]["standby_traffic_percent"], 0, "{state}");
 
-    p.write(
-        &wd,
-        &emu,
-        &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{}  }}\n", linear_strategy(50, "2s")),
-    );
+    p.write(&wd, &emu, &body("green", &linear_strategy(50, "2s")));
     let sampler = PointersSampler::start(&emu, p.pointers().to_vec());
     let out = wd.apply();
     let seen = sampler.stop();
@@ -154,12 +185,12 @@ fn a_refusal_on_the_last_route_returns_the_pointers_already_written() {
     let emu = Emulator::start();
     let p = Pointers::create(&emu);
     let wd = Workdir::new(&emu.endpoint());
-    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}  }}\n"));
+    p.write(&wd, &emu, &body("blue", ""));
     wd.apply();
 
     // The gate waits on web's green targets while someone moves the last route.
     emu.fail_targets(&p.web.green_tg, "Target.ResponseCodeMismatch");
-    p.write(&wd, &emu, &format!("  active_color = \"green\"\n  promotion {{\n{GATE}  }}\n"));
+    p.write(&wd, &emu, &body("green", ""));
     let reads = emu.request_count("DescribeTargetHealth");
     let apply = wd.applying();
     wait_until("the gate's first poll", Duration::from_secs(30), || emu.request_count("DescribeTargetHealth") > reads);
@@ -169,7 +200,7 @@ fn a_refusal_on_the_last_route_returns_the_pointers_already_written() {
     let out = Output::finish(apply);
     no_provider_bug(&out);
     assert_eq!(out.code, 1, "{}", out.all());
-    let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let err = one_line(&out.stderr);
     assert!(err.contains("route 2") && err.contains("was changed by someone else"), "{err}");
     assert!(err.contains("route 1") && err.contains("was returned to blue 100%"), "{err}");
     // Both pointers written before the refusal are back where the apply found them...
@@ -186,24 +217,14 @@ fn a_refusal_on_the_last_route_returns_the_pointers_already_written() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_second_writer_on_one_route_during_a_linear_promotion_is_neither_overwritten_nor_rolled_back_over() {
-    let emu = Emulator::start();
-    let p = Pointers::create(&emu);
-    let wd = Workdir::new(&emu.endpoint());
-    let linear = linear_strategy(50, "6s");
-    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}{linear}  }}\n"));
-    wd.apply();
-
-    p.write(&wd, &emu, &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{linear}  }}\n"));
-    let sampler = PointersSampler::start(&emu, p.pointers().to_vec());
-    let apply = wd.applying();
-    wait_until("the first step on every pointer", Duration::from_secs(30), || sampler.last() == Some(vec![50, 50, 50]));
+    let AtFirstStep { emu, p, wd, sampler, apply } = AtFirstStep::start();
     // An operator sends route 1 back to api's blue during the step's bake.
     scaffold::run(&emu, "flip", &["--rule-arn", p.api.rule(), "--to", &p.api.blue_tg]);
     let out = Output::finish(apply);
     let seen = sampler.stop();
     no_provider_bug(&out);
     assert_eq!(out.code, 1, "{}\n{seen:?}", out.all());
-    let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let err = one_line(&out.stderr);
     // Either the next step's write to route 1 is refused, or (its green now detached
     // from the load balancer) the step's bake fails first; both leave it alone.
     assert!(
@@ -234,7 +255,7 @@ fn the_same_pointer_twice_is_a_plan_time_error_at_the_route() {
     let route_line = text.lines().position(|l| l.trim() == "route {").unwrap() + 2;
     let plan = wd.plan_exit_code();
     assert_eq!(plan.code, 1, "{}", plan.all());
-    let text = plan.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = one_line(&plan.all());
     assert!(text.contains("The same pointer twice") && text.contains("is already listener_rule_arn"), "{text}");
     assert!(text.contains(&format!("main.tf line {route_line},")), "the error points at the route's pointer: {text}");
 }
@@ -292,13 +313,13 @@ fn a_route_moved_alone_is_a_warning_when_adopting_and_is_put_back_when_enforcing
     let adopting = wd.plan_exit_code();
     no_provider_bug(&adopting);
     assert_eq!(adopting.code, 0, "adopting, a route that disagrees is no change: {}", adopting.all());
-    let text = adopting.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = one_line(&adopting.all());
     assert!(text.contains("Route 1 disagrees with the release") && text.contains("green 100%"), "{text}");
 
-    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}  }}\n"));
+    p.write(&wd, &emu, &body("blue", ""));
     let enforcing = wd.plan_exit_code();
     assert_eq!(enforcing.code, 2, "enforcing, the route is planned back: {}", enforcing.all());
-    let text = enforcing.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = one_line(&enforcing.all());
     assert!(text.contains(r#"~ active_color = "green" -> "blue""#), "{text}");
     let out = wd.apply();
     no_provider_bug(&out);
@@ -313,7 +334,7 @@ fn a_routes_gaining_target_group_must_pass_the_gate_before_anything_is_written()
     let emu = Emulator::start();
     let p = Pointers::create(&emu);
     let wd = Workdir::new(&emu.endpoint());
-    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}  }}\n"));
+    p.write(&wd, &emu, &body("blue", ""));
     wd.apply();
     // The primary's green is healthy; route 1's own green is not.
     emu.fail_targets(&p.api.green_tg, "Target.ResponseCodeMismatch");
@@ -323,7 +344,7 @@ fn a_routes_gaining_target_group_must_pass_the_gate_before_anything_is_written()
     let out = wd.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     no_provider_bug(&out);
     assert_eq!(out.code, 1, "{}", out.all());
-    let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let err = one_line(&out.stderr);
     assert!(err.contains(&p.api.green_tg) && err.contains("needs 1"), "the refusal names route 1's group: {err}");
     assert_eq!(writes(), before, "nothing was written: {}", emu.requests());
     for (rule, green) in p.pointers() {
@@ -365,17 +386,7 @@ fn the_promote_and_rollback_actions_move_every_route_with_the_release() {
 #[test]
 #[cfg_attr(not(tf_acc), ignore = "acceptance test: set TF_ACC=1 (make test does)")]
 fn a_second_writer_on_the_production_rule_during_a_linear_promotion_gets_the_routes_returned() {
-    let emu = Emulator::start();
-    let p = Pointers::create(&emu);
-    let wd = Workdir::new(&emu.endpoint());
-    let linear = linear_strategy(50, "6s");
-    p.write(&wd, &emu, &format!("  active_color = \"blue\"\n  promotion {{\n{GATE}{linear}  }}\n"));
-    wd.apply();
-
-    p.write(&wd, &emu, &format!("  active_color = \"green\"\n  promotion {{\n{GATE}{linear}  }}\n"));
-    let sampler = PointersSampler::start(&emu, p.pointers().to_vec());
-    let apply = wd.applying();
-    wait_until("the first step on every pointer", Duration::from_secs(30), || sampler.last() == Some(vec![50, 50, 50]));
+    let AtFirstStep { emu, p, wd, sampler, apply } = AtFirstStep::start();
     // A deploy tool takes the production rule back to blue during the step's bake.
     let theirs = format!("{}=100,{}=0", p.web.blue_tg, p.web.green_tg);
     scaffold::run(&emu, "flip", &["--rule-arn", p.web.rule(), "--weights", &theirs]);
@@ -383,7 +394,7 @@ fn a_second_writer_on_the_production_rule_during_a_linear_promotion_gets_the_rou
     let seen = sampler.stop();
     no_provider_bug(&out);
     assert_eq!(out.code, 1, "{}\n{seen:?}", out.all());
-    let err = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let err = one_line(&out.stderr);
     assert!(err.contains("The pointer changed during the apply") && err.contains("Routes:"), "{err}");
     // The production rule is the deploy tool's; the routes are back where they were.
     assert_eq!(weights(&emu, p.web.rule()), [(p.web.blue_tg.clone(), 100), (p.web.green_tg.clone(), 0)]);
