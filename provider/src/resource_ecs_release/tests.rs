@@ -95,11 +95,7 @@ fn the_typed_state_writes_every_attribute_and_block_of_the_schema() {
     let traffic = Traffic { active: Color::Blue, standby_percent: 0 };
     let value = ReleaseState::found("prod", &PointerRef::Rule("arn:rule".into()), &pair, traffic, None).to_value();
     let written: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
-    let block = super::schema().schema.block;
-    let mut declared: Vec<&str> = block.attributes.iter().map(|a| a.name.as_str()).collect();
-    declared.extend(block.blocks.iter().map(|b| b.name.as_str()));
-    declared.sort_unstable();
-    assert_eq!(written, declared);
+    assert_eq!(written, declared_names());
 }
 
 #[test]
@@ -171,11 +167,7 @@ fn generated_configuration_holds_every_route_with_its_inputs_only() {
     // The configuration names every attribute and block of the schema.
     let mut written: Vec<&str> = generated.config.as_object().unwrap().keys().map(String::as_str).collect();
     written.sort_unstable();
-    let block = super::schema().schema.block;
-    let mut declared: Vec<&str> = block.attributes.iter().map(|a| a.name.as_str()).collect();
-    declared.extend(block.blocks.iter().map(|b| b.name.as_str()));
-    declared.sort_unstable();
-    assert_eq!(written, declared);
+    assert_eq!(written, declared_names());
 }
 
 #[test]
@@ -215,4 +207,13 @@ fn on_an_nlb_the_least_time_counts_a_wait_after_each_write_a_bake_or_step_watche
     set(&mut config, attrs::LISTENER_ARN, Value::from(release_spec::tests::LISTENER));
     let spec = release_spec::from_value(&config).unwrap();
     assert_eq!(least_time_of_release_move(&spec, BLUE, GREEN).1, 3 * MIN);
+}
+
+/// Every attribute and block name the resource's schema declares, sorted.
+fn declared_names() -> Vec<String> {
+    let block = super::schema().schema.block;
+    let mut declared: Vec<String> = block.attributes.iter().map(|a| a.name.clone()).collect();
+    declared.extend(block.blocks.iter().map(|b| b.name.clone()));
+    declared.sort_unstable();
+    declared
 }

@@ -37,13 +37,7 @@ impl GatePoll for Scripted {
 async fn ctrl_c_during_a_slow_poll_stops_the_wait_at_once() {
     let (ctx, stop) = Ctx::with_stop();
     let p = Promotion { wait_timeout: Duration::from_secs(600), ..Default::default() };
-    let t = GateTarget {
-        color: "green",
-        target_group_arn: "tg",
-        route_target_groups: vec![],
-        cluster: "c",
-        pointers: vec![],
-    };
+    let t = target();
     let started = Instant::now();
     let op = Operation { name: "update", started, deadline: started + Duration::from_secs(900) };
     // Every poll takes two minutes (a large cluster's listing under throttling).
@@ -60,13 +54,7 @@ async fn ctrl_c_during_a_slow_poll_stops_the_wait_at_once() {
 #[tokio::test(start_paused = true)]
 async fn a_poll_that_never_answers_ends_the_wait_on_time() {
     let p = Promotion { wait_timeout: Duration::from_secs(30), ..Default::default() };
-    let t = GateTarget {
-        color: "green",
-        target_group_arn: "tg",
-        route_target_groups: vec![],
-        cluster: "c",
-        pointers: vec![],
-    };
+    let t = target();
     // The first poll answers "not yet"; the next is throttled for ten minutes.
     struct ThenStuck(usize);
     impl GatePoll for ThenStuck {
